@@ -1,0 +1,252 @@
+//! The text envelope shared by every signed code (SPEC.md §3):
+//!
+//! ```text
+//! text    = prefix payload
+//! prefix  = "HTTPS://" 1*(A-Z / 0-9 / "$" / "*" / "+" / "-" / "." / ":" / "/") "/"   ; <= 64 chars
+//! payload = base41(body || signature)          ; no "/" in base41, so the last "/" ends the prefix
+//! signed  = domain || len(prefix) as u8 || prefix || body
+//! ```
+//!
+//! The prefix is the issuer's URL, so that a general phone scanner opens it; it is part of the
+//! signed message, so a genuine payload moved under another prefix no longer verifies. The
+//! domain string keeps a signature over one kind of code from verifying as another.
+
+use crate::base41;
+use crate::error::{Error, FormatError, Subject};
+use crate::key::{KeyId, SIGNATURE_LEN};
+use crate::timestamp::Timestamp;
+use crate::trust::{KeyProvider, Usage};
+
+/// The longest code text read, in characters (longer input is refused before any decoding).
+pub const MAX_TEXT_LEN: usize = 1024;
+/// The longest URL prefix, in characters.
+pub const MAX_PREFIX_LEN: usize = 64;
+/// How far in the future a code's issued-at or a key's not-before may lie and still be accepted,
+/// in seconds: gate devices' clocks drift. Expiry gets no such grace.
+pub const CLOCK_SKEW_SECS: i64 = 60;
+
+/// An issuer's URL prefix: `HTTPS://`, then characters of the QR alphanumeric set other than
+/// space and `%`, ending in `/`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Prefix(String);
+
+impl Prefix {
+    /// The prefix used when an issuer names none (documentation and examples only).
+    pub const EXAMPLE: &'static str = "HTTPS://VC.EXAMPLE.CN/1/";
+
+    /// Checks and wraps a prefix.
+    pub fn new(prefix: &str) -> Result<Self, Error> {
+        check_prefix(prefix).map_err(|e| Error::InvalidInput {
+            field: "prefix",
+            reason: e.to_string(),
+        })?;
+        Ok(Prefix(prefix.to_owned()))
+    }
+
+    /// The prefix text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Prefix {
+    fn default() -> Self {
+        Prefix(Self::EXAMPLE.to_owned())
+    }
+}
+
+impl std::fmt::Display for Prefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn check_prefix(prefix: &str) -> Result<(), FormatError> {
+    let rest = prefix
+        .strip_prefix("HTTPS://")
+        .ok_or(FormatError::BadPrefix("must start with HTTPS://"))?;
+    if prefix.len() > MAX_PREFIX_LEN {
+        return Err(FormatError::BadPrefix("longer than 64 characters"));
+    }
+    if !prefix.ends_with('/') || rest.starts_with('/') || rest.len() < 2 {
+        return Err(FormatError::BadPrefix("must name a host and end with /"));
+    }
+    let allowed = |c: u8| c.is_ascii_uppercase() || c.is_ascii_digit() || b"$*+-.:/".contains(&c);
+    if !rest.bytes().all(allowed) {
+        return Err(FormatError::BadPrefix(
+            "only A-Z 0-9 $ * + - . : / are allowed (QR alphanumeric, URL-safe)",
+        ));
+    }
+    Ok(())
+}
+
+/// A code's text split into its prefix and decoded bytes.
+pub(crate) struct Envelope<'a> {
+    pub(crate) prefix: &'a str,
+    pub(crate) body: Vec<u8>,
+    pub(crate) signature: [u8; SIGNATURE_LEN],
+}
+
+impl<'a> Envelope<'a> {
+    /// Splits and decodes a text. Bounded: the length is checked before anything is decoded.
+    pub(crate) fn open(text: &'a str) -> Result<Self, FormatError> {
+        if text.len() > MAX_TEXT_LEN {
+            return Err(FormatError::TooLong { max: MAX_TEXT_LEN });
+        }
+        let split = text
+            .rfind('/')
+            .ok_or(FormatError::BadPrefix("no URL prefix"))?;
+        let (prefix, payload) = text.split_at(split + 1);
+        check_prefix(prefix)?;
+        let mut body = base41::decode(payload)?;
+        if body.len() < SIGNATURE_LEN + 1 {
+            return Err(FormatError::Truncated("signature"));
+        }
+        let mut signature = [0; SIGNATURE_LEN];
+        signature.copy_from_slice(&body[body.len() - SIGNATURE_LEN..]);
+        body.truncate(body.len() - SIGNATURE_LEN);
+        Ok(Envelope {
+            prefix,
+            body,
+            signature,
+        })
+    }
+}
+
+/// The bytes a signature covers.
+pub(crate) fn signed_message(domain: &[u8], prefix: &str, body: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(domain.len() + 1 + prefix.len() + body.len());
+    message.extend_from_slice(domain);
+    // Prefixes are at most 64 characters (checked on every path here).
+    message.push(u8::try_from(prefix.len()).unwrap_or(u8::MAX));
+    message.extend_from_slice(prefix.as_bytes());
+    message.extend_from_slice(body);
+    message
+}
+
+/// Text of a signed body: prefix, then base41 of body and signature.
+pub(crate) fn seal(prefix: &Prefix, body: &[u8], signature: &[u8; SIGNATURE_LEN]) -> String {
+    let mut bytes = Vec::with_capacity(body.len() + SIGNATURE_LEN);
+    bytes.extend_from_slice(body);
+    bytes.extend_from_slice(signature);
+    let mut text = prefix.as_str().to_owned();
+    text.push_str(&base41::encode(&bytes));
+    text
+}
+
+/// Checks a signature against the key a provider holds for `kid`, in this order: the key is
+/// known, it may sign `usage`, the signature verifies, the key is not revoked, and `now` is in
+/// the key's window. The signature comes before the key's status so that only genuine codes are
+/// ever reported as revoked or expired.
+pub(crate) fn check_signature(
+    keys: &(impl KeyProvider + ?Sized),
+    kid: KeyId,
+    usage: Usage,
+    now: Timestamp,
+    message: &[u8],
+    signature: &[u8; SIGNATURE_LEN],
+) -> Result<(), Error> {
+    let entry = keys.find(&kid).ok_or(Error::UnknownKey(kid))?;
+    if entry.usage != usage {
+        return Err(Error::WrongKeyUsage(kid));
+    }
+    entry.key.verify(message, signature)?;
+    if entry.revoked {
+        return Err(Error::Revoked(kid));
+    }
+    check_window(entry.not_before, entry.not_after, now, Subject::Key)
+}
+
+/// `now` must not be before `not_before` (less the clock-skew grace) and must be before
+/// `not_after`.
+pub(crate) fn check_window(
+    not_before: Option<Timestamp>,
+    not_after: Option<Timestamp>,
+    now: Timestamp,
+    subject: Subject,
+) -> Result<(), Error> {
+    if let Some(start) = not_before
+        && now.saturating_add(CLOCK_SKEW_SECS) < start
+    {
+        return Err(Error::NotYetValid(subject));
+    }
+    if let Some(end) = not_after
+        && now >= end
+    {
+        return Err(Error::Expired(subject));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        for ok in [
+            "HTTPS://VC.SH.GOV.CN/1/",
+            "HTTPS://A.B/",
+            "HTTPS://A.B:8443/V/",
+        ] {
+            assert!(Prefix::new(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "HTTP://VC.SH.GOV.CN/1/",
+            "https://vc.sh.gov.cn/1/",
+            "HTTPS://VC.SH.GOV.CN/1",
+            "HTTPS:///",
+            "HTTPS://VC SH/",
+            "HTTPS://VC%20SH/",
+            "HTTPS://VC.SH.GOV.CN/?A=1/",
+        ] {
+            assert!(Prefix::new(bad).is_err(), "{bad}");
+        }
+        let long = format!("HTTPS://{}/", "A".repeat(MAX_PREFIX_LEN));
+        assert!(Prefix::new(&long).is_err());
+    }
+
+    #[test]
+    fn windows() {
+        let t = Timestamp::from_unix;
+        assert_eq!(
+            check_window(Some(t(100)), Some(t(200)), t(150), Subject::Code),
+            Ok(())
+        );
+        assert_eq!(
+            check_window(Some(t(100)), Some(t(200)), t(199), Subject::Code),
+            Ok(())
+        );
+        assert_eq!(
+            check_window(Some(t(100)), Some(t(200)), t(200), Subject::Code),
+            Err(Error::Expired(Subject::Code))
+        );
+        // Within the clock-skew grace before the start.
+        assert_eq!(
+            check_window(Some(t(100)), None, t(100 - CLOCK_SKEW_SECS), Subject::Key),
+            Ok(())
+        );
+        assert_eq!(
+            check_window(Some(t(100)), None, t(99 - CLOCK_SKEW_SECS), Subject::Key),
+            Err(Error::NotYetValid(Subject::Key))
+        );
+        assert_eq!(check_window(None, None, t(i64::MAX), Subject::Key), Ok(()));
+    }
+
+    #[test]
+    fn open_refuses_before_decoding() {
+        let long = format!("HTTPS://A.B/{}", "0".repeat(MAX_TEXT_LEN));
+        assert!(matches!(
+            Envelope::open(&long),
+            Err(FormatError::TooLong { .. })
+        ));
+        assert!(matches!(
+            Envelope::open("0000"),
+            Err(FormatError::BadPrefix(_))
+        ));
+        assert!(matches!(
+            Envelope::open("HTTPS://A.B/000"),
+            Err(FormatError::Truncated("signature"))
+        ));
+    }
+}

@@ -1,0 +1,170 @@
+//! Errors, each with a stable code string shown by every layer (CLI, WASM, mobile).
+//!
+//! Messages never echo the values a caller passed in: a name or an ID number must not reach a
+//! log through an error.
+
+use crate::key::KeyId;
+use thiserror::Error;
+
+/// Why a code's text or bytes are not a well-formed code. Reported as [`Error::Malformed`].
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum FormatError {
+    /// The text is longer than any code we issue.
+    #[error("text is longer than {max} characters")]
+    TooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// The URL prefix is missing or not of the allowed form.
+    #[error("bad URL prefix: {0}")]
+    BadPrefix(&'static str),
+    /// A payload character is outside the base41 alphabet.
+    #[error("character {position} of the payload is not in the base41 alphabet")]
+    BadCharacter {
+        /// Zero-based position in the payload part of the text.
+        position: usize,
+    },
+    /// The payload length cannot come from a whole number of bytes.
+    #[error("payload length {0} is not a valid base41 length")]
+    BadLength(usize),
+    /// A base41 group encodes a value out of its range (a second spelling of some bytes).
+    #[error("base41 group at character {position} is out of range")]
+    NonCanonicalGroup {
+        /// Zero-based position of the group in the payload part of the text.
+        position: usize,
+    },
+    /// The bytes end inside a field.
+    #[error("truncated in field {0}")]
+    Truncated(&'static str),
+    /// Bytes follow the last field.
+    #[error("{0} trailing bytes")]
+    TrailingBytes(usize),
+    /// Flag bits that this version does not define are set.
+    #[error("reserved flag bits set")]
+    ReservedFlags,
+    /// A field holds a value that its definition does not allow.
+    #[error("field {field}: {reason}")]
+    Field {
+        /// The field's name as in SPEC.md.
+        field: &'static str,
+        /// What is wrong, without the value.
+        reason: &'static str,
+    },
+}
+
+/// What a validity window belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// The code itself (its issued-at and valid-until).
+    Code,
+    /// The signing key's entry in the trust list.
+    Key,
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Subject::Code => "code",
+            Subject::Key => "signing key",
+        })
+    }
+}
+
+/// Every error of the library. [`Error::code`] gives its stable code string.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The text or bytes are not a well-formed code.
+    #[error("malformed: {0}")]
+    Malformed(#[from] FormatError),
+    /// The code's format version is not one this library reads.
+    #[error("unsupported format version {0:#04x}")]
+    UnsupportedVersion(u8),
+    /// No key with the code's key id is trusted.
+    #[error("no trusted key has id {0}")]
+    UnknownKey(KeyId),
+    /// The key is trusted, but not for this kind of code.
+    #[error("key {0} is not trusted for this kind of code")]
+    WrongKeyUsage(KeyId),
+    /// The signature does not verify (strict RFC 8032 rules).
+    #[error("signature does not verify")]
+    BadSignature,
+    /// The code or its key is past its validity window.
+    #[error("{0} has expired")]
+    Expired(Subject),
+    /// The code or its key is not valid yet.
+    #[error("{0} is not valid yet")]
+    NotYetValid(Subject),
+    /// The signing key is revoked in the trust list.
+    #[error("signing key {0} is revoked")]
+    Revoked(KeyId),
+    /// A value given to an issuing function breaks a rule of the format.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The field's name.
+        field: &'static str,
+        /// What is wrong, without the value.
+        reason: String,
+    },
+    /// A key file or key bytes cannot be read.
+    #[error("invalid key: {0}")]
+    InvalidKey(String),
+    /// A trust list cannot be read or would be inconsistent.
+    #[error("invalid trust list: {0}")]
+    InvalidTrustList(String),
+    /// The operating system gave no randomness for a new key.
+    #[error("no randomness available: {0}")]
+    Randomness(String),
+}
+
+impl Error {
+    /// The stable code string: the same in Rust, the CLI's `--json`, WASM and mobile bindings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Malformed(_) => "malformed",
+            Error::UnsupportedVersion(_) => "unsupported_version",
+            Error::UnknownKey(_) => "unknown_key",
+            Error::WrongKeyUsage(_) => "wrong_key_usage",
+            Error::BadSignature => "bad_signature",
+            Error::Expired(_) => "expired",
+            Error::NotYetValid(_) => "not_yet_valid",
+            Error::Revoked(_) => "revoked",
+            Error::InvalidInput { .. } => "invalid_input",
+            Error::InvalidKey(_) => "invalid_key",
+            Error::InvalidTrustList(_) => "invalid_trust_list",
+            Error::Randomness(_) => "randomness",
+        }
+    }
+
+    /// True for the outcomes of verifying a code (as opposed to bad arguments or files).
+    pub fn is_rejection(&self) -> bool {
+        matches!(
+            self,
+            Error::Malformed(_)
+                | Error::UnsupportedVersion(_)
+                | Error::UnknownKey(_)
+                | Error::WrongKeyUsage(_)
+                | Error::BadSignature
+                | Error::Expired(_)
+                | Error::NotYetValid(_)
+                | Error::Revoked(_)
+        )
+    }
+}
+
+/// Every stable error code, for bindings and documentation.
+pub const ERROR_CODES: &[&str] = &[
+    "malformed",
+    "unsupported_version",
+    "unknown_key",
+    "wrong_key_usage",
+    "bad_signature",
+    "expired",
+    "not_yet_valid",
+    "revoked",
+    "invalid_input",
+    "invalid_key",
+    "invalid_trust_list",
+    "randomness",
+];

@@ -1,0 +1,2 @@
+//! Issue a venue code and verify it (filled in below).
+fn main() {}

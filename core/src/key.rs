@@ -4,6 +4,7 @@
 //! a key; it proves nothing, since the signature is always checked with the trusted key itself.
 
 use crate::error::Error;
+use ed25519_dalek::ed25519::pkcs8::KeypairBytes;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -146,10 +147,14 @@ impl SecretKey {
             .map_err(|_| Error::InvalidKey("not an Ed25519 PKCS#8 PEM private key".into()))
     }
 
-    /// The PKCS#8 PEM form, in memory that is wiped on drop.
+    /// The PKCS#8 PEM form, in memory that is wiped on drop. It is the v1 form (seed only), as
+    /// `openssl genpkey` writes: OpenSSL 3.0 refuses the v2 form that embeds the public key.
     pub fn to_pkcs8_pem(&self) -> zeroize::Zeroizing<String> {
-        self.0
-            .to_pkcs8_pem(LineEnding::LF)
+        let seed = KeypairBytes {
+            secret_key: self.0.to_bytes(),
+            public_key: None,
+        };
+        seed.to_pkcs8_pem(LineEnding::LF)
             .unwrap_or_else(|_| unreachable!("PKCS#8 encoding of a valid key"))
     }
 
@@ -196,6 +201,9 @@ mod tests {
         let key = SecretKey::from_seed(&[7; 32]);
         let pem = key.to_pkcs8_pem();
         assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        // The v1 form: 48 bytes of DER, 64 characters of base64 on one line.
+        assert_eq!(pem.lines().nth(1).map(str::len), Some(64));
+        assert_eq!(pem.lines().count(), 3);
         let again = SecretKey::from_pkcs8_pem(&pem).unwrap();
         assert_eq!(again.public_key(), key.public_key());
         let spki = key.public_key().to_spki_pem();

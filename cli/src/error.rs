@@ -1,0 +1,45 @@
+//! The command line's errors and its exit codes, which are stable:
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success: the key was made, the code issued, the code is valid |
+//! | 1 | rejected: the code did not verify (its error code says why) |
+//! | 2 | usage or I/O error: bad arguments, unreadable or invalid files |
+
+use std::path::{Path, PathBuf};
+
+/// Exit code for success.
+pub(crate) const EXIT_OK: u8 = 0;
+/// Exit code when a code is rejected.
+pub(crate) const EXIT_REJECTED: u8 = 1;
+/// Exit code for usage and I/O errors.
+pub(crate) const EXIT_USAGE: u8 = 2;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// An argument or file content that the library refused.
+    #[error("{0} ({code})", code = .0.code())]
+    Core(#[from] venuecode::Error),
+    /// Something else about the arguments.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CliError {
+    /// Wraps an I/O error with the path it concerns.
+    pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+        move |source| CliError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}

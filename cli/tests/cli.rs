@@ -1,0 +1,337 @@
+//! The `venuecode` binary end to end: exit codes, files, JSON, and OpenSSL interop.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const ISSUED: &str = "2022-04-01T08:00:00+08:00";
+const UNTIL: &str = "2023-04-01T00:00:00+08:00";
+const DURING: &str = "2022-06-01T10:00:00+08:00";
+
+fn venuecode() -> Command {
+    Command::cargo_bin("venuecode").unwrap()
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        Setup {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A new key trusted for `usage`; returns its key id.
+    fn key(&self, name: &str, usage: &str) -> String {
+        let out = venuecode()
+            .args(["keygen", "--out"])
+            .arg(self.path(name))
+            .arg("--trust")
+            .arg(self.path("trust.json"))
+            .args(["--usage", usage])
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone())
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    fn issue(&self, key: &str, extra: &[&str]) -> String {
+        let out = venuecode()
+            .args(["venue", "issue", "--key"])
+            .arg(self.path(key))
+            .args([
+                "--id",
+                "SH-PT-0018",
+                "--type",
+                "religious-venue",
+                "--name",
+                "上海玉佛禅寺",
+                "--division",
+                "310107",
+                "--address",
+                "安远路170号",
+                "--door",
+                "东门",
+                "--prefix",
+                "HTTPS://VC.SH.GOV.CN/1/",
+                "--issued",
+                ISSUED,
+                "--valid-until",
+                UNTIL,
+            ])
+            .args(extra)
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone())
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    /// Runs `venue verify --json` and gives (exit code, JSON).
+    fn verify(&self, text: &str, at: &str) -> (i32, Value) {
+        let out = venuecode()
+            .args(["venue", "verify", "--json", "--trust"])
+            .arg(self.path("trust.json"))
+            .args(["--at", at, text])
+            .output()
+            .unwrap();
+        let json = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), json)
+    }
+}
+
+fn error_of(result: (i32, Value)) -> (i32, String) {
+    assert_eq!(result.1["valid"], false, "{}", result.1);
+    (result.0, result.1["error"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn issue_and_verify() {
+    let s = Setup::new();
+    let kid = s.key("k.pem", "venue");
+    let text = s.issue("k.pem", &[]);
+    assert!(text.starts_with("HTTPS://VC.SH.GOV.CN/1/"));
+    let (code, json) = s.verify(&text, DURING);
+    assert_eq!(code, 0);
+    assert_eq!(json["valid"], true);
+    let venue = &json["venue"];
+    assert_eq!(venue["id"], "SH-PT-0018");
+    assert_eq!(venue["type"], "religious-venue");
+    assert_eq!(venue["name"], "上海玉佛禅寺");
+    assert_eq!(venue["division"], "310107");
+    assert_eq!(venue["address"], "安远路170号");
+    assert_eq!(venue["door"], "东门");
+    assert_eq!(venue["issued_at"], "2022-04-01T00:00:00Z");
+    assert_eq!(venue["valid_until"], "2023-03-31T16:00:00Z");
+    assert_eq!(venue["key_id"], kid.as_str());
+    // The text form without --json.
+    venuecode()
+        .args(["venue", "verify", "--trust"])
+        .arg(s.path("trust.json"))
+        .args(["--at", DURING, &text])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("door         东门"));
+}
+
+#[test]
+fn every_rejection_exits_1_with_its_code() {
+    let s = Setup::new();
+    s.key("venue.pem", "venue");
+    s.key("personal.pem", "personal");
+    s.key("revoked.pem", "venue");
+    let text = s.issue("venue.pem", &[]);
+
+    assert_eq!(error_of(s.verify(&text, UNTIL)), (1, "expired".into()));
+    assert_eq!(
+        error_of(s.verify(&text, "2022-03-01T00:00:00Z")),
+        (1, "not_yet_valid".into())
+    );
+    let moved = text.replace("VC.SH.GOV.CN", "VC.SH.GOV.CC");
+    assert_eq!(
+        error_of(s.verify(&moved, DURING)),
+        (1, "bad_signature".into())
+    );
+    assert_eq!(
+        error_of(s.verify("HTTPS://VC.SH.GOV.CN/1/ABC", DURING)),
+        (1, "malformed".into())
+    );
+    let wrong_usage = s.issue("personal.pem", &[]);
+    assert_eq!(
+        error_of(s.verify(&wrong_usage, DURING)),
+        (1, "wrong_key_usage".into())
+    );
+
+    let revoked = s.issue("revoked.pem", &[]);
+    assert_eq!(s.verify(&revoked, DURING).0, 0);
+    // A key that nobody trusts.
+    venuecode()
+        .args(["keygen", "--out"])
+        .arg(s.path("stranger.pem"))
+        .assert()
+        .success();
+    let stranger = s.issue("stranger.pem", &[]);
+    assert_eq!(
+        error_of(s.verify(&stranger, DURING)),
+        (1, "unknown_key".into())
+    );
+
+    let revoked_kid = kid_of(&s, "revoked.pem");
+    venuecode()
+        .args(["trust", "revoke", "--trust"])
+        .arg(s.path("trust.json"))
+        .args(["--kid", &revoked_kid])
+        .assert()
+        .success();
+    assert_eq!(error_of(s.verify(&revoked, DURING)), (1, "revoked".into()));
+    // The other venue key is untouched.
+    assert_eq!(s.verify(&text, DURING).0, 0);
+}
+
+/// The key id of a private key file, by adding it to a scratch trust list.
+fn kid_of(s: &Setup, key: &str) -> String {
+    let scratch = s.path(&format!("{key}.scratch.json"));
+    venuecode()
+        .args(["trust", "add", "--usage", "venue", "--trust"])
+        .arg(&scratch)
+        .arg("--key")
+        .arg(s.path(key))
+        .assert()
+        .success();
+    let list: Value = serde_json::from_str(&std::fs::read_to_string(scratch).unwrap()).unwrap();
+    list["keys"][0]["kid"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let s = Setup::new();
+    s.key("k.pem", "venue");
+    let text = s.issue("k.pem", &[]);
+    // Missing trust list.
+    venuecode()
+        .args(["venue", "verify", "--trust"])
+        .arg(s.path("missing.json"))
+        .arg(&text)
+        .assert()
+        .code(2);
+    // A corrupt trust list.
+    std::fs::write(s.path("bad.json"), "{\"format\":1}").unwrap();
+    venuecode()
+        .args(["venue", "verify", "--trust"])
+        .arg(s.path("bad.json"))
+        .arg(&text)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("invalid_trust_list"));
+    // Bad field values and bad times.
+    for (flag, value) in [
+        ("--division", "31010"),
+        ("--type", "church"),
+        ("--door", ""),
+        ("--valid-until", "tomorrow"),
+        ("--prefix", "http://vc.example.cn/"),
+    ] {
+        let mut cmd = venuecode();
+        cmd.args(["venue", "issue", "--key"]).arg(s.path("k.pem"));
+        let mut args = vec![
+            ("--id", "X1"),
+            ("--type", "other"),
+            ("--name", "某场所"),
+            ("--division", "310107"),
+            ("--address", "某路1号"),
+            ("--door", "东门"),
+        ];
+        args.retain(|(f, _)| *f != flag);
+        args.push((flag, value));
+        for (f, v) in args {
+            cmd.args([f, v]);
+        }
+        cmd.assert()
+            .code(2)
+            .stderr(predicates::str::contains("invalid_input"));
+    }
+    // Missing arguments (clap).
+    venuecode().args(["venue", "issue"]).assert().code(2);
+    // An existing key file is never overwritten.
+    venuecode()
+        .args(["keygen", "--out"])
+        .arg(s.path("k.pem"))
+        .assert()
+        .code(2);
+    // A key listed twice.
+    venuecode()
+        .args(["trust", "add", "--usage", "personal", "--trust"])
+        .arg(s.path("trust.json"))
+        .arg("--key")
+        .arg(s.path("k.pem"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("listed twice"));
+}
+
+#[cfg(unix)]
+#[test]
+fn private_keys_are_mode_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Setup::new();
+    s.key("k.pem", "venue");
+    let mode = std::fs::metadata(s.path("k.pem"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+fn openssl(args: &[&str], dir: &Path) -> String {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl must be installed (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn openssl_keys_sign_and_ours_open_in_openssl() {
+    let s = Setup::new();
+    let dir = s.dir.path();
+    // A key made by OpenSSL issues codes that verify.
+    openssl(
+        &["genpkey", "-algorithm", "ed25519", "-out", "openssl.pem"],
+        dir,
+    );
+    openssl(
+        &[
+            "pkey",
+            "-in",
+            "openssl.pem",
+            "-pubout",
+            "-out",
+            "openssl.pub.pem",
+        ],
+        dir,
+    );
+    venuecode()
+        .args(["trust", "add", "--usage", "venue", "--trust"])
+        .arg(s.path("trust.json"))
+        .arg("--key")
+        .arg(s.path("openssl.pub.pem"))
+        .assert()
+        .success();
+    let text = s.issue("openssl.pem", &[]);
+    assert_eq!(s.verify(&text, DURING).0, 0);
+
+    // Our key opens in OpenSSL, and OpenSSL derives the same public key we trust.
+    s.key("ours.pem", "venue");
+    let der = std::process::Command::new("openssl")
+        .args(["pkey", "-in", "ours.pem", "-pubout", "-outform", "DER"])
+        .current_dir(dir)
+        .output()
+        .unwrap()
+        .stdout;
+    assert_eq!(der.len(), 44);
+    let raw = hex_encode(&der[12..]);
+    let trust = std::fs::read_to_string(s.path("trust.json")).unwrap();
+    assert!(
+        trust.contains(&raw),
+        "OpenSSL's public key {raw} is not in the trust list"
+    );
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,5 +1,7 @@
 //! The `venuecode` binary end to end: exit codes, files, JSON, and OpenSSL interop.
 
+#![allow(clippy::unwrap_used)]
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

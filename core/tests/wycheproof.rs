@@ -1,6 +1,8 @@
 //! Wycheproof's Ed25519 vectors (tests/vectors/wycheproof/, Apache-2.0, see LICENSE there)
 //! through the public verification path: `PublicKey::from_bytes` then `PublicKey::verify`.
 
+#![allow(clippy::unwrap_used)]
+
 use serde::Deserialize;
 use venuecode::PublicKey;
 

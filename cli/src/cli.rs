@@ -39,6 +39,12 @@ enum Command {
         #[command(subcommand)]
         command: TrustCommand,
     },
+    /// The main job on embedded defaults: keys, codes for three venues, attacks refused.
+    Demo {
+        /// Where to write the key, trust list and codes.
+        #[arg(long, default_value = "venuecode-demo")]
+        out: PathBuf,
+    },
     /// Issues and verifies venue codes.
     Venue {
         #[command(subcommand)]
@@ -139,6 +145,7 @@ struct IssueArgs {
 /// Runs a command and gives its exit code.
 pub(crate) fn run(args: Args) -> Result<u8, CliError> {
     match args.command {
+        Command::Demo { out } => crate::demo::run(&out),
         Command::Keygen { out, trust, usage } => keygen(&out, trust.as_deref(), usage.as_deref()),
         Command::Trust {
             command:

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 rejected, 2 usage or I/O error (see `error.rs`).
 
 mod cli;
+mod demo;
 mod error;
 
 use clap::Parser;

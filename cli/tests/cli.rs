@@ -337,3 +337,39 @@ fn openssl_keys_sign_and_ours_open_in_openssl() {
 fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[test]
+fn demo_issues_verifies_and_refuses_attacks() {
+    let s = Setup::new();
+    let out = venuecode()
+        .args(["demo", "--out"])
+        .arg(s.path("demo"))
+        .assert()
+        .code(0);
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(stdout.matches(" valid\n").count(), 6, "{stdout}");
+    for code in [
+        "refused: unknown_key",
+        "refused: bad_signature",
+        "refused: expired",
+    ] {
+        assert!(stdout.contains(code), "{code} missing:\n{stdout}");
+    }
+    assert!(stdout.contains("6 codes issued, 6 verified; all 3 attacks refused"));
+    // Its files work with the other commands.
+    let codes = std::fs::read_to_string(s.path("demo/codes.tsv")).unwrap();
+    assert_eq!(codes.lines().count(), 6);
+    let text = codes.lines().next().unwrap().split('\t').nth(2).unwrap();
+    venuecode()
+        .args(["venue", "verify", "--at", "2022-06-01T00:00:00Z", "--trust"])
+        .arg(s.path("demo/trust.json"))
+        .arg(text)
+        .assert()
+        .code(0);
+    // Running it again in the same place works too.
+    venuecode()
+        .args(["demo", "--out"])
+        .arg(s.path("demo"))
+        .assert()
+        .code(0);
+}

@@ -76,18 +76,9 @@ fn trust_list() -> TrustList {
     list
 }
 
-fn reference() -> Venue {
-    Venue {
-        id: "SH-PT-0018".into(),
-        venue_type: VenueType::ReligiousVenue,
-        name: "上海玉佛禅寺".into(),
-        division: Division::new(310_107).unwrap(),
-        address: "安远路170号".into(),
-        door: "东门".into(),
-        issued_at: t("2022-04-01T08:00:00+08:00"),
-        valid_until: Some(t("2023-04-01T00:00:00+08:00")),
-    }
-}
+#[path = "support/reference.rs"]
+mod support;
+use support::reference_venue as reference;
 
 const SH: &str = "HTTPS://VC.SH.GOV.CN/1/";
 const DURING: &str = "2022-06-01T02:00:00Z";

@@ -2,26 +2,16 @@ use super::*;
 use crate::trust::{TrustList, TrustedKey};
 use proptest::prelude::*;
 
+#[path = "../../tests/support/reference.rs"]
+mod support;
+use support::reference_venue as reference;
+
 fn key() -> SecretKey {
     SecretKey::from_seed(&[42; 32])
 }
 
 fn t(s: &str) -> Timestamp {
     Timestamp::parse_rfc3339(s).unwrap()
-}
-
-/// The reference venue of the issue and SPEC.md.
-pub(super) fn reference() -> Venue {
-    Venue {
-        id: "SH-PT-0018".into(),
-        venue_type: VenueType::ReligiousVenue,
-        name: "上海玉佛禅寺".into(),
-        division: Division::new(310_107).unwrap(),
-        address: "安远路170号".into(),
-        door: "东门".into(),
-        issued_at: t("2022-04-01T08:00:00+08:00"),
-        valid_until: Some(t("2023-04-01T00:00:00+08:00")),
-    }
 }
 
 fn trust() -> TrustList {
@@ -273,4 +263,58 @@ proptest! {
     fn parse_is_total(text in "HTTPS://A\\.B/[0-9A-Z$*+\\-.]{0,300}|\\PC{0,300}") {
         let _ = UnverifiedVenueCode::parse(&text);
     }
+}
+
+/// The numbers of docs/adr/0001-text-encoding.md: the reference venue's text length and QR
+/// version (at M) with its text fields in packed text or UTF-8, and with the address below the
+/// division or in full.
+#[test]
+fn text_encoding_choice_numbers() {
+    const PREFIX: &str = "HTTPS://VC.SH.GOV.CN/1/";
+    let version_of = |chars: usize| {
+        let text = format!("{PREFIX}{}", "A".repeat(chars - PREFIX.len()));
+        match qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+            .unwrap()
+            .version()
+        {
+            qrcode::Version::Normal(v) => v,
+            qrcode::Version::Micro(_) => 0,
+        }
+    };
+    let kid = key().public_key().id();
+    let packed_body = reference().encode_body(kid).unwrap().len();
+    let fields = |v: &Venue| [v.name.clone(), v.address.clone(), v.door.clone()];
+    let measure = |v: &Venue, utf8: bool| {
+        let body = packed_body
+            - fields(&reference())
+                .iter()
+                .map(|f| text::encoded_len(f))
+                .sum::<usize>()
+            + fields(v)
+                .iter()
+                .map(|f| if utf8 { f.len() } else { text::encoded_len(f) })
+                .sum::<usize>();
+        let chars = PREFIX.len() + crate::base41::encoded_len(body + 64);
+        (body, chars, version_of(chars))
+    };
+    let mut full = reference();
+    full.address = "上海市普陀区安远路170号".into();
+    let rows = [
+        (
+            "packed, address below division (chosen)",
+            measure(&reference(), false),
+        ),
+        ("UTF-8, address below division", measure(&reference(), true)),
+        ("packed, full address", measure(&full, false)),
+        ("UTF-8, full address", measure(&full, true)),
+    ];
+    for (what, (body, chars, version)) in rows {
+        println!("{what:<42} body {body:>3} B  text {chars:>3} chars  QR version {version}");
+    }
+    // The real encoder agrees with the computed row.
+    let text = reference()
+        .issue(&key(), &Prefix::new(PREFIX).unwrap())
+        .unwrap();
+    assert_eq!(text.len(), rows[0].1.1);
+    assert_eq!(rows.map(|r| r.1.2), [8, 9, 9, 9]);
 }

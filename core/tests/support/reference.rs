@@ -1,0 +1,19 @@
+// The reference venue of SPEC.md §5. Included by path into the unit tests, the integration tests
+// and the benchmark; it takes `Venue`, `VenueType`, `Division` and `Timestamp` from the including
+// module.
+
+use super::*;
+
+/// 上海玉佛禅寺, 东门: issued 2022-04-01T08:00:00+08:00, valid until 2023-04-01T00:00:00+08:00.
+pub(super) fn reference_venue() -> Venue {
+    Venue {
+        id: "SH-PT-0018".into(),
+        venue_type: VenueType::ReligiousVenue,
+        name: "上海玉佛禅寺".into(),
+        division: Division::new(310_107).unwrap(),
+        address: "安远路170号".into(),
+        door: "东门".into(),
+        issued_at: Timestamp::from_unix(1_648_771_200),
+        valid_until: Some(Timestamp::from_unix(1_680_278_400)),
+    }
+}

@@ -113,6 +113,9 @@ pub enum Error {
     /// A trust list cannot be read or would be inconsistent.
     #[error("invalid trust list: {0}")]
     InvalidTrustList(String),
+    /// An image cannot be read or written, or is beyond the size limits.
+    #[error("invalid image: {0}")]
+    InvalidImage(String),
     /// The operating system gave no randomness for a new key.
     #[error("no randomness available: {0}")]
     Randomness(String),
@@ -133,6 +136,7 @@ impl Error {
             Error::InvalidInput { .. } => "invalid_input",
             Error::InvalidKey(_) => "invalid_key",
             Error::InvalidTrustList(_) => "invalid_trust_list",
+            Error::InvalidImage(_) => "invalid_image",
             Error::Randomness(_) => "randomness",
         }
     }
@@ -166,5 +170,6 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_input",
     "invalid_key",
     "invalid_trust_list",
+    "invalid_image",
     "randomness",
 ];

@@ -49,6 +49,12 @@ pub mod base41;
 mod envelope;
 mod error;
 mod key;
+#[cfg(feature = "render")]
+pub mod qr;
+#[cfg(feature = "scan")]
+pub mod raster;
+#[cfg(feature = "scan")]
+pub mod scan;
 pub mod text;
 mod timestamp;
 mod trust;

@@ -1,0 +1,246 @@
+//! Grey images for the scanner: from PNG and JPEG files, or from camera frames (8-bit grey or
+//! RGBA with a row stride). Sizes are checked from the headers, before anything is allocated.
+
+use crate::error::Error;
+
+/// The widest or tallest image read, in pixels.
+pub const MAX_IMAGE_SIDE: usize = 16_384;
+/// The most pixels an image may have (36 megapixels: a 6000 x 6000 photo).
+pub const MAX_IMAGE_PIXELS: usize = 36_000_000;
+/// The most bytes of an encoded image read.
+pub const MAX_IMAGE_BYTES: usize = 64 << 20;
+
+/// An 8-bit grey image, rows packed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GreyImage {
+    width: usize,
+    height: usize,
+    pixels: Vec<u8>,
+}
+
+fn invalid(reason: impl Into<String>) -> Error {
+    Error::InvalidImage(reason.into())
+}
+
+fn check_size(width: usize, height: usize) -> Result<(), Error> {
+    if width == 0 || height == 0 {
+        return Err(invalid("the image is empty"));
+    }
+    if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE {
+        return Err(invalid(format!(
+            "a side is longer than {MAX_IMAGE_SIDE} pixels"
+        )));
+    }
+    if width * height > MAX_IMAGE_PIXELS {
+        return Err(invalid(format!("more than {MAX_IMAGE_PIXELS} pixels")));
+    }
+    Ok(())
+}
+
+/// Checks that a buffer holds `height` rows of `stride` bytes (the last row only `row_bytes`).
+fn check_buffer(len: usize, row_bytes: usize, stride: usize, height: usize) -> Result<(), Error> {
+    if stride < row_bytes {
+        return Err(invalid("the stride is shorter than a row"));
+    }
+    let needed = stride
+        .checked_mul(height - 1)
+        .and_then(|n| n.checked_add(row_bytes))
+        .ok_or_else(|| invalid("the frame size overflows"))?;
+    if len < needed {
+        return Err(invalid(format!(
+            "the buffer has {len} bytes; the frame needs {needed}"
+        )));
+    }
+    Ok(())
+}
+
+impl GreyImage {
+    /// From packed grey pixels (`pixels.len() == width * height`).
+    pub fn new(width: usize, height: usize, pixels: Vec<u8>) -> Result<Self, Error> {
+        check_size(width, height)?;
+        if pixels.len() != width * height {
+            return Err(invalid("the pixel count does not match the size"));
+        }
+        Ok(GreyImage {
+            width,
+            height,
+            pixels,
+        })
+    }
+
+    /// From an 8-bit grey camera frame whose rows are `stride` bytes apart.
+    pub fn from_grey_frame(
+        buf: &[u8],
+        width: usize,
+        height: usize,
+        stride: usize,
+    ) -> Result<Self, Error> {
+        check_size(width, height)?;
+        check_buffer(buf.len(), width, stride, height)?;
+        let mut pixels = Vec::with_capacity(width * height);
+        for row in 0..height {
+            pixels.extend_from_slice(&buf[row * stride..row * stride + width]);
+        }
+        Ok(GreyImage {
+            width,
+            height,
+            pixels,
+        })
+    }
+
+    /// From an RGBA camera frame (or canvas `ImageData`) whose rows are `stride` bytes apart.
+    /// Transparent pixels count as white, as they show on a light page.
+    pub fn from_rgba_frame(
+        buf: &[u8],
+        width: usize,
+        height: usize,
+        stride: usize,
+    ) -> Result<Self, Error> {
+        check_size(width, height)?;
+        check_buffer(buf.len(), width * 4, stride, height)?;
+        let mut pixels = Vec::with_capacity(width * height);
+        for row in 0..height {
+            let line = &buf[row * stride..row * stride + width * 4];
+            pixels.extend(
+                line.chunks_exact(4)
+                    .map(|p| luma_over_white(p[0], p[1], p[2], p[3])),
+            );
+        }
+        Ok(GreyImage {
+            width,
+            height,
+            pixels,
+        })
+    }
+
+    /// Decodes a PNG or JPEG file (told apart by their signatures).
+    pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() > MAX_IMAGE_BYTES {
+            return Err(invalid(format!(
+                "the file is larger than {MAX_IMAGE_BYTES} bytes"
+            )));
+        }
+        if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            decode_png(bytes)
+        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            decode_jpeg(bytes)
+        } else {
+            Err(invalid("not a PNG or JPEG file"))
+        }
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    /// The pixels, row by row.
+    pub fn pixels(&self) -> &[u8] {
+        &self.pixels
+    }
+
+    /// The pixel at (x, y); callers keep within bounds.
+    pub(crate) fn at(&self, x: usize, y: usize) -> u8 {
+        self.pixels[y * self.width + x]
+    }
+
+    /// Half the size in each direction, each pixel the mean of a 2 x 2 block.
+    pub(crate) fn half(&self) -> GreyImage {
+        let (w, h) = (self.width / 2, self.height / 2);
+        let mut pixels = Vec::with_capacity(w * h);
+        for y in 0..h {
+            let (a, b) = (
+                &self.pixels[2 * y * self.width..],
+                &self.pixels[(2 * y + 1) * self.width..],
+            );
+            for x in 0..w {
+                let sum = u16::from(a[2 * x])
+                    + u16::from(a[2 * x + 1])
+                    + u16::from(b[2 * x])
+                    + u16::from(b[2 * x + 1]);
+                pixels.push(u8::try_from(sum / 4).unwrap_or(u8::MAX));
+            }
+        }
+        GreyImage {
+            width: w.max(1),
+            height: h.max(1),
+            pixels: if pixels.is_empty() { vec![255] } else { pixels },
+        }
+    }
+}
+
+/// Rec. 601 luma of a pixel composited over white.
+fn luma_over_white(r: u8, g: u8, b: u8, a: u8) -> u8 {
+    let luma = (299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b)) / 1000;
+    let a = u32::from(a);
+    u8::try_from((luma * a + 255 * (255 - a)) / 255).unwrap_or(u8::MAX)
+}
+
+fn decode_png(bytes: &[u8]) -> Result<GreyImage, Error> {
+    let failed = |e: png::DecodingError| invalid(format!("PNG: {e}"));
+    let mut decoder = png::Decoder::new_with_limits(
+        std::io::Cursor::new(bytes),
+        png::Limits {
+            bytes: MAX_IMAGE_PIXELS * 8,
+        },
+    );
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().map_err(failed)?;
+    let (width, height) = {
+        let info = reader.info();
+        (
+            usize::try_from(info.width).unwrap_or(usize::MAX),
+            usize::try_from(info.height).unwrap_or(usize::MAX),
+        )
+    };
+    check_size(width, height)?;
+    let size = reader
+        .output_buffer_size()
+        .ok_or_else(|| invalid("PNG: size overflows"))?;
+    let mut buf = vec![0; size];
+    let frame = reader.next_frame(&mut buf).map_err(failed)?;
+    let (color, _) = reader.output_color_type();
+    let channels = color.samples();
+    let line = frame.line_size;
+    let mut pixels = Vec::with_capacity(width * height);
+    for row in buf.chunks(line).take(height) {
+        for p in row.chunks_exact(channels).take(width) {
+            pixels.push(match color {
+                png::ColorType::Grayscale => p[0],
+                png::ColorType::GrayscaleAlpha => luma_over_white(p[0], p[0], p[0], p[1]),
+                png::ColorType::Rgb => luma_over_white(p[0], p[1], p[2], 255),
+                _ => luma_over_white(p[0], p[1], p[2], p.get(3).copied().unwrap_or(255)),
+            });
+        }
+    }
+    GreyImage::new(width, height, pixels)
+}
+
+fn decode_jpeg(bytes: &[u8]) -> Result<GreyImage, Error> {
+    use zune_core::colorspace::ColorSpace;
+    use zune_core::options::DecoderOptions;
+    let options = DecoderOptions::default()
+        .jpeg_set_out_colorspace(ColorSpace::Luma)
+        .set_max_width(MAX_IMAGE_SIDE)
+        .set_max_height(MAX_IMAGE_SIDE);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(bytes, options);
+    decoder
+        .decode_headers()
+        .map_err(|e| invalid(format!("JPEG: {e:?}")))?;
+    let (width, height) = decoder
+        .dimensions()
+        .ok_or_else(|| invalid("JPEG: no size"))?;
+    check_size(width, height)?;
+    let pixels = decoder
+        .decode()
+        .map_err(|e| invalid(format!("JPEG: {e:?}")))?;
+    if pixels.len() < width * height {
+        return Err(invalid("JPEG: fewer pixels than its size"));
+    }
+    GreyImage::new(width, height, pixels[..width * height].to_vec())
+}

@@ -31,99 +31,73 @@ pub struct Found {
 pub enum Binarize {
     /// rqrr's own: a moving average along each row.
     RowAverage,
-    /// Dark where a pixel is darker than the mean of the square around it (side a `1/divisor`
-    /// of the image's shorter side) by more than `offset`; robust to uneven light.
-    LocalMean {
-        /// The window side as a fraction of the shorter image side.
-        divisor: usize,
-        /// Grey levels below the local mean needed to count as dark.
-        offset: u8,
-    },
+    /// A threshold for each 8 x 8 block from the mean of the 5 x 5 blocks around it, as in
+    /// zxing's hybrid binariser: robust to uneven light and shadows.
+    Blocks,
     /// One threshold for the whole image, by Otsu's method.
     Otsu,
+    /// Otsu's threshold after a 3 x 3 box blur, against sensor noise.
+    BlurOtsu,
 }
 
-/// One attempt: at which scale, how to binarise, and whether to look for light-on-dark codes.
+/// One attempt: at which size, how to binarise, and whether to look for light-on-dark codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pass {
-    /// Halve the working image this many more times (0: as is).
-    pub halvings: u8,
+    /// Halve the image until its longer side is at most this many pixels. rqrr's time grows
+    /// with the pixel count, and a printed code's modules stay several pixels wide.
+    pub max_side: usize,
     /// The binarisation.
     pub binarize: Binarize,
     /// Swap dark and light.
     pub inverted: bool,
 }
 
-const fn pass(halvings: u8, binarize: Binarize, inverted: bool) -> Pass {
+const fn pass(max_side: usize, binarize: Binarize, inverted: bool) -> Pass {
     Pass {
-        halvings,
+        max_side,
         binarize,
         inverted,
     }
 }
 
-const LOCAL: Binarize = Binarize::LocalMean {
-    divisor: 8,
-    offset: 4,
-};
-
 /// The passes [`scan`] tries, in order.
 pub const PASSES: &[Pass] = &[
-    pass(0, Binarize::RowAverage, false),
-    pass(0, LOCAL, false),
-    pass(0, LOCAL, true),
-    pass(1, LOCAL, false),
-    pass(0, Binarize::Otsu, false),
-    pass(1, LOCAL, true),
-    pass(0, Binarize::Otsu, true),
+    pass(1600, Binarize::Otsu, false),
+    pass(1600, Binarize::Blocks, false),
+    pass(1600, Binarize::BlurOtsu, false),
+    pass(1600, Binarize::Otsu, true),
+    pass(1600, Binarize::RowAverage, false),
 ];
-
-/// Images are first halved until their longer side is at most this many pixels: finder
-/// patterns of any printable code survive, and rqrr's time grows with the pixel count.
-pub const WORKING_SIDE: usize = 1600;
 
 /// Every QR code found in an image, each text once.
 pub fn scan(image: &GreyImage) -> Vec<Found> {
     scan_with(image, PASSES)
 }
 
-/// Plain rqrr: its own binarisation, once, at full size (the baseline of the benchmark).
-pub fn scan_plain(image: &GreyImage) -> Vec<Found> {
-    let mut found = Vec::new();
-    run(image, pass(0, Binarize::RowAverage, false), 1.0, &mut found);
-    found
-}
-
 /// Runs `passes` in order until one finds a code.
 pub fn scan_with(image: &GreyImage, passes: &[Pass]) -> Vec<Found> {
-    let mut working = std::borrow::Cow::Borrowed(image);
-    let mut scale = 1.0f32;
-    while working.width().max(working.height()) > WORKING_SIDE {
-        working = std::borrow::Cow::Owned(working.half());
-        scale *= 2.0;
-    }
+    // halves[k]: the image halved k times, made when a pass first needs it.
     let mut halves: Vec<GreyImage> = Vec::new();
     let mut found = Vec::new();
     for p in passes {
-        let level = usize::from(p.halvings);
+        let mut level = 0;
+        let (mut w, mut h) = (image.width(), image.height());
+        while w.max(h) > p.max_side && w.min(h) >= 42 {
+            (w, h, level) = (w / 2, h / 2, level + 1);
+        }
         while halves.len() < level {
-            let next = halves.last().unwrap_or(&working).half();
+            let next = halves.last().unwrap_or(image).half();
             halves.push(next);
         }
         let img = if level == 0 {
-            &working
+            image
         } else {
             &halves[level - 1]
         };
         if img.width() < 21 || img.height() < 21 {
             continue;
         }
-        run(
-            img,
-            *p,
-            scale * f32::from(1u16 << p.halvings.min(15)),
-            &mut found,
-        );
+        run(img, *p, f32::from(1u16 << level.min(15)), &mut found);
         if !found.is_empty() {
             break;
         }
@@ -133,30 +107,43 @@ pub fn scan_with(image: &GreyImage, passes: &[Pass]) -> Vec<Found> {
 
 fn run(img: &GreyImage, p: Pass, scale: f32, found: &mut Vec<Found>) {
     let (w, h) = (img.width(), img.height());
-    let mut prepared = match p.binarize {
-        Binarize::RowAverage if !p.inverted => {
-            rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| img.at(x, y))
-        }
-        Binarize::RowAverage => {
-            rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| 255 - img.at(x, y))
-        }
-        Binarize::LocalMean { divisor, offset } => {
-            let dark = local_mean(img, divisor, offset);
-            rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| dark[y * w + x] != p.inverted)
-        }
+    let dark = |bits: Vec<u8>| rqrr::PreparedImage::from_binary(w, h, bits);
+    let prepared = match p.binarize {
+        Binarize::RowAverage => Some(rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+            if p.inverted {
+                255 - img.at(x, y)
+            } else {
+                img.at(x, y)
+            }
+        })),
+        Binarize::Blocks => dark(blocks(img, p.inverted)),
         Binarize::Otsu => {
             let t = otsu(img.pixels());
-            rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| (img.at(x, y) < t) != p.inverted)
+            dark(
+                img.pixels()
+                    .iter()
+                    .map(|&v| u8::from((v < t) != p.inverted))
+                    .collect(),
+            )
+        }
+        Binarize::BlurOtsu => {
+            let blurred = box_blur3(img);
+            let t = otsu(&blurred);
+            dark(
+                blurred
+                    .iter()
+                    .map(|&v| u8::from((v < t) != p.inverted))
+                    .collect(),
+            )
         }
     };
-    for grid in prepared.detect_grids() {
-        let Ok((_, text)) = grid.decode() else {
-            continue;
-        };
+    let Some(mut prepared) = prepared else { return };
+    for (bounds, result) in prepared.detect_and_decode() {
+        let Ok((_, text)) = result else { continue };
         if found.iter().any(|f: &Found| f.text == text) {
             continue;
         }
-        let corners = grid.bounds.map(|c| Point {
+        let corners = bounds.map(|c| Point {
             x: c.x as f32 * scale,
             y: c.y as f32 * scale,
         });
@@ -164,32 +151,82 @@ fn run(img: &GreyImage, p: Pass, scale: f32, found: &mut Vec<Found>) {
     }
 }
 
-/// Dark where a pixel is more than `offset` below the mean of its window (integral image).
-fn local_mean(img: &GreyImage, divisor: usize, offset: u8) -> Vec<bool> {
+const BLOCK: usize = 8;
+
+/// The hybrid (block) binarisation: 1 for dark (or light, if `inverted`).
+fn blocks(img: &GreyImage, inverted: bool) -> Vec<u8> {
     let (w, h) = (img.width(), img.height());
-    let r = (w.min(h) / divisor.max(1) / 2).max(4);
-    // Sums of 36 megapixels of 255 fit a u64 with room to spare.
-    let mut integral = vec![0u64; (w + 1) * (h + 1)];
-    for y in 0..h {
-        let mut row = 0u64;
-        for x in 0..w {
-            row += u64::from(img.at(x, y));
-            integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
+    let (bw, bh) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
+    // Each block's typical level. A flat block (little contrast) is light background unless its
+    // neighbours say it lies in a dark area, such as a finder pattern's centre.
+    let mut level = vec![0u32; bw * bh];
+    for by in 0..bh {
+        for bx in 0..bw {
+            let (mut sum, mut min, mut max, mut n) = (0u32, 255u8, 0u8, 0u32);
+            for y in by * BLOCK..((by + 1) * BLOCK).min(h) {
+                for &v in &img.pixels()[y * w + bx * BLOCK..y * w + ((bx + 1) * BLOCK).min(w)] {
+                    sum += u32::from(v);
+                    min = min.min(v);
+                    max = max.max(v);
+                    n += 1;
+                }
+            }
+            let mut avg = sum / n.max(1);
+            if max - min <= 24 {
+                avg = u32::from(min) / 2;
+                if bx > 0 && by > 0 {
+                    let around = (level[(by - 1) * bw + bx]
+                        + 2 * level[by * bw + bx - 1]
+                        + level[(by - 1) * bw + bx - 1])
+                        / 4;
+                    if u32::from(min) < around {
+                        avg = around;
+                    }
+                }
+            }
+            level[by * bw + bx] = avg;
         }
     }
-    let mut dark = vec![false; w * h];
-    for y in 0..h {
-        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
-        for x in 0..w {
-            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
-            let sum = integral[y1 * (w + 1) + x1] + integral[y0 * (w + 1) + x0]
-                - integral[y0 * (w + 1) + x1]
-                - integral[y1 * (w + 1) + x0];
-            let count = ((x1 - x0) * (y1 - y0)) as u64;
-            dark[y * w + x] = (u64::from(img.at(x, y)) + u64::from(offset)) * count < sum;
+    let mut out = vec![0u8; w * h];
+    for by in 0..bh {
+        for bx in 0..bw {
+            let (x0, x1) = (bx.saturating_sub(2), (bx + 3).min(bw));
+            let (y0, y1) = (by.saturating_sub(2), (by + 3).min(bh));
+            let mut sum = 0;
+            for ny in y0..y1 {
+                sum += level[ny * bw + x0..ny * bw + x1].iter().sum::<u32>();
+            }
+            let threshold = sum / u32::try_from((x1 - x0) * (y1 - y0)).unwrap_or(1);
+            for y in by * BLOCK..((by + 1) * BLOCK).min(h) {
+                for x in bx * BLOCK..((bx + 1) * BLOCK).min(w) {
+                    out[y * w + x] = u8::from((u32::from(img.at(x, y)) <= threshold) != inverted);
+                }
+            }
         }
     }
-    dark
+    out
+}
+
+/// Each pixel the mean of the 3 x 3 square around it (edges repeat).
+fn box_blur3(img: &GreyImage) -> Vec<u8> {
+    let (w, h) = (img.width(), img.height());
+    let mut rows = vec![0u16; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let (l, r) = (x.saturating_sub(1), (x + 1).min(w - 1));
+            rows[y * w + x] =
+                u16::from(img.at(l, y)) + u16::from(img.at(x, y)) + u16::from(img.at(r, y));
+        }
+    }
+    let mut out = vec![0u8; w * h];
+    for y in 0..h {
+        let (u, d) = (y.saturating_sub(1), (y + 1).min(h - 1));
+        for x in 0..w {
+            let sum = rows[u * w + x] + rows[y * w + x] + rows[d * w + x];
+            out[y * w + x] = u8::try_from(sum / 9).unwrap_or(u8::MAX);
+        }
+    }
+    out
 }
 
 /// Otsu's threshold: the grey level that best separates the histogram into two classes.

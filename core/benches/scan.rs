@@ -1,0 +1,80 @@
+//! One 1280 x 720 grey camera frame with one venue code in it, through `scan::scan`: the gate
+//! scanner's per-frame cost (goal: median under 10 ms on this machine). Prints the median.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use criterion::{Criterion, criterion_group};
+use std::hint::black_box;
+use venuecode::qr::{EcLevel, QrMatrix};
+use venuecode::raster::GreyImage;
+use venuecode::scan::scan;
+use venuecode::{Division, Prefix, SecretKey, Timestamp, Venue, VenueType};
+
+#[path = "../tests/support/reference.rs"]
+mod support;
+
+/// A frame as a phone or gate camera sees a poster: a lit gradient, some clutter, the code
+/// (4 pixels a module) off centre.
+fn frame() -> (GreyImage, String) {
+    let text = support::reference_venue()
+        .issue(
+            &SecretKey::from_seed(&[1; 32]),
+            &Prefix::new("HTTPS://VC.SH.GOV.CN/1/").unwrap(),
+        )
+        .unwrap();
+    let (side, code) = QrMatrix::encode(&text, EcLevel::M).unwrap().to_grey(4);
+    let (w, h, side) = (1280usize, 720usize, side as usize);
+    let mut pixels: Vec<u8> = (0..w * h)
+        .map(|i| u8::try_from(150 + (i % w) * 80 / w).unwrap())
+        .collect();
+    for (n, (x0, y0)) in [(40, 60), (900, 80), (1000, 500), (120, 520)]
+        .into_iter()
+        .enumerate()
+    {
+        for y in y0..y0 + 120 {
+            for x in x0..x0 + 200 {
+                pixels[y * w + x] = u8::try_from(40 + 30 * n).unwrap();
+            }
+        }
+    }
+    let (ox, oy) = (480, 180);
+    for y in 0..side {
+        pixels[(oy + y) * w + ox..(oy + y) * w + ox + side]
+            .copy_from_slice(&code[y * side..(y + 1) * side]);
+    }
+    (GreyImage::new(w, h, pixels).unwrap(), text)
+}
+
+fn bench(c: &mut Criterion) {
+    let (image, text) = frame();
+    assert_eq!(scan(&image)[0].text, text);
+    let mut group = c.benchmark_group("scan");
+    group.bench_function("frame_1280x720_grey", |b| {
+        b.iter(|| scan(black_box(&image)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    if std::env::args().any(|a| a == "--test") {
+        return;
+    }
+    let path = format!(
+        "{}/../target/criterion/scan/frame_1280x720_grey/new/estimates.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if let Some(median) = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+        .and_then(|j| j["median"]["point_estimate"].as_f64())
+    {
+        println!(
+            "1280x720 grey frame: median {:.2} ms (goal < 10 ms)",
+            median / 1e6
+        );
+    }
+}

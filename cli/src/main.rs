@@ -5,6 +5,11 @@
 mod cli;
 mod demo;
 mod error;
+mod files;
+mod keys;
+mod poster;
+mod scan;
+mod venue;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -2,94 +2,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use assert_cmd::Command;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-const ISSUED: &str = "2022-04-01T08:00:00+08:00";
-const UNTIL: &str = "2023-04-01T00:00:00+08:00";
-const DURING: &str = "2022-06-01T10:00:00+08:00";
-
-fn venuecode() -> Command {
-    Command::cargo_bin("venuecode").unwrap()
-}
-
-struct Setup {
-    dir: tempfile::TempDir,
-}
-
-impl Setup {
-    fn new() -> Self {
-        Setup {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// A new key trusted for `usage`; returns its key id.
-    fn key(&self, name: &str, usage: &str) -> String {
-        let out = venuecode()
-            .args(["keygen", "--out"])
-            .arg(self.path(name))
-            .arg("--trust")
-            .arg(self.path("trust.json"))
-            .args(["--usage", usage])
-            .assert()
-            .success();
-        String::from_utf8(out.get_output().stdout.clone())
-            .unwrap()
-            .trim()
-            .to_owned()
-    }
-
-    fn issue(&self, key: &str, extra: &[&str]) -> String {
-        let out = venuecode()
-            .args(["venue", "issue", "--key"])
-            .arg(self.path(key))
-            .args([
-                "--id",
-                "SH-PT-0018",
-                "--type",
-                "religious-venue",
-                "--name",
-                "上海玉佛禅寺",
-                "--division",
-                "310107",
-                "--address",
-                "安远路170号",
-                "--door",
-                "东门",
-                "--prefix",
-                "HTTPS://VC.SH.GOV.CN/1/",
-                "--issued",
-                ISSUED,
-                "--valid-until",
-                UNTIL,
-            ])
-            .args(extra)
-            .assert()
-            .success();
-        String::from_utf8(out.get_output().stdout.clone())
-            .unwrap()
-            .trim()
-            .to_owned()
-    }
-
-    /// Runs `venue verify --json` and gives (exit code, JSON).
-    fn verify(&self, text: &str, at: &str) -> (i32, Value) {
-        let out = venuecode()
-            .args(["venue", "verify", "--json", "--trust"])
-            .arg(self.path("trust.json"))
-            .args(["--at", at, text])
-            .output()
-            .unwrap();
-        let json = serde_json::from_slice(&out.stdout).unwrap();
-        (out.status.code().unwrap(), json)
-    }
-}
+mod common;
+use common::*;
 
 fn error_of(result: (i32, Value)) -> (i32, String) {
     assert_eq!(result.1["valid"], false, "{}", result.1);

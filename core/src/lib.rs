@@ -49,6 +49,8 @@ pub mod base41;
 mod envelope;
 mod error;
 mod key;
+#[cfg(feature = "poster")]
+pub mod poster;
 #[cfg(feature = "render")]
 pub mod qr;
 #[cfg(feature = "scan")]
@@ -76,6 +78,11 @@ pub use venue::{
 pub mod venue_format {
     pub use crate::venue::{MAX_ADDRESS_LEN, MAX_DOOR_LEN, MAX_ID_LEN, MAX_NAME_LEN, VERSION};
 }
+
+/// Shared by the unit tests (and, by path, the integration tests and benchmarks).
+#[cfg(test)]
+#[path = "../tests/support/reference.rs"]
+mod test_support;
 
 /// The README's Rust examples, run as doc tests.
 #[cfg(doctest)]

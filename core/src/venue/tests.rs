@@ -2,9 +2,7 @@ use super::*;
 use crate::trust::{TrustList, TrustedKey};
 use proptest::prelude::*;
 
-#[path = "../../tests/support/reference.rs"]
-mod support;
-use support::reference_venue as reference;
+use crate::test_support::reference_venue as reference;
 
 fn key() -> SecretKey {
     SecretKey::from_seed(&[42; 32])

@@ -5,7 +5,7 @@
 use super::*;
 
 /// 上海玉佛禅寺, 东门: issued 2022-04-01T08:00:00+08:00, valid until 2023-04-01T00:00:00+08:00.
-pub(super) fn reference_venue() -> Venue {
+pub(crate) fn reference_venue() -> Venue {
     Venue {
         id: "SH-PT-0018".into(),
         venue_type: VenueType::ReligiousVenue,

@@ -128,9 +128,10 @@ impl SkewedGridLocation {
     }
 
     /// venuecode: the corners of the grid in image coordinates (top-left, top-right,
-    /// bottom-right, bottom-left).
+    /// bottom-right, bottom-left). Upstream's `detect_grids` maps `grid_size + 1`, one module
+    /// beyond the code; the code ends at `grid_size`.
     pub fn bounds(&self) -> [Point; 4] {
-        let far = self.grid_size as f64 + 1.0;
+        let far = self.grid_size as f64;
         [
             self.c.map(0.0, 0.0),
             self.c.map(far, 0.0),

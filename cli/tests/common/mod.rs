@@ -1,0 +1,166 @@
+//! Helpers shared by the CLI's integration tests.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+pub const ISSUED: &str = "2022-04-01T08:00:00+08:00";
+pub const UNTIL: &str = "2023-04-01T00:00:00+08:00";
+pub const DURING: &str = "2022-06-01T10:00:00+08:00";
+
+pub fn venuecode() -> Command {
+    Command::cargo_bin("venuecode").unwrap()
+}
+
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+}
+
+impl Setup {
+    pub fn new() -> Self {
+        Setup {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A new key trusted for `usage`; returns its key id.
+    pub fn key(&self, name: &str, usage: &str) -> String {
+        let out = venuecode()
+            .args(["keygen", "--out"])
+            .arg(self.path(name))
+            .arg("--trust")
+            .arg(self.path("trust.json"))
+            .args(["--usage", usage])
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone())
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    pub fn issue(&self, key: &str, extra: &[&str]) -> String {
+        let out = venuecode()
+            .args(["venue", "issue", "--key"])
+            .arg(self.path(key))
+            .args([
+                "--id",
+                "SH-PT-0018",
+                "--type",
+                "religious-venue",
+                "--name",
+                "上海玉佛禅寺",
+                "--division",
+                "310107",
+                "--address",
+                "安远路170号",
+                "--door",
+                "东门",
+                "--prefix",
+                "HTTPS://VC.SH.GOV.CN/1/",
+                "--issued",
+                ISSUED,
+                "--valid-until",
+                UNTIL,
+            ])
+            .args(extra)
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone())
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    /// Runs `venue verify --json` and gives (exit code, JSON).
+    pub fn verify(&self, text: &str, at: &str) -> (i32, Value) {
+        let out = venuecode()
+            .args(["venue", "verify", "--json", "--trust"])
+            .arg(self.path("trust.json"))
+            .args(["--at", at, text])
+            .output()
+            .unwrap();
+        let json = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), json)
+    }
+}
+
+/// The reference venue's fields on a command line.
+pub const FIELDS: [&str; 16] = [
+    "--id",
+    "SH-PT-0018",
+    "--type",
+    "religious-venue",
+    "--name",
+    "上海玉佛禅寺",
+    "--division",
+    "310107",
+    "--address",
+    "安远路170号",
+    "--door",
+    "东门",
+    "--issued",
+    ISSUED,
+    "--valid-until",
+    UNTIL,
+];
+
+/// What `zbarimg` (Debian zbar-tools) reads in an image: one text per line.
+pub fn zbarimg(path: &Path) -> Vec<String> {
+    let out = std::process::Command::new("zbarimg")
+        .args(["-q", "--raw"])
+        .arg(path)
+        .output()
+        .expect("zbarimg must be installed (scripts/test-all installs zbar-tools)");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What `ZXingReader` (Debian zxing-cpp-tools) reads in an image.
+pub fn zxing_reader(path: &Path) -> Vec<String> {
+    let out = std::process::Command::new("ZXingReader")
+        .arg(path)
+        .output()
+        .expect("ZXingReader must be installed (scripts/test-all installs zxing-cpp-tools)");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("Text:"))
+        .map(|t| t.trim().trim_matches('"').to_owned())
+        .collect()
+}
+
+/// Asserts that both reference decoders read exactly `text` from the PNG at `path`.
+pub fn assert_interop(path: &Path, text: &str) {
+    assert_eq!(
+        zbarimg(path),
+        vec![text.to_owned()],
+        "zbarimg on {}",
+        path.display()
+    );
+    assert_eq!(
+        zxing_reader(path),
+        vec![text.to_owned()],
+        "ZXingReader on {}",
+        path.display()
+    );
+}
+
+pub fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(assert.get_output().stdout.clone()).unwrap()
+}
+
+pub fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

@@ -157,6 +157,10 @@ impl Error {
     }
 }
 
+/// The codes of a verification's rejections ([`Error::is_rejection`]): the first eight of
+/// [`ERROR_CODES`].
+pub const REJECTION_CODES: &[&str] = ERROR_CODES.split_at(8).0;
+
 /// Every stable error code, for bindings and documentation.
 pub const ERROR_CODES: &[&str] = &[
     "malformed",
@@ -173,3 +177,38 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_image",
     "randomness",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejection_codes_are_the_rejections() {
+        let rejection = [
+            Error::Malformed(FormatError::ReservedFlags),
+            Error::UnsupportedVersion(2),
+            Error::UnknownKey(KeyId([0; 8])),
+            Error::WrongKeyUsage(KeyId([0; 8])),
+            Error::BadSignature,
+            Error::Expired(Subject::Code),
+            Error::NotYetValid(Subject::Key),
+            Error::Revoked(KeyId([0; 8])),
+        ];
+        assert!(rejection.iter().all(Error::is_rejection));
+        let codes: Vec<_> = rejection.iter().map(Error::code).collect();
+        assert_eq!(codes, REJECTION_CODES);
+        let other = [
+            Error::InvalidInput {
+                field: "x",
+                reason: String::new(),
+            },
+            Error::InvalidKey(String::new()),
+            Error::InvalidTrustList(String::new()),
+            Error::InvalidImage(String::new()),
+            Error::Randomness(String::new()),
+        ];
+        assert!(!other.iter().any(Error::is_rejection));
+        let all: Vec<_> = rejection.iter().chain(&other).map(Error::code).collect();
+        assert_eq!(all, ERROR_CODES);
+    }
+}

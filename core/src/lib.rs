@@ -64,7 +64,7 @@ mod venue;
 mod wire;
 
 pub use envelope::{CLOCK_SKEW_SECS, MAX_PREFIX_LEN, MAX_TEXT_LEN, Prefix};
-pub use error::{ERROR_CODES, Error, FormatError, Subject};
+pub use error::{ERROR_CODES, Error, FormatError, REJECTION_CODES, Subject};
 pub use key::{KeyId, PublicKey, SIGNATURE_LEN, SecretKey};
 pub use timestamp::Timestamp;
 pub use trust::{

@@ -48,26 +48,8 @@ impl Setup {
         let out = venuecode()
             .args(["venue", "issue", "--key"])
             .arg(self.path(key))
-            .args([
-                "--id",
-                "SH-PT-0018",
-                "--type",
-                "religious-venue",
-                "--name",
-                "上海玉佛禅寺",
-                "--division",
-                "310107",
-                "--address",
-                "安远路170号",
-                "--door",
-                "东门",
-                "--prefix",
-                "HTTPS://VC.SH.GOV.CN/1/",
-                "--issued",
-                ISSUED,
-                "--valid-until",
-                UNTIL,
-            ])
+            .args(FIELDS)
+            .args(["--prefix", "HTTPS://VC.SH.GOV.CN/1/"])
             .args(extra)
             .assert()
             .success();

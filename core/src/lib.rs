@@ -48,7 +48,9 @@
 pub mod base41;
 mod envelope;
 mod error;
+pub mod id;
 mod key;
+pub mod mask;
 #[cfg(feature = "poster")]
 pub mod poster;
 #[cfg(feature = "render")]
@@ -59,6 +61,7 @@ pub mod raster;
 pub mod scan;
 pub mod text;
 mod timestamp;
+pub mod token;
 mod trust;
 mod venue;
 mod wire;

@@ -51,6 +51,7 @@ mod error;
 pub mod id;
 mod key;
 pub mod mask;
+pub mod person;
 #[cfg(feature = "poster")]
 pub mod poster;
 #[cfg(feature = "render")]

@@ -49,6 +49,17 @@ enum Command {
         #[command(subcommand)]
         command: VenueCommand,
     },
+    /// Makes the authority's secret key for holder tokens (64 hex digits, mode 0600).
+    TokenKey {
+        /// Where to write it; an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Issues and verifies personal codes: offline (printed) and dynamic (on screen).
+    Person {
+        #[command(subcommand)]
+        command: PersonCommand,
+    },
     /// Makes A4 posters: one, or a code and a poster for every row of a CSV form.
     Poster(Box<PosterArgs>),
     /// Decodes the QR codes in PNG or JPEG images; with --trust, verifies them as venue codes.
@@ -125,6 +136,32 @@ enum VenueCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum PersonCommand {
+    /// Signs a personal code and prints its text. Only masked name and ID enter the code.
+    Issue(Box<crate::person::IssueArgs>),
+    /// Verifies a personal code offline; prints masked holder data and the status it carries.
+    Verify {
+        /// The trust list.
+        #[arg(long)]
+        trust: PathBuf,
+        /// Verify as of this RFC 3339 time instead of now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// With --id-number: check that the code was made for this ID number (holder matches).
+        #[arg(long, requires = "id_number")]
+        token_key: Option<PathBuf>,
+        /// The ID number on the holder's card, to check against the code.
+        #[arg(long, requires = "token_key")]
+        id_number: Option<String>,
+        /// The code's text.
+        text: String,
+    },
+}
+
 #[derive(Debug, clap::Args)]
 struct IssueArgs {
     #[command(flatten)]
@@ -194,6 +231,24 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
                 },
         } => crate::venue::verify(&read_trust_list(&trust)?, at.as_deref(), json, &text),
         Command::Poster(a) => crate::poster::run(&a),
+        Command::TokenKey { out } => crate::person::token_key(&out),
+        Command::Person {
+            command: PersonCommand::Issue(a),
+        } => crate::person::issue(&a),
+        Command::Person {
+            command:
+                PersonCommand::Verify {
+                    trust,
+                    at,
+                    json,
+                    token_key,
+                    id_number,
+                    text,
+                },
+        } => {
+            let check = token_key.as_deref().zip(id_number.as_deref());
+            crate::person::verify(&trust, at.as_deref(), json, check, &text)
+        }
         Command::Scan {
             trust,
             raw: _,

@@ -199,6 +199,11 @@ pub(crate) fn print_verification(result: &Result<VerifiedVenueCode, Error>, inde
 
 /// The exit code for a verification: rejections are 1, other errors go up as usage errors.
 pub(crate) fn verdict(result: Result<VerifiedVenueCode, Error>) -> Result<u8, CliError> {
+    verdict_of(result.map(|_| ()))
+}
+
+/// [`verdict`] for any kind of code.
+pub(crate) fn verdict_of(result: Result<(), Error>) -> Result<u8, CliError> {
     match result {
         Ok(_) => Ok(EXIT_OK),
         Err(e) if e.is_rejection() => Ok(EXIT_REJECTED),

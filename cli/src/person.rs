@@ -1,0 +1,231 @@
+//! `token-key`, `person issue`, `person verify`. Nothing they print holds the raw name or ID
+//! number: codes carry masks and a holder token, and errors never echo values.
+
+use crate::error::{CliError, EXIT_OK};
+use crate::files::{read_secret_key, read_text, read_trust_list, write_private};
+use crate::venue::{time_or_now, verdict_of};
+use std::path::{Path, PathBuf};
+use venuecode::id::IdNumber;
+use venuecode::person::{
+    HealthStatus, NatTest, PersonalCode, PersonalIssue, Profile, VerifiedPersonalCode,
+    verify_personal_code,
+};
+use venuecode::token::TokenKey;
+use venuecode::{Error, Prefix, Timestamp};
+
+/// `person issue` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct IssueArgs {
+    /// The signing key (PKCS#8 PEM), trusted for personal codes.
+    #[arg(long)]
+    key: PathBuf,
+    /// The authority's holder-token key (from `venuecode token-key`).
+    #[arg(long)]
+    token_key: PathBuf,
+    /// offline (printed, 180 days, no status) or dynamic (on screen, 60 s, with status).
+    #[arg(long)]
+    profile: String,
+    /// The holder's name; only its masked form enters the code.
+    #[arg(long)]
+    name: String,
+    /// The holder's ID number (GB 11643); only its mask and holder token enter the code.
+    #[arg(long)]
+    id_number: String,
+    /// Re-issue counter; raise it when a code is lost.
+    #[arg(long, default_value_t = 0)]
+    generation: u16,
+    /// Dynamic codes: the colour (green, yellow, red).
+    #[arg(long)]
+    colour: Option<String>,
+    /// Dynamic codes: the latest nucleic-acid test (negative, positive).
+    #[arg(long, requires = "nat_sampled")]
+    nat: Option<String>,
+    /// When the test's sample was taken (RFC 3339).
+    #[arg(long, requires = "nat")]
+    nat_sampled: Option<String>,
+    /// Issued-at (RFC 3339); default now.
+    #[arg(long)]
+    issued: Option<String>,
+    /// Validity in seconds; default 180 days (offline) or 60 s (dynamic).
+    #[arg(long)]
+    valid_seconds: Option<u32>,
+    /// The issuer's URL prefix.
+    #[arg(long, default_value = Prefix::EXAMPLE)]
+    prefix: String,
+}
+
+pub(crate) fn token_key(out: &Path) -> Result<u8, CliError> {
+    write_private(out, TokenKey::generate()?.to_hex().as_bytes())?;
+    eprintln!("token key written to {} (keep it secret)", out.display());
+    Ok(EXIT_OK)
+}
+
+fn read_token_key(path: &Path) -> Result<TokenKey, CliError> {
+    Ok(TokenKey::from_hex(&read_text(path)?)?)
+}
+
+pub(crate) fn issue(a: &IssueArgs) -> Result<u8, CliError> {
+    let status = match &a.colour {
+        None => None,
+        Some(colour) => Some(HealthStatus {
+            colour: colour.parse()?,
+            nat: match (&a.nat, &a.nat_sampled) {
+                (Some(result), Some(at)) => Some(NatTest {
+                    result: result.parse()?,
+                    sampled_at: Timestamp::parse_rfc3339(at)?,
+                }),
+                _ => None,
+            },
+        }),
+    };
+    let issue = PersonalIssue {
+        profile: a.profile.parse::<Profile>()?,
+        generation: a.generation,
+        issued_at: time_or_now(a.issued.as_deref())?,
+        valid_secs: a.valid_seconds,
+        status,
+    };
+    let id = IdNumber::parse(&a.id_number)?;
+    let code = PersonalCode::for_holder(&a.name, &id, &read_token_key(&a.token_key)?, &issue)?;
+    println!(
+        "{}",
+        code.issue(&read_secret_key(&a.key)?, &Prefix::new(&a.prefix)?)?
+    );
+    Ok(EXIT_OK)
+}
+
+/// `person verify --json`: what staff may see, and nothing more.
+#[derive(serde::Serialize)]
+struct Output<'a> {
+    valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<Profile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    holder: Option<Holder<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Option<HealthStatus>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generation: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issued_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_until: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    holder_matches: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct Holder<'a> {
+    name: &'a str,
+    id: &'a str,
+}
+
+pub(crate) fn verify(
+    trust: &Path,
+    at: Option<&str>,
+    json: bool,
+    check: Option<(&Path, &str)>,
+    text: &str,
+) -> Result<u8, CliError> {
+    let result = verify_personal_code(text, &read_trust_list(trust)?, time_or_now(at)?);
+    let matches = match (&result, check) {
+        (Ok(v), Some((token_key, id))) => {
+            Some(read_token_key(token_key)?.holder_matches(&IdNumber::parse(id)?, &v.code().holder))
+        }
+        _ => None,
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&output(&result, matches))
+                .map_err(|e| CliError::Usage(e.to_string()))?
+        );
+    } else {
+        print_human(&result, matches);
+    }
+    verdict_of(result.map(|_| ()))
+}
+
+fn output(
+    result: &Result<VerifiedPersonalCode, Error>,
+    holder_matches: Option<bool>,
+) -> Output<'_> {
+    match result {
+        Ok(v) => {
+            let c = v.code();
+            Output {
+                valid: true,
+                profile: Some(c.profile),
+                holder: Some(Holder {
+                    name: &c.name,
+                    id: &c.id_number,
+                }),
+                status: Some(c.status),
+                generation: Some(c.generation),
+                issued_at: Some(c.issued_at),
+                valid_until: Some(c.valid_until),
+                key_id: Some(v.key_id().to_string()),
+                holder_matches,
+                error: None,
+                message: None,
+            }
+        }
+        Err(e) => Output {
+            valid: false,
+            profile: None,
+            holder: None,
+            status: None,
+            generation: None,
+            issued_at: None,
+            valid_until: None,
+            key_id: None,
+            holder_matches: None,
+            error: Some(e.code()),
+            message: Some(e.to_string()),
+        },
+    }
+}
+
+fn print_human(result: &Result<VerifiedPersonalCode, Error>, holder_matches: Option<bool>) {
+    match result {
+        Ok(v) => {
+            let c = v.code();
+            println!(
+                "valid personal code ({})",
+                if c.profile == Profile::Offline {
+                    "offline"
+                } else {
+                    "dynamic"
+                }
+            );
+            println!("  holder       {}  {}", c.name, c.id_number);
+            match &c.status {
+                Some(s) => {
+                    println!("  colour       {:?}", s.colour);
+                    match s.nat {
+                        Some(n) => {
+                            println!("  latest test  {:?}, sampled {}", n.result, n.sampled_at)
+                        }
+                        None => println!("  latest test  none"),
+                    }
+                }
+                None => println!("  status       not on the code (offline): use a status list"),
+            }
+            println!("  generation   {}", c.generation);
+            println!("  valid until  {}", c.valid_until);
+            if let Some(m) = holder_matches {
+                println!(
+                    "  holder matches the ID number given: {}",
+                    if m { "yes" } else { "NO" }
+                );
+            }
+        }
+        Err(e) => println!("rejected: {} ({e})", e.code()),
+    }
+}

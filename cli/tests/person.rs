@@ -1,0 +1,185 @@
+//! `token-key`, `person issue`, `person verify` end to end, and the promise that no output of
+//! theirs carries the raw name or ID number.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::*;
+
+const NAME: &str = "张三丰";
+const ID: &str = "11010519491231002X";
+const ISSUED_AT: &str = "2022-04-01T08:00:00+08:00";
+
+fn setup() -> Setup {
+    let s = Setup::new();
+    s.key("p.pem", "personal");
+    venuecode()
+        .arg("token-key")
+        .arg("--out")
+        .arg(s.path("tk"))
+        .assert()
+        .success();
+    s
+}
+
+fn person_issue(s: &Setup, extra: &[&str]) -> assert_cmd::assert::Assert {
+    person_issue_for(s, NAME, ID, extra)
+}
+
+fn person_issue_for(s: &Setup, name: &str, id: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
+    venuecode()
+        .args(["person", "issue", "--key"])
+        .arg(s.path("p.pem"))
+        .arg("--token-key")
+        .arg(s.path("tk"))
+        .args(["--name", name, "--id-number", id, "--issued", ISSUED_AT])
+        .args(extra)
+        .assert()
+}
+
+fn person_verify(s: &Setup, at: &str, extra: &[&str], text: &str) -> assert_cmd::assert::Assert {
+    venuecode()
+        .args(["person", "verify", "--json", "--trust"])
+        .arg(s.path("trust.json"))
+        .args(["--at", at])
+        .args(extra)
+        .arg(text)
+        .assert()
+}
+
+/// Every byte a command wrote, both streams.
+fn all_output(a: &assert_cmd::assert::Assert) -> String {
+    let o = a.get_output();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn assert_no_raw_data(output: &str) {
+    for secret in [NAME, "三丰", ID, &ID[6..14], &ID[..17]] {
+        assert!(
+            !output.contains(secret),
+            "output holds {secret:?}:\n{output}"
+        );
+    }
+}
+
+#[test]
+fn offline_code_verifies_with_masked_holder_and_holder_match() {
+    let s = setup();
+    let issued = person_issue(&s, &["--profile", "offline"]).code(0);
+    assert_no_raw_data(&all_output(&issued));
+    let text = stdout_of(&issued).trim().to_owned();
+
+    let tk = s.path("tk");
+    let a = person_verify(
+        &s,
+        "2022-05-01T00:00:00Z",
+        &["--token-key", tk.to_str().unwrap(), "--id-number", ID],
+        &text,
+    )
+    .code(0);
+    assert_no_raw_data(&stdout_of(&a));
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["profile"], "offline");
+    assert_eq!(json["holder"]["name"], "张*丰");
+    assert_eq!(json["holder"]["id"], "110105********00**");
+    assert_eq!(json["status"], serde_json::Value::Null);
+    assert_eq!(json["holder_matches"], true);
+    assert_eq!(json["valid_until"], "2022-09-28T00:00:00Z"); // 180 days
+
+    // Another person's card does not match.
+    let other = "110105194912310046"; // a valid number, not the holder's
+    let a = person_verify(
+        &s,
+        "2022-05-01T00:00:00Z",
+        &["--token-key", tk.to_str().unwrap(), "--id-number", other],
+        &text,
+    )
+    .code(0);
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    assert_eq!(json["holder_matches"], false);
+    // After 180 days: expired.
+    let a = person_verify(&s, "2022-09-28T00:00:00Z", &[], &text).code(1);
+    assert!(stdout_of(&a).contains("\"error\":\"expired\""));
+}
+
+#[test]
+fn dynamic_code_carries_status_and_refuses_replay() {
+    let s = setup();
+    let issued = person_issue(
+        &s,
+        &[
+            "--profile",
+            "dynamic",
+            "--colour",
+            "yellow",
+            "--nat",
+            "negative",
+            "--nat-sampled",
+            "2022-03-31T20:00:00+08:00",
+        ],
+    )
+    .code(0);
+    let text = stdout_of(&issued).trim().to_owned();
+    let a = person_verify(&s, "2022-04-01T00:00:59Z", &[], &text).code(0);
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    assert_eq!(json["status"]["colour"], "yellow");
+    assert_eq!(json["status"]["nat"]["result"], "negative");
+    // The screenshot, replayed a minute later.
+    let a = person_verify(&s, "2022-04-01T00:01:00Z", &[], &text).code(1);
+    assert!(stdout_of(&a).contains("\"error\":\"expired\""));
+}
+
+#[test]
+fn errors_never_carry_the_raw_data() {
+    let s = setup();
+    // A wrong check character, a dynamic code without status, a name with a bidi override.
+    for (name, id, profile) in [
+        (NAME, "110105194912310021", "offline"),
+        (NAME, ID, "dynamic"),
+        ("张\u{202E}三丰", ID, "offline"),
+        (NAME, ID, "weekly"),
+    ] {
+        let a = person_issue_for(&s, name, id, &["--profile", profile]).code(2);
+        assert_no_raw_data(&all_output(&a));
+        assert!(
+            all_output(&a).contains("invalid_input"),
+            "{}",
+            all_output(&a)
+        );
+    }
+    // A personal code given to the venue verifier, and a venue key's code to the person verifier.
+    let text = stdout_of(&person_issue(&s, &["--profile", "offline"]).code(0))
+        .trim()
+        .to_owned();
+    venuecode()
+        .args(["venue", "verify", "--json", "--trust"])
+        .arg(s.path("trust.json"))
+        .arg(&text)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("unsupported_version"));
+    s.key("v.pem", "venue");
+    let a = venuecode()
+        .args(["person", "issue", "--profile", "offline", "--key"])
+        .arg(s.path("v.pem"))
+        .arg("--token-key")
+        .arg(s.path("tk"))
+        .args(["--name", NAME, "--id-number", ID, "--issued", ISSUED_AT])
+        .assert()
+        .code(0);
+    let by_venue_key = stdout_of(&a).trim().to_owned();
+    let a = person_verify(&s, "2022-05-01T00:00:00Z", &[], &by_venue_key).code(1);
+    assert!(stdout_of(&a).contains("wrong_key_usage"));
+    // The token key file is private and never overwritten.
+    venuecode()
+        .arg("token-key")
+        .arg("--out")
+        .arg(s.path("tk"))
+        .assert()
+        .code(2);
+}

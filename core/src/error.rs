@@ -60,6 +60,8 @@ pub enum Subject {
     Code,
     /// The signing key's entry in the trust list.
     Key,
+    /// A status or revocation list.
+    List,
 }
 
 impl std::fmt::Display for Subject {
@@ -67,6 +69,7 @@ impl std::fmt::Display for Subject {
         f.write_str(match self {
             Subject::Code => "code",
             Subject::Key => "signing key",
+            Subject::List => "list",
         })
     }
 }
@@ -99,6 +102,18 @@ pub enum Error {
     /// The signing key is revoked in the trust list.
     #[error("signing key {0} is revoked")]
     Revoked(KeyId),
+    /// The code itself is on a revocation list.
+    #[error("the code is revoked")]
+    RevokedCode,
+    /// A newer personal code was issued to the holder: this one's generation is below the bound
+    /// of the revocation list.
+    #[error("superseded: generation {generation}, codes below {below} are revoked")]
+    Superseded {
+        /// This code's generation.
+        generation: u16,
+        /// The lowest generation still valid.
+        below: u16,
+    },
     /// A value given to an issuing function breaks a rule of the format.
     #[error("invalid {field}: {reason}")]
     InvalidInput {
@@ -132,7 +147,8 @@ impl Error {
             Error::BadSignature => "bad_signature",
             Error::Expired(_) => "expired",
             Error::NotYetValid(_) => "not_yet_valid",
-            Error::Revoked(_) => "revoked",
+            Error::Revoked(_) | Error::RevokedCode => "revoked",
+            Error::Superseded { .. } => "superseded",
             Error::InvalidInput { .. } => "invalid_input",
             Error::InvalidKey(_) => "invalid_key",
             Error::InvalidTrustList(_) => "invalid_trust_list",
@@ -153,13 +169,15 @@ impl Error {
                 | Error::Expired(_)
                 | Error::NotYetValid(_)
                 | Error::Revoked(_)
+                | Error::RevokedCode
+                | Error::Superseded { .. }
         )
     }
 }
 
-/// The codes of a verification's rejections ([`Error::is_rejection`]): the first eight of
+/// The codes of a verification's rejections ([`Error::is_rejection`]): the first nine of
 /// [`ERROR_CODES`].
-pub const REJECTION_CODES: &[&str] = ERROR_CODES.split_at(8).0;
+pub const REJECTION_CODES: &[&str] = ERROR_CODES.split_at(9).0;
 
 /// Every stable error code, for bindings and documentation.
 pub const ERROR_CODES: &[&str] = &[
@@ -171,6 +189,7 @@ pub const ERROR_CODES: &[&str] = &[
     "expired",
     "not_yet_valid",
     "revoked",
+    "superseded",
     "invalid_input",
     "invalid_key",
     "invalid_trust_list",
@@ -193,8 +212,14 @@ mod tests {
             Error::Expired(Subject::Code),
             Error::NotYetValid(Subject::Key),
             Error::Revoked(KeyId([0; 8])),
+            Error::Superseded {
+                generation: 0,
+                below: 1,
+            },
         ];
         assert!(rejection.iter().all(Error::is_rejection));
+        assert!(Error::RevokedCode.is_rejection());
+        assert_eq!(Error::RevokedCode.code(), "revoked");
         let codes: Vec<_> = rejection.iter().map(Error::code).collect();
         assert_eq!(codes, REJECTION_CODES);
         let other = [

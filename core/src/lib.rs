@@ -50,6 +50,7 @@ mod envelope;
 mod error;
 pub mod id;
 mod key;
+mod list;
 pub mod mask;
 pub mod person;
 #[cfg(feature = "poster")]
@@ -58,8 +59,10 @@ pub mod poster;
 pub mod qr;
 #[cfg(feature = "scan")]
 pub mod raster;
+pub mod revoke;
 #[cfg(feature = "scan")]
 pub mod scan;
+pub mod status;
 pub mod text;
 mod timestamp;
 pub mod token;
@@ -70,6 +73,7 @@ mod wire;
 pub use envelope::{CLOCK_SKEW_SECS, MAX_PREFIX_LEN, MAX_TEXT_LEN, Prefix};
 pub use error::{ERROR_CODES, Error, FormatError, REJECTION_CODES, Subject};
 pub use key::{KeyId, PublicKey, SIGNATURE_LEN, SecretKey};
+pub use list::MAX_LIST_BYTES;
 pub use timestamp::Timestamp;
 pub use trust::{
     KeyProvider, MAX_TRUST_LIST_BYTES, MAX_TRUST_LIST_KEYS, TrustList, TrustedKey, Usage,

@@ -11,6 +11,8 @@ use venuecode::person::{
     Colour, HealthStatus, NatResult, NatTest, PersonalCode, PersonalIssue, Profile,
     verify_personal_code,
 };
+use venuecode::revoke::RevocationList;
+use venuecode::status::StatusList;
 use venuecode::token::TokenKey;
 use venuecode::{
     Division, Error, Prefix, SecretKey, Timestamp, TrustList, TrustedKey, Usage, Venue, VenueType,
@@ -27,7 +29,22 @@ struct Vectors {
     token_key: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     holder_tokens: Vec<TokenVector>,
+    /// A signed revocation list (hex) that cases marked `with_revocations` are checked against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    revocations: Option<String>,
+    /// A signed status list (hex), and the status it gives each listed holder token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status_list: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    status_lookups: Vec<StatusVector>,
     cases: Vec<Case>,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug)]
+struct StatusVector {
+    holder: String,
+    at: String,
+    status: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, Deserialize, PartialEq, Debug)]
@@ -54,6 +71,9 @@ struct Case {
     /// What a valid code says.
     #[serde(skip_serializing_if = "Option::is_none")]
     decoded: Option<serde_json::Value>,
+    /// Also checked against the file's revocation list.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    with_revocations: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -64,16 +84,28 @@ enum Kind {
 
 impl Kind {
     /// Verifies through the public API and gives what the code says.
-    fn verify(self, text: &str, trust: &TrustList, at: &str) -> Result<serde_json::Value, Error> {
+    /// Verifies through the public API (and the revocation list, if given) and gives what the
+    /// code says.
+    fn verify(
+        self,
+        text: &str,
+        trust: &TrustList,
+        at: &str,
+        revocations: Option<&RevocationList>,
+    ) -> Result<serde_json::Value, Error> {
         match self {
             Kind::Venue => {
-                verify_venue_code(text, trust, t(at)).map(|c| serde_json::to_value(&c).unwrap())
+                let code = verify_venue_code(text, trust, t(at))?;
+                revocations.map_or(Ok(()), |r| r.check_venue(text))?;
+                Ok(serde_json::to_value(&code).unwrap())
             }
-            Kind::Personal => verify_personal_code(text, trust, t(at)).map(|c| {
-                let mut v = serde_json::to_value(c.code()).unwrap();
-                v["holder"] = c.code().holder.to_string().into();
-                v
-            }),
+            Kind::Personal => {
+                let code = verify_personal_code(text, trust, t(at))?;
+                revocations.map_or(Ok(()), |r| r.check_personal(code.code()))?;
+                let mut v = serde_json::to_value(code.code()).unwrap();
+                v["holder"] = code.code().holder.to_string().into();
+                Ok(v)
+            }
         }
     }
 }
@@ -82,12 +114,29 @@ impl Kind {
 struct Cases<'a> {
     kind: Kind,
     trust: &'a TrustList,
+    revocations: Option<RevocationList>,
     cases: Vec<Case>,
 }
 
 impl Cases<'_> {
     fn add(&mut self, name: &str, description: &str, text: String, at: &str) {
-        let (expect, decoded) = match self.kind.verify(&text, self.trust, at) {
+        self.push(name, description, text, at, false);
+    }
+
+    fn add_revocable(&mut self, name: &str, description: &str, text: String, at: &str) {
+        self.push(name, description, text, at, true);
+    }
+
+    fn push(
+        &mut self,
+        name: &str,
+        description: &str,
+        text: String,
+        at: &str,
+        with_revocations: bool,
+    ) {
+        let revocations = self.revocations.as_ref().filter(|_| with_revocations);
+        let (expect, decoded) = match self.kind.verify(&text, self.trust, at, revocations) {
             Ok(v) => ("valid".to_owned(), Some(v)),
             Err(e) => (e.code().to_owned(), None),
         };
@@ -98,6 +147,7 @@ impl Cases<'_> {
             at: at.into(),
             expect,
             decoded,
+            with_revocations,
         });
     }
 }
@@ -106,7 +156,7 @@ fn t(s: &str) -> Timestamp {
     Timestamp::parse_rfc3339(s).unwrap()
 }
 
-const KEYS: [(&str, u8); 7] = [
+const KEYS: [(&str, u8); 8] = [
     ("venue", 0x01),
     ("personal", 0x02),
     ("revoked", 0x03),
@@ -114,6 +164,7 @@ const KEYS: [(&str, u8); 7] = [
     ("retired", 0x05),
     ("future", 0x06),
     ("personal-revoked", 0x07),
+    ("status", 0x08),
 ];
 
 fn key(name: &str) -> SecretKey {
@@ -136,6 +187,7 @@ fn trust_list() -> TrustList {
         e.not_after = Some(t("2022-05-01T00:00:00Z"))
     });
     add("personal-revoked", Usage::Personal, |e| e.revoked = true);
+    add("status", Usage::Status, |_| {});
     add("future", Usage::Venue, |e| {
         e.not_before = Some(t("2030-01-01T00:00:00Z"))
     });
@@ -177,6 +229,7 @@ fn generate_venue() -> Vectors {
     let mut cases = Cases {
         kind: Kind::Venue,
         trust: &trust,
+        revocations: None,
         cases: Vec::new(),
     };
     let mut case = |name: &str, description: &str, text: String, at: &str| {
@@ -307,6 +360,9 @@ fn generate_venue() -> Vectors {
         keys,
         token_key: None,
         holder_tokens: Vec::new(),
+        revocations: None,
+        status_list: None,
+        status_lookups: Vec::new(),
         cases: cases.cases,
     }
 }
@@ -354,9 +410,35 @@ fn generate_personal() -> Vectors {
     let offline_text = sign(&offline, "personal");
     let dynamic_text = sign(&dynamic, "personal");
     let during = "2022-04-06T01:30:30Z";
+    // The holder lost generation 0 and was re-issued generation 1: below 1 is superseded.
+    let lists_from = t("2022-04-06T00:00:00+08:00");
+    let lists_until = t("2022-04-07T00:00:00+08:00");
+    let revocation_bytes = RevocationList::build(
+        &[],
+        &[(offline.holder, 1)],
+        lists_from,
+        lists_until,
+        &key("status"),
+    )
+    .unwrap();
+    let revocations = RevocationList::load(&revocation_bytes, &trust, t(during)).unwrap();
+    let reissued = code("张三丰", Profile::Offline, 1, None, None);
+    let listed = HealthStatus {
+        colour: Colour::Green,
+        nat: tested.and_then(|s| s.nat),
+    };
+    let status_bytes = StatusList::build(
+        vec![(offline.holder, listed)],
+        lists_from,
+        lists_until,
+        &key("status"),
+    )
+    .unwrap();
+    let status = StatusList::load(&status_bytes, &trust, t(during)).unwrap();
     let mut cases = Cases {
         kind: Kind::Personal,
         trust: &trust,
+        revocations: Some(revocations),
         cases: Vec::new(),
     };
     cases.add(
@@ -431,12 +513,34 @@ fn generate_personal() -> Vectors {
         sign(&offline, "personal-revoked"),
         during,
     );
+    cases.add_revocable(
+        "superseded",
+        "Generation 0 after the holder was re-issued generation 1 (the file's revocation list).",
+        offline_text.clone(),
+        during,
+    );
+    cases.add_revocable(
+        "valid-reissued",
+        "Generation 1, checked against the same revocation list.",
+        sign(&reissued, "personal"),
+        during,
+    );
     Vectors {
         description: "venuecode personal-code vectors (SPEC.md §9). Keys are test keys: seed = one byte repeated 32 times; the token key is 0x42 repeated 32 times.".into(),
         trust_list: serde_json::from_str(&trust.to_json()).unwrap(),
         keys,
         token_key: Some(hex::encode(TOKEN_KEY)),
         holder_tokens: vec![TokenVector { id_number: HOLDER_ID.into(), token: tokens.token(&id).to_string() }],
+        revocations: Some(hex::encode(&revocation_bytes)),
+        status_list: Some(hex::encode(&status_bytes)),
+        status_lookups: [offline.holder, venuecode::token::HolderToken([0; 16])]
+            .iter()
+            .map(|h| StatusVector {
+                holder: h.to_string(),
+                at: during.into(),
+                status: status.lookup(h).map(|s| serde_json::to_value(s).unwrap()),
+            })
+            .collect(),
         cases: cases.cases,
     }
 }
@@ -548,8 +652,23 @@ fn committed_vectors_verify_as_stated() {
         let v: Vectors = serde_json::from_str(&text).unwrap();
         let trust = TrustList::from_json(&v.trust_list.to_string()).unwrap();
         let mut seen_codes = std::collections::BTreeSet::new();
+        let revocations = v.revocations.as_ref().map(|h| {
+            RevocationList::load(&hex::decode(h).unwrap(), &trust, t(&v.cases[0].at)).unwrap()
+        });
+        for lookup in &v.status_lookups {
+            let bytes = hex::decode(v.status_list.as_ref().unwrap()).unwrap();
+            let list = StatusList::load(&bytes, &trust, t(&lookup.at)).unwrap();
+            let mut holder = [0u8; 16];
+            hex::decode_to_slice(&lookup.holder, &mut holder).unwrap();
+            let found = list.lookup(&venuecode::token::HolderToken(holder));
+            assert_eq!(
+                found.map(|s| serde_json::to_value(s).unwrap()),
+                lookup.status
+            );
+        }
         for c in &v.cases {
-            match kind.verify(&c.text, &trust, &c.at) {
+            let revocations = revocations.as_ref().filter(|_| c.with_revocations);
+            match kind.verify(&c.text, &trust, &c.at, revocations) {
                 Ok(decoded) => {
                     assert_eq!(c.expect, "valid", "{file} {}", c.name);
                     assert_eq!(Some(decoded), c.decoded, "{file} {}", c.name);
@@ -558,8 +677,9 @@ fn committed_vectors_verify_as_stated() {
             }
             seen_codes.insert(c.expect.as_str());
         }
-        // One vector or more for each verification outcome.
-        for code in std::iter::once(&"valid").chain(venuecode::REJECTION_CODES) {
+        // One vector or more for each verification outcome (superseded: personal codes only).
+        let expected = std::iter::once(&"valid").chain(venuecode::REJECTION_CODES);
+        for code in expected.filter(|&&c| c != "superseded" || matches!(kind, Kind::Personal)) {
             assert!(seen_codes.contains(code), "{file}: no vector for {code}");
         }
         for k in &v.keys {

@@ -60,6 +60,13 @@ enum Command {
         #[command(subcommand)]
         command: PersonCommand,
     },
+    /// Status lists for offline codes.
+    Status {
+        #[command(subcommand)]
+        command: StatusCommand,
+    },
+    /// Writes a revocation list: venue codes revoked, personal codes superseded below a generation.
+    Revoke(Box<crate::lists::RevokeArgs>),
     /// Makes A4 posters: one, or a code and a poster for every row of a CSV form.
     Poster(Box<PosterArgs>),
     /// Decodes the QR codes in PNG or JPEG images; with --trust, verifies them as venue codes.
@@ -136,30 +143,48 @@ enum VenueCommand {
     },
 }
 
+#[derive(Debug, clap::Args)]
+struct PersonVerifyArgs {
+    /// The trust list.
+    #[arg(long)]
+    trust: PathBuf,
+    /// Verify as of this RFC 3339 time instead of now.
+    #[arg(long)]
+    at: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// With --id-number: check that the code was made for this ID number (holder matches).
+    #[arg(long, requires = "id_number")]
+    token_key: Option<PathBuf>,
+    /// The ID number on the holder's card, to check against the code.
+    #[arg(long, requires = "token_key")]
+    id_number: Option<String>,
+    /// A status list (from `status build`) for offline codes' status.
+    #[arg(long)]
+    status: Option<PathBuf>,
+    /// A revocation list (from `revoke`): superseded generations are refused.
+    #[arg(long)]
+    revocations: Option<PathBuf>,
+    /// A status older than this is reported as stale.
+    #[arg(long, default_value_t = 24)]
+    max_status_age_hours: u32,
+    /// The code's text.
+    text: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum StatusCommand {
+    /// Builds and signs a status list from a CSV of holders (id_number, colour, nat, nat_sampled).
+    Build(Box<crate::lists::StatusBuildArgs>),
+}
+
 #[derive(Debug, Subcommand)]
 enum PersonCommand {
     /// Signs a personal code and prints its text. Only masked name and ID enter the code.
     Issue(Box<crate::person::IssueArgs>),
-    /// Verifies a personal code offline; prints masked holder data and the status it carries.
-    Verify {
-        /// The trust list.
-        #[arg(long)]
-        trust: PathBuf,
-        /// Verify as of this RFC 3339 time instead of now.
-        #[arg(long)]
-        at: Option<String>,
-        /// Print one JSON object.
-        #[arg(long)]
-        json: bool,
-        /// With --id-number: check that the code was made for this ID number (holder matches).
-        #[arg(long, requires = "id_number")]
-        token_key: Option<PathBuf>,
-        /// The ID number on the holder's card, to check against the code.
-        #[arg(long, requires = "token_key")]
-        id_number: Option<String>,
-        /// The code's text.
-        text: String,
-    },
+    /// Verifies a personal code offline; prints masked holder data and its status.
+    Verify(Box<PersonVerifyArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -236,19 +261,20 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
             command: PersonCommand::Issue(a),
         } => crate::person::issue(&a),
         Command::Person {
-            command:
-                PersonCommand::Verify {
-                    trust,
-                    at,
-                    json,
-                    token_key,
-                    id_number,
-                    text,
-                },
+            command: PersonCommand::Verify(v),
         } => {
-            let check = token_key.as_deref().zip(id_number.as_deref());
-            crate::person::verify(&trust, at.as_deref(), json, check, &text)
+            let check = v.token_key.as_deref().zip(v.id_number.as_deref());
+            let lists = crate::person::Lists {
+                status: v.status.as_deref(),
+                revocations: v.revocations.as_deref(),
+                max_status_age_hours: v.max_status_age_hours,
+            };
+            crate::person::verify(&v.trust, v.at.as_deref(), v.json, check, &lists, &v.text)
         }
+        Command::Status {
+            command: StatusCommand::Build(a),
+        } => crate::lists::status_build(&a),
+        Command::Revoke(a) => crate::lists::revoke(&a),
         Command::Scan {
             trust,
             raw: _,

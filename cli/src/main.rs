@@ -7,6 +7,7 @@ mod demo;
 mod error;
 mod files;
 mod keys;
+mod lists;
 mod person;
 mod poster;
 mod scan;

@@ -2,7 +2,8 @@
 //! number: codes carry masks and a holder token, and errors never echo values.
 
 use crate::error::{CliError, EXIT_OK};
-use crate::files::{read_secret_key, read_text, read_trust_list, write_private};
+use crate::files::{read_secret_key, read_trust_list, write_private};
+use crate::lists::{read_list, read_token_key};
 use crate::venue::{time_or_now, verdict_of};
 use std::path::{Path, PathBuf};
 use venuecode::id::IdNumber;
@@ -10,6 +11,8 @@ use venuecode::person::{
     HealthStatus, NatTest, PersonalCode, PersonalIssue, Profile, VerifiedPersonalCode,
     verify_personal_code,
 };
+use venuecode::revoke::RevocationList;
+use venuecode::status::{Resolved, StatusList, StatusSource, resolve_status};
 use venuecode::token::TokenKey;
 use venuecode::{Error, Prefix, Timestamp};
 
@@ -60,10 +63,6 @@ pub(crate) fn token_key(out: &Path) -> Result<u8, CliError> {
     Ok(EXIT_OK)
 }
 
-fn read_token_key(path: &Path) -> Result<TokenKey, CliError> {
-    Ok(TokenKey::from_hex(&read_text(path)?)?)
-}
-
 pub(crate) fn issue(a: &IssueArgs) -> Result<u8, CliError> {
     let status = match &a.colour {
         None => None,
@@ -104,6 +103,11 @@ struct Output<'a> {
     holder: Option<Holder<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<Option<HealthStatus>>,
+    /// Where the status came from: fresh, stale (older than --max-status-age-hours) or unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_as_of: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     generation: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,14 +130,43 @@ struct Holder<'a> {
     id: &'a str,
 }
 
+/// Where `person verify` looks beyond the code.
+pub(crate) struct Lists<'a> {
+    pub(crate) status: Option<&'a Path>,
+    pub(crate) revocations: Option<&'a Path>,
+    pub(crate) max_status_age_hours: u32,
+}
+
 pub(crate) fn verify(
     trust: &Path,
     at: Option<&str>,
     json: bool,
     check: Option<(&Path, &str)>,
+    lists: &Lists<'_>,
     text: &str,
 ) -> Result<u8, CliError> {
-    let result = verify_personal_code(text, &read_trust_list(trust)?, time_or_now(at)?);
+    let trust = read_trust_list(trust)?;
+    let now = time_or_now(at)?;
+    let status_list = lists
+        .status
+        .map(|p| StatusList::load(&read_list(p)?, &trust, now).map_err(CliError::from))
+        .transpose()?;
+    let revocations = lists
+        .revocations
+        .map(|p| RevocationList::load(&read_list(p)?, &trust, now).map_err(CliError::from))
+        .transpose()?;
+    let result = verify_personal_code(text, &trust, now).and_then(|v| {
+        revocations
+            .as_ref()
+            .map_or(Ok(()), |r| r.check_personal(v.code()))?;
+        Ok(v)
+    });
+    let source = status_list.as_ref().map(|l| l as &dyn StatusSource);
+    let max_age = i64::from(lists.max_status_age_hours) * 3600;
+    let resolved = result
+        .as_ref()
+        .ok()
+        .map(|v| resolve_status(v.code(), source, now, max_age));
     let matches = match (&result, check) {
         (Ok(v), Some((token_key, id))) => {
             Some(read_token_key(token_key)?.holder_matches(&IdNumber::parse(id)?, &v.code().holder))
@@ -143,19 +176,29 @@ pub(crate) fn verify(
     if json {
         println!(
             "{}",
-            serde_json::to_string(&output(&result, matches))
+            serde_json::to_string(&output(&result, resolved, matches))
                 .map_err(|e| CliError::Usage(e.to_string()))?
         );
     } else {
-        print_human(&result, matches);
+        print_human(&result, resolved, matches);
     }
     verdict_of(result.map(|_| ()))
 }
 
+fn state(resolved: Option<Resolved>) -> (Option<HealthStatus>, &'static str, Option<Timestamp>) {
+    match resolved {
+        Some(Resolved::Fresh(a)) => (Some(a.status), "fresh", Some(a.as_of)),
+        Some(Resolved::Stale(a)) => (Some(a.status), "stale", Some(a.as_of)),
+        _ => (None, "unknown", None),
+    }
+}
+
 fn output(
     result: &Result<VerifiedPersonalCode, Error>,
+    resolved: Option<Resolved>,
     holder_matches: Option<bool>,
 ) -> Output<'_> {
+    let (status, status_state, status_as_of) = state(resolved);
     match result {
         Ok(v) => {
             let c = v.code();
@@ -166,7 +209,9 @@ fn output(
                     name: &c.name,
                     id: &c.id_number,
                 }),
-                status: Some(c.status),
+                status: Some(status),
+                status_state: Some(status_state),
+                status_as_of,
                 generation: Some(c.generation),
                 issued_at: Some(c.issued_at),
                 valid_until: Some(c.valid_until),
@@ -181,6 +226,8 @@ fn output(
             profile: None,
             holder: None,
             status: None,
+            status_state: None,
+            status_as_of: None,
             generation: None,
             issued_at: None,
             valid_until: None,
@@ -192,22 +239,25 @@ fn output(
     }
 }
 
-fn print_human(result: &Result<VerifiedPersonalCode, Error>, holder_matches: Option<bool>) {
+fn print_human(
+    result: &Result<VerifiedPersonalCode, Error>,
+    resolved: Option<Resolved>,
+    holder_matches: Option<bool>,
+) {
     match result {
         Ok(v) => {
             let c = v.code();
-            println!(
-                "valid personal code ({})",
-                if c.profile == Profile::Offline {
-                    "offline"
-                } else {
-                    "dynamic"
-                }
-            );
+            let profile = if c.profile == Profile::Offline {
+                "offline"
+            } else {
+                "dynamic"
+            };
+            println!("valid personal code ({profile})");
             println!("  holder       {}  {}", c.name, c.id_number);
-            match &c.status {
-                Some(s) => {
-                    println!("  colour       {:?}", s.colour);
+            match state(resolved) {
+                (Some(s), state, as_of) => {
+                    let as_of = as_of.map_or_else(String::new, |t| t.to_string());
+                    println!("  colour       {:?} ({state}, as of {as_of})", s.colour);
                     match s.nat {
                         Some(n) => {
                             println!("  latest test  {:?}, sampled {}", n.result, n.sampled_at)
@@ -215,7 +265,7 @@ fn print_human(result: &Result<VerifiedPersonalCode, Error>, holder_matches: Opt
                         None => println!("  latest test  none"),
                     }
                 }
-                None => println!("  status       not on the code (offline): use a status list"),
+                (None, ..) => println!("  status       unknown (offline code: give --status)"),
             }
             println!("  generation   {}", c.generation);
             println!("  valid until  {}", c.valid_until);

@@ -183,3 +183,133 @@ fn errors_never_carry_the_raw_data() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn status_and_revocation_lists_at_the_gate() {
+    let s = setup();
+    s.key("s.pem", "status");
+    let other = "110105194912310046";
+    std::fs::write(
+        s.path("holders.csv"),
+        format!(
+            "id_number,colour,nat,nat_sampled\n{ID},green,negative,2022-03-31T20:00:00+08:00\n{other},red,,\n"
+        ),
+    )
+    .unwrap();
+    let built = venuecode()
+        .args([
+            "status",
+            "build",
+            "--as-of",
+            "2022-04-01T06:00:00+08:00",
+            "--key",
+        ])
+        .arg(s.path("s.pem"))
+        .arg("--token-key")
+        .arg(s.path("tk"))
+        .arg("--in")
+        .arg(s.path("holders.csv"))
+        .arg("--out")
+        .arg(s.path("status.bin"))
+        .assert()
+        .code(0);
+    assert_no_raw_data(&all_output(&built));
+    assert!(stdout_of(&built).starts_with("2 holders"));
+
+    let text = stdout_of(&person_issue(&s, &["--profile", "offline"]).code(0))
+        .trim()
+        .to_owned();
+    let status = s.path("status.bin");
+    let with_status = |at: &str, extra: &[&str]| {
+        let mut args = vec!["--status", status.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let a = person_verify(&s, at, &args, &text).code(0);
+        serde_json::from_str::<serde_json::Value>(&stdout_of(&a)).unwrap()
+    };
+    let json = with_status("2022-04-01T02:00:00Z", &[]);
+    assert_eq!(json["status"]["colour"], "green");
+    assert_eq!(json["status"]["nat"]["result"], "negative");
+    assert_eq!(json["status_state"], "fresh");
+    assert_eq!(json["status_as_of"], "2022-03-31T22:00:00Z");
+    let json = with_status("2022-04-01T02:00:00Z", &["--max-status-age-hours", "1"]);
+    assert_eq!(json["status_state"], "stale");
+    assert_eq!(json["status"]["colour"], "green"); // reported, not hidden
+    // A holder the list does not know: no status, state unknown.
+    let stranger = stdout_of(
+        &person_issue_for(&s, "李四", "110105198001010016", &["--profile", "offline"]).code(0),
+    )
+    .trim()
+    .to_owned();
+    let a = person_verify(
+        &s,
+        "2022-04-01T02:00:00Z",
+        &["--status", status.to_str().unwrap()],
+        &stranger,
+    )
+    .code(0);
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    assert_eq!(
+        (json["status"].clone(), json["status_state"].as_str()),
+        (serde_json::Value::Null, Some("unknown"))
+    );
+
+    // The holder lost generation 0: revoke below 1, re-issue generation 1.
+    let revoked = venuecode()
+        .args(["revoke", "--issued", "2022-04-01T06:00:00+08:00", "--key"])
+        .arg(s.path("s.pem"))
+        .arg("--token-key")
+        .arg(s.path("tk"))
+        .args(["--holder", &format!("{ID}:1")])
+        .arg("--out")
+        .arg(s.path("revoked.bin"))
+        .assert()
+        .code(0);
+    assert_no_raw_data(&all_output(&revoked));
+    let revocations = s.path("revoked.bin");
+    let args = ["--revocations", revocations.to_str().unwrap()];
+    let a = person_verify(&s, "2022-04-01T02:00:00Z", &args, &text).code(1);
+    assert!(
+        stdout_of(&a).contains("\"error\":\"superseded\""),
+        "{}",
+        stdout_of(&a)
+    );
+    let reissued =
+        stdout_of(&person_issue(&s, &["--profile", "offline", "--generation", "1"]).code(0))
+            .trim()
+            .to_owned();
+    person_verify(&s, "2022-04-01T02:00:00Z", &args, &reissued).code(0);
+    // After the list's day, the list itself has expired: a usage error, the gate must refresh.
+    person_verify(&s, "2022-04-02T00:00:00Z", &args, &reissued).code(2);
+}
+
+#[test]
+fn a_bad_holder_row_stops_the_status_list() {
+    let s = setup();
+    s.key("s.pem", "status");
+    std::fs::write(
+        s.path("holders.csv"),
+        format!("id_number,colour\n{ID},green\n110105194912310021,green\n{ID},purple\n"),
+    )
+    .unwrap();
+    let a = venuecode()
+        .args(["status", "build", "--key"])
+        .arg(s.path("s.pem"))
+        .arg("--token-key")
+        .arg(s.path("tk"))
+        .arg("--in")
+        .arg(s.path("holders.csv"))
+        .arg("--out")
+        .arg(s.path("status.bin"))
+        .assert()
+        .code(2);
+    let out = all_output(&a);
+    assert!(
+        out.contains("line 3") && out.contains("line 4") && out.contains("2 bad rows"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("110105194912310021") && !out.contains("19491231"),
+        "{out}"
+    );
+    assert!(!s.path("status.bin").exists());
+}

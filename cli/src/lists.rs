@@ -1,0 +1,200 @@
+//! `status build` and `revoke`: the signed lists a gate uses offline.
+//!
+//! `status build --in holders.csv` reads (UTF-8, header row, columns by name):
+//!
+//! | column | required | meaning |
+//! |---|---|---|
+//! | `id_number` | yes | the holder's ID number (GB 11643) |
+//! | `colour` | yes | green, yellow or red |
+//! | `nat` | no | negative or positive; empty for no test |
+//! | `nat_sampled` | with `nat` | RFC 3339 |
+//!
+//! A bad row stops the build (a partial list would turn holders into "unknown" at the gate);
+//! every bad row is reported by line, never with its ID number.
+
+use crate::error::{CliError, EXIT_OK};
+use crate::files::{read_secret_key, read_text, write_atomically};
+use crate::venue::time_or_now;
+use std::path::{Path, PathBuf};
+use venuecode::id::IdNumber;
+use venuecode::person::{HealthStatus, NatTest};
+use venuecode::revoke::RevocationList;
+use venuecode::status::StatusList;
+use venuecode::token::TokenKey;
+use venuecode::{Error, Timestamp};
+
+pub(crate) fn read_token_key(path: &Path) -> Result<TokenKey, CliError> {
+    Ok(TokenKey::from_hex(&read_text(path)?)?)
+}
+
+#[derive(serde::Deserialize)]
+struct HolderRow {
+    id_number: String,
+    colour: String,
+    #[serde(default)]
+    nat: Option<String>,
+    #[serde(default)]
+    nat_sampled: Option<String>,
+}
+
+fn status_of(row: &HolderRow) -> Result<HealthStatus, Error> {
+    let present = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let nat = match (present(&row.nat), present(&row.nat_sampled)) {
+        (None, None) => None,
+        (Some(result), Some(at)) => Some(NatTest {
+            result: result.parse()?,
+            sampled_at: Timestamp::parse_rfc3339(&at)?,
+        }),
+        _ => {
+            return Err(Error::InvalidInput {
+                field: "nat",
+                reason: "nat and nat_sampled go together".into(),
+            });
+        }
+    };
+    Ok(HealthStatus {
+        colour: row.colour.trim().parse()?,
+        nat,
+    })
+}
+
+/// `status build` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct StatusBuildArgs {
+    /// The signing key (PKCS#8 PEM), trusted for `status`.
+    #[arg(long)]
+    key: PathBuf,
+    /// The authority's holder-token key.
+    #[arg(long)]
+    token_key: PathBuf,
+    /// The holders' CSV.
+    #[arg(long = "in")]
+    input: PathBuf,
+    /// The status list to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// The instant the statuses describe (RFC 3339); default now.
+    #[arg(long)]
+    as_of: Option<String>,
+    /// How long gates may use the list.
+    #[arg(long, default_value_t = 24)]
+    valid_hours: u32,
+}
+
+pub(crate) fn status_build(a: &StatusBuildArgs) -> Result<u8, CliError> {
+    let tokens = read_token_key(&a.token_key)?;
+    let mut reader = csv::Reader::from_path(&a.input)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", a.input.display())))?;
+    let mut entries = Vec::new();
+    let mut bad = 0;
+    for (index, record) in reader.deserialize::<HolderRow>().enumerate() {
+        let line = index + 2;
+        let entry = record
+            .map_err(|_| Error::InvalidInput {
+                field: "row",
+                reason: "missing or unreadable columns".into(),
+            })
+            .and_then(|row| {
+                Ok((
+                    tokens.token(&IdNumber::parse(&row.id_number)?),
+                    status_of(&row)?,
+                ))
+            });
+        match entry {
+            Ok(e) => entries.push(e),
+            Err(e) => {
+                bad += 1;
+                eprintln!(
+                    "venuecode: {}: line {line}: {e} ({})",
+                    a.input.display(),
+                    e.code()
+                );
+            }
+        }
+    }
+    if bad > 0 {
+        return Err(CliError::Usage(format!(
+            "{bad} bad rows: no status list written"
+        )));
+    }
+    let as_of = time_or_now(a.as_of.as_deref())?;
+    let until = as_of.saturating_add(i64::from(a.valid_hours) * 3600);
+    let count = entries.len();
+    let bytes = StatusList::build(entries, as_of, until, &read_secret_key(&a.key)?)?;
+    write_atomically(&a.out, &bytes)?;
+    println!(
+        "{count} holders, {} bytes, valid until {until}",
+        bytes.len()
+    );
+    Ok(EXIT_OK)
+}
+
+/// `revoke` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RevokeArgs {
+    /// The signing key (PKCS#8 PEM), trusted for `status`.
+    #[arg(long)]
+    key: PathBuf,
+    /// The revocation list to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// A venue code's text to revoke (repeatable).
+    #[arg(long = "venue")]
+    venues: Vec<String>,
+    /// ID_NUMBER:N — supersede the holder's personal codes below generation N (repeatable).
+    #[arg(long = "holder", requires = "token_key")]
+    holders: Vec<String>,
+    /// The authority's holder-token key (for --holder).
+    #[arg(long)]
+    token_key: Option<PathBuf>,
+    /// Issued-at (RFC 3339); default now.
+    #[arg(long)]
+    issued: Option<String>,
+    /// How long gates may use the list.
+    #[arg(long, default_value_t = 24)]
+    valid_hours: u32,
+}
+
+pub(crate) fn revoke(a: &RevokeArgs) -> Result<u8, CliError> {
+    let tokens = a.token_key.as_deref().map(read_token_key).transpose()?;
+    let mut holders = Vec::new();
+    for spec in &a.holders {
+        let (id, below) = spec
+            .rsplit_once(':')
+            .ok_or_else(|| CliError::Usage("--holder takes ID_NUMBER:GENERATION".into()))?;
+        let below: u16 = below
+            .parse()
+            .map_err(|_| CliError::Usage("--holder: the generation is 0 to 65535".into()))?;
+        let tokens = tokens
+            .as_ref()
+            .ok_or_else(|| CliError::Usage("--holder needs --token-key".into()))?;
+        holders.push((tokens.token(&IdNumber::parse(id)?), below));
+    }
+    let issued = time_or_now(a.issued.as_deref())?;
+    let until = issued.saturating_add(i64::from(a.valid_hours) * 3600);
+    let venues: Vec<&str> = a.venues.iter().map(String::as_str).collect();
+    let bytes = RevocationList::build(&venues, &holders, issued, until, &read_secret_key(&a.key)?)?;
+    write_atomically(&a.out, &bytes)?;
+    println!(
+        "{} venue codes, {} holders, valid until {until}",
+        venues.len(),
+        holders.len()
+    );
+    Ok(EXIT_OK)
+}
+
+pub(crate) fn read_list(path: &Path) -> Result<Vec<u8>, CliError> {
+    let len = std::fs::metadata(path).map_err(CliError::io(path))?.len();
+    if len > venuecode::MAX_LIST_BYTES as u64 {
+        return Err(venuecode::Error::from(venuecode::FormatError::TooLong {
+            max: venuecode::MAX_LIST_BYTES,
+        })
+        .into());
+    }
+    std::fs::read(path).map_err(CliError::io(path))
+}

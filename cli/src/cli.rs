@@ -138,6 +138,9 @@ enum VenueCommand {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        /// A revocation list (from `revoke`): revoked codes are refused.
+        #[arg(long)]
+        revocations: Option<PathBuf>,
         /// The code's text, as a scanner reads it.
         text: String,
     },
@@ -252,9 +255,16 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
                     trust,
                     at,
                     json,
+                    revocations,
                     text,
                 },
-        } => crate::venue::verify(&read_trust_list(&trust)?, at.as_deref(), json, &text),
+        } => crate::venue::verify(
+            &read_trust_list(&trust)?,
+            at.as_deref(),
+            json,
+            revocations.as_deref(),
+            &text,
+        ),
         Command::Poster(a) => crate::poster::run(&a),
         Command::TokenKey { out } => crate::person::token_key(&out),
         Command::Person {

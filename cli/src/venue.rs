@@ -215,9 +215,22 @@ pub(crate) fn verify(
     trust: &TrustList,
     at: Option<&str>,
     json: bool,
+    revocations: Option<&Path>,
     text: &str,
 ) -> Result<u8, CliError> {
-    let result = venuecode::verify_venue_code(text, trust, time_or_now(at)?);
+    let now = time_or_now(at)?;
+    let revocations = revocations
+        .map(|p| {
+            let bytes = crate::lists::read_list(p)?;
+            venuecode::revoke::RevocationList::load(&bytes, trust, now).map_err(CliError::from)
+        })
+        .transpose()?;
+    let result = venuecode::verify_venue_code(text, trust, now).and_then(|code| {
+        revocations
+            .as_ref()
+            .map_or(Ok(()), |r| r.check_venue(text))?;
+        Ok(code)
+    });
     if json {
         let line = serde_json::to_string(&VerifyOutput::of(&result))
             .map_err(|e| CliError::Usage(e.to_string()))?;

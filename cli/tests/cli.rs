@@ -290,3 +290,34 @@ fn demo_issues_verifies_and_refuses_attacks() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn revoked_venue_codes_are_refused_with_a_revocation_list() {
+    let s = Setup::new();
+    s.key("v.pem", "venue");
+    s.key("s.pem", "status");
+    let text = s.issue("v.pem", &[]);
+    s.key("v2.pem", "venue");
+    let other = s.issue("v2.pem", &[]);
+    venuecode()
+        .args(["revoke", "--issued", "2022-06-01T00:00:00+08:00", "--key"])
+        .arg(s.path("s.pem"))
+        .args(["--venue", &text, "--out"])
+        .arg(s.path("r.bin"))
+        .assert()
+        .code(0);
+    let verify = |code: &str| {
+        venuecode()
+            .args(["venue", "verify", "--json", "--trust"])
+            .arg(s.path("trust.json"))
+            .args(["--at", DURING, "--revocations"])
+            .arg(s.path("r.bin"))
+            .arg(code)
+            .output()
+            .unwrap()
+    };
+    let out = verify(&text);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"error\":\"revoked\""));
+    assert_eq!(verify(&other).status.code(), Some(0));
+}

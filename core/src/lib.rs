@@ -87,6 +87,30 @@ pub mod venue_format {
     pub use crate::venue::{MAX_ADDRESS_LEN, MAX_DOOR_LEN, MAX_ID_LEN, MAX_NAME_LEN, VERSION};
 }
 
+/// Hooks for the fuzz targets (feature `fuzzing`): not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::{Error, SecretKey, Timestamp};
+
+    /// Signs `payload` as a status list (`status`) or a revocation list, so that fuzzed payloads
+    /// reach the checks behind the signature.
+    pub fn seal_list(
+        status: bool,
+        key: &SecretKey,
+        from: Timestamp,
+        until: Timestamp,
+        payload: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        let (domain, version): (&[u8], u8) = if status {
+            (crate::status::DOMAIN, crate::status::VERSION)
+        } else {
+            (crate::revoke::DOMAIN, crate::revoke::VERSION)
+        };
+        crate::list::seal(domain, version, key, from, until, payload)
+    }
+}
+
 /// Shared by the unit tests (and, by path, the integration tests and benchmarks).
 #[cfg(test)]
 #[path = "../tests/support/reference.rs"]

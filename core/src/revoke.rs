@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 /// The version byte of revocation lists.
 pub const VERSION: u8 = 0x41;
-const DOMAIN: &[u8] = b"VENUECODE/REVOKE\0";
+pub(crate) const DOMAIN: &[u8] = b"VENUECODE/REVOKE\0";
 
 /// The 16-byte hash by which a venue code is revoked.
 pub fn code_hash(text: &str) -> [u8; 16] {

@@ -22,7 +22,7 @@ use crate::trust::KeyProvider;
 
 /// The version byte of status lists.
 pub const VERSION: u8 = 0x31;
-const DOMAIN: &[u8] = b"VENUECODE/STATUS\0";
+pub(crate) const DOMAIN: &[u8] = b"VENUECODE/STATUS\0";
 const ENTRY: usize = 13;
 
 /// A holder's status and the instant it describes.

@@ -1,0 +1,13 @@
+//! Any text through personal-code parsing and verification: no panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use venuecode::person::UnverifiedPersonalCode;
+use venuecode::{SecretKey, Timestamp, TrustedKey, Usage};
+
+fuzz_target!(|text: &str| {
+    let key = TrustedKey::new(SecretKey::from_seed(&[2; 32]).public_key(), Usage::Personal);
+    if let Ok(code) = UnverifiedPersonalCode::parse(text) {
+        let _ = code.verify(&key, Timestamp::from_unix(1_649_208_600));
+    }
+});

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use criterion::{Criterion, criterion_group};
 use ed25519_dalek::{Signature, VerifyingKey};
 use std::hint::black_box;
@@ -114,28 +116,18 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-fn mean_ns(bench: &str) -> Option<f64> {
-    let path = format!(
-        "{}/../target/criterion/person/{bench}/new/estimates.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    json["mean"]["point_estimate"].as_f64()
-}
-
 criterion_group!(benches, bench);
 
 fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
-    if std::env::args().any(|a| a == "--test") {
+    if common::test_mode() {
         return;
     }
     if let (Some(raw), Some(full), Some(lookup)) = (
-        mean_ns("raw_verify_strict"),
-        mean_ns("offline_verify_and_status_1m"),
-        mean_ns("status_lookup_1m"),
+        common::estimate_ns("person", "raw_verify_strict", "mean"),
+        common::estimate_ns("person", "offline_verify_and_status_1m", "mean"),
+        common::estimate_ns("person", "status_lookup_1m", "mean"),
     ) {
         println!(
             "raw verify_strict {:.1} µs, offline code + status from 1M list {:.1} µs, ratio {:.3} (goal <= 1.15); lookup alone {:.0} ns",

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use criterion::{Criterion, criterion_group};
 use std::hint::black_box;
 use venuecode::qr::{EcLevel, QrMatrix};
@@ -60,18 +62,10 @@ criterion_group!(benches, bench);
 fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
-    if std::env::args().any(|a| a == "--test") {
+    if common::test_mode() {
         return;
     }
-    let path = format!(
-        "{}/../target/criterion/scan/frame_1280x720_grey/new/estimates.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    if let Some(median) = std::fs::read_to_string(path)
-        .ok()
-        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-        .and_then(|j| j["median"]["point_estimate"].as_f64())
-    {
+    if let Some(median) = common::estimate_ns("scan", "frame_1280x720_grey", "median") {
         println!(
             "1280x720 grey frame: median {:.2} ms (goal < 10 ms)",
             median / 1e6

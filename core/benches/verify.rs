@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use criterion::{Criterion, criterion_group};
 use ed25519_dalek::{Signature, VerifyingKey};
 use std::hint::black_box;
@@ -61,16 +63,6 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-fn mean_ns(bench: &str) -> Option<f64> {
-    let path = format!(
-        "{}/../target/criterion/verify/{bench}/new/estimates.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    json["mean"]["point_estimate"].as_f64()
-}
-
 criterion_group!(benches, bench);
 
 fn main() {
@@ -78,9 +70,12 @@ fn main() {
     criterion::Criterion::default()
         .configure_from_args()
         .final_summary();
+    if common::test_mode() {
+        return;
+    }
     if let (Some(raw), Some(full)) = (
-        mean_ns("raw_verify_strict"),
-        mean_ns("venue_code_from_text"),
+        common::estimate_ns("verify", "raw_verify_strict", "mean"),
+        common::estimate_ns("verify", "venue_code_from_text", "mean"),
     ) {
         println!(
             "raw verify_strict {:.1} µs, full venue-code verify {:.1} µs, ratio {:.3} (goal <= 1.10)",

@@ -113,6 +113,54 @@ impl<'a> Envelope<'a> {
     }
 }
 
+/// A code's text opened and its body decoded, not yet verified: the typestate both kinds of
+/// code build on. It keeps the bytes as received, which is what the signature is checked over.
+#[derive(Debug)]
+pub(crate) struct Opened<'a, T> {
+    pub(crate) prefix: &'a str,
+    body: Vec<u8>,
+    signature: [u8; SIGNATURE_LEN],
+    pub(crate) decoded: T,
+    pub(crate) kid: KeyId,
+}
+
+impl<'a, T> Opened<'a, T> {
+    /// Splits and decodes a text with the kind's body decoder.
+    pub(crate) fn open(
+        text: &'a str,
+        decode: impl FnOnce(&[u8]) -> Result<(T, KeyId), Error>,
+    ) -> Result<Self, Error> {
+        let Envelope {
+            prefix,
+            body,
+            signature,
+        } = Envelope::open(text)?;
+        let (decoded, kid) = decode(&body)?;
+        Ok(Opened {
+            prefix,
+            body,
+            signature,
+            decoded,
+            kid,
+        })
+    }
+
+    /// The checks of SPEC.md §7 from step 2 on: the key, its usage, the signature over
+    /// `domain`, the prefix and the body as received, the key's status, and the code's window.
+    pub(crate) fn verify(
+        &self,
+        domain: &[u8],
+        usage: Usage,
+        keys: &(impl KeyProvider + ?Sized),
+        now: Timestamp,
+        window: (Option<Timestamp>, Option<Timestamp>),
+    ) -> Result<(), Error> {
+        let message = signed_message(domain, self.prefix, &self.body);
+        check_signature(keys, self.kid, usage, now, &message, &self.signature)?;
+        check_window(window.0, window.1, now, Subject::Code)
+    }
+}
+
 /// The bytes a signature covers.
 pub(crate) fn signed_message(domain: &[u8], prefix: &str, body: &[u8]) -> Vec<u8> {
     let mut message = Vec::with_capacity(domain.len() + 1 + prefix.len() + body.len());

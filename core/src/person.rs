@@ -23,8 +23,8 @@
 //! `"VENUECODE/PERSON\0" || len(prefix) || prefix || body`. The raw name and ID number never
 //! enter a code: issuing masks them and keeps only the holder token.
 
-use crate::envelope::{self, Envelope, Prefix};
-use crate::error::{Error, FormatError, Subject};
+use crate::envelope::{self, Opened, Prefix};
+use crate::error::{Error, FormatError};
 use crate::id::IdNumber;
 use crate::key::{KeyId, SecretKey};
 use crate::mask::{is_masked_id_number, mask_id_number, mask_name};
@@ -354,35 +354,17 @@ fn unix_u32(t: Timestamp) -> Option<u32> {
 
 /// A personal code read from its text but not yet verified.
 #[derive(Debug)]
-pub struct UnverifiedPersonalCode<'a> {
-    prefix: &'a str,
-    body: Vec<u8>,
-    signature: [u8; 64],
-    code: PersonalCode,
-    kid: KeyId,
-}
+pub struct UnverifiedPersonalCode<'a>(Opened<'a, PersonalCode>);
 
 impl<'a> UnverifiedPersonalCode<'a> {
     /// Reads a code's text. Errors: `malformed`, `unsupported_version`.
     pub fn parse(text: &'a str) -> Result<Self, Error> {
-        let Envelope {
-            prefix,
-            body,
-            signature,
-        } = Envelope::open(text)?;
-        let (code, kid) = PersonalCode::decode_body(&body)?;
-        Ok(UnverifiedPersonalCode {
-            prefix,
-            body,
-            signature,
-            code,
-            kid,
-        })
+        Opened::open(text, PersonalCode::decode_body).map(UnverifiedPersonalCode)
     }
 
     /// The id of the key that claims to have signed the code.
     pub fn key_id(&self) -> KeyId {
-        self.kid
+        self.0.kid
     }
 
     /// Verifies the signature over the bytes received (key usage `personal`), the key's status
@@ -392,24 +374,17 @@ impl<'a> UnverifiedPersonalCode<'a> {
         keys: &(impl KeyProvider + ?Sized),
         now: Timestamp,
     ) -> Result<VerifiedPersonalCode, Error> {
-        let message = envelope::signed_message(DOMAIN, self.prefix, &self.body);
-        envelope::check_signature(
-            keys,
-            self.kid,
+        let c = &self.0.decoded;
+        self.0.verify(
+            DOMAIN,
             Usage::Personal,
+            keys,
             now,
-            &message,
-            &self.signature,
-        )?;
-        envelope::check_window(
-            Some(self.code.issued_at),
-            Some(self.code.valid_until),
-            now,
-            Subject::Code,
+            (Some(c.issued_at), Some(c.valid_until)),
         )?;
         Ok(VerifiedPersonalCode {
-            key_id: self.kid,
-            code: self.code,
+            key_id: self.0.kid,
+            code: self.0.decoded,
         })
     }
 }

@@ -19,8 +19,8 @@
 //! followed in the envelope by a 64-byte Ed25519 signature over
 //! `"VENUECODE/VENUE\0" || len(prefix) || prefix || body`.
 
-use crate::envelope::{self, Envelope, Prefix};
-use crate::error::{Error, FormatError, Subject};
+use crate::envelope::{self, Opened, Prefix};
+use crate::error::{Error, FormatError};
 use crate::key::{KeyId, SecretKey};
 use crate::text;
 use crate::timestamp::Timestamp;
@@ -346,35 +346,17 @@ fn push_short(out: &mut Vec<u8>, bytes: &[u8]) {
 /// A venue code read from its text but not yet verified. Its fields are not available until
 /// [`UnverifiedVenueCode::verify`] succeeds.
 #[derive(Debug)]
-pub struct UnverifiedVenueCode<'a> {
-    prefix: &'a str,
-    body: Vec<u8>,
-    signature: [u8; 64],
-    venue: Venue,
-    kid: KeyId,
-}
+pub struct UnverifiedVenueCode<'a>(Opened<'a, Venue>);
 
 impl<'a> UnverifiedVenueCode<'a> {
     /// Reads a code's text. Errors: `malformed`, `unsupported_version`.
     pub fn parse(text: &'a str) -> Result<Self, Error> {
-        let Envelope {
-            prefix,
-            body,
-            signature,
-        } = Envelope::open(text)?;
-        let (venue, kid) = Venue::decode_body(&body)?;
-        Ok(UnverifiedVenueCode {
-            prefix,
-            body,
-            signature,
-            venue,
-            kid,
-        })
+        Opened::open(text, Venue::decode_body).map(UnverifiedVenueCode)
     }
 
     /// The id of the key that claims to have signed the code.
     pub fn key_id(&self) -> KeyId {
-        self.kid
+        self.0.kid
     }
 
     /// Verifies the signature over the bytes received, the key's usage and status, and the
@@ -385,14 +367,18 @@ impl<'a> UnverifiedVenueCode<'a> {
         keys: &(impl KeyProvider + ?Sized),
         now: Timestamp,
     ) -> Result<VerifiedVenueCode, Error> {
-        let message = envelope::signed_message(DOMAIN, self.prefix, &self.body);
-        envelope::check_signature(keys, self.kid, Usage::Venue, now, &message, &self.signature)?;
-        let v = &self.venue;
-        envelope::check_window(Some(v.issued_at), v.valid_until, now, Subject::Code)?;
+        let v = &self.0.decoded;
+        self.0.verify(
+            DOMAIN,
+            Usage::Venue,
+            keys,
+            now,
+            (Some(v.issued_at), v.valid_until),
+        )?;
         Ok(VerifiedVenueCode {
-            prefix: self.prefix.to_owned(),
-            key_id: self.kid,
-            venue: self.venue,
+            prefix: self.0.prefix.to_owned(),
+            key_id: self.0.kid,
+            venue: self.0.decoded,
         })
     }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::Subject;
 use crate::trust::{TrustList, TrustedKey};
 use proptest::prelude::*;
 

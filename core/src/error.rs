@@ -62,6 +62,8 @@ pub enum Subject {
     Key,
     /// A status or revocation list.
     List,
+    /// A colour-policy rule set.
+    Policy,
 }
 
 impl std::fmt::Display for Subject {
@@ -70,6 +72,7 @@ impl std::fmt::Display for Subject {
             Subject::Code => "code",
             Subject::Key => "signing key",
             Subject::List => "list",
+            Subject::Policy => "rule set",
         })
     }
 }
@@ -128,6 +131,9 @@ pub enum Error {
     /// A trust list cannot be read or would be inconsistent.
     #[error("invalid trust list: {0}")]
     InvalidTrustList(String),
+    /// A colour-policy rule set cannot be read, conflicts with itself, or fails its own tests.
+    #[error("invalid rule set: {0}")]
+    InvalidPolicy(String),
     /// An image cannot be read or written, or is beyond the size limits.
     #[error("invalid image: {0}")]
     InvalidImage(String),
@@ -152,6 +158,7 @@ impl Error {
             Error::InvalidInput { .. } => "invalid_input",
             Error::InvalidKey(_) => "invalid_key",
             Error::InvalidTrustList(_) => "invalid_trust_list",
+            Error::InvalidPolicy(_) => "invalid_policy",
             Error::InvalidImage(_) => "invalid_image",
             Error::Randomness(_) => "randomness",
         }
@@ -193,6 +200,7 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_input",
     "invalid_key",
     "invalid_trust_list",
+    "invalid_policy",
     "invalid_image",
     "randomness",
 ];
@@ -229,6 +237,7 @@ mod tests {
             },
             Error::InvalidKey(String::new()),
             Error::InvalidTrustList(String::new()),
+            Error::InvalidPolicy(String::new()),
             Error::InvalidImage(String::new()),
             Error::Randomness(String::new()),
         ];

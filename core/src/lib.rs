@@ -53,6 +53,7 @@ mod key;
 mod list;
 pub mod mask;
 pub mod person;
+pub mod policy;
 #[cfg(feature = "poster")]
 pub mod poster;
 #[cfg(feature = "render")]

@@ -72,7 +72,7 @@ impl std::str::FromStr for Profile {
 }
 
 /// Health-code colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Colour {
     /// 绿码.
@@ -96,7 +96,7 @@ impl std::str::FromStr for Colour {
 }
 
 /// A nucleic-acid test result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NatResult {
     /// 阴性.

@@ -10,8 +10,8 @@ use venuecode::{Timestamp, TrustedKey};
 
 /// Signed venue codes (场所码): keys, trust lists, issuing, posters, scanning and verifying.
 ///
-/// Exit codes: 0 success, 1 rejected (a code did not verify, a batch row or an image failed),
-/// 2 usage or I/O error.
+/// Exit codes: 0 success, 1 rejected (a code did not verify, a batch row or an image failed;
+/// `check`: deny), 2 usage or I/O error, 3 (`check` only) manual check by staff.
 #[derive(Debug, Parser)]
 #[command(name = "venuecode", version)]
 pub(crate) struct Args {
@@ -59,6 +59,14 @@ enum Command {
     Person {
         #[command(subcommand)]
         command: PersonCommand,
+    },
+    /// Decides at the door: verifies a personal code, resolves its status, applies a rule set.
+    /// Exit 0 admit, 1 deny, 3 manual check, 2 usage error.
+    Check(Box<crate::policy::CheckArgs>),
+    /// Tests and signs colour-policy rule sets.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
     },
     /// Status lists for offline codes.
     Status {
@@ -177,6 +185,26 @@ struct PersonVerifyArgs {
 }
 
 #[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Loads a rule set, which runs its own test cases and checks for conflicting rules.
+    Test {
+        /// The rule set (JSON).
+        file: PathBuf,
+    },
+    /// Signs a rule set (the key's usage must be `policy`).
+    Sign {
+        /// The signing key (PKCS#8 PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// Where to write the signed rule set; default standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The rule set (JSON).
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum StatusCommand {
     /// Builds and signs a status list from a CSV of holders (id_number, colour, nat, nat_sampled).
     Build(Box<crate::lists::StatusBuildArgs>),
@@ -285,6 +313,13 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
             command: StatusCommand::Build(a),
         } => crate::lists::status_build(&a),
         Command::Revoke(a) => crate::lists::revoke(&a),
+        Command::Check(a) => crate::policy::check(&a),
+        Command::Policy {
+            command: PolicyCommand::Test { file },
+        } => crate::policy::test(&file),
+        Command::Policy {
+            command: PolicyCommand::Sign { key, out, file },
+        } => crate::policy::sign(&key, &file, out.as_deref()),
         Command::Scan {
             trust,
             raw: _,

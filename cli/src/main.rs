@@ -9,6 +9,7 @@ mod files;
 mod keys;
 mod lists;
 mod person;
+mod policy;
 mod poster;
 mod scan;
 mod venue;

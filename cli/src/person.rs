@@ -6,13 +6,13 @@ use crate::files::{read_secret_key, read_trust_list, write_private};
 use crate::lists::{read_list, read_token_key};
 use crate::venue::{time_or_now, verdict_of};
 use std::path::{Path, PathBuf};
+use venuecode::gate::{Checked, GateContext, check_personal};
 use venuecode::id::IdNumber;
 use venuecode::person::{
     HealthStatus, NatTest, PersonalCode, PersonalIssue, Profile, VerifiedPersonalCode,
-    verify_personal_code,
 };
 use venuecode::revoke::RevocationList;
-use venuecode::status::{Resolved, StatusList, StatusSource, resolve_status};
+use venuecode::status::{Resolved, StatusList, StatusSource};
 use venuecode::token::TokenKey;
 use venuecode::{Error, Prefix, Timestamp};
 
@@ -137,14 +137,13 @@ pub(crate) struct Lists<'a> {
     pub(crate) max_status_age_hours: u32,
 }
 
-pub(crate) fn verify(
+/// The lists loaded and the code checked, as `person verify` and `check` both need.
+pub(crate) fn check_at_gate(
     trust: &Path,
     at: Option<&str>,
-    json: bool,
-    check: Option<(&Path, &str)>,
     lists: &Lists<'_>,
     text: &str,
-) -> Result<u8, CliError> {
+) -> Result<Checked, CliError> {
     let trust = read_trust_list(trust)?;
     let now = time_or_now(at)?;
     let status_list = lists
@@ -155,19 +154,26 @@ pub(crate) fn verify(
         .revocations
         .map(|p| RevocationList::load(&read_list(p)?, &trust, now).map_err(CliError::from))
         .transpose()?;
-    let result = verify_personal_code(text, &trust, now).and_then(|v| {
-        revocations
-            .as_ref()
-            .map_or(Ok(()), |r| r.check_personal(v.code()))?;
-        Ok(v)
-    });
-    let source = status_list.as_ref().map(|l| l as &dyn StatusSource);
-    let max_age = i64::from(lists.max_status_age_hours) * 3600;
-    let resolved = result
-        .as_ref()
-        .ok()
-        .map(|v| resolve_status(v.code(), source, now, max_age));
-    let matches = match (&result, check) {
+    let ctx = GateContext {
+        keys: &trust,
+        status: status_list.as_ref().map(|l| l as &dyn StatusSource),
+        revocations: revocations.as_ref(),
+        max_status_age_secs: i64::from(lists.max_status_age_hours) * 3600,
+    };
+    Ok(check_personal(text, &ctx, now))
+}
+
+pub(crate) fn verify(
+    trust: &Path,
+    at: Option<&str>,
+    json: bool,
+    check: Option<(&Path, &str)>,
+    lists: &Lists<'_>,
+    text: &str,
+) -> Result<u8, CliError> {
+    let checked = check_at_gate(trust, at, lists, text)?;
+    let resolved = checked.code.is_ok().then_some(checked.status);
+    let matches = match (&checked.code, check) {
         (Ok(v), Some((token_key, id))) => {
             Some(read_token_key(token_key)?.holder_matches(&IdNumber::parse(id)?, &v.code().holder))
         }
@@ -176,13 +182,13 @@ pub(crate) fn verify(
     if json {
         println!(
             "{}",
-            serde_json::to_string(&output(&result, resolved, matches))
+            serde_json::to_string(&output(&checked.code, resolved, matches))
                 .map_err(|e| CliError::Usage(e.to_string()))?
         );
     } else {
-        print_human(&result, resolved, matches);
+        print_human(&checked.code, resolved, matches);
     }
-    verdict_of(result.map(|_| ()))
+    verdict_of(checked.code.map(|_| ()))
 }
 
 fn state(resolved: Option<Resolved>) -> (Option<HealthStatus>, &'static str, Option<Timestamp>) {

@@ -48,6 +48,7 @@
 pub mod base41;
 mod envelope;
 mod error;
+pub mod gate;
 pub mod id;
 mod key;
 mod list;

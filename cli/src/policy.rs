@@ -1,0 +1,176 @@
+//! `check` (the decision at the door), `policy test`, `policy sign`.
+//!
+//! `check` exits 0 to admit, 1 to deny, 3 for a manual check by staff, 2 for usage errors.
+
+use crate::error::{CliError, EXIT_OK, EXIT_REJECTED};
+use crate::files::{read_secret_key, read_text, read_trust_list, write_atomically};
+use crate::person::{Lists, check_at_gate};
+use crate::venue::time_or_now;
+use std::path::{Path, PathBuf};
+use venuecode::policy::{Outcome, Policy};
+
+/// Exit code of `check` for a manual check.
+pub(crate) const EXIT_MANUAL: u8 = 3;
+
+/// `check` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CheckArgs {
+    /// The trust list.
+    #[arg(long)]
+    trust: PathBuf,
+    /// A signed rule set (from `policy sign`).
+    #[arg(long, conflicts_with = "builtin")]
+    policy: Option<PathBuf>,
+    /// A built-in rule set: sh-2022-04-01 (the default) or sh-2022-public-48h.
+    #[arg(long)]
+    builtin: Option<String>,
+    /// A status list for offline codes.
+    #[arg(long)]
+    status: Option<PathBuf>,
+    /// A revocation list.
+    #[arg(long)]
+    revocations: Option<PathBuf>,
+    /// A status older than this is stale.
+    #[arg(long, default_value_t = 24)]
+    max_status_age_hours: u32,
+    /// The venue's class: public, religious, residential, office, or one the rule set defines.
+    #[arg(long)]
+    venue_class: String,
+    /// Decide as of this RFC 3339 time instead of now.
+    #[arg(long)]
+    at: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// The personal code's text.
+    text: String,
+}
+
+fn load_policy(a: &CheckArgs) -> Result<Policy, CliError> {
+    match &a.policy {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(CliError::io(path))?;
+            let trust = read_trust_list(&a.trust)?;
+            Ok(Policy::load_signed(
+                &bytes,
+                &trust,
+                time_or_now(a.at.as_deref())?,
+            )?)
+        }
+        None => Ok(Policy::builtin(
+            a.builtin.as_deref().unwrap_or("sh-2022-04-01"),
+        )?),
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Output<'a> {
+    decision: Outcome,
+    report: bool,
+    rule: &'a str,
+    reasons: [&'a venuecode::policy::Reason; 1],
+    policy: &'a str,
+    code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    holder: Option<[&'a str; 2]>,
+}
+
+pub(crate) fn check(a: &CheckArgs) -> Result<u8, CliError> {
+    let policy = load_policy(a)?;
+    if !policy.classes().iter().any(|c| c == &a.venue_class) {
+        return Err(CliError::Usage(format!(
+            "rule set {} knows no venue class {:?} (it knows {})",
+            policy.id(),
+            a.venue_class,
+            policy.classes().join(", ")
+        )));
+    }
+    let lists = Lists {
+        status: a.status.as_deref(),
+        revocations: a.revocations.as_deref(),
+        max_status_age_hours: a.max_status_age_hours,
+    };
+    let checked = check_at_gate(&a.trust, a.at.as_deref(), &lists, &a.text)?;
+    if let Err(e) = &checked.code
+        && !e.is_rejection()
+    {
+        return Err(e.clone().into());
+    }
+    let d = checked.decide(&policy, &a.venue_class);
+    let holder = checked
+        .code
+        .as_ref()
+        .ok()
+        .map(|v| [v.code().name.as_str(), v.code().id_number.as_str()]);
+    let code = checked.code.as_ref().map_or_else(|e| e.code(), |_| "valid");
+    if a.json {
+        let out = Output {
+            decision: d.decision,
+            report: d.report,
+            rule: d.rule,
+            reasons: d.reasons,
+            policy: policy.id(),
+            code,
+            holder,
+        };
+        println!(
+            "{}",
+            serde_json::to_string(&out).map_err(|e| CliError::Usage(e.to_string()))?
+        );
+    } else {
+        let verdict = match d.decision {
+            Outcome::Admit => "ADMIT 通行",
+            Outcome::Deny => "DENY 不予通行",
+            Outcome::Manual => "MANUAL CHECK 人工核验",
+        };
+        println!(
+            "{verdict}{}",
+            if d.report {
+                "  — REPORT NOW 立即报告"
+            } else {
+                ""
+            }
+        );
+        if let Some([name, id]) = holder {
+            println!("  holder   {name}  {id}");
+        }
+        println!("  code     {code}");
+        println!("  reason   {} / {}", d.reasons[0].zh, d.reasons[0].en);
+        println!("  rule     {} ({})", d.rule, policy.id());
+    }
+    Ok(match d.decision {
+        Outcome::Admit => EXIT_OK,
+        Outcome::Deny => EXIT_REJECTED,
+        Outcome::Manual => EXIT_MANUAL,
+    })
+}
+
+/// `policy test FILE`: loads a rule set, which runs its tests; 0 if all pass, 1 if not.
+pub(crate) fn test(path: &Path) -> Result<u8, CliError> {
+    match Policy::from_json(&read_text(path)?) {
+        Ok(p) => {
+            println!(
+                "{} revision {}: {} tests passed, no conflicting rules",
+                p.id(),
+                p.revision(),
+                p.test_count()
+            );
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            println!("refused: {e} ({})", e.code());
+            Ok(EXIT_REJECTED)
+        }
+    }
+}
+
+/// `policy sign --key K.pem FILE [--out F]`.
+pub(crate) fn sign(key: &Path, path: &Path, out: Option<&Path>) -> Result<u8, CliError> {
+    let json = std::fs::read(path).map_err(CliError::io(path))?;
+    let signed = Policy::sign(&json, &read_secret_key(key)?)?;
+    match out {
+        Some(out) => write_atomically(out, &signed)?,
+        None => print!("{}", String::from_utf8_lossy(&signed)),
+    }
+    Ok(EXIT_OK)
+}

@@ -9,6 +9,11 @@
 //!   gender digit (17) and the check character (18) are hidden: 110105********00**. The check
 //!   character is computed from every other digit, so showing it would narrow the hidden ones.
 //! - **Mobile number**: 3 + 4: 138****5678.
+//! - **Address**: down to the street; what follows (number, building, room) is hidden:
+//!   上海市普陀区安远路170号 → 上海市普陀区安远路**.
+//!
+//! Names and ID numbers have other profiles ([`NameMask`], [`IdMask`]) for stricter uses, such
+//! as statistics shared beyond a venue.
 
 use crate::error::Error;
 use crate::id::IdNumber;
@@ -26,6 +31,39 @@ const MASK: char = '*';
 /// Middle dots used between the parts of transliterated names.
 fn is_name_separator(c: char) -> bool {
     matches!(c, '·' | '•' | '・' | '‧' | '.')
+}
+
+/// How much of a name to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NameMask {
+    /// The surname and the given name's last character: 张*丰 (the default).
+    #[default]
+    SurnameAndLast,
+    /// The surname only: 张**.
+    SurnameOnly,
+}
+
+/// A name masked by a profile.
+pub fn mask_name_with(name: &str, profile: NameMask) -> String {
+    let masked = mask_name(name);
+    match profile {
+        NameMask::SurnameAndLast => masked,
+        NameMask::SurnameOnly => {
+            // Hide the one character SurnameAndLast keeps at the end of a one-part name.
+            let mut chars: Vec<char> = masked.chars().collect();
+            let surname = if chars.len() > 2
+                && COMPOUND_SURNAMES.iter().any(|s| name.trim().starts_with(s))
+            {
+                2
+            } else {
+                1
+            };
+            if !masked.contains(['·', ' ']) && chars.len() > surname {
+                chars[surname..].iter_mut().for_each(|c| *c = MASK);
+            }
+            chars.into_iter().collect()
+        }
+    }
 }
 
 /// The masked form of a person's name (see the module docs). Empty in, empty out.
@@ -74,17 +112,57 @@ fn keep_first(part: &str) -> String {
         .collect()
 }
 
+/// Which of an ID number's 18 characters to show, as bits (bit 0: the first character).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdMask(u32);
+
+impl IdMask {
+    /// The default: the division (1-6) and digits 15-16: 110105********00**.
+    pub const DEFAULT: IdMask = IdMask(0b11 << 14 | 0b11_1111);
+    /// The division only: 110105************.
+    pub const DIVISION: IdMask = IdMask(0b11_1111);
+    /// Nothing shown.
+    pub const NONE: IdMask = IdMask(0);
+
+    /// A mask showing the characters at these zero-based positions. Refused: positions past 17,
+    /// more than 10 characters shown, and the check character (17) shown, since it is computed
+    /// from all the others and narrows what is hidden.
+    pub fn showing(positions: &[usize]) -> Result<Self, Error> {
+        let invalid = |reason: &str| Error::InvalidInput {
+            field: "id_mask",
+            reason: reason.into(),
+        };
+        let mut bits = 0u32;
+        for &p in positions {
+            if p > 17 {
+                return Err(invalid("positions are 0 to 17"));
+            }
+            bits |= 1 << p;
+        }
+        if bits.count_ones() > 10 {
+            return Err(invalid("show at most 10 characters"));
+        }
+        if bits & 1 << 17 != 0 {
+            return Err(invalid("the check character narrows the hidden digits"));
+        }
+        Ok(IdMask(bits))
+    }
+
+    fn shows(self, i: usize) -> bool {
+        self.0 & 1 << i != 0
+    }
+}
+
 /// The masked form of an ID number (see the module docs): 6 + 8 hidden + 2 + 2 hidden.
 pub fn mask_id_number(id: &IdNumber) -> String {
+    mask_id_number_with(id, IdMask::DEFAULT)
+}
+
+/// An ID number masked by a profile.
+pub fn mask_id_number_with(id: &IdNumber, mask: IdMask) -> String {
     id.expose()
         .char_indices()
-        .map(|(i, c)| {
-            if i < 6 || (14..16).contains(&i) {
-                c
-            } else {
-                MASK
-            }
-        })
+        .map(|(i, c)| if mask.shows(i) { c } else { MASK })
         .collect()
 }
 
@@ -93,12 +171,46 @@ pub fn mask_id_number(id: &IdNumber) -> String {
 pub fn is_masked_id_number(text: &str) -> bool {
     text.len() == 18
         && text.bytes().enumerate().all(|(i, b)| {
-            if i < 6 || (14..16).contains(&i) {
+            if IdMask::DEFAULT.shows(i) {
                 b.is_ascii_digit()
             } else {
                 b == b'*'
             }
         })
+}
+
+/// Street-level markers: an address is shown up to the last of these.
+const STREET_MARKERS: &[char] = &['路', '街', '道', '巷', '弄', '里', '村', '镇', '乡'];
+/// Division-level markers, for addresses with no street, from the district up.
+const DIVISION_MARKERS: [&[char]; 3] = [&['区', '县', '旗'], &['市', '州'], &['省']];
+
+/// An address down to the street (see the module docs); with no street, down to the district
+/// (the first 区, 县 or 旗, so that a compound such as 某小区 is cut), else the city, else the
+/// province; with none of these, nothing. What is cut becomes `**`.
+pub fn mask_address(address: &str) -> String {
+    let address = address.trim();
+    // Byte offsets just past each marker, in order.
+    let ends = |markers: &[char]| -> Vec<usize> {
+        address
+            .char_indices()
+            .filter(|(_, c)| markers.contains(c))
+            .map(|(i, c)| i + c.len_utf8())
+            .collect()
+    };
+    let keep = ends(STREET_MARKERS)
+        .last()
+        .copied()
+        .or_else(|| {
+            DIVISION_MARKERS
+                .iter()
+                .find_map(|m| ends(m).first().copied())
+        })
+        .unwrap_or(0);
+    if keep == address.len() {
+        address.to_owned()
+    } else {
+        format!("{}**", &address[..keep])
+    }
 }
 
 /// The masked form of a mainland mobile number (11 digits starting with 1, spaces, dashes and
@@ -160,6 +272,43 @@ mod tests {
     }
 
     #[test]
+    fn profiles() {
+        let id = IdNumber::parse("11010519491231002X").unwrap();
+        assert_eq!(
+            mask_id_number_with(&id, IdMask::DIVISION),
+            "110105************"
+        );
+        assert_eq!(mask_id_number_with(&id, IdMask::NONE), "******************");
+        assert_eq!(
+            mask_id_number_with(&id, IdMask::showing(&[0, 1]).unwrap()),
+            "11****************"
+        );
+        assert!(IdMask::showing(&[17]).is_err());
+        assert!(IdMask::showing(&[18]).is_err());
+        assert!(IdMask::showing(&(0..11).collect::<Vec<_>>()).is_err());
+        assert_eq!(mask_name_with("张三丰", NameMask::SurnameOnly), "张**");
+        assert_eq!(mask_name_with("欧阳娜娜", NameMask::SurnameOnly), "欧阳**");
+        assert_eq!(mask_name_with("张三丰", NameMask::default()), "张*丰");
+    }
+
+    #[test]
+    fn addresses() {
+        for (address, masked) in [
+            ("上海市普陀区安远路170号", "上海市普陀区安远路**"),
+            ("安远路170号", "安远路**"),
+            (
+                "北京市东城区东华门街道景山前街4号故宫",
+                "北京市东城区东华门街道景山前街**",
+            ),
+            ("上海市浦东新区", "上海市浦东新区"),
+            ("上海市浦东新区某小区3号楼", "上海市浦东新区**"),
+            ("170号", "**"),
+        ] {
+            assert_eq!(mask_address(address), masked, "{address}");
+        }
+    }
+
+    #[test]
     fn phones() {
         assert_eq!(mask_phone("13812345678").unwrap(), "138****5678");
         assert_eq!(mask_phone("+86 138-1234-5678").unwrap(), "138****5678");
@@ -185,6 +334,14 @@ mod tests {
     }
 
     proptest! {
+        /// No digit after the street survives in a masked address.
+        #[test]
+        fn masked_addresses_hide_the_number(street in "[\u{4E00}-\u{9FFF}]{1,4}(路|街|弄)", number in "[0-9]{1,4}号[0-9]{0,3}室?") {
+            let masked = mask_address(&format!("上海市普陀区{street}{number}"));
+            prop_assert!(!masked.chars().any(|c| c.is_ascii_digit()), "{}", masked);
+            prop_assert!(masked.ends_with("**"));
+        }
+
         /// A masked name is as long as the name and shows at most two characters of it, one of
         /// each part for names in parts; the hidden ones never appear where they were.
         #[test]

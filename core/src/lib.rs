@@ -57,10 +57,12 @@ pub mod person;
 pub mod policy;
 #[cfg(feature = "poster")]
 pub mod poster;
+pub mod pseudonym;
 #[cfg(feature = "render")]
 pub mod qr;
 #[cfg(feature = "scan")]
 pub mod raster;
+pub mod record;
 pub mod revoke;
 #[cfg(feature = "scan")]
 pub mod scan;

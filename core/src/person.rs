@@ -51,7 +51,7 @@ pub const DYNAMIC_MAX_SECS: u32 = 300;
 pub const MAX_NAME_LEN: usize = 64;
 
 /// Which kind of personal code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     /// Printed; no status on it (status changes daily): a status list resolves it.

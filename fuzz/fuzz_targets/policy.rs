@@ -1,0 +1,18 @@
+//! Any text as a rule set and as a signed rule set: no panic; a set that loads decides every
+//! case without panicking.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use venuecode::person::Colour;
+use venuecode::policy::{Facts, Policy, StatusState, TestFact};
+use venuecode::{Timestamp, TrustList};
+
+fuzz_target!(|text: &str| {
+    let _ = Policy::load_signed(text.as_bytes(), &TrustList::new(), Timestamp::from_unix(0));
+    if let Ok(p) = Policy::from_json(text) {
+        for class in p.classes() {
+            let facts = Facts { code: "valid", status: StatusState::Fresh, colour: Some(Colour::Red), test: TestFact::None, class };
+            let _ = p.decide(&facts);
+        }
+    }
+});

@@ -63,6 +63,11 @@ enum Command {
     /// Decides at the door: verifies a personal code, resolves its status, applies a rule set.
     /// Exit 0 admit, 1 deny, 3 manual check, 2 usage error.
     Check(Box<crate::policy::CheckArgs>),
+    /// Checks a personal code at a door (the door's venue code), decides, and records the scan.
+    /// Exit 0 admit, 1 deny, 3 manual, 2 usage error or a decision that could not be recorded.
+    Gate(Box<crate::records::GateArgs>),
+    /// A venue's scan records: daily statistics and masked details, export, purge.
+    Records(Box<crate::records::RecordsArgs>),
     /// Tests and signs colour-policy rule sets.
     Policy {
         #[command(subcommand)]
@@ -314,6 +319,8 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         } => crate::lists::status_build(&a),
         Command::Revoke(a) => crate::lists::revoke(&a),
         Command::Check(a) => crate::policy::check(&a),
+        Command::Gate(a) => crate::records::gate(&a),
+        Command::Records(a) => crate::records::records(&a),
         Command::Policy {
             command: PolicyCommand::Test { file },
         } => crate::policy::test(&file),

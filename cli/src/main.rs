@@ -11,6 +11,7 @@ mod lists;
 mod person;
 mod policy;
 mod poster;
+mod records;
 mod scan;
 mod venue;
 

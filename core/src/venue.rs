@@ -122,6 +122,19 @@ impl VenueType {
         }
     }
 
+    /// The venue class a colour policy applies to this type: `religious` for religious venues,
+    /// schools and cemeteries, `office` for the offices of religious and social organisations,
+    /// `public` otherwise.
+    pub fn policy_class(self) -> &'static str {
+        match self {
+            VenueType::ReligiousVenue | VenueType::ReligiousSchool | VenueType::MuslimCemetery => {
+                "religious"
+            }
+            VenueType::ReligiousOffice | VenueType::SocialOffice => "office",
+            _ => "public",
+        }
+    }
+
     /// The Chinese name (宗教活动场所), or `None` for an unassigned code.
     pub fn name_zh(self) -> Option<&'static str> {
         NAMED_TYPES.iter().find(|t| t.0 == self).map(|t| t.3)

@@ -185,6 +185,9 @@ fn unassigned_types_read_without_a_format_break() {
     let text = v.issue(&key(), &Prefix::default()).unwrap();
     let code = verify_venue_code(&text, &trust(), t("2022-06-01T00:00:00Z")).unwrap();
     assert_eq!(code.venue().venue_type, VenueType::Unassigned(77));
+    assert_eq!(VenueType::MuslimCemetery.policy_class(), "religious");
+    assert_eq!(VenueType::SocialOffice.policy_class(), "office");
+    assert_eq!(VenueType::Unassigned(77).policy_class(), "public");
     for named in VenueType::named() {
         assert_eq!(VenueType::from_code(named.code()), named);
         assert_eq!(named.slug().parse::<VenueType>().unwrap(), named);

@@ -1,18 +1,33 @@
-//! `venuecode demo`: the main job on embedded defaults, with nothing to prepare. An authority key
-//! and trust list are made, codes issued for every door of three venues and verified, and three
-//! attacks are shown failing: a counterfeit poster, a genuine code re-hosted under a phishing
-//! URL, and a code used after it expired.
+//! `venuecode demo`: the main job on embedded defaults, with nothing to prepare.
+//!
+//! An authority's keys and trust list; codes and A4 posters for three venues with two doors each;
+//! about a thousand simulated visitors (offline and dynamic codes, every colour, fresh, old and
+//! missing tests) through the gate into the SQLite ledger, with a counterfeit poster, a replayed
+//! screenshot and a lost-and-reissued offline code among them; then the desensitised daily report,
+//! checked against what the simulation knows to be true. Deterministic: the visitors come from a
+//! fixed seed; only the keys are new each run.
 
 use crate::error::{CliError, EXIT_OK};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
+use venuecode::gate::{GateContext, check_personal};
+use venuecode::id::IdNumber;
+use venuecode::person::{
+    Colour, HealthStatus, NatResult, NatTest, PersonalCode, PersonalIssue, Profile,
+};
+use venuecode::policy::{Outcome, Policy};
+use venuecode::poster::{PosterOptions, poster_svg};
+use venuecode::qr::{EcLevel, QrMatrix};
+use venuecode::record::{Day, ScanRecord};
+use venuecode::revoke::RevocationList;
+use venuecode::status::StatusList;
+use venuecode::token::TokenKey;
 use venuecode::{
     Division, Prefix, SecretKey, Timestamp, TrustList, TrustedKey, Usage, Venue, VenueType,
     verify_venue_code,
 };
-
-const PREFIX: &str = "HTTPS://VC.SH.GOV.CN/1/";
-const PHISHING: &str = "HTTPS://VC.SH-GOV.CN/1/";
+use venuecode_ledger::{Filter, Ledger};
 
 /// id, type, name, division, address, doors.
 type DemoVenue = (
@@ -50,103 +65,128 @@ const VENUES: [DemoVenue; 3] = [
         ["南门", "东门"],
     ),
 ];
+const VISITORS: usize = 1000;
+const POLICY: &str = "sh-2022-public-48h";
+const SURNAMES: &[&str] = &[
+    "张", "王", "李", "赵", "陈", "刘", "欧阳", "马", "周", "吴", "司马", "孙",
+];
+const GIVEN: &[&str] = &[
+    "三丰", "伟", "芳", "娜娜", "强", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰",
+];
 
-pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
-    fs::create_dir_all(out).map_err(CliError::io(out))?;
-    let issued = Timestamp::parse_rfc3339("2022-04-01T08:00:00+08:00")?;
-    let until = Timestamp::parse_rfc3339("2023-04-01T00:00:00+08:00")?;
-    let at = Timestamp::parse_rfc3339("2022-04-06T09:30:00+08:00")?;
-    let prefix = Prefix::new(PREFIX)?;
+/// xorshift64*: enough for a reproducible crowd.
+struct Rng(u64);
 
-    let authority = SecretKey::generate()?;
-    let mut trust = TrustList::new();
-    let mut entry = TrustedKey::new(authority.public_key(), Usage::Venue);
-    entry.label = Some("demo authority: venue codes".into());
-    trust.add(entry)?;
-    write(
-        &out.join("authority.pem"),
-        authority.to_pkcs8_pem().as_bytes(),
-    )?;
-    write(&out.join("trust.json"), trust.to_json().as_bytes())?;
-
-    println!("venuecode demo: issuing and checking venue codes (场所码), one per door");
-    println!(
-        "authority key {} trusted for venue codes\n",
-        authority.public_key().id()
-    );
-    let mut codes = String::new();
-    let (mut issued_count, mut valid_count) = (0, 0);
-    let mut first = None;
-    for (id, venue_type, name, division, address, doors) in VENUES {
-        for door in doors {
-            let venue = Venue {
-                id: id.into(),
-                venue_type,
-                name: name.into(),
-                division: Division::new(division)?,
-                address: address.into(),
-                door: door.into(),
-                issued_at: issued,
-                valid_until: Some(until),
-            };
-            let text = venue.issue(&authority, &prefix)?;
-            let verdict = match verify_venue_code(&text, &trust, at) {
-                Ok(_) => {
-                    valid_count += 1;
-                    "valid".to_owned()
-                }
-                Err(e) => e.code().to_owned(),
-            };
-            println!("  {id:<11} {name} {door}  {} chars  {verdict}", text.len());
-            codes += &format!("{id}\t{door}\t{text}\n");
-            issued_count += 1;
-            first.get_or_insert((venue, text));
-        }
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    write(&out.join("codes.tsv"), codes.as_bytes())?;
 
-    let (venue, genuine) = first.ok_or_else(|| CliError::Usage("no venues".into()))?;
-    let forger = SecretKey::generate()?;
-    let attacks = [
-        (
-            "counterfeit poster (signed by an untrusted key)",
-            venue.issue(&forger, &prefix)?,
-            at,
-            "unknown_key",
-        ),
-        (
-            "genuine code re-hosted under a phishing URL",
-            genuine.replace(PREFIX, PHISHING),
-            at,
-            "bad_signature",
-        ),
-        (
-            "genuine code scanned after its valid-until",
-            genuine.clone(),
-            until,
-            "expired",
-        ),
-    ];
-    println!("\nattacks at the door:");
-    let mut all_refused = true;
-    for (what, text, when, expected) in attacks {
-        let got = match verify_venue_code(&text, &trust, when) {
-            Ok(_) => "ACCEPTED".to_owned(),
-            Err(e) => format!("refused: {}", e.code()),
+    /// A number in `0..n`.
+    fn below(&mut self, n: u32) -> u32 {
+        u32::try_from(self.next() % u64::from(n.max(1))).unwrap_or(0)
+    }
+
+    /// A number of seconds in `0..n`.
+    fn secs(&mut self, n: u32) -> i64 {
+        i64::from(self.below(n))
+    }
+
+    /// An index into `0..len`.
+    fn index(&mut self, len: usize) -> usize {
+        usize::try_from(self.below(u32::try_from(len).unwrap_or(u32::MAX))).unwrap_or(0)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.index(items.len())]
+    }
+}
+
+/// A valid GB 11643 number.
+fn id_number(rng: &mut Rng) -> IdNumber {
+    let division = *rng.pick(&[
+        310_101u32, 310_104, 310_107, 310_115, 310_118, 110_105, 320_102,
+    ]);
+    let day = 1 + rng.below(28);
+    let first17 = format!(
+        "{division}{}{:02}{day:02}{:03}",
+        1940 + rng.below(70),
+        1 + rng.below(12),
+        rng.below(1000)
+    );
+    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .bytes()
+        .zip(weights)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    let check = char::from(b"10X98765432"[(sum % 11) as usize]);
+    IdNumber::parse(&format!("{first17}{check}")).unwrap_or_else(|_| unreachable!("built valid"))
+}
+
+struct Visitor {
+    name: String,
+    id: IdNumber,
+    profile: Profile,
+    status: HealthStatus,
+    door: (usize, usize),
+    at: Timestamp,
+    rescan: bool,
+}
+
+#[derive(Default)]
+struct Truth {
+    scans: u64,
+    visits: u64,
+    visitors: BTreeSet<usize>,
+    reports: u64,
+    by_decision: BTreeMap<&'static str, u64>,
+    by_colour: BTreeMap<&'static str, u64>,
+}
+
+impl Truth {
+    fn scan(
+        &mut self,
+        visitor: Option<usize>,
+        new_visit: bool,
+        colour: Option<Colour>,
+        decision: Outcome,
+        report: bool,
+    ) {
+        self.scans += 1;
+        self.visits += u64::from(new_visit);
+        self.visitors.extend(visitor);
+        self.reports += u64::from(report);
+        let d = match decision {
+            Outcome::Admit => "admit",
+            Outcome::Deny => "deny",
+            Outcome::Manual => "manual",
         };
-        all_refused &= got == format!("refused: {expected}");
-        println!("  {what:<50} {got}");
+        *self.by_decision.entry(d).or_default() += 1;
+        let c = match colour {
+            Some(Colour::Green) => "green",
+            Some(Colour::Yellow) => "yellow",
+            Some(Colour::Red) => "red",
+            None => "none",
+        };
+        *self.by_colour.entry(c).or_default() += 1;
     }
-    println!(
-        "\n{issued_count} codes issued, {valid_count} verified; {} attacks refused",
-        if all_refused { "all 3" } else { "NOT all" }
-    );
-    println!("files: {}", out.display());
-    println!("  authority.pem (private key, mode 0600), trust.json, codes.tsv");
-    if all_refused && valid_count == issued_count {
-        Ok(EXIT_OK)
-    } else {
-        Err(CliError::Usage("the demo did not go as expected".into()))
+}
+
+/// What the rules say for a visitor whose code verifies: the truth the ledger must match.
+fn expected(status: &HealthStatus, at: Timestamp) -> (Outcome, bool) {
+    match status.colour {
+        Colour::Yellow | Colour::Red => (Outcome::Deny, true),
+        Colour::Green => match status.nat {
+            Some(NatTest {
+                result: NatResult::Negative,
+                sampled_at,
+            }) if at.unix() - sampled_at.unix() <= 48 * 3600 => (Outcome::Admit, false),
+            _ => (Outcome::Deny, false),
+        },
     }
 }
 
@@ -157,4 +197,382 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     std::io::Write::write_all(&mut options.open(path).map_err(CliError::io(path))?, bytes)
         .map_err(CliError::io(path))
+}
+
+pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
+    let started = std::time::Instant::now();
+    fs::create_dir_all(out.join("posters")).map_err(CliError::io(out))?;
+    let t = |s: &str| Timestamp::parse_rfc3339(s);
+    let day_start = t("2022-04-06T00:00:00+08:00")?;
+    let prefix = Prefix::new("HTTPS://VC.SH.GOV.CN/1/")?;
+
+    // The authority: one key for each usage, a token key, the trust list.
+    let (venue_key, personal_key, status_key) = (
+        SecretKey::generate()?,
+        SecretKey::generate()?,
+        SecretKey::generate()?,
+    );
+    let tokens = TokenKey::generate()?;
+    let mut trust = TrustList::new();
+    for (key, usage) in [
+        (&venue_key, Usage::Venue),
+        (&personal_key, Usage::Personal),
+        (&status_key, Usage::Status),
+    ] {
+        trust.add(TrustedKey::new(key.public_key(), usage))?;
+    }
+    write(&out.join("venue.pem"), venue_key.to_pkcs8_pem().as_bytes())?;
+    write(
+        &out.join("personal.pem"),
+        personal_key.to_pkcs8_pem().as_bytes(),
+    )?;
+    write(
+        &out.join("status.pem"),
+        status_key.to_pkcs8_pem().as_bytes(),
+    )?;
+    write(&out.join("holder.key"), tokens.to_hex().as_bytes())?;
+    write(&out.join("trust.json"), trust.to_json().as_bytes())?;
+    println!(
+        "venuecode demo: a day at three venues, {} (policy {POLICY})\n",
+        Day::of(day_start)
+    );
+
+    // One code and one poster for each door.
+    let mut doors = Vec::new();
+    for (id, venue_type, name, division, address, door_names) in VENUES {
+        for door in door_names {
+            let venue = Venue {
+                id: id.into(),
+                venue_type,
+                name: name.into(),
+                division: Division::new(division)?,
+                address: address.into(),
+                door: door.into(),
+                issued_at: t("2022-04-01T08:00:00+08:00")?,
+                valid_until: Some(t("2023-04-01T00:00:00+08:00")?),
+            };
+            let text = venue.issue(&venue_key, &prefix)?;
+            let stem = format!("{id}-{}", doors.len() % 2 + 1);
+            write(
+                &out.join("posters").join(format!("{stem}-poster.svg")),
+                poster_svg(&venue, &text, &PosterOptions::default())?.as_bytes(),
+            )?;
+            write(
+                &out.join("posters").join(format!("{stem}-code.png")),
+                &QrMatrix::encode(&text, EcLevel::M)?.to_png(8)?,
+            )?;
+            doors.push((venue, text));
+        }
+    }
+    println!(
+        "issued {} venue codes with A4 posters (one per door)",
+        doors.len()
+    );
+
+    // A counterfeit poster: the first door's fields, signed by someone else.
+    let forged = doors[0].0.issue(&SecretKey::generate()?, &prefix)?;
+    let counterfeit = match verify_venue_code(&forged, &trust, day_start.saturating_add(9 * 3600)) {
+        Ok(_) => "ACCEPTED".to_owned(),
+        Err(e) => format!("refused, {}", e.code()),
+    };
+
+    // The crowd.
+    let mut rng = Rng(20_220_406);
+    let visitors: Vec<Visitor> = (0..VISITORS)
+        .map(|i| {
+            let colour = match rng.below(100) {
+                0..90 => Colour::Green,
+                90..96 => Colour::Yellow,
+                _ => Colour::Red,
+            };
+            let at = day_start.saturating_add(8 * 3600 + rng.secs(9 * 3600));
+            let nat = match rng.below(100) {
+                0..75 => Some(2 + rng.secs(44)),   // fresh: under 48 h
+                75..90 => Some(50 + rng.secs(60)), // old
+                _ => None,
+            }
+            .map(|hours| NatTest {
+                result: NatResult::Negative,
+                sampled_at: at.saturating_add(-hours * 3600),
+            });
+            Visitor {
+                name: format!("{}{}", rng.pick(SURNAMES), rng.pick(GIVEN)),
+                id: id_number(&mut rng),
+                // Visitor 0 is the one who lost an offline code.
+                profile: if i == 0 || rng.below(100) < 30 {
+                    Profile::Offline
+                } else {
+                    Profile::Dynamic
+                },
+                status: HealthStatus { colour, nat },
+                door: (rng.index(3), rng.index(2)),
+                at,
+                rescan: rng.below(100) < 5,
+            }
+        })
+        .collect();
+
+    // The day's status list (offline holders) and the revocation of visitor 0's lost card.
+    let as_of = day_start.saturating_add(6 * 3600);
+    let until = as_of.saturating_add(86_400);
+    // What the system can know: an offline holder's status as of the list, a test sampled after
+    // 06:00 not yet in it; a dynamic code's status as of its issue.
+    let known = |v: &Visitor| match v.profile {
+        Profile::Offline => HealthStatus {
+            nat: v.status.nat.filter(|n| n.sampled_at <= as_of),
+            ..v.status
+        },
+        Profile::Dynamic => v.status,
+    };
+    let listed = visitors
+        .iter()
+        .filter(|v| v.profile == Profile::Offline)
+        .map(|v| (tokens.token(&v.id), known(v)))
+        .collect();
+    let status_bytes = StatusList::build(listed, as_of, until, &status_key)?;
+    let revocation_bytes = RevocationList::build(
+        &[],
+        &[(tokens.token(&visitors[0].id), 1)],
+        as_of,
+        until,
+        &status_key,
+    )?;
+    write(&out.join("status.bin"), &status_bytes)?;
+    write(&out.join("revocations.bin"), &revocation_bytes)?;
+    let status = StatusList::load(&status_bytes, &trust, as_of)?;
+    let revocations = RevocationList::load(&revocation_bytes, &trust, as_of)?;
+
+    // The gate: the same calls a venue's gate makes, into a fresh ledger.
+    let db = out.join("ledger.sqlite");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let mut ledger = Ledger::open(&db)?;
+    let policy = Policy::builtin(POLICY)?;
+    let ctx = GateContext {
+        keys: &trust,
+        status: Some(&status),
+        revocations: Some(&revocations),
+        max_status_age_secs: 24 * 3600,
+    };
+    let mut truth = Truth::default();
+    let mut gate = |text: &str,
+                    at: Timestamp,
+                    door: &(Venue, String)|
+     -> Result<(Outcome, bool, String), CliError> {
+        let checked = check_personal(text, &ctx, at);
+        let d = checked.decide(&policy, door.0.venue_type.policy_class());
+        let record = ScanRecord::of(
+            &checked,
+            &d,
+            &door.0.id,
+            &door.0.door,
+            ledger.pseudonym_key(),
+        );
+        ledger.append(&record)?;
+        Ok((d.decision, d.report, record.code_state))
+    };
+    let issue = |v: &Visitor, generation: u16, at: Timestamp| -> Result<String, CliError> {
+        let (issued_at, status) = match v.profile {
+            Profile::Offline => (at.saturating_add(-30 * 86_400), None),
+            Profile::Dynamic => (at.saturating_add(-10), Some(v.status)),
+        };
+        let issue = PersonalIssue {
+            profile: v.profile,
+            generation,
+            issued_at,
+            valid_secs: None,
+            status,
+        };
+        Ok(PersonalCode::for_holder(&v.name, &v.id, &tokens, &issue)?
+            .issue(&personal_key, &prefix)?)
+    };
+    let bar = indicatif::ProgressBar::new(VISITORS as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} visitors through the gates")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut incidents = Vec::new();
+    for (i, v) in visitors.iter().enumerate() {
+        let door = &doors[v.door.0 * 2 + v.door.1];
+        // Visitor 0 first shows the lost card (generation 0), then the new one.
+        if i == 0 {
+            let (decision, report, code) = gate(&issue(v, 0, v.at)?, v.at, door)?;
+            truth.scan(None, true, None, Outcome::Deny, false);
+            incidents.push(format!(
+                "lost offline card shown after re-issue: {decision:?}, {code}{}",
+                if report { ", reported" } else { "" }
+            ));
+        }
+        let generation = u16::from(i == 0);
+        gate(&issue(v, generation, v.at)?, v.at, door)?;
+        let (want, want_report) = expected(&known(v), v.at);
+        truth.scan(Some(i), true, Some(v.status.colour), want, want_report);
+        if v.rescan {
+            let later = v.at.saturating_add(180 + rng.secs(300));
+            gate(&issue(v, generation, later)?, later, door)?;
+            let (want, want_report) = expected(&known(v), later);
+            truth.scan(Some(i), false, Some(v.status.colour), want, want_report);
+        }
+        // Visitor 1 with a dynamic code: a screenshot of it replayed two minutes later.
+        if i == 1 {
+            let screenshot = issue(
+                &Visitor {
+                    profile: Profile::Dynamic,
+                    ..clone_visitor(v)
+                },
+                0,
+                v.at,
+            )?;
+            let replay_at = v.at.saturating_add(120);
+            let (decision, _, code) = gate(&screenshot, replay_at, door)?;
+            truth.scan(None, true, None, Outcome::Deny, false);
+            incidents.push(format!(
+                "screenshot replayed after 2 minutes: {decision:?}, {code}"
+            ));
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    incidents.insert(
+        0,
+        format!("counterfeit poster (fields copied, signed by another key): {counterfeit}"),
+    );
+
+    // The desensitised report, per venue and in all.
+    let day = Day::of(day_start);
+    println!(
+        "\ndaily report {day} (desensitised: masked names and ID numbers, pseudonymous visitors)\n"
+    );
+    println!(
+        "  {:<12} {:<14} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
+        "venue",
+        "name",
+        "scans",
+        "visits",
+        "visitors",
+        "green",
+        "yellow",
+        "red",
+        "admit",
+        "deny",
+        "manual",
+        "reports"
+    );
+    for (id, _, name, ..) in VENUES {
+        let s = ledger
+            .daily_stats(
+                day,
+                &Filter {
+                    venue_id: Some(id.into()),
+                    ..Filter::default()
+                },
+                None,
+            )?
+            .summary();
+        let n = |v: Option<u64>| v.unwrap_or(0);
+        println!(
+            "  {id:<12} {name:<10} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
+            n(s.scans),
+            n(s.visits),
+            n(s.distinct_visitors),
+            n(s.by_colour.green),
+            n(s.by_colour.yellow),
+            n(s.by_colour.red),
+            n(s.by_decision.admit),
+            n(s.by_decision.deny),
+            n(s.by_decision.manual),
+            n(s.reports)
+        );
+    }
+    let all = ledger.daily_stats(day, &Filter::default(), None)?;
+    let s = all.summary();
+    println!(
+        "  {:<23} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
+        "all venues",
+        all.scans(),
+        all.visits(),
+        all.distinct_visitors(),
+        s.by_colour.green.unwrap_or(0),
+        s.by_colour.yellow.unwrap_or(0),
+        s.by_colour.red.unwrap_or(0),
+        s.by_decision.admit.unwrap_or(0),
+        s.by_decision.deny.unwrap_or(0),
+        s.by_decision.manual.unwrap_or(0),
+        s.reports.unwrap_or(0)
+    );
+    println!("\nincidents:");
+    for incident in &incidents {
+        println!("  {incident}");
+    }
+
+    let got = (
+        all.scans(),
+        all.visits(),
+        all.distinct_visitors(),
+        s.reports.unwrap_or(0),
+        [
+            s.by_decision.admit,
+            s.by_decision.deny,
+            s.by_decision.manual,
+        ]
+        .map(|v| v.unwrap_or(0)),
+        [
+            s.by_colour.green,
+            s.by_colour.yellow,
+            s.by_colour.red,
+            s.by_colour.none,
+        ]
+        .map(|v| v.unwrap_or(0)),
+    );
+    let want = (
+        truth.scans,
+        truth.visits,
+        truth.visitors.len() as u64,
+        truth.reports,
+        ["admit", "deny", "manual"].map(|k| truth.by_decision.get(k).copied().unwrap_or(0)),
+        ["green", "yellow", "red", "none"].map(|k| truth.by_colour.get(k).copied().unwrap_or(0)),
+    );
+    let matches = got == want;
+    println!(
+        "\n{}: {} scans, {} visits, {} visitors, {} reports",
+        if matches {
+            "the report matches the simulated truth"
+        } else {
+            "MISMATCH with the simulated truth"
+        },
+        want.0,
+        want.1,
+        want.2,
+        want.3
+    );
+    println!(
+        "files in {}: trust.json, venue.pem, personal.pem, status.pem, holder.key (keys: mode 0600),",
+        out.display()
+    );
+    println!(
+        "  posters/ (A4 SVG posters and code PNGs), status.bin, revocations.bin, ledger.sqlite"
+    );
+    println!(
+        "  see them with: venuecode records --db {} --day {day} --details",
+        db.display()
+    );
+    println!("done in {:.1} s", started.elapsed().as_secs_f64());
+    if matches {
+        Ok(EXIT_OK)
+    } else {
+        Err(CliError::Usage(format!("report {got:?} != truth {want:?}")))
+    }
+}
+
+fn clone_visitor(v: &Visitor) -> Visitor {
+    Visitor {
+        name: v.name.clone(),
+        id: v.id.clone(),
+        profile: v.profile,
+        status: v.status,
+        door: v.door,
+        at: v.at,
+        rescan: false,
+    }
 }

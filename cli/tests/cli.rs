@@ -256,7 +256,7 @@ fn hex_encode(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn demo_issues_verifies_and_refuses_attacks() {
+fn demo_runs_the_day_and_its_report_matches_the_truth() {
     let s = Setup::new();
     let out = venuecode()
         .args(["demo", "--out"])
@@ -264,31 +264,64 @@ fn demo_issues_verifies_and_refuses_attacks() {
         .assert()
         .code(0);
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    assert_eq!(stdout.matches(" valid\n").count(), 6, "{stdout}");
-    for code in [
-        "refused: unknown_key",
-        "refused: bad_signature",
-        "refused: expired",
-    ] {
-        assert!(stdout.contains(code), "{code} missing:\n{stdout}");
+    assert!(
+        stdout.contains("the report matches the simulated truth"),
+        "{stdout}"
+    );
+    for incident in ["refused, unknown_key", "Deny, superseded", "Deny, expired"] {
+        assert!(stdout.contains(incident), "{incident} missing:\n{stdout}");
     }
-    assert!(stdout.contains("6 codes issued, 6 verified; all 3 attacks refused"));
-    // Its files work with the other commands.
-    let codes = std::fs::read_to_string(s.path("demo/codes.tsv")).unwrap();
-    assert_eq!(codes.lines().count(), 6);
-    let text = codes.lines().next().unwrap().split('\t').nth(2).unwrap();
-    venuecode()
-        .args(["venue", "verify", "--at", "2022-06-01T00:00:00Z", "--trust"])
-        .arg(s.path("demo/trust.json"))
-        .arg(text)
+    // The scans the report counts are the ledger's.
+    let scans: u64 = stdout
+        .lines()
+        .find(|l| l.starts_with("the report matches"))
+        .and_then(|l| l.split(": ").nth(1))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(scans > 1000, "{scans}");
+    let a = venuecode()
+        .args(["records", "--json", "--day", "2022-04-06", "--db"])
+        .arg(s.path("demo/ledger.sqlite"))
         .assert()
         .code(0);
-    // Running it again in the same place works too.
+    let json: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(json["summary"]["scans"].as_u64(), Some(scans));
+    // Posters and codes for six doors; a door's code scans and verifies with the demo's trust list.
+    let posters = std::fs::read_dir(s.path("demo/posters")).unwrap().count();
+    assert_eq!(posters, 12);
+    venuecode()
+        .args(["scan", "--at", "2022-06-01T00:00:00Z", "--trust"])
+        .arg(s.path("demo/trust.json"))
+        .arg(s.path("demo/posters/SH-PT-0018-1-code.png"))
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("上海玉佛禅寺"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for key in ["venue.pem", "personal.pem", "status.pem", "holder.key"] {
+            let mode = std::fs::metadata(s.path(&format!("demo/{key}")))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{key}");
+        }
+    }
+    // Running it again in the same place starts a fresh ledger.
     venuecode()
         .args(["demo", "--out"])
         .arg(s.path("demo"))
         .assert()
         .code(0);
+    let a = venuecode()
+        .args(["records", "--json", "--day", "2022-04-06", "--db"])
+        .arg(s.path("demo/ledger.sqlite"))
+        .assert()
+        .code(0);
+    let json: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(json["summary"]["scans"].as_u64(), Some(scans));
 }
 
 #[test]

@@ -161,12 +161,13 @@ pub(crate) struct RecordsArgs {
 
 #[derive(Debug, clap::Subcommand)]
 enum RecordsCommand {
-    /// Writes the records as JSON Lines or CSV (schema: docs/schema/scan-record-v1.json).
+    /// Writes the records as JSON Lines, CSV or Apache Parquet (schema:
+    /// docs/schema/scan-record-v1.json; Parquet adds the CST `day`).
     Export {
         /// The ledger.
         #[arg(long)]
         db: PathBuf,
-        /// jsonl or csv.
+        /// jsonl, csv or parquet.
         #[arg(long)]
         format: String,
         /// The output file.
@@ -324,8 +325,16 @@ fn export(
         day: day.map(str::parse).transpose()?,
         ..Filter::default()
     };
+    if !["jsonl", "csv", "parquet"].contains(&format) {
+        return Err(CliError::Usage("--format is jsonl, csv or parquet".into()));
+    }
     let ledger = Ledger::open(db)?;
     let file = std::fs::File::create(out).map_err(CliError::io(out))?;
+    if format == "parquet" {
+        let n = venuecode_ledger::parquet::export(&ledger, &filter, std::io::BufWriter::new(file))?;
+        println!("{n} records written to {}", out.display());
+        return Ok(EXIT_OK);
+    }
     let mut w = std::io::BufWriter::new(file);
     let mut failed: Option<std::io::Error> = None;
     let n = match format {
@@ -352,7 +361,7 @@ fn export(
             csv.flush().map_err(CliError::io(out))?;
             n
         }
-        _ => return Err(CliError::Usage("--format is jsonl or csv".into())),
+        _ => unreachable!("checked above"),
     };
     if let Some(e) = failed {
         return Err(CliError::Io {

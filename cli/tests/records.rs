@@ -185,6 +185,19 @@ fn gate_records_export_purge() {
         );
     }
 
+    venuecode()
+        .args(["records", "export", "--format", "parquet", "--db"])
+        .arg(&db)
+        .arg("--out")
+        .arg(s.path("x.parquet"))
+        .assert()
+        .code(0);
+    let parquet = std::fs::read(s.path("x.parquet")).unwrap();
+    assert!(
+        parquet.starts_with(b"PAR1") && parquet.ends_with(b"PAR1"),
+        "not a Parquet file"
+    );
+
     // Retention: records older than 30 days are deleted.
     let a = venuecode()
         .args([

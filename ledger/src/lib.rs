@@ -12,6 +12,8 @@
 //! Schema (version 1): table `scans` (one row a record; `at` in UTC seconds, `day` the China
 //! Standard Time day) and table `meta` (`schema`, `pseudonym_key`).
 
+pub mod parquet;
+
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use venuecode::Timestamp;
@@ -89,6 +91,31 @@ CREATE TABLE IF NOT EXISTS scans (
 );
 CREATE INDEX IF NOT EXISTS scans_by_day ON scans (day, venue_id, door);
 ";
+
+const INSERT: &str =
+    "INSERT INTO scans (venue_id, door, at, day, pseudonym, name, id_number, profile,
+    code_state, colour, test_age_hours, decision, report, rule)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+
+/// A record's column values, in INSERT's order.
+fn row(r: &ScanRecord) -> impl rusqlite::Params + '_ {
+    (
+        &r.venue_id,
+        &r.door,
+        r.at.unix(),
+        Day::of(r.at).0,
+        r.pseudonym.map(|p| p.0.to_vec()),
+        &r.name,
+        &r.id_number,
+        r.profile.map(|p| text(&p)),
+        &r.code_state,
+        r.colour.map(|c| text(&c)),
+        r.test_age_hours,
+        text(&r.decision),
+        r.report,
+        &r.rule,
+    )
+}
 
 fn text<T: serde::Serialize>(value: &T) -> String {
     // Unit enums serialise to a JSON string; the ledger stores it without quotes.
@@ -169,30 +196,23 @@ impl Ledger {
     /// Stores a record in its own transaction; when this returns `Ok`, the record is on disk.
     pub fn append(&mut self, r: &ScanRecord) -> Result<i64, LedgerError> {
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO scans (venue_id, door, at, day, pseudonym, name, id_number, profile, code_state,
-                                colour, test_age_hours, decision, report, rule)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            params![
-                r.venue_id,
-                r.door,
-                r.at.unix(),
-                Day::of(r.at).0,
-                r.pseudonym.map(|p| p.0.to_vec()),
-                r.name,
-                r.id_number,
-                r.profile.map(|p| text(&p)),
-                r.code_state,
-                r.colour.map(|c| text(&c)),
-                r.test_age_hours,
-                text(&r.decision),
-                r.report,
-                r.rule,
-            ],
-        )?;
+        tx.prepare_cached(INSERT)?.execute(row(r))?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
         Ok(id)
+    }
+
+    /// Stores many records in one transaction (an import); all or none.
+    pub fn append_all(&mut self, records: &[ScanRecord]) -> Result<(), LedgerError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(INSERT)?;
+            for r in records {
+                stmt.execute(row(r))?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Streams the records that pass `filter`, in the order stored, without holding them all.

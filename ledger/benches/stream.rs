@@ -1,0 +1,146 @@
+//! Streaming at city scale: a ledger of 5,000,000 records (30 days, three doors, 200,000
+//! visitors), then the daily statistics of every day and the Parquet and JSON Lines exports,
+//! each timed, with the process's peak resident memory during it (goal: flat, under 64 MB).
+//! Prints records per second. `VENUECODE_STREAM_RECORDS` changes the count; `--test` runs 20,000.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::io::Write;
+use std::time::Instant;
+use venuecode::Timestamp;
+use venuecode::person::{Colour, Profile};
+use venuecode::policy::Outcome;
+use venuecode::pseudonym::Pseudonym;
+use venuecode::record::{Day, ScanRecord};
+use venuecode_ledger::{Filter, Ledger};
+
+/// Peak resident memory since the last reset, in MB (Linux).
+fn peak_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+fn reset_peak() {
+    // Writing 5 to clear_refs resets VmHWM to the current resident size.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn main() {
+    let test = std::env::args().any(|a| a == "--test");
+    let n: u64 = if test {
+        20_000
+    } else {
+        std::env::var("VENUECODE_STREAM_RECORDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(5_000_000)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(&dir.path().join("city.sqlite")).unwrap();
+    let start = Timestamp::parse_rfc3339("2022-04-01T00:00:00+08:00").unwrap();
+    let days = 30u64;
+    let mut state = 1u64;
+    let t = Instant::now();
+    let mut batch = Vec::with_capacity(100_000);
+    for i in 0..n {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        let visitor = (state >> 40) % 200_000;
+        let mut p = [0u8; 16];
+        p[..8].copy_from_slice(&visitor.to_be_bytes());
+        batch.push(ScanRecord {
+            venue_id: "SH-PT-0018".into(),
+            door: ["东门", "北门", "南门"][(state >> 20) as usize % 3].into(),
+            // Records in time order, as a ledger fills.
+            at: start.saturating_add(i64::try_from(i * days * 86_400 / n).unwrap()),
+            pseudonym: Some(Pseudonym(p)),
+            name: Some("张*丰".into()),
+            id_number: Some("110105********00**".into()),
+            profile: Some(Profile::Dynamic),
+            code_state: "valid".into(),
+            colour: Some([Colour::Green, Colour::Yellow, Colour::Red][(state >> 10) as usize % 3]),
+            test_age_hours: Some(12),
+            decision: Outcome::Admit,
+            report: false,
+            rule: "green".into(),
+        });
+        if batch.len() == 100_000 {
+            ledger.append_all(&batch).unwrap();
+            batch.clear();
+        }
+    }
+    ledger.append_all(&batch).unwrap();
+    drop(batch);
+    let rate = |secs: f64| n as f64 / secs;
+    println!(
+        "{n} records written in {:.1} s ({:.0} records/s, in batches of 100,000)",
+        t.elapsed().as_secs_f64(),
+        rate(t.elapsed().as_secs_f64())
+    );
+
+    reset_peak();
+    let t = Instant::now();
+    let mut scans = 0;
+    for d in 0..days {
+        let day = Day(Day::of(start).0 + i64::try_from(d).unwrap());
+        scans += ledger
+            .daily_stats(day, &Filter::default(), None)
+            .unwrap()
+            .scans();
+    }
+    assert_eq!(scans, n);
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "daily statistics of {days} days: {secs:.1} s ({:.0} records/s), peak RSS {:.1} MB",
+        rate(secs),
+        peak_mb()
+    );
+
+    reset_peak();
+    let t = Instant::now();
+    let file = std::fs::File::create(dir.path().join("city.parquet")).unwrap();
+    assert_eq!(
+        venuecode_ledger::parquet::export(
+            &ledger,
+            &Filter::default(),
+            std::io::BufWriter::new(file)
+        )
+        .unwrap(),
+        n
+    );
+    let secs = t.elapsed().as_secs_f64();
+    let size = std::fs::metadata(dir.path().join("city.parquet"))
+        .unwrap()
+        .len();
+    println!(
+        "Parquet export: {secs:.1} s ({:.0} records/s, {:.1} MB file), peak RSS {:.1} MB",
+        rate(secs),
+        size as f64 / 1e6,
+        peak_mb()
+    );
+
+    reset_peak();
+    let t = Instant::now();
+    let mut out =
+        std::io::BufWriter::new(std::fs::File::create(dir.path().join("city.jsonl")).unwrap());
+    ledger
+        .for_each(&Filter::default(), |r| {
+            serde_json::to_writer(&mut out, &r).unwrap();
+            out.write_all(b"\n").unwrap();
+        })
+        .unwrap();
+    out.flush().unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "JSON Lines export: {secs:.1} s ({:.0} records/s), peak RSS {:.1} MB",
+        rate(secs),
+        peak_mb()
+    );
+}

@@ -1,3 +1,248 @@
-//! WASM bindings for venuecode: a thin wasm-bindgen layer over the core crate.
+//! venuecode for browsers and mini-programs: a thin wasm-bindgen layer over the core crate. It
+//! converts arguments and results and maps errors; every check is the core's.
 //!
-//! Empty until the WASM issue lands; the workspace keeps its place.
+//! Results are plain JavaScript objects. Errors are thrown as JavaScript `Error`s whose `code`
+//! is the core's stable error code (`bad_signature`, `expired`, …). Times are milliseconds since
+//! the Unix epoch, as `Date.now()` gives them: the module never reads a clock.
+
+use js_sys::{Reflect, Uint8Array};
+use venuecode::gate::{GateContext, check_personal};
+use venuecode::policy::Policy;
+use venuecode::revoke::RevocationList;
+use venuecode::status::{StatusList, StatusSource};
+use venuecode::{Error, Timestamp, TrustList};
+use wasm_bindgen::prelude::*;
+
+/// The one place a core error becomes a JavaScript error: `Error(message)` with `code`.
+fn js_error(e: &Error) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = Reflect::set(&err, &"code".into(), &e.code().into());
+    err.into()
+}
+
+fn invalid(field: &'static str, reason: &str) -> JsValue {
+    js_error(&Error::InvalidInput {
+        field,
+        reason: reason.into(),
+    })
+}
+
+/// A plain object from anything the core serialises.
+fn plain<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let json = serde_json::to_string(value).map_err(|e| invalid("result", &e.to_string()))?;
+    js_sys::JSON::parse(&json)
+}
+
+fn instant(now_ms: f64) -> Result<Timestamp, JsValue> {
+    if !now_ms.is_finite() {
+        return Err(invalid("nowMs", "must be a finite number of milliseconds"));
+    }
+    // `as` saturates: times beyond ±292 million years clamp, and no code lives there.
+    #[allow(clippy::cast_possible_truncation)]
+    Ok(Timestamp::from_unix_millis(now_ms.floor() as i64))
+}
+
+fn trust(json: &str) -> Result<TrustList, JsValue> {
+    TrustList::from_json(json).map_err(|e| js_error(&e))
+}
+
+/// Verifies a venue code's text against a trust list (JSON) at `nowMs`; gives the venue's fields,
+/// or throws.
+#[wasm_bindgen(js_name = verifyVenueCode)]
+pub fn verify_venue_code(
+    text: &str,
+    trust_list_json: &str,
+    now_ms: f64,
+) -> Result<JsValue, JsValue> {
+    let code = venuecode::verify_venue_code(text, &trust(trust_list_json)?, instant(now_ms)?)
+        .map_err(|e| js_error(&e))?;
+    plain(&code)
+}
+
+/// Optional inputs of [`verify_personal_code`] and [`decide`], read from a JS object.
+struct Options {
+    status_list: Option<Vec<u8>>,
+    revocations: Option<Vec<u8>>,
+    max_status_age_hours: f64,
+    builtin: Option<String>,
+    policy: Option<String>,
+}
+
+fn options(value: &JsValue) -> Result<Options, JsValue> {
+    let get = |name: &str| -> Result<Option<JsValue>, JsValue> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(None);
+        }
+        let v = Reflect::get(value, &name.into())?;
+        Ok((!v.is_undefined() && !v.is_null()).then_some(v))
+    };
+    let bytes = |v: Option<JsValue>, field: &'static str| -> Result<Option<Vec<u8>>, JsValue> {
+        v.map(|v| {
+            v.dyn_into::<Uint8Array>()
+                .map(|a| a.to_vec())
+                .map_err(|_| invalid(field, "must be a Uint8Array"))
+        })
+        .transpose()
+    };
+    let text = |v: Option<JsValue>, field: &'static str| -> Result<Option<String>, JsValue> {
+        v.map(|v| {
+            v.as_string()
+                .ok_or_else(|| invalid(field, "must be a string"))
+        })
+        .transpose()
+    };
+    Ok(Options {
+        status_list: bytes(get("statusList")?, "statusList")?,
+        revocations: bytes(get("revocations")?, "revocations")?,
+        max_status_age_hours: get("maxStatusAgeHours")?
+            .and_then(|v| v.as_f64())
+            .unwrap_or(24.0),
+        builtin: text(get("builtin")?, "builtin")?,
+        policy: text(get("policy")?, "policy")?,
+    })
+}
+
+/// Checks a personal code as a gate does (options: `statusList`, `revocations` as
+/// `Uint8Array`, `maxStatusAgeHours`).
+fn checked(
+    text: &str,
+    trust: &TrustList,
+    now: Timestamp,
+    o: &Options,
+) -> Result<venuecode::gate::Checked, JsValue> {
+    let status = o
+        .status_list
+        .as_deref()
+        .map(|b| StatusList::load(b, trust, now))
+        .transpose()
+        .map_err(|e| js_error(&e))?;
+    let revocations = o
+        .revocations
+        .as_deref()
+        .map(|b| RevocationList::load(b, trust, now))
+        .transpose()
+        .map_err(|e| js_error(&e))?;
+    let hours = if o.max_status_age_hours.is_finite() {
+        o.max_status_age_hours.clamp(0.0, 1e6)
+    } else {
+        24.0
+    };
+    // Clamped to a range an i64 holds exactly.
+    #[allow(clippy::cast_possible_truncation)]
+    let max_status_age_secs = (hours * 3600.0) as i64;
+    let ctx = GateContext {
+        keys: trust,
+        status: status.as_ref().map(|s| s as &dyn StatusSource),
+        revocations: revocations.as_ref(),
+        max_status_age_secs,
+    };
+    Ok(check_personal(text, &ctx, now))
+}
+
+/// Verifies a personal code: `{code: {profile, name, id_number, status, …}, status: {state, …},
+/// keyId}` with masked holder data only; throws on rejection (`superseded` included).
+#[wasm_bindgen(js_name = verifyPersonalCode)]
+pub fn verify_personal_code(
+    text: &str,
+    trust_list_json: &str,
+    now_ms: f64,
+    options_object: JsValue,
+) -> Result<JsValue, JsValue> {
+    let trust = trust(trust_list_json)?;
+    let c = checked(text, &trust, instant(now_ms)?, &options(&options_object)?)?;
+    let verified = c.code.as_ref().map_err(js_error)?;
+    plain(
+        &serde_json::json!({ "code": verified.code(), "status": c.status, "keyId": verified.key_id().to_string() }),
+    )
+}
+
+/// The decision at the door for a personal code at a venue of `venueClass` (options as for
+/// `verifyPersonalCode`, plus `builtin` (a rule set id) or `policy` (a signed rule set's JSON)):
+/// `{decision, report, rule, reasons, policy, code, status}`. A rejected code is a decision too.
+#[wasm_bindgen]
+pub fn decide(
+    text: &str,
+    trust_list_json: &str,
+    now_ms: f64,
+    venue_class: &str,
+    options_object: JsValue,
+) -> Result<JsValue, JsValue> {
+    let trust = trust(trust_list_json)?;
+    let now = instant(now_ms)?;
+    let o = options(&options_object)?;
+    let policy = match &o.policy {
+        Some(signed) => Policy::load_signed(signed.as_bytes(), &trust, now),
+        None => Policy::builtin(o.builtin.as_deref().unwrap_or("sh-2022-04-01")),
+    }
+    .map_err(|e| js_error(&e))?;
+    if !policy.classes().iter().any(|c| c == venue_class) {
+        return Err(invalid("venueClass", "not a class of the rule set"));
+    }
+    let c = checked(text, &trust, now, &o)?;
+    if let Err(e) = &c.code
+        && !e.is_rejection()
+    {
+        return Err(js_error(e));
+    }
+    let d = c.decide(&policy, venue_class);
+    let code = c.code.as_ref().map_or_else(|e| e.code(), |_| "valid");
+    plain(&serde_json::json!({
+        "decision": d.decision, "report": d.report, "rule": d.rule, "reasons": d.reasons,
+        "policy": policy.id(), "code": code, "status": c.status,
+    }))
+}
+
+/// Every QR code in a camera frame: RGBA (`ImageData.data`, 4 bytes a pixel) or 8-bit grey,
+/// told apart by the length; `[{text, corners: [{x, y} ×4]}]`.
+#[cfg(feature = "full")]
+#[wasm_bindgen(js_name = scanFrame)]
+pub fn scan_frame(pixels: &[u8], width: u32, height: u32) -> Result<JsValue, JsValue> {
+    use venuecode::raster::GreyImage;
+    let (w, h) = (width as usize, height as usize);
+    let image = if Some(pixels.len()) == w.checked_mul(h).and_then(|n| n.checked_mul(4)) {
+        GreyImage::from_rgba_frame(pixels, w, h, w * 4)
+    } else {
+        GreyImage::from_grey_frame(pixels, w, h, w)
+    }
+    .map_err(|e| js_error(&e))?;
+    plain(&venuecode::scan::scan(&image))
+}
+
+/// A code's text as an SVG QR code (error correction M, 4-module quiet zone).
+#[cfg(feature = "full")]
+#[wasm_bindgen(js_name = renderSvg)]
+pub fn render_svg(text: &str, module_px: Option<u32>) -> Result<String, JsValue> {
+    use venuecode::qr::{EcLevel, QrMatrix};
+    let matrix = QrMatrix::encode(text, EcLevel::M).map_err(|e| js_error(&e))?;
+    Ok(matrix.to_svg(module_px.unwrap_or(8)))
+}
+
+/// 张三丰 → 张*丰.
+#[wasm_bindgen(js_name = maskName)]
+pub fn mask_name(name: &str) -> String {
+    venuecode::mask::mask_name(name)
+}
+
+/// A validated ID number, masked: 110105********00**. Throws `invalid_input` for an invalid
+/// number (the message never contains it).
+#[wasm_bindgen(js_name = maskIdNumber)]
+pub fn mask_id_number(id: &str) -> Result<String, JsValue> {
+    let id = venuecode::id::IdNumber::parse(id).map_err(|e| js_error(&e))?;
+    Ok(venuecode::mask::mask_id_number(&id))
+}
+
+/// 13812345678 → 138****5678.
+#[wasm_bindgen(js_name = maskPhone)]
+pub fn mask_phone(phone: &str) -> Result<String, JsValue> {
+    venuecode::mask::mask_phone(phone).map_err(|e| js_error(&e))
+}
+
+/// Every stable error code.
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> Vec<String> {
+    venuecode::ERROR_CODES
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect()
+}

@@ -4,8 +4,11 @@
 //! a key; it proves nothing, since the signature is always checked with the trusted key itself.
 
 use crate::error::Error;
+#[cfg(feature = "pem")]
 use ed25519_dalek::ed25519::pkcs8::KeypairBytes;
+#[cfg(feature = "pem")]
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+#[cfg(feature = "pem")]
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
@@ -81,6 +84,7 @@ impl PublicKey {
         }
     }
 
+    #[cfg(feature = "pem")]
     /// From a `-----BEGIN PUBLIC KEY-----` (SPKI) PEM, as `openssl pkey -pubout` writes.
     pub fn from_spki_pem(pem: &str) -> Result<Self, Error> {
         let key = VerifyingKey::from_public_key_pem(pem)
@@ -88,6 +92,7 @@ impl PublicKey {
         Self::from_bytes(key.as_bytes())
     }
 
+    #[cfg(feature = "pem")]
     /// The SPKI PEM form.
     pub fn to_spki_pem(&self) -> String {
         // Encoding a valid key into a growable string cannot fail.
@@ -139,6 +144,7 @@ impl SecretKey {
         SecretKey(SigningKey::from_bytes(seed))
     }
 
+    #[cfg(feature = "pem")]
     /// From a `-----BEGIN PRIVATE KEY-----` (PKCS#8) PEM, as `openssl genpkey -algorithm ed25519`
     /// writes.
     pub fn from_pkcs8_pem(pem: &str) -> Result<Self, Error> {
@@ -147,6 +153,7 @@ impl SecretKey {
             .map_err(|_| Error::InvalidKey("not an Ed25519 PKCS#8 PEM private key".into()))
     }
 
+    #[cfg(feature = "pem")]
     /// The PKCS#8 PEM form, in memory that is wiped on drop. It is the v1 form (seed only), as
     /// `openssl genpkey` writes: OpenSSL 3.0 refuses the v2 form that embeds the public key.
     pub fn to_pkcs8_pem(&self) -> zeroize::Zeroizing<String> {
@@ -196,6 +203,7 @@ mod tests {
         assert_eq!(public.verify(b"x", &sig), Err(Error::BadSignature));
     }
 
+    #[cfg(feature = "pem")]
     #[test]
     fn pem_round_trips() {
         let key = SecretKey::from_seed(&[7; 32]);

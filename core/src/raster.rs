@@ -7,7 +7,7 @@ use crate::error::Error;
 pub const MAX_IMAGE_SIDE: usize = 16_384;
 /// The most pixels an image may have (36 megapixels: a 6000 x 6000 photo).
 pub const MAX_IMAGE_PIXELS: usize = 36_000_000;
-/// The most bytes of an encoded image read.
+/// The most bytes of an encoded image read (feature `images`).
 pub const MAX_IMAGE_BYTES: usize = 64 << 20;
 
 /// An 8-bit grey image, rows packed.
@@ -114,6 +114,7 @@ impl GreyImage {
     }
 
     /// Decodes a PNG or JPEG file (told apart by their signatures).
+    #[cfg(feature = "images")]
     pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.len() > MAX_IMAGE_BYTES {
             return Err(invalid(format!(
@@ -181,6 +182,7 @@ fn luma_over_white(r: u8, g: u8, b: u8, a: u8) -> u8 {
     u8::try_from((luma * a + 255 * (255 - a)) / 255).unwrap_or(u8::MAX)
 }
 
+#[cfg(feature = "images")]
 fn decode_png(bytes: &[u8]) -> Result<GreyImage, Error> {
     let failed = |e: png::DecodingError| invalid(format!("PNG: {e}"));
     let mut decoder = png::Decoder::new_with_limits(
@@ -221,6 +223,7 @@ fn decode_png(bytes: &[u8]) -> Result<GreyImage, Error> {
     GreyImage::new(width, height, pixels)
 }
 
+#[cfg(feature = "images")]
 fn decode_jpeg(bytes: &[u8]) -> Result<GreyImage, Error> {
     use zune_core::colorspace::ColorSpace;
     use zune_core::options::DecoderOptions;

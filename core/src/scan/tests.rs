@@ -130,6 +130,7 @@ fn nothing_in_a_blank_or_noisy_frame() {
     assert!(scan(&GreyImage::new(5, 5, vec![0; 25]).unwrap()).is_empty());
 }
 
+#[cfg(feature = "images")]
 #[test]
 fn decodes_png_and_refuses_bad_images_without_allocating() {
     let png = QrMatrix::encode(TEXT, EcLevel::M)

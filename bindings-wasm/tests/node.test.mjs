@@ -1,0 +1,120 @@
+// The WASM module in Node: the core's vectors give the same results and error codes as in Rust;
+// a code made by the CLI verifies; its PNG, decoded to RGBA with pngjs, scans and verifies.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.join(here, '../..');
+const full = require('../pkg/node/venuecode_wasm.js');
+const verifyOnly = require('../pkg/verify/venuecode_wasm.js');
+const { PNG } = require('pngjs');
+const vectors = (name) => JSON.parse(readFileSync(path.join(root, 'core/tests/vectors', name), 'utf8'));
+const ms = (rfc3339) => Date.parse(rfc3339);
+const bytes = (hex) => Uint8Array.from(Buffer.from(hex, 'hex'));
+const throwsCode = (code) => (e) => e instanceof Error && e.code === code;
+
+test('venue-code vectors: same results and error codes as in Rust, in both builds', () => {
+  const v = vectors('venue.json');
+  const trust = JSON.stringify(v.trust_list);
+  for (const m of [full, verifyOnly]) {
+    for (const c of v.cases) {
+      if (c.expect === 'valid') {
+        assert.deepEqual(m.verifyVenueCode(c.text, trust, ms(c.at)), c.decoded, c.name);
+      } else {
+        assert.throws(() => m.verifyVenueCode(c.text, trust, ms(c.at)), throwsCode(c.expect), c.name);
+      }
+    }
+  }
+});
+
+test('personal-code vectors: same results and error codes as in Rust', () => {
+  const v = vectors('personal.json');
+  const trust = JSON.stringify(v.trust_list);
+  const revocations = bytes(v.revocations);
+  let checked = 0;
+  for (const c of v.cases) {
+    const options = c.with_revocations ? { revocations } : undefined;
+    if (c.expect === 'valid') {
+      const got = full.verifyPersonalCode(c.text, trust, ms(c.at), options);
+      const { holder, ...code } = c.decoded;
+      assert.deepEqual(got.code, code, c.name);
+      assert.equal(got.code.name.includes('*'), true);
+    } else {
+      assert.throws(() => full.verifyPersonalCode(c.text, trust, ms(c.at), options), throwsCode(c.expect), c.name);
+    }
+    checked++;
+  }
+  assert.ok(checked >= 13);
+});
+
+test('decisions at the door, with a status list for offline codes', () => {
+  const v = vectors('personal.json');
+  const trust = JSON.stringify(v.trust_list);
+  const byName = Object.fromEntries(v.cases.map((c) => [c.name, c]));
+  const dynamic = byName['valid-dynamic'];
+  const d = full.decide(dynamic.text, trust, ms(dynamic.at), 'religious', { builtin: 'sh-2022-04-01' });
+  assert.deepEqual([d.decision, d.report, d.rule, d.code], ['admit', false, 'green', 'valid']);
+  assert.ok(d.reasons[0].zh.length > 0 && d.reasons[0].en.length > 0);
+  const red = byName['valid-dynamic-red'];
+  const r = verifyOnly.decide(red.text, trust, ms(red.at), 'public', {});
+  assert.deepEqual([r.decision, r.report], ['deny', true]);
+  const offline = byName['valid-offline'];
+  const o = full.decide(offline.text, trust, ms(offline.at), 'public', { statusList: bytes(v.status_list) });
+  assert.deepEqual([o.decision, o.status.state], ['admit', 'fresh']);
+  const noList = full.decide(offline.text, trust, ms(offline.at), 'public', {});
+  assert.deepEqual([noList.decision, noList.rule], ['manual', 'no-status']);
+  const replay = byName['expired-replay'];
+  assert.equal(full.decide(replay.text, trust, ms(replay.at), 'public', {}).code, 'expired');
+  assert.throws(() => full.decide(dynamic.text, trust, ms(dynamic.at), 'stadium', {}), throwsCode('invalid_input'));
+  assert.throws(() => full.decide(dynamic.text, trust, ms(dynamic.at), 'public', { builtin: 'nope' }), throwsCode('invalid_policy'));
+});
+
+test('a code made by the CLI verifies, and its PNG scans from RGBA and grey frames', () => {
+  const cli = path.join(root, 'target/debug/venuecode');
+  const dir = mkdtempSync(path.join(tmpdir(), 'venuecode-wasm-'));
+  execFileSync(cli, ['keygen', '--out', path.join(dir, 'k.pem'), '--trust', path.join(dir, 't.json'), '--usage', 'venue'], { stdio: 'ignore' });
+  const text = execFileSync(cli, ['venue', 'issue', '--key', path.join(dir, 'k.pem'), '--id', 'SH-PT-0018',
+    '--type', 'religious-venue', '--name', '上海玉佛禅寺', '--division', '310107', '--address', '安远路170号',
+    '--door', '东门', '--issued', '2022-04-01T08:00:00+08:00', '--png', path.join(dir, 'c.png')]).toString().trim();
+  const trust = readFileSync(path.join(dir, 't.json'), 'utf8');
+  assert.equal(full.verifyVenueCode(text, trust, ms('2022-06-01T00:00:00Z')).door, '东门');
+
+  const png = PNG.sync.read(readFileSync(path.join(dir, 'c.png')));
+  const found = full.scanFrame(new Uint8Array(png.data), png.width, png.height);
+  assert.equal(found.length, 1);
+  assert.equal(found[0].text, text);
+  assert.equal(found[0].corners.length, 4);
+  assert.equal(full.verifyVenueCode(found[0].text, trust, ms('2022-06-01T00:00:00Z')).name, '上海玉佛禅寺');
+  const grey = new Uint8Array(png.width * png.height);
+  for (let i = 0; i < grey.length; i++) grey[i] = png.data[i * 4];
+  assert.equal(full.scanFrame(grey, png.width, png.height)[0].text, text);
+  assert.throws(() => full.scanFrame(new Uint8Array(10), 100, 100), throwsCode('invalid_image'));
+
+  const svg = full.renderSvg(text);
+  assert.ok(svg.startsWith('<svg') && svg.includes('<path'));
+  assert.throws(() => full.renderSvg('lower case'), throwsCode('invalid_input'));
+  assert.equal(typeof verifyOnly.scanFrame, 'undefined', 'the verify-only build has no scanner');
+});
+
+test('masks, and errors that never echo personal data', () => {
+  assert.equal(full.maskName('张三丰'), '张*丰');
+  assert.equal(full.maskName('欧阳娜娜'), '欧阳*娜');
+  assert.equal(full.maskIdNumber('11010519491231002X'), '110105********00**');
+  assert.equal(full.maskPhone('13812345678'), '138****5678');
+  try {
+    full.maskIdNumber('110105194912310021');
+    assert.fail('accepted a wrong check character');
+  } catch (e) {
+    assert.ok(e instanceof Error);
+    assert.equal(e.code, 'invalid_input');
+    assert.ok(!e.message.includes('19491231'), e.message);
+  }
+  assert.ok(full.errorCodes().includes('superseded'));
+});

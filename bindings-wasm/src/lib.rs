@@ -7,6 +7,7 @@
 
 use js_sys::{Reflect, Uint8Array};
 use venuecode::gate::{GateContext, check_personal};
+#[cfg(feature = "policy")]
 use venuecode::policy::Policy;
 use venuecode::revoke::RevocationList;
 use venuecode::status::{StatusList, StatusSource};
@@ -65,7 +66,9 @@ struct Options {
     status_list: Option<Vec<u8>>,
     revocations: Option<Vec<u8>>,
     max_status_age_hours: f64,
+    #[cfg(feature = "policy")]
     builtin: Option<String>,
+    #[cfg(feature = "policy")]
     policy: Option<String>,
 }
 
@@ -85,6 +88,7 @@ fn options(value: &JsValue) -> Result<Options, JsValue> {
         })
         .transpose()
     };
+    #[cfg(feature = "policy")]
     let text = |v: Option<JsValue>, field: &'static str| -> Result<Option<String>, JsValue> {
         v.map(|v| {
             v.as_string()
@@ -98,7 +102,9 @@ fn options(value: &JsValue) -> Result<Options, JsValue> {
         max_status_age_hours: get("maxStatusAgeHours")?
             .and_then(|v| v.as_f64())
             .unwrap_or(24.0),
+        #[cfg(feature = "policy")]
         builtin: text(get("builtin")?, "builtin")?,
+        #[cfg(feature = "policy")]
         policy: text(get("policy")?, "policy")?,
     })
 }
@@ -160,6 +166,7 @@ pub fn verify_personal_code(
 /// The decision at the door for a personal code at a venue of `venueClass` (options as for
 /// `verifyPersonalCode`, plus `builtin` (a rule set id) or `policy` (a signed rule set's JSON)):
 /// `{decision, report, rule, reasons, policy, code, status}`. A rejected code is a decision too.
+#[cfg(feature = "policy")]
 #[wasm_bindgen]
 pub fn decide(
     text: &str,

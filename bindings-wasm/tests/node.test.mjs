@@ -63,7 +63,7 @@ test('decisions at the door, with a status list for offline codes', () => {
   assert.deepEqual([d.decision, d.report, d.rule, d.code], ['admit', false, 'green', 'valid']);
   assert.ok(d.reasons[0].zh.length > 0 && d.reasons[0].en.length > 0);
   const red = byName['valid-dynamic-red'];
-  const r = verifyOnly.decide(red.text, trust, ms(red.at), 'public', {});
+  const r = full.decide(red.text, trust, ms(red.at), 'public', {});
   assert.deepEqual([r.decision, r.report], ['deny', true]);
   const offline = byName['valid-offline'];
   const o = full.decide(offline.text, trust, ms(offline.at), 'public', { statusList: bytes(v.status_list) });
@@ -101,6 +101,8 @@ test('a code made by the CLI verifies, and its PNG scans from RGBA and grey fram
   assert.ok(svg.startsWith('<svg') && svg.includes('<path'));
   assert.throws(() => full.renderSvg('lower case'), throwsCode('invalid_input'));
   assert.equal(typeof verifyOnly.scanFrame, 'undefined', 'the verify-only build has no scanner');
+  assert.equal(typeof verifyOnly.renderSvg, 'undefined', 'nor a renderer');
+  assert.equal(typeof verifyOnly.decide, 'undefined', 'nor rule sets');
 });
 
 test('masks, and errors that never echo personal data', () => {

@@ -67,20 +67,14 @@ fn estimated_width(text: &str, size: f32) -> f32 {
 }
 
 fn cst_date(t: crate::Timestamp) -> String {
-    let cst = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::from_unix_timestamp(t.unix())
-        .map(|d| {
-            let d = d.to_offset(cst);
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}",
-                d.year(),
-                u8::from(d.month()),
-                d.day(),
-                d.hour(),
-                d.minute()
-            )
-        })
-        .unwrap_or_else(|_| t.to_string())
+    let local = t.unix() + 8 * 3600;
+    let (year, month, day) = crate::timestamp::civil_from_days(local.div_euclid(86_400));
+    let secs = local.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60
+    )
 }
 
 fn layout(venue: &Venue, text: &str, options: &PosterOptions) -> Result<Layout, Error> {

@@ -43,16 +43,8 @@ impl Day {
 
 impl std::fmt::Display for Day {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match time::Date::from_julian_day(i32::try_from(self.0 + 2_440_588).unwrap_or(0)) {
-            Ok(d) => write!(
-                f,
-                "{:04}-{:02}-{:02}",
-                d.year(),
-                u8::from(d.month()),
-                d.day()
-            ),
-            Err(_) => write!(f, "day {}", self.0),
-        }
+        let (year, month, day) = crate::timestamp::civil_from_days(self.0);
+        write!(f, "{year:04}-{month:02}-{day:02}")
     }
 }
 
@@ -63,9 +55,7 @@ impl std::str::FromStr for Day {
             field: "day",
             reason: "expected YYYY-MM-DD".into(),
         };
-        let format = time::macros::format_description!("[year]-[month]-[day]");
-        let date = time::Date::parse(s, &format).map_err(|_| invalid())?;
-        Ok(Day(i64::from(date.to_julian_day()) - 2_440_588))
+        crate::timestamp::parse_date(s).map(Day).ok_or_else(invalid)
     }
 }
 

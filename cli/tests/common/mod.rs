@@ -95,7 +95,9 @@ pub const FIELDS: [&str; 16] = [
 /// What `zbarimg` (Debian zbar-tools) reads in an image: one text per line.
 pub fn zbarimg(path: &Path) -> Vec<String> {
     let out = std::process::Command::new("zbarimg")
-        .args(["-q", "--raw"])
+        // QR only: zbar also reads 1D symbologies, and a poster's border and lettering can make
+        // a spurious one.
+        .args(["-q", "--raw", "-Sdisable", "-Sqrcode.enable"])
         .arg(path)
         .output()
         .expect("zbarimg must be installed (scripts/test-all installs zbar-tools)");
@@ -109,6 +111,7 @@ pub fn zbarimg(path: &Path) -> Vec<String> {
 /// What `ZXingReader` (Debian zxing-cpp-tools) reads in an image.
 pub fn zxing_reader(path: &Path) -> Vec<String> {
     let out = std::process::Command::new("ZXingReader")
+        .args(["-format", "QRCode"])
         .arg(path)
         .output()
         .expect("ZXingReader must be installed (scripts/test-all installs zxing-cpp-tools)");

@@ -7,17 +7,18 @@ use crate::files::{read_secret_key, read_text, read_trust_list, write_atomically
 use crate::person::{Lists, check_at_gate};
 use crate::venue::time_or_now;
 use std::path::{Path, PathBuf};
+use venuecode::Timestamp;
 use venuecode::policy::{Outcome, Policy};
 
 /// Exit code of `check` for a manual check.
 pub(crate) const EXIT_MANUAL: u8 = 3;
 
-/// `check` options.
+/// What `check` and `gate` both take: the trust list, the rule set, the lists.
 #[derive(Debug, clap::Args)]
-pub(crate) struct CheckArgs {
+pub(crate) struct DoorArgs {
     /// The trust list.
     #[arg(long)]
-    trust: PathBuf,
+    pub(crate) trust: PathBuf,
     /// A signed rule set (from `policy sign`).
     #[arg(long, conflicts_with = "builtin")]
     policy: Option<PathBuf>,
@@ -29,10 +30,45 @@ pub(crate) struct CheckArgs {
     status: Option<PathBuf>,
     /// A revocation list.
     #[arg(long)]
-    revocations: Option<PathBuf>,
+    pub(crate) revocations: Option<PathBuf>,
     /// A status older than this is stale.
     #[arg(long, default_value_t = 24)]
     max_status_age_hours: u32,
+}
+
+impl DoorArgs {
+    /// The rule set: signed (verified against the trust list at `now`) or built in.
+    pub(crate) fn load_policy(&self, now: Timestamp) -> Result<Policy, CliError> {
+        match &self.policy {
+            Some(path) => {
+                let bytes = std::fs::read(path).map_err(CliError::io(path))?;
+                Ok(Policy::load_signed(
+                    &bytes,
+                    &read_trust_list(&self.trust)?,
+                    now,
+                )?)
+            }
+            None => Ok(Policy::builtin(
+                self.builtin.as_deref().unwrap_or("sh-2022-04-01"),
+            )?),
+        }
+    }
+
+    /// The lists a personal code is checked against.
+    pub(crate) fn lists(&self) -> Lists<'_> {
+        Lists {
+            status: self.status.as_deref(),
+            revocations: self.revocations.as_deref(),
+            max_status_age_hours: self.max_status_age_hours,
+        }
+    }
+}
+
+/// `check` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    door: DoorArgs,
     /// The venue's class: public, religious, residential, office, or one the rule set defines.
     #[arg(long)]
     venue_class: String,
@@ -44,23 +80,6 @@ pub(crate) struct CheckArgs {
     json: bool,
     /// The personal code's text.
     text: String,
-}
-
-fn load_policy(a: &CheckArgs) -> Result<Policy, CliError> {
-    match &a.policy {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(CliError::io(path))?;
-            let trust = read_trust_list(&a.trust)?;
-            Ok(Policy::load_signed(
-                &bytes,
-                &trust,
-                time_or_now(a.at.as_deref())?,
-            )?)
-        }
-        None => Ok(Policy::builtin(
-            a.builtin.as_deref().unwrap_or("sh-2022-04-01"),
-        )?),
-    }
 }
 
 #[derive(serde::Serialize)]
@@ -76,7 +95,7 @@ struct Output<'a> {
 }
 
 pub(crate) fn check(a: &CheckArgs) -> Result<u8, CliError> {
-    let policy = load_policy(a)?;
+    let policy = a.door.load_policy(time_or_now(a.at.as_deref())?)?;
     if !policy.classes().iter().any(|c| c == &a.venue_class) {
         return Err(CliError::Usage(format!(
             "rule set {} knows no venue class {:?} (it knows {})",
@@ -85,12 +104,7 @@ pub(crate) fn check(a: &CheckArgs) -> Result<u8, CliError> {
             policy.classes().join(", ")
         )));
     }
-    let lists = Lists {
-        status: a.status.as_deref(),
-        revocations: a.revocations.as_deref(),
-        max_status_age_hours: a.max_status_age_hours,
-    };
-    let checked = check_at_gate(&a.trust, a.at.as_deref(), &lists, &a.text)?;
+    let checked = check_at_gate(&a.door.trust, a.at.as_deref(), &a.door.lists(), &a.text)?;
     if let Err(e) = &checked.code
         && !e.is_rejection()
     {

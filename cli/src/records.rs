@@ -3,12 +3,12 @@
 
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED, EXIT_USAGE};
 use crate::files::read_trust_list;
-use crate::person::{Lists, check_at_gate};
+use crate::person::check_at_gate;
 use crate::policy::EXIT_MANUAL;
 use crate::venue::time_or_now;
 use std::io::Write;
 use std::path::PathBuf;
-use venuecode::policy::{Outcome, Policy};
+use venuecode::policy::Outcome;
 use venuecode::record::{Day, ScanRecord};
 use venuecode_ledger::{Filter, Ledger, LedgerError};
 
@@ -24,24 +24,8 @@ pub(crate) struct GateArgs {
     /// The ledger (SQLite), created if missing.
     #[arg(long)]
     db: PathBuf,
-    /// The trust list.
-    #[arg(long)]
-    trust: PathBuf,
-    /// A signed rule set.
-    #[arg(long, conflicts_with = "builtin")]
-    policy: Option<PathBuf>,
-    /// A built-in rule set (default sh-2022-04-01).
-    #[arg(long)]
-    builtin: Option<String>,
-    /// A status list.
-    #[arg(long)]
-    status: Option<PathBuf>,
-    /// A revocation list.
-    #[arg(long)]
-    revocations: Option<PathBuf>,
-    /// A status older than this is stale.
-    #[arg(long, default_value_t = 24)]
-    max_status_age_hours: u32,
+    #[command(flatten)]
+    door: crate::policy::DoorArgs,
     /// This door's venue code (its text): which venue and door the scan is at.
     #[arg(long)]
     venue: String,
@@ -56,9 +40,10 @@ pub(crate) struct GateArgs {
 }
 
 pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
-    let trust = read_trust_list(&a.trust)?;
+    let trust = read_trust_list(&a.door.trust)?;
     let now = time_or_now(a.at.as_deref())?;
     let revocations = a
+        .door
         .revocations
         .as_deref()
         .map(|p| {
@@ -71,16 +56,8 @@ pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
     if let Some(r) = &revocations {
         r.check_venue(&a.venue)?;
     }
-    let policy = match &a.policy {
-        Some(p) => Policy::load_signed(&std::fs::read(p).map_err(CliError::io(p))?, &trust, now)?,
-        None => Policy::builtin(a.builtin.as_deref().unwrap_or("sh-2022-04-01"))?,
-    };
-    let lists = Lists {
-        status: a.status.as_deref(),
-        revocations: a.revocations.as_deref(),
-        max_status_age_hours: a.max_status_age_hours,
-    };
-    let checked = check_at_gate(&a.trust, a.at.as_deref(), &lists, &a.text)?;
+    let policy = a.door.load_policy(now)?;
+    let checked = check_at_gate(&a.door.trust, a.at.as_deref(), &a.door.lists(), &a.text)?;
     let v = venue.venue();
     let class = v.venue_type.policy_class();
     let d = checked.decide(&policy, class);

@@ -77,7 +77,7 @@ test('decisions at the door, with a status list for offline codes', () => {
 });
 
 test('a code made by the CLI verifies, and its PNG scans from RGBA and grey frames', () => {
-  const cli = path.join(root, 'target/debug/venuecode');
+  const cli = path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'debug/venuecode');
   const dir = mkdtempSync(path.join(tmpdir(), 'venuecode-wasm-'));
   execFileSync(cli, ['keygen', '--out', path.join(dir, 'k.pem'), '--trust', path.join(dir, 't.json'), '--usage', 'venue'], { stdio: 'ignore' });
   const text = execFileSync(cli, ['venue', 'issue', '--key', path.join(dir, 'k.pem'), '--id', 'SH-PT-0018',

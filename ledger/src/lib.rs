@@ -1,7 +1,8 @@
 //! The scan ledger: the desensitised scan records of a venue's gates in one SQLite file.
 //!
 //! - **Crash-safe**: WAL journal with `synchronous = FULL`, and one transaction a record, so a
-//!   record is either fully stored or not at all, and an acknowledged one survives a crash.
+//!   record is either fully stored or not at all, and an acknowledged one survives the process
+//!   being killed (tests/crash.rs).
 //! - **Desensitised**: it stores [`ScanRecord`]s, which hold pseudonyms and masks, never raw
 //!   personal data.
 //! - **Pseudonyms**: a ledger makes a random venue pseudonym key when created (kept in the file),
@@ -291,6 +292,13 @@ impl Ledger {
             Some(e) => Err(e.into()),
             None => Ok(stats),
         }
+    }
+
+    /// SQLite's `PRAGMA integrity_check`: `ok`, or what is wrong.
+    pub fn integrity_check(&self) -> Result<String, LedgerError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
     /// Deletes every record before `cutoff`; gives how many.

@@ -7,34 +7,22 @@ mod common;
 use common::*;
 
 const NAME: &str = "张三丰";
-const ID: &str = "11010519491231002X";
+const ID: &str = HOLDER_ID;
 const ISSUED_AT: &str = "2022-04-01T08:00:00+08:00";
 
 fn setup() -> Setup {
     let s = Setup::new();
     s.key("p.pem", "personal");
-    venuecode()
-        .arg("token-key")
-        .arg("--out")
-        .arg(s.path("tk"))
-        .assert()
-        .success();
+    s.token_key();
     s
 }
 
 fn person_issue(s: &Setup, extra: &[&str]) -> assert_cmd::assert::Assert {
-    person_issue_for(s, NAME, ID, extra)
+    s.person("p.pem", NAME, ID, ISSUED_AT, extra)
 }
 
 fn person_issue_for(s: &Setup, name: &str, id: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
-    venuecode()
-        .args(["person", "issue", "--key"])
-        .arg(s.path("p.pem"))
-        .arg("--token-key")
-        .arg(s.path("tk"))
-        .args(["--name", name, "--id-number", id, "--issued", ISSUED_AT])
-        .args(extra)
-        .assert()
+    s.person("p.pem", name, id, ISSUED_AT, extra)
 }
 
 fn person_verify(s: &Setup, at: &str, extra: &[&str], text: &str) -> assert_cmd::assert::Assert {

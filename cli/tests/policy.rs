@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const ID: &str = "11010519491231002X";
+const ID: &str = HOLDER_ID;
 const ISSUED_AT: &str = "2022-04-06T08:00:00+08:00";
 const AT: &str = "2022-04-06T08:00:30+08:00";
 
@@ -14,26 +14,14 @@ fn setup() -> Setup {
     let s = Setup::new();
     s.key("p.pem", "personal");
     s.key("policy.pem", "policy");
-    venuecode()
-        .arg("token-key")
-        .arg("--out")
-        .arg(s.path("tk"))
-        .assert()
-        .success();
+    s.token_key();
     s
 }
 
 fn issue(s: &Setup, key: &str, extra: &[&str]) -> String {
-    let a = venuecode()
-        .args(["person", "issue", "--key"])
-        .arg(s.path(key))
-        .arg("--token-key")
-        .arg(s.path("tk"))
-        .args(["--name", "张三丰", "--id-number", ID, "--issued", ISSUED_AT])
-        .args(extra)
-        .assert()
-        .code(0);
-    stdout_of(&a).trim().to_owned()
+    stdout_of(&s.person(key, "张三丰", ID, ISSUED_AT, extra).code(0))
+        .trim()
+        .to_owned()
 }
 
 fn check(s: &Setup, code: &str, policy: &[&str], class: &str) -> (i32, Value, String) {

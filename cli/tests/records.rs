@@ -7,26 +7,13 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const ID: &str = "11010519491231002X";
+const ID: &str = HOLDER_ID;
 
 fn person(s: &Setup, colour: &str, issued: &str) -> String {
-    let a = venuecode()
-        .args([
-            "person",
-            "issue",
-            "--profile",
-            "dynamic",
-            "--colour",
-            colour,
-            "--key",
-        ])
-        .arg(s.path("p.pem"))
-        .arg("--token-key")
-        .arg(s.path("tk"))
-        .args(["--name", "张三丰", "--id-number", ID, "--issued", issued])
-        .assert()
-        .code(0);
-    stdout_of(&a).trim().to_owned()
+    let extra = ["--profile", "dynamic", "--colour", colour];
+    stdout_of(&s.person("p.pem", "张三丰", ID, issued, &extra).code(0))
+        .trim()
+        .to_owned()
 }
 
 #[test]
@@ -34,12 +21,7 @@ fn gate_records_export_purge() {
     let s = Setup::new();
     s.key("v.pem", "venue");
     s.key("p.pem", "personal");
-    venuecode()
-        .arg("token-key")
-        .arg("--out")
-        .arg(s.path("tk"))
-        .assert()
-        .success();
+    s.token_key();
     let venue = s.issue("v.pem", &[]);
     let db = s.path("ledger.sqlite");
     let gate = |code: &str, at: &str| {

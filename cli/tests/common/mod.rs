@@ -72,6 +72,40 @@ impl Setup {
     }
 }
 
+/// The holder of the personal codes in the tests: a valid GB 11643 number.
+pub const HOLDER_ID: &str = "11010519491231002X";
+
+impl Setup {
+    /// Writes a holder-token key to `tk`.
+    pub fn token_key(&self) {
+        venuecode()
+            .arg("token-key")
+            .arg("--out")
+            .arg(self.path("tk"))
+            .assert()
+            .success();
+    }
+
+    /// Runs `person issue` with the key file `key` and the token key `tk`.
+    pub fn person(
+        &self,
+        key: &str,
+        name: &str,
+        id: &str,
+        issued: &str,
+        extra: &[&str],
+    ) -> assert_cmd::assert::Assert {
+        venuecode()
+            .args(["person", "issue", "--key"])
+            .arg(self.path(key))
+            .arg("--token-key")
+            .arg(self.path("tk"))
+            .args(["--name", name, "--id-number", id, "--issued", issued])
+            .args(extra)
+            .assert()
+    }
+}
+
 /// The reference venue's fields on a command line.
 pub const FIELDS: [&str; 16] = [
     "--id",

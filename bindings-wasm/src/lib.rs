@@ -183,20 +183,14 @@ pub fn decide(
         None => Policy::builtin(o.builtin.as_deref().unwrap_or("sh-2022-04-01")),
     }
     .map_err(|e| js_error(&e))?;
-    if !policy.classes().iter().any(|c| c == venue_class) {
+    if !policy.knows_class(venue_class) {
         return Err(invalid("venueClass", "not a class of the rule set"));
     }
     let c = checked(text, &trust, now, &o)?;
-    if let Err(e) = &c.code
-        && !e.is_rejection()
-    {
-        return Err(js_error(e));
-    }
     let d = c.decide(&policy, venue_class);
-    let code = c.code.as_ref().map_or_else(|e| e.code(), |_| "valid");
     plain(&serde_json::json!({
         "decision": d.decision, "report": d.report, "rule": d.rule, "reasons": d.reasons,
-        "policy": policy.id(), "code": code, "status": c.status,
+        "policy": policy.id(), "code": c.code_state(), "status": c.status,
     }))
 }
 

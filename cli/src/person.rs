@@ -137,30 +137,51 @@ pub(crate) struct Lists<'a> {
     pub(crate) max_status_age_hours: u32,
 }
 
-/// The lists loaded and the code checked, as `person verify` and `check` both need.
-pub(crate) fn check_at_gate(
-    trust: &Path,
-    at: Option<&str>,
-    lists: &Lists<'_>,
-    text: &str,
-) -> Result<Checked, CliError> {
-    let trust = read_trust_list(trust)?;
-    let now = time_or_now(at)?;
-    let status_list = lists
-        .status
-        .map(|p| StatusList::load(&read_list(p)?, &trust, now).map_err(CliError::from))
-        .transpose()?;
-    let revocations = lists
-        .revocations
-        .map(|p| RevocationList::load(&read_list(p)?, &trust, now).map_err(CliError::from))
-        .transpose()?;
-    let ctx = GateContext {
-        keys: &trust,
-        status: status_list.as_ref().map(|l| l as &dyn StatusSource),
-        revocations: revocations.as_ref(),
-        max_status_age_secs: i64::from(lists.max_status_age_hours) * 3600,
-    };
-    Ok(check_personal(text, &ctx, now))
+/// A gate's trust list and lists, loaded once and checked at one instant, as `person verify`,
+/// `check` and `gate` need them.
+pub(crate) struct Gate {
+    pub(crate) trust: venuecode::TrustList,
+    status: Option<StatusList>,
+    pub(crate) revocations: Option<RevocationList>,
+    max_status_age_secs: i64,
+    pub(crate) now: venuecode::Timestamp,
+}
+
+impl Gate {
+    pub(crate) fn load(
+        trust: &Path,
+        at: Option<&str>,
+        lists: &Lists<'_>,
+    ) -> Result<Self, CliError> {
+        let trust = read_trust_list(trust)?;
+        let now = time_or_now(at)?;
+        let status = lists
+            .status
+            .map(|p| StatusList::load(&read_list(p)?, &trust, now).map_err(CliError::from))
+            .transpose()?;
+        let revocations = lists
+            .revocations
+            .map(|p| RevocationList::load(&read_list(p)?, &trust, now).map_err(CliError::from))
+            .transpose()?;
+        let max_status_age_secs = i64::from(lists.max_status_age_hours) * 3600;
+        Ok(Gate {
+            trust,
+            status,
+            revocations,
+            max_status_age_secs,
+            now,
+        })
+    }
+
+    pub(crate) fn check(&self, text: &str) -> Checked {
+        let ctx = GateContext {
+            keys: &self.trust,
+            status: self.status.as_ref().map(|l| l as &dyn StatusSource),
+            revocations: self.revocations.as_ref(),
+            max_status_age_secs: self.max_status_age_secs,
+        };
+        check_personal(text, &ctx, self.now)
+    }
 }
 
 pub(crate) fn verify(
@@ -171,7 +192,7 @@ pub(crate) fn verify(
     lists: &Lists<'_>,
     text: &str,
 ) -> Result<u8, CliError> {
-    let checked = check_at_gate(trust, at, lists, text)?;
+    let checked = Gate::load(trust, at, lists)?.check(text);
     let resolved = checked.code.is_ok().then_some(checked.status);
     let matches = match (&checked.code, check) {
         (Ok(v), Some((token_key, id))) => {

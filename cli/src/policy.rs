@@ -4,7 +4,7 @@
 
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED};
 use crate::files::{read_secret_key, read_text, read_trust_list, write_atomically};
-use crate::person::{Lists, check_at_gate};
+use crate::person::{Gate, Lists};
 use crate::venue::time_or_now;
 use std::path::{Path, PathBuf};
 use venuecode::Timestamp;
@@ -96,7 +96,7 @@ struct Output<'a> {
 
 pub(crate) fn check(a: &CheckArgs) -> Result<u8, CliError> {
     let policy = a.door.load_policy(time_or_now(a.at.as_deref())?)?;
-    if !policy.classes().iter().any(|c| c == &a.venue_class) {
+    if !policy.knows_class(&a.venue_class) {
         return Err(CliError::Usage(format!(
             "rule set {} knows no venue class {:?} (it knows {})",
             policy.id(),
@@ -104,19 +104,14 @@ pub(crate) fn check(a: &CheckArgs) -> Result<u8, CliError> {
             policy.classes().join(", ")
         )));
     }
-    let checked = check_at_gate(&a.door.trust, a.at.as_deref(), &a.door.lists(), &a.text)?;
-    if let Err(e) = &checked.code
-        && !e.is_rejection()
-    {
-        return Err(e.clone().into());
-    }
+    let checked = Gate::load(&a.door.trust, a.at.as_deref(), &a.door.lists())?.check(&a.text);
     let d = checked.decide(&policy, &a.venue_class);
     let holder = checked
         .code
         .as_ref()
         .ok()
         .map(|v| [v.code().name.as_str(), v.code().id_number.as_str()]);
-    let code = checked.code.as_ref().map_or_else(|e| e.code(), |_| "valid");
+    let code = checked.code_state();
     if a.json {
         let out = Output {
             decision: d.decision,

@@ -2,8 +2,7 @@
 //! view, exports and retention.
 
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED, EXIT_USAGE};
-use crate::files::read_trust_list;
-use crate::person::check_at_gate;
+use crate::person::Gate;
 use crate::policy::EXIT_MANUAL;
 use crate::venue::time_or_now;
 use std::io::Write;
@@ -40,24 +39,14 @@ pub(crate) struct GateArgs {
 }
 
 pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
-    let trust = read_trust_list(&a.door.trust)?;
-    let now = time_or_now(a.at.as_deref())?;
-    let revocations = a
-        .door
-        .revocations
-        .as_deref()
-        .map(|p| {
-            venuecode::revoke::RevocationList::load(&crate::lists::read_list(p)?, &trust, now)
-                .map_err(CliError::from)
-        })
-        .transpose()?;
+    let gate = Gate::load(&a.door.trust, a.at.as_deref(), &a.door.lists())?;
     // The door's own code is the gate's configuration: if it does not verify, nothing is decided.
-    let venue = venuecode::verify_venue_code(&a.venue, &trust, now)?;
-    if let Some(r) = &revocations {
+    let venue = venuecode::verify_venue_code(&a.venue, &gate.trust, gate.now)?;
+    if let Some(r) = &gate.revocations {
         r.check_venue(&a.venue)?;
     }
-    let policy = a.door.load_policy(now)?;
-    let checked = check_at_gate(&a.door.trust, a.at.as_deref(), &a.door.lists(), &a.text)?;
+    let policy = a.door.load_policy(gate.now)?;
+    let checked = gate.check(&a.text);
     let v = venue.venue();
     let class = v.venue_type.policy_class();
     let d = checked.decide(&policy, class);

@@ -52,6 +52,11 @@ pub fn check_personal(text: &str, ctx: &GateContext<'_>, now: Timestamp) -> Chec
 }
 
 impl Checked {
+    /// `valid`, or the code's rejection code: the code state of records and decisions.
+    pub fn code_state(&self) -> &'static str {
+        self.code.as_ref().map_or_else(Error::code, |_| "valid")
+    }
+
     /// The facts a policy decides on, at a venue of `class`.
     pub fn facts<'a>(&self, class: &'a str) -> Facts<'a> {
         Facts::of(&self.code, self.status, class, self.at)

@@ -585,6 +585,11 @@ impl Policy {
         self.description.as_deref()
     }
 
+    /// Whether it knows a venue class.
+    pub fn knows_class(&self, class: &str) -> bool {
+        self.classes.iter().any(|c| c == class)
+    }
+
     /// The venue classes it knows.
     pub fn classes(&self) -> &[String] {
         &self.classes

@@ -125,11 +125,7 @@ impl ScanRecord {
             name: verified.map(|c| c.name.clone()),
             id_number: verified.map(|c| c.id_number.clone()),
             profile: verified.map(|c| c.profile),
-            code_state: checked
-                .code
-                .as_ref()
-                .map_or_else(|e| e.code(), |_| "valid")
-                .to_owned(),
+            code_state: checked.code_state().to_owned(),
             colour: answer.map(|a| a.status.colour),
             test_age_hours,
             decision: decision.decision,

@@ -8,12 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=${1:-target/qrbench}
 mkdir -p "$work/results"
-if [ ! -x "$work/venv/bin/python" ]; then
-  python3 -m venv "$work/venv"
-  "$work/venv/bin/pip" install -q zxing-cpp segno opencv-python-headless numpy
-fi
+bench/qr/set.sh "$work"
 py="$work/venv/bin/python"
-[ -f "$work/set/manifest.csv" ] || "$py" bench/qr/make_set.py "$work/set"
 cargo build --quiet --release --locked -p venuecode-examples --example scan_set
 target/release/examples/scan_set "$work/set" "$work/results"
 "$py" bench/qr/zxing_run.py "$work/set" "$work/results/zxing.json"

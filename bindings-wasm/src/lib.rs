@@ -61,6 +61,26 @@ pub fn verify_venue_code(
     plain(&code)
 }
 
+/// Which kind of code a text claims to be, `"venue"` or `"personal"`, from its format version
+/// alone (nothing is verified): tells a scanner page which verifier to call.
+#[wasm_bindgen(js_name = codeKind)]
+pub fn code_kind(text: &str) -> Result<String, JsValue> {
+    let kind = venuecode::code_kind(text).map_err(|e| js_error(&e))?;
+    Ok(match kind {
+        venuecode::CodeKind::Venue => "venue",
+        venuecode::CodeKind::Personal => "personal",
+    }
+    .to_owned())
+}
+
+/// The venue class a venue type falls under at the door (`religious`, `office` or `public`), for
+/// [`decide`]: `venueClass(venue.type)` after verifying the door's venue code.
+#[wasm_bindgen(js_name = venueClass)]
+pub fn venue_class(venue_type: &str) -> Result<String, JsValue> {
+    let t: venuecode::VenueType = venue_type.parse().map_err(|e| js_error(&e))?;
+    Ok(t.policy_class().to_owned())
+}
+
 /// Optional inputs of [`verify_personal_code`] and [`decide`], read from a JS object.
 struct Options {
     status_list: Option<Vec<u8>>,

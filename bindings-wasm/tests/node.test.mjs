@@ -34,6 +34,20 @@ test('venue-code vectors: same results and error codes as in Rust, in both build
   }
 });
 
+test('codeKind tells venue codes from personal codes, in both builds', () => {
+  for (const m of [full, verifyOnly]) {
+    for (const [file, kind] of [['venue.json', 'venue'], ['personal.json', 'personal']]) {
+      for (const c of vectors(file).cases.filter((c) => c.expect === 'valid')) {
+        assert.equal(m.codeKind(c.text), kind, c.name);
+      }
+    }
+    assert.throws(() => m.codeKind('HELLO'), throwsCode('malformed'));
+  }
+  const types = { 'religious-venue': 'religious', 'muslim-cemetery': 'religious', 'social-office': 'office', other: 'public' };
+  for (const [type, cls] of Object.entries(types)) assert.equal(full.venueClass(type), cls, type);
+  assert.throws(() => full.venueClass('stadium'), throwsCode('invalid_input'));
+});
+
 test('personal-code vectors: same results and error codes as in Rust', () => {
   const v = vectors('personal.json');
   const trust = JSON.stringify(v.trust_list);

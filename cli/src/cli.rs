@@ -229,15 +229,8 @@ struct IssueArgs {
     signing: Signing,
     #[command(flatten)]
     fields: VenueFields,
-    /// Also write the code as SVG.
-    #[arg(long)]
-    svg: Option<PathBuf>,
-    /// Also write the code as PNG.
-    #[arg(long)]
-    png: Option<PathBuf>,
-    /// Pixels a module in the SVG and PNG.
-    #[arg(long, default_value_t = 8)]
-    module_px: u32,
+    #[command(flatten)]
+    images: crate::venue::CodeImages,
 }
 
 /// Runs a command and gives its exit code.
@@ -275,13 +268,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         } => crate::keys::revoke(&trust, &kid),
         Command::Venue {
             command: VenueCommand::Issue(a),
-        } => crate::venue::issue(
-            &a.fields,
-            &a.signing,
-            a.svg.as_deref(),
-            a.png.as_deref(),
-            a.module_px,
-        ),
+        } => crate::venue::issue(&a.fields, &a.signing, &a.images),
         Command::Venue {
             command:
                 VenueCommand::Verify {

@@ -4,13 +4,14 @@
 use crate::error::{CliError, EXIT_OK};
 use crate::files::{read_secret_key, read_trust_list, write_private};
 use crate::lists::{read_list, read_token_key};
-use crate::venue::{time_or_now, verdict_of};
+use crate::venue::{CodeImages, time_or_now, verdict_of};
 use std::path::{Path, PathBuf};
 use venuecode::gate::{Checked, GateContext, check_personal};
 use venuecode::id::IdNumber;
 use venuecode::person::{
     HealthStatus, NatTest, PersonalCode, PersonalIssue, Profile, VerifiedPersonalCode,
 };
+use venuecode::qr::EcLevel;
 use venuecode::revoke::RevocationList;
 use venuecode::status::{Resolved, StatusList, StatusSource};
 use venuecode::token::TokenKey;
@@ -55,6 +56,9 @@ pub(crate) struct IssueArgs {
     /// The issuer's URL prefix.
     #[arg(long, default_value = Prefix::EXAMPLE)]
     prefix: String,
+    /// Images of the code (for printing an offline code).
+    #[command(flatten)]
+    images: CodeImages,
 }
 
 pub(crate) fn token_key(out: &Path) -> Result<u8, CliError> {
@@ -86,10 +90,9 @@ pub(crate) fn issue(a: &IssueArgs) -> Result<u8, CliError> {
     };
     let id = IdNumber::parse(&a.id_number)?;
     let code = PersonalCode::for_holder(&a.name, &id, &read_token_key(&a.token_key)?, &issue)?;
-    println!(
-        "{}",
-        code.issue(&read_secret_key(&a.key)?, &Prefix::new(&a.prefix)?)?
-    );
+    let text = code.issue(&read_secret_key(&a.key)?, &Prefix::new(&a.prefix)?)?;
+    a.images.write(&text, EcLevel::M)?;
+    println!("{text}");
     Ok(EXIT_OK)
 }
 

@@ -100,6 +100,33 @@ pub(crate) fn sign(
     venue.issue(key, &venuecode::Prefix::new(&signing.prefix)?)
 }
 
+/// `--svg`, `--png`, `--module-px`: the bare code as images, beside its text.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CodeImages {
+    /// Also write the code as SVG.
+    #[arg(long)]
+    svg: Option<std::path::PathBuf>,
+    /// Also write the code as PNG.
+    #[arg(long)]
+    png: Option<std::path::PathBuf>,
+    /// Pixels a module in the SVG and PNG.
+    #[arg(long, default_value_t = 8)]
+    module_px: u32,
+}
+
+impl CodeImages {
+    /// Writes the images asked for.
+    pub(crate) fn write(&self, text: &str, ec: EcLevel) -> Result<(), CliError> {
+        write_code_images(
+            text,
+            ec,
+            self.svg.as_deref(),
+            self.png.as_deref(),
+            self.module_px,
+        )
+    }
+}
+
 /// Writes the bare code as SVG and/or PNG.
 pub(crate) fn write_code_images(
     text: &str,
@@ -124,9 +151,7 @@ pub(crate) fn write_code_images(
 pub(crate) fn issue(
     fields: &VenueFields,
     signing: &Signing,
-    svg: Option<&Path>,
-    png: Option<&Path>,
-    module_px: u32,
+    images: &CodeImages,
 ) -> Result<u8, CliError> {
     let ec: EcLevel = signing.ec.parse()?;
     let text = sign(
@@ -134,7 +159,7 @@ pub(crate) fn issue(
         signing,
         &read_secret_key(&signing.key)?,
     )?;
-    write_code_images(&text, ec, svg, png, module_px)?;
+    images.write(&text, ec)?;
     println!("{text}");
     Ok(EXIT_OK)
 }

@@ -96,6 +96,30 @@ fn offline_code_verifies_with_masked_holder_and_holder_match() {
 }
 
 #[test]
+fn an_offline_code_prints_as_a_png_other_readers_decode() {
+    let s = setup();
+    let png = s.path("card.png");
+    let svg = s.path("card.svg");
+    let issued = person_issue(
+        &s,
+        &[
+            "--profile",
+            "offline",
+            "--png",
+            png.to_str().unwrap(),
+            "--svg",
+            svg.to_str().unwrap(),
+        ],
+    )
+    .code(0);
+    let text = stdout_of(&issued).trim().to_owned();
+    assert_interop(&png, &text);
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    let a = person_verify(&s, "2022-05-01T00:00:00Z", &[], &text).code(0);
+    assert!(stdout_of(&a).contains("\"valid\":true"));
+}
+
+#[test]
 fn dynamic_code_carries_status_and_refuses_replay() {
     let s = setup();
     let issued = person_issue(

@@ -113,6 +113,30 @@ impl<'a> Envelope<'a> {
     }
 }
 
+/// Which kind of code a text claims to be, read from its format version and nothing else: it
+/// tells a scanner which verifier to call. Nothing is verified here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CodeKind {
+    /// A venue code ([`crate::verify_venue_code`]).
+    Venue,
+    /// A personal code ([`crate::person::verify_personal_code`]).
+    Personal,
+}
+
+/// The kind a text claims to be: `malformed` if it is not a code at all, `unsupported_version`
+/// if its format version is unknown.
+pub fn code_kind(text: &str) -> Result<CodeKind, Error> {
+    let envelope = Envelope::open(text)?;
+    match envelope.body.first() {
+        Some(&crate::venue::VERSION) => Ok(CodeKind::Venue),
+        Some(&crate::person::VERSION) => Ok(CodeKind::Personal),
+        Some(&other) => Err(Error::UnsupportedVersion(other)),
+        // `Envelope::open` refuses bodies shorter than a signature and a byte.
+        None => Err(FormatError::Truncated("version").into()),
+    }
+}
+
 /// A code's text opened and its body decoded, not yet verified: the typestate both kinds of
 /// code build on. It keeps the bytes as received, which is what the signature is checked over.
 #[derive(Debug)]

@@ -74,7 +74,7 @@ mod trust;
 mod venue;
 mod wire;
 
-pub use envelope::{CLOCK_SKEW_SECS, MAX_PREFIX_LEN, MAX_TEXT_LEN, Prefix};
+pub use envelope::{CLOCK_SKEW_SECS, CodeKind, MAX_PREFIX_LEN, MAX_TEXT_LEN, Prefix, code_kind};
 pub use error::{ERROR_CODES, Error, FormatError, REJECTION_CODES, Subject};
 pub use key::{KeyId, PublicKey, SIGNATURE_LEN, SecretKey};
 pub use list::MAX_LIST_BYTES;

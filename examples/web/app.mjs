@@ -1,0 +1,172 @@
+// The door-check page: every check is the venuecode module's; this file only wires inputs to it
+// and shows what it returns. Untrusted text is only ever set as textContent.
+import init, {
+  codeKind, verifyVenueCode, verifyPersonalCode, decide, scanFrame, venueClass,
+} from './pkg/venuecode_wasm.js';
+
+const $ = (id) => document.getElementById(id);
+const state = { trust: null, statusList: null, revocations: null, door: null };
+
+const COLOURS = { green: '绿码 green', yellow: '黄码 yellow', red: '红码 red' };
+const DECISIONS = { admit: '通行 Admit', deny: '拒绝 Deny', manual: '人工核验 Manual check' };
+
+function show(el, attrs, title, rows = []) {
+  for (const k of Object.keys(el.dataset)) delete el.dataset[k];
+  Object.assign(el.dataset, attrs);
+  el.replaceChildren();
+  const head = document.createElement('div');
+  head.className = 'big';
+  head.textContent = title;
+  el.append(head);
+  if (rows.length) {
+    const dl = document.createElement('dl');
+    for (const [k, v] of rows) {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      dd.dataset.field = k;
+      dl.append(dt, dd);
+    }
+    el.append(dl);
+  }
+}
+
+const bytesOf = async (file) => new Uint8Array(await file.arrayBuffer());
+
+async function loadSetup() {
+  const t = $('trust-file').files[0];
+  const s = $('status-file').files[0];
+  const r = $('revocations-file').files[0];
+  state.trust = t ? await t.text() : null;
+  state.statusList = s ? await bytesOf(s) : null;
+  state.revocations = r ? await bytesOf(r) : null;
+  const lists = [state.statusList && 'status list', state.revocations && 'revocation list'].filter(Boolean);
+  show($('setup-state'), { state: state.trust ? 'ready' : 'empty' },
+    state.trust ? `Trust list loaded${lists.length ? `, with ${lists.join(' and ')}` : ''}.` : 'No trust list loaded.');
+}
+
+function options() {
+  const o = { builtin: $('builtin').value };
+  if (state.statusList) o.statusList = state.statusList;
+  if (state.revocations) o.revocations = state.revocations;
+  return o;
+}
+
+function rejected(e) {
+  const code = e && e.code ? e.code : 'error';
+  show($('result'), { state: 'rejected', code }, `无效 Rejected: ${code}`, [['reason', e.message ?? String(e)]]);
+}
+
+function onVenue(text, now) {
+  const v = verifyVenueCode(text, state.trust, now);
+  state.door = { name: v.name, door: v.door, cls: venueClass(v.type) };
+  show($('door-state'), { state: 'set', class: state.door.cls }, `${v.name} · ${v.door}`,
+    [['venue', v.id], ['type', v.type], ['class', state.door.cls], ['division', v.division], ['address', v.address]]);
+  show($('result'), { state: 'valid', kind: 'venue' }, `场所码有效 Venue code valid: ${v.name} ${v.door}`,
+    [['valid until', v.valid_until ?? '—'], ['key', v.key_id]]);
+}
+
+function onPersonal(text, now) {
+  if (!state.door) {
+    // Verified anyway, so that staff see whose code it is; the decision needs a door.
+    const p = verifyPersonalCode(text, state.trust, now, options());
+    show($('result'), { state: 'valid', kind: 'personal', decision: 'manual' },
+      `${DECISIONS.manual}: scan the door's venue code first`, holderRows(p.code, p.status));
+    return;
+  }
+  const d = decide(text, state.trust, now, state.door.cls, options());
+  const rows = [['code', d.code], ['rule', `${d.policy} / ${d.rule}`],
+    ['reason', d.reasons.map((r) => `${r.zh} ${r.en}`).join('; ')]];
+  if (d.code === 'valid') {
+    const p = verifyPersonalCode(text, state.trust, now, options());
+    rows.unshift(...holderRows(p.code, p.status));
+  }
+  if (d.report) rows.push(['report', '立即报告 report at once']);
+  show($('result'), { state: d.code === 'valid' ? 'valid' : 'rejected', kind: 'personal', decision: d.decision, code: d.code },
+    DECISIONS[d.decision] ?? d.decision, rows);
+}
+
+function holderRows(code, status) {
+  const colour = code.status ? COLOURS[code.status.colour] : status.colour ? COLOURS[status.colour] : 'unknown';
+  return [['name', code.name], ['id', code.id_number], ['profile', code.profile], ['colour', colour],
+    ['status', status.state]];
+}
+
+function check(text) {
+  if (!state.trust) {
+    show($('result'), { state: 'no-trust' }, 'Load a trust list first.');
+    return;
+  }
+  const now = Date.now();
+  try {
+    if (codeKind(text) === 'venue') onVenue(text, now);
+    else onPersonal(text, now);
+  } catch (e) {
+    rejected(e);
+  }
+}
+
+function scanPixels(data, width, height) {
+  try {
+    return scanFrame(data, width, height);
+  } catch (e) {
+    rejected(e);
+    return null;
+  }
+}
+
+async function onImage() {
+  const file = $('image').files[0];
+  if (!file) return;
+  // So that picking the same file again checks it again.
+  $('image').value = '';
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch {
+    show($('result'), { state: 'rejected', code: 'invalid_image' }, 'Not an image this browser can read.');
+    return;
+  }
+  const canvas = $('canvas');
+  canvas.width = bitmap.width;
+  canvas.height = bitmap.height;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0);
+  const found = scanPixels(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data, bitmap.width, bitmap.height);
+  if (found === null) return;
+  if (found.length === 0) show($('result'), { state: 'none' }, 'No QR code found in the image.');
+  else check(found[0].text);
+}
+
+async function onCamera() {
+  const video = $('video');
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
+  video.srcObject = stream;
+  video.hidden = false;
+  await video.play();
+  const canvas = $('canvas');
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  let last = '';
+  const tick = () => {
+    if (video.videoWidth) {
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      ctx.drawImage(video, 0, 0);
+      const found = scanPixels(ctx.getImageData(0, 0, canvas.width, canvas.height).data, canvas.width, canvas.height);
+      // The same code held in front of the camera is checked once.
+      if (found && found.length && found[0].text !== last) {
+        last = found[0].text;
+        check(last);
+      }
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
+
+await init();
+for (const id of ['trust-file', 'status-file', 'revocations-file']) $(id).addEventListener('change', loadSetup);
+$('image').addEventListener('change', onImage);
+$('camera').addEventListener('click', () => onCamera().catch(rejected));
+document.body.dataset.ready = 'true';

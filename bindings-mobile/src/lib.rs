@@ -1,3 +1,521 @@
-//! Mobile bindings for venuecode: a thin uniffi layer over the core crate.
+//! venuecode for Android, iOS and Python: a thin uniffi layer over the core crate. It converts
+//! arguments and results to records and maps errors; every check is the core's.
 //!
-//! Empty until the mobile issue lands; the workspace keeps its place.
+//! The operations are the WASM module's, named in each language's style
+//! (`verify_venue_code` in Python, `verifyVenueCode` in Kotlin and Swift). All are stateless
+//! functions returning records: nothing needs closing. Times are milliseconds since the Unix
+//! epoch; the library never reads a clock. Errors are one enum, [`VenuecodeError`], with a
+//! variant for each of the core's stable error codes.
+
+use venuecode::gate::{PolicyChoice, SignedLists, check_personal_signed, decide_signed};
+use venuecode::person::{Colour as CoreColour, HealthStatus, NatResult, Profile as CoreProfile};
+use venuecode::policy::Outcome;
+use venuecode::status::Resolved;
+use venuecode::{Timestamp, TrustList};
+
+uniffi::setup_scaffolding!();
+
+/// Every error the library reports: one variant for each stable error code of the core (the
+/// variant's name is the code in the language's case, and [`VenuecodeError::code`] gives the code
+/// itself); `detail` is the core's message, which never contains personal data.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[allow(missing_docs)] // the variants are the error codes, documented in SPEC.md
+pub enum VenuecodeError {
+    #[error("{detail}")]
+    Malformed { detail: String },
+    #[error("{detail}")]
+    UnsupportedVersion { detail: String },
+    #[error("{detail}")]
+    UnknownKey { detail: String },
+    #[error("{detail}")]
+    WrongKeyUsage { detail: String },
+    #[error("{detail}")]
+    BadSignature { detail: String },
+    #[error("{detail}")]
+    Expired { detail: String },
+    #[error("{detail}")]
+    NotYetValid { detail: String },
+    #[error("{detail}")]
+    Revoked { detail: String },
+    #[error("{detail}")]
+    Superseded { detail: String },
+    #[error("{detail}")]
+    InvalidInput { detail: String },
+    #[error("{detail}")]
+    InvalidKey { detail: String },
+    #[error("{detail}")]
+    InvalidTrustList { detail: String },
+    #[error("{detail}")]
+    InvalidPolicy { detail: String },
+    #[error("{detail}")]
+    InvalidImage { detail: String },
+    #[error("{detail}")]
+    Randomness { detail: String },
+}
+
+impl From<venuecode::Error> for VenuecodeError {
+    fn from(e: venuecode::Error) -> Self {
+        let detail = e.to_string();
+        match e.code() {
+            "malformed" => Self::Malformed { detail },
+            "unsupported_version" => Self::UnsupportedVersion { detail },
+            "unknown_key" => Self::UnknownKey { detail },
+            "wrong_key_usage" => Self::WrongKeyUsage { detail },
+            "bad_signature" => Self::BadSignature { detail },
+            "expired" => Self::Expired { detail },
+            "not_yet_valid" => Self::NotYetValid { detail },
+            "revoked" => Self::Revoked { detail },
+            "superseded" => Self::Superseded { detail },
+            "invalid_key" => Self::InvalidKey { detail },
+            "invalid_trust_list" => Self::InvalidTrustList { detail },
+            "invalid_policy" => Self::InvalidPolicy { detail },
+            "invalid_image" => Self::InvalidImage { detail },
+            "randomness" => Self::Randomness { detail },
+            // `invalid_input`, and any code a later core adds before this mapping learns it
+            // (a test checks that every current code has its own variant).
+            _ => Self::InvalidInput { detail },
+        }
+    }
+}
+
+#[uniffi::export]
+impl VenuecodeError {
+    /// The core's stable error code (`bad_signature`, `expired`, …).
+    pub fn code(&self) -> String {
+        match self {
+            Self::Malformed { .. } => "malformed",
+            Self::UnsupportedVersion { .. } => "unsupported_version",
+            Self::UnknownKey { .. } => "unknown_key",
+            Self::WrongKeyUsage { .. } => "wrong_key_usage",
+            Self::BadSignature { .. } => "bad_signature",
+            Self::Expired { .. } => "expired",
+            Self::NotYetValid { .. } => "not_yet_valid",
+            Self::Revoked { .. } => "revoked",
+            Self::Superseded { .. } => "superseded",
+            Self::InvalidInput { .. } => "invalid_input",
+            Self::InvalidKey { .. } => "invalid_key",
+            Self::InvalidTrustList { .. } => "invalid_trust_list",
+            Self::InvalidPolicy { .. } => "invalid_policy",
+            Self::InvalidImage { .. } => "invalid_image",
+            Self::Randomness { .. } => "randomness",
+        }
+        .to_owned()
+    }
+}
+
+type Result<T> = std::result::Result<T, VenuecodeError>;
+
+fn trust(json: &str) -> Result<TrustList> {
+    Ok(TrustList::from_json(json)?)
+}
+
+fn ms(t: Timestamp) -> i64 {
+    t.unix().saturating_mul(1000)
+}
+
+/// A verified venue code.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VenueInfo {
+    /// The venue's id.
+    pub id: String,
+    /// Its type (`religious-venue`, …, or `type-N`).
+    pub venue_type: String,
+    /// Its name.
+    pub name: String,
+    /// The six-digit administrative division.
+    pub division: String,
+    /// The address below the division.
+    pub address: String,
+    /// The door this code is posted at.
+    pub door: String,
+    /// Issued at (ms since the epoch).
+    pub issued_at_ms: i64,
+    /// Valid until (ms since the epoch), if it expires.
+    pub valid_until_ms: Option<i64>,
+    /// The signing key's id (16 hex digits).
+    pub key_id: String,
+    /// The issuer's URL prefix.
+    pub prefix: String,
+}
+
+/// Verifies a venue code's text against a trust list (JSON) at `now_ms`.
+#[uniffi::export]
+pub fn verify_venue_code(text: &str, trust_list_json: &str, now_ms: i64) -> Result<VenueInfo> {
+    let trust = trust(trust_list_json)?;
+    let code = venuecode::verify_venue_code(text, &trust, Timestamp::from_unix_millis(now_ms))?;
+    let v = code.venue();
+    Ok(VenueInfo {
+        id: v.id.clone(),
+        venue_type: v.venue_type.slug(),
+        name: v.name.clone(),
+        division: v.division.to_string(),
+        address: v.address.clone(),
+        door: v.door.clone(),
+        issued_at_ms: ms(v.issued_at),
+        valid_until_ms: v.valid_until.map(ms),
+        key_id: code.key_id().to_string(),
+        prefix: code.prefix().to_owned(),
+    })
+}
+
+/// What a scanned text claims to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum CodeKind {
+    /// A venue code.
+    Venue,
+    /// A personal code.
+    Personal,
+}
+
+/// Which kind of code a text claims to be, from its format version alone (nothing is verified):
+/// tells a scanner which verifier to call.
+#[uniffi::export]
+pub fn code_kind(text: &str) -> Result<CodeKind> {
+    Ok(match venuecode::code_kind(text)? {
+        venuecode::CodeKind::Venue => CodeKind::Venue,
+        venuecode::CodeKind::Personal => CodeKind::Personal,
+    })
+}
+
+/// The venue class (`religious`, `office`, `public`) of a venue type, for [`decide`].
+#[uniffi::export]
+pub fn venue_class(venue_type: &str) -> Result<String> {
+    let t: venuecode::VenueType = venue_type.parse()?;
+    Ok(t.policy_class().to_owned())
+}
+
+/// Offline (printed) or dynamic (on screen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[allow(missing_docs)]
+pub enum Profile {
+    Offline,
+    Dynamic,
+}
+
+/// A health-code colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[allow(missing_docs)]
+pub enum Colour {
+    Green,
+    Yellow,
+    Red,
+}
+
+/// A holder's status: the colour and the latest nucleic-acid test, if any.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Status {
+    /// The colour.
+    pub colour: Colour,
+    /// The latest test's result is positive (`None`: no test known).
+    pub nat_positive: Option<bool>,
+    /// When that test's sample was taken (ms since the epoch).
+    pub nat_sampled_at_ms: Option<i64>,
+}
+
+/// How fresh the status is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum StatusState {
+    /// No older than the caller's limit.
+    Fresh,
+    /// Older than the caller's limit.
+    Stale,
+    /// None: an offline code without a status list, or a holder the list does not know.
+    Unknown,
+}
+
+/// A personal code's status as resolved at the door.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ResolvedStatus {
+    /// Fresh, stale or unknown.
+    pub state: StatusState,
+    /// The status (none when unknown).
+    pub status: Option<Status>,
+    /// As of when (ms since the epoch).
+    pub as_of_ms: Option<i64>,
+}
+
+/// A verified personal code: masked holder data only.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PersonalInfo {
+    /// Offline or dynamic.
+    pub profile: Profile,
+    /// The masked name (张*丰).
+    pub name: String,
+    /// The masked ID number (110105********00**).
+    pub id_number: String,
+    /// The re-issue counter.
+    pub generation: u16,
+    /// Issued at (ms since the epoch).
+    pub issued_at_ms: i64,
+    /// Valid until (ms since the epoch).
+    pub valid_until_ms: i64,
+    /// The status the code carries (dynamic codes).
+    pub status: Option<Status>,
+    /// The status resolved at the door (from the code, or a status list).
+    pub resolved: ResolvedStatus,
+    /// The signing key's id.
+    pub key_id: String,
+}
+
+/// Signed lists and rule choice, as an app receives them (all optional).
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct GateOptions {
+    /// A signed status list, for offline codes.
+    #[uniffi(default = None)]
+    pub status_list: Option<Vec<u8>>,
+    /// A signed revocation list.
+    #[uniffi(default = None)]
+    pub revocations: Option<Vec<u8>>,
+    /// A status older than this many hours is stale.
+    #[uniffi(default = 24)]
+    pub max_status_age_hours: u32,
+    /// A built-in rule set's id (default `sh-2022-04-01`).
+    #[uniffi(default = None)]
+    pub builtin: Option<String>,
+    /// A signed rule set (its JSON), instead of a built-in.
+    #[uniffi(default = None)]
+    pub policy: Option<String>,
+}
+
+impl GateOptions {
+    fn lists(&self) -> SignedLists<'_> {
+        SignedLists {
+            status_list: self.status_list.as_deref(),
+            revocations: self.revocations.as_deref(),
+            max_status_age_secs: i64::from(self.max_status_age_hours) * 3600,
+        }
+    }
+}
+
+fn status(s: &HealthStatus) -> Status {
+    Status {
+        colour: match s.colour {
+            CoreColour::Green => Colour::Green,
+            CoreColour::Yellow => Colour::Yellow,
+            CoreColour::Red => Colour::Red,
+        },
+        nat_positive: s.nat.map(|n| n.result == NatResult::Positive),
+        nat_sampled_at_ms: s.nat.map(|n| ms(n.sampled_at)),
+    }
+}
+
+fn resolved(r: Resolved) -> ResolvedStatus {
+    match r {
+        Resolved::Fresh(a) | Resolved::Stale(a) => ResolvedStatus {
+            state: if matches!(r, Resolved::Fresh(_)) {
+                StatusState::Fresh
+            } else {
+                StatusState::Stale
+            },
+            status: Some(status(&a.status)),
+            as_of_ms: Some(ms(a.as_of)),
+        },
+        Resolved::Unknown => ResolvedStatus {
+            state: StatusState::Unknown,
+            status: None,
+            as_of_ms: None,
+        },
+    }
+}
+
+/// Verifies a personal code as a gate does (status and revocation lists from `options`);
+/// throws on rejection (`superseded` included).
+#[uniffi::export]
+pub fn verify_personal_code(
+    text: &str,
+    trust_list_json: &str,
+    now_ms: i64,
+    options: GateOptions,
+) -> Result<PersonalInfo> {
+    let trust = trust(trust_list_json)?;
+    let now = Timestamp::from_unix_millis(now_ms);
+    let checked = check_personal_signed(text, &trust, &options.lists(), now)?;
+    let verified = checked.code.map_err(VenuecodeError::from)?;
+    let c = verified.code();
+    Ok(PersonalInfo {
+        profile: match c.profile {
+            CoreProfile::Offline => Profile::Offline,
+            CoreProfile::Dynamic => Profile::Dynamic,
+        },
+        name: c.name.clone(),
+        id_number: c.id_number.clone(),
+        generation: c.generation,
+        issued_at_ms: ms(c.issued_at),
+        valid_until_ms: ms(c.valid_until),
+        status: c.status.as_ref().map(status),
+        resolved: resolved(checked.status),
+        key_id: verified.key_id().to_string(),
+    })
+}
+
+/// What happens at the door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Decision {
+    /// Let the person in.
+    Admit,
+    /// Refuse entry.
+    Deny,
+    /// Staff check by other means.
+    Manual,
+}
+
+/// A reason, in Chinese and English.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+#[allow(missing_docs)]
+pub struct Reason {
+    pub zh: String,
+    pub en: String,
+}
+
+/// The decision at the door and why.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DoorDecision {
+    /// Admit, deny or manual.
+    pub decision: Decision,
+    /// Report at once to the venue's head and the local authority.
+    pub report: bool,
+    /// The id of the rule that decided.
+    pub rule: String,
+    /// Why.
+    pub reasons: Vec<Reason>,
+    /// The rule set's id.
+    pub policy: String,
+    /// `valid`, or the code's rejection code.
+    pub code: String,
+    /// The status resolved at the door.
+    pub status: ResolvedStatus,
+}
+
+/// The decision at the door for a personal code at a venue of `venue_class`. A rejected code is
+/// a decision too; only bad inputs (trust list, lists, rule set, class) throw.
+#[uniffi::export]
+pub fn decide(
+    text: &str,
+    trust_list_json: &str,
+    now_ms: i64,
+    venue_class: &str,
+    options: GateOptions,
+) -> Result<DoorDecision> {
+    let trust = trust(trust_list_json)?;
+    let now = Timestamp::from_unix_millis(now_ms);
+    let policy = PolicyChoice {
+        builtin: options.builtin.as_deref(),
+        signed: options.policy.as_ref().map(String::as_bytes),
+    }
+    .load(&trust, now)?;
+    let (checked, d) = decide_signed(text, &trust, &options.lists(), &policy, venue_class, now)?;
+    Ok(DoorDecision {
+        decision: match d.decision {
+            Outcome::Admit => Decision::Admit,
+            Outcome::Deny => Decision::Deny,
+            Outcome::Manual => Decision::Manual,
+        },
+        report: d.report,
+        rule: d.rule.to_owned(),
+        reasons: d
+            .reasons
+            .iter()
+            .map(|r| Reason {
+                zh: r.zh.clone(),
+                en: r.en.clone(),
+            })
+            .collect(),
+        policy: policy.id().to_owned(),
+        code: checked.code_state().to_owned(),
+        status: resolved(checked.status),
+    })
+}
+
+/// A point in a frame, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+#[allow(missing_docs)]
+pub struct Point {
+    pub x: f32,
+    pub y: f32,
+}
+
+/// A QR code found in a frame.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Found {
+    /// The text it holds.
+    pub text: String,
+    /// Its corners: top-left, top-right, bottom-right, bottom-left.
+    pub corners: Vec<Point>,
+}
+
+/// Every QR code in a camera frame: RGBA (4 bytes a pixel) or 8-bit grey (Android's Y plane),
+/// told apart by the length.
+#[uniffi::export]
+pub fn scan_frame(pixels: Vec<u8>, width: u32, height: u32) -> Result<Vec<Found>> {
+    use venuecode::raster::GreyImage;
+    let (w, h) = (width as usize, height as usize);
+    let rgba_len = w.checked_mul(h).and_then(|n| n.checked_mul(4));
+    let image = if Some(pixels.len()) == rgba_len {
+        GreyImage::from_rgba_frame(&pixels, w, h, w.saturating_mul(4))
+    } else {
+        GreyImage::from_grey_frame(&pixels, w, h, w)
+    }?;
+    Ok(venuecode::scan::scan(&image)
+        .into_iter()
+        .map(|f| Found {
+            text: f.text,
+            corners: f.corners.iter().map(|p| Point { x: p.x, y: p.y }).collect(),
+        })
+        .collect())
+}
+
+/// A code's text as an SVG QR code (error correction M, 4-module quiet zone), `module_px`
+/// pixels a module (default 8).
+#[uniffi::export(default(module_px = None))]
+pub fn render_svg(text: &str, module_px: Option<u32>) -> Result<String> {
+    use venuecode::qr::{EcLevel, QrMatrix};
+    let matrix = QrMatrix::encode(text, EcLevel::M)?;
+    Ok(matrix.to_svg(module_px.unwrap_or(8)))
+}
+
+/// 张三丰 → 张*丰.
+#[uniffi::export]
+pub fn mask_name(name: &str) -> String {
+    venuecode::mask::mask_name(name)
+}
+
+/// A validated ID number, masked (110105********00**); `InvalidInput` for an invalid number
+/// (the message never contains it).
+#[uniffi::export]
+pub fn mask_id_number(id: &str) -> Result<String> {
+    let id = venuecode::id::IdNumber::parse(id)?;
+    Ok(venuecode::mask::mask_id_number(&id))
+}
+
+/// 13812345678 → 138****5678.
+#[uniffi::export]
+pub fn mask_phone(phone: &str) -> Result<String> {
+    Ok(venuecode::mask::mask_phone(phone)?)
+}
+
+/// Every stable error code.
+#[uniffi::export]
+pub fn error_codes() -> Vec<String> {
+    venuecode::ERROR_CODES
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_code_has_its_own_variant() {
+        let all = venuecode::Error::one_of_each();
+        for e in &all {
+            let mapped = VenuecodeError::from(e.clone());
+            assert_eq!(mapped.code(), e.code(), "{e:?}");
+            assert_eq!(mapped.to_string(), e.to_string());
+        }
+        assert_eq!(all.len(), error_codes().len());
+        let revoked_code = VenuecodeError::from(venuecode::Error::RevokedCode);
+        assert_eq!(revoked_code.code(), "revoked");
+    }
+}

@@ -6,11 +6,9 @@
 //! the Unix epoch, as `Date.now()` gives them: the module never reads a clock.
 
 use js_sys::{Reflect, Uint8Array};
-use venuecode::gate::{GateContext, check_personal};
 #[cfg(feature = "policy")]
-use venuecode::policy::Policy;
-use venuecode::revoke::RevocationList;
-use venuecode::status::{StatusList, StatusSource};
+use venuecode::gate::{PolicyChoice, decide_signed};
+use venuecode::gate::{SignedLists, check_personal_signed};
 use venuecode::{Error, Timestamp, TrustList};
 use wasm_bindgen::prelude::*;
 
@@ -129,26 +127,8 @@ fn options(value: &JsValue) -> Result<Options, JsValue> {
     })
 }
 
-/// Checks a personal code as a gate does (options: `statusList`, `revocations` as
-/// `Uint8Array`, `maxStatusAgeHours`).
-fn checked(
-    text: &str,
-    trust: &TrustList,
-    now: Timestamp,
-    o: &Options,
-) -> Result<venuecode::gate::Checked, JsValue> {
-    let status = o
-        .status_list
-        .as_deref()
-        .map(|b| StatusList::load(b, trust, now))
-        .transpose()
-        .map_err(|e| js_error(&e))?;
-    let revocations = o
-        .revocations
-        .as_deref()
-        .map(|b| RevocationList::load(b, trust, now))
-        .transpose()
-        .map_err(|e| js_error(&e))?;
+/// The signed lists of the options, as the core takes them.
+fn lists(o: &Options) -> SignedLists<'_> {
     let hours = if o.max_status_age_hours.is_finite() {
         o.max_status_age_hours.clamp(0.0, 1e6)
     } else {
@@ -157,13 +137,11 @@ fn checked(
     // Clamped to a range an i64 holds exactly.
     #[allow(clippy::cast_possible_truncation)]
     let max_status_age_secs = (hours * 3600.0) as i64;
-    let ctx = GateContext {
-        keys: trust,
-        status: status.as_ref().map(|s| s as &dyn StatusSource),
-        revocations: revocations.as_ref(),
+    SignedLists {
+        status_list: o.status_list.as_deref(),
+        revocations: o.revocations.as_deref(),
         max_status_age_secs,
-    };
-    Ok(check_personal(text, &ctx, now))
+    }
 }
 
 /// Verifies a personal code: `{code: {profile, name, id_number, status, …}, status: {state, …},
@@ -176,7 +154,9 @@ pub fn verify_personal_code(
     options_object: JsValue,
 ) -> Result<JsValue, JsValue> {
     let trust = trust(trust_list_json)?;
-    let c = checked(text, &trust, instant(now_ms)?, &options(&options_object)?)?;
+    let o = options(&options_object)?;
+    let c = check_personal_signed(text, &trust, &lists(&o), instant(now_ms)?)
+        .map_err(|e| js_error(&e))?;
     let verified = c.code.as_ref().map_err(js_error)?;
     plain(
         &serde_json::json!({ "code": verified.code(), "status": c.status, "keyId": verified.key_id().to_string() }),
@@ -198,16 +178,14 @@ pub fn decide(
     let trust = trust(trust_list_json)?;
     let now = instant(now_ms)?;
     let o = options(&options_object)?;
-    let policy = match &o.policy {
-        Some(signed) => Policy::load_signed(signed.as_bytes(), &trust, now),
-        None => Policy::builtin(o.builtin.as_deref().unwrap_or("sh-2022-04-01")),
+    let policy = PolicyChoice {
+        builtin: o.builtin.as_deref(),
+        signed: o.policy.as_ref().map(String::as_bytes),
     }
+    .load(&trust, now)
     .map_err(|e| js_error(&e))?;
-    if !policy.knows_class(venue_class) {
-        return Err(invalid("venueClass", "not a class of the rule set"));
-    }
-    let c = checked(text, &trust, now, &o)?;
-    let d = c.decide(&policy, venue_class);
+    let (c, d) = decide_signed(text, &trust, &lists(&o), &policy, venue_class, now)
+        .map_err(|e| js_error(&e))?;
     plain(&serde_json::json!({
         "decision": d.decision, "report": d.report, "rule": d.rule, "reasons": d.reasons,
         "policy": policy.id(), "code": c.code_state(), "status": c.status,

@@ -5,9 +5,9 @@ use crate::error::Error;
 use crate::person::{VerifiedPersonalCode, verify_personal_code};
 use crate::policy::{Decision, Facts, Policy};
 use crate::revoke::RevocationList;
-use crate::status::{Resolved, StatusSource, resolve_status};
+use crate::status::{Resolved, StatusList, StatusSource, resolve_status};
 use crate::timestamp::Timestamp;
-use crate::trust::KeyProvider;
+use crate::trust::{KeyProvider, TrustList};
 
 /// What a gate knows besides the code.
 #[derive(Clone, Copy)]
@@ -68,6 +68,89 @@ impl Checked {
     }
 }
 
+/// What a caller that holds the signed lists as bytes gives a check (the bindings do: a page or
+/// an app receives the lists as files). Each list is verified against the trust list at the time
+/// of the check; a list that fails is an error, never silently ignored.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignedLists<'a> {
+    /// A signed status list (for offline codes).
+    pub status_list: Option<&'a [u8]>,
+    /// A signed revocation list.
+    pub revocations: Option<&'a [u8]>,
+    /// A status older than this many seconds is stale.
+    pub max_status_age_secs: i64,
+}
+
+/// The rule set a caller names: a signed rule set if given, else a built-in by id, else
+/// [`DEFAULT_POLICY`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PolicyChoice<'a> {
+    /// A built-in rule set's id.
+    pub builtin: Option<&'a str>,
+    /// A signed rule set, as received.
+    pub signed: Option<&'a [u8]>,
+}
+
+/// The built-in rule set used when a caller names none.
+pub const DEFAULT_POLICY: &str = "sh-2022-04-01";
+
+impl PolicyChoice<'_> {
+    /// Loads the chosen rule set (a signed one verified against `keys` at `now`).
+    pub fn load(&self, keys: &TrustList, now: Timestamp) -> Result<Policy, Error> {
+        match self.signed {
+            Some(signed) => Policy::load_signed(signed, keys, now),
+            None => Policy::builtin(self.builtin.unwrap_or(DEFAULT_POLICY)),
+        }
+    }
+}
+
+/// [`check_personal`] with the lists as signed bytes: loads and verifies them first (their
+/// errors are returned), then checks the code (whose rejection is in [`Checked::code`]).
+pub fn check_personal_signed(
+    text: &str,
+    keys: &TrustList,
+    lists: &SignedLists<'_>,
+    now: Timestamp,
+) -> Result<Checked, Error> {
+    let status = lists
+        .status_list
+        .map(|b| StatusList::load(b, keys, now))
+        .transpose()?;
+    let revocations = lists
+        .revocations
+        .map(|b| RevocationList::load(b, keys, now))
+        .transpose()?;
+    let ctx = GateContext {
+        keys,
+        status: status.as_ref().map(|s| s as &dyn StatusSource),
+        revocations: revocations.as_ref(),
+        max_status_age_secs: lists.max_status_age_secs,
+    };
+    Ok(check_personal(text, &ctx, now))
+}
+
+/// The decision at the door in one call, for callers with bytes in hand: the rule set, the
+/// venue class (`invalid_input` if the rule set does not know it), the lists and the code.
+/// A rejected code is a decision too; only bad inputs are errors.
+pub fn decide_signed<'p>(
+    text: &str,
+    keys: &TrustList,
+    lists: &SignedLists<'_>,
+    policy: &'p Policy,
+    class: &str,
+    now: Timestamp,
+) -> Result<(Checked, Decision<'p>), Error> {
+    if !policy.knows_class(class) {
+        return Err(Error::InvalidInput {
+            field: "venue_class",
+            reason: "not a class of the rule set".into(),
+        });
+    }
+    let checked = check_personal_signed(text, keys, lists, now)?;
+    let decision = checked.decide(policy, class);
+    Ok((checked, decision))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,11 +194,12 @@ mod tests {
             nat: None,
         };
         let until = t0.saturating_add(86_400);
-        let list = StatusList::build(vec![(tokens.token(&id), green)], t0, until, &status).unwrap();
-        let list = StatusList::load(&list, &trust, t0).unwrap();
-        let revocations =
+        let list_bytes =
+            StatusList::build(vec![(tokens.token(&id), green)], t0, until, &status).unwrap();
+        let list = StatusList::load(&list_bytes, &trust, t0).unwrap();
+        let revocation_bytes =
             RevocationList::build(&[], &[(tokens.token(&id), 1)], t0, until, &status).unwrap();
-        let revocations = RevocationList::load(&revocations, &trust, t0).unwrap();
+        let revocations = RevocationList::load(&revocation_bytes, &trust, t0).unwrap();
         let ctx = GateContext {
             keys: &trust,
             status: Some(&list),
@@ -140,5 +224,34 @@ mod tests {
         };
         let d = check_personal(&code(1), &without_list, now);
         assert_eq!(d.decide(&policy, "religious").rule, "no-status");
+
+        // The same from signed bytes, as the bindings call it.
+        let lists = SignedLists {
+            status_list: Some(&list_bytes),
+            revocations: Some(&revocation_bytes),
+            max_status_age_secs: 86_400,
+        };
+        let policy = PolicyChoice::default().load(&trust, now).unwrap();
+        assert_eq!(policy.id(), DEFAULT_POLICY);
+        let (c, d) = decide_signed(&code(1), &trust, &lists, &policy, "religious", now).unwrap();
+        assert_eq!((c.code_state(), d.decision), ("valid", Outcome::Admit));
+        let (c, d) = decide_signed(&code(0), &trust, &lists, &policy, "religious", now).unwrap();
+        assert_eq!((c.code_state(), d.decision), ("superseded", Outcome::Deny));
+        let unknown = decide_signed(&code(1), &trust, &lists, &policy, "stadium", now);
+        assert_eq!(unknown.unwrap_err().code(), "invalid_input");
+        // A damaged list is an error, not a missing list.
+        let mut damaged = list_bytes.clone();
+        let last = damaged.len() - 1;
+        damaged[last] ^= 1;
+        let bad = SignedLists {
+            status_list: Some(&damaged),
+            ..lists
+        };
+        assert!(check_personal_signed(&code(1), &trust, &bad, now).is_err());
+        let chosen = PolicyChoice {
+            builtin: Some("sh-2022-public-48h"),
+            signed: None,
+        };
+        assert_eq!(chosen.load(&trust, now).unwrap().id(), "sh-2022-public-48h");
     }
 }

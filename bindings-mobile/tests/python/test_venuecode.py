@@ -1,0 +1,105 @@
+"""The Python bindings against the built library, through pytest: the core's vectors give the
+same results and error codes as in Rust, and a full gate flow (verify the venue code, verify the
+personal code, decide, mask) works. Run by scripts/mobile, which puts the generated module and
+the library on the path and names the data folder in VENUECODE_MOBILE_DATA."""
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+import venuecode_mobile as vc
+
+ROOT = Path(__file__).resolve().parents[3]
+DATA = Path(os.environ["VENUECODE_MOBILE_DATA"])
+
+
+def vectors(kind):
+    return json.loads((ROOT / "core/tests/vectors" / f"{kind}.json").read_text(encoding="utf-8"))
+
+
+def ms(rfc3339):
+    return int(datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def error_code(call):
+    with pytest.raises(vc.VenuecodeError) as e:
+        call()
+    return e.value.code()
+
+
+def test_venue_vectors():
+    v = vectors("venue")
+    trust = json.dumps(v["trust_list"])
+    for c in v["cases"]:
+        verify = lambda: vc.verify_venue_code(c["text"], trust, ms(c["at"]))  # noqa: E731
+        if c["expect"] == "valid":
+            got, want = verify(), c["decoded"]
+            assert (got.id, got.name, got.door, got.venue_type) == (want["id"], want["name"], want["door"], want["type"])
+            assert (got.division, got.address, got.key_id, got.prefix) == (
+                want["division"], want["address"], want["key_id"], want["prefix"])
+            assert got.issued_at_ms == ms(want["issued_at"])
+            assert got.valid_until_ms == (ms(want["valid_until"]) if want.get("valid_until") else None)
+        else:
+            assert error_code(verify) == c["expect"], c["name"]
+
+
+def test_personal_vectors():
+    v = vectors("personal")
+    trust = json.dumps(v["trust_list"])
+    revocations = bytes.fromhex(v["revocations"])
+    for c in v["cases"]:
+        options = vc.GateOptions(revocations=revocations if c.get("with_revocations") else None)
+        verify = lambda: vc.verify_personal_code(c["text"], trust, ms(c["at"]), options)  # noqa: E731
+        if c["expect"] == "valid":
+            got, want = verify(), c["decoded"]
+            assert (got.name, got.id_number, got.generation) == (want["name"], want["id_number"], want["generation"])
+            assert got.profile.name.lower() == want["profile"]
+            assert got.valid_until_ms == ms(want["valid_until"])
+            assert (got.status.colour.name.lower() if got.status else None) == (
+                want["status"]["colour"] if want.get("status") else None)
+        else:
+            assert error_code(verify) == c["expect"], c["name"]
+
+
+def test_gate_flow():
+    venue_trust = (DATA / "cli_trust.json").read_text()
+    poster = (DATA / "poster.txt").read_text().strip()
+    now = int((DATA / "now_ms").read_text())
+    assert vc.code_kind(poster) == vc.CodeKind.VENUE
+    venue = vc.verify_venue_code(poster, venue_trust, now)
+    assert (venue.name, venue.door) == ("上海玉佛禅寺", "东门")
+    cls = vc.venue_class(venue.venue_type)
+    assert cls == "religious"
+
+    v = vectors("personal")
+    trust = json.dumps(v["trust_list"])
+    cases = {c["name"]: c for c in v["cases"]}
+    green = cases["valid-dynamic"]
+    assert vc.code_kind(green["text"]) == vc.CodeKind.PERSONAL
+    person = vc.verify_personal_code(green["text"], trust, ms(green["at"]), vc.GateOptions())
+    assert person.name == "欧阳*娜" and person.resolved.state == vc.StatusState.FRESH
+    d = vc.decide(green["text"], trust, ms(green["at"]), cls, vc.GateOptions())
+    assert (d.decision, d.report, d.code, d.policy) == (vc.Decision.ADMIT, False, "valid", "sh-2022-04-01")
+    red = cases["valid-dynamic-red"]
+    r = vc.decide(red["text"], trust, ms(red["at"]), "public", vc.GateOptions(builtin="sh-2022-public-48h"))
+    assert (r.decision, r.report) == (vc.Decision.DENY, True)
+    offline = cases["valid-offline"]
+    o = vc.decide(offline["text"], trust, ms(offline["at"]), "public",
+                  vc.GateOptions(status_list=bytes.fromhex(v["status_list"])))
+    assert (o.decision, o.status.state) == (vc.Decision.ADMIT, vc.StatusState.FRESH)
+    stale = vc.decide(offline["text"], trust, ms(offline["at"]) + 2 * 3_600_000, "public",
+                      vc.GateOptions(status_list=bytes.fromhex(v["status_list"]), max_status_age_hours=1))
+    assert stale.status.state == vc.StatusState.STALE
+    assert stale.decision != vc.Decision.ADMIT
+    assert error_code(lambda: vc.decide(green["text"], trust, ms(green["at"]), "stadium", vc.GateOptions())) == "invalid_input"
+
+    assert vc.mask_name("张三丰") == "张*丰"
+    assert vc.mask_id_number("11010519491231002X") == "110105********00**"
+    assert vc.mask_phone("13812345678") == "138****5678"
+    with pytest.raises(vc.VenuecodeError.InvalidInput) as e:
+        vc.mask_id_number("110105194912310021")
+    assert "19491231" not in str(e.value)
+    assert vc.render_svg(poster).startswith("<svg")
+    assert set(vc.error_codes()) >= {"bad_signature", "superseded", "invalid_image"}

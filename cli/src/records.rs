@@ -8,6 +8,7 @@ use crate::venue::time_or_now;
 use std::io::Write;
 use std::path::PathBuf;
 use venuecode::policy::Outcome;
+use venuecode::pseudonym::PseudonymKey;
 use venuecode::record::{Day, ScanRecord};
 use venuecode_ledger::{Filter, Ledger, LedgerError};
 
@@ -50,8 +51,12 @@ pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
     let v = venue.venue();
     let class = v.venue_type.policy_class();
     let d = checked.decide(&policy, class);
-    let mut ledger = Ledger::open(&a.db)?;
-    let record = ScanRecord::of(&checked, &d, &v.id, &v.door, ledger.pseudonym_key());
+    // A ledger that cannot even be opened (read-only, full disk) must not stop the decision
+    // either: it is shown, then reported as not recorded.
+    let ledger = Ledger::open(&a.db);
+    let unstored = PseudonymKey::from_bytes([0; 32]);
+    let key = ledger.as_ref().map_or(&unstored, Ledger::pseudonym_key);
+    let record = ScanRecord::of(&checked, &d, &v.id, &v.door, key);
     // The decision is shown before it is stored: a full disk must not keep a person waiting.
     if a.json {
         println!(
@@ -82,7 +87,7 @@ pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
         println!("  reason   {} / {}", d.reasons[0].zh, d.reasons[0].en);
     }
     let _ = std::io::stdout().flush();
-    if let Err(e) = ledger.append(&record) {
+    if let Err(e) = ledger.and_then(|mut l| l.append(&record)) {
         eprintln!(
             "venuecode: the decision above was NOT recorded: {e} ({})",
             e.code()

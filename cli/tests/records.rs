@@ -206,3 +206,114 @@ fn gate_records_export_purge() {
         .assert()
         .code(2);
 }
+
+/// What `gate` printed and how it ended, for a green visitor at `db`, under `sh` with `limits`
+/// (shell commands run before the gate, such as `ulimit -f 8`).
+fn gate_under(
+    s: &Setup,
+    db: &std::path::Path,
+    venue: &str,
+    code: &str,
+    limits: &str,
+) -> std::process::Output {
+    let bin = assert_cmd::cargo::cargo_bin("venuecode");
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{limits}; exec \"$0\" \"$@\""))
+        .arg(bin)
+        .args(["gate", "--json", "--trust"])
+        .arg(s.path("trust.json"))
+        .arg("--db")
+        .arg(db)
+        .args(["--venue", venue, "--at", "2022-06-01T08:00:10+08:00", code])
+        .output()
+        .unwrap()
+}
+
+fn scans_on(db: &std::path::Path) -> u64 {
+    let a = venuecode()
+        .args(["records", "--json", "--day", "2022-06-01", "--db"])
+        .arg(db)
+        .assert()
+        .code(0);
+    let json: Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    json["summary"]["scans"].as_u64().unwrap()
+}
+
+/// The decision is on stdout, exit 2, and the error says the scan was not recorded.
+fn assert_shown_but_not_recorded(out: &std::process::Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["decision"], "admit");
+    assert!(
+        stderr.contains("NOT recorded") && stderr.contains("ledger"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("张三丰") && !stderr.contains(ID),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_full_disk_or_read_only_ledger_still_shows_the_decision() {
+    let s = Setup::new();
+    s.key("v.pem", "venue");
+    s.key("p.pem", "personal");
+    s.token_key();
+    let venue = s.issue("v.pem", &[]);
+    let green = person(&s, "green", "2022-06-01T08:00:00+08:00");
+
+    // A disk that takes no more bytes: the file-size limit makes every write past 4 KiB fail
+    // (EFBIG, as ENOSPC would), with SIGXFSZ ignored as a daemon would.
+    let full = std::fs::create_dir(s.path("full"))
+        .map(|()| s.path("full/ledger.sqlite"))
+        .unwrap();
+    assert_eq!(
+        gate_under(&s, &full, &venue, &green, "true").status.code(),
+        Some(0)
+    );
+    assert_eq!(scans_on(&full), 1);
+    let out = gate_under(&s, &full, &venue, &green, "trap '' XFSZ; ulimit -f 8");
+    assert_shown_but_not_recorded(&out);
+    assert_eq!(scans_on(&full), 1, "nothing half-written");
+
+    // A read-only ledger. Root ignores permission bits, so root makes it immutable instead.
+    let dir = s.path("ro");
+    std::fs::create_dir(&dir).unwrap();
+    let db = dir.join("ledger.sqlite");
+    assert_eq!(
+        gate_under(&s, &db, &venue, &green, "true").status.code(),
+        Some(0)
+    );
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout
+        == b"0\n";
+    let lock = |on: bool| {
+        if root {
+            let flag = if on { "+i" } else { "-i" };
+            let ok = std::process::Command::new("chattr")
+                .arg(flag)
+                .arg(&db)
+                .arg(&dir)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "chattr {flag} (needs a filesystem with attributes)");
+        } else {
+            use std::os::unix::fs::PermissionsExt;
+            let (f, d) = if on { (0o444, 0o555) } else { (0o644, 0o755) };
+            std::fs::set_permissions(&db, std::fs::Permissions::from_mode(f)).unwrap();
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(d)).unwrap();
+        }
+    };
+    lock(true);
+    let out = gate_under(&s, &db, &venue, &green, "true");
+    lock(false);
+    assert_shown_but_not_recorded(&out);
+    assert_eq!(scans_on(&db), 1);
+}

@@ -113,6 +113,19 @@ pub mod fuzzing {
         };
         crate::list::seal(domain, version, key, from, until, payload)
     }
+
+    /// Decodes a venue-code body and encodes it again (`None` if it does not decode): the
+    /// format has one encoding for each venue, so the bytes must come back unchanged.
+    pub fn venue_body_round_trip(body: &[u8]) -> Option<Result<Vec<u8>, Error>> {
+        let (venue, kid) = crate::venue::Venue::decode_body(body).ok()?;
+        Some(venue.encode_body(kid))
+    }
+
+    /// The same for a personal-code body.
+    pub fn personal_body_round_trip(body: &[u8]) -> Option<Result<Vec<u8>, Error>> {
+        let (code, kid) = crate::person::PersonalCode::decode_body(body).ok()?;
+        Some(code.encode_body(kid))
+    }
 }
 
 /// Shared by the unit tests (and, by path, the integration tests and benchmarks).

@@ -240,7 +240,7 @@ impl PersonalCode {
         Ok(())
     }
 
-    fn encode_body(&self, kid: KeyId) -> Result<Vec<u8>, Error> {
+    pub(crate) fn encode_body(&self, kid: KeyId) -> Result<Vec<u8>, Error> {
         self.check()
             .map_err(|(field, reason)| invalid(field, reason))?;
         let mut body = Vec::with_capacity(80);
@@ -287,7 +287,7 @@ impl PersonalCode {
         Ok(envelope::seal(prefix, &body, &signature))
     }
 
-    fn decode_body(body: &[u8]) -> Result<(PersonalCode, KeyId), Error> {
+    pub(crate) fn decode_body(body: &[u8]) -> Result<(PersonalCode, KeyId), Error> {
         let bad = |field, reason| FormatError::Field { field, reason };
         let mut r = Reader::new(body);
         let version = r.u8("version")?;

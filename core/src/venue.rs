@@ -264,7 +264,7 @@ impl Venue {
         Ok(())
     }
 
-    fn encode_body(&self, kid: KeyId) -> Result<Vec<u8>, Error> {
+    pub(crate) fn encode_body(&self, kid: KeyId) -> Result<Vec<u8>, Error> {
         self.check()
             .map_err(|(field, reason)| Error::InvalidInput {
                 field,
@@ -301,7 +301,7 @@ impl Venue {
         Ok(envelope::seal(prefix, &body, &signature))
     }
 
-    fn decode_body(body: &[u8]) -> Result<(Venue, KeyId), Error> {
+    pub(crate) fn decode_body(body: &[u8]) -> Result<(Venue, KeyId), Error> {
         let mut r = Reader::new(body);
         let version = r.u8("version")?;
         if version != VERSION {

@@ -231,7 +231,10 @@ fn decode_jpeg(bytes: &[u8]) -> Result<GreyImage, Error> {
         .jpeg_set_out_colorspace(ColorSpace::Luma)
         .set_max_width(MAX_IMAGE_SIDE)
         .set_max_height(MAX_IMAGE_SIDE);
-    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(bytes, options);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
+        zune_core::bytestream::ZCursor::new(bytes),
+        options,
+    );
     decoder
         .decode_headers()
         .map_err(|e| invalid(format!("JPEG: {e:?}")))?;

@@ -2,14 +2,15 @@
 //! arguments and results to records and maps errors; every check is the core's.
 //!
 //! The operations are the WASM module's, named in each language's style
-//! (`verify_venue_code` in Python, `verifyVenueCode` in Kotlin and Swift). All are stateless
-//! functions returning records: nothing needs closing. Times are milliseconds since the Unix
-//! epoch; the library never reads a clock. Errors are one enum, [`VenuecodeError`], with a
+//! (`verify_venue_code` in Python, `verifyVenueCode` in Kotlin and Swift): stateless functions
+//! returning records, and one object, [`DoorGate`], for gates that keep large lists loaded.
+//! Times are milliseconds since the Unix epoch; the library never reads a clock. Errors are one enum, [`VenuecodeError`], with a
 //! variant for each of the core's stable error codes.
 
-use venuecode::gate::{PolicyChoice, SignedLists, check_personal_signed, decide_signed};
+use std::sync::Arc;
+use venuecode::gate::{Checked, Gate, PolicyChoice, SignedLists};
 use venuecode::person::{Colour as CoreColour, HealthStatus, NatResult, Profile as CoreProfile};
-use venuecode::policy::Outcome;
+use venuecode::policy::{Outcome, Policy};
 use venuecode::status::Resolved;
 use venuecode::{Timestamp, TrustList};
 
@@ -138,13 +139,9 @@ pub struct VenueInfo {
     pub prefix: String,
 }
 
-/// Verifies a venue code's text against a trust list (JSON) at `now_ms`.
-#[uniffi::export]
-pub fn verify_venue_code(text: &str, trust_list_json: &str, now_ms: i64) -> Result<VenueInfo> {
-    let trust = trust(trust_list_json)?;
-    let code = venuecode::verify_venue_code(text, &trust, Timestamp::from_unix_millis(now_ms))?;
+fn venue_info(code: &venuecode::VerifiedVenueCode) -> VenueInfo {
     let v = code.venue();
-    Ok(VenueInfo {
+    VenueInfo {
         id: v.id.clone(),
         venue_type: v.venue_type.slug(),
         name: v.name.clone(),
@@ -155,7 +152,15 @@ pub fn verify_venue_code(text: &str, trust_list_json: &str, now_ms: i64) -> Resu
         valid_until_ms: v.valid_until.map(ms),
         key_id: code.key_id().to_string(),
         prefix: code.prefix().to_owned(),
-    })
+    }
+}
+
+/// Verifies a venue code's text against a trust list (JSON) at `now_ms`.
+#[uniffi::export]
+pub fn verify_venue_code(text: &str, trust_list_json: &str, now_ms: i64) -> Result<VenueInfo> {
+    let trust = trust(trust_list_json)?;
+    let code = venuecode::verify_venue_code(text, &trust, Timestamp::from_unix_millis(now_ms))?;
+    Ok(venue_info(&code))
 }
 
 /// What a scanned text claims to be.
@@ -327,9 +332,10 @@ pub fn verify_personal_code(
     now_ms: i64,
     options: GateOptions,
 ) -> Result<PersonalInfo> {
-    let trust = trust(trust_list_json)?;
-    let now = Timestamp::from_unix_millis(now_ms);
-    let checked = check_personal_signed(text, &trust, &options.lists(), now)?;
+    DoorGate::load(trust_list_json, &options, now_ms)?.verify_personal_code(text, now_ms)
+}
+
+fn personal_info(checked: Checked) -> Result<PersonalInfo> {
     let verified = checked.code.map_err(VenuecodeError::from)?;
     let c = verified.code();
     Ok(PersonalInfo {
@@ -396,34 +402,86 @@ pub fn decide(
     venue_class: &str,
     options: GateOptions,
 ) -> Result<DoorDecision> {
-    let trust = trust(trust_list_json)?;
-    let now = Timestamp::from_unix_millis(now_ms);
-    let policy = PolicyChoice {
-        builtin: options.builtin.as_deref(),
-        signed: options.policy.as_ref().map(String::as_bytes),
+    DoorGate::load(trust_list_json, &options, now_ms)?.decide(text, now_ms, venue_class)
+}
+
+/// A gate device's state, loaded and verified once: the trust list, the status and revocation
+/// lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
+/// large (a status list of a million holders is 13 MB, and each function call would verify it
+/// again). Reload it when new lists arrive, and at the latest when a list's window ends.
+///
+/// Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
+/// it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
+/// it is freed with its last reference; in Python by the garbage collector.
+#[derive(uniffi::Object)]
+pub struct DoorGate {
+    gate: Gate,
+    policy: Policy,
+}
+
+impl DoorGate {
+    fn load(trust_list_json: &str, options: &GateOptions, now_ms: i64) -> Result<Self> {
+        let trust = trust(trust_list_json)?;
+        let now = Timestamp::from_unix_millis(now_ms);
+        let policy = PolicyChoice {
+            builtin: options.builtin.as_deref(),
+            signed: options.policy.as_ref().map(String::as_bytes),
+        }
+        .load(&trust, now)?;
+        Ok(DoorGate {
+            gate: Gate::load(trust, &options.lists(), now)?,
+            policy,
+        })
     }
-    .load(&trust, now)?;
-    let (checked, d) = decide_signed(text, &trust, &options.lists(), &policy, venue_class, now)?;
-    Ok(DoorDecision {
-        decision: match d.decision {
-            Outcome::Admit => Decision::Admit,
-            Outcome::Deny => Decision::Deny,
-            Outcome::Manual => Decision::Manual,
-        },
-        report: d.report,
-        rule: d.rule.to_owned(),
-        reasons: d
-            .reasons
-            .iter()
-            .map(|r| Reason {
-                zh: r.zh.clone(),
-                en: r.en.clone(),
-            })
-            .collect(),
-        policy: policy.id().to_owned(),
-        code: checked.code_state().to_owned(),
-        status: resolved(checked.status),
-    })
+}
+
+#[uniffi::export]
+impl DoorGate {
+    /// Loads and verifies the trust list (JSON), the lists and the rule set of `options` at
+    /// `now_ms`.
+    #[uniffi::constructor]
+    pub fn new(trust_list_json: &str, options: GateOptions, now_ms: i64) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self::load(trust_list_json, &options, now_ms)?))
+    }
+
+    /// Verifies a door's venue code, and checks it against the revocation list.
+    pub fn verify_venue_code(&self, text: &str, now_ms: i64) -> Result<VenueInfo> {
+        let code = self
+            .gate
+            .verify_venue_code(text, Timestamp::from_unix_millis(now_ms))?;
+        Ok(venue_info(&code))
+    }
+
+    /// Verifies a personal code; throws on rejection.
+    pub fn verify_personal_code(&self, text: &str, now_ms: i64) -> Result<PersonalInfo> {
+        personal_info(self.gate.check(text, Timestamp::from_unix_millis(now_ms)))
+    }
+
+    /// The decision at the door for a personal code at a venue of `venue_class`.
+    pub fn decide(&self, text: &str, now_ms: i64, venue_class: &str) -> Result<DoorDecision> {
+        let now = Timestamp::from_unix_millis(now_ms);
+        let (checked, d) = self.gate.decide(text, &self.policy, venue_class, now)?;
+        Ok(DoorDecision {
+            decision: match d.decision {
+                Outcome::Admit => Decision::Admit,
+                Outcome::Deny => Decision::Deny,
+                Outcome::Manual => Decision::Manual,
+            },
+            report: d.report,
+            rule: d.rule.to_owned(),
+            reasons: d
+                .reasons
+                .iter()
+                .map(|r| Reason {
+                    zh: r.zh.clone(),
+                    en: r.en.clone(),
+                })
+                .collect(),
+            policy: self.policy.id().to_owned(),
+            code: checked.code_state().to_owned(),
+            status: resolved(checked.status),
+        })
+    }
 }
 
 /// A point in a frame, in pixels.

@@ -7,8 +7,8 @@
 
 use js_sys::{Reflect, Uint8Array};
 #[cfg(feature = "policy")]
-use venuecode::gate::{PolicyChoice, decide_signed};
-use venuecode::gate::{SignedLists, check_personal_signed};
+use venuecode::gate::PolicyChoice;
+use venuecode::gate::{Gate, SignedLists};
 use venuecode::{Error, Timestamp, TrustList};
 use wasm_bindgen::prelude::*;
 
@@ -155,8 +155,10 @@ pub fn verify_personal_code(
 ) -> Result<JsValue, JsValue> {
     let trust = trust(trust_list_json)?;
     let o = options(&options_object)?;
-    let c = check_personal_signed(text, &trust, &lists(&o), instant(now_ms)?)
-        .map_err(|e| js_error(&e))?;
+    let now = instant(now_ms)?;
+    let c = Gate::load(trust, &lists(&o), now)
+        .map_err(|e| js_error(&e))?
+        .check(text, now);
     let verified = c.code.as_ref().map_err(js_error)?;
     plain(
         &serde_json::json!({ "code": verified.code(), "status": c.status, "keyId": verified.key_id().to_string() }),
@@ -184,7 +186,8 @@ pub fn decide(
     }
     .load(&trust, now)
     .map_err(|e| js_error(&e))?;
-    let (c, d) = decide_signed(text, &trust, &lists(&o), &policy, venue_class, now)
+    let (c, d) = Gate::load(trust, &lists(&o), now)
+        .and_then(|gate| gate.decide(text, &policy, venue_class, now))
         .map_err(|e| js_error(&e))?;
     plain(&serde_json::json!({
         "decision": d.decision, "report": d.report, "rule": d.rule, "reasons": d.reasons,

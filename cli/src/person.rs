@@ -6,14 +6,13 @@ use crate::files::{read_secret_key, read_trust_list, write_private};
 use crate::lists::{read_list, read_token_key};
 use crate::venue::{CodeImages, time_or_now, verdict_of};
 use std::path::{Path, PathBuf};
-use venuecode::gate::{Checked, GateContext, check_personal};
+use venuecode::gate::{Checked, SignedLists};
 use venuecode::id::IdNumber;
 use venuecode::person::{
     HealthStatus, NatTest, PersonalCode, PersonalIssue, Profile, VerifiedPersonalCode,
 };
 use venuecode::qr::EcLevel;
-use venuecode::revoke::RevocationList;
-use venuecode::status::{Resolved, StatusList, StatusSource};
+use venuecode::status::Resolved;
 use venuecode::token::TokenKey;
 use venuecode::{Error, Prefix, Timestamp};
 
@@ -140,13 +139,10 @@ pub(crate) struct Lists<'a> {
     pub(crate) max_status_age_hours: u32,
 }
 
-/// A gate's trust list and lists, loaded once and checked at one instant, as `person verify`,
-/// `check` and `gate` need them.
+/// A gate (the core's: trust list and lists loaded once) and the one instant a command
+/// checks at, as `person verify`, `check` and `gate` need them.
 pub(crate) struct Gate {
-    pub(crate) trust: venuecode::TrustList,
-    status: Option<StatusList>,
-    pub(crate) revocations: Option<RevocationList>,
-    max_status_age_secs: i64,
+    pub(crate) gate: venuecode::gate::Gate,
     pub(crate) now: venuecode::Timestamp,
 }
 
@@ -158,32 +154,21 @@ impl Gate {
     ) -> Result<Self, CliError> {
         let trust = read_trust_list(trust)?;
         let now = time_or_now(at)?;
-        let status = lists
-            .status
-            .map(|p| StatusList::load(&read_list(p)?, &trust, now).map_err(CliError::from))
-            .transpose()?;
-        let revocations = lists
-            .revocations
-            .map(|p| RevocationList::load(&read_list(p)?, &trust, now).map_err(CliError::from))
-            .transpose()?;
-        let max_status_age_secs = i64::from(lists.max_status_age_hours) * 3600;
+        let status = lists.status.map(read_list).transpose()?;
+        let revocations = lists.revocations.map(read_list).transpose()?;
+        let signed = SignedLists {
+            status_list: status.as_deref(),
+            revocations: revocations.as_deref(),
+            max_status_age_secs: i64::from(lists.max_status_age_hours) * 3600,
+        };
         Ok(Gate {
-            trust,
-            status,
-            revocations,
-            max_status_age_secs,
+            gate: venuecode::gate::Gate::load(trust, &signed, now)?,
             now,
         })
     }
 
     pub(crate) fn check(&self, text: &str) -> Checked {
-        let ctx = GateContext {
-            keys: &self.trust,
-            status: self.status.as_ref().map(|l| l as &dyn StatusSource),
-            revocations: self.revocations.as_ref(),
-            max_status_age_secs: self.max_status_age_secs,
-        };
-        check_personal(text, &ctx, self.now)
+        self.gate.check(text, self.now)
     }
 }
 

@@ -3,11 +3,10 @@
 //! `check` exits 0 to admit, 1 to deny, 3 for a manual check by staff, 2 for usage errors.
 
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED};
-use crate::files::{read_secret_key, read_text, read_trust_list, write_atomically};
+use crate::files::{read_secret_key, read_text, write_atomically};
 use crate::person::{Gate, Lists};
-use crate::venue::time_or_now;
 use std::path::{Path, PathBuf};
-use venuecode::Timestamp;
+use venuecode::gate::PolicyChoice;
 use venuecode::policy::{Outcome, Policy};
 
 /// Exit code of `check` for a manual check.
@@ -37,21 +36,17 @@ pub(crate) struct DoorArgs {
 }
 
 impl DoorArgs {
-    /// The rule set: signed (verified against the trust list at `now`) or built in.
-    pub(crate) fn load_policy(&self, now: Timestamp) -> Result<Policy, CliError> {
-        match &self.policy {
-            Some(path) => {
-                let bytes = std::fs::read(path).map_err(CliError::io(path))?;
-                Ok(Policy::load_signed(
-                    &bytes,
-                    &read_trust_list(&self.trust)?,
-                    now,
-                )?)
-            }
-            None => Ok(Policy::builtin(
-                self.builtin.as_deref().unwrap_or("sh-2022-04-01"),
-            )?),
-        }
+    /// The rule set: signed (verified against the gate's trust list at its instant) or built in.
+    pub(crate) fn load_policy(&self, gate: &Gate) -> Result<Policy, CliError> {
+        let signed = match &self.policy {
+            Some(path) => Some(std::fs::read(path).map_err(CliError::io(path))?),
+            None => None,
+        };
+        let choice = PolicyChoice {
+            builtin: self.builtin.as_deref(),
+            signed: signed.as_deref(),
+        };
+        Ok(choice.load(gate.gate.trust(), gate.now)?)
     }
 
     /// The lists a personal code is checked against.
@@ -95,7 +90,8 @@ struct Output<'a> {
 }
 
 pub(crate) fn check(a: &CheckArgs) -> Result<u8, CliError> {
-    let policy = a.door.load_policy(time_or_now(a.at.as_deref())?)?;
+    let gate = Gate::load(&a.door.trust, a.at.as_deref(), &a.door.lists())?;
+    let policy = a.door.load_policy(&gate)?;
     if !policy.knows_class(&a.venue_class) {
         return Err(CliError::Usage(format!(
             "rule set {} knows no venue class {:?} (it knows {})",
@@ -104,7 +100,7 @@ pub(crate) fn check(a: &CheckArgs) -> Result<u8, CliError> {
             policy.classes().join(", ")
         )));
     }
-    let checked = Gate::load(&a.door.trust, a.at.as_deref(), &a.door.lists())?.check(&a.text);
+    let checked = gate.check(&a.text);
     let d = checked.decide(&policy, &a.venue_class);
     let holder = checked
         .code

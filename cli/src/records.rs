@@ -42,11 +42,8 @@ pub(crate) struct GateArgs {
 pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
     let gate = Gate::load(&a.door.trust, a.at.as_deref(), &a.door.lists())?;
     // The door's own code is the gate's configuration: if it does not verify, nothing is decided.
-    let venue = venuecode::verify_venue_code(&a.venue, &gate.trust, gate.now)?;
-    if let Some(r) = &gate.revocations {
-        r.check_venue(&a.venue)?;
-    }
-    let policy = a.door.load_policy(gate.now)?;
+    let venue = gate.gate.verify_venue_code(&a.venue, gate.now)?;
+    let policy = a.door.load_policy(&gate)?;
     let checked = gate.check(&a.text);
     let v = venue.venue();
     let class = v.venue_type.policy_class();

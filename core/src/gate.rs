@@ -8,6 +8,7 @@ use crate::revoke::RevocationList;
 use crate::status::{Resolved, StatusList, StatusSource, resolve_status};
 use crate::timestamp::Timestamp;
 use crate::trust::{KeyProvider, TrustList};
+use crate::venue::{VerifiedVenueCode, verify_venue_code};
 
 /// What a gate knows besides the code.
 #[derive(Clone, Copy)]
@@ -104,51 +105,91 @@ impl PolicyChoice<'_> {
     }
 }
 
-/// [`check_personal`] with the lists as signed bytes: loads and verifies them first (their
-/// errors are returned), then checks the code (whose rejection is in [`Checked::code`]).
-pub fn check_personal_signed(
-    text: &str,
-    keys: &TrustList,
-    lists: &SignedLists<'_>,
-    now: Timestamp,
-) -> Result<Checked, Error> {
-    let status = lists
-        .status_list
-        .map(|b| StatusList::load(b, keys, now))
-        .transpose()?;
-    let revocations = lists
-        .revocations
-        .map(|b| RevocationList::load(b, keys, now))
-        .transpose()?;
-    let ctx = GateContext {
-        keys,
-        status: status.as_ref().map(|s| s as &dyn StatusSource),
-        revocations: revocations.as_ref(),
-        max_status_age_secs: lists.max_status_age_secs,
-    };
-    Ok(check_personal(text, &ctx, now))
+/// A gate's trust list and lists, loaded and verified once: what a gate device keeps between
+/// scans (a status list of a million holders is 13 MB; its signature is checked here, not at
+/// every scan). Reload it when new lists arrive, and at the latest when a list's window ends.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    trust: TrustList,
+    status: Option<StatusList>,
+    revocations: Option<RevocationList>,
+    max_status_age_secs: i64,
 }
 
-/// The decision at the door in one call, for callers with bytes in hand: the rule set, the
-/// venue class (`invalid_input` if the rule set does not know it), the lists and the code.
-/// A rejected code is a decision too; only bad inputs are errors.
-pub fn decide_signed<'p>(
-    text: &str,
-    keys: &TrustList,
-    lists: &SignedLists<'_>,
-    policy: &'p Policy,
-    class: &str,
-    now: Timestamp,
-) -> Result<(Checked, Decision<'p>), Error> {
-    if !policy.knows_class(class) {
-        return Err(Error::InvalidInput {
-            field: "venue_class",
-            reason: "not a class of the rule set".into(),
-        });
+impl Gate {
+    /// Verifies the signed lists against `trust` at `now` (their errors are returned) and keeps
+    /// them.
+    pub fn load(trust: TrustList, lists: &SignedLists<'_>, now: Timestamp) -> Result<Self, Error> {
+        let status = lists
+            .status_list
+            .map(|b| StatusList::load(b, &trust, now))
+            .transpose()?;
+        let revocations = lists
+            .revocations
+            .map(|b| RevocationList::load(b, &trust, now))
+            .transpose()?;
+        Ok(Gate {
+            trust,
+            status,
+            revocations,
+            max_status_age_secs: lists.max_status_age_secs,
+        })
     }
-    let checked = check_personal_signed(text, keys, lists, now)?;
-    let decision = checked.decide(policy, class);
-    Ok((checked, decision))
+
+    /// The trust list.
+    pub fn trust(&self) -> &TrustList {
+        &self.trust
+    }
+
+    /// The revocation list, if one was given.
+    pub fn revocations(&self) -> Option<&RevocationList> {
+        self.revocations.as_ref()
+    }
+
+    /// Verifies a venue code (a door's poster) and checks it against the revocation list.
+    pub fn verify_venue_code(
+        &self,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<VerifiedVenueCode, Error> {
+        let code = verify_venue_code(text, &self.trust, now)?;
+        if let Some(r) = &self.revocations {
+            r.check_venue(text)?;
+        }
+        Ok(code)
+    }
+
+    /// Checks a personal code at `now` (its rejection is in [`Checked::code`]).
+    pub fn check(&self, text: &str, now: Timestamp) -> Checked {
+        let ctx = GateContext {
+            keys: &self.trust,
+            status: self.status.as_ref().map(|s| s as &dyn StatusSource),
+            revocations: self.revocations.as_ref(),
+            max_status_age_secs: self.max_status_age_secs,
+        };
+        check_personal(text, &ctx, now)
+    }
+
+    /// The decision at the door in one call: the venue class (`invalid_input` if `policy` does
+    /// not know it), then the code. A rejected code is a decision too; only bad inputs are
+    /// errors.
+    pub fn decide<'p>(
+        &self,
+        text: &str,
+        policy: &'p Policy,
+        class: &str,
+        now: Timestamp,
+    ) -> Result<(Checked, Decision<'p>), Error> {
+        if !policy.knows_class(class) {
+            return Err(Error::InvalidInput {
+                field: "venue_class",
+                reason: "not a class of the rule set".into(),
+            });
+        }
+        let checked = self.check(text, now);
+        let decision = checked.decide(policy, class);
+        Ok((checked, decision))
+    }
 }
 
 #[cfg(test)]
@@ -233,11 +274,12 @@ mod tests {
         };
         let policy = PolicyChoice::default().load(&trust, now).unwrap();
         assert_eq!(policy.id(), DEFAULT_POLICY);
-        let (c, d) = decide_signed(&code(1), &trust, &lists, &policy, "religious", now).unwrap();
+        let gate = Gate::load(trust.clone(), &lists, now).unwrap();
+        let (c, d) = gate.decide(&code(1), &policy, "religious", now).unwrap();
         assert_eq!((c.code_state(), d.decision), ("valid", Outcome::Admit));
-        let (c, d) = decide_signed(&code(0), &trust, &lists, &policy, "religious", now).unwrap();
+        let (c, d) = gate.decide(&code(0), &policy, "religious", now).unwrap();
         assert_eq!((c.code_state(), d.decision), ("superseded", Outcome::Deny));
-        let unknown = decide_signed(&code(1), &trust, &lists, &policy, "stadium", now);
+        let unknown = gate.decide(&code(1), &policy, "stadium", now);
         assert_eq!(unknown.unwrap_err().code(), "invalid_input");
         // A damaged list is an error, not a missing list.
         let mut damaged = list_bytes.clone();
@@ -247,7 +289,7 @@ mod tests {
             status_list: Some(&damaged),
             ..lists
         };
-        assert!(check_personal_signed(&code(1), &trust, &bad, now).is_err());
+        assert!(Gate::load(trust.clone(), &bad, now).is_err());
         let chosen = PolicyChoice {
             builtin: Some("sh-2022-public-48h"),
             signed: None,

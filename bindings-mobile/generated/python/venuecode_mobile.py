@@ -546,6 +546,14 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_venuecode_mobile_checksum_func_verify_venue_code() != 59555:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_venuecode_mobile_checksum_method_doorgate_decide() != 23358:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code() != 34179:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_venue_code() != 29722:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_venuecode_mobile_checksum_constructor_doorgate_new() != 18683:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
 
 # A ctypes library to expose the extern-C FFI definitions.
 # This is an implementation detail which will be called internally by the public API.
@@ -608,6 +616,18 @@ _UniffiLib.uniffi_venuecode_mobile_checksum_func_verify_personal_code.restype = 
 _UniffiLib.uniffi_venuecode_mobile_checksum_func_verify_venue_code.argtypes = (
 )
 _UniffiLib.uniffi_venuecode_mobile_checksum_func_verify_venue_code.restype = ctypes.c_uint16
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_decide.argtypes = (
+)
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_decide.restype = ctypes.c_uint16
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code.argtypes = (
+)
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code.restype = ctypes.c_uint16
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_venue_code.argtypes = (
+)
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_venue_code.restype = ctypes.c_uint16
+_UniffiLib.uniffi_venuecode_mobile_checksum_constructor_doorgate_new.argtypes = (
+)
+_UniffiLib.uniffi_venuecode_mobile_checksum_constructor_doorgate_new.restype = ctypes.c_uint16
 _UniffiLib.uniffi_venuecode_mobile_fn_func_code_kind.argtypes = (
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -674,11 +694,50 @@ _UniffiLib.uniffi_venuecode_mobile_fn_func_verify_venue_code.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_venuecode_mobile_fn_func_verify_venue_code.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_decide.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_int64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_decide.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_verify_personal_code.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_verify_personal_code.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_verify_venue_code.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_verify_venue_code.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_venuecode_mobile_fn_constructor_doorgate_new.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_venuecode_mobile_fn_constructor_doorgate_new.restype = ctypes.c_uint64
 _UniffiLib.uniffi_venuecode_mobile_fn_method_venuecodeerror_code.argtypes = (
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_venuecode_mobile_fn_method_venuecodeerror_code.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_venuecode_mobile_fn_clone_doorgate.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_venuecode_mobile_fn_clone_doorgate.restype = ctypes.c_uint64
+_UniffiLib.uniffi_venuecode_mobile_fn_free_doorgate.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_venuecode_mobile_fn_free_doorgate.restype = None
 
 _uniffi_check_contract_api_version(_UniffiLib)
 # _uniffi_check_api_checksums(_UniffiLib)
@@ -2338,6 +2397,186 @@ class _UniffiFfiConverterTypeVenuecodeError(_UniffiConverterRustBuffer):
             buf.write_i32(15)
             _UniffiFfiConverterString.write(value.detail, buf)
 
+
+class DoorGateProtocol(typing.Protocol):
+    """
+    A gate device's state, loaded and verified once: the trust list, the status and revocation
+    lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
+    large (a status list of a million holders is 13 MB, and each function call would verify it
+    again). Reload it when new lists arrive, and at the latest when a list's window ends.
+
+    Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
+    it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
+    it is freed with its last reference; in Python by the garbage collector.
+"""
+    
+    def decide(self, text: str,now_ms: int,venue_class: str) -> DoorDecision:
+        """
+        The decision at the door for a personal code at a venue of `venue_class`.
+"""
+        raise NotImplementedError
+    def verify_personal_code(self, text: str,now_ms: int) -> PersonalInfo:
+        """
+        Verifies a personal code; throws on rejection.
+"""
+        raise NotImplementedError
+    def verify_venue_code(self, text: str,now_ms: int) -> VenueInfo:
+        """
+        Verifies a door's venue code, and checks it against the revocation list.
+"""
+        raise NotImplementedError
+
+class DoorGate(DoorGateProtocol):
+    """
+    A gate device's state, loaded and verified once: the trust list, the status and revocation
+    lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
+    large (a status list of a million holders is 13 MB, and each function call would verify it
+    again). Reload it when new lists arrive, and at the latest when a list's window ends.
+
+    Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
+    it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
+    it is freed with its last reference; in Python by the garbage collector.
+"""
+    
+    _handle: ctypes.c_uint64
+    def __init__(self, trust_list_json: str,options: GateOptions,now_ms: int):
+        """
+        Loads and verifies the trust list (JSON), the lists and the rule set of `options` at
+        `now_ms`.
+"""
+        
+        _UniffiFfiConverterString.check_lower(trust_list_json)
+
+        _UniffiFfiConverterTypeGateOptions.check_lower(options)
+
+        _UniffiFfiConverterInt64.check_lower(now_ms)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterString.lower(trust_list_json),
+            _UniffiFfiConverterTypeGateOptions.lower(options),
+            _UniffiFfiConverterInt64.lower(now_ms),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeDoorGate.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeVenuecodeError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_venuecode_mobile_fn_constructor_doorgate_new,
+            *_uniffi_lowered_args,
+        )
+        self._handle = _uniffi_ffi_result
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_venuecode_mobile_fn_free_doorgate, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_venuecode_mobile_fn_clone_doorgate, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def decide(self, text: str,now_ms: int,venue_class: str) -> DoorDecision:
+        """
+        The decision at the door for a personal code at a venue of `venue_class`.
+"""
+        
+        _UniffiFfiConverterString.check_lower(text)
+
+        _UniffiFfiConverterInt64.check_lower(now_ms)
+
+        _UniffiFfiConverterString.check_lower(venue_class)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(text),
+            _UniffiFfiConverterInt64.lower(now_ms),
+            _UniffiFfiConverterString.lower(venue_class),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeDoorDecision.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeVenuecodeError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_decide,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def verify_personal_code(self, text: str,now_ms: int) -> PersonalInfo:
+        """
+        Verifies a personal code; throws on rejection.
+"""
+        
+        _UniffiFfiConverterString.check_lower(text)
+
+        _UniffiFfiConverterInt64.check_lower(now_ms)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(text),
+            _UniffiFfiConverterInt64.lower(now_ms),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypePersonalInfo.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeVenuecodeError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_verify_personal_code,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def verify_venue_code(self, text: str,now_ms: int) -> VenueInfo:
+        """
+        Verifies a door's venue code, and checks it against the revocation list.
+"""
+        
+        _UniffiFfiConverterString.check_lower(text)
+
+        _UniffiFfiConverterInt64.check_lower(now_ms)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(text),
+            _UniffiFfiConverterInt64.lower(now_ms),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVenueInfo.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeVenuecodeError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_verify_venue_code,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeDoorGate:
+    @staticmethod
+    def lift(value: int) -> DoorGate:
+        return DoorGate._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: DoorGate):
+        if not isinstance(value, DoorGate):
+            raise TypeError("Expected DoorGate instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: DoorGate) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> DoorGate:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: DoorGate, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
 class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -2665,4 +2904,6 @@ __all__ = [
     "venue_class",
     "verify_personal_code",
     "verify_venue_code",
+    "DoorGate",
+    "DoorGateProtocol",
 ]

@@ -615,6 +615,205 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 }
 
 
+
+
+/**
+ * A gate device's state, loaded and verified once: the trust list, the status and revocation
+ * lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
+ * large (a status list of a million holders is 13 MB, and each function call would verify it
+ * again). Reload it when new lists arrive, and at the latest when a list's window ends.
+ *
+ * Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
+ * it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
+ * it is freed with its last reference; in Python by the garbage collector.
+ */
+public protocol DoorGateProtocol: AnyObject, Sendable {
+    
+    /**
+     * The decision at the door for a personal code at a venue of `venue_class`.
+     */
+    func decide(text: String, nowMs: Int64, venueClass: String) throws  -> DoorDecision
+    
+    /**
+     * Verifies a personal code; throws on rejection.
+     */
+    func verifyPersonalCode(text: String, nowMs: Int64) throws  -> PersonalInfo
+    
+    /**
+     * Verifies a door's venue code, and checks it against the revocation list.
+     */
+    func verifyVenueCode(text: String, nowMs: Int64) throws  -> VenueInfo
+    
+}
+/**
+ * A gate device's state, loaded and verified once: the trust list, the status and revocation
+ * lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
+ * large (a status list of a million holders is 13 MB, and each function call would verify it
+ * again). Reload it when new lists arrive, and at the latest when a list's window ends.
+ *
+ * Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
+ * it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
+ * it is freed with its last reference; in Python by the garbage collector.
+ */
+open class DoorGate: DoorGateProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_venuecode_mobile_fn_clone_doorgate(self.handle, $0) }
+    }
+    /**
+     * Loads and verifies the trust list (JSON), the lists and the rule set of `options` at
+     * `now_ms`.
+     */
+public convenience init(trustListJson: String, options: GateOptions, nowMs: Int64)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeVenuecodeError_lift) {
+        uniffiCallStatus in
+    uniffi_venuecode_mobile_fn_constructor_doorgate_new(
+        FfiConverterString.lower(trustListJson),
+        FfiConverterTypeGateOptions_lower(options),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_venuecode_mobile_fn_free_doorgate(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The decision at the door for a personal code at a venue of `venue_class`.
+     */
+open func decide(text: String, nowMs: Int64, venueClass: String)throws  -> DoorDecision  {
+    return try  FfiConverterTypeDoorDecision_lift(try rustCallWithError(FfiConverterTypeVenuecodeError_lift) {
+        uniffiCallStatus in
+    uniffi_venuecode_mobile_fn_method_doorgate_decide(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),
+        FfiConverterInt64.lower(nowMs),
+        FfiConverterString.lower(venueClass),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verifies a personal code; throws on rejection.
+     */
+open func verifyPersonalCode(text: String, nowMs: Int64)throws  -> PersonalInfo  {
+    return try  FfiConverterTypePersonalInfo_lift(try rustCallWithError(FfiConverterTypeVenuecodeError_lift) {
+        uniffiCallStatus in
+    uniffi_venuecode_mobile_fn_method_doorgate_verify_personal_code(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verifies a door's venue code, and checks it against the revocation list.
+     */
+open func verifyVenueCode(text: String, nowMs: Int64)throws  -> VenueInfo  {
+    return try  FfiConverterTypeVenueInfo_lift(try rustCallWithError(FfiConverterTypeVenuecodeError_lift) {
+        uniffiCallStatus in
+    uniffi_venuecode_mobile_fn_method_doorgate_verify_venue_code(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDoorGate: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = DoorGate
+
+    public static func lift(_ handle: UInt64) throws -> DoorGate {
+        return DoorGate(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: DoorGate) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DoorGate {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: DoorGate, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDoorGate_lift(_ handle: UInt64) throws -> DoorGate {
+    return try FfiConverterTypeDoorGate.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDoorGate_lower(_ value: DoorGate) -> UInt64 {
+    return FfiConverterTypeDoorGate.lower(value)
+}
+
+
+
+
 /**
  * The decision at the door and why.
  */
@@ -2511,6 +2710,18 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_venuecode_mobile_checksum_func_verify_venue_code() != 59555) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_venuecode_mobile_checksum_method_doorgate_decide() != 23358) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code() != 34179) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_venuecode_mobile_checksum_method_doorgate_verify_venue_code() != 29722) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_venuecode_mobile_checksum_constructor_doorgate_new() != 18683) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -243,6 +243,36 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_CLONE_DOORGATE
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_CLONE_DOORGATE
+uint64_t uniffi_venuecode_mobile_fn_clone_doorgate(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_FREE_DOORGATE
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_FREE_DOORGATE
+void uniffi_venuecode_mobile_fn_free_doorgate(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_CONSTRUCTOR_DOORGATE_NEW
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_CONSTRUCTOR_DOORGATE_NEW
+uint64_t uniffi_venuecode_mobile_fn_constructor_doorgate_new(RustBuffer trust_list_json, RustBuffer options, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_DECIDE
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_DECIDE
+RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_decide(uint64_t ptr, RustBuffer text, int64_t now_ms, RustBuffer venue_class, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_VERIFY_PERSONAL_CODE
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_VERIFY_PERSONAL_CODE
+RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_verify_personal_code(uint64_t ptr, RustBuffer text, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_VERIFY_VENUE_CODE
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_VERIFY_VENUE_CODE
+RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_verify_venue_code(uint64_t ptr, RustBuffer text, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_VENUECODEERROR_CODE
 #define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_VENUECODEERROR_CODE
 RustBuffer uniffi_venuecode_mobile_fn_method_venuecodeerror_code(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -627,6 +657,30 @@ uint16_t uniffi_venuecode_mobile_checksum_func_verify_personal_code(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_FUNC_VERIFY_VENUE_CODE
 #define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_FUNC_VERIFY_VENUE_CODE
 uint16_t uniffi_venuecode_mobile_checksum_func_verify_venue_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_DECIDE
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_DECIDE
+uint16_t uniffi_venuecode_mobile_checksum_method_doorgate_decide(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_VERIFY_PERSONAL_CODE
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_VERIFY_PERSONAL_CODE
+uint16_t uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_VERIFY_VENUE_CODE
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_VERIFY_VENUE_CODE
+uint16_t uniffi_venuecode_mobile_checksum_method_doorgate_verify_venue_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_CONSTRUCTOR_DOORGATE_NEW
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_CONSTRUCTOR_DOORGATE_NEW
+uint16_t uniffi_venuecode_mobile_checksum_constructor_doorgate_new(void
     
 );
 #endif

@@ -118,6 +118,16 @@ private fun gateFlow(dir: File) {
     check(errorCode { decide(green[2], trust, green[3].toLong(), "public", GateOptions(builtin = "nope")) } == "invalid_policy") { "builtin" }
     check(errorCode { verifyVenueCode(found[0].text, "{", now) } == "invalid_trust_list") { "trust list" }
 
+    // A gate device keeps its lists loaded: the same decisions through a DoorGate, closed by use {}.
+    DoorGate(trust, GateOptions(statusList = statusList), offline[3].toLong()).use { gate ->
+        val at = offline[3].toLong()
+        check(gate.decide(offline[2], at, "public").decision == Decision.ADMIT) { "DoorGate offline" }
+        check(gate.verifyPersonalCode(offline[2], at).resolved.state == StatusState.FRESH) { "DoorGate status" }
+        check(gate.decide(green[2], green[3].toLong(), cls).decision == Decision.ADMIT) { "DoorGate green" }
+        check(errorCode { gate.decide(replay[2], replay[3].toLong(), "stadium") } == "invalid_input") { "DoorGate class" }
+    }
+    check(errorCode { DoorGate(trust, GateOptions(statusList = ByteArray(3)), now) } == "malformed") { "DoorGate bad list" }
+
     // Typed errors one can switch on.
     try {
         verifyVenueCode(found[0].text, trust, now)

@@ -95,6 +95,10 @@ def test_gate_flow():
     assert stale.decision != vc.Decision.ADMIT
     assert error_code(lambda: vc.decide(green["text"], trust, ms(green["at"]), "stadium", vc.GateOptions())) == "invalid_input"
 
+    gate = vc.DoorGate(trust, vc.GateOptions(status_list=bytes.fromhex(v["status_list"])), ms(offline["at"]))
+    assert gate.decide(offline["text"], ms(offline["at"]), "public").decision == vc.Decision.ADMIT
+    assert gate.verify_personal_code(green["text"], ms(green["at"])).name == "欧阳*娜"
+
     assert vc.mask_name("张三丰") == "张*丰"
     assert vc.mask_id_number("11010519491231002X") == "110105********00**"
     assert vc.mask_phone("13812345678") == "138****5678"

@@ -30,6 +30,7 @@ import java.nio.CharBuffer
 import java.nio.charset.CodingErrorAction
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.atomic.AtomicBoolean
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -696,6 +697,14 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_venuecode_mobile_checksum_func_verify_venue_code(
     ): Int
+    external fun uniffi_venuecode_mobile_checksum_method_doorgate_decide(
+    ): Int
+    external fun uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code(
+    ): Int
+    external fun uniffi_venuecode_mobile_checksum_method_doorgate_verify_venue_code(
+    ): Int
+    external fun uniffi_venuecode_mobile_checksum_constructor_doorgate_new(
+    ): Int
     external fun ffi_venuecode_mobile_uniffi_contract_version(
     ): Int
 
@@ -704,6 +713,11 @@ internal object IntegrityCheckingUniffiLib {
 
 internal object UniffiLib {
     
+    // The Cleaner for the whole library
+    internal val CLEANER: UniffiCleaner by lazy {
+        UniffiCleaner.create()
+    }
+    
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "venuecode_mobile"))
@@ -711,6 +725,18 @@ internal object UniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_venuecode_mobile_fn_clone_doorgate(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_venuecode_mobile_fn_free_doorgate(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_venuecode_mobile_fn_constructor_doorgate_new(`trustListJson`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_venuecode_mobile_fn_method_doorgate_decide(`ptr`: Long,`text`: RustBuffer.ByValue,`nowMs`: Long,`venueClass`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_venuecode_mobile_fn_method_doorgate_verify_personal_code(`ptr`: Long,`text`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_venuecode_mobile_fn_method_doorgate_verify_venue_code(`ptr`: Long,`text`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_venuecode_mobile_fn_method_venuecodeerror_code(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_venuecode_mobile_fn_func_code_kind(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -887,6 +913,18 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_venuecode_mobile_checksum_func_verify_venue_code() and 0xFFFF) != 59555) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_decide() and 0xFFFF) != 23358) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code() and 0xFFFF) != 34179) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_venue_code() and 0xFFFF) != 29722) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_venuecode_mobile_checksum_constructor_doorgate_new() and 0xFFFF) != 18683) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
 }
 
 /**
@@ -979,6 +1017,70 @@ object UniffiWithHandle
  * @suppress
  * */
 object NoHandle
+/**
+ * The cleaner interface for Object finalization code to run.
+ * This is the entry point to any implementation that we're using.
+ *
+ * The cleaner registers objects and returns cleanables, so now we are
+ * defining a `UniffiCleaner` with a `UniffiClenaer.Cleanable` to abstract the
+ * different implmentations available at compile time.
+ *
+ * @suppress
+ */
+interface UniffiCleaner {
+    interface Cleanable {
+        fun clean()
+    }
+
+    fun register(value: Any, cleanUpTask: Runnable): UniffiCleaner.Cleanable
+
+    companion object
+}
+
+// The fallback Jna cleaner, which is available for both Android, and the JVM.
+private class UniffiJnaCleaner : UniffiCleaner {
+    private val cleaner = com.sun.jna.internal.Cleaner.getCleaner()
+
+    override fun register(value: Any, cleanUpTask: Runnable): UniffiCleaner.Cleanable =
+        UniffiJnaCleanable(cleaner.register(value, cleanUpTask))
+}
+
+private class UniffiJnaCleanable(
+    private val cleanable: com.sun.jna.internal.Cleaner.Cleanable,
+) : UniffiCleaner.Cleanable {
+    override fun clean() = cleanable.clean()
+}
+
+
+// We decide at uniffi binding generation time whether we were
+// using Android or not.
+// There are further runtime checks to chose the correct implementation
+// of the cleaner.
+private fun UniffiCleaner.Companion.create(): UniffiCleaner =
+    try {
+        // For safety's sake: if the library hasn't been run in android_cleaner = true
+        // mode, but is being run on Android, then we still need to think about
+        // Android API versions.
+        // So we check if java.lang.ref.Cleaner is there, and use that…
+        java.lang.Class.forName("java.lang.ref.Cleaner")
+        JavaLangRefCleaner()
+    } catch (e: ClassNotFoundException) {
+        // … otherwise, fallback to the JNA cleaner.
+        UniffiJnaCleaner()
+    }
+
+private class JavaLangRefCleaner : UniffiCleaner {
+    val cleaner = java.lang.ref.Cleaner.create()
+
+    override fun register(value: Any, cleanUpTask: Runnable): UniffiCleaner.Cleanable =
+        JavaLangRefCleanable(cleaner.register(value, cleanUpTask))
+}
+
+private class JavaLangRefCleanable(
+    val cleanable: java.lang.ref.Cleaner.Cleanable
+) : UniffiCleaner.Cleanable {
+    override fun clean() = cleanable.clean()
+}
 
 /**
  * @suppress
@@ -1172,6 +1274,354 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
     override fun write(value: ByteArray, buf: ByteBuffer) {
         buf.putInt(value.size)
         buf.put(value)
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A gate device's state, loaded and verified once: the trust list, the status and revocation
+ * lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
+ * large (a status list of a million holders is 13 MB, and each function call would verify it
+ * again). Reload it when new lists arrive, and at the latest when a list's window ends.
+ *
+ * Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
+ * it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
+ * it is freed with its last reference; in Python by the garbage collector.
+ */
+public interface DoorGateInterface {
+    
+    /**
+     * The decision at the door for a personal code at a venue of `venue_class`.
+     */
+    fun `decide`(`text`: kotlin.String, `nowMs`: kotlin.Long, `venueClass`: kotlin.String): DoorDecision
+    
+    /**
+     * Verifies a personal code; throws on rejection.
+     */
+    fun `verifyPersonalCode`(`text`: kotlin.String, `nowMs`: kotlin.Long): PersonalInfo
+    
+    /**
+     * Verifies a door's venue code, and checks it against the revocation list.
+     */
+    fun `verifyVenueCode`(`text`: kotlin.String, `nowMs`: kotlin.Long): VenueInfo
+    
+    companion object
+}
+
+/**
+ * A gate device's state, loaded and verified once: the trust list, the status and revocation
+ * lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
+ * large (a status list of a million holders is 13 MB, and each function call would verify it
+ * again). Reload it when new lists arrive, and at the latest when a list's window ends.
+ *
+ * Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
+ * it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
+ * it is freed with its last reference; in Python by the garbage collector.
+ */
+open class DoorGate: Disposable, AutoCloseable, DoorGateInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * Loads and verifies the trust list (JSON), the lists and the rule set of `options` at
+     * `now_ms`.
+     */
+    constructor(`trustListJson`: kotlin.String, `options`: GateOptions, `nowMs`: kotlin.Long) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(VenuecodeException) { _status ->
+    UniffiLib.uniffi_venuecode_mobile_fn_constructor_doorgate_new(
+    
+        
+        FfiConverterString.lower(`trustListJson`),
+        FfiConverterTypeGateOptions.lower(`options`),
+        FfiConverterLong.lower(`nowMs`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_venuecode_mobile_fn_free_doorgate(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_venuecode_mobile_fn_clone_doorgate(handle, status)
+        }
+    }
+
+    
+    /**
+     * The decision at the door for a personal code at a venue of `venue_class`.
+     */
+    @Throws(VenuecodeException::class)override fun `decide`(`text`: kotlin.String, `nowMs`: kotlin.Long, `venueClass`: kotlin.String): DoorDecision {
+            return FfiConverterTypeDoorDecision.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VenuecodeException) { _status ->
+    UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_decide(
+        it,
+        
+        FfiConverterString.lower(`text`),
+        FfiConverterLong.lower(`nowMs`),
+        FfiConverterString.lower(`venueClass`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Verifies a personal code; throws on rejection.
+     */
+    @Throws(VenuecodeException::class)override fun `verifyPersonalCode`(`text`: kotlin.String, `nowMs`: kotlin.Long): PersonalInfo {
+            return FfiConverterTypePersonalInfo.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VenuecodeException) { _status ->
+    UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_verify_personal_code(
+        it,
+        
+        FfiConverterString.lower(`text`),
+        FfiConverterLong.lower(`nowMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Verifies a door's venue code, and checks it against the revocation list.
+     */
+    @Throws(VenuecodeException::class)override fun `verifyVenueCode`(`text`: kotlin.String, `nowMs`: kotlin.Long): VenueInfo {
+            return FfiConverterTypeVenueInfo.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VenuecodeException) { _status ->
+    UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_verify_venue_code(
+        it,
+        
+        FfiConverterString.lower(`text`),
+        FfiConverterLong.lower(`nowMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDoorGate: FfiConverter<DoorGate, Long> {
+    override fun lower(value: DoorGate): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): DoorGate {
+        return DoorGate(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): DoorGate {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: DoorGate) = 8UL
+
+    override fun write(value: DoorGate, buf: ByteBuffer) {
+        buf.putLong(lower(value))
     }
 }
 

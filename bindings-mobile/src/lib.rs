@@ -505,14 +505,8 @@ pub struct Found {
 /// told apart by the length.
 #[uniffi::export]
 pub fn scan_frame(pixels: Vec<u8>, width: u32, height: u32) -> Result<Vec<Found>> {
-    use venuecode::raster::GreyImage;
-    let (w, h) = (width as usize, height as usize);
-    let rgba_len = w.checked_mul(h).and_then(|n| n.checked_mul(4));
-    let image = if Some(pixels.len()) == rgba_len {
-        GreyImage::from_rgba_frame(&pixels, w, h, w.saturating_mul(4))
-    } else {
-        GreyImage::from_grey_frame(&pixels, w, h, w)
-    }?;
+    let image =
+        venuecode::raster::GreyImage::from_packed_frame(&pixels, width as usize, height as usize)?;
     Ok(venuecode::scan::scan(&image)
         .into_iter()
         .map(|f| Found {

@@ -200,14 +200,9 @@ pub fn decide(
 #[cfg(feature = "full")]
 #[wasm_bindgen(js_name = scanFrame)]
 pub fn scan_frame(pixels: &[u8], width: u32, height: u32) -> Result<JsValue, JsValue> {
-    use venuecode::raster::GreyImage;
-    let (w, h) = (width as usize, height as usize);
-    let image = if Some(pixels.len()) == w.checked_mul(h).and_then(|n| n.checked_mul(4)) {
-        GreyImage::from_rgba_frame(pixels, w, h, w * 4)
-    } else {
-        GreyImage::from_grey_frame(pixels, w, h, w)
-    }
-    .map_err(|e| js_error(&e))?;
+    let image =
+        venuecode::raster::GreyImage::from_packed_frame(pixels, width as usize, height as usize)
+            .map_err(|e| js_error(&e))?;
     plain(&venuecode::scan::scan(&image))
 }
 

@@ -113,6 +113,17 @@ impl GreyImage {
         })
     }
 
+    /// From a tightly packed frame, RGBA (4 bytes a pixel, as canvas `ImageData`) or 8-bit grey
+    /// (as Android's Y plane), told apart by the buffer's length: what the bindings take.
+    pub fn from_packed_frame(buf: &[u8], width: usize, height: usize) -> Result<Self, Error> {
+        let rgba_len = width.checked_mul(height).and_then(|n| n.checked_mul(4));
+        if Some(buf.len()) == rgba_len {
+            Self::from_rgba_frame(buf, width, height, width * 4)
+        } else {
+            Self::from_grey_frame(buf, width, height, width)
+        }
+    }
+
     /// Decodes a PNG or JPEG file (told apart by their signatures).
     #[cfg(feature = "images")]
     pub fn decode(bytes: &[u8]) -> Result<Self, Error> {

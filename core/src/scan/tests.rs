@@ -86,6 +86,18 @@ fn reads_rgba_and_grey_frames_with_stride() {
     // Transparent pixels count as white.
     let clear = GreyImage::from_rgba_frame(&[0, 0, 0, 0], 1, 1, 4).unwrap();
     assert_eq!(clear.pixels(), &[255]);
+    // Packed frames, as the bindings pass them: RGBA or grey by the length.
+    let packed_rgba: Vec<u8> = code.pixels().iter().flat_map(|&p| [p, p, p, 255]).collect();
+    assert_eq!(
+        GreyImage::from_packed_frame(&packed_rgba, w, h).unwrap(),
+        code
+    );
+    assert_eq!(
+        GreyImage::from_packed_frame(code.pixels(), w, h).unwrap(),
+        code
+    );
+    let short = GreyImage::from_packed_frame(&[0; 10], w, h);
+    assert_eq!(short.unwrap_err().code(), "invalid_image");
 }
 
 #[test]

@@ -7,10 +7,11 @@
 //! Times are milliseconds since the Unix epoch; the library never reads a clock. Errors are one enum, [`VenuecodeError`], with a
 //! variant for each of the core's stable error codes.
 
-use std::sync::Arc;
-use venuecode::gate::{Checked, Gate, PolicyChoice, SignedLists};
-use venuecode::person::{Colour as CoreColour, HealthStatus, NatResult, Profile as CoreProfile};
-use venuecode::policy::{Outcome, Policy};
+use std::sync::{Arc, Mutex};
+use venuecode::door::{Admission, Checked, Door, Gate, PolicyChoice, SignedLists};
+use venuecode::health::{Colour as CoreColour, HealthStatus, NatResult};
+use venuecode::person::Profile as CoreProfile;
+use venuecode::policy::Outcome;
 use venuecode::status::Resolved;
 use venuecode::{Timestamp, TrustList};
 
@@ -186,7 +187,7 @@ pub fn code_kind(text: &str) -> Result<CodeKind> {
 #[uniffi::export]
 pub fn venue_class(venue_type: &str) -> Result<String> {
     let t: venuecode::VenueType = venue_type.parse()?;
-    Ok(t.policy_class().to_owned())
+    Ok(t.class().name().to_owned())
 }
 
 /// Offline (printed) or dynamic (on screen).
@@ -287,7 +288,7 @@ impl GateOptions {
         SignedLists {
             status_list: self.status_list.as_deref(),
             revocations: self.revocations.as_deref(),
-            max_status_age_secs: i64::from(self.max_status_age_hours) * 3600,
+            max_status_age_secs: Some(i64::from(self.max_status_age_hours) * 3600),
         }
     }
 }
@@ -373,7 +374,16 @@ pub struct Reason {
     pub en: String,
 }
 
-/// The decision at the door and why.
+/// The masked holder a verified personal code names.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct MaskedHolder {
+    /// The masked name (张*丰).
+    pub name: String,
+    /// The masked ID number (110105********00**).
+    pub id_number: String,
+}
+
+/// The decision at the door and why: the core's admission.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct DoorDecision {
     /// Admit, deny or manual.
@@ -386,10 +396,48 @@ pub struct DoorDecision {
     pub reasons: Vec<Reason>,
     /// The rule set's id.
     pub policy: String,
+    /// The venue class decided for.
+    pub class: String,
+    /// The venue's id, when decided at a door.
+    pub venue_id: Option<String>,
+    /// The door's label, when decided at a door.
+    pub door: Option<String>,
     /// `valid`, or the code's rejection code.
     pub code: String,
+    /// The masked holder (verified codes only).
+    pub holder: Option<MaskedHolder>,
     /// The status resolved at the door.
     pub status: ResolvedStatus,
+}
+
+fn door_decision(a: &Admission) -> DoorDecision {
+    DoorDecision {
+        decision: match a.decision {
+            Outcome::Admit => Decision::Admit,
+            Outcome::Deny => Decision::Deny,
+            Outcome::Manual => Decision::Manual,
+        },
+        report: a.report,
+        rule: a.rule.clone(),
+        reasons: a
+            .reasons
+            .iter()
+            .map(|r| Reason {
+                zh: r.zh.clone(),
+                en: r.en.clone(),
+            })
+            .collect(),
+        policy: a.policy.clone(),
+        class: a.class.name().to_owned(),
+        venue_id: a.door.as_ref().map(|d| d.venue_id.clone()),
+        door: a.door.as_ref().map(|d| d.door.clone()),
+        code: a.code.name().to_owned(),
+        holder: a.holder.as_ref().map(|h| MaskedHolder {
+            name: h.name.clone(),
+            id_number: h.id_number.clone(),
+        }),
+        status: resolved(a.status),
+    }
 }
 
 /// The decision at the door for a personal code at a venue of `venue_class`. A rejected code is
@@ -405,10 +453,26 @@ pub fn decide(
     DoorGate::load(trust_list_json, &options, now_ms)?.decide(text, now_ms, venue_class)
 }
 
+/// The decision at a door in one call: the door's venue code (verified, checked against the
+/// revocation list), then the personal code. For many scans, keep a [`DoorGate`].
+#[uniffi::export]
+pub fn admit(
+    venue_text: &str,
+    personal_text: &str,
+    trust_list_json: &str,
+    now_ms: i64,
+    options: GateOptions,
+) -> Result<DoorDecision> {
+    let gate = DoorGate::load(trust_list_json, &options, now_ms)?;
+    gate.set_door(venue_text, now_ms)?;
+    gate.admit(personal_text, now_ms)
+}
+
 /// A gate device's state, loaded and verified once: the trust list, the status and revocation
-/// lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
-/// large (a status list of a million holders is 13 MB, and each function call would verify it
-/// again). Reload it when new lists arrive, and at the latest when a list's window ends.
+/// lists and the rule set of `GateOptions`, and the door once set with `set_door`. Use it
+/// instead of the functions above when a list is large (a status list of a million holders is
+/// 13 MB, and each function call would verify it again). Reload it when new lists arrive, and at
+/// the latest when a list's window ends.
 ///
 /// Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
 /// it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
@@ -416,22 +480,28 @@ pub fn decide(
 #[derive(uniffi::Object)]
 pub struct DoorGate {
     gate: Gate,
-    policy: Policy,
+    door: Mutex<Option<Door>>,
 }
 
 impl DoorGate {
     fn load(trust_list_json: &str, options: &GateOptions, now_ms: i64) -> Result<Self> {
-        let trust = trust(trust_list_json)?;
-        let now = Timestamp::from_unix_millis(now_ms);
-        let policy = PolicyChoice {
+        let choice = PolicyChoice {
             builtin: options.builtin.as_deref(),
             signed: options.policy.as_ref().map(String::as_bytes),
-        }
-        .load(&trust, now)?;
+        };
+        let now = Timestamp::from_unix_millis(now_ms);
         Ok(DoorGate {
-            gate: Gate::load(trust, &options.lists(), now)?,
-            policy,
+            gate: Gate::load(trust(trust_list_json)?, &options.lists(), &choice, now)?,
+            door: Mutex::new(None),
         })
+    }
+
+    fn current_door(&self) -> Option<Door> {
+        // A poisoned lock still holds a whole door: nothing panics while it is held.
+        self.door
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -448,8 +518,37 @@ impl DoorGate {
     pub fn verify_venue_code(&self, text: &str, now_ms: i64) -> Result<VenueInfo> {
         let code = self
             .gate
+            .checkpoint()
             .verify_venue_code(text, Timestamp::from_unix_millis(now_ms))?;
         Ok(venue_info(&code))
+    }
+
+    /// Sets the door from its venue code (verified, checked against the revocation list): the
+    /// door that `admit` decides at.
+    pub fn set_door(&self, venue_text: &str, now_ms: i64) -> Result<VenueInfo> {
+        let code = self
+            .gate
+            .checkpoint()
+            .verify_venue_code(venue_text, Timestamp::from_unix_millis(now_ms))?;
+        let info = venue_info(&code);
+        *self
+            .door
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Door::of(&code));
+        Ok(info)
+    }
+
+    /// The decision for a personal code at the door set with `set_door`.
+    pub fn admit(&self, personal_text: &str, now_ms: i64) -> Result<DoorDecision> {
+        let door = self
+            .current_door()
+            .ok_or_else(|| VenuecodeError::InvalidInput {
+                detail: "invalid door: set the door with set_door first".into(),
+            })?;
+        let a = self
+            .gate
+            .admit(&door, personal_text, Timestamp::from_unix_millis(now_ms));
+        Ok(door_decision(&a))
     }
 
     /// Verifies a personal code; throws on rejection.
@@ -457,30 +556,11 @@ impl DoorGate {
         personal_info(self.gate.check(text, Timestamp::from_unix_millis(now_ms)))
     }
 
-    /// The decision at the door for a personal code at a venue of `venue_class`.
+    /// The decision at the door for a personal code at a venue of `venue_class`, without a door.
     pub fn decide(&self, text: &str, now_ms: i64, venue_class: &str) -> Result<DoorDecision> {
         let now = Timestamp::from_unix_millis(now_ms);
-        let (checked, d) = self.gate.decide(text, &self.policy, venue_class, now)?;
-        Ok(DoorDecision {
-            decision: match d.decision {
-                Outcome::Admit => Decision::Admit,
-                Outcome::Deny => Decision::Deny,
-                Outcome::Manual => Decision::Manual,
-            },
-            report: d.report,
-            rule: d.rule.to_owned(),
-            reasons: d
-                .reasons
-                .iter()
-                .map(|r| Reason {
-                    zh: r.zh.clone(),
-                    en: r.en.clone(),
-                })
-                .collect(),
-            policy: self.policy.id().to_owned(),
-            code: checked.code_state().to_owned(),
-            status: resolved(checked.status),
-        })
+        let class = venuecode::VenueClass::named(venue_class);
+        Ok(door_decision(&self.gate.decide(&class, text, now)?))
     }
 }
 

@@ -6,9 +6,9 @@
 //! the Unix epoch, as `Date.now()` gives them: the module never reads a clock.
 
 use js_sys::{Reflect, Uint8Array};
+use venuecode::door::{Checkpoint, PersonalReport, SignedLists};
 #[cfg(feature = "policy")]
-use venuecode::gate::PolicyChoice;
-use venuecode::gate::{Gate, SignedLists};
+use venuecode::door::{Door, Gate as CoreGate, PolicyChoice};
 use venuecode::{Error, Timestamp, TrustList};
 use wasm_bindgen::prelude::*;
 
@@ -71,19 +71,18 @@ pub fn code_kind(text: &str) -> Result<String, JsValue> {
     .to_owned())
 }
 
-/// The venue class a venue type falls under at the door (`religious`, `office` or `public`), for
-/// [`decide`]: `venueClass(venue.type)` after verifying the door's venue code.
+/// The venue class a venue type falls under at the door (`religious`, `office` or `public`).
 #[wasm_bindgen(js_name = venueClass)]
 pub fn venue_class(venue_type: &str) -> Result<String, JsValue> {
     let t: venuecode::VenueType = venue_type.parse().map_err(|e| js_error(&e))?;
-    Ok(t.policy_class().to_owned())
+    Ok(t.class().name().to_owned())
 }
 
 /// Optional inputs of [`verify_personal_code`] and [`decide`], read from a JS object.
 struct Options {
     status_list: Option<Vec<u8>>,
     revocations: Option<Vec<u8>>,
-    max_status_age_hours: f64,
+    max_status_age_hours: Option<f64>,
     #[cfg(feature = "policy")]
     builtin: Option<String>,
     #[cfg(feature = "policy")]
@@ -117,9 +116,7 @@ fn options(value: &JsValue) -> Result<Options, JsValue> {
     Ok(Options {
         status_list: bytes(get("statusList")?, "statusList")?,
         revocations: bytes(get("revocations")?, "revocations")?,
-        max_status_age_hours: get("maxStatusAgeHours")?
-            .and_then(|v| v.as_f64())
-            .unwrap_or(24.0),
+        max_status_age_hours: get("maxStatusAgeHours")?.and_then(|v| v.as_f64()),
         #[cfg(feature = "policy")]
         builtin: text(get("builtin")?, "builtin")?,
         #[cfg(feature = "policy")]
@@ -129,14 +126,12 @@ fn options(value: &JsValue) -> Result<Options, JsValue> {
 
 /// The signed lists of the options, as the core takes them.
 fn lists(o: &Options) -> SignedLists<'_> {
-    let hours = if o.max_status_age_hours.is_finite() {
-        o.max_status_age_hours.clamp(0.0, 1e6)
-    } else {
-        24.0
-    };
-    // Clamped to a range an i64 holds exactly.
+    // Clamped to a range an i64 holds exactly; not a number means the default.
     #[allow(clippy::cast_possible_truncation)]
-    let max_status_age_secs = (hours * 3600.0) as i64;
+    let max_status_age_secs = o
+        .max_status_age_hours
+        .filter(|h| h.is_finite())
+        .map(|h| (h.clamp(0.0, 1e6) * 3600.0) as i64);
     SignedLists {
         status_list: o.status_list.as_deref(),
         revocations: o.revocations.as_deref(),
@@ -144,8 +139,10 @@ fn lists(o: &Options) -> SignedLists<'_> {
     }
 }
 
-/// Verifies a personal code: `{code: {profile, name, id_number, status, …}, status: {state, …},
-/// keyId}` with masked holder data only; throws on rejection (`superseded` included).
+/// Verifies a personal code as a gate does (status and revocation lists from the options):
+/// the personal-code report of SPEC.md §12 (`{valid, code, profile, holder: {name, id_number},
+/// status: {state, …}, key_id, …}`), masked holder data only; throws on rejection (`superseded`
+/// included).
 #[wasm_bindgen(js_name = verifyPersonalCode)]
 pub fn verify_personal_code(
     text: &str,
@@ -156,18 +153,29 @@ pub fn verify_personal_code(
     let trust = trust(trust_list_json)?;
     let o = options(&options_object)?;
     let now = instant(now_ms)?;
-    let c = Gate::load(trust, &lists(&o), now)
+    let checked = Checkpoint::load(trust, &lists(&o), now)
         .map_err(|e| js_error(&e))?
         .check(text, now);
-    let verified = c.code.as_ref().map_err(js_error)?;
-    plain(
-        &serde_json::json!({ "code": verified.code(), "status": c.status, "keyId": verified.key_id().to_string() }),
-    )
+    personal_report(&checked)
 }
 
-/// The decision at the door for a personal code at a venue of `venueClass` (options as for
+fn personal_report(checked: &venuecode::door::Checked) -> Result<JsValue, JsValue> {
+    checked.code.as_ref().map_err(js_error)?;
+    plain(&PersonalReport::of(checked))
+}
+
+/// The rule set the options name.
+#[cfg(feature = "policy")]
+fn choice(o: &Options) -> PolicyChoice<'_> {
+    PolicyChoice {
+        builtin: o.builtin.as_deref(),
+        signed: o.policy.as_ref().map(String::as_bytes),
+    }
+}
+
+/// The decision for a personal code at a venue of `venueClass`, without a door (options as for
 /// `verifyPersonalCode`, plus `builtin` (a rule set id) or `policy` (a signed rule set's JSON)):
-/// `{decision, report, rule, reasons, policy, code, status}`. A rejected code is a decision too.
+/// the admission of SPEC.md §12. A rejected code is a decision too.
 #[cfg(feature = "policy")]
 #[wasm_bindgen]
 pub fn decide(
@@ -177,22 +185,93 @@ pub fn decide(
     venue_class: &str,
     options_object: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let trust = trust(trust_list_json)?;
-    let now = instant(now_ms)?;
-    let o = options(&options_object)?;
-    let policy = PolicyChoice {
-        builtin: o.builtin.as_deref(),
-        signed: o.policy.as_ref().map(String::as_bytes),
+    Gate::new(trust_list_json, now_ms, options_object)?.decide(venue_class, text, now_ms)
+}
+
+/// The admission at a door in one call: the door's venue code (verified, and checked against
+/// the revocation list), then the personal code. For many scans, keep a [`Gate`].
+#[cfg(feature = "policy")]
+#[wasm_bindgen]
+pub fn admit(
+    venue_text: &str,
+    personal_text: &str,
+    trust_list_json: &str,
+    now_ms: f64,
+    options_object: JsValue,
+) -> Result<JsValue, JsValue> {
+    let mut gate = Gate::new(trust_list_json, now_ms, options_object)?;
+    gate.door(venue_text, now_ms)?;
+    gate.admit(personal_text, now_ms)
+}
+
+/// A gate page's state: the trust list, the lists and the rule set, verified once, and the
+/// door once staff have set it (`door(venueText)`). Free it with `free()` when the lists are
+/// replaced.
+#[cfg(feature = "policy")]
+#[wasm_bindgen]
+pub struct Gate {
+    gate: CoreGate,
+    door: Option<Door>,
+}
+
+#[cfg(feature = "policy")]
+#[wasm_bindgen]
+impl Gate {
+    /// Verifies the trust list (JSON) and the lists and rule set of `options` at `nowMs`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        trust_list_json: &str,
+        now_ms: f64,
+        options_object: JsValue,
+    ) -> Result<Gate, JsValue> {
+        let trust = trust(trust_list_json)?;
+        let o = options(&options_object)?;
+        let gate = CoreGate::load(trust, &lists(&o), &choice(&o), instant(now_ms)?)
+            .map_err(|e| js_error(&e))?;
+        Ok(Gate { gate, door: None })
     }
-    .load(&trust, now)
-    .map_err(|e| js_error(&e))?;
-    let (c, d) = Gate::load(trust, &lists(&o), now)
-        .and_then(|gate| gate.decide(text, &policy, venue_class, now))
-        .map_err(|e| js_error(&e))?;
-    plain(&serde_json::json!({
-        "decision": d.decision, "report": d.report, "rule": d.rule, "reasons": d.reasons,
-        "policy": policy.id(), "code": c.code_state(), "status": c.status,
-    }))
+
+    /// Sets the door from its venue code (verified, checked against the revocation list) and
+    /// gives it: `{venue_id, venue_name, door, division, venue_type, class, key_id}`.
+    pub fn door(&mut self, venue_text: &str, now_ms: f64) -> Result<JsValue, JsValue> {
+        let door = self
+            .gate
+            .door(venue_text, instant(now_ms)?)
+            .map_err(|e| js_error(&e))?;
+        let shown = plain(&door)?;
+        self.door = Some(door);
+        Ok(shown)
+    }
+
+    /// The admission of a personal code at the door set with `door()`.
+    pub fn admit(&self, personal_text: &str, now_ms: f64) -> Result<JsValue, JsValue> {
+        let door = self
+            .door
+            .as_ref()
+            .ok_or_else(|| invalid("door", "set the door with door(venueText) first"))?;
+        plain(&self.gate.admit(door, personal_text, instant(now_ms)?))
+    }
+
+    /// The decision for a personal code at a venue of `venueClass`, without a door.
+    pub fn decide(
+        &self,
+        venue_class: &str,
+        personal_text: &str,
+        now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
+        let class = venuecode::VenueClass::named(venue_class);
+        let a = self
+            .gate
+            .decide(&class, personal_text, instant(now_ms)?)
+            .map_err(|e| js_error(&e))?;
+        plain(&a)
+    }
+
+    /// `verifyPersonalCode` with this gate's lists.
+    #[wasm_bindgen(js_name = verifyPersonalCode)]
+    pub fn verify_personal_code(&self, text: &str, now_ms: f64) -> Result<JsValue, JsValue> {
+        personal_report(&self.gate.check(text, instant(now_ms)?))
+    }
 }
 
 /// Every QR code in a camera frame: RGBA (`ImageData.data`, 4 bytes a pixel) or 8-bit grey,

@@ -176,15 +176,9 @@ struct PersonVerifyArgs {
     /// The ID number on the holder's card, to check against the code.
     #[arg(long, requires = "token_key")]
     id_number: Option<String>,
-    /// A status list (from `status build`) for offline codes' status.
-    #[arg(long)]
-    status: Option<PathBuf>,
-    /// A revocation list (from `revoke`): superseded generations are refused.
-    #[arg(long)]
-    revocations: Option<PathBuf>,
-    /// A status older than this is reported as stale.
-    #[arg(long, default_value_t = 24)]
-    max_status_age_hours: u32,
+    /// The status list (offline codes) and the revocation list (superseded generations).
+    #[command(flatten)]
+    lists: crate::policy::ListArgs,
     /// The code's text.
     text: String,
 }
@@ -294,12 +288,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
             command: PersonCommand::Verify(v),
         } => {
             let check = v.token_key.as_deref().zip(v.id_number.as_deref());
-            let lists = crate::person::Lists {
-                status: v.status.as_deref(),
-                revocations: v.revocations.as_deref(),
-                max_status_age_hours: v.max_status_age_hours,
-            };
-            crate::person::verify(&v.trust, v.at.as_deref(), v.json, check, &lists, &v.text)
+            crate::person::verify(&v.trust, v.at.as_deref(), v.json, check, &v.lists, &v.text)
         }
         Command::Status {
             command: StatusCommand::Build(a),

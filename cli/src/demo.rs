@@ -8,18 +8,19 @@
 //! fixed seed; only the keys are new each run.
 
 use crate::error::{CliError, EXIT_OK};
+use crate::output::say;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
-use venuecode::gate::{GateContext, check_personal};
+use venuecode::CodeState;
+use venuecode::door::{Door, Gate, PolicyChoice, SignedLists};
+use venuecode::health::{Colour, HealthStatus, NatResult, NatTest};
 use venuecode::id::IdNumber;
-use venuecode::person::{
-    Colour, HealthStatus, NatResult, NatTest, PersonalCode, PersonalIssue, Profile,
-};
-use venuecode::policy::{Outcome, Policy};
+use venuecode::person::{PersonalCode, PersonalIssue, Profile};
+use venuecode::policy::Outcome;
 use venuecode::poster::{PosterOptions, poster_svg};
 use venuecode::qr::{EcLevel, QrMatrix};
-use venuecode::record::{Day, ScanRecord};
+use venuecode::record::Day;
 use venuecode::revoke::RevocationList;
 use venuecode::status::StatusList;
 use venuecode::token::TokenKey;
@@ -232,7 +233,7 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
     )?;
     write(&out.join("holder.key"), tokens.to_hex().as_bytes())?;
     write(&out.join("trust.json"), trust.to_json().as_bytes())?;
-    println!(
+    say!(
         "venuecode demo: a day at three venues, {} (policy {POLICY})\n",
         Day::of(day_start)
     );
@@ -264,7 +265,7 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
             doors.push((venue, text));
         }
     }
-    println!(
+    say!(
         "issued {} venue codes with A4 posters (one per door)",
         doors.len()
     );
@@ -339,39 +340,35 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
     )?;
     write(&out.join("status.bin"), &status_bytes)?;
     write(&out.join("revocations.bin"), &revocation_bytes)?;
-    let status = StatusList::load(&status_bytes, &trust, as_of)?;
-    let revocations = RevocationList::load(&revocation_bytes, &trust, as_of)?;
-
-    // The gate: the same calls a venue's gate makes, into a fresh ledger.
+    // The gate: the core's, as a venue's gate device holds it, into a fresh ledger.
+    let lists = SignedLists {
+        status_list: Some(&status_bytes),
+        revocations: Some(&revocation_bytes),
+        max_status_age_secs: Some(24 * 3600),
+    };
+    let choice = PolicyChoice {
+        builtin: Some(POLICY),
+        signed: None,
+    };
+    let door_gate = Gate::load(trust.clone(), &lists, &choice, as_of)?;
+    let gate_doors = doors
+        .iter()
+        .map(|(_, text)| door_gate.door(text, as_of))
+        .collect::<Result<Vec<Door>, _>>()?;
     let db = out.join("ledger.sqlite");
     for suffix in ["", "-wal", "-shm"] {
         let _ = fs::remove_file(format!("{}{suffix}", db.display()));
     }
     let mut ledger = Ledger::open(&db)?;
-    let policy = Policy::builtin(POLICY)?;
-    let ctx = GateContext {
-        keys: &trust,
-        status: Some(&status),
-        revocations: Some(&revocations),
-        max_status_age_secs: 24 * 3600,
-    };
     let mut truth = Truth::default();
-    let mut gate = |text: &str,
-                    at: Timestamp,
-                    door: &(Venue, String)|
-     -> Result<(Outcome, bool, String), CliError> {
-        let checked = check_personal(text, &ctx, at);
-        let d = checked.decide(&policy, door.0.venue_type.policy_class());
-        let record = ScanRecord::of(
-            &checked,
-            &d,
-            &door.0.id,
-            &door.0.door,
-            ledger.pseudonym_key(),
-        );
-        ledger.append(&record)?;
-        Ok((d.decision, d.report, record.code_state))
-    };
+    let mut gate =
+        |text: &str, at: Timestamp, door: &Door| -> Result<(Outcome, bool, CodeState), CliError> {
+            let admission = door_gate.admit(door, text, at);
+            if let Some(record) = admission.record(ledger.pseudonym_key()) {
+                ledger.append(&record)?;
+            }
+            Ok((admission.decision, admission.report, admission.code))
+        };
     let issue = |v: &Visitor, generation: u16, at: Timestamp| -> Result<String, CliError> {
         let (issued_at, status) = match v.profile {
             Profile::Offline => (at.saturating_add(-30 * 86_400), None),
@@ -394,7 +391,7 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
     );
     let mut incidents = Vec::new();
     for (i, v) in visitors.iter().enumerate() {
-        let door = &doors[v.door.0 * 2 + v.door.1];
+        let door = &gate_doors[v.door.0 * 2 + v.door.1];
         // Visitor 0 first shows the lost card (generation 0), then the new one.
         if i == 0 {
             let (decision, report, code) = gate(&issue(v, 0, v.at)?, v.at, door)?;
@@ -441,10 +438,10 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
 
     // The desensitised report, per venue and in all.
     let day = Day::of(day_start);
-    println!(
+    say!(
         "\ndaily report {day} (desensitised: masked names and ID numbers, pseudonymous visitors)\n"
     );
-    println!(
+    say!(
         "  {:<12} {:<14} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
         "venue",
         "name",
@@ -471,7 +468,7 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
             )?
             .summary();
         let n = |v: Option<u64>| v.unwrap_or(0);
-        println!(
+        say!(
             "  {id:<12} {name:<10} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
             n(s.scans),
             n(s.visits),
@@ -487,7 +484,7 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
     }
     let all = ledger.daily_stats(day, &Filter::default(), None)?;
     let s = all.summary();
-    println!(
+    say!(
         "  {:<23} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
         "all venues",
         all.scans(),
@@ -501,9 +498,9 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
         s.by_decision.manual.unwrap_or(0),
         s.reports.unwrap_or(0)
     );
-    println!("\nincidents:");
+    say!("\nincidents:");
     for incident in &incidents {
-        println!("  {incident}");
+        say!("  {incident}");
     }
 
     let got = (
@@ -534,7 +531,7 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
         ["green", "yellow", "red", "none"].map(|k| truth.by_colour.get(k).copied().unwrap_or(0)),
     );
     let matches = got == want;
-    println!(
+    say!(
         "\n{}: {} scans, {} visits, {} visitors, {} reports",
         if matches {
             "the report matches the simulated truth"
@@ -546,18 +543,16 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
         want.2,
         want.3
     );
-    println!(
+    say!(
         "files in {}: trust.json, venue.pem, personal.pem, status.pem, holder.key (keys: mode 0600),",
         out.display()
     );
-    println!(
-        "  posters/ (A4 SVG posters and code PNGs), status.bin, revocations.bin, ledger.sqlite"
-    );
-    println!(
+    say!("  posters/ (A4 SVG posters and code PNGs), status.bin, revocations.bin, ledger.sqlite");
+    say!(
         "  see them with: venuecode records --db {} --day {day} --details",
         db.display()
     );
-    println!("done in {:.1} s", started.elapsed().as_secs_f64());
+    say!("done in {:.1} s", started.elapsed().as_secs_f64());
     if matches {
         Ok(EXIT_OK)
     } else {

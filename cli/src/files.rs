@@ -11,7 +11,30 @@ pub(crate) fn read_text(path: &Path) -> Result<String, CliError> {
 }
 
 pub(crate) fn read_secret_key(path: &Path) -> Result<SecretKey, CliError> {
-    Ok(SecretKey::from_pkcs8_pem(&read_text(path)?)?)
+    Ok(SecretKey::from_pkcs8_pem(&read_secret_text(path)?)?)
+}
+
+/// Reads a file that holds a secret (a private key, the token key), refusing one that others
+/// may read or write, as ssh does: a key readable by the group or the world is as good as
+/// published.
+pub(crate) fn read_secret_text(path: &Path) -> Result<String, CliError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)
+            .map_err(CliError::io(path))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(CliError::Usage(format!(
+                "{}: a secret key file must be readable by its owner only (mode {:o}): \
+                 run chmod 600 on it",
+                path.display(),
+                mode & 0o777
+            )));
+        }
+    }
+    read_text(path)
 }
 
 /// A public key from either kind of PEM file.
@@ -42,11 +65,35 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 
 /// Writes beside the target and renames, so a reader never sees half a file.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    fs::write(&tmp, bytes).map_err(CliError::io(&tmp))?;
-    fs::rename(&tmp, path).map_err(CliError::io(path))
+    write_with(path, |w| w.write_all(bytes).map_err(CliError::io(path)))
+}
+
+/// Writes a file through `fill` into a temporary file beside it, then renames it into place.
+/// The temporary file has a random name, is created exclusively (a file or symlink planted
+/// there is never followed) with mode 0600, and is removed if `fill` fails. `-` is standard
+/// output.
+pub(crate) fn write_with<T>(
+    path: &Path,
+    fill: impl FnOnce(&mut (dyn Write + Send)) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    if path == Path::new("-") {
+        let mut out = std::io::stdout();
+        let value = fill(&mut out)?;
+        out.flush().map_err(CliError::io(path))?;
+        return Ok(value);
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".venuecode-")
+        .tempfile_in(dir)
+        .map_err(CliError::io(dir))?;
+    let value = fill(tmp.as_file_mut())?;
+    tmp.as_file().sync_all().map_err(CliError::io(path))?;
+    tmp.persist(path).map_err(|e| CliError::io(path)(e.error))?;
+    Ok(value)
 }
 
 /// Where to find a CJK font for PNG posters when `--font` is not given: `VENUECODE_FONT`, then

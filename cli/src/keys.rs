@@ -2,6 +2,7 @@
 
 use crate::error::{CliError, EXIT_OK};
 use crate::files::{read_trust_list, write_atomically, write_private};
+use crate::output::say;
 use std::path::Path;
 use venuecode::{SecretKey, TrustList, TrustedKey, Usage};
 
@@ -17,7 +18,7 @@ pub(crate) fn keygen(
     if let (Some(trust), Some(usage)) = (trust, usage) {
         add_to_trust_list(trust, TrustedKey::new(key.public_key(), usage))?;
     }
-    println!("{}", key.public_key().id());
+    say!("{}", key.public_key().id());
     Ok(EXIT_OK)
 }
 
@@ -35,7 +36,7 @@ pub(crate) fn add_to_trust_list(path: &Path, entry: TrustedKey) -> Result<u8, Cl
 }
 
 pub(crate) fn revoke(path: &Path, kid: &str) -> Result<u8, CliError> {
-    let kid = kid.parse()?;
+    let kid = kid.parse().map_err(venuecode::Error::from)?;
     let list = read_trust_list(path)?;
     let mut revoked = TrustList::new();
     let mut found = false;

@@ -13,18 +13,19 @@
 //! every bad row is reported by line, never with its ID number.
 
 use crate::error::{CliError, EXIT_OK};
-use crate::files::{read_secret_key, read_text, write_atomically};
+use crate::files::{read_secret_key, write_atomically};
+use crate::output::say;
 use crate::venue::time_or_now;
 use std::path::{Path, PathBuf};
+use venuecode::health::{HealthStatus, NatTest};
 use venuecode::id::IdNumber;
-use venuecode::person::{HealthStatus, NatTest};
 use venuecode::revoke::RevocationList;
 use venuecode::status::StatusList;
 use venuecode::token::TokenKey;
 use venuecode::{Error, Timestamp};
 
 pub(crate) fn read_token_key(path: &Path) -> Result<TokenKey, CliError> {
-    Ok(TokenKey::from_hex(&read_text(path)?)?)
+    Ok(TokenKey::from_hex(&crate::files::read_secret_text(path)?)?)
 }
 
 #[derive(serde::Deserialize)]
@@ -127,7 +128,7 @@ pub(crate) fn status_build(a: &StatusBuildArgs) -> Result<u8, CliError> {
     let count = entries.len();
     let bytes = StatusList::build(entries, as_of, until, &read_secret_key(&a.key)?)?;
     write_atomically(&a.out, &bytes)?;
-    println!(
+    say!(
         "{count} holders, {} bytes, valid until {until}",
         bytes.len()
     );
@@ -180,7 +181,7 @@ pub(crate) fn revoke(a: &RevokeArgs) -> Result<u8, CliError> {
     let venues: Vec<&str> = a.venues.iter().map(String::as_str).collect();
     let bytes = RevocationList::build(&venues, &holders, issued, until, &read_secret_key(&a.key)?)?;
     write_atomically(&a.out, &bytes)?;
-    println!(
+    say!(
         "{} venue codes, {} holders, valid until {until}",
         venues.len(),
         holders.len()

@@ -8,6 +8,7 @@ mod error;
 mod files;
 mod keys;
 mod lists;
+mod output;
 mod person;
 mod policy;
 mod poster;
@@ -16,10 +17,14 @@ mod scan;
 mod venue;
 
 use clap::Parser;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
+    let args = match cli::Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => return usage_error(&e),
+    };
     match cli::run(args) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -27,4 +32,47 @@ fn main() -> ExitCode {
             ExitCode::from(error::EXIT_USAGE)
         }
     }
+}
+
+/// clap's own messages quote what was typed (`invalid value '11010519491231002X' for
+/// '--generation'`), and a value may be an ID number: ours name the argument, never the value.
+/// Help and version go to standard output as clap writes them.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let argument = match e.get(ContextKind::InvalidArg) {
+        // For these kinds the context holds the argument as defined (`--generation <N>`).
+        Some(ContextValue::String(arg))
+            if !matches!(
+                e.kind(),
+                ErrorKind::UnknownArgument | ErrorKind::InvalidSubcommand
+            ) =>
+        {
+            format!(" for {arg}")
+        }
+        Some(ContextValue::Strings(args)) if e.kind() == ErrorKind::MissingRequiredArgument => {
+            format!(": {}", args.join(", "))
+        }
+        _ => String::new(),
+    };
+    let what = match e.kind() {
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => "invalid value",
+        ErrorKind::UnknownArgument => "unexpected argument",
+        ErrorKind::InvalidSubcommand => "unknown command",
+        ErrorKind::MissingRequiredArgument => "missing required argument",
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            "a command is needed"
+        }
+        ErrorKind::ArgumentConflict => "arguments that cannot be used together",
+        ErrorKind::WrongNumberOfValues | ErrorKind::TooManyValues | ErrorKind::TooFewValues => {
+            "wrong number of values"
+        }
+        ErrorKind::NoEquals => "a value needs =",
+        ErrorKind::InvalidUtf8 => "an argument that is not UTF-8",
+        _ => "bad arguments",
+    };
+    eprintln!("venuecode: {what}{argument} (values are not repeated here; see --help)");
+    ExitCode::from(error::EXIT_USAGE)
 }

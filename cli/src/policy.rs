@@ -3,11 +3,15 @@
 //! `check` exits 0 to admit, 1 to deny, 3 for a manual check by staff, 2 for usage errors.
 
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED};
-use crate::files::{read_secret_key, read_text, write_atomically};
-use crate::person::{Gate, Lists};
+use crate::files::{read_secret_key, read_text, read_trust_list, write_atomically};
+use crate::lists::read_list;
+use crate::output::say;
+use crate::output::{self, shown};
+use crate::venue::time_or_now;
 use std::path::{Path, PathBuf};
-use venuecode::gate::PolicyChoice;
+use venuecode::door::{Admission, Gate, PolicyChoice, SignedLists};
 use venuecode::policy::{Outcome, Policy};
+use venuecode::{Timestamp, VenueClass};
 
 /// Exit code of `check` for a manual check.
 pub(crate) const EXIT_MANUAL: u8 = 3;
@@ -24,20 +28,27 @@ pub(crate) struct DoorArgs {
     /// A built-in rule set: sh-2022-04-01 (the default) or sh-2022-public-48h.
     #[arg(long)]
     builtin: Option<String>,
+    #[command(flatten)]
+    lists: ListArgs,
+}
+
+/// The lists a personal code is checked against.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ListArgs {
     /// A status list for offline codes.
     #[arg(long)]
     status: Option<PathBuf>,
     /// A revocation list.
     #[arg(long)]
-    pub(crate) revocations: Option<PathBuf>,
+    revocations: Option<PathBuf>,
     /// A status older than this is stale.
     #[arg(long, default_value_t = 24)]
     max_status_age_hours: u32,
 }
 
 impl DoorArgs {
-    /// The rule set: signed (verified against the gate's trust list at its instant) or built in.
-    pub(crate) fn load_policy(&self, gate: &Gate) -> Result<Policy, CliError> {
+    /// The core's gate: trust list, lists and rule set, each verified at `now`.
+    pub(crate) fn gate(&self, now: Timestamp) -> Result<Gate, CliError> {
         let signed = match &self.policy {
             Some(path) => Some(std::fs::read(path).map_err(CliError::io(path))?),
             None => None,
@@ -46,16 +57,27 @@ impl DoorArgs {
             builtin: self.builtin.as_deref(),
             signed: signed.as_deref(),
         };
-        Ok(choice.load(gate.gate.trust(), gate.now)?)
+        self.lists.gate(&self.trust, &choice, now)
     }
+}
 
-    /// The lists a personal code is checked against.
-    pub(crate) fn lists(&self) -> Lists<'_> {
-        Lists {
-            status: self.status.as_deref(),
-            revocations: self.revocations.as_deref(),
-            max_status_age_hours: self.max_status_age_hours,
-        }
+impl ListArgs {
+    /// The core's gate with these lists and the rule set `choice`.
+    pub(crate) fn gate(
+        &self,
+        trust: &Path,
+        choice: &PolicyChoice<'_>,
+        now: Timestamp,
+    ) -> Result<Gate, CliError> {
+        let trust = read_trust_list(trust)?;
+        let status = self.status.as_deref().map(read_list).transpose()?;
+        let revocations = self.revocations.as_deref().map(read_list).transpose()?;
+        let lists = SignedLists {
+            status_list: status.as_deref(),
+            revocations: revocations.as_deref(),
+            max_status_age_secs: Some(i64::from(self.max_status_age_hours) * 3600),
+        };
+        Ok(Gate::load(trust, &lists, choice, now)?)
     }
 }
 
@@ -77,84 +99,79 @@ pub(crate) struct CheckArgs {
     text: String,
 }
 
-#[derive(serde::Serialize)]
-struct Output<'a> {
-    decision: Outcome,
-    report: bool,
-    rule: &'a str,
-    reasons: [&'a venuecode::policy::Reason; 1],
-    policy: &'a str,
-    code: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    holder: Option<[&'a str; 2]>,
-}
-
 pub(crate) fn check(a: &CheckArgs) -> Result<u8, CliError> {
-    let gate = Gate::load(&a.door.trust, a.at.as_deref(), &a.door.lists())?;
-    let policy = a.door.load_policy(&gate)?;
-    if !policy.knows_class(&a.venue_class) {
+    let now = time_or_now(a.at.as_deref())?;
+    let gate = a.door.gate(now)?;
+    let class = VenueClass::named(&a.venue_class);
+    if !gate.policy().knows_class(&class) {
         return Err(CliError::Usage(format!(
             "rule set {} knows no venue class {:?} (it knows {})",
-            policy.id(),
+            gate.policy().id(),
             a.venue_class,
-            policy.classes().join(", ")
+            gate.policy().classes().join(", ")
         )));
     }
-    let checked = gate.check(&a.text);
-    let d = checked.decide(&policy, &a.venue_class);
-    let holder = checked
-        .code
-        .as_ref()
-        .ok()
-        .map(|v| [v.code().name.as_str(), v.code().id_number.as_str()]);
-    let code = checked.code_state();
-    if a.json {
-        let out = Output {
-            decision: d.decision,
-            report: d.report,
-            rule: d.rule,
-            reasons: d.reasons,
-            policy: policy.id(),
-            code,
-            holder,
-        };
-        println!(
-            "{}",
-            serde_json::to_string(&out).map_err(|e| CliError::Usage(e.to_string()))?
-        );
-    } else {
-        let verdict = match d.decision {
-            Outcome::Admit => "ADMIT 通行",
-            Outcome::Deny => "DENY 不予通行",
-            Outcome::Manual => "MANUAL CHECK 人工核验",
-        };
-        println!(
-            "{verdict}{}",
-            if d.report {
-                "  — REPORT NOW 立即报告"
-            } else {
-                ""
-            }
-        );
-        if let Some([name, id]) = holder {
-            println!("  holder   {name}  {id}");
-        }
-        println!("  code     {code}");
-        println!("  reason   {} / {}", d.reasons[0].zh, d.reasons[0].en);
-        println!("  rule     {} ({})", d.rule, policy.id());
+    let admission = gate.decide(&class, &a.text, now)?;
+    show_admission(&admission, a.json)?;
+    Ok(exit_of(&admission))
+}
+
+/// Prints an admission: its JSON (SPEC.md §12), or the lines staff read.
+pub(crate) fn show_admission(a: &Admission, json: bool) -> Result<(), CliError> {
+    if json {
+        return output::json(a);
     }
-    Ok(match d.decision {
+    let verdict = match a.decision {
+        Outcome::Admit => "ADMIT 通行",
+        Outcome::Deny => "DENY 不予通行",
+        Outcome::Manual => "MANUAL CHECK 人工核验",
+    };
+    let report = if a.report {
+        "  — REPORT NOW 立即报告"
+    } else {
+        ""
+    };
+    match &a.door {
+        Some(d) => say!(
+            "{verdict}{report}  [{} {}]",
+            shown(&d.venue_name),
+            shown(&d.door)
+        ),
+        None => say!("{verdict}{report}"),
+    }
+    if let Some(h) = &a.holder {
+        say!("  holder   {}  {}", shown(&h.name), h.id_number);
+    }
+    if let Some(s) = a.status.answer() {
+        say!(
+            "  colour   {} {}",
+            s.status.colour.name_zh(),
+            s.status.colour
+        );
+    }
+    say!("  code     {}", a.code);
+    for r in &a.reasons {
+        say!("  reason   {} / {}", r.zh, r.en);
+    }
+    say!("  rule     {} ({})", a.rule, a.policy);
+    say!("  at       {}", a.at.cst());
+    Ok(())
+}
+
+/// The exit code of a decision: 0 admit, 1 deny, 3 manual.
+pub(crate) fn exit_of(a: &Admission) -> u8 {
+    match a.decision {
         Outcome::Admit => EXIT_OK,
         Outcome::Deny => EXIT_REJECTED,
         Outcome::Manual => EXIT_MANUAL,
-    })
+    }
 }
 
 /// `policy test FILE`: loads a rule set, which runs its tests; 0 if all pass, 1 if not.
 pub(crate) fn test(path: &Path) -> Result<u8, CliError> {
     match Policy::from_json(&read_text(path)?) {
         Ok(p) => {
-            println!(
+            say!(
                 "{} revision {}: {} tests passed, no conflicting rules",
                 p.id(),
                 p.revision(),
@@ -163,7 +180,7 @@ pub(crate) fn test(path: &Path) -> Result<u8, CliError> {
             Ok(EXIT_OK)
         }
         Err(e) => {
-            println!("refused: {e} ({})", e.code());
+            say!("refused: {e} ({})", e.code());
             Ok(EXIT_REJECTED)
         }
     }
@@ -175,7 +192,7 @@ pub(crate) fn sign(key: &Path, path: &Path, out: Option<&Path>) -> Result<u8, Cl
     let signed = Policy::sign(&json, &read_secret_key(key)?)?;
     match out {
         Some(out) => write_atomically(out, &signed)?,
-        None => print!("{}", String::from_utf8_lossy(&signed)),
+        None => crate::output::bytes(&signed),
     }
     Ok(EXIT_OK)
 }

@@ -15,6 +15,7 @@
 
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED};
 use crate::files::{read_cjk_font, read_secret_key, write_atomically};
+use crate::output::say;
 use crate::venue::{Signing, VenueFields, sign, venue_from, write_code_images};
 use std::path::{Path, PathBuf};
 use venuecode::poster::{PosterOptions, poster_png, poster_svg};
@@ -72,7 +73,7 @@ pub(crate) fn run(a: &PosterArgs) -> Result<u8, CliError> {
                 }
                 _ => return Err(CliError::Usage("--out must end in .svg or .png".into())),
             }
-            println!("{text}");
+            say!("{text}");
             Ok(EXIT_OK)
         }
         (None, Some(csv)) => batch(a, csv, &key, &options),
@@ -220,7 +221,7 @@ fn batch(
         .into_inner()
         .map_err(|e| CliError::Usage(e.to_string()))?;
     write_atomically(&summary_path, &bytes)?;
-    println!(
+    say!(
         "{} of {} doors issued; summary: {}",
         summaries.len() - failed,
         summaries.len(),

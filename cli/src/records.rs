@@ -1,15 +1,14 @@
 //! `gate` (check at the door and record), and `records`: the venue manager's desensitised daily
 //! view, exports and retention.
 
-use crate::error::{CliError, EXIT_OK, EXIT_REJECTED, EXIT_USAGE};
-use crate::person::Gate;
-use crate::policy::EXIT_MANUAL;
+use crate::error::{CliError, EXIT_OK, EXIT_USAGE};
+use crate::files::write_with;
+use crate::output::say;
+use crate::output::shown;
+use crate::policy::{exit_of, show_admission};
 use crate::venue::time_or_now;
-use std::io::Write;
 use std::path::PathBuf;
-use venuecode::policy::Outcome;
-use venuecode::pseudonym::PseudonymKey;
-use venuecode::record::{Day, ScanRecord};
+use venuecode::record::Day;
 use venuecode_ledger::{Filter, Ledger, LedgerError};
 
 impl From<LedgerError> for CliError {
@@ -40,62 +39,32 @@ pub(crate) struct GateArgs {
 }
 
 pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
-    let gate = Gate::load(&a.door.trust, a.at.as_deref(), &a.door.lists())?;
+    let now = time_or_now(a.at.as_deref())?;
+    let gate = a.door.gate(now)?;
     // The door's own code is the gate's configuration: if it does not verify, nothing is decided.
-    let venue = gate.gate.verify_venue_code(&a.venue, gate.now)?;
-    let policy = a.door.load_policy(&gate)?;
-    let checked = gate.check(&a.text);
-    let v = venue.venue();
-    let class = v.venue_type.policy_class();
-    let d = checked.decide(&policy, class);
-    // A ledger that cannot even be opened (read-only, full disk) must not stop the decision
-    // either: it is shown, then reported as not recorded.
-    let ledger = Ledger::open(&a.db);
-    let unstored = PseudonymKey::from_bytes([0; 32]);
-    let key = ledger.as_ref().map_or(&unstored, Ledger::pseudonym_key);
-    let record = ScanRecord::of(&checked, &d, &v.id, &v.door, key);
-    // The decision is shown before it is stored: a full disk must not keep a person waiting.
-    if a.json {
-        println!(
-            "{}",
-            serde_json::to_string(&serde_json::json!({
-                "decision": d.decision, "report": d.report, "rule": d.rule, "reasons": d.reasons,
-                "policy": policy.id(), "venue": v.id, "door": v.door, "class": class,
-                "code": record.code_state, "holder": [record.name, record.id_number],
-            }))
-            .map_err(|e| CliError::Usage(e.to_string()))?
-        );
-    } else {
-        let verdict = match d.decision {
-            Outcome::Admit => "ADMIT 通行",
-            Outcome::Deny => "DENY 不予通行",
-            Outcome::Manual => "MANUAL CHECK 人工核验",
-        };
-        println!(
-            "{verdict}{}  [{} {}]",
-            if d.report {
-                "  — REPORT NOW 立即报告"
-            } else {
-                ""
-            },
-            v.name,
-            v.door
-        );
-        println!("  reason   {} / {}", d.reasons[0].zh, d.reasons[0].en);
-    }
-    let _ = std::io::stdout().flush();
-    if let Err(e) = ledger.and_then(|mut l| l.append(&record)) {
+    let door = gate.door(&a.venue, now)?;
+    let admission = gate.admit(&door, &a.text, now);
+    // The decision is shown before it is stored, so a full disk or a read-only ledger does not
+    // keep a person waiting; a closed standard output does not stop the storing either.
+    show_admission(&admission, a.json)?;
+    let stored = Ledger::open(&a.db).and_then(|mut ledger| {
+        let record =
+            admission
+                .record(ledger.pseudonym_key())
+                .ok_or(venuecode::Error::InvalidInput {
+                    field: "door",
+                    reason: "an admission at a door has a record".into(),
+                })?;
+        ledger.append(&record)
+    });
+    if let Err(e) = stored {
         eprintln!(
             "venuecode: the decision above was NOT recorded: {e} ({})",
             e.code()
         );
         return Ok(EXIT_USAGE);
     }
-    Ok(match d.decision {
-        Outcome::Admit => EXIT_OK,
-        Outcome::Deny => EXIT_REJECTED,
-        Outcome::Manual => EXIT_MANUAL,
-    })
+    Ok(exit_of(&admission))
 }
 
 /// `records` options: the daily view, or a subcommand.
@@ -138,7 +107,8 @@ enum RecordsCommand {
         /// jsonl, csv or parquet.
         #[arg(long)]
         format: String,
-        /// The output file.
+        /// The output file (written whole, then renamed into place; mode 0600), or - for
+        /// standard output.
         #[arg(long)]
         out: PathBuf,
         /// Only this day.
@@ -159,40 +129,6 @@ enum RecordsCommand {
     },
 }
 
-/// The CSV columns of an export, in order.
-pub(crate) const CSV_COLUMNS: [&str; 13] = [
-    "venue_id",
-    "door",
-    "at",
-    "pseudonym",
-    "name",
-    "id_number",
-    "profile",
-    "code_state",
-    "colour",
-    "test_age_hours",
-    "decision",
-    "report",
-    "rule",
-];
-
-fn csv_row(r: &ScanRecord) -> Vec<String> {
-    let json = serde_json::to_value(r).unwrap_or_default();
-    CSV_COLUMNS
-        .iter()
-        .map(|c| match &json[*c] {
-            serde_json::Value::Null => String::new(),
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Array(bytes) => bytes
-                .iter()
-                .filter_map(|b| b.as_u64())
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-            other => other.to_string(),
-        })
-        .collect()
-}
-
 pub(crate) fn records(a: &RecordsArgs) -> Result<u8, CliError> {
     match &a.command {
         Some(RecordsCommand::Export {
@@ -205,7 +141,7 @@ pub(crate) fn records(a: &RecordsArgs) -> Result<u8, CliError> {
             let now = time_or_now(at.as_deref())?;
             let cutoff = now.saturating_add(-i64::from(*older_than) * 86_400);
             let n = Ledger::open(db)?.purge_before(cutoff)?;
-            println!("{n} records before {cutoff} deleted");
+            say!("{n} records before {cutoff} deleted");
             Ok(EXIT_OK)
         }
         None => show(a),
@@ -236,14 +172,14 @@ fn show(a: &RecordsArgs) -> Result<u8, CliError> {
     }
     if a.json {
         let value = serde_json::json!({ "summary": summary, "details": if a.details { Some(&details) } else { None } });
-        println!(
+        say!(
             "{}",
             serde_json::to_string(&value).map_err(|e| CliError::Usage(e.to_string()))?
         );
         return Ok(EXIT_OK);
     }
     let n = |v: Option<u64>| v.map_or_else(|| "<k".to_owned(), |n| n.to_string());
-    println!(
+    say!(
         "{day}: {} scans, {} visits, {} visitors, {} reports",
         n(summary.scans),
         n(summary.visits),
@@ -251,7 +187,7 @@ fn show(a: &RecordsArgs) -> Result<u8, CliError> {
         n(summary.reports)
     );
     let c = summary.by_colour;
-    println!(
+    say!(
         "  colour    green {}  yellow {}  red {}  none {}",
         n(c.green),
         n(c.yellow),
@@ -259,25 +195,31 @@ fn show(a: &RecordsArgs) -> Result<u8, CliError> {
         n(c.none)
     );
     let d = summary.by_decision;
-    println!(
+    say!(
         "  decision  admit {}  deny {}  manual {}",
         n(d.admit),
         n(d.deny),
         n(d.manual)
     );
-    for (door, count) in &summary.by_door {
-        println!("  door      {door}: {}", n(*count));
+    for door in &summary.by_door {
+        say!(
+            "  door      {} {}: {}",
+            shown(&door.venue_id),
+            shown(&door.door),
+            n(door.scans)
+        );
     }
     for r in &details {
-        println!(
-            "  {}  {}  {:<8} {:<20} {:<7} {:?} {}",
-            r.at,
-            r.door,
-            r.name.as_deref().unwrap_or("-"),
-            r.id_number.as_deref().unwrap_or("-"),
-            r.colour.map_or("-".into(), |c| format!("{c:?}")),
+        say!(
+            "  {}  {}  {}  {:<8} {:<20} {:<7} {:?} {}",
+            r.at.cst(),
+            shown(&r.venue_id),
+            shown(&r.door),
+            shown(r.name.as_deref().unwrap_or("-")),
+            shown(r.id_number.as_deref().unwrap_or("-")),
+            r.colour.map_or("-", |c| c.name()),
             r.decision,
-            r.rule
+            shown(&r.rule)
         );
     }
     Ok(EXIT_OK)
@@ -297,47 +239,15 @@ fn export(
         return Err(CliError::Usage("--format is jsonl, csv or parquet".into()));
     }
     let ledger = Ledger::open(db)?;
-    let file = std::fs::File::create(out).map_err(CliError::io(out))?;
-    if format == "parquet" {
-        let n = venuecode_ledger::parquet::export(&ledger, &filter, std::io::BufWriter::new(file))?;
-        println!("{n} records written to {}", out.display());
-        return Ok(EXIT_OK);
+    let n = write_with(out, |w| {
+        Ok(match format {
+            "parquet" => venuecode_ledger::parquet::export(&ledger, &filter, w)?,
+            "csv" => venuecode_ledger::export::csv(&ledger, &filter, w)?,
+            _ => venuecode_ledger::export::jsonl(&ledger, &filter, w)?,
+        })
+    })?;
+    if out != std::path::Path::new("-") {
+        say!("{n} records written to {}", out.display());
     }
-    let mut w = std::io::BufWriter::new(file);
-    let mut failed: Option<std::io::Error> = None;
-    let n = match format {
-        "jsonl" => ledger.for_each(&filter, |r| {
-            if failed.is_none()
-                && let Err(e) = serde_json::to_writer(&mut w, &r)
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| w.write_all(b"\n"))
-            {
-                failed = Some(e);
-            }
-        })?,
-        "csv" => {
-            let mut csv = csv::Writer::from_writer(&mut w);
-            csv.write_record(CSV_COLUMNS)
-                .map_err(|e| CliError::Usage(e.to_string()))?;
-            let n = ledger.for_each(&filter, |r| {
-                if failed.is_none()
-                    && let Err(e) = csv.write_record(csv_row(&r))
-                {
-                    failed = Some(e.into());
-                }
-            })?;
-            csv.flush().map_err(CliError::io(out))?;
-            n
-        }
-        _ => unreachable!("checked above"),
-    };
-    if let Some(e) = failed {
-        return Err(CliError::Io {
-            path: out.to_owned(),
-            source: e,
-        });
-    }
-    w.flush().map_err(CliError::io(out))?;
-    println!("{n} records written to {}", out.display());
     Ok(EXIT_OK)
 }

@@ -1,15 +1,19 @@
 //! `scan`: decode every QR code in image files and, with a trust list, verify the venue codes.
 //!
 //! `--json` prints one line per image:
-//! `{"file":"a.png","codes":[{"text":"…","corners":[{"x":…,"y":…},…],"valid":true,"venue":{…}}]}`;
+//! `{"file":"a.png","codes":[{"text":"…","corners":[{"x":…,"y":…},…],"valid":true,"code":"valid","venue":{…}}]}`
+//! (each code's verification is the venue-code report of SPEC.md §12);
 //! an unreadable image gives `{"file":"a.png","error":"invalid_image","message":"…"}`.
 //!
 //! Exit code: 0 when every image held a code (each valid, with --trust), 1 when an image held no
 //! code or a code was rejected, 2 when an image could not be read.
 
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED, EXIT_USAGE};
-use crate::venue::{VerifyOutput, print_verification, time_or_now};
+use crate::output::say;
+use crate::output::shown;
+use crate::venue::{print_verification, time_or_now};
 use std::path::{Path, PathBuf};
+use venuecode::door::VenueReport;
 use venuecode::raster::GreyImage;
 use venuecode::scan::{Found, Point};
 use venuecode::{Timestamp, TrustList, verify_venue_code};
@@ -19,7 +23,7 @@ struct CodeOut<'a> {
     text: &'a str,
     corners: &'a [Point; 4],
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    verification: Option<VerifyOutput<'a>>,
+    verification: Option<VenueReport<'a>>,
 }
 
 #[derive(serde::Serialize)]
@@ -62,9 +66,9 @@ fn one(path: &Path, trust: Option<&TrustList>, now: Timestamp, json: bool) -> Re
                     error: Some(e.code()),
                     message: Some(e.to_string()),
                 };
-                println!("{}", to_json(&out)?);
+                say!("{}", to_json(&out)?);
             } else {
-                println!("{file}: {} ({e})", e.code());
+                say!("{}: {} ({e})", shown(&file), e.code());
             }
             return Ok(EXIT_USAGE);
         }
@@ -82,10 +86,10 @@ fn one(path: &Path, trust: Option<&TrustList>, now: Timestamp, json: bool) -> Re
             .map(|(f, r)| CodeOut {
                 text: &f.text,
                 corners: &f.corners,
-                verification: r.as_ref().map(VerifyOutput::of),
+                verification: r.as_ref().map(VenueReport::of),
             })
             .collect();
-        println!(
+        say!(
             "{}",
             to_json(&ImageOut {
                 file,
@@ -95,13 +99,14 @@ fn one(path: &Path, trust: Option<&TrustList>, now: Timestamp, json: bool) -> Re
             })?
         );
     } else {
-        println!(
-            "{file}: {} code{}",
+        say!(
+            "{}: {} code{}",
+            shown(&file),
             found.len(),
             if found.len() == 1 { "" } else { "s" }
         );
         for (f, r) in found.iter().zip(&results) {
-            println!("  {}", f.text);
+            say!("  {}", shown(&f.text));
             if let Some(r) = r {
                 print_verification(r, "  ");
             }

@@ -2,7 +2,9 @@
 
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED};
 use crate::files::{read_secret_key, write_atomically};
+use crate::output::say;
 use std::path::{Path, PathBuf};
+use venuecode::door::{Checkpoint, VenueReport};
 use venuecode::qr::{EcLevel, QrMatrix};
 use venuecode::{Division, Error, Timestamp, TrustList, Venue, VenueType, VerifiedVenueCode};
 
@@ -49,8 +51,10 @@ pub(crate) struct Signing {
     /// The signing key (PKCS#8 PEM).
     #[arg(long)]
     pub(crate) key: PathBuf,
-    /// The issuer's URL prefix (QR alphanumeric, ending in /).
-    #[arg(long, default_value = venuecode::Prefix::EXAMPLE)]
+    /// The issuer's URL prefix (HTTPS://, QR alphanumeric, ending in /), e.g.
+    /// HTTPS://VC.SH.GOV.CN/1/. Required: there is no default, so that no code points at a host
+    /// its issuer does not own. May come from the environment.
+    #[arg(long, env = "VENUECODE_PREFIX")]
     pub(crate) prefix: String,
     /// QR error-correction level: L, M, Q or H.
     #[arg(long, default_value = "M")]
@@ -160,39 +164,8 @@ pub(crate) fn issue(
         &read_secret_key(&signing.key)?,
     )?;
     images.write(&text, ec)?;
-    println!("{text}");
+    say!("{text}");
     Ok(EXIT_OK)
-}
-
-/// The JSON of a verified code or of its rejection, as `venue verify --json` and `scan` print.
-#[derive(serde::Serialize)]
-pub(crate) struct VerifyOutput<'a> {
-    pub(crate) valid: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) venue: Option<&'a VerifiedVenueCode>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) error: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) message: Option<String>,
-}
-
-impl<'a> VerifyOutput<'a> {
-    pub(crate) fn of(result: &'a Result<VerifiedVenueCode, Error>) -> Self {
-        match result {
-            Ok(code) => VerifyOutput {
-                valid: true,
-                venue: Some(code),
-                error: None,
-                message: None,
-            },
-            Err(e) => VerifyOutput {
-                valid: false,
-                venue: None,
-                error: Some(e.code()),
-                message: Some(e.to_string()),
-            },
-        }
-    }
 }
 
 /// The human-readable form of a verification.
@@ -200,25 +173,25 @@ pub(crate) fn print_verification(result: &Result<VerifiedVenueCode, Error>, inde
     match result {
         Ok(code) => {
             let v = code.venue();
-            println!("{indent}valid venue code");
-            println!("{indent}  venue id     {}", v.id);
-            println!(
+            say!("{indent}valid venue code");
+            say!("{indent}  venue id     {}", v.id);
+            say!(
                 "{indent}  type         {} ({})",
                 v.venue_type.slug(),
                 v.venue_type.name_zh().unwrap_or("unassigned")
             );
-            println!("{indent}  name         {}", v.name);
-            println!("{indent}  division     {}", v.division);
-            println!("{indent}  address      {}", v.address);
-            println!("{indent}  door         {}", v.door);
-            println!("{indent}  issued at    {}", v.issued_at);
+            say!("{indent}  name         {}", v.name);
+            say!("{indent}  division     {}", v.division);
+            say!("{indent}  address      {}", v.address);
+            say!("{indent}  door         {}", v.door);
+            say!("{indent}  issued at    {}", v.issued_at.cst());
             match v.valid_until {
-                Some(t) => println!("{indent}  valid until  {t}"),
-                None => println!("{indent}  valid until  (no end)"),
+                Some(t) => say!("{indent}  valid until  {}", t.cst()),
+                None => say!("{indent}  valid until  (no end)"),
             }
-            println!("{indent}  signed by    {}", code.key_id());
+            say!("{indent}  signed by    {}", code.key_id());
         }
-        Err(e) => println!("{indent}rejected: {} ({e})", e.code()),
+        Err(e) => say!("{indent}rejected: {} ({e})", e.code()),
     }
 }
 
@@ -250,16 +223,13 @@ pub(crate) fn verify(
             venuecode::revoke::RevocationList::load(&bytes, trust, now).map_err(CliError::from)
         })
         .transpose()?;
-    let result = venuecode::verify_venue_code(text, trust, now).and_then(|code| {
-        revocations
-            .as_ref()
-            .map_or(Ok(()), |r| r.check_venue(text))?;
-        Ok(code)
-    });
+    let mut checkpoint = Checkpoint::new(trust.clone());
+    if let Some(r) = revocations {
+        checkpoint = checkpoint.with_revocations(r);
+    }
+    let result = checkpoint.verify_venue_code(text, now);
     if json {
-        let line = serde_json::to_string(&VerifyOutput::of(&result))
-            .map_err(|e| CliError::Usage(e.to_string()))?;
-        println!("{line}");
+        crate::output::json(&VenueReport::of(&result))?;
     } else {
         print_verification(&result, "");
     }

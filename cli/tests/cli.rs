@@ -10,7 +10,7 @@ use common::*;
 
 fn error_of(result: (i32, Value)) -> (i32, String) {
     assert_eq!(result.1["valid"], false, "{}", result.1);
-    (result.0, result.1["error"].as_str().unwrap().to_owned())
+    (result.0, result.1["code"].as_str().unwrap().to_owned())
 }
 
 #[test]
@@ -148,6 +148,7 @@ fn usage_and_io_errors_exit_2() {
             ("--division", "310107"),
             ("--address", "某路1号"),
             ("--door", "东门"),
+            ("--prefix", "HTTPS://VC.SH.GOV.CN/1/"),
         ];
         args.retain(|(f, _)| *f != flag);
         args.push((flag, value));
@@ -351,6 +352,6 @@ fn revoked_venue_codes_are_refused_with_a_revocation_list() {
     };
     let out = verify(&text);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("\"error\":\"revoked\""));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"code\":\"revoked\""));
     assert_eq!(verify(&other).status.code(), Some(0));
 }

@@ -67,7 +67,7 @@ fn posters_in_svg_and_png() {
     }
     // An unknown extension is a usage error, and a font that is not one too.
     venuecode()
-        .args(["poster", "--key"])
+        .args(["poster", "--prefix", "HTTPS://VC.SH.GOV.CN/1/", "--key"])
         .arg(s.path("k.pem"))
         .args(FIELDS)
         .arg("--out")
@@ -76,7 +76,7 @@ fn posters_in_svg_and_png() {
         .code(2);
     std::fs::write(s.path("font.ttf"), "nope").unwrap();
     venuecode()
-        .args(["poster", "--key"])
+        .args(["poster", "--prefix", "HTTPS://VC.SH.GOV.CN/1/", "--key"])
         .arg(s.path("k.pem"))
         .args(FIELDS)
         .arg("--font")
@@ -100,7 +100,13 @@ fn batch_issues_every_good_row_and_reports_bad_ones_by_line() {
                \"SH/QP-7\",muslim-cemetery,示例回民公墓,310118,示例公路88号,东门,,\n";
     std::fs::write(s.path("venues.csv"), csv).unwrap();
     let a = venuecode()
-        .args(["poster", "--png", "--key"])
+        .args([
+            "poster",
+            "--png",
+            "--prefix",
+            "HTTPS://VC.SH.GOV.CN/1/",
+            "--key",
+        ])
         .arg(s.path("k.pem"))
         .arg("--batch")
         .arg(s.path("venues.csv"))
@@ -166,10 +172,7 @@ fn scan_decodes_and_verifies_with_exit_codes() {
         .arg(s.path("c.png"))
         .assert()
         .code(1);
-    assert_eq!(
-        json_lines(&stdout_of(&a))[0]["codes"][0]["error"],
-        "expired"
-    );
+    assert_eq!(json_lines(&stdout_of(&a))[0]["codes"][0]["code"], "expired");
 
     // Raw: no verification fields. An unreadable image: exit 2, reported in its line.
     let a = venuecode()

@@ -9,10 +9,9 @@ mod common;
 use criterion::{Criterion, criterion_group};
 use ed25519_dalek::{Signature, VerifyingKey};
 use std::hint::black_box;
+use venuecode::health::{Colour, HealthStatus};
 use venuecode::id::IdNumber;
-use venuecode::person::{
-    Colour, HealthStatus, PersonalCode, PersonalIssue, Profile, verify_personal_code,
-};
+use venuecode::person::{PersonalCode, PersonalIssue, Profile, verify_personal_code};
 use venuecode::status::{StatusList, resolve_status};
 use venuecode::token::{HolderToken, TokenKey};
 use venuecode::{Prefix, SecretKey, Timestamp, TrustList, TrustedKey, Usage, base41};

@@ -7,7 +7,7 @@ mod common;
 
 use criterion::{Criterion, criterion_group};
 use std::hint::black_box;
-use venuecode::person::{Colour, NatResult};
+use venuecode::health::{Colour, NatResult};
 use venuecode::policy::{Facts, Policy, StatusState, TestFact};
 
 fn bench(c: &mut Criterion) {
@@ -16,11 +16,11 @@ fn bench(c: &mut Criterion) {
         let policy = Policy::builtin(id).unwrap();
         // A green holder with a 49-hour-old test at a religious venue: the later rules decide.
         let facts = Facts {
-            code: "valid",
+            code: venuecode::CodeState::Valid,
             status: StatusState::Fresh,
             colour: Some(Colour::Green),
             test: TestFact::Taken(NatResult::Negative, 49 * 3600),
-            class: "religious",
+            class: &venuecode::VenueClass::Religious,
         };
         group.bench_function(id, |b| b.iter(|| policy.decide(black_box(&facts)).decision));
     }

@@ -3,7 +3,7 @@
 //! Messages never echo the values a caller passed in: a name or an ID number must not reach a
 //! log through an error.
 
-use crate::key::KeyId;
+use crate::kid::{KeyId, ParseKeyIdError};
 use thiserror::Error;
 
 /// Why a code's text or bytes are not a well-formed code. Reported as [`Error::Malformed`].
@@ -140,6 +140,12 @@ pub enum Error {
     /// The operating system gave no randomness for a new key.
     #[error("no randomness available: {0}")]
     Randomness(String),
+}
+
+impl From<ParseKeyIdError> for Error {
+    fn from(e: ParseKeyIdError) -> Self {
+        Error::InvalidKey(e.to_string())
+    }
 }
 
 impl Error {

@@ -45,50 +45,52 @@
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod base41;
-mod envelope;
+// The layers, bottom to top. A module imports only from its own layer and those below it
+// (tests/layers.rs checks this); `error` and `kid` are the ground everything stands on.
+mod codes;
+pub mod door;
+mod encoding;
 mod error;
-pub mod gate;
-pub mod id;
-mod key;
-mod list;
-pub mod mask;
-pub mod person;
+pub mod health;
+mod keys;
+mod kid;
+mod lists;
 pub mod policy;
-#[cfg(feature = "poster")]
-pub mod poster;
-pub mod pseudonym;
-#[cfg(feature = "render")]
+mod privacy;
 pub mod qr;
-#[cfg(feature = "scan")]
-pub mod raster;
 pub mod record;
-pub mod revoke;
-#[cfg(feature = "scan")]
-pub mod scan;
-pub mod status;
-pub mod text;
-mod timestamp;
-pub mod token;
-mod trust;
-mod venue;
-mod wire;
 
-pub use envelope::{CLOCK_SKEW_SECS, CodeKind, MAX_PREFIX_LEN, MAX_TEXT_LEN, Prefix, code_kind};
+// The public paths, one hop from the root.
+pub use codes::envelope::{MAX_PREFIX_LEN, MAX_TEXT_LEN, Prefix};
+pub use codes::person;
+pub use codes::state::CodeState;
+pub use codes::venue::{
+    Division, UnverifiedVenueCode, Venue, VenueClass, VenueType, VerifiedVenueCode,
+    verify_venue_code,
+};
+pub use codes::{CodeKind, code_kind};
+pub use encoding::timestamp::Timestamp;
+pub use encoding::{base41, text};
 pub use error::{ERROR_CODES, Error, FormatError, REJECTION_CODES, Subject};
-pub use key::{KeyId, PublicKey, SIGNATURE_LEN, SecretKey};
-pub use list::MAX_LIST_BYTES;
-pub use timestamp::Timestamp;
-pub use trust::{
+pub use keys::key::{PublicKey, SIGNATURE_LEN, SecretKey};
+pub use keys::signature::CLOCK_SKEW_SECS;
+pub use keys::trust::{
     KeyProvider, MAX_TRUST_LIST_BYTES, MAX_TRUST_LIST_KEYS, TrustList, TrustedKey, Usage,
 };
-pub use venue::{
-    Division, UnverifiedVenueCode, Venue, VenueType, VerifiedVenueCode, verify_venue_code,
-};
+pub use kid::{KeyId, ParseKeyIdError};
+pub use lists::sealed::MAX_LIST_BYTES;
+pub use lists::{revoke, status};
+pub use privacy::{id, mask, pseudonym, token};
+#[cfg(feature = "poster")]
+pub use qr::poster;
+#[cfg(feature = "scan")]
+pub use qr::{raster, scan};
 
 /// Constants of the venue-code format (SPEC.md §5).
 pub mod venue_format {
-    pub use crate::venue::{MAX_ADDRESS_LEN, MAX_DOOR_LEN, MAX_ID_LEN, MAX_NAME_LEN, VERSION};
+    pub use crate::codes::venue::{
+        MAX_ADDRESS_LEN, MAX_DOOR_LEN, MAX_ID_LEN, MAX_NAME_LEN, VERSION,
+    };
 }
 
 /// Hooks for the fuzz targets (feature `fuzzing`): not part of the API.
@@ -107,23 +109,23 @@ pub mod fuzzing {
         payload: &[u8],
     ) -> Result<Vec<u8>, Error> {
         let (domain, version): (&[u8], u8) = if status {
-            (crate::status::DOMAIN, crate::status::VERSION)
+            (crate::lists::status::DOMAIN, crate::lists::status::VERSION)
         } else {
-            (crate::revoke::DOMAIN, crate::revoke::VERSION)
+            (crate::lists::revoke::DOMAIN, crate::lists::revoke::VERSION)
         };
-        crate::list::seal(domain, version, key, from, until, payload)
+        crate::lists::sealed::seal(domain, version, key, from, until, payload)
     }
 
     /// Decodes a venue-code body and encodes it again (`None` if it does not decode): the
     /// format has one encoding for each venue, so the bytes must come back unchanged.
     pub fn venue_body_round_trip(body: &[u8]) -> Option<Result<Vec<u8>, Error>> {
-        let (venue, kid) = crate::venue::Venue::decode_body(body).ok()?;
+        let (venue, kid) = crate::codes::venue::Venue::decode_body(body).ok()?;
         Some(venue.encode_body(kid))
     }
 
     /// The same for a personal-code body.
     pub fn personal_body_round_trip(body: &[u8]) -> Option<Result<Vec<u8>, Error>> {
-        let (code, kid) = crate::person::PersonalCode::decode_body(body).ok()?;
+        let (code, kid) = crate::codes::person::PersonalCode::decode_body(body).ok()?;
         Some(code.encode_body(kid))
     }
 }

@@ -3,14 +3,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use venuecode::gate::{GateContext, check_personal};
+use venuecode::CodeState;
+use venuecode::door::{Checkpoint, Gate};
+use venuecode::health::{Colour, HealthStatus};
 use venuecode::id::IdNumber;
-use venuecode::person::{
-    Colour, HealthStatus, PersonalCode, PersonalIssue, Profile, verify_personal_code,
-};
+use venuecode::person::{PersonalCode, PersonalIssue, Profile, verify_personal_code};
 use venuecode::policy::{Outcome, Policy};
 use venuecode::revoke::RevocationList;
-use venuecode::status::{Resolved, StatusList, StatusSource};
+use venuecode::status::{Resolved, StatusList};
 use venuecode::token::TokenKey;
 use venuecode::{
     CLOCK_SKEW_SECS, Division, Error, Prefix, SecretKey, Timestamp, TrustList, TrustedKey, Usage,
@@ -152,7 +152,7 @@ fn personal(profile: Profile, generation: u16, issued: &str, colour: Option<Colo
     let id = IdNumber::parse(HOLDER).unwrap();
     PersonalCode::for_holder("张三丰", &id, &TokenKey::from_bytes([7; 32]), &issue)
         .unwrap()
-        .issue(&key(2), &Prefix::default())
+        .issue(&key(2), &Prefix::new("HTTPS://VC.SH.GOV.CN/1/").unwrap())
         .unwrap()
 }
 
@@ -209,20 +209,12 @@ fn lost_offline_code_after_reissue() {
     .unwrap();
     let now = at("2022-04-07T09:00:00+08:00");
     let list = RevocationList::load(&list, &t, now).unwrap();
-    let ctx = GateContext {
-        keys: &t,
-        status: None,
-        revocations: Some(&list),
-        max_status_age_secs: 86_400,
-    };
-    assert_eq!(check_personal(&lost, &ctx, now).code_state(), "superseded");
-    assert_eq!(check_personal(&reissued, &ctx, now).code_state(), "valid");
+    let bare = Checkpoint::new(t);
+    let gate = bare.clone().with_revocations(list);
+    assert_eq!(gate.check(&lost, now).code_state(), CodeState::Superseded);
+    assert_eq!(gate.check(&reissued, now).code_state(), CodeState::Valid);
     // Without the revocation list the lost card still verifies: gates must load the list.
-    let bare = GateContext {
-        revocations: None,
-        ..ctx
-    };
-    assert_eq!(check_personal(&lost, &bare, now).code_state(), "valid");
+    assert_eq!(bare.check(&lost, now).code_state(), CodeState::Valid);
 }
 
 #[test]
@@ -280,17 +272,16 @@ fn stale_status_list() {
         &key(3),
     )
     .unwrap();
-    let policy = Policy::builtin("sh-2022-04-01").unwrap();
     let decide = |now: Timestamp| {
         let list = StatusList::load(&bytes, &t, now).unwrap();
-        let ctx = GateContext {
-            keys: &t,
-            status: Some(&list as &dyn StatusSource),
-            revocations: None,
-            max_status_age_secs: 24 * 3600,
-        };
-        let c = check_personal(&card, &ctx, now);
-        (c.status, c.decide(&policy, "public").decision)
+        let checkpoint = Checkpoint::new(t.clone())
+            .with_status(list)
+            .with_max_status_age_secs(24 * 3600);
+        let gate = Gate::new(checkpoint, Policy::builtin("sh-2022-04-01").unwrap());
+        let a = gate
+            .decide(&venuecode::VenueClass::Public, &card, now)
+            .unwrap();
+        (a.status, a.decision)
     };
     let (fresh, d) = decide(at("2022-04-06T10:00:00+08:00"));
     assert!(matches!(fresh, Resolved::Fresh(_)));
@@ -310,7 +301,9 @@ fn clock_skew_at_the_gate() {
     let t = trust();
     let mut v = venue();
     v.issued_at = at("2022-06-01T09:31:00+08:00");
-    let code = v.issue(&key(1), &Prefix::default()).unwrap();
+    let code = v
+        .issue(&key(1), &Prefix::new("HTTPS://VC.SH.GOV.CN/1/").unwrap())
+        .unwrap();
     // A gate whose clock is up to 60 s behind the issuer's accepts the code...
     assert_eq!(
         code_of(verify_venue_code(

@@ -6,11 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use venuecode::health::{Colour, HealthStatus, NatResult, NatTest};
 use venuecode::id::IdNumber;
-use venuecode::person::{
-    Colour, HealthStatus, NatResult, NatTest, PersonalCode, PersonalIssue, Profile,
-    verify_personal_code,
-};
+use venuecode::person::{PersonalCode, PersonalIssue, Profile, verify_personal_code};
 use venuecode::revoke::RevocationList;
 use venuecode::status::StatusList;
 use venuecode::token::TokenKey;

@@ -3,15 +3,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use venuecode::person::Colour;
+use venuecode::health::Colour;
 use venuecode::policy::{Facts, Policy, StatusState, TestFact};
-use venuecode::{Timestamp, TrustList};
+use venuecode::{CodeState, Timestamp, TrustList, VenueClass};
 
 fuzz_target!(|text: &str| {
     let _ = Policy::load_signed(text.as_bytes(), &TrustList::new(), Timestamp::from_unix(0));
     if let Ok(p) = Policy::from_json(text) {
         for class in p.classes() {
-            let facts = Facts { code: "valid", status: StatusState::Fresh, colour: Some(Colour::Red), test: TestFact::None, class };
+            let class = VenueClass::named(class);
+            let facts = Facts { code: CodeState::Valid, status: StatusState::Fresh, colour: Some(Colour::Red), test: TestFact::None, class: &class };
             let _ = p.decide(&facts);
         }
     }

@@ -8,7 +8,8 @@
 use std::io::Write;
 use std::time::Instant;
 use venuecode::Timestamp;
-use venuecode::person::{Colour, Profile};
+use venuecode::health::Colour;
+use venuecode::person::Profile;
 use venuecode::policy::Outcome;
 use venuecode::pseudonym::Pseudonym;
 use venuecode::record::{Day, ScanRecord};
@@ -64,7 +65,7 @@ fn main() {
             name: Some("张*丰".into()),
             id_number: Some("110105********00**".into()),
             profile: Some(Profile::Dynamic),
-            code_state: "valid".into(),
+            code_state: venuecode::CodeState::Valid,
             colour: Some([Colour::Green, Colour::Yellow, Colour::Red][(state >> 10) as usize % 3]),
             test_age_hours: Some(12),
             decision: Outcome::Admit,

@@ -13,12 +13,14 @@
 //! Schema (version 1): table `scans` (one row a record; `at` in UTC seconds, `day` the China
 //! Standard Time day) and table `meta` (`schema`, `pseudonym_key`).
 
+pub mod export;
 pub mod parquet;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use venuecode::Timestamp;
-use venuecode::person::{Colour, Profile};
+use venuecode::health::Colour;
+use venuecode::person::Profile;
 use venuecode::policy::Outcome;
 use venuecode::pseudonym::{Pseudonym, PseudonymKey};
 use venuecode::record::{DEFAULT_RESCAN_WINDOW_SECS, DailyStats, Day, ScanRecord};
@@ -42,6 +44,9 @@ pub enum LedgerError {
     /// A library error.
     #[error(transparent)]
     Core(#[from] venuecode::Error),
+    /// The file could not be created or written.
+    #[error("ledger: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl LedgerError {
@@ -109,13 +114,26 @@ fn row(r: &ScanRecord) -> impl rusqlite::Params + '_ {
         &r.name,
         &r.id_number,
         r.profile.map(|p| text(&p)),
-        &r.code_state,
-        r.colour.map(|c| text(&c)),
+        r.code_state.name(),
+        r.colour.map(|c| c.name()),
         r.test_age_hours,
         text(&r.decision),
         r.report,
         &r.rule,
     )
+}
+
+/// Creates the file with mode 0600 if it does not exist (an existing file keeps its mode).
+fn create_private(path: &Path) -> Result<(), LedgerError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(LedgerError::Io(e)),
+    }
 }
 
 fn text<T: serde::Serialize>(value: &T) -> String {
@@ -132,10 +150,14 @@ fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, LedgerError> {
 }
 
 impl Ledger {
-    /// Opens a ledger, creating it (and its venue pseudonym key) if the file is new.
+    /// Opens a ledger, creating it (and its venue pseudonym key) if the file is new. A new
+    /// file is readable by its owner only (mode 0600; SQLite gives its journal the same mode).
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        create_private(path)?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Deleted rows are overwritten with zeros, so a purge leaves no personal data behind.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
@@ -247,6 +269,7 @@ impl Ledger {
             let profile: Option<String> = row.get(6)?;
             let colour: Option<String> = row.get(8)?;
             let decision: String = row.get(10)?;
+            let code_state: String = row.get(7)?;
             f(ScanRecord {
                 venue_id: row.get(0)?,
                 door: row.get(1)?,
@@ -255,7 +278,9 @@ impl Ledger {
                 name: row.get(4)?,
                 id_number: row.get(5)?,
                 profile: profile.as_deref().map(parse::<Profile>).transpose()?,
-                code_state: row.get(7)?,
+                code_state: code_state
+                    .parse()
+                    .map_err(|_| LedgerError::Corrupt("code_state".into()))?,
                 colour: colour.as_deref().map(parse::<Colour>).transpose()?,
                 test_age_hours: row.get(9)?,
                 decision: parse::<Outcome>(&decision)?,
@@ -301,21 +326,28 @@ impl Ledger {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
-    /// Deletes every record before `cutoff`; gives how many.
+    /// Deletes every record before `cutoff`, and erases them: their pages are zeroed
+    /// (`secure_delete`), the WAL is checkpointed and truncated, and the file is vacuumed, so
+    /// neither the database nor its journal keeps their bytes. Gives how many.
     pub fn purge_before(&mut self, cutoff: Timestamp) -> Result<u64, LedgerError> {
         let n = self
             .conn
             .execute("DELETE FROM scans WHERE at < ?1", [cutoff.unix()])?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        self.conn.execute_batch("VACUUM")?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(n as u64)
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use venuecode::policy::Outcome;
 
-    fn record(at: i64, door: &str, visitor: Option<u8>) -> ScanRecord {
+    pub(crate) fn record(at: i64, door: &str, visitor: Option<u8>) -> ScanRecord {
         ScanRecord {
             venue_id: "SH-PT-0018".into(),
             door: door.into(),
@@ -324,7 +356,7 @@ mod tests {
             name: visitor.map(|_| "张*丰".into()),
             id_number: visitor.map(|_| "110105********00**".into()),
             profile: visitor.map(|_| Profile::Offline),
-            code_state: "valid".into(),
+            code_state: venuecode::CodeState::Valid,
             colour: Some(Colour::Green),
             test_age_hours: Some(12),
             decision: Outcome::Admit,
@@ -378,6 +410,39 @@ mod tests {
         assert_eq!(ledger.daily_stats(day, &east, None).unwrap().scans(), 2);
         assert_eq!(ledger.purge_before(Timestamp::from_unix(t0)).unwrap(), 1);
         assert_eq!(ledger.for_each(&Filter::default(), |_| {}).unwrap(), 3);
+    }
+
+    #[test]
+    fn purge_erases_the_bytes_and_files_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        let t0 = 1_649_203_200;
+        let mut ledger = Ledger::open(&path).unwrap();
+        let mut old = record(t0 - 86_400, "东门", Some(1));
+        old.rule = "purged-marker-7f3a".into();
+        ledger.append(&old).unwrap();
+        ledger.append(&record(t0, "北门", Some(2))).unwrap();
+        let bytes = || {
+            let mut all = Vec::new();
+            for entry in std::fs::read_dir(dir.path()).unwrap() {
+                all.extend(std::fs::read(entry.unwrap().path()).unwrap());
+            }
+            all
+        };
+        let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+        assert!(contains(&bytes(), b"purged-marker-7f3a"));
+        assert_eq!(ledger.purge_before(Timestamp::from_unix(t0)).unwrap(), 1);
+        // Neither the database nor its journal keeps the purged row.
+        assert!(!contains(&bytes(), b"purged-marker-7f3a"));
+        assert_eq!(ledger.for_each(&Filter::default(), |_| {}).unwrap(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for entry in std::fs::read_dir(dir.path()).unwrap() {
+                let mode = entry.unwrap().metadata().unwrap().permissions().mode();
+                assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+            }
+        }
     }
 
     #[test]

@@ -138,7 +138,7 @@ fn write_group<W: Write + Send>(
                 col.typed::<ByteArrayType>().write_batch(&v, Some(&l), None)
             }
             8 => col.typed::<ByteArrayType>().write_batch(
-                &text(&|r| r.code_state.clone()),
+                &text(&|r| r.code_state.name().to_owned()),
                 None,
                 None,
             ),

@@ -10,7 +10,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use venuecode::Timestamp;
-use venuecode::person::Colour;
+use venuecode::health::Colour;
 use venuecode::policy::Outcome;
 use venuecode::record::ScanRecord;
 use venuecode_ledger::{Filter, Ledger};
@@ -24,7 +24,7 @@ fn record(i: i64) -> ScanRecord {
         name: None,
         id_number: None,
         profile: None,
-        code_state: "expired".into(),
+        code_state: venuecode::CodeState::Expired,
         colour: Some(Colour::Green),
         test_age_hours: None,
         decision: Outcome::Deny,

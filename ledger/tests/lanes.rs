@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use venuecode::Timestamp;
-use venuecode::person::Colour;
+use venuecode::health::Colour;
 use venuecode::policy::Outcome;
 use venuecode::record::{Day, ScanRecord};
 use venuecode_ledger::{Filter, Ledger};
@@ -28,7 +28,7 @@ fn record(lane: usize, i: usize) -> ScanRecord {
         name: None,
         id_number: None,
         profile: None,
-        code_state: "valid".into(),
+        code_state: venuecode::CodeState::Valid,
         colour: Some(colour),
         test_age_hours: None,
         decision: if colour == Colour::Green {
@@ -61,7 +61,7 @@ fn lanes_write_while_statistics_read() {
                     .unwrap()
                     .summary();
                 let scans = s.scans.unwrap();
-                let by_door: u64 = s.by_door.values().map(|n| n.unwrap()).sum();
+                let by_door: u64 = s.by_door.iter().map(|d| d.scans.unwrap()).sum();
                 assert_eq!(by_door, scans, "a snapshot's doors add up to its scans");
                 let by_decision = s.by_decision.admit.unwrap()
                     + s.by_decision.deny.unwrap()

@@ -6,7 +6,8 @@
 
 use serde_json::Value;
 use venuecode::Timestamp;
-use venuecode::person::{Colour, Profile};
+use venuecode::health::Colour;
+use venuecode::person::Profile;
 use venuecode::policy::Outcome;
 use venuecode::pseudonym::Pseudonym;
 use venuecode::record::{Day, ScanRecord};
@@ -67,7 +68,11 @@ fn duckdb_reads_our_parquet_and_agrees_with_our_statistics() {
                 name: verified.then(|| "张*丰".into()),
                 id_number: verified.then(|| "110105********00**".into()),
                 profile: verified.then_some(Profile::Offline),
-                code_state: if verified { "valid" } else { "expired" }.into(),
+                code_state: if verified {
+                    venuecode::CodeState::Valid
+                } else {
+                    venuecode::CodeState::Expired
+                },
                 colour,
                 test_age_hours: (next(2) == 0).then(|| u32::try_from(next(100)).unwrap()),
                 decision,

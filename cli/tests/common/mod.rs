@@ -101,6 +101,7 @@ impl Setup {
             .arg("--token-key")
             .arg(self.path("tk"))
             .args(["--name", name, "--id-number", id, "--issued", issued])
+            .args(["--prefix", "HTTPS://VC.SH.GOV.CN/P/"])
             .args(extra)
             .assert()
     }

@@ -1,10 +1,26 @@
 use super::*;
-use crate::trust::{TrustList, TrustedKey};
+use crate::keys::trust::{TrustList, TrustedKey};
 use proptest::prelude::*;
 
 const SETS: [&str; 2] = ["sh-2022-04-01", "sh-2022-public-48h"];
 
-fn facts<'a>(code: &'a str, colour: Option<Colour>, test: TestFact, class: &'a str) -> Facts<'a> {
+/// Interned classes, so that facts can borrow one by name.
+fn class_named(name: &str) -> &'static VenueClass {
+    const CLASSES: [&str; 6] = [
+        "public",
+        "religious",
+        "residential",
+        "office",
+        "stadium",
+        "",
+    ];
+    static ALL: std::sync::OnceLock<Vec<VenueClass>> = std::sync::OnceLock::new();
+    let all = ALL.get_or_init(|| CLASSES.iter().map(|c| VenueClass::named(c)).collect());
+    &all[CLASSES.iter().position(|c| *c == name).unwrap()]
+}
+
+fn facts(code: &str, colour: Option<Colour>, test: TestFact, class: &str) -> Facts<'static> {
+    let class = class_named(class);
     let status = if code == "valid" {
         StatusState::Fresh
     } else {
@@ -16,7 +32,7 @@ fn facts<'a>(code: &'a str, colour: Option<Colour>, test: TestFact, class: &'a s
         (None, TestFact::None)
     };
     Facts {
-        code,
+        code: code.parse().unwrap(),
         status,
         colour,
         test,
@@ -103,11 +119,11 @@ fn cases_outside_the_rules_go_to_staff() {
         Outcome::Manual
     );
     let no_status = Facts {
-        code: "valid",
+        code: CodeState::Valid,
         status: StatusState::Unknown,
         colour: None,
         test: TestFact::None,
-        class: "public",
+        class: &VenueClass::Public,
     };
     assert_eq!(p.decide(&no_status).rule, "no-status");
     let stale = Facts {
@@ -238,7 +254,7 @@ fn signed_rule_sets() {
 
 fn any_facts() -> impl Strategy<Value = (usize, Option<Colour>, TestFact, usize, usize)> {
     (
-        0usize..REJECTION_CODES.len() + 1,
+        0usize..CodeState::ALL.len(),
         proptest::option::of(prop_oneof![
             Just(Colour::Green),
             Just(Colour::Yellow),
@@ -264,16 +280,16 @@ proptest! {
     /// No case makes either set panic, and red never admits.
     #[test]
     fn red_never_admits((code, colour, test, status, class) in any_facts()) {
-        let code = if code == 0 { "valid" } else { REJECTION_CODES[code - 1] };
+        let code = CodeState::ALL[code];
         let status = [StatusState::Fresh, StatusState::Stale, StatusState::Unknown][status];
-        let class = ["public", "religious", "residential", "office", "stadium", ""][class];
+        let class = class_named(["public", "religious", "residential", "office", "stadium", ""][class]);
         for set in SETS {
             let p = Policy::builtin(set).unwrap();
             let d = p.decide(&Facts { code, status, colour, test, class });
             if colour == Some(Colour::Red) {
                 prop_assert_ne!(d.decision, Outcome::Admit, "{} admitted red by {}", set, d.rule);
             }
-            if code != "valid" {
+            if code != CodeState::Valid {
                 prop_assert_ne!(d.decision, Outcome::Admit);
             }
         }

@@ -1,11 +1,4 @@
 use super::*;
-use crate::gate::{GateContext, check_personal};
-use crate::id::IdNumber;
-use crate::person::{HealthStatus, PersonalCode, PersonalIssue};
-use crate::policy::Policy;
-use crate::token::TokenKey;
-use crate::trust::{TrustList, TrustedKey, Usage};
-use crate::{Prefix, SecretKey};
 use proptest::prelude::*;
 
 fn t(s: &str) -> Timestamp {
@@ -28,11 +21,10 @@ fn record(
         id_number: visitor.map(|_| "110105********00**".into()),
         profile: visitor.map(|_| Profile::Dynamic),
         code_state: if visitor.is_some() {
-            "valid"
+            CodeState::Valid
         } else {
-            "expired"
-        }
-        .into(),
+            CodeState::Expired
+        },
         colour,
         test_age_hours: None,
         decision,
@@ -110,8 +102,10 @@ fn scans_visits_visitors_and_rescans() {
         (summary.by_decision.admit, summary.by_decision.deny),
         (Some(5), Some(2))
     );
-    assert_eq!(summary.by_door["东门"], Some(6));
-    // Shared beyond the venue with k = 3: the small counts are withheld, zeros are not.
+    assert_eq!(door_count(&summary, "SH-PT-0018", "东门"), Some(6));
+    // Shared beyond the venue with k = 3: the small counts are withheld, zeros are not, and
+    // neither is a count the total would give away: red 1 and none 1 are withheld, and green
+    // too, or green = 7 - 0 - red - none would tell red + none = 2.
     let published = s.published(3);
     assert_eq!(
         (
@@ -121,7 +115,13 @@ fn scans_visits_visitors_and_rescans() {
         ),
         (Some(7), None, Some(0))
     );
-    assert_eq!(published.by_door["北门"], None);
+    let c = published.by_colour;
+    assert_eq!((c.green, c.red, c.none), (None, None, None));
+    assert_eq!(door_count(&published, "SH-PT-0018", "北门"), None);
+    assert_eq!(door_count(&published, "SH-PT-0018", "东门"), None);
+    // Decisions: admit 5, deny 2 (below 3): both withheld, manual 0 shown.
+    let d = published.by_decision;
+    assert_eq!((d.admit, d.deny, d.manual), (None, None, Some(0)));
     // A record of another day is refused.
     assert!(
         s.add(&record(
@@ -136,75 +136,67 @@ fn scans_visits_visitors_and_rescans() {
     assert!(s.merge(&DailyStats::new(day, 60)).is_err());
 }
 
+fn door_count(s: &StatsSummary, venue_id: &str, door: &str) -> Option<u64> {
+    let d = s
+        .by_door
+        .iter()
+        .find(|d| (d.venue_id.as_str(), d.door.as_str()) == (venue_id, door));
+    d.and_then(|d| d.scans)
+}
+
 #[test]
-fn records_from_the_gate_hold_no_raw_data() {
-    let (personal, keys) = (
-        SecretKey::from_seed(&[2; 32]),
-        TokenKey::from_bytes([1; 32]),
-    );
-    let mut trust = TrustList::new();
-    trust
-        .add(TrustedKey::new(personal.public_key(), Usage::Personal))
+fn doors_are_counted_by_venue_and_label() {
+    // Two venues' east doors are two doors, and one visitor's scans there are two visits.
+    let day = Day::of(t("2022-04-06T12:00:00+08:00"));
+    let mut s = DailyStats::new(day, DEFAULT_RESCAN_WINDOW_SECS);
+    let at = t("2022-04-06T08:00:00+08:00");
+    let mut other = record(Some(1), "东门", at.saturating_add(60), None, Outcome::Admit);
+    other.venue_id = "SH-QP-0007".into();
+    s.add(&record(Some(1), "东门", at, None, Outcome::Admit))
         .unwrap();
-    let id = IdNumber::parse("11010519491231002X").unwrap();
-    let now = t("2022-04-06T08:00:00+08:00");
-    let status = Some(HealthStatus {
-        colour: Colour::Green,
-        nat: Some(NatTest {
-            result: crate::person::NatResult::Negative,
-            sampled_at: now.saturating_add(-30 * 3600),
-        }),
-    });
-    let issue = PersonalIssue {
-        profile: Profile::Dynamic,
-        generation: 0,
-        issued_at: now,
-        valid_secs: None,
-        status,
-    };
-    let text = PersonalCode::for_holder("张三丰", &id, &keys, &issue)
-        .unwrap()
-        .issue(&personal, &Prefix::default())
-        .unwrap();
-    let ctx = GateContext {
-        keys: &trust,
-        status: None,
-        revocations: None,
-        max_status_age_secs: 86_400,
-    };
-    let policy = Policy::builtin("sh-2022-public-48h").unwrap();
-    let venue_key = PseudonymKey::for_venue(&[9; 32], "SH-PT-0018");
-    let checked = check_personal(&text, &ctx, now);
-    let r = ScanRecord::of(
-        &checked,
-        &checked.decide(&policy, "religious"),
-        "SH-PT-0018",
-        "东门",
-        &venue_key,
-    );
-    assert_eq!(
-        (r.decision, r.test_age_hours, r.code_state.as_str()),
-        (Outcome::Admit, Some(30), "valid")
-    );
-    assert_eq!(r.pseudonym, Some(venue_key.pseudonym(&keys.token(&id))));
-    let json = serde_json::to_string(&r).unwrap();
-    assert!(
-        json.contains("张*丰") && !json.contains("张三丰") && !json.contains("19491231"),
-        "{json}"
-    );
-    // A replayed screenshot: denied, no visitor attached.
-    let late = check_personal(&text, &ctx, now.saturating_add(120));
-    let r = ScanRecord::of(
-        &late,
-        &late.decide(&policy, "religious"),
-        "SH-PT-0018",
-        "东门",
-        &venue_key,
-    );
-    assert_eq!(
-        (r.decision, r.pseudonym, r.name, r.code_state.as_str()),
-        (Outcome::Deny, None, None, "expired")
-    );
+    s.add(&other).unwrap();
+    let summary = s.summary();
+    assert_eq!(summary.by_door.len(), 2);
+    assert_eq!(door_count(&summary, "SH-PT-0018", "东门"), Some(1));
+    assert_eq!(door_count(&summary, "SH-QP-0007", "东门"), Some(1));
+    assert_eq!(s.visits(), 2);
+}
+
+proptest! {
+    /// No withheld cell of a published breakdown can be worked out from the total and the
+    /// cells shown: the withheld ones add up to at least k.
+    #[test]
+    fn published_cells_cannot_be_worked_out(records in any_records(), k in 2u64..8) {
+        let day = Day::of(t("2022-04-06T12:00:00+08:00"));
+        let mut s = DailyStats::new(day, 600);
+        for (r, _) in &records {
+            s.add(r).unwrap();
+        }
+        let exact = s.summary();
+        let p = s.published(k);
+        let total = exact.scans.unwrap();
+        let c = |x: ColourCounts| [x.green, x.yellow, x.red, x.none];
+        let d = |x: DecisionCounts| [x.admit, x.deny, x.manual];
+        let doors = |x: &StatsSummary| x.by_door.iter().map(|d| d.scans).collect::<Vec<_>>();
+        let groups = [
+            (c(exact.by_colour).to_vec(), c(p.by_colour).to_vec()),
+            (d(exact.by_decision).to_vec(), d(p.by_decision).to_vec()),
+            (doors(&exact), doors(&p)),
+        ];
+        for (exact, shown) in groups {
+            let withheld: u64 = exact.iter().zip(&shown).filter(|(_, s)| s.is_none()).map(|(e, _)| e.unwrap()).sum();
+            if shown.iter().any(Option::is_none) {
+                prop_assert!(p.scans.is_none() || withheld >= k, "withheld {withheld} < k {k}");
+            }
+            for (e, s) in exact.iter().zip(&shown) {
+                if let Some(s) = s {
+                    prop_assert_eq!(Some(*s), *e);
+                    prop_assert!(*s == 0 || *s >= k);
+                }
+            }
+        }
+        prop_assert_eq!(p.scans.is_none(), total > 0 && total < k);
+    }
 }
 
 fn any_records() -> impl Strategy<Value = Vec<(ScanRecord, bool)>> {

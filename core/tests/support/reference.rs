@@ -17,3 +17,9 @@ pub(crate) fn reference_venue() -> Venue {
         valid_until: Some(Timestamp::from_unix(1_680_278_400)),
     }
 }
+
+/// The issuer prefix of the tests (the reference authority's): `HTTPS://VC.SH.GOV.CN/1/`.
+#[allow(dead_code)] // not every includer issues codes
+pub(crate) fn test_prefix() -> Prefix {
+    Prefix::new("HTTPS://VC.SH.GOV.CN/1/").unwrap()
+}

@@ -1,0 +1,416 @@
+//! Layer 8, the door: the one check path every face (command line, WASM, mobile, the demo) goes
+//! through.
+//!
+//! A [`Gate`] holds what a gate device keeps between scans: the trust list, the verified status
+//! and revocation lists and the rule set, each loaded and verified once. A door is configured by
+//! its own venue code ([`Gate::door`] gives a [`Door`]); then [`Gate::admit`] takes a personal
+//! code's text and gives one [`Admission`]: the decision, whether to report it, the rule and its
+//! reasons, the code's state, the masked holder, the resolved status and, with the venue's
+//! pseudonym key, the [`ScanRecord`] to store. A rejected code is an admission too (denied, or
+//! sent to staff), never an error.
+
+use crate::codes::person::{Profile, VerifiedPersonalCode, verify_personal_code};
+use crate::codes::state::CodeState;
+use crate::codes::venue::{Division, VenueClass, VenueType, VerifiedVenueCode, verify_venue_code};
+use crate::encoding::timestamp::Timestamp;
+use crate::error::Error;
+use crate::keys::trust::TrustList;
+use crate::kid::KeyId;
+use crate::lists::revoke::RevocationList;
+use crate::lists::status::{Resolved, StatusList, StatusSource, resolve_status};
+use crate::policy::{Facts, Outcome, Policy, Reason};
+use crate::privacy::pseudonym::PseudonymKey;
+use crate::privacy::token::HolderToken;
+use crate::record::ScanRecord;
+use serde::Serialize;
+
+/// What a caller that holds the signed lists as bytes gives a gate (the bindings do: a page or
+/// an app receives the lists as files). Each list is verified against the trust list when the
+/// gate is loaded; a list that fails is an error, never silently ignored.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignedLists<'a> {
+    /// A signed status list (for offline codes).
+    pub status_list: Option<&'a [u8]>,
+    /// A signed revocation list.
+    pub revocations: Option<&'a [u8]>,
+    /// A status older than this many seconds is stale; `None` for
+    /// [`DEFAULT_MAX_STATUS_AGE_SECS`].
+    pub max_status_age_secs: Option<i64>,
+}
+
+/// How old a status may be before it counts as stale, unless the caller says otherwise: 24 hours
+/// (status lists are issued daily).
+pub const DEFAULT_MAX_STATUS_AGE_SECS: i64 = 24 * 3600;
+
+/// The rule set a caller names: a signed rule set if given, else a built-in by id, else
+/// [`DEFAULT_POLICY`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PolicyChoice<'a> {
+    /// A built-in rule set's id.
+    pub builtin: Option<&'a str>,
+    /// A signed rule set, as received.
+    pub signed: Option<&'a [u8]>,
+}
+
+/// The built-in rule set used when a caller names none.
+pub const DEFAULT_POLICY: &str = "sh-2022-04-01";
+
+impl PolicyChoice<'_> {
+    /// Loads the chosen rule set (a signed one verified against `keys` at `now`).
+    pub fn load(&self, keys: &TrustList, now: Timestamp) -> Result<Policy, Error> {
+        match self.signed {
+            Some(signed) => Policy::load_signed(signed, keys, now),
+            None => Policy::builtin(self.builtin.unwrap_or(DEFAULT_POLICY)),
+        }
+    }
+}
+
+/// One door of one venue, from its verified venue code (一门一码): where a scan happens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Door {
+    /// The venue's registry number.
+    pub venue_id: String,
+    /// The venue's name.
+    pub venue_name: String,
+    /// The door's label (东门).
+    pub door: String,
+    /// The venue's administrative division.
+    #[serde(serialize_with = "crate::codes::venue::serialize_division")]
+    pub division: Division,
+    /// The venue's type.
+    #[serde(serialize_with = "crate::codes::venue::serialize_type")]
+    pub venue_type: VenueType,
+    /// The class of venue the rule set decides for.
+    pub class: VenueClass,
+    /// The key that signed the door's code.
+    #[serde(serialize_with = "crate::codes::venue::serialize_kid")]
+    pub key_id: KeyId,
+}
+
+impl Door {
+    /// The door a verified venue code names.
+    pub fn of(code: &VerifiedVenueCode) -> Door {
+        let v = code.venue();
+        Door {
+            venue_id: v.id.clone(),
+            venue_name: v.name.clone(),
+            door: v.door.clone(),
+            division: v.division,
+            venue_type: v.venue_type,
+            class: v.venue_type.class(),
+            key_id: code.key_id(),
+        }
+    }
+}
+
+/// A personal code checked at the door, before any rule set: the verified code or its
+/// rejection, and its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// The verified code, or why it was rejected (`superseded` included).
+    pub code: Result<VerifiedPersonalCode, Error>,
+    /// Its status: fresh, stale or unknown (unknown for a rejected code).
+    pub status: Resolved,
+    /// When the check was made.
+    pub at: Timestamp,
+}
+
+impl Checked {
+    /// `valid`, or the code's rejection.
+    pub fn code_state(&self) -> CodeState {
+        CodeState::of(&self.code)
+    }
+}
+
+/// The masked holder a verified personal code names, for staff to compare with the ID card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MaskedHolder {
+    /// The masked name (张*丰).
+    pub name: String,
+    /// The masked ID number (110105********00**).
+    pub id_number: String,
+}
+
+/// The answer at the door for one personal code (SPEC.md §12 gives its JSON shape).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Admission {
+    /// Admit, deny or manual.
+    pub decision: Outcome,
+    /// Report at once to the venue's head and the local authority.
+    pub report: bool,
+    /// The rule that decided (`default` if none matched).
+    pub rule: String,
+    /// Why.
+    pub reasons: Vec<Reason>,
+    /// The rule set's id.
+    pub policy: String,
+    /// The class of venue decided for.
+    pub class: VenueClass,
+    /// The door, when the decision was made at one.
+    pub door: Option<Door>,
+    /// When.
+    pub at: Timestamp,
+    /// `valid`, or the code's rejection.
+    pub code: CodeState,
+    /// The masked holder (verified codes only).
+    pub holder: Option<MaskedHolder>,
+    /// Offline or dynamic (verified codes only).
+    pub profile: Option<Profile>,
+    /// The status as resolved: fresh, stale or unknown.
+    pub status: Resolved,
+    /// Links the holder across venues: never serialised, only turned into a venue's pseudonym.
+    #[serde(skip)]
+    holder_token: Option<HolderToken>,
+}
+
+impl Admission {
+    /// The desensitised record of this admission, with the venue's pseudonym for the holder;
+    /// `None` when the decision was made without a door (`Gate::decide`).
+    pub fn record(&self, key: &PseudonymKey) -> Option<ScanRecord> {
+        let door = self.door.as_ref()?;
+        let answer = self.status.answer();
+        Some(ScanRecord {
+            venue_id: door.venue_id.clone(),
+            door: door.door.clone(),
+            at: self.at,
+            pseudonym: self.holder_token.as_ref().map(|t| key.pseudonym(t)),
+            name: self.holder.as_ref().map(|h| h.name.clone()),
+            id_number: self.holder.as_ref().map(|h| h.id_number.clone()),
+            profile: self.profile,
+            code_state: self.code,
+            colour: answer.map(|a| a.status.colour),
+            test_age_hours: answer
+                .and_then(|a| a.status.nat)
+                .map(|n| n.age_hours(self.at)),
+            decision: self.decision,
+            report: self.report,
+            rule: self.rule.clone(),
+        })
+    }
+}
+
+/// A gate's trust list and signed lists, loaded and verified once: what verifies doors and
+/// personal codes. A [`Gate`] adds the rule set; a page that only verifies (the verify-only WASM
+/// module) uses this alone.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    trust: TrustList,
+    status: Option<StatusList>,
+    revocations: Option<RevocationList>,
+    max_status_age_secs: i64,
+}
+
+impl Checkpoint {
+    /// A checkpoint with a trust list and no lists yet.
+    pub fn new(trust: TrustList) -> Self {
+        Checkpoint {
+            trust,
+            status: None,
+            revocations: None,
+            max_status_age_secs: DEFAULT_MAX_STATUS_AGE_SECS,
+        }
+    }
+
+    /// Verifies the signed lists against `trust` at `now` (their errors are returned) and keeps
+    /// them.
+    pub fn load(trust: TrustList, lists: &SignedLists<'_>, now: Timestamp) -> Result<Self, Error> {
+        let status = lists
+            .status_list
+            .map(|b| StatusList::load(b, &trust, now))
+            .transpose()?;
+        let revocations = lists
+            .revocations
+            .map(|b| RevocationList::load(b, &trust, now))
+            .transpose()?;
+        Ok(Checkpoint {
+            status,
+            revocations,
+            max_status_age_secs: lists
+                .max_status_age_secs
+                .unwrap_or(DEFAULT_MAX_STATUS_AGE_SECS),
+            ..Checkpoint::new(trust)
+        })
+    }
+
+    /// With a verified status list.
+    pub fn with_status(mut self, list: StatusList) -> Self {
+        self.status = Some(list);
+        self
+    }
+
+    /// With a verified revocation list.
+    pub fn with_revocations(mut self, list: RevocationList) -> Self {
+        self.revocations = Some(list);
+        self
+    }
+
+    /// With a limit on a status's age, in seconds.
+    pub fn with_max_status_age_secs(mut self, secs: i64) -> Self {
+        self.max_status_age_secs = secs;
+        self
+    }
+
+    /// The trust list.
+    pub fn trust(&self) -> &TrustList {
+        &self.trust
+    }
+
+    /// The revocation list, if one was given.
+    pub fn revocations(&self) -> Option<&RevocationList> {
+        self.revocations.as_ref()
+    }
+
+    /// Verifies a venue code (a door's poster) and checks it against the revocation list.
+    pub fn verify_venue_code(
+        &self,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<VerifiedVenueCode, Error> {
+        let code = verify_venue_code(text, &self.trust, now)?;
+        if let Some(r) = &self.revocations {
+            r.check_venue(text)?;
+        }
+        Ok(code)
+    }
+
+    /// The door a venue code names, verified and checked against the revocation list: the
+    /// gate's configuration. If it does not verify, nothing may be decided there.
+    pub fn door(&self, venue_text: &str, now: Timestamp) -> Result<Door, Error> {
+        self.verify_venue_code(venue_text, now)
+            .map(|c| Door::of(&c))
+    }
+
+    /// Verifies a personal code and resolves its status at `now` (its rejection is in
+    /// [`Checked::code`]).
+    pub fn check(&self, text: &str, now: Timestamp) -> Checked {
+        let code = verify_personal_code(text, &self.trust, now).and_then(|v| {
+            if let Some(r) = &self.revocations {
+                r.check_personal(v.code())?;
+            }
+            Ok(v)
+        });
+        let status = match &code {
+            Ok(v) => resolve_status(
+                v.code(),
+                self.status.as_ref().map(|s| s as &dyn StatusSource),
+                now,
+                self.max_status_age_secs,
+            ),
+            Err(_) => Resolved::Unknown,
+        };
+        Checked {
+            code,
+            status,
+            at: now,
+        }
+    }
+}
+
+/// A gate device's state: a [`Checkpoint`] (trust list and lists) and the rule set, loaded and
+/// verified once (a status list of a million holders is 13 MB; its signature is checked here,
+/// not at every scan). Reload it when new lists arrive, and at the latest when a list's window
+/// ends.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    checkpoint: Checkpoint,
+    policy: Policy,
+}
+
+impl Gate {
+    /// A gate of a checkpoint and a rule set.
+    pub fn new(checkpoint: Checkpoint, policy: Policy) -> Self {
+        Gate { checkpoint, policy }
+    }
+
+    /// Verifies the signed lists and the chosen rule set against `trust` at `now` (their errors
+    /// are returned) and keeps them.
+    pub fn load(
+        trust: TrustList,
+        lists: &SignedLists<'_>,
+        policy: &PolicyChoice<'_>,
+        now: Timestamp,
+    ) -> Result<Self, Error> {
+        let policy = policy.load(&trust, now)?;
+        Ok(Gate::new(Checkpoint::load(trust, lists, now)?, policy))
+    }
+
+    /// The trust list and lists.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// The rule set.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// [`Checkpoint::door`].
+    pub fn door(&self, venue_text: &str, now: Timestamp) -> Result<Door, Error> {
+        self.checkpoint.door(venue_text, now)
+    }
+
+    /// [`Checkpoint::check`].
+    pub fn check(&self, text: &str, now: Timestamp) -> Checked {
+        self.checkpoint.check(text, now)
+    }
+
+    /// The admission of a personal code at a door.
+    pub fn admit(&self, door: &Door, personal_text: &str, now: Timestamp) -> Admission {
+        self.admission(Some(door), &door.class, personal_text, now)
+    }
+
+    /// The admission of a personal code at a venue of `class`, without a door (no record):
+    /// `invalid_input` if the rule set does not know the class.
+    pub fn decide(
+        &self,
+        class: &VenueClass,
+        personal_text: &str,
+        now: Timestamp,
+    ) -> Result<Admission, Error> {
+        if !self.policy.knows_class(class) {
+            return Err(Error::InvalidInput {
+                field: "venue_class",
+                reason: "not a class of the rule set".into(),
+            });
+        }
+        Ok(self.admission(None, class, personal_text, now))
+    }
+
+    fn admission(
+        &self,
+        door: Option<&Door>,
+        class: &VenueClass,
+        text: &str,
+        now: Timestamp,
+    ) -> Admission {
+        let checked = self.check(text, now);
+        let d = self
+            .policy
+            .decide(&Facts::of(&checked.code, checked.status, class, now));
+        let verified = checked.code.as_ref().ok().map(VerifiedPersonalCode::code);
+        Admission {
+            decision: d.decision,
+            report: d.report,
+            rule: d.rule.to_owned(),
+            reasons: d.reasons.iter().map(|r| (*r).clone()).collect(),
+            policy: self.policy.id().to_owned(),
+            class: class.clone(),
+            door: door.cloned(),
+            at: now,
+            code: checked.code_state(),
+            holder: verified.map(|c| MaskedHolder {
+                name: c.name.clone(),
+                id_number: c.id_number.clone(),
+            }),
+            profile: verified.map(|c| c.profile),
+            status: checked.status,
+            holder_token: verified.map(|c| c.holder),
+        }
+    }
+}
+
+mod report;
+pub use report::{PersonalReport, VenueReport};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,248 @@
+use super::*;
+use crate::codes::person::{PersonalCode, PersonalIssue};
+use crate::health::{Colour, HealthStatus};
+use crate::keys::trust::{TrustedKey, Usage};
+use crate::privacy::id::IdNumber;
+use crate::privacy::token::TokenKey;
+use crate::{Prefix, SecretKey};
+
+struct World {
+    trust: TrustList,
+    personal: SecretKey,
+    status: SecretKey,
+    venue: SecretKey,
+    tokens: TokenKey,
+    id: IdNumber,
+    t0: Timestamp,
+}
+
+fn world() -> World {
+    let (personal, status, venue) = (
+        SecretKey::from_seed(&[2; 32]),
+        SecretKey::from_seed(&[8; 32]),
+        SecretKey::from_seed(&[42; 32]),
+    );
+    let mut trust = TrustList::new();
+    for (k, u) in [
+        (&personal, Usage::Personal),
+        (&status, Usage::Status),
+        (&venue, Usage::Venue),
+    ] {
+        trust.add(TrustedKey::new(k.public_key(), u)).unwrap();
+    }
+    World {
+        trust,
+        personal,
+        status,
+        venue,
+        tokens: TokenKey::from_bytes([1; 32]),
+        id: IdNumber::parse("11010519491231002X").unwrap(),
+        t0: Timestamp::parse_rfc3339("2022-04-06T08:00:00+08:00").unwrap(),
+    }
+}
+
+impl World {
+    fn offline(&self, generation: u16) -> String {
+        let issue = PersonalIssue {
+            profile: Profile::Offline,
+            generation,
+            issued_at: self.t0,
+            valid_secs: None,
+            status: None,
+        };
+        PersonalCode::for_holder("张三丰", &self.id, &self.tokens, &issue)
+            .unwrap()
+            .issue(
+                &self.personal,
+                &Prefix::new("HTTPS://VC.SH.GOV.CN/P/").unwrap(),
+            )
+            .unwrap()
+    }
+
+    fn lists(&self) -> (Vec<u8>, Vec<u8>) {
+        let green = HealthStatus {
+            colour: Colour::Green,
+            nat: None,
+        };
+        let until = self.t0.saturating_add(86_400);
+        let token = self.tokens.token(&self.id);
+        (
+            StatusList::build(vec![(token, green)], self.t0, until, &self.status).unwrap(),
+            RevocationList::build(&[], &[(token, 1)], self.t0, until, &self.status).unwrap(),
+        )
+    }
+
+    fn door_text(&self) -> String {
+        crate::test_support::reference_venue()
+            .issue(
+                &self.venue,
+                &Prefix::new("HTTPS://VC.SH.GOV.CN/1/").unwrap(),
+            )
+            .unwrap()
+    }
+}
+
+#[test]
+fn offline_code_with_status_list_and_revocations_is_admitted_at_a_door() {
+    let w = world();
+    let (status, revocations) = w.lists();
+    let lists = SignedLists {
+        status_list: Some(&status),
+        revocations: Some(&revocations),
+        max_status_age_secs: None,
+    };
+    let now = w.t0.saturating_add(3_600);
+    let gate = Gate::load(w.trust.clone(), &lists, &PolicyChoice::default(), now).unwrap();
+    assert_eq!(gate.policy().id(), DEFAULT_POLICY);
+    let door = gate.door(&w.door_text(), now).unwrap();
+    assert_eq!(
+        (door.door.as_str(), &door.class),
+        ("东门", &VenueClass::Religious)
+    );
+
+    let a = gate.admit(&door, &w.offline(1), now);
+    assert_eq!(
+        (a.code, a.decision, a.report),
+        (CodeState::Valid, Outcome::Admit, false)
+    );
+    assert_eq!(a.holder.as_ref().unwrap().name, "张*丰");
+    let key = PseudonymKey::from_bytes([9; 32]);
+    let r = a.record(&key).unwrap();
+    assert_eq!(
+        (r.venue_id.as_str(), r.door.as_str()),
+        ("SH-PT-0018", "东门")
+    );
+    assert_eq!(r.pseudonym, Some(key.pseudonym(&w.tokens.token(&w.id))));
+    assert_eq!(
+        (r.colour, r.code_state),
+        (Some(Colour::Green), CodeState::Valid)
+    );
+    // The holder token never reaches a serialised admission.
+    let json = serde_json::to_string(&a).unwrap();
+    assert!(!json.contains("holder_token"), "{json}");
+    assert!(!json.contains("11010519491231002X"));
+
+    let lost = gate.admit(&door, &w.offline(0), now);
+    assert_eq!(
+        (lost.code, lost.decision),
+        (CodeState::Superseded, Outcome::Deny)
+    );
+    assert_eq!(
+        (lost.status, lost.holder.as_ref()),
+        (Resolved::Unknown, None)
+    );
+    assert_eq!(lost.record(&key).unwrap().pseudonym, None);
+
+    // Without a door: no record; a class the rule set does not know is a bad input.
+    let d = gate
+        .decide(&VenueClass::Public, &w.offline(1), now)
+        .unwrap();
+    assert_eq!((d.decision, d.record(&key)), (Outcome::Admit, None));
+    let stadium = gate.decide(&VenueClass::named("stadium"), &w.offline(1), now);
+    assert_eq!(stadium.unwrap_err().code(), "invalid_input");
+}
+
+#[test]
+fn without_a_status_list_an_offline_code_goes_to_staff() {
+    let w = world();
+    let now = w.t0.saturating_add(3_600);
+    let gate = Gate::new(
+        Checkpoint::new(w.trust.clone()),
+        Policy::builtin(DEFAULT_POLICY).unwrap(),
+    );
+    let door = gate.door(&w.door_text(), now).unwrap();
+    let a = gate.admit(&door, &w.offline(1), now);
+    assert_eq!(
+        (a.rule.as_str(), a.status),
+        ("no-status", Resolved::Unknown)
+    );
+}
+
+#[test]
+fn damaged_lists_and_revoked_doors_are_errors() {
+    let w = world();
+    let (status, _) = w.lists();
+    let mut damaged = status.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    let bad = SignedLists {
+        status_list: Some(&damaged),
+        ..SignedLists::default()
+    };
+    let now = w.t0.saturating_add(60);
+    assert!(Gate::load(w.trust.clone(), &bad, &PolicyChoice::default(), now).is_err());
+
+    let door = w.door_text();
+    let revoked = RevocationList::build(
+        &[door.as_str()],
+        &[],
+        w.t0,
+        w.t0.saturating_add(86_400),
+        &w.status,
+    )
+    .unwrap();
+    let lists = SignedLists {
+        revocations: Some(&revoked),
+        ..SignedLists::default()
+    };
+    let chosen = PolicyChoice {
+        builtin: Some("sh-2022-public-48h"),
+        signed: None,
+    };
+    let gate = Gate::load(w.trust.clone(), &lists, &chosen, now).unwrap();
+    assert_eq!(gate.policy().id(), "sh-2022-public-48h");
+    assert_eq!(gate.door(&door, now).unwrap_err().code(), "revoked");
+}
+
+#[test]
+fn records_hold_no_raw_data_and_replays_attach_no_visitor() {
+    let w = world();
+    let now = w.t0;
+    let issue = PersonalIssue {
+        profile: Profile::Dynamic,
+        generation: 0,
+        issued_at: now,
+        valid_secs: None,
+        status: Some(HealthStatus {
+            colour: Colour::Green,
+            nat: Some(crate::health::NatTest {
+                result: crate::health::NatResult::Negative,
+                sampled_at: now.saturating_add(-30 * 3600),
+            }),
+        }),
+    };
+    let text = PersonalCode::for_holder("张三丰", &w.id, &w.tokens, &issue)
+        .unwrap()
+        .issue(
+            &w.personal,
+            &Prefix::new("HTTPS://VC.SH.GOV.CN/P/").unwrap(),
+        )
+        .unwrap();
+    let gate = Gate::new(
+        Checkpoint::new(w.trust.clone()),
+        Policy::builtin("sh-2022-public-48h").unwrap(),
+    );
+    let door = gate.door(&w.door_text(), now).unwrap();
+    let venue_key = PseudonymKey::for_venue(&[9; 32], "SH-PT-0018");
+    let r = gate.admit(&door, &text, now).record(&venue_key).unwrap();
+    assert_eq!(
+        (r.decision, r.test_age_hours, r.code_state),
+        (Outcome::Admit, Some(30), CodeState::Valid)
+    );
+    assert_eq!(
+        r.pseudonym,
+        Some(venue_key.pseudonym(&w.tokens.token(&w.id)))
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(
+        json.contains("张*丰") && !json.contains("张三丰") && !json.contains("19491231"),
+        "{json}"
+    );
+    // A replayed screenshot: denied, no visitor attached.
+    let late = gate.admit(&door, &text, now.saturating_add(120));
+    let r = late.record(&venue_key).unwrap();
+    assert_eq!(
+        (r.decision, r.pseudonym, r.name, r.code_state),
+        (Outcome::Deny, None, None, CodeState::Expired)
+    );
+}

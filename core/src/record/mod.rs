@@ -1,0 +1,374 @@
+//! Scan records and their daily statistics (当日次数、码色统计、扫码详情), desensitised.
+//!
+//! A record holds no raw personal data: a per-venue pseudonym, the masked name and ID number as
+//! the code carried them, and the decision. Times are stored in UTC; days are counted in China
+//! Standard Time (UTC+8), as venues count them.
+//!
+//! Statistics are exactly mergeable: each keeps, for every visitor and door, the times of its
+//! scans, so shards of a city combine into the statistics of all their records. A visit is a run
+//! of one visitor's scans at one door, each within the rescan window (default 10 minutes) of the
+//! previous one; every scan still counts as a scan.
+
+use crate::codes::person::Profile;
+use crate::codes::state::CodeState;
+use crate::encoding::timestamp::{CST_OFFSET_SECS, Timestamp};
+use crate::error::Error;
+use crate::health::Colour;
+use crate::policy::Outcome;
+use crate::privacy::pseudonym::Pseudonym;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The default rescan window: 10 minutes.
+pub const DEFAULT_RESCAN_WINDOW_SECS: u32 = 600;
+
+/// A calendar day in China Standard Time, as days since 1970-01-01.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day(pub i64);
+
+impl Day {
+    /// The CST day an instant falls on.
+    pub fn of(t: Timestamp) -> Day {
+        Day((t.unix() + CST_OFFSET_SECS).div_euclid(86_400))
+    }
+
+    /// Seconds since the day's start (00:00 CST).
+    fn second_of(self, t: Timestamp) -> Option<u32> {
+        u32::try_from(t.unix() + CST_OFFSET_SECS - self.0 * 86_400)
+            .ok()
+            .filter(|&s| s < 86_400)
+    }
+}
+
+impl std::fmt::Display for Day {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (year, month, day) = crate::encoding::timestamp::civil_from_days(self.0);
+        write!(f, "{year:04}-{month:02}-{day:02}")
+    }
+}
+
+impl std::str::FromStr for Day {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let invalid = || Error::InvalidInput {
+            field: "day",
+            reason: "expected YYYY-MM-DD".into(),
+        };
+        crate::encoding::timestamp::parse_date(s)
+            .map(Day)
+            .ok_or_else(invalid)
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// One scan at a door, desensitised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanRecord {
+    /// The venue's registry number.
+    pub venue_id: String,
+    /// The door.
+    pub door: String,
+    /// When (UTC).
+    pub at: Timestamp,
+    /// The visitor's pseudonym at this venue; none for a code that did not verify.
+    pub pseudonym: Option<Pseudonym>,
+    /// The masked name the code carried (verified codes only).
+    pub name: Option<String>,
+    /// The masked ID number the code carried (verified codes only).
+    pub id_number: Option<String>,
+    /// Offline or dynamic (verified codes only).
+    pub profile: Option<Profile>,
+    /// `valid`, or the code's rejection.
+    pub code_state: CodeState,
+    /// The colour, if a status was known.
+    pub colour: Option<Colour>,
+    /// Hours since the latest test's sample, if one was known.
+    pub test_age_hours: Option<u32>,
+    /// The decision.
+    pub decision: Outcome,
+    /// Whether it was reported.
+    pub report: bool,
+    /// The rule that decided.
+    pub rule: String,
+}
+
+/// One day's statistics of scan records. Merge shards with [`DailyStats::merge`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyStats {
+    day: Day,
+    window: u32,
+    scans: u64,
+    reports: u64,
+    by_colour: [u64; 4],
+    by_decision: [u64; 3],
+    /// Scans at each door, by venue and door label: two venues' 东门 are two doors.
+    by_door: BTreeMap<(String, String), u64>,
+    /// Scans of codes that did not verify: no visitor to attach them to, each its own visit.
+    anonymous: u64,
+    /// Scan times (seconds into the day) of each visitor at each door (venue, label), sorted.
+    times: BTreeMap<(Pseudonym, String, String), Vec<u32>>,
+}
+
+/// Colours by byte code, then no status.
+fn colour_index(c: Option<Colour>) -> usize {
+    c.map_or(Colour::ALL.len(), |c| usize::from(c.code()))
+}
+
+impl DailyStats {
+    /// Empty statistics of `day`, with a rescan window in seconds.
+    pub fn new(day: Day, rescan_window_secs: u32) -> Self {
+        DailyStats {
+            day,
+            window: rescan_window_secs,
+            scans: 0,
+            reports: 0,
+            by_colour: [0; 4],
+            by_decision: [0; 3],
+            by_door: BTreeMap::new(),
+            anonymous: 0,
+            times: BTreeMap::new(),
+        }
+    }
+
+    /// Counts a record; one of another day is refused.
+    pub fn add(&mut self, r: &ScanRecord) -> Result<(), Error> {
+        let second = self
+            .day
+            .second_of(r.at)
+            .ok_or_else(|| Error::InvalidInput {
+                field: "at",
+                reason: format!("the record is not of {}", self.day),
+            })?;
+        self.scans += 1;
+        self.reports += u64::from(r.report);
+        self.by_colour[colour_index(r.colour)] += 1;
+        self.by_decision[r.decision as usize] += 1;
+        let door = (r.venue_id.clone(), r.door.clone());
+        *self.by_door.entry(door.clone()).or_default() += 1;
+        match r.pseudonym {
+            None => self.anonymous += 1,
+            Some(p) => {
+                let times = self.times.entry((p, door.0, door.1)).or_default();
+                let at = times.partition_point(|&t| t <= second);
+                times.insert(at, second);
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds another shard's statistics of the same day and window.
+    pub fn merge(&mut self, other: &DailyStats) -> Result<(), Error> {
+        if (self.day, self.window) != (other.day, other.window) {
+            return Err(Error::InvalidInput {
+                field: "stats",
+                reason: "different days or rescan windows".into(),
+            });
+        }
+        self.scans += other.scans;
+        self.reports += other.reports;
+        self.anonymous += other.anonymous;
+        for i in 0..4 {
+            self.by_colour[i] += other.by_colour[i];
+        }
+        for i in 0..3 {
+            self.by_decision[i] += other.by_decision[i];
+        }
+        for (door, n) in &other.by_door {
+            *self.by_door.entry(door.clone()).or_default() += n;
+        }
+        for (key, times) in &other.times {
+            let mine = self.times.entry(key.clone()).or_default();
+            mine.extend_from_slice(times);
+            mine.sort_unstable();
+        }
+        Ok(())
+    }
+
+    /// The day.
+    pub fn day(&self) -> Day {
+        self.day
+    }
+
+    /// Every scan (当日次数).
+    pub fn scans(&self) -> u64 {
+        self.scans
+    }
+
+    /// Visits: rescans within the window count once.
+    pub fn visits(&self) -> u64 {
+        let runs: usize = self
+            .times
+            .values()
+            .map(|t| 1 + t.windows(2).filter(|w| w[1] - w[0] > self.window).count())
+            .sum();
+        runs as u64 + self.anonymous
+    }
+
+    /// Distinct verified visitors.
+    pub fn distinct_visitors(&self) -> u64 {
+        let mut last = None;
+        self.times
+            .keys()
+            .filter(|(p, _, _)| last.replace(*p) != Some(*p))
+            .count() as u64
+    }
+
+    /// The summary shown to a venue manager, every count exact.
+    pub fn summary(&self) -> StatsSummary {
+        self.summary_with(Some)
+    }
+
+    /// The summary shared beyond the venue: every count below `k` (but above zero) is
+    /// withheld, and so is every count that the totals would give away. Each breakdown (by
+    /// colour, by decision, by door) sums to the scans, so a single withheld cell could be
+    /// worked out from the others: more cells are withheld, the smallest first, until the
+    /// withheld cells of each breakdown add up to at least `k` (complementary suppression).
+    pub fn published(&self, k: u64) -> StatsSummary {
+        let mut s = self.summary_with(|n| (n == 0 || n >= k).then_some(n));
+        let total = self.scans;
+        let doors: Vec<u64> = self.by_door.values().copied().collect();
+        let mut door_cells: Vec<Option<u64>> = s.by_door.iter().map(|d| d.scans).collect();
+        protect(&mut door_cells, &doors, total, k);
+        for (d, cell) in s.by_door.iter_mut().zip(door_cells) {
+            d.scans = cell;
+        }
+        let c = &mut s.by_colour;
+        let mut colours = [c.green, c.yellow, c.red, c.none];
+        protect(&mut colours, &self.by_colour, total, k);
+        [c.green, c.yellow, c.red, c.none] = colours;
+        let d = &mut s.by_decision;
+        let mut decisions = [d.admit, d.deny, d.manual];
+        protect(&mut decisions, &self.by_decision, total, k);
+        [d.admit, d.deny, d.manual] = decisions;
+        s
+    }
+
+    fn summary_with(&self, f: impl Fn(u64) -> Option<u64>) -> StatsSummary {
+        StatsSummary {
+            day: self.day,
+            scans: f(self.scans),
+            visits: f(self.visits()),
+            distinct_visitors: f(self.distinct_visitors()),
+            reports: f(self.reports),
+            by_colour: ColourCounts {
+                green: f(self.by_colour[0]),
+                yellow: f(self.by_colour[1]),
+                red: f(self.by_colour[2]),
+                none: f(self.by_colour[3]),
+            },
+            by_decision: DecisionCounts {
+                admit: f(self.by_decision[0]),
+                deny: f(self.by_decision[1]),
+                manual: f(self.by_decision[2]),
+            },
+            by_door: self
+                .by_door
+                .iter()
+                .map(|((venue_id, door), &n)| DoorCount {
+                    venue_id: venue_id.clone(),
+                    door: door.clone(),
+                    scans: f(n),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Withholds more cells of a breakdown whose cells (`values`) sum to `total`, until the withheld
+/// ones add up to at least `k`: then no withheld cell can be worked out from the rest.
+fn protect(cells: &mut [Option<u64>], values: &[u64], total: u64, k: u64) {
+    let hidden = |cells: &[Option<u64>]| -> u64 {
+        cells
+            .iter()
+            .zip(values)
+            .filter(|(c, _)| c.is_none())
+            .map(|(_, v)| v)
+            .sum()
+    };
+    if total < k {
+        // The total itself is withheld: so is every non-zero cell.
+        for (c, v) in cells.iter_mut().zip(values) {
+            if *v > 0 {
+                *c = None;
+            }
+        }
+        return;
+    }
+    while cells.iter().any(Option::is_none) && hidden(cells) < k {
+        let smallest = cells
+            .iter()
+            .zip(values)
+            .enumerate()
+            .filter(|(_, (c, v))| c.is_some() && **v > 0)
+            .min_by_key(|(_, (_, v))| **v)
+            .map(|(i, _)| i);
+        match smallest {
+            Some(i) => cells[i] = None,
+            None => break,
+        }
+    }
+}
+
+/// A day's counts; `None` where a count was withheld (below k, or giving one away).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatsSummary {
+    /// The day (CST).
+    pub day: Day,
+    /// Scans.
+    pub scans: Option<u64>,
+    /// Visits (rescans within the window once).
+    pub visits: Option<u64>,
+    /// Distinct verified visitors.
+    pub distinct_visitors: Option<u64>,
+    /// Reports raised.
+    pub reports: Option<u64>,
+    /// Scans by colour.
+    pub by_colour: ColourCounts,
+    /// Scans by decision.
+    pub by_decision: DecisionCounts,
+    /// Scans by door, ordered by venue and door.
+    pub by_door: Vec<DoorCount>,
+}
+
+/// Scans at one door.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DoorCount {
+    /// The venue's registry number.
+    pub venue_id: String,
+    /// The door's label.
+    pub door: String,
+    /// Scans there.
+    pub scans: Option<u64>,
+}
+
+/// Scans by colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ColourCounts {
+    /// Green.
+    pub green: Option<u64>,
+    /// Yellow.
+    pub yellow: Option<u64>,
+    /// Red.
+    pub red: Option<u64>,
+    /// No status known.
+    pub none: Option<u64>,
+}
+
+/// Scans by decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DecisionCounts {
+    /// Admitted.
+    pub admit: Option<u64>,
+    /// Denied.
+    pub deny: Option<u64>,
+    /// Sent to staff.
+    pub manual: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests;

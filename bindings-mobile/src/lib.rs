@@ -396,8 +396,8 @@ pub struct DoorDecision {
     pub reasons: Vec<Reason>,
     /// The rule set's id.
     pub policy: String,
-    /// The venue class decided for.
-    pub class: String,
+    /// The venue class decided for (`class` is a keyword in Kotlin, Swift and Python).
+    pub venue_class: String,
     /// The venue's id, when decided at a door.
     pub venue_id: Option<String>,
     /// The door's label, when decided at a door.
@@ -428,7 +428,7 @@ fn door_decision(a: &Admission) -> DoorDecision {
             })
             .collect(),
         policy: a.policy.clone(),
-        class: a.class.name().to_owned(),
+        venue_class: a.class.name().to_owned(),
         venue_id: a.door.as_ref().map(|d| d.venue_id.clone()),
         door: a.door.as_ref().map(|d| d.door.clone()),
         code: a.code.name().to_owned(),

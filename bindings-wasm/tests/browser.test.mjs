@@ -28,12 +28,12 @@ function codes() {
   run(['keygen', '--out', p('p.pem'), '--trust', p('trust.json'), '--usage', 'personal']);
   run(['keygen', '--out', p('forger.pem')]);
   run(['token-key', '--out', p('tk')]);
-  const venue = (key, png) => run(['venue', 'issue', '--key', p(key), '--id', 'SH-PT-0018', '--type', 'religious-venue',
+  const venue = (key, png) => run(['venue', 'issue', '--prefix', 'HTTPS://VC.SH.GOV.CN/1/', '--key', p(key), '--id', 'SH-PT-0018', '--type', 'religious-venue',
     '--name', '上海玉佛禅寺', '--division', '310107', '--address', '安远路170号', '--door', '东门', '--png', p(png)]);
   venue('v.pem', 'venue.png');
   venue('forger.pem', 'forged.png');
   // Dynamic codes live 60 s from now: the page checks them at Date.now().
-  const person = (colour, png) => run(['person', 'issue', '--key', p('p.pem'), '--token-key', p('tk'), '--profile', 'dynamic',
+  const person = (colour, png) => run(['person', 'issue', '--prefix', 'HTTPS://HC.SH.GOV.CN/P/', '--key', p('p.pem'), '--token-key', p('tk'), '--profile', 'dynamic',
     '--name', '张三丰', '--id-number', ID, '--colour', colour, '--png', p(png)]);
   person('green', 'green.png');
   person('red', 'red.png');

@@ -63,17 +63,29 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         .map_err(CliError::io(path))
 }
 
-/// Writes beside the target and renames, so a reader never sees half a file.
+/// Who may read a file the CLI writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// The owner only (0600): ledgers, exports, anything with records in it.
+    Private,
+    /// Everyone may read (0644): codes, posters, trust lists, signed lists.
+    Public,
+}
+
+/// Writes a public file beside the target and renames it, so a reader never sees half a file.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    write_with(path, |w| w.write_all(bytes).map_err(CliError::io(path)))
+    write_with(path, Access::Public, |w| {
+        w.write_all(bytes).map_err(CliError::io(path))
+    })
 }
 
 /// Writes a file through `fill` into a temporary file beside it, then renames it into place.
-/// The temporary file has a random name, is created exclusively (a file or symlink planted
-/// there is never followed) with mode 0600, and is removed if `fill` fails. `-` is standard
-/// output.
+/// The temporary file has a random name and is created exclusively (a file or symlink planted
+/// there is never followed), with the mode `access` gives; it is removed if `fill` fails. `-`
+/// is standard output.
 pub(crate) fn write_with<T>(
     path: &Path,
+    access: Access,
     fill: impl FnOnce(&mut (dyn Write + Send)) -> Result<T, CliError>,
 ) -> Result<T, CliError> {
     if path == Path::new("-") {
@@ -86,10 +98,18 @@ pub(crate) fn write_with<T>(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".venuecode-")
-        .tempfile_in(dir)
-        .map_err(CliError::io(dir))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".venuecode-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = match access {
+            Access::Private => 0o600,
+            Access::Public => 0o644,
+        };
+        builder.permissions(fs::Permissions::from_mode(mode));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(CliError::io(dir))?;
     let value = fill(tmp.as_file_mut())?;
     tmp.as_file().sync_all().map_err(CliError::io(path))?;
     tmp.persist(path).map_err(|e| CliError::io(path)(e.error))?;

@@ -129,6 +129,26 @@ struct Summary {
     poster_png: String,
 }
 
+impl Summary {
+    /// The row with every text cell safe from spreadsheet formulas (a venue id or door from the
+    /// CSV could start with `=`).
+    fn neutralised(&self) -> Summary {
+        let cell = |s: &str| venuecode::text::for_csv(s).into_owned();
+        Summary {
+            line: self.line,
+            venue_id: cell(&self.venue_id),
+            door: cell(&self.door),
+            status: self.status,
+            error: cell(&self.error),
+            text: cell(&self.text),
+            code_svg: cell(&self.code_svg),
+            code_png: cell(&self.code_png),
+            poster_svg: cell(&self.poster_svg),
+            poster_png: cell(&self.poster_png),
+        }
+    }
+}
+
 /// File-name stem for a row: the venue id in safe characters, and the CSV line.
 fn stem(id: &str, line: u64) -> String {
     let safe: String = id
@@ -214,7 +234,7 @@ fn batch(
     let mut writer = csv::Writer::from_writer(Vec::new());
     for s in &summaries {
         writer
-            .serialize(s)
+            .serialize(s.neutralised())
             .map_err(|e| CliError::Usage(e.to_string()))?;
     }
     let bytes = writer

@@ -2,7 +2,7 @@
 //! view, exports and retention.
 
 use crate::error::{CliError, EXIT_OK, EXIT_USAGE};
-use crate::files::write_with;
+use crate::files::{Access, write_with};
 use crate::output::say;
 use crate::output::shown;
 use crate::policy::{exit_of, show_admission};
@@ -239,7 +239,7 @@ fn export(
         return Err(CliError::Usage("--format is jsonl, csv or parquet".into()));
     }
     let ledger = Ledger::open(db)?;
-    let n = write_with(out, |w| {
+    let n = write_with(out, Access::Private, |w| {
         Ok(match format {
             "parquet" => venuecode_ledger::parquet::export(&ledger, &filter, w)?,
             "csv" => venuecode_ledger::export::csv(&ledger, &filter, w)?,

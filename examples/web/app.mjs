@@ -1,11 +1,10 @@
 // The door-check page: every check is the venuecode module's; this file only wires inputs to it
 // and shows what it returns. Untrusted text is only ever set as textContent.
-import init, {
-  codeKind, verifyVenueCode, verifyPersonalCode, decide, scanFrame, venueClass,
-} from './pkg/venuecode_wasm.js';
+import init, { Gate, codeKind, scanFrame } from './pkg/venuecode_wasm.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { trust: null, statusList: null, revocations: null, door: null };
+// `gate` is the module's Gate: trust list, lists and rule set verified once, and the door.
+const state = { trust: null, statusList: null, revocations: null, gate: null, door: null };
 
 const COLOURS = { green: '绿码 green', yellow: '黄码 yellow', red: '红码 red' };
 const DECISIONS = { admit: '通行 Admit', deny: '拒绝 Deny', manual: '人工核验 Manual check' };
@@ -41,9 +40,23 @@ async function loadSetup() {
   state.trust = t ? await t.text() : null;
   state.statusList = s ? await bytesOf(s) : null;
   state.revocations = r ? await bytesOf(r) : null;
+  resetGate();
   const lists = [state.statusList && 'status list', state.revocations && 'revocation list'].filter(Boolean);
   show($('setup-state'), { state: state.trust ? 'ready' : 'empty' },
     state.trust ? `Trust list loaded${lists.length ? `, with ${lists.join(' and ')}` : ''}.` : 'No trust list loaded.');
+}
+
+// New lists or another rule set make a new gate; its door must be scanned again.
+function resetGate() {
+  if (state.gate) state.gate.free();
+  state.gate = null;
+  state.door = null;
+  show($('door-state'), { state: 'unset' }, 'Door not set: scan its venue code.');
+}
+
+function gate(now) {
+  if (!state.gate) state.gate = new Gate(state.trust, now, options());
+  return state.gate;
 }
 
 function options() {
@@ -59,37 +72,34 @@ function rejected(e) {
 }
 
 function onVenue(text, now) {
-  const v = verifyVenueCode(text, state.trust, now);
-  state.door = { name: v.name, door: v.door, cls: venueClass(v.type) };
-  show($('door-state'), { state: 'set', class: state.door.cls }, `${v.name} · ${v.door}`,
-    [['venue', v.id], ['type', v.type], ['class', state.door.cls], ['division', v.division], ['address', v.address]]);
-  show($('result'), { state: 'valid', kind: 'venue' }, `场所码有效 Venue code valid: ${v.name} ${v.door}`,
-    [['valid until', v.valid_until ?? '—'], ['key', v.key_id]]);
+  const d = gate(now).door(text, now);
+  state.door = d;
+  show($('door-state'), { state: 'set', class: d.class }, `${d.venue_name} · ${d.door}`,
+    [['venue', d.venue_id], ['type', d.venue_type], ['class', d.class], ['division', d.division]]);
+  show($('result'), { state: 'valid', kind: 'venue' }, `场所码有效 Venue code valid: ${d.venue_name} ${d.door}`,
+    [['key', d.key_id]]);
 }
 
 function onPersonal(text, now) {
   if (!state.door) {
     // Verified anyway, so that staff see whose code it is; the decision needs a door.
-    const p = verifyPersonalCode(text, state.trust, now, options());
+    const p = gate(now).verifyPersonalCode(text, now);
     show($('result'), { state: 'valid', kind: 'personal', decision: 'manual' },
-      `${DECISIONS.manual}: scan the door's venue code first`, holderRows(p.code, p.status));
+      `${DECISIONS.manual}: scan the door's venue code first`, holderRows(p.holder, p.status, p.profile));
     return;
   }
-  const d = decide(text, state.trust, now, state.door.cls, options());
-  const rows = [['code', d.code], ['rule', `${d.policy} / ${d.rule}`],
-    ['reason', d.reasons.map((r) => `${r.zh} ${r.en}`).join('; ')]];
-  if (d.code === 'valid') {
-    const p = verifyPersonalCode(text, state.trust, now, options());
-    rows.unshift(...holderRows(p.code, p.status));
-  }
-  if (d.report) rows.push(['report', '立即报告 report at once']);
-  show($('result'), { state: d.code === 'valid' ? 'valid' : 'rejected', kind: 'personal', decision: d.decision, code: d.code },
-    DECISIONS[d.decision] ?? d.decision, rows);
+  const a = gate(now).admit(text, now);
+  const rows = [['code', a.code], ['rule', `${a.policy} / ${a.rule}`],
+    ['reason', a.reasons.map((r) => `${r.zh} ${r.en}`).join('; ')]];
+  if (a.holder) rows.unshift(...holderRows(a.holder, a.status, a.profile));
+  if (a.report) rows.push(['report', '立即报告 report at once']);
+  show($('result'), { state: a.code === 'valid' ? 'valid' : 'rejected', kind: 'personal', decision: a.decision, code: a.code },
+    DECISIONS[a.decision] ?? a.decision, rows);
 }
 
-function holderRows(code, status) {
-  const colour = code.status ? COLOURS[code.status.colour] : status.colour ? COLOURS[status.colour] : 'unknown';
-  return [['name', code.name], ['id', code.id_number], ['profile', code.profile], ['colour', colour],
+function holderRows(holder, status, profile) {
+  const colour = status.colour ? COLOURS[status.colour] : 'unknown';
+  return [['name', holder.name], ['id', holder.id_number], ['profile', profile], ['colour', colour],
     ['status', status.state]];
 }
 
@@ -167,6 +177,7 @@ async function onCamera() {
 
 await init();
 for (const id of ['trust-file', 'status-file', 'revocations-file']) $(id).addEventListener('change', loadSetup);
+$('builtin').addEventListener('change', resetGate);
 $('image').addEventListener('change', onImage);
 $('camera').addEventListener('click', () => onCamera().catch(rejected));
 document.body.dataset.ready = 'true';

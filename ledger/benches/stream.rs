@@ -1,11 +1,10 @@
 //! Streaming at city scale: a ledger of 5,000,000 records (30 days, three doors, 200,000
 //! visitors), then the daily statistics of every day and the Parquet and JSON Lines exports,
 //! each timed, with the process's peak resident memory during it (goal: flat, under 64 MB).
-//! Prints records per second. `VENUECODE_STREAM_RECORDS` changes the count; `--test` runs 20,000.
+//! Prints records per second. `VENUECODE_STREAM_RECORDS` changes the count; `--test`, or a run without `--bench` (`cargo test --benches`), runs 20,000.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::io::Write;
 use std::time::Instant;
 use venuecode::Timestamp;
 use venuecode::health::Colour;
@@ -33,7 +32,8 @@ fn reset_peak() {
 }
 
 fn main() {
-    let test = std::env::args().any(|a| a == "--test");
+    // `cargo bench` passes --bench; `cargo test --benches` passes nothing: a quick run then.
+    let test = std::env::args().any(|a| a == "--test") || !std::env::args().any(|a| a == "--bench");
     let n: u64 = if test {
         20_000
     } else {
@@ -129,15 +129,8 @@ fn main() {
 
     reset_peak();
     let t = Instant::now();
-    let mut out =
-        std::io::BufWriter::new(std::fs::File::create(dir.path().join("city.jsonl")).unwrap());
-    ledger
-        .for_each(&Filter::default(), |r| {
-            serde_json::to_writer(&mut out, &r).unwrap();
-            out.write_all(b"\n").unwrap();
-        })
-        .unwrap();
-    out.flush().unwrap();
+    let out = std::fs::File::create(dir.path().join("city.jsonl")).unwrap();
+    venuecode_ledger::export::jsonl(&ledger, &Filter::default(), out).unwrap();
     let secs = t.elapsed().as_secs_f64();
     println!(
         "JSON Lines export: {secs:.1} s ({:.0} records/s), peak RSS {:.1} MB",

@@ -15,7 +15,9 @@ use venuecode::policy::Outcome;
 use venuecode::record::ScanRecord;
 use venuecode_ledger::{Filter, Ledger};
 
-fn record(i: i64) -> ScanRecord {
+/// Record `i` of writer round `round`: named uniquely across rounds, so that a record a later
+/// round lost cannot hide behind an earlier round's record of the same number.
+fn record(round: &str, i: i64) -> ScanRecord {
     ScanRecord {
         venue_id: "SH-PT-0018".into(),
         door: "东门".into(),
@@ -29,7 +31,7 @@ fn record(i: i64) -> ScanRecord {
         test_age_hours: None,
         decision: Outcome::Deny,
         report: false,
-        rule: format!("r{i}"),
+        rule: format!("r{round}-{i}"),
     }
 }
 
@@ -40,10 +42,11 @@ fn writer() {
     let Ok(path) = std::env::var("VENUECODE_CRASH_WRITER") else {
         return;
     };
+    let round = std::env::var("VENUECODE_CRASH_ROUND").unwrap();
     let mut ledger = Ledger::open(std::path::Path::new(&path)).unwrap();
     let mut out = std::io::stdout();
     for i in 0.. {
-        let id = ledger.append(&record(i)).unwrap();
+        let id = ledger.append(&record(&round, i)).unwrap();
         writeln!(out, "ACK {id} {i}").unwrap();
         out.flush().unwrap();
     }
@@ -65,6 +68,7 @@ fn acknowledged_records_survive_sigkill() {
                 "1",
             ])
             .env("VENUECODE_CRASH_WRITER", &path)
+            .env("VENUECODE_CRASH_ROUND", round.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -74,28 +78,59 @@ fn acknowledged_records_survive_sigkill() {
         // Let it write a burst, then kill it in the middle of the next append.
         while acknowledged.len() < 200 + 100 * round {
             let line = lines.next().unwrap().unwrap();
-            if let Some((id, i)) = line.strip_prefix("ACK ").and_then(|l| l.split_once(' ')) {
+            if let Some((id, i)) = ack(&line) {
                 acknowledged.push((id.parse::<i64>().unwrap(), i.parse::<i64>().unwrap()));
             }
         }
         kill_9(child.id());
         let _ = child.wait();
+        // Acknowledgements printed before the kill and not read yet count too.
+        for line in lines.map_while(Result::ok) {
+            if let Some((id, i)) = ack(&line) {
+                acknowledged.push((id.parse::<i64>().unwrap(), i.parse::<i64>().unwrap()));
+            }
+        }
 
         let ledger = Ledger::open(&path).unwrap();
-        let mut stored = std::collections::BTreeSet::new();
+        let mut stored = std::collections::BTreeMap::<String, u32>::new();
         ledger
             .for_each(&Filter::default(), |r| {
-                stored.insert(r.rule.clone());
+                *stored.entry(r.rule.clone()).or_default() += 1;
             })
             .unwrap();
         for (_, i) in &acknowledged {
-            assert!(
-                stored.contains(&format!("r{i}")),
-                "round {round}: acknowledged record {i} lost"
+            assert_eq!(
+                stored.get(&format!("r{round}-{i}")),
+                Some(&1),
+                "round {round}: acknowledged record {i} lost or stored twice"
             );
         }
+        // At most the one append in flight at the kill is there beyond the acknowledged ones.
+        let this_round = stored
+            .keys()
+            .filter(|k| k.starts_with(&format!("r{round}-")))
+            .count();
+        assert!(
+            (acknowledged.len()..=acknowledged.len() + 1).contains(&this_round),
+            "round {round}: {this_round} stored, {} acknowledged; unacknowledged: {:?}",
+            acknowledged.len(),
+            stored
+                .keys()
+                .filter(|k| k.starts_with(&format!("r{round}-")))
+                .filter(|k| !acknowledged
+                    .iter()
+                    .any(|(_, i)| **k == format!("r{round}-{i}")))
+                .collect::<Vec<_>>()
+        );
         assert_eq!(ledger.integrity_check().unwrap(), "ok");
     }
+}
+
+/// The id and number an `ACK id i` line acknowledges (libtest may print its `test writer ...`
+/// before the first one on the same line).
+fn ack(line: &str) -> Option<(&str, &str)> {
+    let at = line.find("ACK ")?;
+    line[at + 4..].split_once(' ')
 }
 
 /// SIGKILL through the shell's own `kill`: no unsafe code, no libc binding.

@@ -524,6 +524,8 @@ def _uniffi_check_contract_api_version(lib):
         raise InternalError("UniFFI contract version mismatch: try cleaning and rebuilding your project")
 
 def _uniffi_check_api_checksums(lib):
+    if lib.uniffi_venuecode_mobile_checksum_func_admit() != 48392:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_venuecode_mobile_checksum_func_code_kind() != 24010:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_venuecode_mobile_checksum_func_decide() != 8652:
@@ -546,7 +548,11 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_venuecode_mobile_checksum_func_verify_venue_code() != 59555:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_venuecode_mobile_checksum_method_doorgate_decide() != 23358:
+    if lib.uniffi_venuecode_mobile_checksum_method_doorgate_admit() != 25399:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_venuecode_mobile_checksum_method_doorgate_decide() != 2393:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_venuecode_mobile_checksum_method_doorgate_set_door() != 24863:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code() != 34179:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -583,6 +589,9 @@ _UniffiLib.ffi_venuecode_mobile_rustbuffer_reserve.restype = _UniffiRustBuffer
 _UniffiLib.ffi_venuecode_mobile_uniffi_contract_version.argtypes = (
 )
 _UniffiLib.ffi_venuecode_mobile_uniffi_contract_version.restype = ctypes.c_uint32
+_UniffiLib.uniffi_venuecode_mobile_checksum_func_admit.argtypes = (
+)
+_UniffiLib.uniffi_venuecode_mobile_checksum_func_admit.restype = ctypes.c_uint16
 _UniffiLib.uniffi_venuecode_mobile_checksum_func_code_kind.argtypes = (
 )
 _UniffiLib.uniffi_venuecode_mobile_checksum_func_code_kind.restype = ctypes.c_uint16
@@ -616,9 +625,15 @@ _UniffiLib.uniffi_venuecode_mobile_checksum_func_verify_personal_code.restype = 
 _UniffiLib.uniffi_venuecode_mobile_checksum_func_verify_venue_code.argtypes = (
 )
 _UniffiLib.uniffi_venuecode_mobile_checksum_func_verify_venue_code.restype = ctypes.c_uint16
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_admit.argtypes = (
+)
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_admit.restype = ctypes.c_uint16
 _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_decide.argtypes = (
 )
 _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_decide.restype = ctypes.c_uint16
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_set_door.argtypes = (
+)
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_set_door.restype = ctypes.c_uint16
 _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code.argtypes = (
 )
 _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code.restype = ctypes.c_uint16
@@ -628,6 +643,15 @@ _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_venue_code.re
 _UniffiLib.uniffi_venuecode_mobile_checksum_constructor_doorgate_new.argtypes = (
 )
 _UniffiLib.uniffi_venuecode_mobile_checksum_constructor_doorgate_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_venuecode_mobile_fn_func_admit.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.c_int64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_venuecode_mobile_fn_func_admit.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_venuecode_mobile_fn_func_code_kind.argtypes = (
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -694,6 +718,13 @@ _UniffiLib.uniffi_venuecode_mobile_fn_func_verify_venue_code.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_venuecode_mobile_fn_func_verify_venue_code.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_admit.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_admit.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_decide.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -702,6 +733,13 @@ _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_decide.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_decide.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_set_door.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_set_door.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_verify_personal_code.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -921,6 +959,95 @@ class _UniffiFfiConverterSequenceTypeReason(_UniffiConverterRustBuffer):
         return [
             _UniffiFfiConverterTypeReason.read(buf) for i in range(count)
         ]
+
+class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterString.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterString.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterString.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class MaskedHolder:
+    """
+    The masked holder a verified personal code names.
+"""
+    def __init__(self, *, name:str, id_number:str):
+        self.name = name
+        self.id_number = id_number
+        
+        
+
+    
+    def __str__(self):
+        return "MaskedHolder(name={}, id_number={})".format(self.name, self.id_number)
+    def __eq__(self, other):
+        if self.name != other.name:
+            return False
+        if self.id_number != other.id_number:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeMaskedHolder(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return MaskedHolder(
+            name=_UniffiFfiConverterString.read(buf),
+            id_number=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterString.check_lower(value.id_number)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterString.write(value.id_number, buf)
+
+class _UniffiFfiConverterOptionalTypeMaskedHolder(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeMaskedHolder.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeMaskedHolder.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeMaskedHolder.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
 
 
 
@@ -1214,22 +1341,26 @@ class _UniffiFfiConverterTypeResolvedStatus(_UniffiConverterRustBuffer):
 @dataclass
 class DoorDecision:
     """
-    The decision at the door and why.
+    The decision at the door and why: the core's admission.
 """
-    def __init__(self, *, decision:Decision, report:bool, rule:str, reasons:typing.List[Reason], policy:str, code:str, status:ResolvedStatus):
+    def __init__(self, *, decision:Decision, report:bool, rule:str, reasons:typing.List[Reason], policy:str, venue_class:str, venue_id:typing.Optional[str], door:typing.Optional[str], code:str, holder:typing.Optional[MaskedHolder], status:ResolvedStatus):
         self.decision = decision
         self.report = report
         self.rule = rule
         self.reasons = reasons
         self.policy = policy
+        self.venue_class = venue_class
+        self.venue_id = venue_id
+        self.door = door
         self.code = code
+        self.holder = holder
         self.status = status
         
         
 
     
     def __str__(self):
-        return "DoorDecision(decision={}, report={}, rule={}, reasons={}, policy={}, code={}, status={})".format(self.decision, self.report, self.rule, self.reasons, self.policy, self.code, self.status)
+        return "DoorDecision(decision={}, report={}, rule={}, reasons={}, policy={}, venue_class={}, venue_id={}, door={}, code={}, holder={}, status={})".format(self.decision, self.report, self.rule, self.reasons, self.policy, self.venue_class, self.venue_id, self.door, self.code, self.holder, self.status)
     def __eq__(self, other):
         if self.decision != other.decision:
             return False
@@ -1241,7 +1372,15 @@ class DoorDecision:
             return False
         if self.policy != other.policy:
             return False
+        if self.venue_class != other.venue_class:
+            return False
+        if self.venue_id != other.venue_id:
+            return False
+        if self.door != other.door:
+            return False
         if self.code != other.code:
+            return False
+        if self.holder != other.holder:
             return False
         if self.status != other.status:
             return False
@@ -1256,7 +1395,11 @@ class _UniffiFfiConverterTypeDoorDecision(_UniffiConverterRustBuffer):
             rule=_UniffiFfiConverterString.read(buf),
             reasons=_UniffiFfiConverterSequenceTypeReason.read(buf),
             policy=_UniffiFfiConverterString.read(buf),
+            venue_class=_UniffiFfiConverterString.read(buf),
+            venue_id=_UniffiFfiConverterOptionalString.read(buf),
+            door=_UniffiFfiConverterOptionalString.read(buf),
             code=_UniffiFfiConverterString.read(buf),
+            holder=_UniffiFfiConverterOptionalTypeMaskedHolder.read(buf),
             status=_UniffiFfiConverterTypeResolvedStatus.read(buf),
         )
 
@@ -1267,7 +1410,11 @@ class _UniffiFfiConverterTypeDoorDecision(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.check_lower(value.rule)
         _UniffiFfiConverterSequenceTypeReason.check_lower(value.reasons)
         _UniffiFfiConverterString.check_lower(value.policy)
+        _UniffiFfiConverterString.check_lower(value.venue_class)
+        _UniffiFfiConverterOptionalString.check_lower(value.venue_id)
+        _UniffiFfiConverterOptionalString.check_lower(value.door)
         _UniffiFfiConverterString.check_lower(value.code)
+        _UniffiFfiConverterOptionalTypeMaskedHolder.check_lower(value.holder)
         _UniffiFfiConverterTypeResolvedStatus.check_lower(value.status)
 
     @staticmethod
@@ -1277,7 +1424,11 @@ class _UniffiFfiConverterTypeDoorDecision(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.write(value.rule, buf)
         _UniffiFfiConverterSequenceTypeReason.write(value.reasons, buf)
         _UniffiFfiConverterString.write(value.policy, buf)
+        _UniffiFfiConverterString.write(value.venue_class, buf)
+        _UniffiFfiConverterOptionalString.write(value.venue_id, buf)
+        _UniffiFfiConverterOptionalString.write(value.door, buf)
         _UniffiFfiConverterString.write(value.code, buf)
+        _UniffiFfiConverterOptionalTypeMaskedHolder.write(value.holder, buf)
         _UniffiFfiConverterTypeResolvedStatus.write(value.status, buf)
 
 class _UniffiFfiConverterFloat32(_UniffiConverterPrimitiveFloat):
@@ -1447,31 +1598,6 @@ class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
     @staticmethod
     def write(value, buf):
         buf.write_u32(value)
-
-class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        if value is not None:
-            _UniffiFfiConverterString.check_lower(value)
-
-    @classmethod
-    def write(cls, value, buf):
-        if value is None:
-            buf.write_u8(0)
-            return
-
-        buf.write_u8(1)
-        _UniffiFfiConverterString.write(value, buf)
-
-    @classmethod
-    def read(cls, buf):
-        flag = buf.read_u8()
-        if flag == 0:
-            return None
-        elif flag == 1:
-            return _UniffiFfiConverterString.read(buf)
-        else:
-            raise InternalError("Unexpected flag byte for optional type")
 
 @dataclass
 class GateOptions:
@@ -2401,18 +2527,30 @@ class _UniffiFfiConverterTypeVenuecodeError(_UniffiConverterRustBuffer):
 class DoorGateProtocol(typing.Protocol):
     """
     A gate device's state, loaded and verified once: the trust list, the status and revocation
-    lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
-    large (a status list of a million holders is 13 MB, and each function call would verify it
-    again). Reload it when new lists arrive, and at the latest when a list's window ends.
+    lists and the rule set of `GateOptions`, and the door once set with `set_door`. Use it
+    instead of the functions above when a list is large (a status list of a million holders is
+    13 MB, and each function call would verify it again). Reload it when new lists arrive, and at
+    the latest when a list's window ends.
 
     Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
     it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
     it is freed with its last reference; in Python by the garbage collector.
 """
     
+    def admit(self, personal_text: str,now_ms: int) -> DoorDecision:
+        """
+        The decision for a personal code at the door set with `set_door`.
+"""
+        raise NotImplementedError
     def decide(self, text: str,now_ms: int,venue_class: str) -> DoorDecision:
         """
-        The decision at the door for a personal code at a venue of `venue_class`.
+        The decision at the door for a personal code at a venue of `venue_class`, without a door.
+"""
+        raise NotImplementedError
+    def set_door(self, venue_text: str,now_ms: int) -> VenueInfo:
+        """
+        Sets the door from its venue code (verified, checked against the revocation list): the
+        door that `admit` decides at.
 """
         raise NotImplementedError
     def verify_personal_code(self, text: str,now_ms: int) -> PersonalInfo:
@@ -2429,9 +2567,10 @@ class DoorGateProtocol(typing.Protocol):
 class DoorGate(DoorGateProtocol):
     """
     A gate device's state, loaded and verified once: the trust list, the status and revocation
-    lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
-    large (a status list of a million holders is 13 MB, and each function call would verify it
-    again). Reload it when new lists arrive, and at the latest when a list's window ends.
+    lists and the rule set of `GateOptions`, and the door once set with `set_door`. Use it
+    instead of the functions above when a list is large (a status list of a million holders is
+    13 MB, and each function call would verify it again). Reload it when new lists arrive, and at
+    the latest when a list's window ends.
 
     Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
     it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
@@ -2481,9 +2620,30 @@ class DoorGate(DoorGateProtocol):
         inst = cls.__new__(cls)
         inst._handle = handle
         return inst
+    def admit(self, personal_text: str,now_ms: int) -> DoorDecision:
+        """
+        The decision for a personal code at the door set with `set_door`.
+"""
+        
+        _UniffiFfiConverterString.check_lower(personal_text)
+
+        _UniffiFfiConverterInt64.check_lower(now_ms)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(personal_text),
+            _UniffiFfiConverterInt64.lower(now_ms),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeDoorDecision.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeVenuecodeError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_admit,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def decide(self, text: str,now_ms: int,venue_class: str) -> DoorDecision:
         """
-        The decision at the door for a personal code at a venue of `venue_class`.
+        The decision at the door for a personal code at a venue of `venue_class`, without a door.
 """
         
         _UniffiFfiConverterString.check_lower(text)
@@ -2502,6 +2662,28 @@ class DoorGate(DoorGateProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_decide,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def set_door(self, venue_text: str,now_ms: int) -> VenueInfo:
+        """
+        Sets the door from its venue code (verified, checked against the revocation list): the
+        door that `admit` decides at.
+"""
+        
+        _UniffiFfiConverterString.check_lower(venue_text)
+
+        _UniffiFfiConverterInt64.check_lower(now_ms)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(venue_text),
+            _UniffiFfiConverterInt64.lower(now_ms),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVenueInfo.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeVenuecodeError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_set_door,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -2647,6 +2829,36 @@ class _UniffiFfiConverterSequenceTypeFound(_UniffiConverterRustBuffer):
         return [
             _UniffiFfiConverterTypeFound.read(buf) for i in range(count)
         ]
+def admit(venue_text: str,personal_text: str,trust_list_json: str,now_ms: int,options: GateOptions) -> DoorDecision:
+    """
+    The decision at a door in one call: the door's venue code (verified, checked against the
+    revocation list), then the personal code. For many scans, keep a [`DoorGate`].
+"""
+    
+    _UniffiFfiConverterString.check_lower(venue_text)
+
+    _UniffiFfiConverterString.check_lower(personal_text)
+
+    _UniffiFfiConverterString.check_lower(trust_list_json)
+
+    _UniffiFfiConverterInt64.check_lower(now_ms)
+
+    _UniffiFfiConverterTypeGateOptions.check_lower(options)
+    _uniffi_lowered_args = (
+        _UniffiFfiConverterString.lower(venue_text),
+        _UniffiFfiConverterString.lower(personal_text),
+        _UniffiFfiConverterString.lower(trust_list_json),
+        _UniffiFfiConverterInt64.lower(now_ms),
+        _UniffiFfiConverterTypeGateOptions.lower(options),
+    )
+    _uniffi_lift_return = _UniffiFfiConverterTypeDoorDecision.lift
+    _uniffi_error_converter = _UniffiFfiConverterTypeVenuecodeError
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_venuecode_mobile_fn_func_admit,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
 def code_kind(text: str) -> CodeKind:
     """
     Which kind of code a text claims to be, from its format version alone (nothing is verified):
@@ -2885,6 +3097,7 @@ __all__ = [
     "CodeKind",
     "VenuecodeError",
     "Reason",
+    "MaskedHolder",
     "Status",
     "ResolvedStatus",
     "DoorDecision",
@@ -2893,6 +3106,7 @@ __all__ = [
     "GateOptions",
     "PersonalInfo",
     "VenueInfo",
+    "admit",
     "code_kind",
     "decide",
     "error_codes",

@@ -619,9 +619,10 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 /**
  * A gate device's state, loaded and verified once: the trust list, the status and revocation
- * lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
- * large (a status list of a million holders is 13 MB, and each function call would verify it
- * again). Reload it when new lists arrive, and at the latest when a list's window ends.
+ * lists and the rule set of `GateOptions`, and the door once set with `set_door`. Use it
+ * instead of the functions above when a list is large (a status list of a million holders is
+ * 13 MB, and each function call would verify it again). Reload it when new lists arrive, and at
+ * the latest when a list's window ends.
  *
  * Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
  * it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
@@ -630,9 +631,20 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 public protocol DoorGateProtocol: AnyObject, Sendable {
     
     /**
-     * The decision at the door for a personal code at a venue of `venue_class`.
+     * The decision for a personal code at the door set with `set_door`.
+     */
+    func admit(personalText: String, nowMs: Int64) throws  -> DoorDecision
+    
+    /**
+     * The decision at the door for a personal code at a venue of `venue_class`, without a door.
      */
     func decide(text: String, nowMs: Int64, venueClass: String) throws  -> DoorDecision
+    
+    /**
+     * Sets the door from its venue code (verified, checked against the revocation list): the
+     * door that `admit` decides at.
+     */
+    func setDoor(venueText: String, nowMs: Int64) throws  -> VenueInfo
     
     /**
      * Verifies a personal code; throws on rejection.
@@ -647,9 +659,10 @@ public protocol DoorGateProtocol: AnyObject, Sendable {
 }
 /**
  * A gate device's state, loaded and verified once: the trust list, the status and revocation
- * lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
- * large (a status list of a million holders is 13 MB, and each function call would verify it
- * again). Reload it when new lists arrive, and at the latest when a list's window ends.
+ * lists and the rule set of `GateOptions`, and the door once set with `set_door`. Use it
+ * instead of the functions above when a list is large (a status list of a million holders is
+ * 13 MB, and each function call would verify it again). Reload it when new lists arrive, and at
+ * the latest when a list's window ends.
  *
  * Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
  * it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
@@ -724,7 +737,21 @@ public convenience init(trustListJson: String, options: GateOptions, nowMs: Int6
 
     
     /**
-     * The decision at the door for a personal code at a venue of `venue_class`.
+     * The decision for a personal code at the door set with `set_door`.
+     */
+open func admit(personalText: String, nowMs: Int64)throws  -> DoorDecision  {
+    return try  FfiConverterTypeDoorDecision_lift(try rustCallWithError(FfiConverterTypeVenuecodeError_lift) {
+        uniffiCallStatus in
+    uniffi_venuecode_mobile_fn_method_doorgate_admit(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(personalText),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The decision at the door for a personal code at a venue of `venue_class`, without a door.
      */
 open func decide(text: String, nowMs: Int64, venueClass: String)throws  -> DoorDecision  {
     return try  FfiConverterTypeDoorDecision_lift(try rustCallWithError(FfiConverterTypeVenuecodeError_lift) {
@@ -734,6 +761,21 @@ open func decide(text: String, nowMs: Int64, venueClass: String)throws  -> DoorD
         FfiConverterString.lower(text),
         FfiConverterInt64.lower(nowMs),
         FfiConverterString.lower(venueClass),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sets the door from its venue code (verified, checked against the revocation list): the
+     * door that `admit` decides at.
+     */
+open func setDoor(venueText: String, nowMs: Int64)throws  -> VenueInfo  {
+    return try  FfiConverterTypeVenueInfo_lift(try rustCallWithError(FfiConverterTypeVenuecodeError_lift) {
+        uniffiCallStatus in
+    uniffi_venuecode_mobile_fn_method_doorgate_set_door(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(venueText),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
     )
 })
 }
@@ -815,7 +857,7 @@ public func FfiConverterTypeDoorGate_lower(_ value: DoorGate) -> UInt64 {
 
 
 /**
- * The decision at the door and why.
+ * The decision at the door and why: the core's admission.
  */
 public struct DoorDecision: Equatable, Hashable {
     /**
@@ -839,9 +881,25 @@ public struct DoorDecision: Equatable, Hashable {
      */
     public var policy: String
     /**
+     * The venue class decided for (`class` is a keyword in Kotlin, Swift and Python).
+     */
+    public var venueClass: String
+    /**
+     * The venue's id, when decided at a door.
+     */
+    public var venueId: String?
+    /**
+     * The door's label, when decided at a door.
+     */
+    public var door: String?
+    /**
      * `valid`, or the code's rejection code.
      */
     public var code: String
+    /**
+     * The masked holder (verified codes only).
+     */
+    public var holder: MaskedHolder?
     /**
      * The status resolved at the door.
      */
@@ -866,8 +924,20 @@ public struct DoorDecision: Equatable, Hashable {
          * The rule set's id.
          */policy: String, 
         /**
+         * The venue class decided for (`class` is a keyword in Kotlin, Swift and Python).
+         */venueClass: String, 
+        /**
+         * The venue's id, when decided at a door.
+         */venueId: String?, 
+        /**
+         * The door's label, when decided at a door.
+         */door: String?, 
+        /**
          * `valid`, or the code's rejection code.
          */code: String, 
+        /**
+         * The masked holder (verified codes only).
+         */holder: MaskedHolder?, 
         /**
          * The status resolved at the door.
          */status: ResolvedStatus) {
@@ -876,7 +946,11 @@ public struct DoorDecision: Equatable, Hashable {
         self.rule = rule
         self.reasons = reasons
         self.policy = policy
+        self.venueClass = venueClass
+        self.venueId = venueId
+        self.door = door
         self.code = code
+        self.holder = holder
         self.status = status
     }
 
@@ -901,7 +975,11 @@ public struct FfiConverterTypeDoorDecision: FfiConverterRustBuffer {
                 rule: FfiConverterString.read(from: &buf), 
                 reasons: FfiConverterSequenceTypeReason.read(from: &buf), 
                 policy: FfiConverterString.read(from: &buf), 
+                venueClass: FfiConverterString.read(from: &buf), 
+                venueId: FfiConverterOptionString.read(from: &buf), 
+                door: FfiConverterOptionString.read(from: &buf), 
                 code: FfiConverterString.read(from: &buf), 
+                holder: FfiConverterOptionTypeMaskedHolder.read(from: &buf), 
                 status: FfiConverterTypeResolvedStatus.read(from: &buf)
         )
     }
@@ -912,7 +990,11 @@ public struct FfiConverterTypeDoorDecision: FfiConverterRustBuffer {
         FfiConverterString.write(value.rule, into: &buf)
         FfiConverterSequenceTypeReason.write(value.reasons, into: &buf)
         FfiConverterString.write(value.policy, into: &buf)
+        FfiConverterString.write(value.venueClass, into: &buf)
+        FfiConverterOptionString.write(value.venueId, into: &buf)
+        FfiConverterOptionString.write(value.door, into: &buf)
         FfiConverterString.write(value.code, into: &buf)
+        FfiConverterOptionTypeMaskedHolder.write(value.holder, into: &buf)
         FfiConverterTypeResolvedStatus.write(value.status, into: &buf)
     }
 }
@@ -1098,6 +1180,75 @@ public func FfiConverterTypeGateOptions_lift(_ buf: RustBuffer) throws -> GateOp
 #endif
 public func FfiConverterTypeGateOptions_lower(_ value: GateOptions) -> RustBuffer {
     return FfiConverterTypeGateOptions.lower(value)
+}
+
+
+/**
+ * The masked holder a verified personal code names.
+ */
+public struct MaskedHolder: Equatable, Hashable {
+    /**
+     * The masked name (张*丰).
+     */
+    public var name: String
+    /**
+     * The masked ID number (110105********00**).
+     */
+    public var idNumber: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The masked name (张*丰).
+         */name: String, 
+        /**
+         * The masked ID number (110105********00**).
+         */idNumber: String) {
+        self.name = name
+        self.idNumber = idNumber
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MaskedHolder: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMaskedHolder: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MaskedHolder {
+        return
+            try MaskedHolder(
+                name: FfiConverterString.read(from: &buf), 
+                idNumber: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MaskedHolder, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.idNumber, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMaskedHolder_lift(_ buf: RustBuffer) throws -> MaskedHolder {
+    return try FfiConverterTypeMaskedHolder.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMaskedHolder_lower(_ value: MaskedHolder) -> RustBuffer {
+    return FfiConverterTypeMaskedHolder.lower(value)
 }
 
 
@@ -2405,6 +2556,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeMaskedHolder: FfiConverterRustBuffer {
+    typealias SwiftType = MaskedHolder?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMaskedHolder.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMaskedHolder.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeStatus: FfiConverterRustBuffer {
     typealias SwiftType = Status?
 
@@ -2524,6 +2699,22 @@ fileprivate struct FfiConverterSequenceTypeReason: FfiConverterRustBuffer {
         }
         return seq
     }
+}
+/**
+ * The decision at a door in one call: the door's venue code (verified, checked against the
+ * revocation list), then the personal code. For many scans, keep a [`DoorGate`].
+ */
+public func admit(venueText: String, personalText: String, trustListJson: String, nowMs: Int64, options: GateOptions)throws  -> DoorDecision  {
+    return try  FfiConverterTypeDoorDecision_lift(try rustCallWithError(FfiConverterTypeVenuecodeError_lift) {
+        uniffiCallStatus in
+    uniffi_venuecode_mobile_fn_func_admit(
+        FfiConverterString.lower(venueText),
+        FfiConverterString.lower(personalText),
+        FfiConverterString.lower(trustListJson),
+        FfiConverterInt64.lower(nowMs),
+        FfiConverterTypeGateOptions_lower(options),uniffiCallStatus
+    )
+})
 }
 /**
  * Which kind of code a text claims to be, from its format version alone (nothing is verified):
@@ -2679,6 +2870,9 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_venuecode_mobile_checksum_func_admit() != 48392) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_venuecode_mobile_checksum_func_code_kind() != 24010) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2712,7 +2906,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_venuecode_mobile_checksum_func_verify_venue_code() != 59555) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_venuecode_mobile_checksum_method_doorgate_decide() != 23358) {
+    if (uniffi_venuecode_mobile_checksum_method_doorgate_admit() != 25399) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_venuecode_mobile_checksum_method_doorgate_decide() != 2393) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_venuecode_mobile_checksum_method_doorgate_set_door() != 24863) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code() != 34179) {

@@ -258,9 +258,19 @@ void uniffi_venuecode_mobile_fn_free_doorgate(uint64_t handle, RustCallStatus *_
 uint64_t uniffi_venuecode_mobile_fn_constructor_doorgate_new(RustBuffer trust_list_json, RustBuffer options, int64_t now_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_ADMIT
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_ADMIT
+RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_admit(uint64_t ptr, RustBuffer personal_text, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_DECIDE
 #define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_DECIDE
 RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_decide(uint64_t ptr, RustBuffer text, int64_t now_ms, RustBuffer venue_class, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_SET_DOOR
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_SET_DOOR
+RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_set_door(uint64_t ptr, RustBuffer venue_text, int64_t now_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_VERIFY_PERSONAL_CODE
@@ -276,6 +286,11 @@ RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_verify_venue_code(uint64_t
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_VENUECODEERROR_CODE
 #define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_VENUECODEERROR_CODE
 RustBuffer uniffi_venuecode_mobile_fn_method_venuecodeerror_code(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_FUNC_ADMIT
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_FUNC_ADMIT
+RustBuffer uniffi_venuecode_mobile_fn_func_admit(RustBuffer venue_text, RustBuffer personal_text, RustBuffer trust_list_json, int64_t now_ms, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_FUNC_CODE_KIND
@@ -594,6 +609,12 @@ void ffi_venuecode_mobile_rust_future_free_void(uint64_t handle
 void ffi_venuecode_mobile_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_FUNC_ADMIT
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_FUNC_ADMIT
+uint16_t uniffi_venuecode_mobile_checksum_func_admit(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_FUNC_CODE_KIND
 #define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_FUNC_CODE_KIND
 uint16_t uniffi_venuecode_mobile_checksum_func_code_kind(void
@@ -660,9 +681,21 @@ uint16_t uniffi_venuecode_mobile_checksum_func_verify_venue_code(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_ADMIT
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_ADMIT
+uint16_t uniffi_venuecode_mobile_checksum_method_doorgate_admit(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_DECIDE
 #define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_DECIDE
 uint16_t uniffi_venuecode_mobile_checksum_method_doorgate_decide(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_SET_DOOR
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_SET_DOOR
+uint16_t uniffi_venuecode_mobile_checksum_method_doorgate_set_door(void
     
 );
 #endif

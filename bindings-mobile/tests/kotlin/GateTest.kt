@@ -125,6 +125,13 @@ private fun gateFlow(dir: File) {
         check(gate.verifyPersonalCode(offline[2], at).resolved.state == StatusState.FRESH) { "DoorGate status" }
         check(gate.decide(green[2], green[3].toLong(), cls).decision == Decision.ADMIT) { "DoorGate green" }
         check(errorCode { gate.decide(replay[2], replay[3].toLong(), "stadium") } == "invalid_input") { "DoorGate class" }
+        // The door from its own venue code, then admissions there.
+        check(errorCode { gate.admit(green[2], at) } == "invalid_input") { "DoorGate admit without a door" }
+        val door = gate.setDoor(cases.getValue("valid-reference")[2], at)
+        check(door.id == "SH-PT-0018" && door.door == "东门") { "DoorGate door: $door" }
+        val a = gate.admit(green[2], green[3].toLong())
+        check(a.decision == Decision.ADMIT && a.venueId == "SH-PT-0018" && a.door == "东门" &&
+            a.venueClass == "religious" && a.holder?.name?.contains('*') == true) { "DoorGate admit: $a" }
     }
     check(errorCode { DoorGate(trust, GateOptions(statusList = ByteArray(3)), now) } == "malformed") { "DoorGate bad list" }
 

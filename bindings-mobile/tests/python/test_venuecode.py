@@ -107,3 +107,24 @@ def test_gate_flow():
     assert "19491231" not in str(e.value)
     assert vc.render_svg(poster).startswith("<svg")
     assert set(vc.error_codes()) >= {"bad_signature", "superseded", "invalid_image"}
+
+
+def test_door_gate_admits_at_the_door_it_was_set_to():
+    v = vectors("personal")
+    trust = json.dumps(v["trust_list"])
+    cases = {c["name"]: c for c in v["cases"]}
+    door = next(c for c in vectors("venue")["cases"] if c["name"] == "valid-reference")
+    now = ms(cases["valid-dynamic"]["at"])
+    gate = vc.DoorGate(trust, vc.GateOptions(status_list=bytes.fromhex(v["status_list"])), now)
+    assert error_code(lambda: gate.admit(cases["valid-dynamic"]["text"], now)) == "invalid_input"
+    info = gate.set_door(door["text"], now)
+    assert (info.id, info.door) == ("SH-PT-0018", "东门")
+    a = gate.admit(cases["valid-dynamic"]["text"], now)
+    assert a.venue_class == "religious"
+    assert (a.decision, a.code, a.venue_id, a.door) == (vc.Decision.ADMIT, "valid", "SH-PT-0018", "东门")
+    assert a.holder.name == cases["valid-dynamic"]["decoded"]["name"]
+    offline = gate.admit(cases["valid-offline"]["text"], now)
+    assert (offline.decision, offline.status.state) == (vc.Decision.ADMIT, vc.StatusState.FRESH)
+    once = vc.admit(door["text"], cases["valid-dynamic"]["text"], trust, now,
+                    vc.GateOptions(status_list=bytes.fromhex(v["status_list"])))
+    assert once == a

@@ -66,15 +66,14 @@ fn estimated_width(text: &str, size: f32) -> f32 {
         * size
 }
 
-fn cst_date(t: crate::Timestamp) -> String {
-    let local = t.unix() + 8 * 3600;
-    let (year, month, day) = crate::encoding::timestamp::civil_from_days(local.div_euclid(86_400));
-    let secs = local.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60
-    )
+/// `2023-04-01 00:00`, in China Standard Time: a poster is read at the door.
+fn cst_date(t: crate::encoding::timestamp::Timestamp) -> String {
+    let cst = t.cst();
+    // RFC 3339 in CST: YYYY-MM-DDTHH:MM:SS+08:00; far-off times keep their fallback form.
+    match (cst.get(..10), cst.get(11..16)) {
+        (Some(day), Some(time)) if cst.len() == 25 => format!("{day} {time}"),
+        _ => cst,
+    }
 }
 
 fn layout(venue: &Venue, text: &str, options: &PosterOptions) -> Result<Layout, Error> {

@@ -675,6 +675,8 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_venuecode_mobile_checksum_func_admit(
+    ): Int
     external fun uniffi_venuecode_mobile_checksum_func_code_kind(
     ): Int
     external fun uniffi_venuecode_mobile_checksum_func_decide(
@@ -697,7 +699,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_venuecode_mobile_checksum_func_verify_venue_code(
     ): Int
+    external fun uniffi_venuecode_mobile_checksum_method_doorgate_admit(
+    ): Int
     external fun uniffi_venuecode_mobile_checksum_method_doorgate_decide(
+    ): Int
+    external fun uniffi_venuecode_mobile_checksum_method_doorgate_set_door(
     ): Int
     external fun uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code(
     ): Int
@@ -731,13 +737,19 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_venuecode_mobile_fn_constructor_doorgate_new(`trustListJson`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_venuecode_mobile_fn_method_doorgate_admit(`ptr`: Long,`personalText`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_venuecode_mobile_fn_method_doorgate_decide(`ptr`: Long,`text`: RustBuffer.ByValue,`nowMs`: Long,`venueClass`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_venuecode_mobile_fn_method_doorgate_set_door(`ptr`: Long,`venueText`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_venuecode_mobile_fn_method_doorgate_verify_personal_code(`ptr`: Long,`text`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_venuecode_mobile_fn_method_doorgate_verify_venue_code(`ptr`: Long,`text`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_venuecode_mobile_fn_method_venuecodeerror_code(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_venuecode_mobile_fn_func_admit(`venueText`: RustBuffer.ByValue,`personalText`: RustBuffer.ByValue,`trustListJson`: RustBuffer.ByValue,`nowMs`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_venuecode_mobile_fn_func_code_kind(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -880,6 +892,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_venuecode_mobile_checksum_func_admit() and 0xFFFF) != 48392) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_venuecode_mobile_checksum_func_code_kind() and 0xFFFF) != 24010) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -913,7 +928,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_venuecode_mobile_checksum_func_verify_venue_code() and 0xFFFF) != 59555) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_decide() and 0xFFFF) != 23358) {
+    if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_admit() and 0xFFFF) != 25399) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_decide() and 0xFFFF) != 2393) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_set_door() and 0xFFFF) != 24863) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code() and 0xFFFF) != 34179) {
@@ -1375,9 +1396,10 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 
 /**
  * A gate device's state, loaded and verified once: the trust list, the status and revocation
- * lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
- * large (a status list of a million holders is 13 MB, and each function call would verify it
- * again). Reload it when new lists arrive, and at the latest when a list's window ends.
+ * lists and the rule set of `GateOptions`, and the door once set with `set_door`. Use it
+ * instead of the functions above when a list is large (a status list of a million holders is
+ * 13 MB, and each function call would verify it again). Reload it when new lists arrive, and at
+ * the latest when a list's window ends.
  *
  * Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
  * it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
@@ -1386,9 +1408,20 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 public interface DoorGateInterface {
     
     /**
-     * The decision at the door for a personal code at a venue of `venue_class`.
+     * The decision for a personal code at the door set with `set_door`.
+     */
+    fun `admit`(`personalText`: kotlin.String, `nowMs`: kotlin.Long): DoorDecision
+    
+    /**
+     * The decision at the door for a personal code at a venue of `venue_class`, without a door.
      */
     fun `decide`(`text`: kotlin.String, `nowMs`: kotlin.Long, `venueClass`: kotlin.String): DoorDecision
+    
+    /**
+     * Sets the door from its venue code (verified, checked against the revocation list): the
+     * door that `admit` decides at.
+     */
+    fun `setDoor`(`venueText`: kotlin.String, `nowMs`: kotlin.Long): VenueInfo
     
     /**
      * Verifies a personal code; throws on rejection.
@@ -1405,9 +1438,10 @@ public interface DoorGateInterface {
 
 /**
  * A gate device's state, loaded and verified once: the trust list, the status and revocation
- * lists and the rule set of `GateOptions`. Use it instead of the functions above when a list is
- * large (a status list of a million holders is 13 MB, and each function call would verify it
- * again). Reload it when new lists arrive, and at the latest when a list's window ends.
+ * lists and the rule set of `GateOptions`, and the door once set with `set_door`. Use it
+ * instead of the functions above when a list is large (a status list of a million holders is
+ * 13 MB, and each function call would verify it again). Reload it when new lists arrive, and at
+ * the latest when a list's window ends.
  *
  * Lifetime: it holds no system resources, only memory. In Kotlin it is `AutoCloseable`: free
  * it with `close()` or `DoorGate(...).use { gate -> ... }` when the lists are replaced; in Swift
@@ -1531,7 +1565,26 @@ open class DoorGate: Disposable, AutoCloseable, DoorGateInterface
 
     
     /**
-     * The decision at the door for a personal code at a venue of `venue_class`.
+     * The decision for a personal code at the door set with `set_door`.
+     */
+    @Throws(VenuecodeException::class)override fun `admit`(`personalText`: kotlin.String, `nowMs`: kotlin.Long): DoorDecision {
+            return FfiConverterTypeDoorDecision.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VenuecodeException) { _status ->
+    UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_admit(
+        it,
+        
+        FfiConverterString.lower(`personalText`),
+        FfiConverterLong.lower(`nowMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The decision at the door for a personal code at a venue of `venue_class`, without a door.
      */
     @Throws(VenuecodeException::class)override fun `decide`(`text`: kotlin.String, `nowMs`: kotlin.Long, `venueClass`: kotlin.String): DoorDecision {
             return FfiConverterTypeDoorDecision.lift(
@@ -1543,6 +1596,26 @@ open class DoorGate: Disposable, AutoCloseable, DoorGateInterface
         FfiConverterString.lower(`text`),
         FfiConverterLong.lower(`nowMs`),
         FfiConverterString.lower(`venueClass`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Sets the door from its venue code (verified, checked against the revocation list): the
+     * door that `admit` decides at.
+     */
+    @Throws(VenuecodeException::class)override fun `setDoor`(`venueText`: kotlin.String, `nowMs`: kotlin.Long): VenueInfo {
+            return FfiConverterTypeVenueInfo.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VenuecodeException) { _status ->
+    UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_set_door(
+        it,
+        
+        FfiConverterString.lower(`venueText`),
+        FfiConverterLong.lower(`nowMs`),_status)
 }
     }
     )
@@ -1628,7 +1701,7 @@ public object FfiConverterTypeDoorGate: FfiConverter<DoorGate, Long> {
 
 
 /**
- * The decision at the door and why.
+ * The decision at the door and why: the core's admission.
  */
 data class DoorDecision (
     /**
@@ -1657,9 +1730,29 @@ data class DoorDecision (
     var `policy`: kotlin.String
     , 
     /**
+     * The venue class decided for (`class` is a keyword in Kotlin, Swift and Python).
+     */
+    var `venueClass`: kotlin.String
+    , 
+    /**
+     * The venue's id, when decided at a door.
+     */
+    var `venueId`: kotlin.String?
+    , 
+    /**
+     * The door's label, when decided at a door.
+     */
+    var `door`: kotlin.String?
+    , 
+    /**
      * `valid`, or the code's rejection code.
      */
     var `code`: kotlin.String
+    , 
+    /**
+     * The masked holder (verified codes only).
+     */
+    var `holder`: MaskedHolder?
     , 
     /**
      * The status resolved at the door.
@@ -1687,6 +1780,10 @@ public object FfiConverterTypeDoorDecision: FfiConverterRustBuffer<DoorDecision>
             FfiConverterSequenceTypeReason.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeMaskedHolder.read(buf),
             FfiConverterTypeResolvedStatus.read(buf),
         )
     }
@@ -1697,7 +1794,11 @@ public object FfiConverterTypeDoorDecision: FfiConverterRustBuffer<DoorDecision>
             FfiConverterString.allocationSize(value.`rule`) +
             FfiConverterSequenceTypeReason.allocationSize(value.`reasons`) +
             FfiConverterString.allocationSize(value.`policy`) +
+            FfiConverterString.allocationSize(value.`venueClass`) +
+            FfiConverterOptionalString.allocationSize(value.`venueId`) +
+            FfiConverterOptionalString.allocationSize(value.`door`) +
             FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterOptionalTypeMaskedHolder.allocationSize(value.`holder`) +
             FfiConverterTypeResolvedStatus.allocationSize(value.`status`)
     )
 
@@ -1707,7 +1808,11 @@ public object FfiConverterTypeDoorDecision: FfiConverterRustBuffer<DoorDecision>
             FfiConverterString.write(value.`rule`, buf)
             FfiConverterSequenceTypeReason.write(value.`reasons`, buf)
             FfiConverterString.write(value.`policy`, buf)
+            FfiConverterString.write(value.`venueClass`, buf)
+            FfiConverterOptionalString.write(value.`venueId`, buf)
+            FfiConverterOptionalString.write(value.`door`, buf)
             FfiConverterString.write(value.`code`, buf)
+            FfiConverterOptionalTypeMaskedHolder.write(value.`holder`, buf)
             FfiConverterTypeResolvedStatus.write(value.`status`, buf)
     }
 }
@@ -1827,6 +1932,53 @@ public object FfiConverterTypeGateOptions: FfiConverterRustBuffer<GateOptions> {
             FfiConverterUInt.write(value.`maxStatusAgeHours`, buf)
             FfiConverterOptionalString.write(value.`builtin`, buf)
             FfiConverterOptionalString.write(value.`policy`, buf)
+    }
+}
+
+
+
+/**
+ * The masked holder a verified personal code names.
+ */
+data class MaskedHolder (
+    /**
+     * The masked name (张*丰).
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * The masked ID number (110105********00**).
+     */
+    var `idNumber`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMaskedHolder: FfiConverterRustBuffer<MaskedHolder> {
+    override fun read(buf: ByteBuffer): MaskedHolder {
+        return MaskedHolder(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MaskedHolder) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`idNumber`)
+    )
+
+    override fun write(value: MaskedHolder, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`idNumber`, buf)
     }
 }
 
@@ -2988,6 +3140,38 @@ public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteA
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeMaskedHolder: FfiConverterRustBuffer<MaskedHolder?> {
+    override fun read(buf: ByteBuffer): MaskedHolder? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeMaskedHolder.read(buf)
+    }
+
+    override fun allocationSize(value: MaskedHolder?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeMaskedHolder.allocationSize(value)
+        }
+    }
+
+    override fun write(value: MaskedHolder?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeMaskedHolder.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeStatus: FfiConverterRustBuffer<Status?> {
     override fun read(buf: ByteBuffer): Status? {
         if (buf.get().toInt() == 0) {
@@ -3125,6 +3309,26 @@ public object FfiConverterSequenceTypeReason: FfiConverterRustBuffer<List<Reason
         }
     }
 }
+        /**
+         * The decision at a door in one call: the door's venue code (verified, checked against the
+         * revocation list), then the personal code. For many scans, keep a [`DoorGate`].
+         */
+    @Throws(VenuecodeException::class) fun `admit`(`venueText`: kotlin.String, `personalText`: kotlin.String, `trustListJson`: kotlin.String, `nowMs`: kotlin.Long, `options`: GateOptions): DoorDecision {
+            return FfiConverterTypeDoorDecision.lift(
+    uniffiRustCallWithError(VenuecodeException) { _status ->
+    UniffiLib.uniffi_venuecode_mobile_fn_func_admit(
+    
+        
+        FfiConverterString.lower(`venueText`),
+        FfiConverterString.lower(`personalText`),
+        FfiConverterString.lower(`trustListJson`),
+        FfiConverterLong.lower(`nowMs`),
+        FfiConverterTypeGateOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
         /**
          * Which kind of code a text claims to be, from its format version alone (nothing is verified):
          * tells a scanner which verifier to call.

@@ -1,0 +1,369 @@
+//! Outputs you can trust: each test here failed on the first version's command line.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::process::Stdio;
+
+const ID: &str = HOLDER_ID;
+
+/// A venue key, a personal key, a token key, the door's code and a green dynamic code.
+fn gate_setup() -> (Setup, String, String) {
+    let s = Setup::new();
+    s.key("v.pem", "venue");
+    s.key("p.pem", "personal");
+    s.token_key();
+    let venue = s.issue("v.pem", &[]);
+    let extra = ["--profile", "dynamic", "--colour", "green"];
+    let green = stdout_of(
+        &s.person("p.pem", "张三丰", ID, "2022-06-01T08:00:00+08:00", &extra)
+            .code(0),
+    )
+    .trim()
+    .to_owned();
+    (s, venue, green)
+}
+
+/// Runs the binary with its standard output a pipe whose reading end is already closed.
+fn with_closed_stdout(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("venuecode"))
+        .args(args)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_closed_stdout_panics_nothing_and_the_gate_still_records() {
+    let (s, venue, green) = gate_setup();
+    let db = s.path("ledger.sqlite");
+    let trust = s.path("trust.json");
+    let out = with_closed_stdout(&[
+        "gate".as_ref(),
+        "--json".as_ref(),
+        "--trust".as_ref(),
+        trust.as_os_str(),
+        "--db".as_ref(),
+        db.as_os_str(),
+        "--venue".as_ref(),
+        venue.as_ref(),
+        "--at".as_ref(),
+        "2022-06-01T08:00:10+08:00".as_ref(),
+        green.as_ref(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The scan was stored although nobody read the decision.
+    let a = venuecode()
+        .args(["records", "--json", "--day", "2022-06-01", "--db"])
+        .arg(&db)
+        .assert()
+        .code(0);
+    let json: Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    assert_eq!(json["summary"]["scans"], 1);
+    // `records --details | head -1`.
+    let out = with_closed_stdout(&[
+        "records".as_ref(),
+        "--details".as_ref(),
+        "--day".as_ref(),
+        "2022-06-01".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn there_is_no_default_issuer_prefix() {
+    let s = Setup::new();
+    s.key("v.pem", "venue");
+    let a = venuecode()
+        .args(["venue", "issue", "--key"])
+        .arg(s.path("v.pem"))
+        .args(FIELDS)
+        .env_remove("VENUECODE_PREFIX")
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("--prefix"), "{stderr}");
+    // The environment may name it, as a configuration does.
+    let a = venuecode()
+        .args(["venue", "issue", "--key"])
+        .arg(s.path("v.pem"))
+        .args(FIELDS)
+        .env("VENUECODE_PREFIX", "HTTPS://VC.SH.GOV.CN/1/")
+        .assert()
+        .code(0);
+    assert!(stdout_of(&a).starts_with("HTTPS://VC.SH.GOV.CN/1/"));
+}
+
+#[test]
+fn people_read_china_standard_time() {
+    let (s, venue, green) = gate_setup();
+    let a = venuecode()
+        .args(["venue", "verify", "--trust"])
+        .arg(s.path("trust.json"))
+        .args(["--at", DURING, &venue])
+        .assert()
+        .code(0);
+    let out = stdout_of(&a);
+    assert!(out.contains("2022-04-01T08:00:00+08:00"), "{out}");
+    assert!(!out.contains("00:00:00Z"), "{out}");
+    let db = s.path("l.sqlite");
+    venuecode()
+        .args(["gate", "--trust"])
+        .arg(s.path("trust.json"))
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "--venue",
+            &venue,
+            "--at",
+            "2022-06-01T08:00:10+08:00",
+            &green,
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("2022-06-01T08:00:10+08:00"));
+    let a = venuecode()
+        .args(["records", "--details", "--day", "2022-06-01", "--db"])
+        .arg(&db)
+        .assert()
+        .code(0);
+    let out = stdout_of(&a);
+    assert!(out.contains("2022-06-01T08:00:10+08:00"), "{out}");
+    // Machine outputs stay in UTC.
+    let a = venuecode()
+        .args([
+            "records",
+            "--json",
+            "--details",
+            "--day",
+            "2022-06-01",
+            "--db",
+        ])
+        .arg(&db)
+        .assert()
+        .code(0);
+    assert!(stdout_of(&a).contains("2022-06-01T00:00:10Z"));
+}
+
+#[test]
+fn decoded_text_cannot_drive_the_terminal() {
+    let s = Setup::new();
+    let png = s.path("evil.png");
+    // A QR code holding an OSC sequence (set the window title) and a line erase.
+    let evil = "HTTPS://VC.SH.GOV.CN/1/\u{1b}]0;owned\u{7}\u{1b}[2KX";
+    let status = std::process::Command::new("qrencode")
+        .args(["-8", "-o"])
+        .arg(&png)
+        .arg(evil)
+        .status()
+        .expect("qrencode (Debian qrencode; scripts/test-all installs it)");
+    assert!(status.success());
+    let a = venuecode().arg("scan").arg(&png).assert().code(0);
+    let out = stdout_of(&a);
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+    assert!(out.contains("\\u{001B}]0;owned\\u{0007}"), "{out}");
+}
+
+#[test]
+fn csv_cells_cannot_be_formulas() {
+    let s = Setup::new();
+    s.key("k.pem", "venue");
+    let csv = "id,type,name,division,address,door\n\
+               =1+2,religious-venue,某寺,310107,某路1号,@东门\n";
+    std::fs::write(s.path("venues.csv"), csv).unwrap();
+    venuecode()
+        .args(["poster", "--prefix", "HTTPS://VC.SH.GOV.CN/1/", "--key"])
+        .arg(s.path("k.pem"))
+        .arg("--batch")
+        .arg(s.path("venues.csv"))
+        .arg("--out")
+        .arg(s.path("out"))
+        .assert()
+        .code(0);
+    let summary = std::fs::read_to_string(s.path("out/summary.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(summary.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let row = rows.records().next().unwrap().unwrap();
+    let cell = |name: &str| &row[headers.iter().position(|h| h == name).unwrap()];
+    assert_eq!((cell("venue_id"), cell("door")), ("'=1+2", "'@东门"));
+}
+
+#[cfg(unix)]
+#[test]
+fn files_are_written_whole_privately_and_never_through_a_planted_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let (s, venue, green) = gate_setup();
+    // The first version wrote `<out>.tmp`, following a symlink planted there.
+    let victim = s.path("victim");
+    std::fs::write(&victim, "untouched").unwrap();
+    std::os::unix::fs::symlink(&victim, s.path("door.svg.tmp")).unwrap();
+    s.issue("v.pem", &["--svg", s.path("door.svg").to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    assert!(
+        std::fs::read_to_string(s.path("door.svg"))
+            .unwrap()
+            .starts_with("<svg")
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(s.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".venuecode-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // Ledgers, exports and keys are the owner's only.
+    let db = s.path("l.sqlite");
+    venuecode()
+        .args(["gate", "--trust"])
+        .arg(s.path("trust.json"))
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "--venue",
+            &venue,
+            "--at",
+            "2022-06-01T08:00:10+08:00",
+            &green,
+        ])
+        .assert()
+        .code(0);
+    for format in ["jsonl", "csv", "parquet"] {
+        let out = s.path(&format!("x.{format}"));
+        venuecode()
+            .args(["records", "export", "--format", format, "--db"])
+            .arg(&db)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(0);
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{format}: {mode:o}");
+    }
+    for file in [db, s.path("v.pem"), s.path("tk")] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{}: {mode:o}", file.display());
+    }
+    // `-` is standard output, not a file named `-`.
+    let a = venuecode()
+        .args([
+            "records", "export", "--format", "jsonl", "--out", "-", "--db",
+        ])
+        .arg(s.path("l.sqlite"))
+        .current_dir(s.dir.path())
+        .assert()
+        .code(0);
+    assert!(stdout_of(&a).contains("\"venue_id\":\"SH-PT-0018\""));
+    assert!(!s.path("-").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_private_key_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Setup::new();
+    s.key("v.pem", "venue");
+    std::fs::set_permissions(s.path("v.pem"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let a = venuecode()
+        .args([
+            "venue",
+            "issue",
+            "--prefix",
+            "HTTPS://VC.SH.GOV.CN/1/",
+            "--key",
+        ])
+        .arg(s.path("v.pem"))
+        .args(FIELDS)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+}
+
+#[test]
+fn argument_errors_never_echo_a_value() {
+    let s = Setup::new();
+    s.key("p.pem", "personal");
+    s.token_key();
+    // An ID number typed into the wrong option, and as a stray argument.
+    for extra in [
+        &["--generation", ID][..],
+        &["--colour", "green", ID][..],
+        &["--valid-seconds", ID][..],
+    ] {
+        let a = s
+            .person("p.pem", "张三丰", "110105194912310037", ISSUED, extra)
+            .code(2);
+        let stderr = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+        assert!(!stderr.contains(ID), "{stderr}");
+        assert!(stderr.starts_with("venuecode: "), "{stderr}");
+    }
+    let a = venuecode()
+        .args(["person", "issue", "--generation", ID])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(
+        !stderr.contains(ID) && stderr.contains("--generation"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn invisible_characters_are_refused_in_every_field() {
+    let s = Setup::new();
+    s.key("v.pem", "venue");
+    for door in [
+        "东\u{00AD}门",
+        "东\u{3164}门",
+        "东\u{E0041}门",
+        "\u{2F24}门",
+    ] {
+        let mut fields = FIELDS.to_vec();
+        let at = fields.iter().position(|f| *f == "--door").unwrap();
+        fields[at + 1] = door;
+        venuecode()
+            .args([
+                "venue",
+                "issue",
+                "--prefix",
+                "HTTPS://VC.SH.GOV.CN/1/",
+                "--key",
+            ])
+            .arg(s.path("v.pem"))
+            .args(&fields)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("invalid_input"));
+    }
+}
+
+#[test]
+fn the_demo_counts_two_venues_east_doors_as_two_doors() {
+    let s = Setup::new();
+    venuecode()
+        .args(["demo", "--out"])
+        .arg(s.path("demo"))
+        .assert()
+        .code(0);
+    let a = venuecode()
+        .args(["records", "--json", "--day", "2022-04-06", "--db"])
+        .arg(s.path("demo/ledger.sqlite"))
+        .assert()
+        .code(0);
+    let json: Value = serde_json::from_str(&stdout_of(&a)).unwrap();
+    let doors = json["summary"]["by_door"].as_array().unwrap();
+    assert_eq!(doors.len(), 6, "{doors:?}");
+    let east: Vec<_> = doors.iter().filter(|d| d["door"] == "东门").collect();
+    assert_eq!(east.len(), 2);
+    assert_ne!(east[0]["venue_id"], east[1]["venue_id"]);
+}

@@ -171,11 +171,17 @@ fn show(a: &RecordsArgs) -> Result<u8, CliError> {
         ledger.for_each(&filter, |r| details.push(r))?;
     }
     if a.json {
-        let value = serde_json::json!({ "summary": summary, "details": if a.details { Some(&details) } else { None } });
-        say!(
-            "{}",
-            serde_json::to_string(&value).map_err(|e| CliError::Usage(e.to_string()))?
-        );
+        /// `records --json`: the day's statistics and, with --details, its records.
+        #[derive(serde::Serialize)]
+        struct View<'a> {
+            summary: &'a venuecode::record::StatsSummary,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            details: Option<&'a [venuecode::record::ScanRecord]>,
+        }
+        crate::output::json(&View {
+            summary: &summary,
+            details: a.details.then_some(details.as_slice()),
+        })?;
         return Ok(EXIT_OK);
     }
     let n = |v: Option<u64>| v.map_or_else(|| "<k".to_owned(), |n| n.to_string());

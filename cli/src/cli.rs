@@ -66,7 +66,28 @@ enum Command {
     /// Checks a personal code at a door (the door's venue code), decides, and records the scan.
     /// Exit 0 admit, 1 deny, 3 manual, 2 usage error or a decision that could not be recorded.
     Gate(Box<crate::records::GateArgs>),
-    /// A venue's scan records: daily statistics and masked details, export, purge.
+    /// A visitor's own check-in (扫码打卡): the door's venue code and the visitor's current code,
+    /// verified and decided here, stored as a record of origin self_scan. Exit as `gate`.
+    CheckIn(Box<crate::entries::CheckInArgs>),
+    /// Registers by hand (另行登记) a person without a code: name, ID and phone numbers masked
+    /// and tokenised at once, with staff's decision. Exit 0 admit, 1 deny.
+    Register(Box<crate::entries::RegisterArgs>),
+    /// Records staff's final decision on a scan sent to them (manual). Exit 0 admit, 1 deny.
+    Resolve(Box<crate::entries::ResolveArgs>),
+    /// Derives a venue's pseudonym key from the authority's root, for every device of the venue
+    /// (`records provision`), so a visitor is one visitor across its doors.
+    VenueKey {
+        /// The authority's root (64 hex digits, mode 0600; `venuecode token-key` makes one).
+        #[arg(long)]
+        root: PathBuf,
+        /// The venue's registry number.
+        #[arg(long)]
+        venue_id: String,
+        /// Where to write the venue's key (mode 0600); an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// A venue's scan records: daily statistics and masked details, export, merge, purge.
     Records(Box<crate::records::RecordsArgs>),
     /// Tests and signs colour-policy rule sets.
     Policy {
@@ -297,6 +318,14 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         Command::Check(a) => crate::policy::check(&a),
         Command::Gate(a) => crate::records::gate(&a),
         Command::Records(a) => crate::records::records(&a),
+        Command::CheckIn(a) => crate::entries::check_in(&a),
+        Command::Register(a) => crate::entries::register_person(&a),
+        Command::Resolve(a) => crate::entries::resolve_manual(&a),
+        Command::VenueKey {
+            root,
+            venue_id,
+            out,
+        } => crate::entries::venue_key(&root, &venue_id, &out),
         Command::Policy {
             command: PolicyCommand::Test { file },
         } => crate::policy::test(&file),

@@ -364,7 +364,8 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
     let mut gate =
         |text: &str, at: Timestamp, door: &Door| -> Result<(Outcome, bool, CodeState), CliError> {
             let admission = door_gate.admit(door, text, at);
-            if let Some(record) = admission.record(ledger.pseudonym_key()) {
+            let key = ledger.pseudonym_key(&door.venue_id)?;
+            if let Some(record) = admission.record(&key, "gate-demo") {
                 ledger.append(&record)?;
             }
             Ok((admission.decision, admission.report, admission.code))

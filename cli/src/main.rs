@@ -4,6 +4,7 @@
 
 mod cli;
 mod demo;
+mod entries;
 mod error;
 mod files;
 mod keys;

@@ -28,6 +28,9 @@ pub(crate) struct GateArgs {
     /// This door's venue code (its text): which venue and door the scan is at.
     #[arg(long)]
     venue: String,
+    /// This gate's device id (1 to 64 printable ASCII characters), kept in each record.
+    #[arg(long, default_value = "gate")]
+    device: String,
     /// As of this RFC 3339 time instead of now.
     #[arg(long)]
     at: Option<String>,
@@ -47,14 +50,15 @@ pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
     // The decision is shown before it is stored, so a full disk or a read-only ledger does not
     // keep a person waiting; a closed standard output does not stop the storing either.
     show_admission(&admission, a.json)?;
+    venuecode::record::check_device_id(&a.device, "device")?;
     let stored = Ledger::open(&a.db).and_then(|mut ledger| {
-        let record =
-            admission
-                .record(ledger.pseudonym_key())
-                .ok_or(venuecode::Error::InvalidInput {
-                    field: "door",
-                    reason: "an admission at a door has a record".into(),
-                })?;
+        let key = ledger.pseudonym_key(&door.venue_id)?;
+        let record = admission
+            .record(&key, &a.device)
+            .ok_or(venuecode::Error::InvalidInput {
+                field: "door",
+                reason: "an admission at a door has a record".into(),
+            })?;
         ledger.append(&record)
     });
     if let Err(e) = stored {
@@ -99,7 +103,7 @@ pub(crate) struct RecordsArgs {
 #[derive(Debug, clap::Subcommand)]
 enum RecordsCommand {
     /// Writes the records as JSON Lines, CSV or Apache Parquet (schema:
-    /// docs/schema/scan-record-v1.json; Parquet adds the CST `day`).
+    /// docs/schema/scan-record-v2.json; Parquet adds the CST `day`).
     Export {
         /// The ledger.
         #[arg(long)]
@@ -114,6 +118,30 @@ enum RecordsCommand {
         /// Only this day.
         #[arg(long)]
         day: Option<String>,
+    },
+    /// Adds the records of other ledgers (a venue's gates, desks, check-in service) to one:
+    /// each record once, however often it is merged; a venue whose ledgers use different
+    /// pseudonym keys is refused.
+    Merge {
+        /// The ledger merged into (created if missing).
+        #[arg(long)]
+        db: PathBuf,
+        /// The ledgers merged from.
+        #[arg(required = true)]
+        sources: Vec<PathBuf>,
+    },
+    /// Gives a venue its pseudonym key (from `venuecode venue-key`): provision the same key on
+    /// every device of the venue, so a visitor is one visitor across its doors.
+    Provision {
+        /// The ledger.
+        #[arg(long)]
+        db: PathBuf,
+        /// The venue's registry number.
+        #[arg(long)]
+        venue_id: String,
+        /// The venue's key file (64 hex digits, mode 0600).
+        #[arg(long)]
+        key_file: PathBuf,
     },
     /// Deletes records older than the retention period.
     Purge {
@@ -137,6 +165,37 @@ pub(crate) fn records(a: &RecordsArgs) -> Result<u8, CliError> {
             out,
             day,
         }) => export(db, format, out, day.as_deref()),
+        Some(RecordsCommand::Merge { db, sources }) => {
+            let mut target = Ledger::open(db)?;
+            for source in sources {
+                if !source.is_file() {
+                    return Err(CliError::Usage(format!(
+                        "{}: no such ledger",
+                        source.display()
+                    )));
+                }
+                let m = target.merge_from(&Ledger::open(source)?)?;
+                say!(
+                    "{}: {} records added, {} already there",
+                    source.display(),
+                    m.added,
+                    m.already
+                );
+            }
+            Ok(EXIT_OK)
+        }
+        Some(RecordsCommand::Provision {
+            db,
+            venue_id,
+            key_file,
+        }) => {
+            let key = venuecode::pseudonym::PseudonymKey::from_hex(
+                &crate::files::read_secret_text(key_file)?,
+            )?;
+            Ledger::open(db)?.provision_venue_key(venue_id, &key)?;
+            say!("venue {} provisioned", shown(venue_id));
+            Ok(EXIT_OK)
+        }
         Some(RecordsCommand::Purge { db, older_than, at }) => {
             let now = time_or_now(at.as_deref())?;
             let cutoff = now.saturating_add(-i64::from(*older_than) * 86_400);

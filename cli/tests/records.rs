@@ -16,12 +16,12 @@ fn person(s: &Setup, colour: &str, issued: &str) -> String {
         .to_owned()
 }
 
-/// Validates every line of a JSON Lines file against docs/schema/scan-record-v1.json with
+/// Validates every line of a JSON Lines file against docs/schema/scan-record-v2.json with
 /// PyPI's `jsonschema` (scripts/test-all installs it in target/py; elsewhere set
 /// VENUECODE_PYTHON to a Python that has it).
 fn validate_against_schema(jsonl: &std::path::Path) {
     let schema =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/schema/scan-record-v1.json");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/schema/scan-record-v2.json");
     let python = std::env::var("VENUECODE_PYTHON").unwrap_or_else(|_| {
         let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/py/bin/python");
         if std::path::Path::new(venv).exists() {
@@ -161,7 +161,7 @@ fn gate_records_export_purge() {
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../docs/schema/scan-record-v1.json"),
+                .join("../docs/schema/scan-record-v2.json"),
         )
         .unwrap(),
     )
@@ -205,7 +205,7 @@ fn gate_records_export_purge() {
         .code(0);
     let csv = std::fs::read_to_string(s.path("x.csv")).unwrap();
     assert_eq!(csv.lines().count(), 5);
-    assert!(csv.starts_with("venue_id,door,at,pseudonym,name,id_number,"));
+    assert!(csv.starts_with("id,origin,device,venue_id,door,at,pseudonym,name,id_number,"));
     for output in [&jsonl, &csv] {
         assert!(
             output.contains("张*丰") && !output.contains("张三丰") && !output.contains("19491231")

@@ -56,21 +56,28 @@ fn main() {
         let visitor = (state >> 40) % 200_000;
         let mut p = [0u8; 16];
         p[..8].copy_from_slice(&visitor.to_be_bytes());
+        let at = start.saturating_add(i64::try_from(i * days * 86_400 / n).unwrap());
         batch.push(ScanRecord {
+            id: venuecode::record::RecordId::derive(at, &[&i.to_be_bytes()]),
+            origin: venuecode::record::Origin::Gate,
+            device: "test".into(),
             venue_id: "SH-PT-0018".into(),
             door: ["东门", "北门", "南门"][(state >> 20) as usize % 3].into(),
             // Records in time order, as a ledger fills.
-            at: start.saturating_add(i64::try_from(i * days * 86_400 / n).unwrap()),
+            at,
             pseudonym: Some(Pseudonym(p)),
             name: Some("张*丰".into()),
             id_number: Some("110105********00**".into()),
+            phone: None,
             profile: Some(Profile::Dynamic),
-            code_state: venuecode::CodeState::Valid,
+            code_state: Some(venuecode::CodeState::Valid),
             colour: Some([Colour::Green, Colour::Yellow, Colour::Red][(state >> 10) as usize % 3]),
             test_age_hours: Some(12),
             decision: Outcome::Admit,
             report: false,
             rule: "green".into(),
+            staff: None,
+            resolves: None,
         });
         if batch.len() == 100_000 {
             ledger.append_all(&batch).unwrap();

@@ -1,5 +1,5 @@
 //! Scan records as JSON Lines and CSV: the data interface's files. Both stream, a record at a
-//! time. JSON Lines follow docs/schema/scan-record-v1.json exactly (the shape of
+//! time. JSON Lines follow docs/schema/scan-record-v2.json exactly (the shape of
 //! [`ScanRecord`]'s serde form); CSV has the same fields as columns, in [`CSV_COLUMNS`]' order,
 //! empty for null, every cell neutralised against formula injection.
 
@@ -9,13 +9,17 @@ use venuecode::record::ScanRecord;
 use venuecode::text::for_csv;
 
 /// The CSV columns of an export, in order (the JSON Schema's `required`, in its order).
-pub const CSV_COLUMNS: [&str; 13] = [
+pub const CSV_COLUMNS: [&str; 19] = [
+    "id",
+    "origin",
+    "device",
     "venue_id",
     "door",
     "at",
     "pseudonym",
     "name",
     "id_number",
+    "phone",
     "profile",
     "code_state",
     "colour",
@@ -23,6 +27,8 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "decision",
     "report",
     "rule",
+    "staff",
+    "resolves",
 ];
 
 /// A record's CSV cells, from its JSON form, so the two cannot disagree.
@@ -95,13 +101,13 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         let mut rows = ::csv::Reader::from_reader(text.as_bytes());
         let row = rows.records().next().unwrap().unwrap();
-        assert_eq!(&row[1], "'=HYPERLINK(\"x\")");
-        assert_eq!(&row[12], "'+cmd|' /C calc'!A0");
+        assert_eq!(&row[4], "'=HYPERLINK(\"x\")");
+        assert_eq!(&row[16], "'+cmd|' /C calc'!A0");
         // Pseudonyms are hex in CSV as in JSON.
-        assert_eq!(row[3].len(), 32);
+        assert_eq!(row[6].len(), 32);
         let mut lines = Vec::new();
         jsonl(&ledger, &Filter::default(), &mut lines).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&lines).unwrap();
-        assert_eq!(v["pseudonym"].as_str(), Some(&row[3]));
+        assert_eq!(v["pseudonym"].as_str(), Some(&row[6]));
     }
 }

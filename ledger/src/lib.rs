@@ -1,32 +1,40 @@
-//! The scan ledger: the desensitised scan records of a venue's gates in one SQLite file.
+//! The scan ledger: the desensitised records of a venue's doors in one SQLite file.
 //!
 //! - **Crash-safe**: WAL journal with `synchronous = FULL`, and one transaction a record, so a
 //!   record is either fully stored or not at all, and an acknowledged one survives the process
 //!   being killed (tests/crash.rs).
+//! - **Once**: every record has a unique id that names its event ([`RecordId`]); storing it
+//!   again adds nothing, so a retried upload and a merge made twice store each record once.
 //! - **Desensitised**: it stores [`ScanRecord`]s, which hold pseudonyms and masks, never raw
-//!   personal data.
-//! - **Pseudonyms**: a ledger makes a random venue pseudonym key when created (kept in the file),
-//!   so a visitor is counted once at this venue and no other party can link its records; an
-//!   authority-derived key can be used instead.
-//! - **Retention**: [`Ledger::purge_before`] deletes what the retention rules no longer allow.
+//!   personal data. Files are the owner's only (0600).
+//! - **One visitor across doors**: pseudonyms are made with one key per venue. The key is
+//!   provisioned ([`Ledger::provision_venue_key`]: every device of a venue gets the same one,
+//!   given by the authority or the venue), or derived from the ledger's own random root, so that
+//!   the ledgers of a venue's gates, desks and check-in service merge into one in which a
+//!   visitor is one visitor ([`Ledger::merge_from`]).
+//! - **Retention**: [`Ledger::purge_before`] deletes and erases what retention no longer allows.
 //!
-//! Schema (version 1): table `scans` (one row a record; `at` in UTC seconds, `day` the China
-//! Standard Time day) and table `meta` (`schema`, `pseudonym_key`).
+//! Schema (version 2): table `scans` (one row a record, `record_id` unique; `at` in UTC seconds,
+//! `day` the China Standard Time day), table `venue_keys` (provisioned keys) and table `meta`
+//! (`schema`, `pseudonym_root`). A version-1 ledger is migrated when opened: its records get ids
+//! and origin `gate`, and its single key becomes the key of each venue it holds.
 
 pub mod export;
 pub mod parquet;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, ToSql};
 use std::path::Path;
-use venuecode::Timestamp;
 use venuecode::health::Colour;
 use venuecode::person::Profile;
 use venuecode::policy::Outcome;
 use venuecode::pseudonym::{Pseudonym, PseudonymKey};
-use venuecode::record::{DEFAULT_RESCAN_WINDOW_SECS, DailyStats, Day, ScanRecord};
+use venuecode::record::{
+    DEFAULT_RESCAN_WINDOW_SECS, DailyStats, Day, Origin, RecordId, ScanRecord,
+};
+use venuecode::{CodeState, Timestamp};
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Why a ledger operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +49,12 @@ pub enum LedgerError {
     /// A stored value could not be read back.
     #[error("ledger: a stored record is not valid: {0}")]
     Corrupt(String),
+    /// Two ledgers (or a ledger and a provisioned key) make a venue's pseudonyms with different
+    /// keys: their records of that venue cannot be counted together.
+    #[error(
+        "ledger: venue {0} has another pseudonym key here; provision the same venue key on every device"
+    )]
+    KeyMismatch(String),
     /// A library error.
     #[error(transparent)]
     Core(#[from] venuecode::Error),
@@ -50,10 +64,11 @@ pub enum LedgerError {
 }
 
 impl LedgerError {
-    /// A stable code: `ledger`, or the library's code.
+    /// A stable code: `ledger`, `key_mismatch`, or the library's code.
     pub fn code(&self) -> &'static str {
         match self {
             LedgerError::Core(e) => e.code(),
+            LedgerError::KeyMismatch(_) => "key_mismatch",
             _ => "ledger",
         }
     }
@@ -70,16 +85,28 @@ pub struct Filter {
     pub door: Option<String>,
 }
 
+/// What a merge did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Merged {
+    /// Records new to the target.
+    pub added: u64,
+    /// Records the target already held.
+    pub already: u64,
+}
+
 /// An open ledger file.
 pub struct Ledger {
     conn: Connection,
-    key: PseudonymKey,
+    root: PseudonymKey,
 }
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS scans (
     id INTEGER PRIMARY KEY,
+    record_id TEXT NOT NULL UNIQUE,
+    origin TEXT NOT NULL,
+    device TEXT NOT NULL,
     venue_id TEXT NOT NULL,
     door TEXT NOT NULL,
     at INTEGER NOT NULL,
@@ -87,40 +114,57 @@ CREATE TABLE IF NOT EXISTS scans (
     pseudonym BLOB,
     name TEXT,
     id_number TEXT,
+    phone TEXT,
     profile TEXT,
-    code_state TEXT NOT NULL,
+    code_state TEXT,
     colour TEXT,
     test_age_hours INTEGER,
     decision TEXT NOT NULL,
     report INTEGER NOT NULL,
-    rule TEXT NOT NULL
+    rule TEXT NOT NULL,
+    staff TEXT,
+    resolves TEXT
 );
 CREATE INDEX IF NOT EXISTS scans_by_day ON scans (day, venue_id, door);
+CREATE TABLE IF NOT EXISTS venue_keys (venue_id TEXT PRIMARY KEY, key TEXT NOT NULL);
 ";
 
-const INSERT: &str =
-    "INSERT INTO scans (venue_id, door, at, day, pseudonym, name, id_number, profile,
-    code_state, colour, test_age_hours, decision, report, rule)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+const COLUMNS: &str = "record_id, origin, device, venue_id, door, at, day, pseudonym, name,
+    id_number, phone, profile, code_state, colour, test_age_hours, decision, report, rule, staff,
+    resolves";
+
+/// Inserts a record unless one with its id is there (the same event stored again).
+fn insert_sql() -> String {
+    format!(
+        "INSERT OR IGNORE INTO scans ({COLUMNS}) VALUES
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+    )
+}
 
 /// A record's column values, in INSERT's order.
 fn row(r: &ScanRecord) -> impl rusqlite::Params + '_ {
-    (
-        &r.venue_id,
-        &r.door,
-        r.at.unix(),
-        Day::of(r.at).0,
-        r.pseudonym.map(|p| p.0.to_vec()),
-        &r.name,
-        &r.id_number,
-        r.profile.map(|p| text(&p)),
-        r.code_state.name(),
-        r.colour.map(|c| c.name()),
-        r.test_age_hours,
-        text(&r.decision),
-        r.report,
-        &r.rule,
-    )
+    rusqlite::params_from_iter([
+        rusqlite::types::Value::from(r.id.to_string()),
+        r.origin.name().to_owned().into(),
+        r.device.clone().into(),
+        r.venue_id.clone().into(),
+        r.door.clone().into(),
+        r.at.unix().into(),
+        Day::of(r.at).0.into(),
+        r.pseudonym.map(|p| p.0.to_vec()).into(),
+        r.name.clone().into(),
+        r.id_number.clone().into(),
+        r.phone.clone().into(),
+        r.profile.map(|p| text(&p)).into(),
+        r.code_state.map(|c| c.name().to_owned()).into(),
+        r.colour.map(|c| c.name().to_owned()).into(),
+        r.test_age_hours.map(i64::from).into(),
+        text(&r.decision).into(),
+        i64::from(r.report).into(),
+        r.rule.clone().into(),
+        r.staff.clone().into(),
+        r.resolves.map(|id| id.to_string()).into(),
+    ])
 }
 
 /// Creates the file with mode 0600 if it does not exist (an existing file keeps its mode).
@@ -149,143 +193,333 @@ fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, LedgerError> {
         .map_err(|_| LedgerError::Corrupt(s.to_owned()))
 }
 
+fn meta(conn: &Connection, name: &str) -> Result<Option<String>, LedgerError> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+fn random_key() -> Result<String, LedgerError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| venuecode::Error::Randomness(e.to_string()))?;
+    Ok(hex::encode(bytes))
+}
+
+/// Version 1 to 2: ids for the records (origin `gate`, device `v1`), and v1's single pseudonym
+/// key as the key of every venue it holds, so that pseudonyms stay what they were.
+fn migrate_v1(conn: &mut Connection) -> Result<(), LedgerError> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(
+        "ALTER TABLE scans RENAME TO scans_v1;
+         DROP INDEX IF EXISTS scans_by_day;",
+    )?;
+    tx.execute_batch(SCHEMA)?;
+    let v1_key =
+        meta(&tx, "pseudonym_key")?.ok_or_else(|| LedgerError::Corrupt("pseudonym_key".into()))?;
+    tx.execute(
+        "INSERT OR IGNORE INTO venue_keys (venue_id, key)
+         SELECT DISTINCT venue_id, ?1 FROM scans_v1",
+        [&v1_key],
+    )?;
+    {
+        let mut read = tx.prepare(
+            "SELECT id, venue_id, door, at, pseudonym, name, id_number, profile, code_state,
+                    colour, test_age_hours, decision, report, rule FROM scans_v1 ORDER BY id",
+        )?;
+        let mut write = tx.prepare(&insert_sql())?;
+        let mut rows = read.query([])?;
+        while let Some(r) = rows.next()? {
+            let rowid: i64 = r.get(0)?;
+            let (venue_id, door): (String, String) = (r.get(1)?, r.get(2)?);
+            let at = Timestamp::from_unix(r.get(3)?);
+            let id = RecordId::derive(
+                at,
+                &[
+                    b"v1",
+                    &rowid.to_be_bytes(),
+                    venue_id.as_bytes(),
+                    door.as_bytes(),
+                ],
+            );
+            write.execute(rusqlite::params![
+                id.to_string(),
+                "gate",
+                "v1",
+                venue_id,
+                door,
+                at.unix(),
+                Day::of(at).0,
+                r.get::<_, Option<Vec<u8>>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                Option::<String>::None,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, Option<String>>(9)?,
+                r.get::<_, Option<i64>>(10)?,
+                r.get::<_, String>(11)?,
+                r.get::<_, i64>(12)?,
+                r.get::<_, String>(13)?,
+                Option::<String>::None,
+                Option::<String>::None,
+            ])?;
+        }
+    }
+    tx.execute_batch(
+        "DROP TABLE scans_v1;
+         DELETE FROM meta WHERE name = 'pseudonym_key';
+         UPDATE meta SET value = '2' WHERE name = 'schema';",
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
 impl Ledger {
-    /// Opens a ledger, creating it (and its venue pseudonym key) if the file is new. A new
-    /// file is readable by its owner only (mode 0600; SQLite gives its journal the same mode).
+    /// Opens a ledger, creating it (with its random pseudonym root) if the file is new, and
+    /// migrating a version-1 ledger. A new file is readable by its owner only (mode 0600;
+    /// SQLite gives its journal the same mode).
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
         create_private(path)?;
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
         // Deleted rows are overwritten with zeros, so a purge leaves no personal data behind.
         conn.pragma_update(None, "secure_delete", "ON")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
-        let schema: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE name = 'schema'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        match schema {
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        )?;
+        match meta(&conn, "schema")?.as_deref() {
             None => {
+                conn.execute_batch(SCHEMA)?;
                 conn.execute(
                     "INSERT INTO meta (name, value) VALUES ('schema', ?1)",
                     [SCHEMA_VERSION.to_string()],
                 )?;
             }
-            Some(v) if v == SCHEMA_VERSION.to_string() => {}
+            Some("1") => migrate_v1(&mut conn)?,
+            Some("2") => {}
             Some(v) => {
                 return Err(LedgerError::Schema(format!(
                     "schema version {v}, this program reads {SCHEMA_VERSION}"
                 )));
             }
         }
-        let stored: Option<String> = conn
-            .query_row(
-                "SELECT value FROM meta WHERE name = 'pseudonym_key'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let key = match stored {
-            Some(hex_key) => {
-                let mut bytes = [0u8; 32];
-                hex::decode_to_slice(&hex_key, &mut bytes)
-                    .map_err(|_| LedgerError::Corrupt("pseudonym_key".into()))?;
-                bytes
-            }
+        let root = match meta(&conn, "pseudonym_root")? {
+            Some(hex_key) => hex_key,
             None => {
-                let mut bytes = [0u8; 32];
-                getrandom::fill(&mut bytes)
-                    .map_err(|e| venuecode::Error::Randomness(e.to_string()))?;
+                let key = random_key()?;
                 conn.execute(
-                    "INSERT INTO meta (name, value) VALUES ('pseudonym_key', ?1)",
-                    [hex::encode(bytes)],
+                    "INSERT INTO meta (name, value) VALUES ('pseudonym_root', ?1)",
+                    [&key],
                 )?;
-                bytes
+                key
             }
         };
         Ok(Ledger {
             conn,
-            key: PseudonymKey::from_bytes(key),
+            root: PseudonymKey::from_hex(&root)
+                .map_err(|_| LedgerError::Corrupt("pseudonym_root".into()))?,
         })
     }
 
-    /// The venue pseudonym key of this ledger.
-    pub fn pseudonym_key(&self) -> &PseudonymKey {
-        &self.key
-    }
-
-    /// Stores a record in its own transaction; when this returns `Ok`, the record is on disk.
-    pub fn append(&mut self, r: &ScanRecord) -> Result<i64, LedgerError> {
-        let tx = self.conn.transaction()?;
-        tx.prepare_cached(INSERT)?.execute(row(r))?;
-        let id = tx.last_insert_rowid();
-        tx.commit()?;
-        Ok(id)
-    }
-
-    /// Stores many records in one transaction (an import); all or none.
-    pub fn append_all(&mut self, records: &[ScanRecord]) -> Result<(), LedgerError> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(INSERT)?;
-            for r in records {
-                stmt.execute(row(r))?;
+    /// The pseudonym key of a venue: the provisioned one, or else one derived from this
+    /// ledger's root.
+    pub fn pseudonym_key(&self, venue_id: &str) -> Result<PseudonymKey, LedgerError> {
+        let provisioned: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT key FROM venue_keys WHERE venue_id = ?1",
+                [venue_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match provisioned {
+            Some(hex_key) => PseudonymKey::from_hex(&hex_key)
+                .map_err(|_| LedgerError::Corrupt("venue key".into())),
+            None => {
+                let mut root = [0u8; 32];
+                hex::decode_to_slice(self.root.to_hex().trim(), &mut root)
+                    .map_err(|_| LedgerError::Corrupt("pseudonym_root".into()))?;
+                Ok(PseudonymKey::for_venue(&root, venue_id))
             }
         }
-        tx.commit()?;
+    }
+
+    /// Sets a venue's pseudonym key, as the authority or the venue hands it to every device of
+    /// the venue. Refused (`key_mismatch`) if the ledger already made that venue's pseudonyms
+    /// with another key.
+    pub fn provision_venue_key(
+        &mut self,
+        venue_id: &str,
+        key: &PseudonymKey,
+    ) -> Result<(), LedgerError> {
+        let current = self.pseudonym_key(venue_id)?;
+        if current.fingerprint() == key.fingerprint() {
+            return self.store_venue_key(venue_id, key);
+        }
+        let held: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM scans WHERE venue_id = ?1 AND pseudonym IS NOT NULL",
+            [venue_id],
+            |r| r.get(0),
+        )?;
+        if held > 0 {
+            return Err(LedgerError::KeyMismatch(venue_id.to_owned()));
+        }
+        self.store_venue_key(venue_id, key)
+    }
+
+    fn store_venue_key(&mut self, venue_id: &str, key: &PseudonymKey) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "INSERT INTO venue_keys (venue_id, key) VALUES (?1, ?2)
+             ON CONFLICT (venue_id) DO UPDATE SET key = excluded.key",
+            [venue_id, key.to_hex().trim()],
+        )?;
         Ok(())
     }
 
+    /// Stores a record in its own transaction; when this returns, the record is on disk. Gives
+    /// `false` when a record with its id was already there (nothing was added).
+    pub fn append(&mut self, r: &ScanRecord) -> Result<bool, LedgerError> {
+        let tx = self.conn.transaction()?;
+        let added = tx.prepare_cached(&insert_sql())?.execute(row(r))? == 1;
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Stores many records in one transaction (an import); all or none. Gives how many were new.
+    pub fn append_all(&mut self, records: &[ScanRecord]) -> Result<u64, LedgerError> {
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        {
+            let mut stmt = tx.prepare_cached(&insert_sql())?;
+            for r in records {
+                added += stmt.execute(row(r))? as u64;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// The record with an id, if stored.
+    pub fn get(&self, id: RecordId) -> Result<Option<ScanRecord>, LedgerError> {
+        let mut found = None;
+        self.query("WHERE record_id = ?1", &[&id.to_string()], |r| {
+            found = Some(r);
+        })?;
+        Ok(found)
+    }
+
+    /// Adds every record of `source` that this ledger does not hold, in one transaction: merging
+    /// twice adds nothing. A venue whose records here were made with another pseudonym key than
+    /// in `source` is refused (`key_mismatch`); a venue new here takes `source`'s key.
+    pub fn merge_from(&mut self, source: &Ledger) -> Result<Merged, LedgerError> {
+        let mut venues = Vec::new();
+        {
+            let mut stmt = source.conn.prepare("SELECT DISTINCT venue_id FROM scans")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                venues.push(r.get::<_, String>(0)?);
+            }
+        }
+        for venue in &venues {
+            self.provision_venue_key(venue, &source.pseudonym_key(venue)?)?;
+        }
+        let mut records = Vec::new();
+        let mut merged = Merged::default();
+        let mut flush = |ledger: &mut Ledger, records: &mut Vec<ScanRecord>| {
+            let added = ledger.append_all(records)?;
+            merged.added += added;
+            merged.already += records.len() as u64 - added;
+            records.clear();
+            Ok::<_, LedgerError>(())
+        };
+        let mut failed = None;
+        let mut batches = Vec::new();
+        source.for_each(&Filter::default(), |r| {
+            records.push(r);
+            if records.len() == 10_000 {
+                batches.push(std::mem::take(&mut records));
+            }
+        })?;
+        batches.push(records);
+        for mut batch in batches {
+            if let Err(e) = flush(self, &mut batch) {
+                failed.get_or_insert(e);
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(merged),
+        }
+    }
+
     /// Streams the records that pass `filter`, in the order stored, without holding them all.
-    pub fn for_each(
+    pub fn for_each(&self, filter: &Filter, f: impl FnMut(ScanRecord)) -> Result<u64, LedgerError> {
+        self.query(
+            "WHERE (?1 IS NULL OR day = ?1) AND (?2 IS NULL OR venue_id = ?2)
+               AND (?3 IS NULL OR door = ?3)",
+            &[&filter.day.map(|d| d.0), &filter.venue_id, &filter.door],
+            f,
+        )
+    }
+
+    fn query(
         &self,
-        filter: &Filter,
+        condition: &str,
+        args: &[&dyn ToSql],
         mut f: impl FnMut(ScanRecord),
     ) -> Result<u64, LedgerError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT venue_id, door, at, pseudonym, name, id_number, profile, code_state, colour,
-                    test_age_hours, decision, report, rule
-             FROM scans
-             WHERE (?1 IS NULL OR day = ?1) AND (?2 IS NULL OR venue_id = ?2) AND (?3 IS NULL OR door = ?3)
-             ORDER BY id",
-        )?;
-        let mut rows = stmt.query(params![
-            filter.day.map(|d| d.0),
-            filter.venue_id,
-            filter.door
-        ])?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM scans {condition} ORDER BY id"
+        ))?;
+        let mut rows = stmt.query(args)?;
+        let corrupt = |what: &str| LedgerError::Corrupt(what.to_owned());
         let mut n = 0;
         while let Some(row) = rows.next()? {
-            let pseudonym: Option<Vec<u8>> = row.get(3)?;
+            let id: String = row.get(0)?;
+            let origin: String = row.get(1)?;
+            let pseudonym: Option<Vec<u8>> = row.get(7)?;
             let pseudonym = pseudonym
                 .map(|p| {
                     <[u8; 16]>::try_from(p.as_slice())
                         .map(Pseudonym)
-                        .map_err(|_| LedgerError::Corrupt("pseudonym".into()))
+                        .map_err(|_| corrupt("pseudonym"))
                 })
                 .transpose()?;
-            let profile: Option<String> = row.get(6)?;
-            let colour: Option<String> = row.get(8)?;
-            let decision: String = row.get(10)?;
-            let code_state: String = row.get(7)?;
+            let profile: Option<String> = row.get(11)?;
+            let code_state: Option<String> = row.get(12)?;
+            let colour: Option<String> = row.get(13)?;
+            let decision: String = row.get(15)?;
+            let resolves: Option<String> = row.get(19)?;
             f(ScanRecord {
-                venue_id: row.get(0)?,
-                door: row.get(1)?,
-                at: Timestamp::from_unix(row.get(2)?),
+                id: id.parse().map_err(|_| corrupt("record_id"))?,
+                origin: origin.parse::<Origin>().map_err(|_| corrupt("origin"))?,
+                device: row.get(2)?,
+                venue_id: row.get(3)?,
+                door: row.get(4)?,
+                at: Timestamp::from_unix(row.get(5)?),
                 pseudonym,
-                name: row.get(4)?,
-                id_number: row.get(5)?,
+                name: row.get(8)?,
+                id_number: row.get(9)?,
+                phone: row.get(10)?,
                 profile: profile.as_deref().map(parse::<Profile>).transpose()?,
                 code_state: code_state
-                    .parse()
-                    .map_err(|_| LedgerError::Corrupt("code_state".into()))?,
+                    .as_deref()
+                    .map(|c| c.parse::<CodeState>().map_err(|_| corrupt("code_state")))
+                    .transpose()?,
                 colour: colour.as_deref().map(parse::<Colour>).transpose()?,
-                test_age_hours: row.get(9)?,
+                test_age_hours: row.get(14)?,
                 decision: parse::<Outcome>(&decision)?,
-                report: row.get(11)?,
-                rule: row.get(12)?,
+                report: row.get(16)?,
+                rule: row.get(17)?,
+                staff: row.get(18)?,
+                resolves: resolves
+                    .as_deref()
+                    .map(|r| r.parse::<RecordId>().map_err(|_| corrupt("resolves")))
+                    .transpose()?,
             });
             n += 1;
         }
@@ -349,19 +583,31 @@ pub(crate) mod tests {
 
     pub(crate) fn record(at: i64, door: &str, visitor: Option<u8>) -> ScanRecord {
         ScanRecord {
+            id: venuecode::record::RecordId::derive(
+                Timestamp::from_unix(at),
+                &[
+                    "green".as_bytes(),
+                    Timestamp::from_unix(at).unix().to_be_bytes().as_slice(),
+                ],
+            ),
+            origin: venuecode::record::Origin::Gate,
+            device: "test".into(),
             venue_id: "SH-PT-0018".into(),
             door: door.into(),
             at: Timestamp::from_unix(at),
             pseudonym: visitor.map(|v| Pseudonym([v; 16])),
             name: visitor.map(|_| "张*丰".into()),
             id_number: visitor.map(|_| "110105********00**".into()),
+            phone: None,
             profile: visitor.map(|_| Profile::Offline),
-            code_state: venuecode::CodeState::Valid,
+            code_state: Some(venuecode::CodeState::Valid),
             colour: Some(Colour::Green),
             test_age_hours: Some(12),
             decision: Outcome::Admit,
             report: false,
             rule: "green".into(),
+            staff: None,
+            resolves: None,
         }
     }
 
@@ -374,7 +620,8 @@ pub(crate) mod tests {
         {
             let mut ledger = Ledger::open(&path).unwrap();
             key_bytes = ledger
-                .pseudonym_key()
+                .pseudonym_key("SH-PT-0018")
+                .unwrap()
                 .pseudonym(&venuecode::token::HolderToken([1; 16]));
             for (i, door) in [(0i64, "东门"), (1, "东门"), (2, "北门")] {
                 ledger.append(&record(t0 + 60 * i, door, Some(1))).unwrap();
@@ -385,7 +632,8 @@ pub(crate) mod tests {
         // The key survives reopening, so pseudonyms stay stable.
         assert_eq!(
             ledger
-                .pseudonym_key()
+                .pseudonym_key("SH-PT-0018")
+                .unwrap()
                 .pseudonym(&venuecode::token::HolderToken([1; 16])),
             key_bytes
         );

@@ -1,6 +1,6 @@
 //! Scan records as Apache Parquet, for analysis of a city's records in an existing engine
 //! (DuckDB, Spark, DataFusion). Written a row group at a time, so memory stays flat however many
-//! records a ledger holds. Columns as in docs/schema/scan-record-v1.json, plus `day` (the China
+//! records a ledger holds. Columns as in docs/schema/scan-record-v2.json, plus `day` (the China
 //! Standard Time day, a Parquet DATE), Snappy-compressed.
 
 use crate::{Filter, Ledger, LedgerError};
@@ -16,23 +16,79 @@ use venuecode::record::{Day, ScanRecord};
 /// Records a row group holds.
 pub const ROW_GROUP: usize = 65_536;
 
-const SCHEMA: &str = "
-message scan_record {
-  REQUIRED BYTE_ARRAY venue_id (UTF8);
-  REQUIRED BYTE_ARRAY door (UTF8);
-  REQUIRED INT64 at (TIMESTAMP(MILLIS,true));
-  REQUIRED INT32 day (DATE);
-  OPTIONAL BYTE_ARRAY pseudonym (UTF8);
-  OPTIONAL BYTE_ARRAY name (UTF8);
-  OPTIONAL BYTE_ARRAY id_number (UTF8);
-  OPTIONAL BYTE_ARRAY profile (UTF8);
-  REQUIRED BYTE_ARRAY code_state (UTF8);
-  OPTIONAL BYTE_ARRAY colour (UTF8);
-  OPTIONAL INT32 test_age_hours;
-  REQUIRED BYTE_ARRAY decision (UTF8);
-  REQUIRED BOOLEAN report;
-  REQUIRED BYTE_ARRAY rule (UTF8);
-}";
+/// A column and how to fill it.
+enum Column {
+    Text(fn(&ScanRecord) -> String),
+    OptionalText(fn(&ScanRecord) -> Option<String>),
+    At,
+    Day,
+    TestAge,
+    Report,
+}
+
+/// The columns, in order: the JSON Schema's fields, plus the CST `day` after `at`.
+const COLUMNS: [(&str, Column); 20] = [
+    ("record_id", Column::Text(|r| r.id.to_string())),
+    ("origin", Column::Text(|r| r.origin.name().to_owned())),
+    ("device", Column::Text(|r| r.device.clone())),
+    ("venue_id", Column::Text(|r| r.venue_id.clone())),
+    ("door", Column::Text(|r| r.door.clone())),
+    ("at", Column::At),
+    ("day", Column::Day),
+    (
+        "pseudonym",
+        Column::OptionalText(|r| r.pseudonym.map(|p| p.to_string())),
+    ),
+    ("name", Column::OptionalText(|r| r.name.clone())),
+    ("id_number", Column::OptionalText(|r| r.id_number.clone())),
+    ("phone", Column::OptionalText(|r| r.phone.clone())),
+    (
+        "profile",
+        Column::OptionalText(|r| r.profile.map(|p| enum_text(&p))),
+    ),
+    (
+        "code_state",
+        Column::OptionalText(|r| r.code_state.map(|c| c.name().to_owned())),
+    ),
+    (
+        "colour",
+        Column::OptionalText(|r| r.colour.map(|c| c.name().to_owned())),
+    ),
+    ("test_age_hours", Column::TestAge),
+    ("decision", Column::Text(|r| enum_text(&r.decision))),
+    ("report", Column::Report),
+    ("rule", Column::Text(|r| r.rule.clone())),
+    ("staff", Column::OptionalText(|r| r.staff.clone())),
+    (
+        "resolves",
+        Column::OptionalText(|r| r.resolves.map(|id| id.to_string())),
+    ),
+];
+
+/// The Parquet schema of [`COLUMNS`].
+fn schema() -> String {
+    let fields: String = COLUMNS
+        .iter()
+        .map(|(name, column)| {
+            let kind = match column {
+                Column::Text(_) => "REQUIRED BYTE_ARRAY",
+                Column::OptionalText(_) => "OPTIONAL BYTE_ARRAY",
+                Column::At => "REQUIRED INT64",
+                Column::Day => "REQUIRED INT32",
+                Column::TestAge => "OPTIONAL INT32",
+                Column::Report => "REQUIRED BOOLEAN",
+            };
+            let logical = match column {
+                Column::Text(_) | Column::OptionalText(_) => " (UTF8)",
+                Column::At => " (TIMESTAMP(MILLIS,true))",
+                Column::Day => " (DATE)",
+                Column::TestAge | Column::Report => "",
+            };
+            format!("  {kind} {name}{logical};\n")
+        })
+        .collect();
+    format!("message scan_record {{\n{fields}}}")
+}
 
 fn enum_text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
@@ -51,7 +107,7 @@ pub fn export<W: Write + Send>(
     filter: &Filter,
     out: W,
 ) -> Result<u64, LedgerError> {
-    let schema = Arc::new(parse_message_type(SCHEMA).map_err(err)?);
+    let schema = Arc::new(parse_message_type(&schema()).map_err(err)?);
     let props = Arc::new(
         WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
@@ -101,70 +157,48 @@ fn write_group<W: Write + Send>(
     b: &[ScanRecord],
 ) -> Result<(), LedgerError> {
     let mut group = writer.next_row_group().map_err(err)?;
-    let mut column = 0;
+    let mut columns = COLUMNS.iter();
     while let Some(mut col) = group.next_column().map_err(err)? {
-        let text = |f: &dyn Fn(&ScanRecord) -> String| strings(b.iter().map(f));
-        let opt_text = |f: &dyn Fn(&ScanRecord) -> Option<String>| {
-            let (v, l) = optional(b.iter().map(f));
-            (strings(v.into_iter()), l)
+        let Some((_, column)) = columns.next() else {
+            return Err(LedgerError::Schema(
+                "parquet: more columns than defined".into(),
+            ));
         };
         match column {
-            0 => {
+            Column::Text(f) => {
                 col.typed::<ByteArrayType>()
-                    .write_batch(&text(&|r| r.venue_id.clone()), None, None)
+                    .write_batch(&strings(b.iter().map(f)), None, None)
             }
-            1 => col
-                .typed::<ByteArrayType>()
-                .write_batch(&text(&|r| r.door.clone()), None, None),
-            2 => {
+            Column::OptionalText(f) => {
+                let (v, l) = optional(b.iter().map(f));
+                col.typed::<ByteArrayType>()
+                    .write_batch(&strings(v.into_iter()), Some(&l), None)
+            }
+            Column::At => {
                 let at: Vec<i64> = b.iter().map(|r| r.at.unix().saturating_mul(1000)).collect();
                 col.typed::<Int64Type>().write_batch(&at, None, None)
             }
-            3 => {
+            Column::Day => {
                 let days: Vec<i32> = b
                     .iter()
                     .map(|r| i32::try_from(Day::of(r.at).0).unwrap_or(0))
                     .collect();
                 col.typed::<Int32Type>().write_batch(&days, None, None)
             }
-            4 | 5 | 6 | 7 | 9 => {
-                let (v, l) = match column {
-                    4 => opt_text(&|r| r.pseudonym.map(|p| p.to_string())),
-                    5 => opt_text(&|r| r.name.clone()),
-                    6 => opt_text(&|r| r.id_number.clone()),
-                    7 => opt_text(&|r| r.profile.map(|p| enum_text(&p))),
-                    _ => opt_text(&|r| r.colour.map(|c| enum_text(&c))),
-                };
-                col.typed::<ByteArrayType>().write_batch(&v, Some(&l), None)
-            }
-            8 => col.typed::<ByteArrayType>().write_batch(
-                &text(&|r| r.code_state.name().to_owned()),
-                None,
-                None,
-            ),
-            10 => {
+            Column::TestAge => {
                 let (v, l) = optional(b.iter().map(|r| {
                     r.test_age_hours
                         .map(|h| i32::try_from(h).unwrap_or(i32::MAX))
                 }));
                 col.typed::<Int32Type>().write_batch(&v, Some(&l), None)
             }
-            11 => col.typed::<ByteArrayType>().write_batch(
-                &text(&|r| enum_text(&r.decision)),
-                None,
-                None,
-            ),
-            12 => {
+            Column::Report => {
                 let reports: Vec<bool> = b.iter().map(|r| r.report).collect();
                 col.typed::<BoolType>().write_batch(&reports, None, None)
             }
-            _ => col
-                .typed::<ByteArrayType>()
-                .write_batch(&text(&|r| r.rule.clone()), None, None),
         }
         .map_err(err)?;
         col.close().map_err(err)?;
-        column += 1;
     }
     group.close().map_err(err)?;
     Ok(())

@@ -19,19 +19,34 @@ use venuecode_ledger::{Filter, Ledger};
 /// round lost cannot hide behind an earlier round's record of the same number.
 fn record(round: &str, i: i64) -> ScanRecord {
     ScanRecord {
+        id: venuecode::record::RecordId::derive(
+            Timestamp::from_unix(1_649_203_200 + i),
+            &[
+                format!("r{round}-{i}").as_bytes(),
+                Timestamp::from_unix(1_649_203_200 + i)
+                    .unix()
+                    .to_be_bytes()
+                    .as_slice(),
+            ],
+        ),
+        origin: venuecode::record::Origin::Gate,
+        device: "test".into(),
         venue_id: "SH-PT-0018".into(),
         door: "东门".into(),
         at: Timestamp::from_unix(1_649_203_200 + i),
         pseudonym: None,
         name: None,
         id_number: None,
+        phone: None,
         profile: None,
-        code_state: venuecode::CodeState::Expired,
+        code_state: Some(venuecode::CodeState::Expired),
         colour: Some(Colour::Green),
         test_age_hours: None,
         decision: Outcome::Deny,
         report: false,
         rule: format!("r{round}-{i}"),
+        staff: None,
+        resolves: None,
     }
 }
 
@@ -46,8 +61,9 @@ fn writer() {
     let mut ledger = Ledger::open(std::path::Path::new(&path)).unwrap();
     let mut out = std::io::stdout();
     for i in 0.. {
-        let id = ledger.append(&record(&round, i)).unwrap();
-        writeln!(out, "ACK {id} {i}").unwrap();
+        let r = record(&round, i);
+        assert!(ledger.append(&r).unwrap());
+        writeln!(out, "ACK {} {i}", r.id).unwrap();
         out.flush().unwrap();
     }
 }
@@ -79,7 +95,7 @@ fn acknowledged_records_survive_sigkill() {
         while acknowledged.len() < 200 + 100 * round {
             let line = lines.next().unwrap().unwrap();
             if let Some((id, i)) = ack(&line) {
-                acknowledged.push((id.parse::<i64>().unwrap(), i.parse::<i64>().unwrap()));
+                acknowledged.push((id.to_owned(), i.parse::<i64>().unwrap()));
             }
         }
         kill_9(child.id());
@@ -87,7 +103,7 @@ fn acknowledged_records_survive_sigkill() {
         // Acknowledgements printed before the kill and not read yet count too.
         for line in lines.map_while(Result::ok) {
             if let Some((id, i)) = ack(&line) {
-                acknowledged.push((id.parse::<i64>().unwrap(), i.parse::<i64>().unwrap()));
+                acknowledged.push((id.to_owned(), i.parse::<i64>().unwrap()));
             }
         }
 

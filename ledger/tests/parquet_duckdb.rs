@@ -48,7 +48,7 @@ fn duckdb_reads_our_parquet_and_agrees_with_our_statistics() {
             .wrapping_add(1_442_695_040_888_963_407);
         (state >> 33) % n
     };
-    for _ in 0..3000 {
+    for i in 0u32..3000 {
         let visitor = next(400);
         let verified = visitor >= 20;
         let colour = [
@@ -59,25 +59,32 @@ fn duckdb_reads_our_parquet_and_agrees_with_our_statistics() {
         ][usize::try_from(next(4)).unwrap()];
         let decision =
             [Outcome::Admit, Outcome::Deny, Outcome::Manual][usize::try_from(next(3)).unwrap()];
+        let at = start.saturating_add(i64::try_from(next(2 * 86_400)).unwrap());
         ledger
             .append(&ScanRecord {
+                id: venuecode::record::RecordId::derive(at, &[&i.to_be_bytes()]),
+                origin: venuecode::record::Origin::Gate,
+                device: "test".into(),
                 venue_id: "SH-PT-0018".into(),
                 door: ["东门", "北门", "南门"][usize::try_from(next(3)).unwrap()].into(),
-                at: start.saturating_add(i64::try_from(next(2 * 86_400)).unwrap()),
+                at,
                 pseudonym: verified.then(|| Pseudonym([u8::try_from(visitor % 256).unwrap(); 16])),
                 name: verified.then(|| "张*丰".into()),
                 id_number: verified.then(|| "110105********00**".into()),
+                phone: None,
                 profile: verified.then_some(Profile::Offline),
                 code_state: if verified {
-                    venuecode::CodeState::Valid
+                    Some(venuecode::CodeState::Valid)
                 } else {
-                    venuecode::CodeState::Expired
+                    Some(venuecode::CodeState::Expired)
                 },
                 colour,
                 test_age_hours: (next(2) == 0).then(|| u32::try_from(next(100)).unwrap()),
                 decision,
                 report: colour == Some(Colour::Red),
                 rule: "r".into(),
+                staff: None,
+                resolves: None,
             })
             .unwrap();
     }

@@ -21,8 +21,9 @@ use crate::lists::status::{Resolved, StatusList, StatusSource, resolve_status};
 use crate::policy::{Facts, Outcome, Policy, Reason};
 use crate::privacy::pseudonym::PseudonymKey;
 use crate::privacy::token::HolderToken;
-use crate::record::ScanRecord;
+use crate::record::{Origin, RecordId, ScanRecord};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 /// What a caller that holds the signed lists as bytes gives a gate (the bindings do: a page or
 /// an app receives the lists as files). Each list is verified against the trust list when the
@@ -161,23 +162,45 @@ pub struct Admission {
     /// Links the holder across venues: never serialised, only turned into a venue's pseudonym.
     #[serde(skip)]
     holder_token: Option<HolderToken>,
+    /// SHA-256 of the personal code's text: names the scan in its record id.
+    #[serde(skip)]
+    code_digest: [u8; 32],
 }
 
 impl Admission {
-    /// The desensitised record of this admission, with the venue's pseudonym for the holder;
-    /// `None` when the decision was made without a door (`Gate::decide`).
-    pub fn record(&self, key: &PseudonymKey) -> Option<ScanRecord> {
+    /// The desensitised record of this admission made by `device` (origin `gate`), with the
+    /// venue's pseudonym for the holder; `None` when the decision was made without a door
+    /// (`Gate::decide`). The same scan recorded twice has the same id.
+    pub fn record(&self, key: &PseudonymKey, device: &str) -> Option<ScanRecord> {
+        self.record_as(Origin::Gate, key, device)
+    }
+
+    fn record_as(&self, origin: Origin, key: &PseudonymKey, device: &str) -> Option<ScanRecord> {
         let door = self.door.as_ref()?;
         let answer = self.status.answer();
+        let id = RecordId::derive(
+            self.at,
+            &[
+                origin.name().as_bytes(),
+                device.as_bytes(),
+                door.venue_id.as_bytes(),
+                door.door.as_bytes(),
+                &self.code_digest,
+            ],
+        );
         Some(ScanRecord {
+            id,
+            origin,
+            device: device.to_owned(),
             venue_id: door.venue_id.clone(),
             door: door.door.clone(),
             at: self.at,
             pseudonym: self.holder_token.as_ref().map(|t| key.pseudonym(t)),
             name: self.holder.as_ref().map(|h| h.name.clone()),
             id_number: self.holder.as_ref().map(|h| h.id_number.clone()),
+            phone: None,
             profile: self.profile,
-            code_state: self.code,
+            code_state: Some(self.code),
             colour: answer.map(|a| a.status.colour),
             test_age_hours: answer
                 .and_then(|a| a.status.nat)
@@ -185,6 +208,8 @@ impl Admission {
             decision: self.decision,
             report: self.report,
             rule: self.rule.clone(),
+            staff: None,
+            resolves: None,
         })
     }
 }
@@ -405,11 +430,16 @@ impl Gate {
             profile: verified.map(|c| c.profile),
             status: checked.status,
             holder_token: verified.map(|c| c.holder),
+            code_digest: Sha256::digest(text.as_bytes()).into(),
         }
     }
 }
 
+mod checkin;
+mod register;
 mod report;
+pub use checkin::{CHECK_IN_SKEW_SECS, CheckIn, CheckInRequest, Pass};
+pub use register::{Registration, STAFF_RULE, register, resolve};
 pub use report::{PersonalReport, VenueReport};
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ fn offline_code_with_status_list_and_revocations_is_admitted_at_a_door() {
     );
     assert_eq!(a.holder.as_ref().unwrap().name, "张*丰");
     let key = PseudonymKey::from_bytes([9; 32]);
-    let r = a.record(&key).unwrap();
+    let r = a.record(&key, "gate-1").unwrap();
     assert_eq!(
         (r.venue_id.as_str(), r.door.as_str()),
         ("SH-PT-0018", "东门")
@@ -115,7 +115,7 @@ fn offline_code_with_status_list_and_revocations_is_admitted_at_a_door() {
     assert_eq!(r.pseudonym, Some(key.pseudonym(&w.tokens.token(&w.id))));
     assert_eq!(
         (r.colour, r.code_state),
-        (Some(Colour::Green), CodeState::Valid)
+        (Some(Colour::Green), Some(CodeState::Valid))
     );
     // The holder token never reaches a serialised admission.
     let json = serde_json::to_string(&a).unwrap();
@@ -131,13 +131,16 @@ fn offline_code_with_status_list_and_revocations_is_admitted_at_a_door() {
         (lost.status, lost.holder.as_ref()),
         (Resolved::Unknown, None)
     );
-    assert_eq!(lost.record(&key).unwrap().pseudonym, None);
+    assert_eq!(lost.record(&key, "gate-1").unwrap().pseudonym, None);
 
     // Without a door: no record; a class the rule set does not know is a bad input.
     let d = gate
         .decide(&VenueClass::Public, &w.offline(1), now)
         .unwrap();
-    assert_eq!((d.decision, d.record(&key)), (Outcome::Admit, None));
+    assert_eq!(
+        (d.decision, d.record(&key, "gate-1")),
+        (Outcome::Admit, None)
+    );
     let stadium = gate.decide(&VenueClass::named("stadium"), &w.offline(1), now);
     assert_eq!(stadium.unwrap_err().code(), "invalid_input");
 }
@@ -224,10 +227,13 @@ fn records_hold_no_raw_data_and_replays_attach_no_visitor() {
     );
     let door = gate.door(&w.door_text(), now).unwrap();
     let venue_key = PseudonymKey::for_venue(&[9; 32], "SH-PT-0018");
-    let r = gate.admit(&door, &text, now).record(&venue_key).unwrap();
+    let r = gate
+        .admit(&door, &text, now)
+        .record(&venue_key, "gate-1")
+        .unwrap();
     assert_eq!(
         (r.decision, r.test_age_hours, r.code_state),
-        (Outcome::Admit, Some(30), CodeState::Valid)
+        (Outcome::Admit, Some(30), Some(CodeState::Valid))
     );
     assert_eq!(
         r.pseudonym,
@@ -240,9 +246,9 @@ fn records_hold_no_raw_data_and_replays_attach_no_visitor() {
     );
     // A replayed screenshot: denied, no visitor attached.
     let late = gate.admit(&door, &text, now.saturating_add(120));
-    let r = late.record(&venue_key).unwrap();
+    let r = late.record(&venue_key, "gate-1").unwrap();
     assert_eq!(
         (r.decision, r.pseudonym, r.name, r.code_state),
-        (Outcome::Deny, None, None, CodeState::Expired)
+        (Outcome::Deny, None, None, Some(CodeState::Expired))
     );
 }

@@ -74,6 +74,26 @@ impl PseudonymKey {
         PseudonymKey(zeroize::Zeroizing::new(bytes))
     }
 
+    /// From its file form: 64 hex digits (surrounding white space ignored).
+    pub fn from_hex(text: &str) -> Result<Self, crate::error::Error> {
+        let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(text.trim(), bytes.as_mut()).map_err(|_| {
+            crate::error::Error::InvalidKey("a venue pseudonym key is 64 hex digits".into())
+        })?;
+        Ok(PseudonymKey(bytes))
+    }
+
+    /// Its file form: 64 hex digits and a newline, in memory wiped on drop.
+    pub fn to_hex(&self) -> zeroize::Zeroizing<String> {
+        zeroize::Zeroizing::new(hex::encode(self.0.as_ref()) + "\n")
+    }
+
+    /// A value that tells two keys apart without showing either: the pseudonym of the all-zero
+    /// holder token. Two ledgers can merge a venue's records only if they agree on it.
+    pub fn fingerprint(&self) -> Pseudonym {
+        self.pseudonym(&HolderToken([0; 16]))
+    }
+
     /// A holder's pseudonym at this venue.
     pub fn pseudonym(&self, holder: &HolderToken) -> Pseudonym {
         let digest = hmac(self.0.as_ref(), b"VENUECODE/PSEUDONYM\0", &holder.0);

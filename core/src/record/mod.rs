@@ -19,6 +19,9 @@ use crate::privacy::pseudonym::Pseudonym;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod id;
+pub use id::RecordId;
+
 /// The default rescan window: 10 minutes.
 pub const DEFAULT_RESCAN_WINDOW_SECS: u32 = 600;
 
@@ -66,9 +69,66 @@ impl Serialize for Day {
     }
 }
 
-/// One scan at a door, desensitised.
+/// Who made a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// A gate scanned the visitor's personal code.
+    Gate,
+    /// The visitor scanned the door's venue code with their own phone (扫码打卡).
+    SelfScan,
+    /// Staff registered a person by hand (另行登记), or decided on a manual scan.
+    Staff,
+}
+
+impl Origin {
+    /// Its name (`self_scan`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Gate => "gate",
+            Origin::SelfScan => "self_scan",
+            Origin::Staff => "staff",
+        }
+    }
+}
+
+impl std::str::FromStr for Origin {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        [Origin::Gate, Origin::SelfScan, Origin::Staff]
+            .into_iter()
+            .find(|o| o.name() == s)
+            .ok_or_else(|| Error::InvalidInput {
+                field: "origin",
+                reason: "expected gate, self_scan or staff".into(),
+            })
+    }
+}
+
+/// The longest device or staff id, in bytes (ASCII 0x21..=0x7E).
+pub const MAX_DEVICE_LEN: usize = 64;
+
+/// Checks a device or staff id: 1 to 64 printable ASCII characters, no space.
+pub fn check_device_id(id: &str, field: &'static str) -> Result<(), Error> {
+    if id.is_empty() || id.len() > MAX_DEVICE_LEN || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::InvalidInput {
+            field,
+            reason: "1 to 64 printable ASCII characters".into(),
+        });
+    }
+    Ok(())
+}
+
+/// One entry at a door, desensitised: a scan, a check-in, a hand registration, or staff's
+/// decision on a manual scan (SPEC.md §12, schema `docs/schema/scan-record-v2.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanRecord {
+    /// Unique and time-ordered; the same for the same event stored twice.
+    pub id: RecordId,
+    /// Who made it.
+    pub origin: Origin,
+    /// The device that made it (a gate, the visitor's phone, a staff desk).
+    pub device: String,
     /// The venue's registry number.
     pub venue_id: String,
     /// The door.
@@ -79,12 +139,14 @@ pub struct ScanRecord {
     pub pseudonym: Option<Pseudonym>,
     /// The masked name the code carried (verified codes only).
     pub name: Option<String>,
-    /// The masked ID number the code carried (verified codes only).
+    /// The masked ID number the code carried (verified codes only), or staff registered.
     pub id_number: Option<String>,
+    /// The masked phone number staff registered (hand registrations only).
+    pub phone: Option<String>,
     /// Offline or dynamic (verified codes only).
     pub profile: Option<Profile>,
-    /// `valid`, or the code's rejection.
-    pub code_state: CodeState,
+    /// `valid`, or the code's rejection; none when staff registered a person without a code.
+    pub code_state: Option<CodeState>,
     /// The colour, if a status was known.
     pub colour: Option<Colour>,
     /// Hours since the latest test's sample, if one was known.
@@ -93,8 +155,19 @@ pub struct ScanRecord {
     pub decision: Outcome,
     /// Whether it was reported.
     pub report: bool,
-    /// The rule that decided.
+    /// The rule that decided (`staff` for staff's own decisions).
     pub rule: String,
+    /// The staff member who registered or decided (staff records only).
+    pub staff: Option<String>,
+    /// The manual scan this record decides on (staff's resolutions only).
+    pub resolves: Option<RecordId>,
+}
+
+impl ScanRecord {
+    /// Whether it is staff's decision on an earlier manual scan rather than an entry of its own.
+    pub fn is_resolution(&self) -> bool {
+        self.resolves.is_some()
+    }
 }
 
 /// One day's statistics of scan records. Merge shards with [`DailyStats::merge`].
@@ -106,6 +179,8 @@ pub struct DailyStats {
     reports: u64,
     by_colour: [u64; 4],
     by_decision: [u64; 3],
+    /// Staff's final decisions on manual scans: admit, deny.
+    resolved: [u64; 2],
     /// Scans at each door, by venue and door label: two venues' 东门 are two doors.
     by_door: BTreeMap<(String, String), u64>,
     /// Scans of codes that did not verify: no visitor to attach them to, each its own visit.
@@ -129,6 +204,7 @@ impl DailyStats {
             reports: 0,
             by_colour: [0; 4],
             by_decision: [0; 3],
+            resolved: [0; 2],
             by_door: BTreeMap::new(),
             anonymous: 0,
             times: BTreeMap::new(),
@@ -144,6 +220,15 @@ impl DailyStats {
                 field: "at",
                 reason: format!("the record is not of {}", self.day),
             })?;
+        if r.is_resolution() {
+            // Not an entry of its own: the manual scan it decides on was counted.
+            match r.decision {
+                Outcome::Admit => self.resolved[0] += 1,
+                Outcome::Deny => self.resolved[1] += 1,
+                Outcome::Manual => {}
+            }
+            return Ok(());
+        }
         self.scans += 1;
         self.reports += u64::from(r.report);
         self.by_colour[colour_index(r.colour)] += 1;
@@ -177,6 +262,9 @@ impl DailyStats {
         }
         for i in 0..3 {
             self.by_decision[i] += other.by_decision[i];
+        }
+        for i in 0..2 {
+            self.resolved[i] += other.resolved[i];
         }
         for (door, n) in &other.by_door {
             *self.by_door.entry(door.clone()).or_default() += n;
@@ -245,6 +333,10 @@ impl DailyStats {
         let mut decisions = [d.admit, d.deny, d.manual];
         protect(&mut decisions, &self.by_decision, total, k);
         [d.admit, d.deny, d.manual] = decisions;
+        let r = &mut s.resolved;
+        let mut resolved = [r.admit, r.deny];
+        protect(&mut resolved, &self.resolved, self.resolved.iter().sum(), k);
+        [r.admit, r.deny] = resolved;
         s
     }
 
@@ -265,6 +357,10 @@ impl DailyStats {
                 admit: f(self.by_decision[0]),
                 deny: f(self.by_decision[1]),
                 manual: f(self.by_decision[2]),
+            },
+            resolved: ResolvedCounts {
+                admit: f(self.resolved[0]),
+                deny: f(self.resolved[1]),
             },
             by_door: self
                 .by_door
@@ -331,6 +427,8 @@ pub struct StatsSummary {
     pub by_colour: ColourCounts,
     /// Scans by decision.
     pub by_decision: DecisionCounts,
+    /// Staff's final decisions on manual scans.
+    pub resolved: ResolvedCounts,
     /// Scans by door, ordered by venue and door.
     pub by_door: Vec<DoorCount>,
 }
@@ -357,6 +455,15 @@ pub struct ColourCounts {
     pub red: Option<u64>,
     /// No status known.
     pub none: Option<u64>,
+}
+
+/// Staff's final decisions on manual scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ResolvedCounts {
+    /// Admitted after a check by hand.
+    pub admit: Option<u64>,
+    /// Refused after a check by hand.
+    pub deny: Option<u64>,
 }
 
 /// Scans by decision.

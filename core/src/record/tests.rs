@@ -13,6 +13,9 @@ fn record(
     decision: Outcome,
 ) -> ScanRecord {
     ScanRecord {
+        id: RecordId::derive(at, &[door.as_bytes(), &[visitor.unwrap_or(0xFF)]]),
+        origin: Origin::Gate,
+        device: "gate-1".into(),
         venue_id: "SH-PT-0018".into(),
         door: door.into(),
         at,
@@ -20,16 +23,19 @@ fn record(
         name: visitor.map(|_| "张*丰".into()),
         id_number: visitor.map(|_| "110105********00**".into()),
         profile: visitor.map(|_| Profile::Dynamic),
-        code_state: if visitor.is_some() {
+        phone: None,
+        code_state: Some(if visitor.is_some() {
             CodeState::Valid
         } else {
             CodeState::Expired
-        },
+        }),
         colour,
         test_age_hours: None,
         decision,
         report: colour == Some(Colour::Red),
         rule: "r".into(),
+        staff: None,
+        resolves: None,
     }
 }
 

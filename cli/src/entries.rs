@@ -1,0 +1,303 @@
+//! The other ways an entry is recorded: `check-in` (a visitor's own scan of the door's code,
+//! stored as the records side would store it), `register` (a person registered by hand at the
+//! desk) and `resolve` (staff's final decision on a scan sent to them); and `venue-key`, the
+//! authority's per-venue pseudonym key for every device of a venue.
+
+use crate::error::{CliError, EXIT_OK};
+use crate::files::{read_secret_text, write_private};
+use crate::lists::read_token_key;
+use crate::output::{self, say, shown};
+use crate::policy::DoorArgs;
+use crate::venue::time_or_now;
+use std::path::PathBuf;
+use venuecode::door::{CheckInRequest, Registration, register, resolve};
+use venuecode::id::IdNumber;
+use venuecode::policy::Outcome;
+use venuecode::pseudonym::PseudonymKey;
+use venuecode::record::{RecordId, ScanRecord};
+use venuecode_ledger::Ledger;
+
+/// `check-in` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CheckInArgs {
+    /// The ledger the check-in is stored in (created if missing).
+    #[arg(long)]
+    db: PathBuf,
+    #[command(flatten)]
+    door: DoorArgs,
+    /// The door's venue code, as the visitor's phone read it.
+    #[arg(long, required_unless_present = "request")]
+    venue: Option<String>,
+    /// The visitor's device id.
+    #[arg(long, default_value = "phone")]
+    device: String,
+    /// Receive the app's request instead (JSON: venue_code, personal_code, device, at), from a
+    /// file or - for standard input.
+    #[arg(long, conflicts_with_all = ["venue", "text"])]
+    request: Option<PathBuf>,
+    /// The check-in's time (and the receiver's), RFC 3339, instead of now.
+    #[arg(long)]
+    at: Option<String>,
+    /// Print one JSON object: the pass and the record.
+    #[arg(long)]
+    json: bool,
+    /// The visitor's own current personal code.
+    #[arg(required_unless_present = "request")]
+    text: Option<String>,
+}
+
+pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
+    let now = time_or_now(a.at.as_deref())?;
+    let request = match (&a.request, &a.venue, &a.text) {
+        (Some(path), ..) => {
+            let text = if path.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin().lock()).map_err(CliError::io(path))?
+            } else {
+                crate::files::read_text(path)?
+            };
+            if text.len() > 16 << 10 {
+                return Err(CliError::Usage(
+                    "a check-in request is at most 16 KiB".into(),
+                ));
+            }
+            serde_json::from_str::<CheckInRequest>(&text).map_err(|e| {
+                CliError::Core(venuecode::Error::InvalidInput {
+                    field: "request",
+                    reason: format!(
+                        "not a check-in request: line {}, column {}",
+                        e.line(),
+                        e.column()
+                    ),
+                })
+            })?
+        }
+        (None, Some(venue), Some(text)) => CheckInRequest {
+            venue_code: venue.clone(),
+            personal_code: text.clone(),
+            device: a.device.clone(),
+            at: now,
+        },
+        _ => {
+            return Err(CliError::Usage(
+                "give --venue and the personal code, or --request".into(),
+            ));
+        }
+    };
+    let gate = a.door.gate(now)?;
+    let mut ledger = Ledger::open(&a.db)?;
+    let venue_id = gate.door(&request.venue_code, now)?.venue_id;
+    let check_in = gate.check_in(&request, now, &ledger.pseudonym_key(&venue_id)?)?;
+    let added = ledger.append(&check_in.record)?;
+    if a.json {
+        #[derive(serde::Serialize)]
+        struct View<'a> {
+            #[serde(flatten)]
+            check_in: &'a venuecode::door::CheckIn,
+            stored: bool,
+        }
+        output::json(&View {
+            check_in: &check_in,
+            stored: added,
+        })?;
+    } else {
+        let p = &check_in.pass;
+        say!("{}  {}", shown(&p.venue_name), shown(&p.door));
+        say!("  {}", p.local_time);
+        if let Some(h) = &p.holder {
+            say!("  {}  {}", shown(&h.name), h.id_number);
+        }
+        if let Some(c) = p.colour {
+            say!("  {} {}", c.name_zh(), c);
+        }
+        say!(
+            "  {:?}{}",
+            p.decision,
+            if p.report {
+                "  REPORT 立即报告"
+            } else {
+                ""
+            }
+        );
+        for r in &p.reasons {
+            say!("  {} / {}", r.zh, r.en);
+        }
+        say!(
+            "  record {} ({})",
+            check_in.record.id,
+            if added { "stored" } else { "already stored" }
+        );
+    }
+    Ok(exit_of_outcome(check_in.pass.decision))
+}
+
+fn exit_of_outcome(o: Outcome) -> u8 {
+    match o {
+        Outcome::Admit => EXIT_OK,
+        Outcome::Deny => crate::error::EXIT_REJECTED,
+        Outcome::Manual => crate::policy::EXIT_MANUAL,
+    }
+}
+
+/// Staff's decision: admit or deny.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum StaffDecision {
+    /// Let the person in.
+    Admit,
+    /// Refuse entry.
+    Deny,
+}
+
+impl From<StaffDecision> for Outcome {
+    fn from(d: StaffDecision) -> Self {
+        match d {
+            StaffDecision::Admit => Outcome::Admit,
+            StaffDecision::Deny => Outcome::Deny,
+        }
+    }
+}
+
+/// `register` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RegisterArgs {
+    /// The ledger.
+    #[arg(long)]
+    db: PathBuf,
+    /// The trust list (the door's venue code is verified).
+    #[arg(long)]
+    trust: PathBuf,
+    /// The door's venue code.
+    #[arg(long)]
+    venue: String,
+    /// The authority's holder-token key, so that the person is the same visitor as when they
+    /// scan a code.
+    #[arg(long)]
+    token_key: PathBuf,
+    /// The name, as on the ID card (only its mask is stored).
+    #[arg(long)]
+    name: String,
+    /// The ID number (validated; only its mask and the venue's pseudonym are stored).
+    #[arg(long)]
+    id_number: String,
+    /// The phone number (only its mask is stored).
+    #[arg(long)]
+    phone: Option<String>,
+    /// Staff's decision.
+    #[arg(long, value_enum)]
+    decision: StaffDecision,
+    /// The staff member's id.
+    #[arg(long)]
+    staff: String,
+    /// The desk's device id.
+    #[arg(long, default_value = "desk")]
+    device: String,
+    /// When, RFC 3339, instead of now.
+    #[arg(long)]
+    at: Option<String>,
+    /// Print the record as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn register_person(a: &RegisterArgs) -> Result<u8, CliError> {
+    let now = time_or_now(a.at.as_deref())?;
+    let checkpoint = venuecode::door::Checkpoint::new(crate::files::read_trust_list(&a.trust)?);
+    let door = checkpoint.door(&a.venue, now)?;
+    let id = IdNumber::parse(&a.id_number)?;
+    let mut ledger = Ledger::open(&a.db)?;
+    let record = register(
+        &door,
+        &Registration {
+            name: &a.name,
+            id_number: &id,
+            phone: a.phone.as_deref(),
+            decision: a.decision.into(),
+            staff: &a.staff,
+            device: &a.device,
+            at: now,
+        },
+        &read_token_key(&a.token_key)?,
+        &ledger.pseudonym_key(&door.venue_id)?,
+    )?;
+    let added = ledger.append(&record)?;
+    show_record(&record, added, a.json)?;
+    Ok(exit_of_outcome(record.decision))
+}
+
+/// `resolve` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ResolveArgs {
+    /// The ledger.
+    #[arg(long)]
+    db: PathBuf,
+    /// The manual scan's record id (32 hex digits).
+    #[arg(long)]
+    record: String,
+    /// Staff's final decision.
+    #[arg(long, value_enum)]
+    decision: StaffDecision,
+    /// The staff member's id.
+    #[arg(long)]
+    staff: String,
+    /// The desk's device id.
+    #[arg(long, default_value = "desk")]
+    device: String,
+    /// When, RFC 3339, instead of now.
+    #[arg(long)]
+    at: Option<String>,
+    /// Print the record as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn resolve_manual(a: &ResolveArgs) -> Result<u8, CliError> {
+    let now = time_or_now(a.at.as_deref())?;
+    let id: RecordId = a.record.parse()?;
+    let mut ledger = Ledger::open(&a.db)?;
+    let manual = ledger
+        .get(id)?
+        .ok_or_else(|| CliError::Usage(format!("no record {id} in the ledger")))?;
+    let record = resolve(&manual, a.decision.into(), &a.staff, &a.device, now)?;
+    let added = ledger.append(&record)?;
+    show_record(&record, added, a.json)?;
+    Ok(exit_of_outcome(record.decision))
+}
+
+fn show_record(r: &ScanRecord, added: bool, json: bool) -> Result<(), CliError> {
+    if json {
+        return output::json(r);
+    }
+    say!(
+        "{:?} {}  [{} {}]  {}",
+        r.decision,
+        r.name.as_deref().map_or("-".into(), shown),
+        shown(&r.venue_id),
+        shown(&r.door),
+        r.at.cst()
+    );
+    say!(
+        "  record {} ({})",
+        r.id,
+        if added { "stored" } else { "already stored" }
+    );
+    Ok(())
+}
+
+/// `venue-key`: the authority derives a venue's pseudonym key from its root (a 64-hex-digit
+/// secret, such as one `venuecode token-key` makes), for every device of the venue.
+pub(crate) fn venue_key(
+    root: &std::path::Path,
+    venue_id: &str,
+    out: &std::path::Path,
+) -> Result<u8, CliError> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(read_secret_text(root)?.trim(), &mut bytes)
+        .map_err(|_| venuecode::Error::InvalidKey("a root key is 64 hex digits".into()))?;
+    let key = PseudonymKey::for_venue(&bytes, venue_id);
+    write_private(out, key.to_hex().as_bytes())?;
+    eprintln!(
+        "venue key of {} written to {} (keep it secret)",
+        shown(venue_id),
+        out.display()
+    );
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,134 @@
+//! Check-in (扫码打卡): the visitor scans the door's venue code with their own phone, lands on
+//! their own health-code page, and the entry is recorded. The visitor's app sends a
+//! [`CheckInRequest`] (both codes' texts, its time, its device id); whoever stores it verifies
+//! both codes again and decides again, at its own time: the client's decision is never trusted.
+//! The same request sent twice gives the same record (its id names the request), so a retry
+//! stores one record.
+
+use super::{Admission, Gate, MaskedHolder};
+use crate::codes::state::CodeState;
+use crate::encoding::timestamp::Timestamp;
+use crate::error::Error;
+use crate::health::{Colour, NatResult};
+use crate::policy::{Outcome, Reason};
+use crate::privacy::pseudonym::PseudonymKey;
+use crate::record::{Origin, ScanRecord, check_device_id};
+use serde::{Deserialize, Serialize};
+
+/// How far a check-in's own time may lie from the receiver's: 5 minutes (a dynamic code lives at
+/// most 5 minutes, so an older request could not be checked honestly anyway).
+pub const CHECK_IN_SKEW_SECS: i64 = 300;
+
+/// What a visitor's app sends (SPEC.md §12): JSON `{"venue_code", "personal_code", "device",
+/// "at"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInRequest {
+    /// The door's venue code, as the phone's camera read it.
+    pub venue_code: String,
+    /// The visitor's own current (dynamic) personal code.
+    pub personal_code: String,
+    /// The app's device id (1 to 64 printable ASCII characters).
+    pub device: String,
+    /// When the visitor scanned, by the phone's clock.
+    pub at: Timestamp,
+}
+
+/// The visitor's screen after a check-in: large venue and door, the colour as a block, the
+/// decision at this venue and why; masked holder data only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pass {
+    /// The venue's name.
+    pub venue_name: String,
+    /// The venue's registry number.
+    pub venue_id: String,
+    /// The door.
+    pub door: String,
+    /// The entry time in China Standard Time, as shown (`2022-04-06T09:00:30+08:00`).
+    pub local_time: String,
+    /// The masked holder.
+    pub holder: Option<MaskedHolder>,
+    /// The colour, if known.
+    pub colour: Option<Colour>,
+    /// The latest test's result, if known.
+    pub test: Option<NatResult>,
+    /// Whole hours since that test's sample.
+    pub test_age_hours: Option<u32>,
+    /// `valid`, or why the personal code was refused.
+    pub code: CodeState,
+    /// The decision at this venue.
+    pub decision: Outcome,
+    /// Whether staff must report at once.
+    pub report: bool,
+    /// Why.
+    pub reasons: Vec<Reason>,
+}
+
+impl Pass {
+    /// The pass of an admission at a door (`None` without one).
+    pub fn of(a: &Admission) -> Option<Pass> {
+        let door = a.door.as_ref()?;
+        let answer = a.status.answer();
+        let nat = answer.and_then(|s| s.status.nat);
+        Some(Pass {
+            venue_name: door.venue_name.clone(),
+            venue_id: door.venue_id.clone(),
+            door: door.door.clone(),
+            local_time: a.at.cst(),
+            holder: a.holder.clone(),
+            colour: answer.map(|s| s.status.colour),
+            test: nat.map(|n| n.result),
+            test_age_hours: nat.map(|n| n.age_hours(a.at)),
+            code: a.code,
+            decision: a.decision,
+            report: a.report,
+            reasons: a.reasons.clone(),
+        })
+    }
+}
+
+/// A check-in, verified and decided by the receiver: the pass for the visitor's screen and the
+/// record to store (origin `self_scan`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckIn {
+    /// What the visitor's screen shows.
+    pub pass: Pass,
+    /// What is stored.
+    pub record: ScanRecord,
+}
+
+impl Gate {
+    /// Verifies and decides a check-in at the receiver's time `now`. Errors: the venue code does
+    /// not verify (nothing is recorded at a door that is not one), the device id is not one, or
+    /// the request's time lies more than [`CHECK_IN_SKEW_SECS`] from `now`. A personal code that
+    /// does not verify is a decision (denied), recorded like any other.
+    pub fn check_in(
+        &self,
+        request: &CheckInRequest,
+        now: Timestamp,
+        key: &PseudonymKey,
+    ) -> Result<CheckIn, Error> {
+        check_device_id(&request.device, "device")?;
+        if (request.at.unix() - now.unix()).abs() > CHECK_IN_SKEW_SECS {
+            return Err(Error::InvalidInput {
+                field: "at",
+                reason: "the check-in's time is more than 5 minutes from the receiver's".into(),
+            });
+        }
+        let door = self.door(&request.venue_code, now)?;
+        let mut admission = self.admit(&door, &request.personal_code, now);
+        // The entry time is the visitor's (within the skew); the decision is the receiver's.
+        admission.at = request.at;
+        let pass = Pass::of(&admission).ok_or(Error::InvalidInput {
+            field: "door",
+            reason: "an admission at a door has a pass".into(),
+        })?;
+        let record = admission
+            .record_as(Origin::SelfScan, key, &request.device)
+            .ok_or(Error::InvalidInput {
+                field: "door",
+                reason: "an admission at a door has a record".into(),
+            })?;
+        Ok(CheckIn { pass, record })
+    }
+}

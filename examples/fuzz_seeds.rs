@@ -94,8 +94,18 @@ fn main() -> Result<()> {
         write(&out, "mask", &i.to_string(), text.as_bytes())?;
         count += 1;
     }
-    // An image of a real code (small, so that mutations stay fast), and past findings.
+    // A check-in request of a vector door and a vector personal code.
     let venue = vectors(&root, "venue.json")?;
+    let personal = vectors(&root, "personal.json")?;
+    let request = serde_json::json!({
+        "venue_code": str_of(&venue["cases"][0], "text")?,
+        "personal_code": str_of(&personal["cases"][1], "text")?,
+        "device": "phone-7",
+        "at": str_of(&personal["cases"][1], "at")?,
+    });
+    write(&out, "check_in", "request", request.to_string().as_bytes())?;
+    count += 1;
+    // An image of a real code (small, so that mutations stay fast), and past findings.
     let text = str_of(&venue["cases"][0], "text")?;
     let png = venuecode::qr::QrMatrix::encode(text, venuecode::qr::EcLevel::M)?.to_png(2)?;
     write(&out, "scan_frame", "venue-png", &png)?;

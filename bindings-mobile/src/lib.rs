@@ -295,11 +295,7 @@ impl GateOptions {
 
 fn status(s: &HealthStatus) -> Status {
     Status {
-        colour: match s.colour {
-            CoreColour::Green => Colour::Green,
-            CoreColour::Yellow => Colour::Yellow,
-            CoreColour::Red => Colour::Red,
-        },
+        colour: colour(s.colour),
         nat_positive: s.nat.map(|n| n.result == NatResult::Positive),
         nat_sampled_at_ms: s.nat.map(|n| ms(n.sampled_at)),
     }
@@ -410,13 +406,25 @@ pub struct DoorDecision {
     pub status: ResolvedStatus,
 }
 
+fn decision(o: Outcome) -> Decision {
+    match o {
+        Outcome::Admit => Decision::Admit,
+        Outcome::Deny => Decision::Deny,
+        Outcome::Manual => Decision::Manual,
+    }
+}
+
+fn colour(c: CoreColour) -> Colour {
+    match c {
+        CoreColour::Green => Colour::Green,
+        CoreColour::Yellow => Colour::Yellow,
+        CoreColour::Red => Colour::Red,
+    }
+}
+
 fn door_decision(a: &Admission) -> DoorDecision {
     DoorDecision {
-        decision: match a.decision {
-            Outcome::Admit => Decision::Admit,
-            Outcome::Deny => Decision::Deny,
-            Outcome::Manual => Decision::Manual,
-        },
+        decision: decision(a.decision),
         report: a.report,
         rule: a.rule.clone(),
         reasons: a
@@ -466,6 +474,38 @@ pub fn admit(
     let gate = DoorGate::load(trust_list_json, &options, now_ms)?;
     gate.set_door(venue_text, now_ms)?;
     gate.admit(personal_text, now_ms)
+}
+
+/// A visitor's pass after checking in with their own phone (扫码打卡), and the request for the
+/// records service, which verifies and decides it again.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VisitorPass {
+    /// The venue's name (show it large).
+    pub venue_name: String,
+    /// The venue's registry number.
+    pub venue_id: String,
+    /// The door (show it large).
+    pub door: String,
+    /// The entry time in China Standard Time (`2022-04-06T09:00:30+08:00`).
+    pub local_time: String,
+    /// The masked holder.
+    pub holder: Option<MaskedHolder>,
+    /// The colour, if known (show it as a block).
+    pub colour: Option<Colour>,
+    /// The latest test is positive (`None`: no test known).
+    pub test_positive: Option<bool>,
+    /// Whole hours since that test's sample.
+    pub test_age_hours: Option<u32>,
+    /// `valid`, or why the personal code was refused.
+    pub code: String,
+    /// The decision at this venue.
+    pub decision: Decision,
+    /// Whether staff must report at once.
+    pub report: bool,
+    /// Why.
+    pub reasons: Vec<Reason>,
+    /// The request to send to the records service (JSON).
+    pub request_json: String,
 }
 
 /// A gate device's state, loaded and verified once: the trust list, the status and revocation
@@ -549,6 +589,50 @@ impl DoorGate {
             .gate
             .admit(&door, personal_text, Timestamp::from_unix_millis(now_ms));
         Ok(door_decision(&a))
+    }
+
+    /// A visitor's own check-in, for their screen: the door's venue code as the camera read it
+    /// and the visitor's current code, checked and decided as the records service will.
+    pub fn check_in(
+        &self,
+        venue_text: &str,
+        personal_text: &str,
+        device: &str,
+        now_ms: i64,
+    ) -> Result<VisitorPass> {
+        let now = Timestamp::from_unix_millis(now_ms);
+        let request = venuecode::door::CheckInRequest {
+            venue_code: venue_text.to_owned(),
+            personal_code: personal_text.to_owned(),
+            device: device.to_owned(),
+            at: now,
+        };
+        let p = self.gate.check_in_pass(&request, now)?;
+        Ok(VisitorPass {
+            venue_name: p.venue_name,
+            venue_id: p.venue_id,
+            door: p.door,
+            local_time: p.local_time,
+            holder: p.holder.map(|h| MaskedHolder {
+                name: h.name,
+                id_number: h.id_number,
+            }),
+            colour: p.colour.map(colour),
+            test_positive: p.test.map(|t| t == NatResult::Positive),
+            test_age_hours: p.test_age_hours,
+            code: p.code.name().to_owned(),
+            decision: decision(p.decision),
+            report: p.report,
+            reasons: p
+                .reasons
+                .iter()
+                .map(|r| Reason {
+                    zh: r.zh.clone(),
+                    en: r.en.clone(),
+                })
+                .collect(),
+            request_json: request.to_json(),
+        })
     }
 
     /// Verifies a personal code; throws on rejection.

@@ -267,6 +267,33 @@ impl Gate {
         plain(&a)
     }
 
+    /// A visitor's own check-in (扫码打卡), for their screen: the door's venue code as their
+    /// camera read it and their own current code, checked and decided as the records side will
+    /// (the pass: venue, door, local time, masked holder, colour, test, decision, reasons), and
+    /// the request to send it (`{venue_code, personal_code, device, at}`), which the receiver
+    /// verifies and decides again.
+    #[wasm_bindgen(js_name = checkIn)]
+    pub fn check_in(
+        &self,
+        venue_text: &str,
+        personal_text: &str,
+        device: &str,
+        now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
+        let now = instant(now_ms)?;
+        let request = venuecode::door::CheckInRequest {
+            venue_code: venue_text.to_owned(),
+            personal_code: personal_text.to_owned(),
+            device: device.to_owned(),
+            at: now,
+        };
+        let pass = self
+            .gate
+            .check_in_pass(&request, now)
+            .map_err(|e| js_error(&e))?;
+        plain(&serde_json::json!({ "pass": pass, "request": request }))
+    }
+
     /// `verifyPersonalCode` with this gate's lists.
     #[wasm_bindgen(js_name = verifyPersonalCode)]
     pub fn verify_personal_code(&self, text: &str, now_ms: f64) -> Result<JsValue, JsValue> {

@@ -161,3 +161,20 @@ test('masks, and errors that never echo personal data', () => {
   }
   assert.ok(full.errorCodes().includes('superseded'));
 });
+
+test('a visitor checks in: the pass for their screen and the request to send', () => {
+  const pv = vectors('personal.json');
+  const venue = vectors('venue.json').cases.find((c) => c.name === 'valid-reference');
+  const dynamic = pv.cases.find((c) => c.name === 'valid-dynamic');
+  const now = ms(dynamic.at);
+  const gate = new full.Gate(JSON.stringify(pv.trust_list), now, {});
+  const { pass, request } = gate.checkIn(venue.text, dynamic.text, 'phone-7', now);
+  assert.deepEqual([pass.venue_name, pass.door, pass.decision, pass.colour, pass.holder.name],
+    ['上海玉佛禅寺', '东门', 'admit', 'green', dynamic.decoded.name]);
+  assert.match(pass.local_time, /\+08:00$/);
+  assert.deepEqual([request.venue_code, request.personal_code, request.device, request.at],
+    [venue.text, dynamic.text, 'phone-7', new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z')]);
+  assert.throws(() => gate.checkIn(dynamic.text, dynamic.text, 'phone-7', now), throwsCode('unsupported_version'));
+  assert.throws(() => gate.checkIn(venue.text, dynamic.text, '', now), throwsCode('invalid_input'));
+  gate.free();
+});

@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 use venuecode::CodeState;
-use venuecode::door::{Door, Gate, PolicyChoice, SignedLists};
+use venuecode::door::{
+    CheckInRequest, Door, Gate, PolicyChoice, Registration, SignedLists, register,
+};
 use venuecode::health::{Colour, HealthStatus, NatResult, NatTest};
 use venuecode::id::IdNumber;
 use venuecode::person::{PersonalCode, PersonalIssue, Profile};
@@ -67,6 +69,8 @@ const VENUES: [DemoVenue; 3] = [
     ),
 ];
 const VISITORS: usize = 1000;
+/// People registered by hand.
+const REGISTERED: usize = 12;
 const POLICY: &str = "sh-2022-public-48h";
 const SURNAMES: &[&str] = &[
     "张", "王", "李", "赵", "陈", "刘", "欧阳", "马", "周", "吴", "司马", "孙",
@@ -361,15 +365,36 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
     }
     let mut ledger = Ledger::open(&db)?;
     let mut truth = Truth::default();
-    let mut gate =
-        |text: &str, at: Timestamp, door: &Door| -> Result<(Outcome, bool, CodeState), CliError> {
-            let admission = door_gate.admit(door, text, at);
-            let key = ledger.pseudonym_key(&door.venue_id)?;
-            if let Some(record) = admission.record(&key, "gate-demo") {
-                ledger.append(&record)?;
+    // A scan at a door: the gate's, or (`phone`) the visitor's own check-in with their phone.
+    let mut gate = |text: &str,
+                    at: Timestamp,
+                    door: usize,
+                    phone: Option<usize>|
+     -> Result<(Outcome, bool, CodeState), CliError> {
+        let key = ledger.pseudonym_key(&gate_doors[door].venue_id)?;
+        let (record, decision, report, code) = match phone {
+            None => {
+                let a = door_gate.admit(&gate_doors[door], text, at);
+                let record = a.record(&key, &format!("gate-{door}"));
+                (record, a.decision, a.report, a.code)
             }
-            Ok((admission.decision, admission.report, admission.code))
+            Some(visitor) => {
+                let request = CheckInRequest {
+                    venue_code: doors[door].1.clone(),
+                    personal_code: text.to_owned(),
+                    device: format!("phone-{visitor}"),
+                    at,
+                };
+                let c = door_gate.check_in(&request, at, &key)?;
+                let p = &c.pass;
+                (Some(c.record.clone()), p.decision, p.report, p.code)
+            }
         };
+        if let Some(record) = record {
+            ledger.append(&record)?;
+        }
+        Ok((decision, report, code))
+    };
     let issue = |v: &Visitor, generation: u16, at: Timestamp| -> Result<String, CliError> {
         let (issued_at, status) = match v.profile {
             Profile::Offline => (at.saturating_add(-30 * 86_400), None),
@@ -392,10 +417,12 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
     );
     let mut incidents = Vec::new();
     for (i, v) in visitors.iter().enumerate() {
-        let door = &gate_doors[v.door.0 * 2 + v.door.1];
+        let door = v.door.0 * 2 + v.door.1;
+        // A third of the visitors with a phone check in themselves (扫码打卡).
+        let phone = (v.profile == Profile::Dynamic && i % 3 == 2).then_some(i);
         // Visitor 0 first shows the lost card (generation 0), then the new one.
         if i == 0 {
-            let (decision, report, code) = gate(&issue(v, 0, v.at)?, v.at, door)?;
+            let (decision, report, code) = gate(&issue(v, 0, v.at)?, v.at, door, None)?;
             truth.scan(None, true, None, Outcome::Deny, false);
             incidents.push(format!(
                 "lost offline card shown after re-issue: {decision:?}, {code}{}",
@@ -403,12 +430,12 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
             ));
         }
         let generation = u16::from(i == 0);
-        gate(&issue(v, generation, v.at)?, v.at, door)?;
+        gate(&issue(v, generation, v.at)?, v.at, door, phone)?;
         let (want, want_report) = expected(&known(v), v.at);
         truth.scan(Some(i), true, Some(v.status.colour), want, want_report);
         if v.rescan {
             let later = v.at.saturating_add(180 + rng.secs(300));
-            gate(&issue(v, generation, later)?, later, door)?;
+            gate(&issue(v, generation, later)?, later, door, phone)?;
             let (want, want_report) = expected(&known(v), later);
             truth.scan(Some(i), false, Some(v.status.colour), want, want_report);
         }
@@ -423,7 +450,7 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
                 v.at,
             )?;
             let replay_at = v.at.saturating_add(120);
-            let (decision, _, code) = gate(&screenshot, replay_at, door)?;
+            let (decision, _, code) = gate(&screenshot, replay_at, door, None)?;
             truth.scan(None, true, None, Outcome::Deny, false);
             incidents.push(format!(
                 "screenshot replayed after 2 minutes: {decision:?}, {code}"
@@ -432,6 +459,38 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    // People without a phone or a printed code, registered by hand at the desk (另行登记).
+    for j in 0..REGISTERED {
+        let id = id_number(&mut rng);
+        let name = format!("{}{}", rng.pick(SURNAMES), rng.pick(GIVEN));
+        let door = rng.index(gate_doors.len());
+        let at = day_start.saturating_add(9 * 3600 + rng.secs(8 * 3600));
+        let registration = Registration {
+            name: &name,
+            id_number: &id,
+            phone: Some("13812345678"),
+            decision: Outcome::Admit,
+            staff: "staff-1",
+            device: "desk-1",
+            at,
+        };
+        let key = ledger.pseudonym_key(&gate_doors[door].venue_id)?;
+        ledger.append(&register(&gate_doors[door], &registration, &tokens, &key)?)?;
+        truth.scan(Some(VISITORS + j), true, None, Outcome::Admit, false);
+    }
+    let mut origins = BTreeMap::<&str, u64>::new();
+    ledger.for_each(&Filter::default(), |r| {
+        *origins.entry(r.origin.name()).or_default() += 1;
+    })?;
+    incidents.insert(
+        0,
+        format!(
+            "entries: {} gate scans, {} self check-ins, {} registered by hand",
+            origins.get("gate").unwrap_or(&0),
+            origins.get("self_scan").unwrap_or(&0),
+            origins.get("staff").unwrap_or(&0)
+        ),
+    );
     incidents.insert(
         0,
         format!("counterfeit poster (fields copied, signed by another key): {counterfeit}"),

@@ -55,21 +55,7 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
             } else {
                 crate::files::read_text(path)?
             };
-            if text.len() > 16 << 10 {
-                return Err(CliError::Usage(
-                    "a check-in request is at most 16 KiB".into(),
-                ));
-            }
-            serde_json::from_str::<CheckInRequest>(&text).map_err(|e| {
-                CliError::Core(venuecode::Error::InvalidInput {
-                    field: "request",
-                    reason: format!(
-                        "not a check-in request: line {}, column {}",
-                        e.line(),
-                        e.column()
-                    ),
-                })
-            })?
+            CheckInRequest::from_json(&text)?
         }
         (None, Some(venue), Some(text)) => CheckInRequest {
             venue_code: venue.clone(),

@@ -550,6 +550,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_venuecode_mobile_checksum_method_doorgate_admit() != 25399:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_venuecode_mobile_checksum_method_doorgate_check_in() != 56152:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_venuecode_mobile_checksum_method_doorgate_decide() != 2393:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_venuecode_mobile_checksum_method_doorgate_set_door() != 24863:
@@ -628,6 +630,9 @@ _UniffiLib.uniffi_venuecode_mobile_checksum_func_verify_venue_code.restype = cty
 _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_admit.argtypes = (
 )
 _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_admit.restype = ctypes.c_uint16
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_check_in.argtypes = (
+)
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_check_in.restype = ctypes.c_uint16
 _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_decide.argtypes = (
 )
 _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_decide.restype = ctypes.c_uint16
@@ -725,6 +730,15 @@ _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_admit.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_admit.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_check_in.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_check_in.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_decide.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1892,6 +1906,162 @@ class _UniffiFfiConverterTypeVenueInfo(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.write(value.key_id, buf)
         _UniffiFfiConverterString.write(value.prefix, buf)
 
+class _UniffiFfiConverterOptionalTypeColour(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeColour.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeColour.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeColour.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterOptionalUInt32(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterUInt32.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterUInt32.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterUInt32.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class VisitorPass:
+    """
+    A visitor's pass after checking in with their own phone (扫码打卡), and the request for the
+    records service, which verifies and decides it again.
+"""
+    def __init__(self, *, venue_name:str, venue_id:str, door:str, local_time:str, holder:typing.Optional[MaskedHolder], colour:typing.Optional[Colour], test_positive:typing.Optional[bool], test_age_hours:typing.Optional[int], code:str, decision:Decision, report:bool, reasons:typing.List[Reason], request_json:str):
+        self.venue_name = venue_name
+        self.venue_id = venue_id
+        self.door = door
+        self.local_time = local_time
+        self.holder = holder
+        self.colour = colour
+        self.test_positive = test_positive
+        self.test_age_hours = test_age_hours
+        self.code = code
+        self.decision = decision
+        self.report = report
+        self.reasons = reasons
+        self.request_json = request_json
+        
+        
+
+    
+    def __str__(self):
+        return "VisitorPass(venue_name={}, venue_id={}, door={}, local_time={}, holder={}, colour={}, test_positive={}, test_age_hours={}, code={}, decision={}, report={}, reasons={}, request_json={})".format(self.venue_name, self.venue_id, self.door, self.local_time, self.holder, self.colour, self.test_positive, self.test_age_hours, self.code, self.decision, self.report, self.reasons, self.request_json)
+    def __eq__(self, other):
+        if self.venue_name != other.venue_name:
+            return False
+        if self.venue_id != other.venue_id:
+            return False
+        if self.door != other.door:
+            return False
+        if self.local_time != other.local_time:
+            return False
+        if self.holder != other.holder:
+            return False
+        if self.colour != other.colour:
+            return False
+        if self.test_positive != other.test_positive:
+            return False
+        if self.test_age_hours != other.test_age_hours:
+            return False
+        if self.code != other.code:
+            return False
+        if self.decision != other.decision:
+            return False
+        if self.report != other.report:
+            return False
+        if self.reasons != other.reasons:
+            return False
+        if self.request_json != other.request_json:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeVisitorPass(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return VisitorPass(
+            venue_name=_UniffiFfiConverterString.read(buf),
+            venue_id=_UniffiFfiConverterString.read(buf),
+            door=_UniffiFfiConverterString.read(buf),
+            local_time=_UniffiFfiConverterString.read(buf),
+            holder=_UniffiFfiConverterOptionalTypeMaskedHolder.read(buf),
+            colour=_UniffiFfiConverterOptionalTypeColour.read(buf),
+            test_positive=_UniffiFfiConverterOptionalBoolean.read(buf),
+            test_age_hours=_UniffiFfiConverterOptionalUInt32.read(buf),
+            code=_UniffiFfiConverterString.read(buf),
+            decision=_UniffiFfiConverterTypeDecision.read(buf),
+            report=_UniffiFfiConverterBoolean.read(buf),
+            reasons=_UniffiFfiConverterSequenceTypeReason.read(buf),
+            request_json=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.venue_name)
+        _UniffiFfiConverterString.check_lower(value.venue_id)
+        _UniffiFfiConverterString.check_lower(value.door)
+        _UniffiFfiConverterString.check_lower(value.local_time)
+        _UniffiFfiConverterOptionalTypeMaskedHolder.check_lower(value.holder)
+        _UniffiFfiConverterOptionalTypeColour.check_lower(value.colour)
+        _UniffiFfiConverterOptionalBoolean.check_lower(value.test_positive)
+        _UniffiFfiConverterOptionalUInt32.check_lower(value.test_age_hours)
+        _UniffiFfiConverterString.check_lower(value.code)
+        _UniffiFfiConverterTypeDecision.check_lower(value.decision)
+        _UniffiFfiConverterBoolean.check_lower(value.report)
+        _UniffiFfiConverterSequenceTypeReason.check_lower(value.reasons)
+        _UniffiFfiConverterString.check_lower(value.request_json)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.venue_name, buf)
+        _UniffiFfiConverterString.write(value.venue_id, buf)
+        _UniffiFfiConverterString.write(value.door, buf)
+        _UniffiFfiConverterString.write(value.local_time, buf)
+        _UniffiFfiConverterOptionalTypeMaskedHolder.write(value.holder, buf)
+        _UniffiFfiConverterOptionalTypeColour.write(value.colour, buf)
+        _UniffiFfiConverterOptionalBoolean.write(value.test_positive, buf)
+        _UniffiFfiConverterOptionalUInt32.write(value.test_age_hours, buf)
+        _UniffiFfiConverterString.write(value.code, buf)
+        _UniffiFfiConverterTypeDecision.write(value.decision, buf)
+        _UniffiFfiConverterBoolean.write(value.report, buf)
+        _UniffiFfiConverterSequenceTypeReason.write(value.reasons, buf)
+        _UniffiFfiConverterString.write(value.request_json, buf)
+
 
 
 
@@ -2542,6 +2712,12 @@ class DoorGateProtocol(typing.Protocol):
         The decision for a personal code at the door set with `set_door`.
 """
         raise NotImplementedError
+    def check_in(self, venue_text: str,personal_text: str,device: str,now_ms: int) -> VisitorPass:
+        """
+        A visitor's own check-in, for their screen: the door's venue code as the camera read it
+        and the visitor's current code, checked and decided as the records service will.
+"""
+        raise NotImplementedError
     def decide(self, text: str,now_ms: int,venue_class: str) -> DoorDecision:
         """
         The decision at the door for a personal code at a venue of `venue_class`, without a door.
@@ -2638,6 +2814,34 @@ class DoorGate(DoorGateProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_admit,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def check_in(self, venue_text: str,personal_text: str,device: str,now_ms: int) -> VisitorPass:
+        """
+        A visitor's own check-in, for their screen: the door's venue code as the camera read it
+        and the visitor's current code, checked and decided as the records service will.
+"""
+        
+        _UniffiFfiConverterString.check_lower(venue_text)
+
+        _UniffiFfiConverterString.check_lower(personal_text)
+
+        _UniffiFfiConverterString.check_lower(device)
+
+        _UniffiFfiConverterInt64.check_lower(now_ms)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(venue_text),
+            _UniffiFfiConverterString.lower(personal_text),
+            _UniffiFfiConverterString.lower(device),
+            _UniffiFfiConverterInt64.lower(now_ms),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeVisitorPass.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeVenuecodeError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_check_in,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -2781,31 +2985,6 @@ class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
         return [
             _UniffiFfiConverterString.read(buf) for i in range(count)
         ]
-
-class _UniffiFfiConverterOptionalUInt32(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        if value is not None:
-            _UniffiFfiConverterUInt32.check_lower(value)
-
-    @classmethod
-    def write(cls, value, buf):
-        if value is None:
-            buf.write_u8(0)
-            return
-
-        buf.write_u8(1)
-        _UniffiFfiConverterUInt32.write(value, buf)
-
-    @classmethod
-    def read(cls, buf):
-        flag = buf.read_u8()
-        if flag == 0:
-            return None
-        elif flag == 1:
-            return _UniffiFfiConverterUInt32.read(buf)
-        else:
-            raise InternalError("Unexpected flag byte for optional type")
 
 class _UniffiFfiConverterSequenceTypeFound(_UniffiConverterRustBuffer):
     @classmethod
@@ -3106,6 +3285,7 @@ __all__ = [
     "GateOptions",
     "PersonalInfo",
     "VenueInfo",
+    "VisitorPass",
     "admit",
     "code_kind",
     "decide",

@@ -636,6 +636,12 @@ public protocol DoorGateProtocol: AnyObject, Sendable {
     func admit(personalText: String, nowMs: Int64) throws  -> DoorDecision
     
     /**
+     * A visitor's own check-in, for their screen: the door's venue code as the camera read it
+     * and the visitor's current code, checked and decided as the records service will.
+     */
+    func checkIn(venueText: String, personalText: String, device: String, nowMs: Int64) throws  -> VisitorPass
+    
+    /**
      * The decision at the door for a personal code at a venue of `venue_class`, without a door.
      */
     func decide(text: String, nowMs: Int64, venueClass: String) throws  -> DoorDecision
@@ -745,6 +751,23 @@ open func admit(personalText: String, nowMs: Int64)throws  -> DoorDecision  {
     uniffi_venuecode_mobile_fn_method_doorgate_admit(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(personalText),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A visitor's own check-in, for their screen: the door's venue code as the camera read it
+     * and the visitor's current code, checked and decided as the records service will.
+     */
+open func checkIn(venueText: String, personalText: String, device: String, nowMs: Int64)throws  -> VisitorPass  {
+    return try  FfiConverterTypeVisitorPass_lift(try rustCallWithError(FfiConverterTypeVenuecodeError_lift) {
+        uniffiCallStatus in
+    uniffi_venuecode_mobile_fn_method_doorgate_check_in(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(venueText),
+        FfiConverterString.lower(personalText),
+        FfiConverterString.lower(device),
         FfiConverterInt64.lower(nowMs),uniffiCallStatus
     )
 })
@@ -1813,6 +1836,186 @@ public func FfiConverterTypeVenueInfo_lower(_ value: VenueInfo) -> RustBuffer {
 
 
 /**
+ * A visitor's pass after checking in with their own phone (扫码打卡), and the request for the
+ * records service, which verifies and decides it again.
+ */
+public struct VisitorPass: Equatable, Hashable {
+    /**
+     * The venue's name (show it large).
+     */
+    public var venueName: String
+    /**
+     * The venue's registry number.
+     */
+    public var venueId: String
+    /**
+     * The door (show it large).
+     */
+    public var door: String
+    /**
+     * The entry time in China Standard Time (`2022-04-06T09:00:30+08:00`).
+     */
+    public var localTime: String
+    /**
+     * The masked holder.
+     */
+    public var holder: MaskedHolder?
+    /**
+     * The colour, if known (show it as a block).
+     */
+    public var colour: Colour?
+    /**
+     * The latest test is positive (`None`: no test known).
+     */
+    public var testPositive: Bool?
+    /**
+     * Whole hours since that test's sample.
+     */
+    public var testAgeHours: UInt32?
+    /**
+     * `valid`, or why the personal code was refused.
+     */
+    public var code: String
+    /**
+     * The decision at this venue.
+     */
+    public var decision: Decision
+    /**
+     * Whether staff must report at once.
+     */
+    public var report: Bool
+    /**
+     * Why.
+     */
+    public var reasons: [Reason]
+    /**
+     * The request to send to the records service (JSON).
+     */
+    public var requestJson: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The venue's name (show it large).
+         */venueName: String, 
+        /**
+         * The venue's registry number.
+         */venueId: String, 
+        /**
+         * The door (show it large).
+         */door: String, 
+        /**
+         * The entry time in China Standard Time (`2022-04-06T09:00:30+08:00`).
+         */localTime: String, 
+        /**
+         * The masked holder.
+         */holder: MaskedHolder?, 
+        /**
+         * The colour, if known (show it as a block).
+         */colour: Colour?, 
+        /**
+         * The latest test is positive (`None`: no test known).
+         */testPositive: Bool?, 
+        /**
+         * Whole hours since that test's sample.
+         */testAgeHours: UInt32?, 
+        /**
+         * `valid`, or why the personal code was refused.
+         */code: String, 
+        /**
+         * The decision at this venue.
+         */decision: Decision, 
+        /**
+         * Whether staff must report at once.
+         */report: Bool, 
+        /**
+         * Why.
+         */reasons: [Reason], 
+        /**
+         * The request to send to the records service (JSON).
+         */requestJson: String) {
+        self.venueName = venueName
+        self.venueId = venueId
+        self.door = door
+        self.localTime = localTime
+        self.holder = holder
+        self.colour = colour
+        self.testPositive = testPositive
+        self.testAgeHours = testAgeHours
+        self.code = code
+        self.decision = decision
+        self.report = report
+        self.reasons = reasons
+        self.requestJson = requestJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VisitorPass: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVisitorPass: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitorPass {
+        return
+            try VisitorPass(
+                venueName: FfiConverterString.read(from: &buf), 
+                venueId: FfiConverterString.read(from: &buf), 
+                door: FfiConverterString.read(from: &buf), 
+                localTime: FfiConverterString.read(from: &buf), 
+                holder: FfiConverterOptionTypeMaskedHolder.read(from: &buf), 
+                colour: FfiConverterOptionTypeColour.read(from: &buf), 
+                testPositive: FfiConverterOptionBool.read(from: &buf), 
+                testAgeHours: FfiConverterOptionUInt32.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                decision: FfiConverterTypeDecision.read(from: &buf), 
+                report: FfiConverterBool.read(from: &buf), 
+                reasons: FfiConverterSequenceTypeReason.read(from: &buf), 
+                requestJson: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VisitorPass, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.venueName, into: &buf)
+        FfiConverterString.write(value.venueId, into: &buf)
+        FfiConverterString.write(value.door, into: &buf)
+        FfiConverterString.write(value.localTime, into: &buf)
+        FfiConverterOptionTypeMaskedHolder.write(value.holder, into: &buf)
+        FfiConverterOptionTypeColour.write(value.colour, into: &buf)
+        FfiConverterOptionBool.write(value.testPositive, into: &buf)
+        FfiConverterOptionUInt32.write(value.testAgeHours, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterTypeDecision.write(value.decision, into: &buf)
+        FfiConverterBool.write(value.report, into: &buf)
+        FfiConverterSequenceTypeReason.write(value.reasons, into: &buf)
+        FfiConverterString.write(value.requestJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitorPass_lift(_ buf: RustBuffer) throws -> VisitorPass {
+    return try FfiConverterTypeVisitorPass.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitorPass_lower(_ value: VisitorPass) -> RustBuffer {
+    return FfiConverterTypeVisitorPass.lower(value)
+}
+
+
+/**
  * What a scanned text claims to be.
  */
 
@@ -2604,6 +2807,30 @@ fileprivate struct FfiConverterOptionTypeStatus: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeColour: FfiConverterRustBuffer {
+    typealias SwiftType = Colour?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeColour.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeColour.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -2907,6 +3134,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_venuecode_mobile_checksum_method_doorgate_admit() != 25399) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_venuecode_mobile_checksum_method_doorgate_check_in() != 56152) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_venuecode_mobile_checksum_method_doorgate_decide() != 2393) {

@@ -263,6 +263,11 @@ uint64_t uniffi_venuecode_mobile_fn_constructor_doorgate_new(RustBuffer trust_li
 RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_admit(uint64_t ptr, RustBuffer personal_text, int64_t now_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_CHECK_IN
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_CHECK_IN
+RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_check_in(uint64_t ptr, RustBuffer venue_text, RustBuffer personal_text, RustBuffer device, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_DECIDE
 #define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_DECIDE
 RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_decide(uint64_t ptr, RustBuffer text, int64_t now_ms, RustBuffer venue_class, RustCallStatus *_Nonnull out_status
@@ -684,6 +689,12 @@ uint16_t uniffi_venuecode_mobile_checksum_func_verify_venue_code(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_ADMIT
 #define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_ADMIT
 uint16_t uniffi_venuecode_mobile_checksum_method_doorgate_admit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_CHECK_IN
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_CHECK_IN
+uint16_t uniffi_venuecode_mobile_checksum_method_doorgate_check_in(void
     
 );
 #endif

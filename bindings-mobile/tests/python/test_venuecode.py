@@ -128,3 +128,17 @@ def test_door_gate_admits_at_the_door_it_was_set_to():
     once = vc.admit(door["text"], cases["valid-dynamic"]["text"], trust, now,
                     vc.GateOptions(status_list=bytes.fromhex(v["status_list"])))
     assert once == a
+
+
+def test_a_visitor_checks_in():
+    v = vectors("personal")
+    cases = {c["name"]: c for c in v["cases"]}
+    door = next(c for c in vectors("venue")["cases"] if c["name"] == "valid-reference")
+    now = ms(cases["valid-dynamic"]["at"])
+    gate = vc.DoorGate(json.dumps(v["trust_list"]), vc.GateOptions(), now)
+    p = gate.check_in(door["text"], cases["valid-dynamic"]["text"], "phone-7", now)
+    assert (p.venue_name, p.door, p.decision, p.colour) == ("上海玉佛禅寺", "东门", vc.Decision.ADMIT, vc.Colour.GREEN)
+    assert p.local_time.endswith("+08:00")
+    request = json.loads(p.request_json)
+    assert (request["device"], request["personal_code"]) == ("phone-7", cases["valid-dynamic"]["text"])
+    assert error_code(lambda: gate.check_in(door["text"], cases["valid-dynamic"]["text"], "", now)) == "invalid_input"

@@ -34,6 +34,39 @@ pub struct CheckInRequest {
     pub at: Timestamp,
 }
 
+/// The longest check-in request read, in bytes (two code texts of at most 1,024 characters and
+/// little else).
+pub const MAX_CHECK_IN_BYTES: usize = 16 << 10;
+
+impl CheckInRequest {
+    /// Reads a request's JSON, bounded before anything is parsed; an error never quotes it.
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        if text.len() > MAX_CHECK_IN_BYTES {
+            return Err(invalid_request("longer than 16 KiB".into()));
+        }
+        serde_json::from_str(text).map_err(|e| {
+            invalid_request(format!(
+                "not a check-in request (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })
+    }
+
+    /// Its JSON, as an app sends it.
+    pub fn to_json(&self) -> String {
+        // A struct of strings and a time always serialises.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+fn invalid_request(reason: String) -> Error {
+    Error::InvalidInput {
+        field: "request",
+        reason,
+    }
+}
+
 /// The visitor's screen after a check-in: large venue and door, the colour as a block, the
 /// decision at this venue and why; masked holder data only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -108,6 +141,21 @@ impl Gate {
         now: Timestamp,
         key: &PseudonymKey,
     ) -> Result<CheckIn, Error> {
+        let admission = self.checked_in(request, now)?;
+        let pass = Pass::of(&admission).ok_or_else(at_a_door)?;
+        let record = admission
+            .record_as(Origin::SelfScan, key, &request.device)
+            .ok_or_else(at_a_door)?;
+        Ok(CheckIn { pass, record })
+    }
+
+    /// The pass alone, for the visitor's own screen (a page or an app that holds no venue key
+    /// and stores nothing): the same checks and decision as [`Gate::check_in`].
+    pub fn check_in_pass(&self, request: &CheckInRequest, now: Timestamp) -> Result<Pass, Error> {
+        Pass::of(&self.checked_in(request, now)?).ok_or_else(at_a_door)
+    }
+
+    fn checked_in(&self, request: &CheckInRequest, now: Timestamp) -> Result<Admission, Error> {
         check_device_id(&request.device, "device")?;
         if (request.at.unix() - now.unix()).abs() > CHECK_IN_SKEW_SECS {
             return Err(Error::InvalidInput {
@@ -119,16 +167,13 @@ impl Gate {
         let mut admission = self.admit(&door, &request.personal_code, now);
         // The entry time is the visitor's (within the skew); the decision is the receiver's.
         admission.at = request.at;
-        let pass = Pass::of(&admission).ok_or(Error::InvalidInput {
-            field: "door",
-            reason: "an admission at a door has a pass".into(),
-        })?;
-        let record = admission
-            .record_as(Origin::SelfScan, key, &request.device)
-            .ok_or(Error::InvalidInput {
-                field: "door",
-                reason: "an admission at a door has a record".into(),
-            })?;
-        Ok(CheckIn { pass, record })
+        Ok(admission)
+    }
+}
+
+fn at_a_door() -> Error {
+    Error::InvalidInput {
+        field: "door",
+        reason: "an admission at a door has a pass and a record".into(),
     }
 }

@@ -438,7 +438,7 @@ impl Gate {
 mod checkin;
 mod register;
 mod report;
-pub use checkin::{CHECK_IN_SKEW_SECS, CheckIn, CheckInRequest, Pass};
+pub use checkin::{CHECK_IN_SKEW_SECS, CheckIn, CheckInRequest, MAX_CHECK_IN_BYTES, Pass};
 pub use register::{Registration, STAFF_RULE, register, resolve};
 pub use report::{PersonalReport, VenueReport};
 

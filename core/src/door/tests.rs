@@ -4,6 +4,7 @@ use crate::health::{Colour, HealthStatus};
 use crate::keys::trust::{TrustedKey, Usage};
 use crate::privacy::id::IdNumber;
 use crate::privacy::token::TokenKey;
+use crate::record::Origin;
 use crate::{Prefix, SecretKey};
 
 struct World {
@@ -250,5 +251,221 @@ fn records_hold_no_raw_data_and_replays_attach_no_visitor() {
     assert_eq!(
         (r.decision, r.pseudonym, r.name, r.code_state),
         (Outcome::Deny, None, None, Some(CodeState::Expired))
+    );
+}
+
+fn dynamic(w: &World, colour: Colour, issued_at: Timestamp) -> String {
+    let issue = PersonalIssue {
+        profile: Profile::Dynamic,
+        generation: 0,
+        issued_at,
+        valid_secs: None,
+        status: Some(HealthStatus { colour, nat: None }),
+    };
+    PersonalCode::for_holder("张三丰", &w.id, &w.tokens, &issue)
+        .unwrap()
+        .issue(
+            &w.personal,
+            &Prefix::new("HTTPS://VC.SH.GOV.CN/P/").unwrap(),
+        )
+        .unwrap()
+}
+
+#[test]
+fn a_check_in_is_decided_by_the_receiver_and_stored_once() {
+    let w = world();
+    let now = w.t0;
+    let gate = Gate::new(
+        Checkpoint::new(w.trust.clone()),
+        Policy::builtin(DEFAULT_POLICY).unwrap(),
+    );
+    let key = PseudonymKey::from_bytes([9; 32]);
+    let request = CheckInRequest {
+        venue_code: w.door_text(),
+        personal_code: dynamic(&w, Colour::Green, now),
+        device: "phone-7".into(),
+        at: now.saturating_add(5),
+    };
+    let c = gate
+        .check_in(&request, now.saturating_add(10), &key)
+        .unwrap();
+    assert_eq!(
+        (c.pass.venue_name.as_str(), c.pass.door.as_str()),
+        ("上海玉佛禅寺", "东门")
+    );
+    assert_eq!(
+        (c.pass.decision, c.pass.colour),
+        (Outcome::Admit, Some(Colour::Green))
+    );
+    assert_eq!(c.pass.local_time, "2022-04-06T08:00:05+08:00");
+    assert_eq!(
+        (c.record.origin, c.record.device.as_str()),
+        (Origin::SelfScan, "phone-7")
+    );
+    assert_eq!(
+        c.record.pseudonym,
+        Some(key.pseudonym(&w.tokens.token(&w.id)))
+    );
+    // The same request again (a retry) is the same record; another device's is another.
+    let again = gate
+        .check_in(&request, now.saturating_add(20), &key)
+        .unwrap();
+    assert_eq!(again.record.id, c.record.id);
+    let other = CheckInRequest {
+        device: "phone-8".into(),
+        ..request.clone()
+    };
+    assert_ne!(
+        gate.check_in(&other, now, &key).unwrap().record.id,
+        c.record.id
+    );
+    // The receiver decides: a red code is denied and reported whatever the app thought.
+    let red = CheckInRequest {
+        personal_code: dynamic(&w, Colour::Red, now),
+        ..request.clone()
+    };
+    let r = gate.check_in(&red, now, &key).unwrap();
+    assert_eq!((r.pass.decision, r.pass.report), (Outcome::Deny, true));
+    // Re-verified at the receiver's time: the code has expired an hour later.
+    let late = CheckInRequest {
+        at: now.saturating_add(3_600),
+        ..request.clone()
+    };
+    let l = gate
+        .check_in(&late, now.saturating_add(3_600), &key)
+        .unwrap();
+    assert_eq!(
+        (l.pass.code, l.pass.decision),
+        (CodeState::Expired, Outcome::Deny)
+    );
+    // A request dated far from the receiver's clock, a bad device id, a door that is not one.
+    let skewed = gate.check_in(&request, now.saturating_add(1_000), &key);
+    assert_eq!(skewed.unwrap_err().code(), "invalid_input");
+    let bad_device = CheckInRequest {
+        device: "手机".into(),
+        ..request.clone()
+    };
+    assert!(gate.check_in(&bad_device, now, &key).is_err());
+    let no_door = CheckInRequest {
+        venue_code: request.personal_code.clone(),
+        ..request.clone()
+    };
+    assert_eq!(
+        gate.check_in(&no_door, now, &key).unwrap_err().code(),
+        "unsupported_version"
+    );
+    // The request's JSON form: read back exactly; unknown fields, oversized or broken input
+    // refused without quoting it.
+    let json = request.to_json();
+    assert_eq!(CheckInRequest::from_json(&json).unwrap(), request);
+    assert!(CheckInRequest::from_json(&json.replace("\"at\"", "\"when\"")).is_err());
+    let padded = format!("{json}{}", " ".repeat(MAX_CHECK_IN_BYTES));
+    assert!(
+        CheckInRequest::from_json(&padded)
+            .unwrap_err()
+            .to_string()
+            .contains("16 KiB")
+    );
+    let e = CheckInRequest::from_json("{\"venue_code\": 11010519491231002}").unwrap_err();
+    assert!(!e.to_string().contains("11010519491231002"), "{e}");
+}
+
+#[test]
+fn hand_registrations_are_masked_and_the_same_visitor_as_a_scan() {
+    let w = world();
+    let now = w.t0;
+    let gate = Gate::new(
+        Checkpoint::new(w.trust.clone()),
+        Policy::builtin(DEFAULT_POLICY).unwrap(),
+    );
+    let door = gate.door(&w.door_text(), now).unwrap();
+    let key = PseudonymKey::from_bytes([9; 32]);
+    let reg = Registration {
+        name: "张三丰",
+        id_number: &w.id,
+        phone: Some("13812345678"),
+        decision: Outcome::Admit,
+        staff: "staff-3",
+        device: "desk-1",
+        at: now,
+    };
+    let r = register(&door, &reg, &w.tokens, &key).unwrap();
+    assert_eq!(
+        (r.origin, r.decision, r.code_state),
+        (Origin::Staff, Outcome::Admit, None)
+    );
+    assert_eq!(
+        (
+            r.name.as_deref(),
+            r.id_number.as_deref(),
+            r.phone.as_deref()
+        ),
+        (
+            Some("张*丰"),
+            Some("110105********00**"),
+            Some("138****5678")
+        )
+    );
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("张三丰") && !json.contains("19491231") && !json.contains("12345678"));
+    // The same person scanning a code at a gate has the same pseudonym.
+    let scan = gate.admit(&door, &dynamic(&w, Colour::Green, now), now);
+    assert_eq!(scan.record(&key, "gate-1").unwrap().pseudonym, r.pseudonym);
+    // Staff decide admit or deny; a bad phone number or staff id is refused, never echoed.
+    let manual = Registration {
+        decision: Outcome::Manual,
+        ..reg
+    };
+    assert!(register(&door, &manual, &w.tokens, &key).is_err());
+    let phone = Registration {
+        phone: Some("12345"),
+        ..reg
+    };
+    let e = register(&door, &phone, &w.tokens, &key).unwrap_err();
+    assert!(!e.to_string().contains("12345"));
+    let invisible = Registration {
+        name: "张\u{200B}三丰",
+        ..reg
+    };
+    assert!(register(&door, &invisible, &w.tokens, &key).is_err());
+}
+
+#[test]
+fn staff_resolve_only_manual_scans() {
+    let w = world();
+    let now = w.t0;
+    let gate = Gate::new(
+        Checkpoint::new(w.trust.clone()),
+        Policy::builtin(DEFAULT_POLICY).unwrap(),
+    );
+    let door = gate.door(&w.door_text(), now).unwrap();
+    let key = PseudonymKey::from_bytes([9; 32]);
+    // An offline code without a status list goes to staff.
+    let manual = gate
+        .admit(&door, &w.offline(1), now)
+        .record(&key, "gate-1")
+        .unwrap();
+    assert_eq!(manual.decision, Outcome::Manual);
+    let later = now.saturating_add(60);
+    let r = resolve(&manual, Outcome::Admit, "staff-3", "desk-1", later).unwrap();
+    assert_eq!(
+        (r.resolves, r.decision, r.origin),
+        (Some(manual.id), Outcome::Admit, Origin::Staff)
+    );
+    assert_eq!((r.pseudonym, r.door.as_str()), (manual.pseudonym, "东门"));
+    assert_ne!(r.id, manual.id);
+    assert!(resolve(&r, Outcome::Deny, "staff-3", "desk-1", later).is_err());
+    let green = gate.admit(&door, &dynamic(&w, Colour::Green, now), now);
+    let admitted = green.record(&key, "gate-1").unwrap();
+    assert!(resolve(&admitted, Outcome::Deny, "staff-3", "desk-1", later).is_err());
+    // Statistics: the resolution is no entry of its own.
+    let mut stats = crate::record::DailyStats::new(crate::record::Day::of(now), 600);
+    for record in [&manual, &r, &admitted] {
+        stats.add(record).unwrap();
+    }
+    let s = stats.summary();
+    assert_eq!(
+        (s.scans, s.resolved.admit, s.by_decision.manual),
+        (Some(2), Some(1), Some(1))
     );
 }

@@ -701,6 +701,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_venuecode_mobile_checksum_method_doorgate_admit(
     ): Int
+    external fun uniffi_venuecode_mobile_checksum_method_doorgate_check_in(
+    ): Int
     external fun uniffi_venuecode_mobile_checksum_method_doorgate_decide(
     ): Int
     external fun uniffi_venuecode_mobile_checksum_method_doorgate_set_door(
@@ -738,6 +740,8 @@ internal object UniffiLib {
     external fun uniffi_venuecode_mobile_fn_constructor_doorgate_new(`trustListJson`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_venuecode_mobile_fn_method_doorgate_admit(`ptr`: Long,`personalText`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_venuecode_mobile_fn_method_doorgate_check_in(`ptr`: Long,`venueText`: RustBuffer.ByValue,`personalText`: RustBuffer.ByValue,`device`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_venuecode_mobile_fn_method_doorgate_decide(`ptr`: Long,`text`: RustBuffer.ByValue,`nowMs`: Long,`venueClass`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -929,6 +933,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_admit() and 0xFFFF) != 25399) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_check_in() and 0xFFFF) != 56152) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_decide() and 0xFFFF) != 2393) {
@@ -1413,6 +1420,12 @@ public interface DoorGateInterface {
     fun `admit`(`personalText`: kotlin.String, `nowMs`: kotlin.Long): DoorDecision
     
     /**
+     * A visitor's own check-in, for their screen: the door's venue code as the camera read it
+     * and the visitor's current code, checked and decided as the records service will.
+     */
+    fun `checkIn`(`venueText`: kotlin.String, `personalText`: kotlin.String, `device`: kotlin.String, `nowMs`: kotlin.Long): VisitorPass
+    
+    /**
      * The decision at the door for a personal code at a venue of `venue_class`, without a door.
      */
     fun `decide`(`text`: kotlin.String, `nowMs`: kotlin.Long, `venueClass`: kotlin.String): DoorDecision
@@ -1575,6 +1588,28 @@ open class DoorGate: Disposable, AutoCloseable, DoorGateInterface
         it,
         
         FfiConverterString.lower(`personalText`),
+        FfiConverterLong.lower(`nowMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A visitor's own check-in, for their screen: the door's venue code as the camera read it
+     * and the visitor's current code, checked and decided as the records service will.
+     */
+    @Throws(VenuecodeException::class)override fun `checkIn`(`venueText`: kotlin.String, `personalText`: kotlin.String, `device`: kotlin.String, `nowMs`: kotlin.Long): VisitorPass {
+            return FfiConverterTypeVisitorPass.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VenuecodeException) { _status ->
+    UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_check_in(
+        it,
+        
+        FfiConverterString.lower(`venueText`),
+        FfiConverterString.lower(`personalText`),
+        FfiConverterString.lower(`device`),
         FfiConverterLong.lower(`nowMs`),_status)
 }
     }
@@ -2391,6 +2426,142 @@ public object FfiConverterTypeVenueInfo: FfiConverterRustBuffer<VenueInfo> {
 
 
 /**
+ * A visitor's pass after checking in with their own phone (扫码打卡), and the request for the
+ * records service, which verifies and decides it again.
+ */
+data class VisitorPass (
+    /**
+     * The venue's name (show it large).
+     */
+    var `venueName`: kotlin.String
+    , 
+    /**
+     * The venue's registry number.
+     */
+    var `venueId`: kotlin.String
+    , 
+    /**
+     * The door (show it large).
+     */
+    var `door`: kotlin.String
+    , 
+    /**
+     * The entry time in China Standard Time (`2022-04-06T09:00:30+08:00`).
+     */
+    var `localTime`: kotlin.String
+    , 
+    /**
+     * The masked holder.
+     */
+    var `holder`: MaskedHolder?
+    , 
+    /**
+     * The colour, if known (show it as a block).
+     */
+    var `colour`: Colour?
+    , 
+    /**
+     * The latest test is positive (`None`: no test known).
+     */
+    var `testPositive`: kotlin.Boolean?
+    , 
+    /**
+     * Whole hours since that test's sample.
+     */
+    var `testAgeHours`: kotlin.UInt?
+    , 
+    /**
+     * `valid`, or why the personal code was refused.
+     */
+    var `code`: kotlin.String
+    , 
+    /**
+     * The decision at this venue.
+     */
+    var `decision`: Decision
+    , 
+    /**
+     * Whether staff must report at once.
+     */
+    var `report`: kotlin.Boolean
+    , 
+    /**
+     * Why.
+     */
+    var `reasons`: List<Reason>
+    , 
+    /**
+     * The request to send to the records service (JSON).
+     */
+    var `requestJson`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVisitorPass: FfiConverterRustBuffer<VisitorPass> {
+    override fun read(buf: ByteBuffer): VisitorPass {
+        return VisitorPass(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeMaskedHolder.read(buf),
+            FfiConverterOptionalTypeColour.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeDecision.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceTypeReason.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VisitorPass) = (
+            FfiConverterString.allocationSize(value.`venueName`) +
+            FfiConverterString.allocationSize(value.`venueId`) +
+            FfiConverterString.allocationSize(value.`door`) +
+            FfiConverterString.allocationSize(value.`localTime`) +
+            FfiConverterOptionalTypeMaskedHolder.allocationSize(value.`holder`) +
+            FfiConverterOptionalTypeColour.allocationSize(value.`colour`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`testPositive`) +
+            FfiConverterOptionalUInt.allocationSize(value.`testAgeHours`) +
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterTypeDecision.allocationSize(value.`decision`) +
+            FfiConverterBoolean.allocationSize(value.`report`) +
+            FfiConverterSequenceTypeReason.allocationSize(value.`reasons`) +
+            FfiConverterString.allocationSize(value.`requestJson`)
+    )
+
+    override fun write(value: VisitorPass, buf: ByteBuffer) {
+            FfiConverterString.write(value.`venueName`, buf)
+            FfiConverterString.write(value.`venueId`, buf)
+            FfiConverterString.write(value.`door`, buf)
+            FfiConverterString.write(value.`localTime`, buf)
+            FfiConverterOptionalTypeMaskedHolder.write(value.`holder`, buf)
+            FfiConverterOptionalTypeColour.write(value.`colour`, buf)
+            FfiConverterOptionalBoolean.write(value.`testPositive`, buf)
+            FfiConverterOptionalUInt.write(value.`testAgeHours`, buf)
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterTypeDecision.write(value.`decision`, buf)
+            FfiConverterBoolean.write(value.`report`, buf)
+            FfiConverterSequenceTypeReason.write(value.`reasons`, buf)
+            FfiConverterString.write(value.`requestJson`, buf)
+    }
+}
+
+
+
+/**
  * What a scanned text claims to be.
  */
 
@@ -3194,6 +3365,38 @@ public object FfiConverterOptionalTypeStatus: FfiConverterRustBuffer<Status?> {
         } else {
             buf.put(1)
             FfiConverterTypeStatus.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeColour: FfiConverterRustBuffer<Colour?> {
+    override fun read(buf: ByteBuffer): Colour? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeColour.read(buf)
+    }
+
+    override fun allocationSize(value: Colour?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeColour.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Colour?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeColour.write(value, buf)
         }
     }
 }

@@ -1,0 +1,25 @@
+//! Any text as a check-in request, and any request through a gate's check-in: no panic; a
+//! request that parses writes back to JSON that parses to the same request.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use venuecode::door::{Checkpoint, CheckInRequest, Gate};
+use venuecode::policy::Policy;
+use venuecode::pseudonym::PseudonymKey;
+use venuecode::{SecretKey, Timestamp, TrustList, TrustedKey, Usage};
+
+fuzz_target!(|text: &str| {
+    let Ok(request) = CheckInRequest::from_json(text) else {
+        return;
+    };
+    assert_eq!(CheckInRequest::from_json(&request.to_json()).ok(), Some(request.clone()));
+    let mut trust = TrustList::new();
+    for (seed, usage) in [(1u8, Usage::Venue), (2, Usage::Personal)] {
+        let _ = trust.add(TrustedKey::new(SecretKey::from_seed(&[seed; 32]).public_key(), usage));
+    }
+    let Ok(policy) = Policy::builtin("sh-2022-04-01") else {
+        return;
+    };
+    let gate = Gate::new(Checkpoint::new(trust), policy);
+    let _ = gate.check_in(&request, request.at, &PseudonymKey::from_bytes([9; 32]));
+});

@@ -129,8 +129,9 @@ pub(crate) fn status_build(a: &StatusBuildArgs) -> Result<u8, CliError> {
     let bytes = StatusList::build(entries, as_of, until, &read_secret_key(&a.key)?)?;
     write_atomically(&a.out, &bytes)?;
     say!(
-        "{count} holders, {} bytes, valid until {until}",
-        bytes.len()
+        "{count} holders, {} bytes, valid until {}",
+        bytes.len(),
+        until.cst()
     );
     Ok(EXIT_OK)
 }
@@ -182,9 +183,10 @@ pub(crate) fn revoke(a: &RevokeArgs) -> Result<u8, CliError> {
     let bytes = RevocationList::build(&venues, &holders, issued, until, &read_secret_key(&a.key)?)?;
     write_atomically(&a.out, &bytes)?;
     say!(
-        "{} venue codes, {} holders, valid until {until}",
+        "{} venue codes, {} holders, valid until {}",
         venues.len(),
-        holders.len()
+        holders.len(),
+        until.cst()
     );
     Ok(EXIT_OK)
 }

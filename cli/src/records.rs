@@ -42,6 +42,7 @@ pub(crate) struct GateArgs {
 }
 
 pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
+    venuecode::record::check_device_id(&a.device, "device")?;
     let now = time_or_now(a.at.as_deref())?;
     let gate = a.door.gate(now)?;
     // The door's own code is the gate's configuration: if it does not verify, nothing is decided.
@@ -50,7 +51,6 @@ pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
     // The decision is shown before it is stored, so a full disk or a read-only ledger does not
     // keep a person waiting; a closed standard output does not stop the storing either.
     show_admission(&admission, a.json)?;
-    venuecode::record::check_device_id(&a.device, "device")?;
     let stored = Ledger::open(&a.db).and_then(|mut ledger| {
         let key = ledger.pseudonym_key(&door.venue_id)?;
         let record = admission
@@ -200,7 +200,7 @@ pub(crate) fn records(a: &RecordsArgs) -> Result<u8, CliError> {
             let now = time_or_now(at.as_deref())?;
             let cutoff = now.saturating_add(-i64::from(*older_than) * 86_400);
             let n = Ledger::open(db)?.purge_before(cutoff)?;
-            say!("{n} records before {cutoff} deleted");
+            say!("{n} records before {} deleted", cutoff.cst());
             Ok(EXIT_OK)
         }
         None => show(a),

@@ -117,14 +117,7 @@ fn id_number(division: u32, rng: &mut Rng) -> Option<IdNumber> {
         1 + rng.below(28),
         rng.below(1000)
     );
-    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17
-        .bytes()
-        .zip(weights)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = char::from(b"10X98765432"[(sum % 11) as usize]);
-    IdNumber::parse(&format!("{first17}{check}")).ok()
+    IdNumber::complete(&first17).ok()
 }
 
 /// Smallest class, people in classes below 100 (per cent), median class (of people).

@@ -205,11 +205,13 @@ fn gate_records_export_purge() {
         .code(0);
     let csv = std::fs::read_to_string(s.path("x.csv")).unwrap();
     assert_eq!(csv.lines().count(), 5);
-    assert!(csv.starts_with("id,origin,device,venue_id,door,at,pseudonym,name,id_number,"));
+    assert!(csv.starts_with("id,origin,device,venue_id,door,at,pseudonym,id_division,"));
+    // What leaves the venue holds no name, masked or not, and of the ID number its division.
     for output in [&jsonl, &csv] {
         assert!(
-            output.contains("张*丰") && !output.contains("张三丰") && !output.contains("19491231")
+            !output.contains("张*丰") && !output.contains("张三丰") && !output.contains("19491231")
         );
+        assert!(output.contains("110105") && !output.contains("********"));
     }
 
     venuecode()

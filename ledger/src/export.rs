@@ -1,15 +1,15 @@
 //! Scan records as JSON Lines and CSV: the data interface's files. Both stream, a record at a
-//! time. JSON Lines follow docs/schema/scan-record-v2.json exactly (the shape of
-//! [`ScanRecord`]'s serde form); CSV has the same fields as columns, in [`CSV_COLUMNS`]' order,
+//! time, each as it leaves the venue ([`ExportedRecord`]: no name, no phone, the ID number's
+//! division only). JSON Lines follow docs/schema/scan-record-v2.json exactly; CSV has the same fields as columns, in [`CSV_COLUMNS`]' order,
 //! empty for null, every cell neutralised against formula injection.
 
 use crate::{Filter, Ledger, LedgerError};
 use std::io::Write;
-use venuecode::record::ScanRecord;
+use venuecode::record::{ExportedRecord, ScanRecord};
 use venuecode::text::for_csv;
 
 /// The CSV columns of an export, in order (the JSON Schema's `required`, in its order).
-pub const CSV_COLUMNS: [&str; 19] = [
+pub const CSV_COLUMNS: [&str; 17] = [
     "id",
     "origin",
     "device",
@@ -17,9 +17,7 @@ pub const CSV_COLUMNS: [&str; 19] = [
     "door",
     "at",
     "pseudonym",
-    "name",
-    "id_number",
-    "phone",
+    "id_division",
     "profile",
     "code_state",
     "colour",
@@ -33,7 +31,8 @@ pub const CSV_COLUMNS: [&str; 19] = [
 
 /// A record's CSV cells, from its JSON form, so the two cannot disagree.
 fn csv_row(r: &ScanRecord) -> Result<Vec<String>, LedgerError> {
-    let json = serde_json::to_value(r).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
+    let json = serde_json::to_value(ExportedRecord::of(r))
+        .map_err(|e| LedgerError::Corrupt(e.to_string()))?;
     Ok(CSV_COLUMNS
         .iter()
         .map(|c| match &json[*c] {
@@ -50,7 +49,7 @@ pub fn jsonl<W: Write>(ledger: &Ledger, filter: &Filter, out: W) -> Result<u64, 
     let mut failed: Option<LedgerError> = None;
     let n = ledger.for_each(filter, |r| {
         if failed.is_none()
-            && let Err(e) = serde_json::to_writer(&mut out, &r)
+            && let Err(e) = serde_json::to_writer(&mut out, &ExportedRecord::of(&r))
                 .map_err(std::io::Error::from)
                 .and_then(|()| out.write_all(b"\n"))
         {
@@ -102,7 +101,13 @@ mod tests {
         let mut rows = ::csv::Reader::from_reader(text.as_bytes());
         let row = rows.records().next().unwrap().unwrap();
         assert_eq!(&row[4], "'=HYPERLINK(\"x\")");
-        assert_eq!(&row[16], "'+cmd|' /C calc'!A0");
+        assert_eq!(&row[14], "'+cmd|' /C calc'!A0");
+        // No name or phone leaves the venue; the ID number only as its division.
+        assert!(
+            !text.contains("张*丰") && !text.contains("********"),
+            "{text}"
+        );
+        assert_eq!(&row[7], "110105");
         // Pseudonyms are hex in CSV as in JSON.
         assert_eq!(row[6].len(), 32);
         let mut lines = Vec::new();

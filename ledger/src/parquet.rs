@@ -11,7 +11,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 use std::io::Write;
 use std::sync::Arc;
-use venuecode::record::{Day, ScanRecord};
+use venuecode::record::{Day, ExportedRecord, ScanRecord};
 
 /// Records a row group holds.
 pub const ROW_GROUP: usize = 65_536;
@@ -26,8 +26,9 @@ enum Column {
     Report,
 }
 
-/// The columns, in order: the JSON Schema's fields, plus the CST `day` after `at`.
-const COLUMNS: [(&str, Column); 20] = [
+/// The columns, in order: the JSON Schema's fields (an [`ExportedRecord`]'s), plus the CST `day`
+/// after `at`.
+const COLUMNS: [(&str, Column); 18] = [
     ("record_id", Column::Text(|r| r.id.to_string())),
     ("origin", Column::Text(|r| r.origin.name().to_owned())),
     ("device", Column::Text(|r| r.device.clone())),
@@ -39,9 +40,10 @@ const COLUMNS: [(&str, Column); 20] = [
         "pseudonym",
         Column::OptionalText(|r| r.pseudonym.map(|p| p.to_string())),
     ),
-    ("name", Column::OptionalText(|r| r.name.clone())),
-    ("id_number", Column::OptionalText(|r| r.id_number.clone())),
-    ("phone", Column::OptionalText(|r| r.phone.clone())),
+    (
+        "id_division",
+        Column::OptionalText(|r| ExportedRecord::of(r).id_division.map(str::to_owned)),
+    ),
     (
         "profile",
         Column::OptionalText(|r| r.profile.map(|p| enum_text(&p))),

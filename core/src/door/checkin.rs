@@ -143,8 +143,9 @@ impl Gate {
     ) -> Result<CheckIn, Error> {
         let admission = self.checked_in(request, now)?;
         let pass = Pass::of(&admission).ok_or_else(at_a_door)?;
+        // The phone is named per venue, as the holder is: its id must not link venues.
         let record = admission
-            .record_as(Origin::SelfScan, key, &request.device)
+            .record_as(Origin::SelfScan, key, &key.phone(&request.device))
             .ok_or_else(at_a_door)?;
         Ok(CheckIn { pass, record })
     }

@@ -299,9 +299,15 @@ fn a_check_in_is_decided_by_the_receiver_and_stored_once() {
     );
     assert_eq!(c.pass.local_time, "2022-04-06T08:00:05+08:00");
     assert_eq!(
-        (c.record.origin, c.record.device.as_str()),
-        (Origin::SelfScan, "phone-7")
+        (c.record.origin, c.record.device.clone()),
+        (Origin::SelfScan, key.phone("phone-7"))
     );
+    // The phone's id is the venue's pseudonym of it: another venue's key names it otherwise.
+    assert_ne!(
+        key.phone("phone-7"),
+        PseudonymKey::from_bytes([8; 32]).phone("phone-7")
+    );
+    assert!(c.record.device.starts_with("phone-") && c.record.device.len() == 22);
     assert_eq!(
         c.record.pseudonym,
         Some(key.pseudonym(&w.tokens.token(&w.id)))

@@ -101,6 +101,14 @@ impl PseudonymKey {
         p.copy_from_slice(&digest[..16]);
         Pseudonym(p)
     }
+
+    /// A visitor's phone at this venue: `phone-` and 16 hex digits of
+    /// HMAC-SHA-256(key, "VENUECODE/DEVICE\0" || the app's device id). An app sends the same
+    /// device id everywhere; stored as it is, it would link a visitor's records across venues.
+    pub fn phone(&self, device: &str) -> String {
+        let digest = hmac(self.0.as_ref(), b"VENUECODE/DEVICE\0", device.as_bytes());
+        format!("phone-{}", hex::encode(&digest[..8]))
+    }
 }
 
 #[cfg(test)]

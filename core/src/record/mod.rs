@@ -163,6 +163,75 @@ pub struct ScanRecord {
     pub resolves: Option<RecordId>,
 }
 
+/// A record as it leaves the venue (exports, the data interface; schema
+/// `docs/schema/scan-record-v2.json`): what a venue's staff see at its own desk less what could
+/// join two venues' records. No name, no phone number, and of the ID number only its division
+/// (six digits): on a synthetic population of a million shaped like Shanghai's, every exported
+/// record then matches at least 100 people (`core/tests/anonymity.rs`), where the masked name
+/// and ID number match one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedRecord<'a> {
+    /// Unique and time-ordered.
+    pub id: RecordId,
+    /// Who made it.
+    pub origin: Origin,
+    /// The device that made it (a visitor's phone as the venue's pseudonym of it).
+    pub device: &'a str,
+    /// The venue's registry number.
+    pub venue_id: &'a str,
+    /// The door.
+    pub door: &'a str,
+    /// When (UTC).
+    pub at: Timestamp,
+    /// The visitor's pseudonym at this venue.
+    pub pseudonym: Option<Pseudonym>,
+    /// The administrative division of the holder's ID number (its first six digits).
+    pub id_division: Option<&'a str>,
+    /// Offline or dynamic.
+    pub profile: Option<Profile>,
+    /// `valid`, or the code's rejection; none for a hand registration.
+    pub code_state: Option<CodeState>,
+    /// The colour, if a status was known.
+    pub colour: Option<Colour>,
+    /// Hours since the latest test's sample, if one was known.
+    pub test_age_hours: Option<u32>,
+    /// The decision.
+    pub decision: Outcome,
+    /// Whether it was reported.
+    pub report: bool,
+    /// The rule that decided.
+    pub rule: &'a str,
+    /// The staff member who registered or decided.
+    pub staff: Option<&'a str>,
+    /// The manual scan this record decides on.
+    pub resolves: Option<RecordId>,
+}
+
+impl<'a> ExportedRecord<'a> {
+    /// The export of a record.
+    pub fn of(r: &'a ScanRecord) -> Self {
+        ExportedRecord {
+            id: r.id,
+            origin: r.origin,
+            device: &r.device,
+            venue_id: &r.venue_id,
+            door: &r.door,
+            at: r.at,
+            pseudonym: r.pseudonym,
+            id_division: r.id_number.as_deref().and_then(|n| n.get(..6)),
+            profile: r.profile,
+            code_state: r.code_state,
+            colour: r.colour,
+            test_age_hours: r.test_age_hours,
+            decision: r.decision,
+            report: r.report,
+            rule: &r.rule,
+            staff: r.staff.as_deref(),
+            resolves: r.resolves,
+        }
+    }
+}
+
 impl ScanRecord {
     /// Whether it is staff's decision on an earlier manual scan rather than an entry of its own.
     pub fn is_resolution(&self) -> bool {

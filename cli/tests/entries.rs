@@ -297,3 +297,61 @@ fn staff_resolve_a_scan_sent_to_them() {
     let a = resolve("maybe").code(2);
     assert!(!String::from_utf8_lossy(&a.get_output().stderr).contains("maybe"));
 }
+
+#[test]
+fn a_check_in_request_from_an_app_is_decided_again() {
+    let s = Setup::new();
+    s.key("v.pem", "venue");
+    s.key("p.pem", "personal");
+    s.token_key();
+    let venue = s.issue("v.pem", &[]);
+    let extra = ["--profile", "dynamic", "--colour", "red"];
+    let red = stdout_of(
+        &s.person("p.pem", "张三丰", ID, "2022-06-01T08:00:00+08:00", &extra)
+            .code(0),
+    )
+    .trim()
+    .to_owned();
+    // The app's request, as it would send it; the receiver decides (red: deny, report).
+    let request = serde_json::json!({
+        "venue_code": venue, "personal_code": red, "device": "phone-7",
+        "at": "2022-06-01T00:00:20Z",
+    });
+    std::fs::write(s.path("request.json"), request.to_string()).unwrap();
+    let a = venuecode()
+        .args(["check-in", "--json", "--trust"])
+        .arg(s.path("trust.json"))
+        .arg("--db")
+        .arg(s.path("l.sqlite"))
+        .arg("--request")
+        .arg(s.path("request.json"))
+        .args(["--at", "2022-06-01T08:00:30+08:00"])
+        .assert()
+        .code(1);
+    let c = json(&a);
+    assert_eq!(
+        (
+            c["pass"]["decision"].as_str(),
+            c["pass"]["report"].as_bool()
+        ),
+        (Some("deny"), Some(true))
+    );
+    // The phone is stored as the venue's pseudonym of its id.
+    let device = c["record"]["device"].as_str().unwrap();
+    assert!(
+        device.starts_with("phone-") && device != "phone-7",
+        "{device}"
+    );
+    // A request that is not one is refused without quoting it.
+    std::fs::write(s.path("bad.json"), format!("{{\"venue_code\": \"{ID}\"}}")).unwrap();
+    let a = venuecode()
+        .args(["check-in", "--trust"])
+        .arg(s.path("trust.json"))
+        .arg("--db")
+        .arg(s.path("l.sqlite"))
+        .arg("--request")
+        .arg(s.path("bad.json"))
+        .assert()
+        .code(2);
+    assert!(!String::from_utf8_lossy(&a.get_output().stderr).contains(ID));
+}

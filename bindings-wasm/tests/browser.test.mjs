@@ -1,4 +1,4 @@
-// The door-check page (examples/web) in headless Chromium, driven by Playwright with real PNGs
+// The door-check page and the visitor's check-in page (examples/web) in headless Chromium, driven by Playwright with real PNGs
 // made by the CLI: the venue code sets the door, a green visitor is admitted, a red one denied
 // and reported, a counterfeit poster rejected. What the page shows is checked, masked data only;
 // a screenshot is kept in target/artifacts/web-demo.png.
@@ -35,13 +35,11 @@ function codes() {
   // Dynamic codes live 60 s from now: the page checks them at Date.now().
   const person = (colour, png) => run(['person', 'issue', '--prefix', 'HTTPS://HC.SH.GOV.CN/P/', '--key', p('p.pem'), '--token-key', p('tk'), '--profile', 'dynamic',
     '--name', '张三丰', '--id-number', ID, '--colour', colour, '--png', p(png)]);
-  person('green', 'green.png');
-  person('red', 'red.png');
+  p.text = { green: person('green', 'green.png'), red: person('red', 'red.png') };
   return p;
 }
 
-test('the door-check page in headless Chromium', async (t) => {
-  const file = codes();
+async function launch(t) {
   const server = await serve(0);
   const profile = mkdtempSync(path.join(tmpdir(), 'venuecode-chromium-'));
   const browser = await chromium.launchPersistentContext(profile, {
@@ -57,7 +55,13 @@ test('the door-check page in headless Chromium', async (t) => {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  return { page, errors, base: `http://127.0.0.1:${server.address().port}` };
+}
+
+test('the door-check page in headless Chromium', async (t) => {
+  const file = codes();
+  const { page, errors, base } = await launch(t);
+  await page.goto(`${base}/`);
   await page.waitForSelector('body[data-ready="true"]');
 
   const result = page.locator('#result');
@@ -96,5 +100,57 @@ test('the door-check page in headless Chromium', async (t) => {
   assert.equal(await result.getAttribute('data-code'), 'unknown_key', forged);
   // The door stays what the genuine poster set.
   assert.match(await page.locator('#door-state').innerText(), /上海玉佛禅寺 · 东门/);
+  assert.deepEqual(errors, []);
+});
+
+test('the visitor checks in with their own code: the pass, full-screen, with a live clock', async (t) => {
+  const file = codes();
+  const { page, errors, base } = await launch(t);
+  await page.goto(`${base}/visitor.html`);
+  await page.waitForSelector('body[data-ready="true"]');
+  // Before the setup, scanning the poster asks for it.
+  await page.setInputFiles('#image', file('venue.png'));
+  await page.waitForSelector('#error[data-state="not-ready"]');
+  await page.setInputFiles('#trust-file', file('trust.json'));
+  await page.fill('#my-code', file.text.green);
+  await page.waitForSelector('#setup-state[data-state="ready"]');
+
+  await page.setInputFiles('#image', file('venue.png'));
+  await page.waitForSelector('#pass[data-state="admit"]');
+  const pass = page.locator('#pass');
+  assert.equal(await pass.getAttribute('data-colour'), 'green');
+  assert.equal(await page.locator('#pass-venue').innerText(), '上海玉佛禅寺');
+  assert.equal(await page.locator('#pass-door').innerText(), '东门');
+  const text = await pass.innerText();
+  assert.match(text, /可以进入 Admit/);
+  assert.match(text, /张\*丰/);
+  assert.match(text, /\+08:00/);
+  // The clock runs: what a screenshot cannot do.
+  const before = await page.locator('#pass-clock').innerText();
+  await page.waitForFunction((b) => document.getElementById('pass-clock').textContent !== b, before, { timeout: 3000 });
+  const html = await page.content();
+  assert.ok(!html.includes('张三丰') && !html.includes(ID), 'the page never holds raw holder data');
+  // The request it would send names this browser's device and both codes.
+  const request = await page.evaluate(() => window.lastCheckInRequest);
+  assert.equal(request.personal_code, file.text.green);
+  assert.match(request.device, /^web-/);
+  mkdirSync(path.join(targetDir, 'artifacts'), { recursive: true });
+  await page.screenshot({ path: path.join(targetDir, 'artifacts/web-visitor-pass.png') });
+
+  // A red code: denied, reported, the block red.
+  await page.click('#pass-close');
+  await page.fill('#my-code', file.text.red);
+  await page.setInputFiles('#image', file('venue.png'));
+  await page.waitForSelector('#pass[data-state="deny"]');
+  assert.equal(await pass.getAttribute('data-colour'), 'red');
+  assert.match(await pass.innerText(), /请立即告知工作人员/);
+  // A counterfeit poster shows no pass.
+  await page.click('#pass-close');
+  await page.setInputFiles('#image', file('forged.png'));
+  await page.waitForSelector('#error[data-state="unknown_key"]');
+  assert.equal(await pass.isHidden(), true);
+  // A personal code is not a venue code.
+  await page.setInputFiles('#image', file('green.png'));
+  await page.waitForSelector('#error[data-state="not-a-venue"]');
   assert.deepEqual(errors, []);
 });

@@ -1,6 +1,7 @@
 // The door-check page: every check is the venuecode module's; this file only wires inputs to it
 // and shows what it returns. Untrusted text is only ever set as textContent.
 import init, { Gate, codeKind, scanFrame } from './pkg/venuecode_wasm.js';
+import { cameraFrames, imagePixels } from './frames.mjs';
 
 const $ = (id) => document.getElementById(id);
 // `gate` is the module's Gate: trust list, lists and rule set verified once, and the door.
@@ -131,48 +132,27 @@ async function onImage() {
   if (!file) return;
   // So that picking the same file again checks it again.
   $('image').value = '';
-  let bitmap;
-  try {
-    bitmap = await createImageBitmap(file);
-  } catch {
+  const frame = await imagePixels(file, $('canvas'));
+  if (!frame) {
     show($('result'), { state: 'rejected', code: 'invalid_image' }, 'Not an image this browser can read.');
     return;
   }
-  const canvas = $('canvas');
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  ctx.drawImage(bitmap, 0, 0);
-  const found = scanPixels(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data, bitmap.width, bitmap.height);
+  const found = scanPixels(frame.data, frame.width, frame.height);
   if (found === null) return;
   if (found.length === 0) show($('result'), { state: 'none' }, 'No QR code found in the image.');
   else check(found[0].text);
 }
 
 async function onCamera() {
-  const video = $('video');
-  const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
-  video.srcObject = stream;
-  video.hidden = false;
-  await video.play();
-  const canvas = $('canvas');
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
   let last = '';
-  const tick = () => {
-    if (video.videoWidth) {
-      canvas.width = video.videoWidth;
-      canvas.height = video.videoHeight;
-      ctx.drawImage(video, 0, 0);
-      const found = scanPixels(ctx.getImageData(0, 0, canvas.width, canvas.height).data, canvas.width, canvas.height);
-      // The same code held in front of the camera is checked once.
-      if (found && found.length && found[0].text !== last) {
-        last = found[0].text;
-        check(last);
-      }
+  await cameraFrames($('video'), $('canvas'), (frame) => {
+    const found = scanPixels(frame.data, frame.width, frame.height);
+    // The same code held in front of the camera is checked once.
+    if (found && found.length && found[0].text !== last) {
+      last = found[0].text;
+      check(last);
     }
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
+  });
 }
 
 await init();

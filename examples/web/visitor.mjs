@@ -1,6 +1,7 @@
 // The visitor's check-in page: every check is the venuecode module's (Gate.checkIn); this file
 // wires inputs to it and shows the pass. Untrusted text is only ever set as textContent.
 import init, { Gate, codeKind, scanFrame } from './pkg/venuecode_wasm.js';
+import { cameraFrames, imagePixels } from './frames.mjs';
 
 const $ = (id) => document.getElementById(id);
 const state = { trust: null, gate: null };
@@ -100,42 +101,23 @@ async function onImage() {
   const file = $('image').files[0];
   if (!file) return;
   $('image').value = '';
-  let bitmap;
-  try {
-    bitmap = await createImageBitmap(file);
-  } catch {
+  const frame = await imagePixels(file, $('canvas'));
+  if (!frame) {
     error('无法读取图片。 Not an image this browser can read.', 'invalid_image');
     return;
   }
-  const canvas = $('canvas');
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  ctx.drawImage(bitmap, 0, 0);
-  const found = scan(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data, bitmap.width, bitmap.height);
+  const found = scan(frame.data, frame.width, frame.height);
   if (found === null) return;
   if (found.length === 0) error('图片中没有二维码。 No QR code in the image.', 'none');
   else checkIn(found[0].text);
 }
 
 async function onCamera() {
-  const video = $('video');
-  video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
-  video.hidden = false;
-  await video.play();
-  const canvas = $('canvas');
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  const tick = () => {
-    if (video.videoWidth && $('pass').hidden) {
-      canvas.width = video.videoWidth;
-      canvas.height = video.videoHeight;
-      ctx.drawImage(video, 0, 0);
-      const found = scan(ctx.getImageData(0, 0, canvas.width, canvas.height).data, canvas.width, canvas.height);
-      if (found && found.length) checkIn(found[0].text);
-    }
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
+  // Scans while no pass is shown.
+  await cameraFrames($('video'), $('canvas'), (frame) => {
+    const found = scan(frame.data, frame.width, frame.height);
+    if (found && found.length) checkIn(found[0].text);
+  }, () => $('pass').hidden);
 }
 
 await init();

@@ -427,29 +427,31 @@ impl Ledger {
         for venue in &venues {
             self.provision_venue_key(venue, &source.pseudonym_key(venue)?)?;
         }
-        let mut records = Vec::new();
+        // Streamed in batches of 10,000, each batch one transaction: memory stays flat.
         let mut merged = Merged::default();
-        let mut flush = |ledger: &mut Ledger, records: &mut Vec<ScanRecord>| {
-            let added = ledger.append_all(records)?;
-            merged.added += added;
-            merged.already += records.len() as u64 - added;
-            records.clear();
-            Ok::<_, LedgerError>(())
-        };
+        let mut batch = Vec::with_capacity(10_000);
         let mut failed = None;
-        let mut batches = Vec::new();
+        let mut flush = |target: &mut Ledger, batch: &mut Vec<ScanRecord>| {
+            if failed.is_some() || batch.is_empty() {
+                batch.clear();
+                return;
+            }
+            match target.append_all(batch) {
+                Ok(added) => {
+                    merged.added += added;
+                    merged.already += batch.len() as u64 - added;
+                }
+                Err(e) => failed = Some(e),
+            }
+            batch.clear();
+        };
         source.for_each(&Filter::default(), |r| {
-            records.push(r);
-            if records.len() == 10_000 {
-                batches.push(std::mem::take(&mut records));
+            batch.push(r);
+            if batch.len() == 10_000 {
+                flush(self, &mut batch);
             }
         })?;
-        batches.push(records);
-        for mut batch in batches {
-            if let Err(e) = flush(self, &mut batch) {
-                failed.get_or_insert(e);
-            }
-        }
+        flush(self, &mut batch);
         match failed {
             Some(e) => Err(e),
             None => Ok(merged),

@@ -177,3 +177,43 @@ fn a_version_1_ledger_is_migrated_with_its_pseudonyms() {
     let again = Ledger::open(&path).unwrap();
     assert_eq!(again.for_each(&Filter::default(), |_| {}).unwrap(), 2);
 }
+
+#[test]
+fn a_merge_streams_in_batches_and_counts_each_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = Ledger::open(&dir.path().join("s.sqlite")).unwrap();
+    let records: Vec<ScanRecord> = (0..25_001)
+        .map(|i| {
+            let mut r = record(&source, "gate-1", 1, T0 + i % 80_000);
+            r.id = RecordId::derive(Timestamp::from_unix(T0), &[&i.to_be_bytes()]);
+            r
+        })
+        .collect();
+    assert_eq!(source.append_all(&records).unwrap(), 25_001);
+    // Two batches and a part: every record added once, then none.
+    let mut target = Ledger::open(&dir.path().join("t.sqlite")).unwrap();
+    assert_eq!(
+        target.merge_from(&source).unwrap(),
+        Merged {
+            added: 25_001,
+            already: 0
+        }
+    );
+    assert_eq!(
+        target.merge_from(&source).unwrap(),
+        Merged {
+            added: 0,
+            already: 25_001
+        }
+    );
+    source
+        .append(&record(&source, "gate-1", 2, T0 + 7))
+        .unwrap();
+    assert_eq!(
+        target.merge_from(&source).unwrap(),
+        Merged {
+            added: 1,
+            already: 25_001
+        }
+    );
+}

@@ -7,7 +7,7 @@ use crate::error::{CliError, EXIT_OK};
 use crate::files::{read_secret_text, write_private};
 use crate::lists::read_token_key;
 use crate::output::{self, say, shown};
-use crate::policy::DoorArgs;
+use crate::policy::{DoorArgs, exit_of};
 use crate::venue::time_or_now;
 use std::path::PathBuf;
 use venuecode::door::{CheckInRequest, Registration, register, resolve};
@@ -113,15 +113,7 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
             if added { "stored" } else { "already stored" }
         );
     }
-    Ok(exit_of_outcome(check_in.pass.decision))
-}
-
-fn exit_of_outcome(o: Outcome) -> u8 {
-    match o {
-        Outcome::Admit => EXIT_OK,
-        Outcome::Deny => crate::error::EXIT_REJECTED,
-        Outcome::Manual => crate::policy::EXIT_MANUAL,
-    }
+    Ok(exit_of(check_in.pass.decision))
 }
 
 /// Staff's decision: admit or deny.
@@ -206,7 +198,7 @@ pub(crate) fn register_person(a: &RegisterArgs) -> Result<u8, CliError> {
     )?;
     let added = ledger.append(&record)?;
     show_record(&record, added, a.json)?;
-    Ok(exit_of_outcome(record.decision))
+    Ok(exit_of(record.decision))
 }
 
 /// `resolve` options.
@@ -245,7 +237,7 @@ pub(crate) fn resolve_manual(a: &ResolveArgs) -> Result<u8, CliError> {
     let record = resolve(&manual, a.decision.into(), &a.staff, &a.device, now)?;
     let added = ledger.append(&record)?;
     show_record(&record, added, a.json)?;
-    Ok(exit_of_outcome(record.decision))
+    Ok(exit_of(record.decision))
 }
 
 fn show_record(r: &ScanRecord, added: bool, json: bool) -> Result<(), CliError> {

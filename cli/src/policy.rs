@@ -113,7 +113,7 @@ pub(crate) fn check(a: &CheckArgs) -> Result<u8, CliError> {
     }
     let admission = gate.decide(&class, &a.text, now)?;
     show_admission(&admission, a.json)?;
-    Ok(exit_of(&admission))
+    Ok(exit_of(admission.decision))
 }
 
 /// Prints an admission: its JSON (SPEC.md §12), or the lines staff read.
@@ -159,8 +159,8 @@ pub(crate) fn show_admission(a: &Admission, json: bool) -> Result<(), CliError> 
 }
 
 /// The exit code of a decision: 0 admit, 1 deny, 3 manual.
-pub(crate) fn exit_of(a: &Admission) -> u8 {
-    match a.decision {
+pub(crate) fn exit_of(decision: Outcome) -> u8 {
+    match decision {
         Outcome::Admit => EXIT_OK,
         Outcome::Deny => EXIT_REJECTED,
         Outcome::Manual => EXIT_MANUAL,

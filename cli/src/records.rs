@@ -68,7 +68,7 @@ pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
         );
         return Ok(EXIT_USAGE);
     }
-    Ok(exit_of(&admission))
+    Ok(exit_of(admission.decision))
 }
 
 /// `records` options: the daily view, or a subcommand.

@@ -17,11 +17,7 @@ fn json(a: &assert_cmd::assert::Assert) -> Value {
 
 #[test]
 fn three_devices_one_venue_one_visitor_each() {
-    let s = Setup::new();
-    s.key("v.pem", "venue");
-    s.key("p.pem", "personal");
-    s.token_key();
-    let venue = s.issue("v.pem", &[]);
+    let (s, venue) = Setup::with_door();
     // The authority derives the venue's pseudonym key; every device gets it.
     venuecode()
         .arg("token-key")
@@ -45,12 +41,8 @@ fn three_devices_one_venue_one_visitor_each() {
             .assert()
             .success();
     }
-    let green = |id: &str, issued: &str| {
-        let extra = ["--profile", "dynamic", "--colour", "green"];
-        stdout_of(&s.person("p.pem", "张三丰", id, issued, &extra).code(0))
-            .trim()
-            .to_owned()
-    };
+    let green =
+        |id: &str, issued: &str| s.code(id, issued, &["--profile", "dynamic", "--colour", "green"]);
     let door = |cmd: &str, db: &str| {
         let mut c = venuecode();
         c.args([cmd, "--json", "--trust"])
@@ -213,18 +205,9 @@ fn three_devices_one_venue_one_visitor_each() {
 
 #[test]
 fn staff_resolve_a_scan_sent_to_them() {
-    let s = Setup::new();
-    s.key("v.pem", "venue");
-    s.key("p.pem", "personal");
-    s.token_key();
-    let venue = s.issue("v.pem", &[]);
+    let (s, venue) = Setup::with_door();
     // An offline card without a status list goes to staff (exit 3).
-    let card = stdout_of(
-        &s.person("p.pem", "张三丰", ID, ISSUED, &["--profile", "offline"])
-            .code(0),
-    )
-    .trim()
-    .to_owned();
+    let card = s.code(ID, ISSUED, &["--profile", "offline"]);
     let a = venuecode()
         .args(["gate", "--json", "--trust"])
         .arg(s.path("trust.json"))
@@ -300,18 +283,8 @@ fn staff_resolve_a_scan_sent_to_them() {
 
 #[test]
 fn a_check_in_request_from_an_app_is_decided_again() {
-    let s = Setup::new();
-    s.key("v.pem", "venue");
-    s.key("p.pem", "personal");
-    s.token_key();
-    let venue = s.issue("v.pem", &[]);
-    let extra = ["--profile", "dynamic", "--colour", "red"];
-    let red = stdout_of(
-        &s.person("p.pem", "张三丰", ID, "2022-06-01T08:00:00+08:00", &extra)
-            .code(0),
-    )
-    .trim()
-    .to_owned();
+    let (s, venue) = Setup::with_door();
+    let red = s.dynamic("red", "2022-06-01T08:00:00+08:00");
     // The app's request, as it would send it; the receiver decides (red: deny, report).
     let request = serde_json::json!({
         "venue_code": venue, "personal_code": red, "device": "phone-7",

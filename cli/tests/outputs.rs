@@ -11,18 +11,8 @@ const ID: &str = HOLDER_ID;
 
 /// A venue key, a personal key, a token key, the door's code and a green dynamic code.
 fn gate_setup() -> (Setup, String, String) {
-    let s = Setup::new();
-    s.key("v.pem", "venue");
-    s.key("p.pem", "personal");
-    s.token_key();
-    let venue = s.issue("v.pem", &[]);
-    let extra = ["--profile", "dynamic", "--colour", "green"];
-    let green = stdout_of(
-        &s.person("p.pem", "张三丰", ID, "2022-06-01T08:00:00+08:00", &extra)
-            .code(0),
-    )
-    .trim()
-    .to_owned();
+    let (s, venue) = Setup::with_door();
+    let green = s.dynamic("green", "2022-06-01T08:00:00+08:00");
     (s, venue, green)
 }
 

@@ -10,10 +10,7 @@ use serde_json::Value;
 const ID: &str = HOLDER_ID;
 
 fn person(s: &Setup, colour: &str, issued: &str) -> String {
-    let extra = ["--profile", "dynamic", "--colour", colour];
-    stdout_of(&s.person("p.pem", "张三丰", ID, issued, &extra).code(0))
-        .trim()
-        .to_owned()
+    s.dynamic(colour, issued)
 }
 
 /// Validates every line of a JSON Lines file against docs/schema/scan-record-v2.json with
@@ -60,11 +57,7 @@ fn validate_against_schema(jsonl: &std::path::Path) {
 
 #[test]
 fn gate_records_export_purge() {
-    let s = Setup::new();
-    s.key("v.pem", "venue");
-    s.key("p.pem", "personal");
-    s.token_key();
-    let venue = s.issue("v.pem", &[]);
+    let (s, venue) = Setup::with_door();
     let db = s.path("ledger.sqlite");
     let gate = |code: &str, at: &str| {
         venuecode()
@@ -305,11 +298,7 @@ fn assert_shown_but_not_recorded(out: &std::process::Output) {
 
 #[test]
 fn a_full_disk_or_read_only_ledger_still_shows_the_decision() {
-    let s = Setup::new();
-    s.key("v.pem", "venue");
-    s.key("p.pem", "personal");
-    s.token_key();
-    let venue = s.issue("v.pem", &[]);
+    let (s, venue) = Setup::with_door();
     let green = person(&s, "green", "2022-06-01T08:00:00+08:00");
 
     // A disk that takes no more bytes: the file-size limit makes every write past 4 KiB fail

@@ -180,7 +180,7 @@ fn create_private(path: &Path) -> Result<(), LedgerError> {
     }
 }
 
-fn text<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn text<T: serde::Serialize>(value: &T) -> String {
     // Unit enums serialise to a JSON string; the ledger stores it without quotes.
     serde_json::to_value(value)
         .ok()

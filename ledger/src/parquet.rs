@@ -46,7 +46,7 @@ const COLUMNS: [(&str, Column); 18] = [
     ),
     (
         "profile",
-        Column::OptionalText(|r| r.profile.map(|p| enum_text(&p))),
+        Column::OptionalText(|r| r.profile.map(|p| crate::text(&p))),
     ),
     (
         "code_state",
@@ -57,7 +57,7 @@ const COLUMNS: [(&str, Column); 18] = [
         Column::OptionalText(|r| r.colour.map(|c| c.name().to_owned())),
     ),
     ("test_age_hours", Column::TestAge),
-    ("decision", Column::Text(|r| enum_text(&r.decision))),
+    ("decision", Column::Text(|r| crate::text(&r.decision))),
     ("report", Column::Report),
     ("rule", Column::Text(|r| r.rule.clone())),
     ("staff", Column::OptionalText(|r| r.staff.clone())),
@@ -90,13 +90,6 @@ fn schema() -> String {
         })
         .collect();
     format!("message scan_record {{\n{fields}}}")
-}
-
-fn enum_text<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 fn err(e: parquet::errors::ParquetError) -> LedgerError {

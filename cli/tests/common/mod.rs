@@ -107,6 +107,35 @@ impl Setup {
     }
 }
 
+impl Setup {
+    /// A venue key, a personal key and a token key, trusted; gives the setup and the door's
+    /// venue code (the reference venue's east door).
+    pub fn with_door() -> (Setup, String) {
+        let s = Setup::new();
+        s.key("v.pem", "venue");
+        s.key("p.pem", "personal");
+        s.token_key();
+        let venue = s.issue("v.pem", &[]);
+        (s, venue)
+    }
+
+    /// The text of a personal code for 张三丰 with ID number `id`, signed by `p.pem`.
+    pub fn code(&self, id: &str, issued: &str, extra: &[&str]) -> String {
+        stdout_of(&self.person("p.pem", "张三丰", id, issued, extra).code(0))
+            .trim()
+            .to_owned()
+    }
+
+    /// A dynamic code of `colour` for the test holder.
+    pub fn dynamic(&self, colour: &str, issued: &str) -> String {
+        self.code(
+            HOLDER_ID,
+            issued,
+            &["--profile", "dynamic", "--colour", colour],
+        )
+    }
+}
+
 /// The reference venue's fields on a command line.
 pub const FIELDS: [&str; 16] = [
     "--id",

@@ -87,6 +87,12 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Trace-back for the authority (追溯排查): its tracing key, who a person met, who was at a
+    /// venue, the index for SQL engines, the audit log every query is written to.
+    Trace {
+        #[command(subcommand)]
+        command: crate::trace::TraceCommand,
+    },
     /// A venue's scan records: daily statistics and masked details, export, merge, purge.
     Records(Box<crate::records::RecordsArgs>),
     /// Tests and signs colour-policy rule sets.
@@ -318,6 +324,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         Command::Check(a) => crate::policy::check(&a),
         Command::Gate(a) => crate::records::gate(&a),
         Command::Records(a) => crate::records::records(&a),
+        Command::Trace { command } => crate::trace::run(&command),
         Command::CheckIn(a) => crate::entries::check_in(&a),
         Command::Register(a) => crate::entries::register_person(&a),
         Command::Resolve(a) => crate::entries::resolve_manual(&a),

@@ -26,6 +26,7 @@ use venuecode::record::Day;
 use venuecode::revoke::RevocationList;
 use venuecode::status::StatusList;
 use venuecode::token::TokenKey;
+use venuecode::trace::TraceKey;
 use venuecode::{
     Division, Prefix, SecretKey, Timestamp, TrustList, TrustedKey, Usage, Venue, VenueType,
     verify_venue_code,
@@ -211,6 +212,8 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
         SecretKey::generate()?,
     );
     let tokens = TokenKey::generate()?;
+    // The authority's tracing key: venues seal every holder reference to its public half.
+    let tracing = TraceKey::generate()?;
     let mut trust = TrustList::new();
     for (key, usage) in [
         (&venue_key, Usage::Venue),
@@ -229,6 +232,8 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
         status_key.to_pkcs8_pem().as_bytes(),
     )?;
     write(&out.join("holder.key"), tokens.to_hex().as_bytes())?;
+    write(&out.join("trace.key"), tracing.to_hex().as_bytes())?;
+    crate::files::write_atomically(&out.join("trace.pub"), tracing.public().to_hex().as_bytes())?;
     write(&out.join("trust.json"), trust.to_json().as_bytes())?;
     say!(
         "venuecode demo: a day at three venues, {} (policy {POLICY})\n",
@@ -364,7 +369,7 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
                     door: usize,
                     phone: Option<usize>|
      -> Result<(Outcome, bool, CodeState), CliError> {
-        let key = ledger.pseudonym_key(&gate_doors[door].venue_id)?;
+        let key = ledger.record_keys(&gate_doors[door].venue_id, tracing.public())?;
         let (record, decision, report, code) = match phone {
             None => {
                 let a = door_gate.admit(&gate_doors[door], text, at);
@@ -467,7 +472,7 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
             device: "desk-1",
             at,
         };
-        let key = ledger.pseudonym_key(&gate_doors[door].venue_id)?;
+        let key = ledger.record_keys(&gate_doors[door].venue_id, tracing.public())?;
         ledger.append(&register(&gate_doors[door], &registration, &tokens, &key)?)?;
         truth.scan(Some(VISITORS + j), true, None, Outcome::Admit, false);
     }

@@ -8,6 +8,7 @@ use crate::files::{read_secret_text, write_private};
 use crate::lists::read_token_key;
 use crate::output::{self, say, shown};
 use crate::policy::{DoorArgs, exit_of};
+use crate::trace::TracingArgs;
 use crate::venue::time_or_now;
 use std::path::PathBuf;
 use venuecode::door::{CheckInRequest, Registration, register, resolve};
@@ -25,6 +26,8 @@ pub(crate) struct CheckInArgs {
     db: PathBuf,
     #[command(flatten)]
     door: DoorArgs,
+    #[command(flatten)]
+    tracing: TracingArgs,
     /// The door's venue code, as the visitor's phone read it.
     #[arg(long, required_unless_present = "request")]
     venue: Option<String>,
@@ -72,7 +75,8 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
     let gate = a.door.gate(now)?;
     let mut ledger = Ledger::open(&a.db)?;
     let venue_id = gate.door(&request.venue_code, now)?.venue_id;
-    let check_in = gate.check_in(&request, now, &ledger.pseudonym_key(&venue_id)?)?;
+    let keys = ledger.record_keys(&venue_id, a.tracing.public_key()?)?;
+    let check_in = gate.check_in(&request, now, &keys)?;
     let added = ledger.append(&check_in.record)?;
     if a.json {
         #[derive(serde::Serialize)]
@@ -150,6 +154,8 @@ pub(crate) struct RegisterArgs {
     /// scan a code.
     #[arg(long)]
     token_key: PathBuf,
+    #[command(flatten)]
+    tracing: TracingArgs,
     /// The name, as on the ID card (only its mask is stored).
     #[arg(long)]
     name: String,
@@ -194,7 +200,7 @@ pub(crate) fn register_person(a: &RegisterArgs) -> Result<u8, CliError> {
             at: now,
         },
         &read_token_key(&a.token_key)?,
-        &ledger.pseudonym_key(&door.venue_id)?,
+        &ledger.record_keys(&door.venue_id, a.tracing.public_key()?)?,
     )?;
     let added = ledger.append(&record)?;
     show_record(&record, added, a.json)?;

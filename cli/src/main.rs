@@ -15,6 +15,7 @@ mod policy;
 mod poster;
 mod records;
 mod scan;
+mod trace;
 mod venue;
 
 use clap::Parser;

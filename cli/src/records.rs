@@ -25,6 +25,8 @@ pub(crate) struct GateArgs {
     db: PathBuf,
     #[command(flatten)]
     door: crate::policy::DoorArgs,
+    #[command(flatten)]
+    tracing: crate::trace::TracingArgs,
     /// This door's venue code (its text): which venue and door the scan is at.
     #[arg(long)]
     venue: String,
@@ -45,6 +47,7 @@ pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
     venuecode::record::check_device_id(&a.device, "device")?;
     let now = time_or_now(a.at.as_deref())?;
     let gate = a.door.gate(now)?;
+    let tracing = a.tracing.public_key()?;
     // The door's own code is the gate's configuration: if it does not verify, nothing is decided.
     let door = gate.door(&a.venue, now)?;
     let admission = gate.admit(&door, &a.text, now);
@@ -52,9 +55,9 @@ pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
     // keep a person waiting; a closed standard output does not stop the storing either.
     show_admission(&admission, a.json)?;
     let stored = Ledger::open(&a.db).and_then(|mut ledger| {
-        let key = ledger.pseudonym_key(&door.venue_id)?;
+        let keys = ledger.record_keys(&door.venue_id, tracing)?;
         let record = admission
-            .record(&key, &a.device)
+            .record(&keys, &a.device)
             .ok_or(venuecode::Error::InvalidInput {
                 field: "door",
                 reason: "an admission at a door has a record".into(),

@@ -21,6 +21,7 @@ fn with_closed_stdout(args: &[&std::ffi::OsStr]) -> std::process::Output {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
     std::process::Command::new(assert_cmd::cargo::cargo_bin("venuecode"))
+        .env("VENUECODE_TRACE_PUB", common::trace_pub())
         .args(args)
         .stdout(writer)
         .stderr(Stdio::piped())

@@ -258,6 +258,7 @@ fn gate_under(
 ) -> std::process::Output {
     let bin = assert_cmd::cargo::cargo_bin("venuecode");
     std::process::Command::new("sh")
+        .env("VENUECODE_TRACE_PUB", trace_pub())
         .arg("-c")
         .arg(format!("{limits}; exec \"$0\" \"$@\""))
         .arg(bin)

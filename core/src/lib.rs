@@ -59,6 +59,7 @@ pub mod policy;
 mod privacy;
 pub mod qr;
 pub mod record;
+pub mod trace;
 
 // The public paths, one hop from the root.
 pub use codes::envelope::{MAX_PREFIX_LEN, MAX_TEXT_LEN, Prefix};
@@ -80,7 +81,7 @@ pub use keys::trust::{
 pub use kid::{KeyId, ParseKeyIdError};
 pub use lists::sealed::MAX_LIST_BYTES;
 pub use lists::{revoke, status};
-pub use privacy::{id, mask, pseudonym, token};
+pub use privacy::{id, mask, pseudonym, record_keys, token};
 #[cfg(feature = "poster")]
 pub use qr::poster;
 #[cfg(feature = "scan")]

@@ -86,6 +86,7 @@ fn every_exported_record_matches_at_least_100_people() {
             rule: "green".into(),
             staff: None,
             resolves: None,
+            trace: None,
         };
         exported.push(person_part(
             serde_json::to_value(ExportedRecord::of(&record)).unwrap(),

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 /// Top-level modules and their layers; `lib.rs` re-exports them and is not checked.
-const LAYERS: [(&str, u8); 12] = [
+const LAYERS: [(&str, u8); 13] = [
     ("error", 0),
     ("kid", 0),
     ("encoding", 1),
@@ -19,6 +19,7 @@ const LAYERS: [(&str, u8); 12] = [
     ("policy", 6),
     ("record", 7),
     ("door", 8),
+    ("trace", 8),
     ("qr", 9),
 ];
 

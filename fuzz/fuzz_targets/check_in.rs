@@ -6,6 +6,8 @@ use libfuzzer_sys::fuzz_target;
 use venuecode::door::{Checkpoint, CheckInRequest, Gate};
 use venuecode::policy::Policy;
 use venuecode::pseudonym::PseudonymKey;
+use venuecode::record_keys::RecordKeys;
+use venuecode::trace::TraceKey;
 use venuecode::{SecretKey, Timestamp, TrustList, TrustedKey, Usage};
 
 fuzz_target!(|text: &str| {
@@ -21,5 +23,10 @@ fuzz_target!(|text: &str| {
         return;
     };
     let gate = Gate::new(Checkpoint::new(trust), policy);
-    let _ = gate.check_in(&request, request.at, &PseudonymKey::from_bytes([9; 32]));
+    let keys = RecordKeys::with_seed(
+        PseudonymKey::from_bytes([9; 32]),
+        TraceKey::derive(&[5; 32]).public(),
+        [6; 32],
+    );
+    let _ = gate.check_in(&request, request.at, &keys);
 });

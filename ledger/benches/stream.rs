@@ -78,6 +78,7 @@ fn main() {
             rule: "green".into(),
             staff: None,
             resolves: None,
+            trace: None,
         });
         if batch.len() == 100_000 {
             ledger.append_all(&batch).unwrap();

@@ -9,7 +9,7 @@ use venuecode::record::{ExportedRecord, ScanRecord};
 use venuecode::text::for_csv;
 
 /// The CSV columns of an export, in order (the JSON Schema's `required`, in its order).
-pub const CSV_COLUMNS: [&str; 17] = [
+pub const CSV_COLUMNS: [&str; 18] = [
     "id",
     "origin",
     "device",
@@ -27,6 +27,7 @@ pub const CSV_COLUMNS: [&str; 17] = [
     "rule",
     "staff",
     "resolves",
+    "trace_ref",
 ];
 
 /// A record's CSV cells, from its JSON form, so the two cannot disagree.

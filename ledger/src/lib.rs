@@ -21,6 +21,7 @@
 
 pub mod export;
 pub mod parquet;
+pub mod presence;
 
 use rusqlite::{Connection, OptionalExtension, ToSql};
 use std::path::Path;
@@ -31,10 +32,12 @@ use venuecode::pseudonym::{Pseudonym, PseudonymKey};
 use venuecode::record::{
     DEFAULT_RESCAN_WINDOW_SECS, DailyStats, Day, Origin, RecordId, ScanRecord,
 };
+use venuecode::record_keys::RecordKeys;
+use venuecode::trace::{TracePublicKey, TraceRef};
 use venuecode::{CodeState, Timestamp};
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Why a ledger operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -123,7 +126,8 @@ CREATE TABLE IF NOT EXISTS scans (
     report INTEGER NOT NULL,
     rule TEXT NOT NULL,
     staff TEXT,
-    resolves TEXT
+    resolves TEXT,
+    trace_ref BLOB
 );
 CREATE INDEX IF NOT EXISTS scans_by_day ON scans (day, venue_id, door);
 CREATE TABLE IF NOT EXISTS venue_keys (venue_id TEXT PRIMARY KEY, key TEXT NOT NULL);
@@ -131,13 +135,13 @@ CREATE TABLE IF NOT EXISTS venue_keys (venue_id TEXT PRIMARY KEY, key TEXT NOT N
 
 const COLUMNS: &str = "record_id, origin, device, venue_id, door, at, day, pseudonym, name,
     id_number, phone, profile, code_state, colour, test_age_hours, decision, report, rule, staff,
-    resolves";
+    resolves, trace_ref";
 
 /// Inserts a record unless one with its id is there (the same event stored again).
 fn insert_sql() -> String {
     format!(
         "INSERT OR IGNORE INTO scans ({COLUMNS}) VALUES
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
     )
 }
 
@@ -164,6 +168,7 @@ fn row(r: &ScanRecord) -> impl rusqlite::Params + '_ {
         r.rule.clone().into(),
         r.staff.clone().into(),
         r.resolves.map(|id| id.to_string()).into(),
+        r.trace.map(|t| t.0.to_vec()).into(),
     ])
 }
 
@@ -264,13 +269,14 @@ fn migrate_v1(conn: &mut Connection) -> Result<(), LedgerError> {
                 r.get::<_, String>(13)?,
                 Option::<String>::None,
                 Option::<String>::None,
+                Option::<Vec<u8>>::None,
             ])?;
         }
     }
     tx.execute_batch(
         "DROP TABLE scans_v1;
          DELETE FROM meta WHERE name = 'pseudonym_key';
-         UPDATE meta SET value = '2' WHERE name = 'schema';",
+         UPDATE meta SET value = '3' WHERE name = 'schema';",
     )?;
     tx.commit()?;
     Ok(())
@@ -300,7 +306,14 @@ impl Ledger {
                 )?;
             }
             Some("1") => migrate_v1(&mut conn)?,
-            Some("2") => {}
+            // Version 2 to 3: the sealed trace reference (none on older records).
+            Some("2") => conn.execute_batch(
+                "BEGIN;
+                 ALTER TABLE scans ADD COLUMN trace_ref BLOB;
+                 UPDATE meta SET value = '3' WHERE name = 'schema';
+                 COMMIT;",
+            )?,
+            Some("3") => {}
             Some(v) => {
                 return Err(LedgerError::Schema(format!(
                     "schema version {v}, this program reads {SCHEMA_VERSION}"
@@ -346,6 +359,16 @@ impl Ledger {
                 Ok(PseudonymKey::for_venue(&root, venue_id))
             }
         }
+    }
+
+    /// The keys this ledger's device writes a venue's records with: the venue's pseudonym key and
+    /// the authority's public tracing key.
+    pub fn record_keys(
+        &self,
+        venue_id: &str,
+        tracing: TracePublicKey,
+    ) -> Result<RecordKeys, LedgerError> {
+        Ok(RecordKeys::new(self.pseudonym_key(venue_id)?, tracing)?)
     }
 
     /// Sets a venue's pseudonym key, as the authority or the venue hands it to every device of
@@ -496,6 +519,7 @@ impl Ledger {
             let colour: Option<String> = row.get(13)?;
             let decision: String = row.get(15)?;
             let resolves: Option<String> = row.get(19)?;
+            let trace: Option<Vec<u8>> = row.get(20)?;
             f(ScanRecord {
                 id: id.parse().map_err(|_| corrupt("record_id"))?,
                 origin: origin.parse::<Origin>().map_err(|_| corrupt("origin"))?,
@@ -521,6 +545,9 @@ impl Ledger {
                 resolves: resolves
                     .as_deref()
                     .map(|r| r.parse::<RecordId>().map_err(|_| corrupt("resolves")))
+                    .transpose()?,
+                trace: trace
+                    .map(|t| TraceRef::from_bytes(&t).map_err(|_| corrupt("trace_ref")))
                     .transpose()?,
             });
             n += 1;
@@ -610,6 +637,7 @@ pub(crate) mod tests {
             rule: "green".into(),
             staff: None,
             resolves: None,
+            trace: None,
         }
     }
 

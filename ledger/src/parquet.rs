@@ -20,6 +20,8 @@ pub const ROW_GROUP: usize = 65_536;
 enum Column {
     Text(fn(&ScanRecord) -> String),
     OptionalText(fn(&ScanRecord) -> Option<String>),
+    /// Bytes (a BLOB in DuckDB): the sealed trace reference.
+    OptionalBytes(fn(&ScanRecord) -> Option<Vec<u8>>),
     At,
     Day,
     TestAge,
@@ -28,7 +30,7 @@ enum Column {
 
 /// The columns, in order: the JSON Schema's fields (an [`ExportedRecord`]'s), plus the CST `day`
 /// after `at`.
-const COLUMNS: [(&str, Column); 18] = [
+const COLUMNS: [(&str, Column); 19] = [
     ("record_id", Column::Text(|r| r.id.to_string())),
     ("origin", Column::Text(|r| r.origin.name().to_owned())),
     ("device", Column::Text(|r| r.device.clone())),
@@ -65,6 +67,10 @@ const COLUMNS: [(&str, Column); 18] = [
         "resolves",
         Column::OptionalText(|r| r.resolves.map(|id| id.to_string())),
     ),
+    (
+        "trace_ref",
+        Column::OptionalBytes(|r| r.trace.map(|t| t.0.to_vec())),
+    ),
 ];
 
 /// The Parquet schema of [`COLUMNS`].
@@ -74,7 +80,7 @@ fn schema() -> String {
         .map(|(name, column)| {
             let kind = match column {
                 Column::Text(_) => "REQUIRED BYTE_ARRAY",
-                Column::OptionalText(_) => "OPTIONAL BYTE_ARRAY",
+                Column::OptionalText(_) | Column::OptionalBytes(_) => "OPTIONAL BYTE_ARRAY",
                 Column::At => "REQUIRED INT64",
                 Column::Day => "REQUIRED INT32",
                 Column::TestAge => "OPTIONAL INT32",
@@ -84,7 +90,7 @@ fn schema() -> String {
                 Column::Text(_) | Column::OptionalText(_) => " (UTF8)",
                 Column::At => " (TIMESTAMP(MILLIS,true))",
                 Column::Day => " (DATE)",
-                Column::TestAge | Column::Report => "",
+                Column::TestAge | Column::Report | Column::OptionalBytes(_) => "",
             };
             format!("  {kind} {name}{logical};\n")
         })
@@ -168,6 +174,12 @@ fn write_group<W: Write + Send>(
                 let (v, l) = optional(b.iter().map(f));
                 col.typed::<ByteArrayType>()
                     .write_batch(&strings(v.into_iter()), Some(&l), None)
+            }
+            Column::OptionalBytes(f) => {
+                let (v, l) = optional(b.iter().map(f));
+                let bytes: Vec<ByteArray> = v.into_iter().map(ByteArray::from).collect();
+                col.typed::<ByteArrayType>()
+                    .write_batch(&bytes, Some(&l), None)
             }
             Column::At => {
                 let at: Vec<i64> = b.iter().map(|r| r.at.unix().saturating_mul(1000)).collect();

@@ -35,6 +35,7 @@ fn record(ledger: &Ledger, device: &str, visitor: u8, at: i64) -> ScanRecord {
         rule: "green".into(),
         staff: None,
         resolves: None,
+        trace: None,
     }
 }
 

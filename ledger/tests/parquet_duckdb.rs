@@ -85,6 +85,7 @@ fn duckdb_reads_our_parquet_and_agrees_with_our_statistics() {
                 rule: "r".into(),
                 staff: None,
                 resolves: None,
+                trace: None,
             })
             .unwrap();
     }

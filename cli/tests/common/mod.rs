@@ -9,8 +9,17 @@ pub const ISSUED: &str = "2022-04-01T08:00:00+08:00";
 pub const UNTIL: &str = "2023-04-01T00:00:00+08:00";
 pub const DURING: &str = "2022-06-01T10:00:00+08:00";
 
+/// The CLI, with the public tracing key of `tests/data/trace.pub` for the commands that
+/// store records (its secret half is not kept: tests that trace make their own key).
 pub fn venuecode() -> Command {
-    Command::cargo_bin("venuecode").unwrap()
+    let mut cmd = Command::cargo_bin("venuecode").unwrap();
+    cmd.env("VENUECODE_TRACE_PUB", trace_pub());
+    cmd
+}
+
+/// The public tracing key every test's records are sealed to unless the test gives its own.
+pub fn trace_pub() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/trace.pub")
 }
 
 pub struct Setup {

@@ -11,7 +11,7 @@ use crate::encoding::timestamp::Timestamp;
 use crate::error::Error;
 use crate::health::{Colour, NatResult};
 use crate::policy::{Outcome, Reason};
-use crate::privacy::pseudonym::PseudonymKey;
+use crate::privacy::record_keys::RecordKeys;
 use crate::record::{Origin, ScanRecord, check_device_id};
 use serde::{Deserialize, Serialize};
 
@@ -139,13 +139,17 @@ impl Gate {
         &self,
         request: &CheckInRequest,
         now: Timestamp,
-        key: &PseudonymKey,
+        keys: &RecordKeys,
     ) -> Result<CheckIn, Error> {
         let admission = self.checked_in(request, now)?;
         let pass = Pass::of(&admission).ok_or_else(at_a_door)?;
         // The phone is named per venue, as the holder is: its id must not link venues.
         let record = admission
-            .record_as(Origin::SelfScan, key, &key.phone(&request.device))
+            .record_as(
+                Origin::SelfScan,
+                keys,
+                &keys.pseudonyms().phone(&request.device),
+            )
             .ok_or_else(at_a_door)?;
         Ok(CheckIn { pass, record })
     }

@@ -19,7 +19,7 @@ use crate::kid::KeyId;
 use crate::lists::revoke::RevocationList;
 use crate::lists::status::{Resolved, StatusList, StatusSource, resolve_status};
 use crate::policy::{Facts, Outcome, Policy, Reason};
-use crate::privacy::pseudonym::PseudonymKey;
+use crate::privacy::record_keys::RecordKeys;
 use crate::privacy::token::HolderToken;
 use crate::record::{Origin, RecordId, ScanRecord};
 use serde::Serialize;
@@ -171,11 +171,11 @@ impl Admission {
     /// The desensitised record of this admission made by `device` (origin `gate`), with the
     /// venue's pseudonym for the holder; `None` when the decision was made without a door
     /// (`Gate::decide`). The same scan recorded twice has the same id.
-    pub fn record(&self, key: &PseudonymKey, device: &str) -> Option<ScanRecord> {
-        self.record_as(Origin::Gate, key, device)
+    pub fn record(&self, keys: &RecordKeys, device: &str) -> Option<ScanRecord> {
+        self.record_as(Origin::Gate, keys, device)
     }
 
-    fn record_as(&self, origin: Origin, key: &PseudonymKey, device: &str) -> Option<ScanRecord> {
+    fn record_as(&self, origin: Origin, keys: &RecordKeys, device: &str) -> Option<ScanRecord> {
         let door = self.door.as_ref()?;
         let answer = self.status.answer();
         let id = RecordId::derive(
@@ -195,7 +195,7 @@ impl Admission {
             venue_id: door.venue_id.clone(),
             door: door.door.clone(),
             at: self.at,
-            pseudonym: self.holder_token.as_ref().map(|t| key.pseudonym(t)),
+            pseudonym: self.holder_token.as_ref().map(|t| keys.pseudonym(t)),
             name: self.holder.as_ref().map(|h| h.name.clone()),
             id_number: self.holder.as_ref().map(|h| h.id_number.clone()),
             phone: None,
@@ -210,6 +210,7 @@ impl Admission {
             rule: self.rule.clone(),
             staff: None,
             resolves: None,
+            trace: self.holder_token.as_ref().map(|t| keys.seal(t, &id.0)),
         })
     }
 }

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::policy::Outcome;
 use crate::privacy::id::IdNumber;
 use crate::privacy::mask::{mask_id_number, mask_name, mask_phone};
-use crate::privacy::pseudonym::PseudonymKey;
+use crate::privacy::record_keys::RecordKeys;
 use crate::privacy::token::TokenKey;
 use crate::record::{Origin, RecordId, ScanRecord, check_device_id};
 
@@ -43,7 +43,7 @@ pub fn register(
     door: &Door,
     r: &Registration<'_>,
     tokens: &TokenKey,
-    key: &PseudonymKey,
+    keys: &RecordKeys,
 ) -> Result<ScanRecord, Error> {
     check_device_id(r.staff, "staff")?;
     check_device_id(r.device, "device")?;
@@ -59,23 +59,24 @@ pub fn register(
     }
     let phone = r.phone.map(mask_phone).transpose()?;
     let token = tokens.token(r.id_number);
+    let id = RecordId::derive(
+        r.at,
+        &[
+            Origin::Staff.name().as_bytes(),
+            r.device.as_bytes(),
+            door.venue_id.as_bytes(),
+            door.door.as_bytes(),
+            &token.0,
+        ],
+    );
     Ok(ScanRecord {
-        id: RecordId::derive(
-            r.at,
-            &[
-                Origin::Staff.name().as_bytes(),
-                r.device.as_bytes(),
-                door.venue_id.as_bytes(),
-                door.door.as_bytes(),
-                &token.0,
-            ],
-        ),
+        id,
         origin: Origin::Staff,
         device: r.device.to_owned(),
         venue_id: door.venue_id.clone(),
         door: door.door.clone(),
         at: r.at,
-        pseudonym: Some(key.pseudonym(&token)),
+        pseudonym: Some(keys.pseudonym(&token)),
         name: Some(mask_name(r.name.trim())),
         id_number: Some(mask_id_number(r.id_number)),
         phone,
@@ -88,6 +89,7 @@ pub fn register(
         rule: STAFF_RULE.into(),
         staff: Some(r.staff.to_owned()),
         resolves: None,
+        trace: Some(keys.seal(&token, &id.0)),
     })
 }
 
@@ -133,6 +135,8 @@ pub fn resolve(
         rule: STAFF_RULE.into(),
         staff: Some(staff.to_owned()),
         resolves: Some(manual.id),
+        // The scan resolved carries the reference; a copy would not open for this id.
+        trace: None,
         ..manual.clone()
     })
 }

@@ -3,9 +3,21 @@ use crate::codes::person::{PersonalCode, PersonalIssue};
 use crate::health::{Colour, HealthStatus};
 use crate::keys::trust::{TrustedKey, Usage};
 use crate::privacy::id::IdNumber;
+use crate::privacy::pseudonym::PseudonymKey;
 use crate::privacy::token::TokenKey;
+use crate::privacy::trace::TraceKey;
 use crate::record::Origin;
 use crate::{Prefix, SecretKey};
+
+/// The authority's tracing key of these tests.
+fn authority() -> TraceKey {
+    TraceKey::derive(&[5; 32])
+}
+
+/// A venue device's record keys under `pseudonyms`.
+fn keys(pseudonyms: PseudonymKey) -> RecordKeys {
+    RecordKeys::with_seed(pseudonyms, authority().public(), [6; 32])
+}
 
 struct World {
     trust: TrustList,
@@ -107,13 +119,20 @@ fn offline_code_with_status_list_and_revocations_is_admitted_at_a_door() {
         (CodeState::Valid, Outcome::Admit, false)
     );
     assert_eq!(a.holder.as_ref().unwrap().name, "张*丰");
-    let key = PseudonymKey::from_bytes([9; 32]);
+    let key = keys(PseudonymKey::from_bytes([9; 32]));
     let r = a.record(&key, "gate-1").unwrap();
     assert_eq!(
         (r.venue_id.as_str(), r.door.as_str()),
         ("SH-PT-0018", "东门")
     );
     assert_eq!(r.pseudonym, Some(key.pseudonym(&w.tokens.token(&w.id))));
+    // Only the authority opens the sealed reference, and only for this record.
+    let sealed = r.trace.unwrap();
+    assert_eq!(
+        authority().open(&sealed, &r.id.0).unwrap(),
+        w.tokens.token(&w.id)
+    );
+    assert!(authority().open(&sealed, &[0; 16]).is_err());
     assert_eq!(
         (r.colour, r.code_state),
         (Some(Colour::Green), Some(CodeState::Valid))
@@ -227,7 +246,7 @@ fn records_hold_no_raw_data_and_replays_attach_no_visitor() {
         Policy::builtin("sh-2022-public-48h").unwrap(),
     );
     let door = gate.door(&w.door_text(), now).unwrap();
-    let venue_key = PseudonymKey::for_venue(&[9; 32], "SH-PT-0018");
+    let venue_key = keys(PseudonymKey::for_venue(&[9; 32], "SH-PT-0018"));
     let r = gate
         .admit(&door, &text, now)
         .record(&venue_key, "gate-1")
@@ -279,7 +298,7 @@ fn a_check_in_is_decided_by_the_receiver_and_stored_once() {
         Checkpoint::new(w.trust.clone()),
         Policy::builtin(DEFAULT_POLICY).unwrap(),
     );
-    let key = PseudonymKey::from_bytes([9; 32]);
+    let key = keys(PseudonymKey::from_bytes([9; 32]));
     let request = CheckInRequest {
         venue_code: w.door_text(),
         personal_code: dynamic(&w, Colour::Green, now),
@@ -300,11 +319,11 @@ fn a_check_in_is_decided_by_the_receiver_and_stored_once() {
     assert_eq!(c.pass.local_time, "2022-04-06T08:00:05+08:00");
     assert_eq!(
         (c.record.origin, c.record.device.clone()),
-        (Origin::SelfScan, key.phone("phone-7"))
+        (Origin::SelfScan, key.pseudonyms().phone("phone-7"))
     );
     // The phone's id is the venue's pseudonym of it: another venue's key names it otherwise.
     assert_ne!(
-        key.phone("phone-7"),
+        key.pseudonyms().phone("phone-7"),
         PseudonymKey::from_bytes([8; 32]).phone("phone-7")
     );
     assert!(c.record.device.starts_with("phone-") && c.record.device.len() == 22);
@@ -385,7 +404,7 @@ fn hand_registrations_are_masked_and_the_same_visitor_as_a_scan() {
         Policy::builtin(DEFAULT_POLICY).unwrap(),
     );
     let door = gate.door(&w.door_text(), now).unwrap();
-    let key = PseudonymKey::from_bytes([9; 32]);
+    let key = keys(PseudonymKey::from_bytes([9; 32]));
     let reg = Registration {
         name: "张三丰",
         id_number: &w.id,
@@ -445,7 +464,7 @@ fn staff_resolve_only_manual_scans() {
         Policy::builtin(DEFAULT_POLICY).unwrap(),
     );
     let door = gate.door(&w.door_text(), now).unwrap();
-    let key = PseudonymKey::from_bytes([9; 32]);
+    let key = keys(PseudonymKey::from_bytes([9; 32]));
     // An offline code without a status list goes to staff.
     let manual = gate
         .admit(&door, &w.offline(1), now)

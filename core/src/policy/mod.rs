@@ -56,6 +56,17 @@ pub enum Outcome {
     Manual,
 }
 
+impl Outcome {
+    /// Its name, as in JSON (`admit`, `deny`, `manual`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Admit => "admit",
+            Outcome::Deny => "deny",
+            Outcome::Manual => "manual",
+        }
+    }
+}
+
 /// A reason, in Chinese and English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

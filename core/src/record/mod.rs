@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::health::Colour;
 use crate::policy::Outcome;
 use crate::privacy::pseudonym::Pseudonym;
+use crate::privacy::trace::TraceRef;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -161,6 +162,11 @@ pub struct ScanRecord {
     pub staff: Option<String>,
     /// The manual scan this record decides on (staff's resolutions only).
     pub resolves: Option<RecordId>,
+    /// The holder token sealed to the authority's tracing key for this record (SPEC.md §15):
+    /// only the authority opens it. None for a code that did not verify and for resolutions
+    /// (the scan they resolve carries it).
+    #[serde(rename = "trace_ref")]
+    pub trace: Option<TraceRef>,
 }
 
 /// A record as it leaves the venue (exports, the data interface; schema
@@ -205,6 +211,9 @@ pub struct ExportedRecord<'a> {
     pub staff: Option<&'a str>,
     /// The manual scan this record decides on.
     pub resolves: Option<RecordId>,
+    /// The sealed holder reference, for the authority's trace-back alone.
+    #[serde(rename = "trace_ref")]
+    pub trace: Option<TraceRef>,
 }
 
 impl<'a> ExportedRecord<'a> {
@@ -228,6 +237,7 @@ impl<'a> ExportedRecord<'a> {
             rule: &r.rule,
             staff: r.staff.as_deref(),
             resolves: r.resolves,
+            trace: r.trace,
         }
     }
 }

@@ -36,6 +36,7 @@ fn record(
         rule: "r".into(),
         staff: None,
         resolves: None,
+        trace: None,
     }
 }
 

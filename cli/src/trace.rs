@@ -1,0 +1,439 @@
+//! Trace-back (追溯排查) for the authority: its tracing key, what venues seal with, the holder
+//! and venue queries over ledgers and Parquet exports, the index for SQL engines, and the audit
+//! log every query is written to before its answer is shown.
+
+use crate::error::CliError;
+use crate::files::{read_secret_text, write_private};
+use crate::lists::read_token_key;
+use crate::output::{say, shown};
+use crate::venue::time_or_now;
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use venuecode::Timestamp;
+use venuecode::id::IdNumber;
+use venuecode::trace::audit::AuditChain;
+use venuecode::trace::{
+    DEFAULT_WINDOW_MINUTES, HolderReport, HolderTrace, Period, TraceKey, TracePublicKey,
+    VenueReport, VenueTrace,
+};
+use venuecode_ledger::presence::{OpenedWriter, read_presences};
+
+/// The authority's public tracing key, which every record's holder reference is sealed to.
+#[derive(Debug, clap::Args)]
+pub(crate) struct TracingArgs {
+    /// The authority's public tracing key (64 hex digits, from `trace key`).
+    #[arg(long, env = "VENUECODE_TRACE_PUB")]
+    trace_pub: PathBuf,
+}
+
+impl TracingArgs {
+    /// The key, read before anything is decided: a gate without it could record nothing
+    /// traceable.
+    pub(crate) fn public_key(&self) -> Result<TracePublicKey, CliError> {
+        Ok(TracePublicKey::from_hex(&crate::files::read_text(
+            &self.trace_pub,
+        )?)?)
+    }
+}
+
+/// `trace` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum TraceCommand {
+    /// Makes the authority's tracing key (64 hex digits, mode 0600) and its public half, for
+    /// every venue device, beside it as FILE.pub.
+    Key {
+        /// Where to write the key; an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Every visit of one person (venue, door, time, origin) and, for each, the people present
+    /// at the venue within the window, as holder tokens.
+    Holder(Box<HolderArgs>),
+    /// Everyone present at a venue in a period, as holder tokens.
+    Venue(Box<VenueArgs>),
+    /// The authority's index of the sources' records: record id and holder token, as Parquet,
+    /// for SQL over Parquet exports in DuckDB or Spark (SPEC.md §15.3).
+    Open(Box<OpenArgs>),
+    /// Verifies an audit log's chain; with --head, that it ends at the head kept elsewhere.
+    Audit {
+        /// The audit log.
+        #[arg(long)]
+        log: PathBuf,
+        /// The head hash the log must end at (printed by every query).
+        #[arg(long)]
+        head: Option<String>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Who asks, why, with which key, logged where.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Asker {
+    /// The authority's tracing key (mode 0600).
+    #[arg(long)]
+    trace_key: PathBuf,
+    /// Who asks: the official's id, written to the audit log.
+    #[arg(long)]
+    by: String,
+    /// Why: the case the query serves, written to the audit log.
+    #[arg(long)]
+    reason: String,
+    /// The audit log (JSON Lines, hash-chained), created if missing.
+    #[arg(long, env = "VENUECODE_TRACE_AUDIT")]
+    audit: PathBuf,
+    /// As of this RFC 3339 time instead of now (the audit entry's time).
+    #[arg(long)]
+    at: Option<String>,
+}
+
+/// `trace holder` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct HolderArgs {
+    #[command(flatten)]
+    asker: Asker,
+    /// The authority's holder-token key.
+    #[arg(long)]
+    token_key: PathBuf,
+    /// The person's ID number (only its holder token is logged).
+    #[arg(long)]
+    id_number: String,
+    /// From this RFC 3339 time.
+    #[arg(long)]
+    from: Option<String>,
+    /// To this RFC 3339 time.
+    #[arg(long)]
+    to: Option<String>,
+    /// Co-visitors within this many minutes either side of each visit.
+    #[arg(long, default_value_t = DEFAULT_WINDOW_MINUTES)]
+    window_minutes: u32,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Ledgers and Parquet exports.
+    #[arg(required = true)]
+    sources: Vec<PathBuf>,
+}
+
+/// `trace venue` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct VenueArgs {
+    #[command(flatten)]
+    asker: Asker,
+    /// The venue's registry number.
+    #[arg(long)]
+    venue: String,
+    /// From this RFC 3339 time.
+    #[arg(long)]
+    from: String,
+    /// To this RFC 3339 time.
+    #[arg(long)]
+    to: String,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Ledgers and Parquet exports.
+    #[arg(required = true)]
+    sources: Vec<PathBuf>,
+}
+
+/// `trace open` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct OpenArgs {
+    #[command(flatten)]
+    asker: Asker,
+    /// Where to write the index (Parquet, mode 0600); an existing file is never overwritten.
+    #[arg(long)]
+    out: PathBuf,
+    /// Ledgers and Parquet exports.
+    #[arg(required = true)]
+    sources: Vec<PathBuf>,
+}
+
+pub(crate) fn run(command: &TraceCommand) -> Result<u8, CliError> {
+    match command {
+        TraceCommand::Key { out } => key(out),
+        TraceCommand::Holder(a) => holder(a),
+        TraceCommand::Venue(a) => venue(a),
+        TraceCommand::Open(a) => open(a),
+        TraceCommand::Audit { log, head, json } => audit(log, head.as_deref(), *json),
+    }
+}
+
+fn key(out: &Path) -> Result<u8, CliError> {
+    let key = TraceKey::generate()?;
+    let public = with_suffix(out, ".pub");
+    if public.exists() {
+        return Err(CliError::Usage(format!(
+            "{}: exists; it is never overwritten",
+            public.display()
+        )));
+    }
+    write_private(out, key.to_hex().as_bytes())?;
+    crate::files::write_atomically(&public, key.public().to_hex().as_bytes())?;
+    say!("wrote {} (secret) and {}", out.display(), public.display());
+    Ok(0)
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+fn period(from: Option<&str>, to: Option<&str>) -> Result<Period, CliError> {
+    let parse = |t: Option<&str>| t.map(Timestamp::parse_rfc3339).transpose();
+    let period = Period {
+        from: parse(from)?,
+        to: parse(to)?,
+    };
+    if let (Some(f), Some(t)) = (period.from, period.to)
+        && f > t
+    {
+        return Err(CliError::Usage("--from is after --to".into()));
+    }
+    Ok(period)
+}
+
+impl Asker {
+    fn key(&self) -> Result<TraceKey, CliError> {
+        Ok(TraceKey::from_hex(&read_secret_text(&self.trace_key)?)?)
+    }
+
+    /// Appends the query to the audit log, under an exclusive lock, after checking the chain;
+    /// gives the new head. Nothing is shown unless this succeeded.
+    fn log(&self, query: serde_json::Value, results: u64) -> Result<String, CliError> {
+        let path = &self.audit;
+        let io = CliError::io(path);
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(CliError::io(path))?;
+        file.lock().map_err(CliError::io(path))?;
+        let mut chain = read_chain(&mut file, path)?;
+        let line = chain.append(
+            time_or_now(self.at.as_deref())?,
+            &self.by,
+            &self.reason,
+            query,
+            results,
+        )?;
+        file.write_all(line.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(io)?;
+        Ok(chain.head().to_owned())
+    }
+}
+
+fn read_chain(file: &mut std::fs::File, path: &Path) -> Result<AuditChain, CliError> {
+    file.rewind().map_err(CliError::io(path))?;
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(CliError::io(path))?;
+    let mut chain = AuditChain::new();
+    for line in text.lines() {
+        chain.push_line(line)?;
+    }
+    Ok(chain)
+}
+
+fn sources_json(sources: &[PathBuf]) -> serde_json::Value {
+    sources.iter().map(|p| p.display().to_string()).collect()
+}
+
+fn holder(a: &HolderArgs) -> Result<u8, CliError> {
+    let key = a.asker.key()?;
+    let holder = read_token_key(&a.token_key)?.token(&IdNumber::parse(&a.id_number)?);
+    let period = period(a.from.as_deref(), a.to.as_deref())?;
+    let mut trace = HolderTrace::new(&key, holder, period, a.window_minutes);
+    for source in &a.sources {
+        read_presences(source, |batch| trace.find_visits(batch))?;
+    }
+    for source in &a.sources {
+        read_presences(source, |batch| trace.find_contacts(batch))?;
+    }
+    let report = trace.report();
+    let query = serde_json::json!({
+        "kind": "holder",
+        "holder": holder.to_string(),
+        "period": period,
+        "window_minutes": a.window_minutes,
+        "sources": sources_json(&a.sources),
+    });
+    let results = report.visits.len() as u64;
+    answer(&a.asker, query, results, &report, a.json, show_holder)
+}
+
+/// Logs the query, then shows its answer (JSON with the log's new head, or text): an answer
+/// whose query could not be logged is not shown.
+fn answer<T: serde::Serialize>(
+    asker: &Asker,
+    query: serde_json::Value,
+    results: u64,
+    report: &T,
+    json: bool,
+    show: fn(&T, &str),
+) -> Result<u8, CliError> {
+    let head = asker.log(query, results)?;
+    if json {
+        crate::output::json(&Logged {
+            report,
+            audit_head: &head,
+        })?;
+    } else {
+        show(report, &head);
+    }
+    Ok(0)
+}
+
+/// A report with the audit log's new head.
+#[derive(serde::Serialize)]
+struct Logged<'a, T> {
+    #[serde(flatten)]
+    report: &'a T,
+    audit_head: &'a str,
+}
+
+fn show_holder(r: &HolderReport, head: &str) {
+    say!(
+        "holder {}: {} visits, {} distinct contacts within {} minutes",
+        r.holder,
+        r.visits.len(),
+        r.contacts,
+        r.window_minutes
+    );
+    for v in &r.visits {
+        say!(
+            "  {}  {} {} {} {}: {} contacts",
+            v.at.cst(),
+            shown(&v.venue_id),
+            shown(&v.door),
+            v.origin.name(),
+            v.decision.name(),
+            v.contacts.len()
+        );
+        for c in &v.contacts {
+            say!(
+                "    {}  {}  {} {}",
+                c.holder,
+                c.at.cst(),
+                shown(&c.door),
+                c.origin.name()
+            );
+        }
+    }
+    show_coverage(&r.coverage, head);
+}
+
+fn show_coverage(c: &venuecode::trace::Coverage, head: &str) {
+    say!(
+        "read {} records: {} without a sealed reference, {} that did not open with this key",
+        c.records,
+        c.unsealed,
+        c.unopened
+    );
+    say!("audit log head {head}");
+}
+
+fn venue(a: &VenueArgs) -> Result<u8, CliError> {
+    let key = a.asker.key()?;
+    venuecode::record::check_device_id(&a.venue, "venue")?;
+    let period = period(Some(&a.from), Some(&a.to))?;
+    let mut trace = VenueTrace::new(&key, &a.venue, period);
+    for source in &a.sources {
+        read_presences(source, |batch| trace.read(batch))?;
+    }
+    let report = trace.report();
+    let query = serde_json::json!({
+        "kind": "venue",
+        "venue_id": a.venue,
+        "period": period,
+        "sources": sources_json(&a.sources),
+    });
+    let results = report.present.len() as u64;
+    answer(&a.asker, query, results, &report, a.json, show_venue)
+}
+
+fn show_venue(r: &VenueReport, head: &str) {
+    say!(
+        "venue {}: {} people present",
+        shown(&r.venue_id),
+        r.present.len()
+    );
+    for p in &r.present {
+        let first = p.entries.first();
+        say!(
+            "  {}  {} entries, first {} {}",
+            p.holder,
+            p.entries.len(),
+            first.map(|e| e.at.cst()).unwrap_or_default(),
+            first.map(|e| shown(&e.door)).unwrap_or_default()
+        );
+    }
+    show_coverage(&r.coverage, head);
+}
+
+fn open(a: &OpenArgs) -> Result<u8, CliError> {
+    let key = a.asker.key()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&a.out).map_err(CliError::io(&a.out))?;
+    let mut index = OpenedWriter::new(std::io::BufWriter::new(file))?;
+    let mut coverage = venuecode::trace::Coverage::default();
+    let mut failed = None;
+    for source in &a.sources {
+        read_presences(source, |batch| {
+            for (presence, holder) in venuecode::trace::open_all(&key, batch, &mut coverage) {
+                if failed.is_none()
+                    && let Err(e) = index.push(presence.id, holder)
+                {
+                    failed = Some(e);
+                }
+            }
+        })?;
+    }
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let rows = index.finish()?;
+    let query = serde_json::json!({
+        "kind": "open",
+        "sources": sources_json(&a.sources),
+    });
+    let head = a.asker.log(query, rows)?;
+    say!("wrote {} holders of records to {}", rows, a.out.display());
+    show_coverage(&coverage, &head);
+    Ok(0)
+}
+
+fn audit(log: &Path, head: Option<&str>, json: bool) -> Result<u8, CliError> {
+    let mut file = std::fs::File::open(log).map_err(CliError::io(log))?;
+    let chain = read_chain(&mut file, log)?;
+    if let Some(expected) = head
+        && expected != chain.head()
+    {
+        return Err(CliError::Usage(format!(
+            "{}: the log ends at {} after {} entries, not at the head kept ({}): cut short or replaced",
+            log.display(),
+            chain.head(),
+            chain.entries(),
+            shown(expected)
+        )));
+    }
+    if json {
+        crate::output::json(&serde_json::json!({
+            "entries": chain.entries(),
+            "head": chain.head(),
+        }))?;
+    } else {
+        say!(
+            "{} entries, chain intact, head {}",
+            chain.entries(),
+            chain.head()
+        );
+    }
+    Ok(0)
+}

@@ -1,0 +1,251 @@
+//! The trace audit log: every trace query, who asked it and why, as JSON Lines in which each
+//! entry names the hash of the one before (SPEC.md §15.4). An entry edited, removed or
+//! inserted breaks the chain at that line; a log cut short is caught against a head kept
+//! elsewhere ([`AuditChain::head`]).
+
+use crate::encoding::text;
+use crate::encoding::timestamp::Timestamp;
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The longest line of a log, in bytes: a line past it is refused unread.
+pub const MAX_AUDIT_LINE: usize = 16 * 1024;
+/// The longest reason, in bytes.
+pub const MAX_REASON_LEN: usize = 512;
+
+const DOMAIN: &[u8] = b"VENUECODE/AUDIT\0";
+
+/// One query as logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEntry {
+    /// Its position, from 1.
+    pub seq: u64,
+    /// When it was asked.
+    pub at: Timestamp,
+    /// Who asked (an official's id: 1 to 64 printable ASCII characters).
+    pub by: String,
+    /// Why (the case it serves).
+    pub reason: String,
+    /// What was asked: the query's kind and arguments (holder tokens, never ID numbers).
+    pub query: serde_json::Value,
+    /// How many results it gave.
+    pub results: u64,
+    /// The hash of the entry before (64 zeros for the first).
+    pub prev: String,
+    /// SHA-256 of the domain, and of this entry's JSON without `hash`.
+    pub hash: String,
+}
+
+#[derive(Serialize)]
+struct Unhashed<'a> {
+    seq: u64,
+    at: Timestamp,
+    by: &'a str,
+    reason: &'a str,
+    query: &'a serde_json::Value,
+    results: u64,
+    prev: &'a str,
+}
+
+fn bad(line: u64, reason: impl Into<String>) -> Error {
+    Error::InvalidInput {
+        field: "audit_log",
+        reason: format!("line {line}: {}", reason.into()),
+    }
+}
+
+impl AuditEntry {
+    fn digest(&self) -> String {
+        let unhashed = Unhashed {
+            seq: self.seq,
+            at: self.at,
+            by: &self.by,
+            reason: &self.reason,
+            query: &self.query,
+            results: self.results,
+            prev: &self.prev,
+        };
+        let json =
+            serde_json::to_vec(&unhashed).unwrap_or_else(|_| unreachable!("the entry serialises"));
+        hex::encode(
+            Sha256::new()
+                .chain_update(DOMAIN)
+                .chain_update(json)
+                .finalize(),
+        )
+    }
+}
+
+/// A log read so far: how many entries, and the last one's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditChain {
+    entries: u64,
+    head: String,
+}
+
+impl Default for AuditChain {
+    fn default() -> Self {
+        AuditChain {
+            entries: 0,
+            head: "0".repeat(64),
+        }
+    }
+}
+
+impl AuditChain {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Entries read.
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    /// The last entry's hash (64 zeros for an empty log): keep it outside the log to detect a
+    /// log cut short.
+    pub fn head(&self) -> &str {
+        &self.head
+    }
+
+    /// Reads the next line of a log: an error names the line that breaks the chain.
+    pub fn push_line(&mut self, line: &str) -> Result<AuditEntry, Error> {
+        let n = self.entries + 1;
+        if line.len() > MAX_AUDIT_LINE {
+            return Err(bad(n, "longer than 16 KiB"));
+        }
+        let entry: AuditEntry =
+            serde_json::from_str(line).map_err(|_| bad(n, "not an audit entry"))?;
+        if entry.seq != n {
+            return Err(bad(n, format!("sequence {} where {n} was due", entry.seq)));
+        }
+        if entry.prev != self.head {
+            return Err(bad(
+                n,
+                "does not follow the entry before (removed or edited)",
+            ));
+        }
+        if entry.digest() != entry.hash {
+            return Err(bad(n, "its hash does not match it (edited)"));
+        }
+        self.entries = n;
+        self.head = entry.hash.clone();
+        Ok(entry)
+    }
+
+    /// The next entry of the log, and its line (JSON and a newline): validated `by` and
+    /// `reason`, chained to the head.
+    pub fn append(
+        &mut self,
+        at: Timestamp,
+        by: &str,
+        reason: &str,
+        query: serde_json::Value,
+        results: u64,
+    ) -> Result<String, Error> {
+        crate::record::check_device_id(by, "by")?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(Error::InvalidInput {
+                field: "reason",
+                reason: "a trace needs its reason".into(),
+            });
+        }
+        text::check(reason, MAX_REASON_LEN).map_err(|why| Error::InvalidInput {
+            field: "reason",
+            reason: why.into(),
+        })?;
+        let mut entry = AuditEntry {
+            seq: self.entries + 1,
+            at,
+            by: by.to_owned(),
+            reason: reason.to_owned(),
+            query,
+            results,
+            prev: self.head.clone(),
+            hash: String::new(),
+        };
+        entry.hash = entry.digest();
+        let line = serde_json::to_string(&entry)
+            .unwrap_or_else(|_| unreachable!("the entry serialises"))
+            + "\n";
+        self.entries = entry.seq;
+        self.head = entry.hash;
+        Ok(line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(n: u64) -> Vec<String> {
+        let mut chain = AuditChain::new();
+        (0..n)
+            .map(|i| {
+                chain
+                    .append(
+                        Timestamp::from_unix(1_649_203_200 + i.cast_signed()),
+                        "officer-7",
+                        "case 2022-0406-01",
+                        serde_json::json!({"kind": "holder", "holder": format!("{i:032x}")}),
+                        i,
+                    )
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    fn read(lines: &[String]) -> Result<AuditChain, Error> {
+        let mut chain = AuditChain::new();
+        for l in lines {
+            chain.push_line(l.trim_end())?;
+        }
+        Ok(chain)
+    }
+
+    #[test]
+    fn a_log_reads_back_and_every_change_breaks_it() {
+        let lines = log(4);
+        let chain = read(&lines).unwrap();
+        assert_eq!(chain.entries(), 4);
+        // Removed, reordered, edited: each is refused at the line where it happened.
+        let mut removed = lines.clone();
+        removed.remove(1);
+        assert!(read(&removed).unwrap_err().to_string().contains("line 2"));
+        let mut swapped = lines.clone();
+        swapped.swap(2, 3);
+        assert!(read(&swapped).unwrap_err().to_string().contains("line 3"));
+        let edited: Vec<String> = lines
+            .iter()
+            .map(|l| l.replace("\"results\":2", "\"results\":0"))
+            .collect();
+        assert!(read(&edited).unwrap_err().to_string().contains("line 3"));
+        let mut rehashed = lines.clone();
+        rehashed[3] = rehashed[3].replace("officer-7", "officer-8");
+        assert!(read(&rehashed).unwrap_err().to_string().contains("line 4"));
+        // A log cut short reads as a shorter chain: its head differs from the one kept.
+        assert_ne!(read(&lines[..3]).unwrap().head(), chain.head());
+        assert!(read(&["{}".into()]).is_err());
+        assert!(read(&["x".repeat(MAX_AUDIT_LINE + 1)]).is_err());
+    }
+
+    #[test]
+    fn a_query_needs_who_and_why() {
+        let mut chain = AuditChain::new();
+        let q = serde_json::json!({});
+        let at = Timestamp::from_unix(0);
+        assert!(chain.append(at, "", "case", q.clone(), 0).is_err());
+        assert!(chain.append(at, "officer 7", "case", q.clone(), 0).is_err());
+        assert!(chain.append(at, "officer-7", "  ", q.clone(), 0).is_err());
+        assert!(
+            chain
+                .append(at, "officer-7", "case\u{202e}", q.clone(), 0)
+                .is_err()
+        );
+        assert_eq!(chain.entries(), 0);
+    }
+}

@@ -1,0 +1,245 @@
+//! What a trace reads, from where it lies: a ledger (SQLite) or a Parquet export, told apart by
+//! their first bytes. Both are read in batches, so a trace's memory stays flat however large the
+//! source. The authority's index of opened references (`trace open`) is written here too.
+
+use crate::{Filter, Ledger, LedgerError};
+use parquet::basic::Compression;
+use parquet::data_type::{ByteArray, ByteArrayType};
+use parquet::file::properties::WriterProperties;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::file::writer::SerializedFileWriter;
+use parquet::record::Field;
+use parquet::schema::parser::parse_message_type;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+use venuecode::Timestamp;
+use venuecode::policy::Outcome;
+use venuecode::record::{Origin, RecordId};
+use venuecode::token::HolderToken;
+use venuecode::trace::{Presence, TraceRef};
+
+/// Presences handed to the caller at a time.
+pub const BATCH: usize = 10_000;
+
+/// The columns of an export a trace reads.
+const PROJECTION: &str = "message presence {
+  REQUIRED BYTE_ARRAY record_id (UTF8);
+  REQUIRED BYTE_ARRAY origin (UTF8);
+  REQUIRED BYTE_ARRAY venue_id (UTF8);
+  REQUIRED BYTE_ARRAY door (UTF8);
+  REQUIRED INT64 at (TIMESTAMP(MILLIS,true));
+  REQUIRED BYTE_ARRAY decision (UTF8);
+  OPTIONAL BYTE_ARRAY resolves (UTF8);
+  OPTIONAL BYTE_ARRAY trace_ref;
+}";
+
+/// What kind of file a source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A scan ledger.
+    Ledger,
+    /// A Parquet export (`records export --format parquet`).
+    Parquet,
+}
+
+/// Tells a ledger from a Parquet export by its first bytes.
+pub fn source_kind(path: &Path) -> Result<SourceKind, LedgerError> {
+    let mut head = [0u8; 16];
+    let mut file = std::fs::File::open(path)?;
+    let mut read = 0;
+    while read < head.len() {
+        match file.read(&mut head[read..])? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    if head[..read].starts_with(b"PAR1") {
+        Ok(SourceKind::Parquet)
+    } else if head[..read].starts_with(b"SQLite format 3\0") {
+        Ok(SourceKind::Ledger)
+    } else {
+        Err(LedgerError::Schema(format!(
+            "{}: neither a ledger nor a Parquet export",
+            path.display()
+        )))
+    }
+}
+
+/// Reads every presence of a source, [`BATCH`] at a time; gives how many rows it read.
+pub fn read_presences(path: &Path, f: impl FnMut(&[Presence])) -> Result<u64, LedgerError> {
+    match source_kind(path)? {
+        SourceKind::Ledger => Ledger::open(path)?.presences(f),
+        SourceKind::Parquet => parquet_presences(path, f),
+    }
+}
+
+impl Ledger {
+    /// Every presence the ledger holds, [`BATCH`] at a time; gives how many records it read.
+    pub fn presences(&self, mut f: impl FnMut(&[Presence])) -> Result<u64, LedgerError> {
+        let mut batch = Vec::with_capacity(BATCH);
+        let n = self.for_each(&Filter::default(), |r| {
+            batch.extend(Presence::of(&r));
+            if batch.len() == BATCH {
+                f(&batch);
+                batch.clear();
+            }
+        })?;
+        if !batch.is_empty() {
+            f(&batch);
+        }
+        Ok(n)
+    }
+}
+
+fn err(e: parquet::errors::ParquetError) -> LedgerError {
+    LedgerError::Schema(format!("parquet: {e}"))
+}
+
+fn parquet_presences(path: &Path, mut f: impl FnMut(&[Presence])) -> Result<u64, LedgerError> {
+    let file = std::fs::File::open(path)?;
+    // The parquet crate is not ours to make total: a file that makes it panic is refused as
+    // one it could not read, not a crash of the authority's tool.
+    let run = std::panic::AssertUnwindSafe(|| -> Result<u64, LedgerError> {
+        let reader = SerializedFileReader::new(file).map_err(err)?;
+        let projection = parse_message_type(PROJECTION).map_err(err)?;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut n = 0;
+        for row in reader.get_row_iter(Some(projection)).map_err(err)? {
+            let row = row.map_err(err)?;
+            n += 1;
+            if let Some(p) = presence(&row)? {
+                batch.push(p);
+            }
+            if batch.len() == BATCH {
+                f(&batch);
+                batch.clear();
+            }
+        }
+        if !batch.is_empty() {
+            f(&batch);
+        }
+        Ok(n)
+    });
+    std::panic::catch_unwind(run).unwrap_or_else(|_| {
+        Err(LedgerError::Schema(format!(
+            "{}: the Parquet reader failed on this file",
+            path.display()
+        )))
+    })
+}
+
+/// A row's presence; `None` for a resolution.
+fn presence(row: &parquet::record::Row) -> Result<Option<Presence>, LedgerError> {
+    let corrupt = |what: &str| LedgerError::Corrupt(format!("parquet {what}"));
+    let (mut id, mut origin, mut venue, mut door, mut at, mut decision) =
+        (None, None, None, None, None, None);
+    let (mut resolves, mut trace) = (false, None);
+    for (name, field) in row.get_column_iter() {
+        match (name.as_str(), field) {
+            ("record_id", Field::Str(s)) => id = Some(s.parse::<RecordId>()?),
+            ("origin", Field::Str(s)) => origin = Some(s.parse::<Origin>()?),
+            ("venue_id", Field::Str(s)) => venue = Some(s.clone()),
+            ("door", Field::Str(s)) => door = Some(s.clone()),
+            ("at", Field::TimestampMillis(ms)) => at = Some(Timestamp::from_unix_millis(*ms)),
+            ("decision", Field::Str(s)) => {
+                decision = Some(crate::parse::<Outcome>(s).map_err(|_| corrupt("decision"))?)
+            }
+            ("resolves", Field::Str(_)) => resolves = true,
+            ("trace_ref", Field::Bytes(b)) => trace = Some(TraceRef::from_bytes(b.data())?),
+            (_, Field::Null) => {}
+            (other, _) => return Err(corrupt(other)),
+        }
+    }
+    if resolves {
+        return Ok(None);
+    }
+    Ok(Some(Presence {
+        id: id.ok_or_else(|| corrupt("record_id"))?,
+        origin: origin.ok_or_else(|| corrupt("origin"))?,
+        venue_id: venue.ok_or_else(|| corrupt("venue_id"))?,
+        door: door.ok_or_else(|| corrupt("door"))?,
+        at: at.ok_or_else(|| corrupt("at"))?,
+        decision: decision.ok_or_else(|| corrupt("decision"))?,
+        trace,
+    }))
+}
+
+/// A row of the index: a record and its holder.
+type Opened = (RecordId, HolderToken);
+
+/// Writes the authority's index of opened references as Parquet: `record_id` and `holder` (the
+/// holder token, 32 hex digits), for SQL over exports in DuckDB or Spark, a row group at a time.
+/// It names who was where: the authority's alone, kept as its tracing key is.
+pub struct OpenedWriter<W: Write + Send> {
+    writer: SerializedFileWriter<W>,
+    rows: Vec<Opened>,
+    written: u64,
+}
+
+impl<W: Write + Send> OpenedWriter<W> {
+    /// A new index written to `out`.
+    pub fn new(out: W) -> Result<Self, LedgerError> {
+        let schema = Arc::new(
+            parse_message_type(
+                "message opened {
+                   REQUIRED BYTE_ARRAY record_id (UTF8);
+                   REQUIRED BYTE_ARRAY holder (UTF8);
+                 }",
+            )
+            .map_err(err)?,
+        );
+        let props = Arc::new(
+            WriterProperties::builder()
+                .set_compression(Compression::SNAPPY)
+                .build(),
+        );
+        Ok(OpenedWriter {
+            writer: SerializedFileWriter::new(out, schema, props).map_err(err)?,
+            rows: Vec::with_capacity(crate::parquet::ROW_GROUP),
+            written: 0,
+        })
+    }
+
+    /// Adds a record's holder.
+    pub fn push(&mut self, id: RecordId, holder: HolderToken) -> Result<(), LedgerError> {
+        self.rows.push((id, holder));
+        if self.rows.len() == crate::parquet::ROW_GROUP {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), LedgerError> {
+        let mut group = self.writer.next_row_group().map_err(err)?;
+        let columns: [fn(&Opened) -> String; 2] =
+            [|(id, _)| id.to_string(), |(_, holder)| holder.to_string()];
+        for text in columns {
+            let Some(mut col) = group.next_column().map_err(err)? else {
+                break;
+            };
+            let values: Vec<ByteArray> = self
+                .rows
+                .iter()
+                .map(|row| ByteArray::from(text(row).into_bytes()))
+                .collect();
+            col.typed::<ByteArrayType>()
+                .write_batch(&values, None, None)
+                .map_err(err)?;
+            col.close().map_err(err)?;
+        }
+        group.close().map_err(err)?;
+        self.written += self.rows.len() as u64;
+        self.rows.clear();
+        Ok(())
+    }
+
+    /// Writes what is left and the footer; gives how many rows the index holds.
+    pub fn finish(mut self) -> Result<u64, LedgerError> {
+        if !self.rows.is_empty() {
+            self.flush()?;
+        }
+        self.writer.close().map_err(err)?;
+        Ok(self.written)
+    }
+}

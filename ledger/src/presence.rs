@@ -23,7 +23,7 @@ use venuecode::trace::{Presence, TraceRef};
 pub const BATCH: usize = 10_000;
 
 /// The columns of an export a trace reads.
-const PROJECTION: &str = "message presence {
+const PROJECTION: &str = "message scan_record {
   REQUIRED BYTE_ARRAY record_id (UTF8);
   REQUIRED BYTE_ARRAY origin (UTF8);
   REQUIRED BYTE_ARRAY venue_id (UTF8);

@@ -14,10 +14,12 @@
 //!   visitor is one visitor ([`Ledger::merge_from`]).
 //! - **Retention**: [`Ledger::purge_before`] deletes and erases what retention no longer allows.
 //!
-//! Schema (version 2): table `scans` (one row a record, `record_id` unique; `at` in UTC seconds,
-//! `day` the China Standard Time day), table `venue_keys` (provisioned keys) and table `meta`
-//! (`schema`, `pseudonym_root`). A version-1 ledger is migrated when opened: its records get ids
-//! and origin `gate`, and its single key becomes the key of each venue it holds.
+//! Schema (version 3): table `scans` (one row a record, `record_id` unique; `at` in UTC seconds,
+//! `day` the China Standard Time day; `trace_ref` the sealed holder reference), table
+//! `venue_keys` (provisioned keys) and table `meta` (`schema`, `pseudonym_root`). Older ledgers
+//! are migrated when opened: a version-1 ledger's records get ids and origin `gate`, and its
+//! single key becomes the key of each venue it holds; version 2 gains `trace_ref`, empty on the
+//! records it had (nobody can trace those).
 
 pub mod export;
 pub mod parquet;

@@ -243,3 +243,80 @@ impl<W: Write + Send> OpenedWriter<W> {
         Ok(self.written)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use venuecode::trace::TraceKey;
+
+    #[test]
+    fn a_parquet_export_reads_back_as_the_ledger_s_presences() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        let authority = TraceKey::derive(&[4; 32]);
+        for i in 0..(BATCH as i64 + 3) {
+            let mut r = crate::tests::record(1_649_203_200 + i, "东门", Some(1));
+            if i % 2 == 0 {
+                r.trace = Some(
+                    authority
+                        .public()
+                        .seal(&HolderToken([1; 16]), &r.id.0, &[2; 32]),
+                );
+            }
+            if i == 5 {
+                r.resolves = Some(r.id);
+            }
+            ledger.append(&r).unwrap();
+        }
+        let path = dir.path().join("x.parquet");
+        crate::parquet::export(
+            &ledger,
+            &Filter::default(),
+            std::fs::File::create(&path).unwrap(),
+        )
+        .unwrap();
+        let collect = |p: &Path| {
+            let mut all = Vec::new();
+            let n = read_presences(p, |b| {
+                assert!(b.len() <= BATCH);
+                all.extend_from_slice(b);
+            })
+            .unwrap();
+            (n, all)
+        };
+        let (n, from_parquet) = collect(&path);
+        let (m, from_ledger) = collect(&dir.path().join("l.sqlite"));
+        assert_eq!((n, m), (BATCH as u64 + 3, BATCH as u64 + 3));
+        // The resolution is no presence of its own.
+        assert_eq!(from_parquet.len(), BATCH + 2);
+        assert_eq!(from_parquet, from_ledger);
+        let sealed = &from_parquet[0];
+        assert_eq!(
+            authority
+                .open(&sealed.trace.unwrap(), &sealed.id.0)
+                .unwrap(),
+            HolderToken([1; 16])
+        );
+    }
+
+    #[test]
+    fn files_that_are_neither_are_refused_without_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "not records").unwrap();
+        assert!(read_presences(&text, |_| {}).is_err());
+        let mut state = 1u64;
+        for len in [4, 8, 64, 4096] {
+            let mut bytes = b"PAR1".to_vec();
+            bytes.extend((4..len).map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                (state >> 56) as u8
+            }));
+            let path = dir.path().join(format!("bad-{len}.parquet"));
+            std::fs::write(&path, &bytes).unwrap();
+            assert!(read_presences(&path, |_| {}).is_err(), "{len}");
+        }
+    }
+}

@@ -9,6 +9,7 @@ use venuecode::policy::Outcome;
 use venuecode::pseudonym::{Pseudonym, PseudonymKey};
 use venuecode::record::{Day, Origin, RecordId, ScanRecord};
 use venuecode::token::HolderToken;
+use venuecode::trace::TraceKey;
 use venuecode_ledger::{Filter, Ledger, LedgerError, Merged};
 
 const T0: i64 = 1_649_203_200; // 2022-04-06T08:00:00+08:00
@@ -217,4 +218,58 @@ fn a_merge_streams_in_batches_and_counts_each_record() {
             already: 25_001
         }
     );
+}
+
+#[test]
+fn a_version_2_ledger_gains_trace_references_and_merges_keep_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.sqlite");
+    let authority = TraceKey::derive(&[4; 32]);
+    let sealed = |r: &mut ScanRecord| {
+        r.trace = Some(
+            authority
+                .public()
+                .seal(&HolderToken([1; 16]), &r.id.0, &[9; 32]),
+        );
+    };
+    {
+        let mut ledger = Ledger::open(&path).unwrap();
+        ledger.append(&record(&ledger, "gate-1", 1, T0)).unwrap();
+    }
+    // What a version-2 ledger was: no trace_ref column.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE scans DROP COLUMN trace_ref;
+         UPDATE meta SET value = '2' WHERE name = 'schema';",
+    )
+    .unwrap();
+    drop(conn);
+    let mut ledger = Ledger::open(&path).unwrap();
+    let mut newer = record(&ledger, "gate-1", 1, T0 + 60);
+    sealed(&mut newer);
+    assert!(ledger.append(&newer).unwrap());
+    let mut records = Vec::new();
+    ledger
+        .for_each(&Filter::default(), |r| records.push(r))
+        .unwrap();
+    assert_eq!(
+        records
+            .iter()
+            .map(|r| r.trace.is_some())
+            .collect::<Vec<_>>(),
+        [false, true]
+    );
+    // Merged elsewhere, the reference still opens for its record.
+    let mut target = Ledger::open(&dir.path().join("t.sqlite")).unwrap();
+    target.merge_from(&ledger).unwrap();
+    let mut merged = Vec::new();
+    target
+        .for_each(&Filter::default(), |r| merged.push(r))
+        .unwrap();
+    let r = &merged[1];
+    assert_eq!(
+        authority.open(&r.trace.unwrap(), &r.id.0).unwrap(),
+        HolderToken([1; 16])
+    );
+    assert_eq!(ledger.integrity_check().unwrap(), "ok");
 }

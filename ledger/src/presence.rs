@@ -254,7 +254,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
         let authority = TraceKey::derive(&[4; 32]);
-        for i in 0..(BATCH as i64 + 3) {
+        for i in 0..(i64::try_from(BATCH).unwrap() + 3) {
             let mut r = crate::tests::record(1_649_203_200 + i, "东门", Some(1));
             if i % 2 == 0 {
                 r.trace = Some(

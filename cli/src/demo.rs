@@ -25,8 +25,9 @@ use venuecode::qr::{EcLevel, QrMatrix};
 use venuecode::record::Day;
 use venuecode::revoke::RevocationList;
 use venuecode::status::StatusList;
-use venuecode::token::TokenKey;
-use venuecode::trace::TraceKey;
+use venuecode::token::{HolderToken, TokenKey};
+use venuecode::trace::audit::AuditChain;
+use venuecode::trace::{DEFAULT_WINDOW_MINUTES, HolderReport, HolderTrace, Period, TraceKey};
 use venuecode::{
     Division, Prefix, SecretKey, Timestamp, TrustList, TrustedKey, Usage, Venue, VenueType,
     verify_venue_code,
@@ -140,7 +141,11 @@ struct Visitor {
 struct Truth {
     scans: u64,
     visits: u64,
-    visitors: BTreeSet<usize>,
+    /// By venue: a visitor is one visitor at a venue, and another at the next (pseudonyms are
+    /// per venue).
+    visitors: BTreeSet<(usize, usize)>,
+    /// Every verified entry: who, at which venue, when (what a trace must find).
+    present: Vec<(HolderToken, usize, Timestamp)>,
     reports: u64,
     by_decision: BTreeMap<&'static str, u64>,
     by_colour: BTreeMap<&'static str, u64>,
@@ -149,7 +154,7 @@ struct Truth {
 impl Truth {
     fn scan(
         &mut self,
-        visitor: Option<usize>,
+        visitor: Option<(usize, usize)>,
         new_visit: bool,
         colour: Option<Colour>,
         decision: Outcome,
@@ -414,6 +419,10 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut incidents = Vec::new();
+    // The case found positive the next day: a visitor with a phone, past the first two.
+    let case = (2..VISITORS)
+        .find(|&i| visitors[i].profile == Profile::Dynamic)
+        .unwrap_or(2);
     for (i, v) in visitors.iter().enumerate() {
         let door = v.door.0 * 2 + v.door.1;
         // A third of the visitors with a phone check in themselves (扫码打卡).
@@ -428,14 +437,44 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
             ));
         }
         let generation = u16::from(i == 0);
+        let token = tokens.token(&v.id);
         gate(&issue(v, generation, v.at)?, v.at, door, phone)?;
         let (want, want_report) = expected(&known(v), v.at);
-        truth.scan(Some(i), true, Some(v.status.colour), want, want_report);
+        truth.scan(
+            Some((v.door.0, i)),
+            true,
+            Some(v.status.colour),
+            want,
+            want_report,
+        );
+        truth.present.push((token, v.door.0, v.at));
         if v.rescan {
             let later = v.at.saturating_add(180 + rng.secs(300));
             gate(&issue(v, generation, later)?, later, door, phone)?;
             let (want, want_report) = expected(&known(v), later);
-            truth.scan(Some(i), false, Some(v.status.colour), want, want_report);
+            truth.scan(
+                Some((v.door.0, i)),
+                false,
+                Some(v.status.colour),
+                want,
+                want_report,
+            );
+            truth.present.push((token, v.door.0, later));
+        }
+        // The case: two hours later they check in at the next venue with their phone.
+        if i == case {
+            let venue = (v.door.0 + 1) % VENUES.len();
+            let later = v.at.saturating_add(2 * 3600);
+            gate(&issue(v, generation, later)?, later, venue * 2, Some(i))?;
+            let (want, want_report) = expected(&known(v), later);
+            truth.scan(
+                Some((venue, i)),
+                true,
+                Some(v.status.colour),
+                want,
+                want_report,
+            );
+            truth.present.push((token, venue, later));
         }
         // Visitor 1 with a dynamic code: a screenshot of it replayed two minutes later.
         if i == 1 {
@@ -474,7 +513,14 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
         };
         let key = ledger.record_keys(&gate_doors[door].venue_id, tracing.public())?;
         ledger.append(&register(&gate_doors[door], &registration, &tokens, &key)?)?;
-        truth.scan(Some(VISITORS + j), true, None, Outcome::Admit, false);
+        truth.scan(
+            Some((door / 2, VISITORS + j)),
+            true,
+            None,
+            Outcome::Admit,
+            false,
+        );
+        truth.present.push((tokens.token(&id), door / 2, at));
     }
     let mut origins = BTreeMap::<&str, u64>::new();
     ledger.for_each(&Filter::default(), |r| {
@@ -588,6 +634,14 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
         ["admit", "deny", "manual"].map(|k| truth.by_decision.get(k).copied().unwrap_or(0)),
         ["green", "yellow", "red", "none"].map(|k| truth.by_colour.get(k).copied().unwrap_or(0)),
     );
+    let traced = trace_the_case(
+        &ledger,
+        &tracing,
+        tokens.token(&visitors[case].id),
+        &truth,
+        &out.join("trace-audit.jsonl"),
+        day_start.saturating_add(86_400 + 9 * 3600),
+    )?;
     let matches = got == want;
     say!(
         "\n{}: {} scans, {} visits, {} visitors, {} reports",
@@ -602,20 +656,113 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
         want.3
     );
     say!(
-        "files in {}: trust.json, venue.pem, personal.pem, status.pem, holder.key (keys: mode 0600),",
+        "files in {}: trust.json, venue.pem, personal.pem, status.pem, holder.key, trace.key (keys:",
         out.display()
     );
-    say!("  posters/ (A4 SVG posters and code PNGs), status.bin, revocations.bin, ledger.sqlite");
+    say!("  mode 0600), trace.pub, posters/ (A4 SVG posters and code PNGs), status.bin,");
+    say!("  revocations.bin, ledger.sqlite, trace-audit.jsonl");
     say!(
         "  see them with: venuecode records --db {} --day {day} --details",
         db.display()
     );
     say!("done in {:.1} s", started.elapsed().as_secs_f64());
-    if matches {
+    if !traced {
+        Err(CliError::Usage(
+            "the trace does not match the simulated truth".into(),
+        ))
+    } else if matches {
         Ok(EXIT_OK)
     } else {
         Err(CliError::Usage(format!("report {got:?} != truth {want:?}")))
     }
+}
+
+/// After a case (追溯排查): the authority traces the case's visits and who was near each, with
+/// its key alone, logs the query, and checks the answer against the simulation: the case's
+/// entries, and everyone else verified at the same venue within the window.
+fn trace_the_case(
+    ledger: &Ledger,
+    tracing: &TraceKey,
+    case: HolderToken,
+    truth: &Truth,
+    audit_log: &Path,
+    now: Timestamp,
+) -> Result<bool, CliError> {
+    let mut trace = HolderTrace::new(tracing, case, Period::default(), DEFAULT_WINDOW_MINUTES);
+    ledger.presences(|b| trace.find_visits(b))?;
+    ledger.presences(|b| trace.find_contacts(b))?;
+    let report: HolderReport = trace.report();
+    let query = serde_json::json!({"kind": "holder", "holder": case.to_string()});
+    let line = AuditChain::new().append(
+        now,
+        "officer-1",
+        "demo: a visitor found positive the next day",
+        query,
+        report.visits.len() as u64,
+    )?;
+    write(audit_log, line.as_bytes())?;
+
+    let window = i64::from(DEFAULT_WINDOW_MINUTES) * 60;
+    let venue_of = |id: &str| VENUES.iter().position(|v| v.0 == id);
+    let mut want: Vec<(Option<usize>, Timestamp, BTreeSet<HolderToken>)> = truth
+        .present
+        .iter()
+        .filter(|p| p.0 == case)
+        .map(|&(_, venue, at)| {
+            let near = truth
+                .present
+                .iter()
+                .filter(|p| p.0 != case && p.1 == venue && (p.2.unix() - at.unix()).abs() <= window)
+                .map(|p| p.0)
+                .collect();
+            (Some(venue), at, near)
+        })
+        .collect();
+    want.sort_by_key(|w| w.1);
+    let got: Vec<(Option<usize>, Timestamp, BTreeSet<HolderToken>)> = report
+        .visits
+        .iter()
+        .map(|v| {
+            (
+                venue_of(&v.venue_id),
+                v.at,
+                v.contacts.iter().map(|c| c.holder).collect(),
+            )
+        })
+        .collect();
+    say!(
+        "
+trace after a case (the authority's key alone; the query logged in {}):",
+        audit_log.display()
+    );
+    for v in &report.visits {
+        let name = VENUES
+            .iter()
+            .find(|x| x.0 == v.venue_id)
+            .map_or("?", |x| x.2);
+        say!(
+            "  {} {} {} ({}): {} people present within {} minutes",
+            v.at.cst(),
+            name,
+            v.door,
+            v.origin.name(),
+            v.contacts.len(),
+            DEFAULT_WINDOW_MINUTES
+        );
+    }
+    let traced = got == want;
+    say!(
+        "{}: {} visits, {} distinct contacts, {} records read",
+        if traced {
+            "the trace matches the simulated truth"
+        } else {
+            "MISMATCH of the trace with the simulated truth"
+        },
+        report.visits.len(),
+        report.contacts,
+        report.coverage.records
+    );
+    Ok(traced)
 }
 
 fn clone_visitor(v: &Visitor) -> Visitor {

@@ -269,6 +269,32 @@ fn demo_runs_the_day_and_its_report_matches_the_truth() {
         stdout.contains("the report matches the simulated truth"),
         "{stdout}"
     );
+    // A case traced across two venues, as the simulation says, and the query logged.
+    let traced = stdout
+        .lines()
+        .find(|l| l.starts_with("the trace matches the simulated truth: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let visits: u64 = traced
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(visits >= 2, "{traced}");
+    let audit = venuecode()
+        .args(["trace", "audit", "--json", "--log"])
+        .arg(s.path("demo/trace-audit.jsonl"))
+        .assert()
+        .code(0);
+    let audit: Value = serde_json::from_slice(&audit.get_output().stdout).unwrap();
+    assert_eq!(audit["entries"], 1);
+    let entry: Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("demo/trace-audit.jsonl")).unwrap())
+            .unwrap();
+    assert_eq!(entry["results"].as_u64(), Some(visits));
     for incident in ["refused, unknown_key", "Deny, superseded", "Deny, expired"] {
         assert!(stdout.contains(incident), "{incident} missing:\n{stdout}");
     }
@@ -302,7 +328,13 @@ fn demo_runs_the_day_and_its_report_matches_the_truth() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for key in ["venue.pem", "personal.pem", "status.pem", "holder.key"] {
+        for key in [
+            "venue.pem",
+            "personal.pem",
+            "status.pem",
+            "holder.key",
+            "trace.key",
+        ] {
             let mode = std::fs::metadata(s.path(&format!("demo/{key}")))
                 .unwrap()
                 .permissions()

@@ -105,6 +105,24 @@ fn main() -> Result<()> {
     });
     write(&out, "check_in", "request", request.to_string().as_bytes())?;
     count += 1;
+    // The trace vectors: a sealed reference (as text and as bytes) and an audit log.
+    let trace = vectors(&root, "trace.json")?;
+    let sealed = str_of(&trace["cases"][0], "trace_ref")?;
+    write(&out, "trace", "ref-text", sealed.as_bytes())?;
+    write(&out, "trace", "ref-bytes", &hex::decode(sealed)?)?;
+    let log: Vec<&str> = trace["audit_log"]
+        .as_array()
+        .ok_or("trace vectors: audit_log missing")?
+        .iter()
+        .filter_map(|l| l.as_str())
+        .collect();
+    write(
+        &out,
+        "trace",
+        "audit-log",
+        (log.join("\n") + "\n").as_bytes(),
+    )?;
+    count += 3;
     // An image of a real code (small, so that mutations stay fast), and past findings.
     let text = str_of(&venue["cases"][0], "text")?;
     let png = venuecode::qr::QrMatrix::encode(text, venuecode::qr::EcLevel::M)?.to_png(2)?;

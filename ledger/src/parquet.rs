@@ -108,35 +108,64 @@ pub fn export<W: Write + Send>(
     filter: &Filter,
     out: W,
 ) -> Result<u64, LedgerError> {
-    let schema = Arc::new(parse_message_type(&schema()).map_err(err)?);
-    let props = Arc::new(
-        WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .build(),
-    );
-    let mut writer = SerializedFileWriter::new(out, schema, props).map_err(err)?;
-    let mut batch: Vec<ScanRecord> = Vec::with_capacity(ROW_GROUP);
+    let mut writer = RecordWriter::new(out)?;
     let mut failed = None;
-    let n = ledger.for_each(filter, |r| {
-        if failed.is_some() {
-            return;
-        }
-        batch.push(r);
-        if batch.len() == ROW_GROUP {
-            if let Err(e) = write_group(&mut writer, &batch) {
-                failed = Some(e);
-            }
-            batch.clear();
+    ledger.for_each(filter, |r| {
+        if failed.is_none()
+            && let Err(e) = writer.push(r)
+        {
+            failed = Some(e);
         }
     })?;
     if let Some(e) = failed {
         return Err(e);
     }
-    if !batch.is_empty() {
-        write_group(&mut writer, &batch)?;
+    writer.finish()
+}
+
+/// Records written as Parquet a row group at a time, from a ledger or from anywhere.
+pub struct RecordWriter<W: Write + Send> {
+    writer: SerializedFileWriter<W>,
+    batch: Vec<ScanRecord>,
+    written: u64,
+}
+
+impl<W: Write + Send> RecordWriter<W> {
+    /// A new file written to `out`.
+    pub fn new(out: W) -> Result<Self, LedgerError> {
+        let schema = Arc::new(parse_message_type(&schema()).map_err(err)?);
+        let props = Arc::new(
+            WriterProperties::builder()
+                .set_compression(Compression::SNAPPY)
+                .build(),
+        );
+        Ok(RecordWriter {
+            writer: SerializedFileWriter::new(out, schema, props).map_err(err)?,
+            batch: Vec::with_capacity(ROW_GROUP),
+            written: 0,
+        })
     }
-    writer.close().map_err(err)?;
-    Ok(n)
+
+    /// Adds a record.
+    pub fn push(&mut self, r: ScanRecord) -> Result<(), LedgerError> {
+        self.batch.push(r);
+        if self.batch.len() == ROW_GROUP {
+            write_group(&mut self.writer, &self.batch)?;
+            self.written += self.batch.len() as u64;
+            self.batch.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes what is left and the footer; gives how many records the file holds.
+    pub fn finish(mut self) -> Result<u64, LedgerError> {
+        if !self.batch.is_empty() {
+            write_group(&mut self.writer, &self.batch)?;
+            self.written += self.batch.len() as u64;
+        }
+        self.writer.close().map_err(err)?;
+        Ok(self.written)
+    }
 }
 
 fn strings(values: impl Iterator<Item = String>) -> Vec<ByteArray> {

@@ -18,8 +18,10 @@ use venuecode::{CodeState, Timestamp};
 #[allow(dead_code)]
 mod population;
 
-/// The fields that describe the event, not the person: a class is what remains.
-const EVENT_FIELDS: [&str; 14] = [
+/// The fields that describe the event, not the person: a class is what remains. The sealed
+/// trace reference is the record's own too: sealed afresh for each record, two references of
+/// one person share nothing but the version byte (`core/src/privacy/trace.rs`).
+const EVENT_FIELDS: [&str; 15] = [
     "id",
     "origin",
     "device",
@@ -34,6 +36,7 @@ const EVENT_FIELDS: [&str; 14] = [
     "report",
     "rule",
     "resolves",
+    "trace_ref",
 ];
 
 fn person_part(mut json: serde_json::Value) -> String {

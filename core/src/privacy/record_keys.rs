@@ -1,7 +1,6 @@
 //! The keys a venue's device writes records with: the venue's pseudonym key and the authority's
 //! public tracing key, with the randomness each sealed reference needs.
 
-use crate::error::Error;
 use crate::privacy::pseudonym::{Pseudonym, PseudonymKey};
 use crate::privacy::token::HolderToken;
 use crate::privacy::trace::{TracePublicKey, TraceRef};
@@ -31,9 +30,13 @@ impl std::fmt::Debug for RecordKeys {
 impl RecordKeys {
     /// The keys with a seed from OS randomness.
     #[cfg(feature = "keygen")]
-    pub fn new(pseudonyms: PseudonymKey, tracing: TracePublicKey) -> Result<Self, Error> {
+    pub fn new(
+        pseudonyms: PseudonymKey,
+        tracing: TracePublicKey,
+    ) -> Result<Self, crate::error::Error> {
         let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-        getrandom::fill(seed.as_mut()).map_err(|e| Error::Randomness(e.to_string()))?;
+        getrandom::fill(seed.as_mut())
+            .map_err(|e| crate::error::Error::Randomness(e.to_string()))?;
         Ok(Self::with_seed(pseudonyms, tracing, *seed))
     }
 

@@ -8,7 +8,7 @@ use venuecode::policy::Policy;
 use venuecode::pseudonym::PseudonymKey;
 use venuecode::record_keys::RecordKeys;
 use venuecode::trace::TraceKey;
-use venuecode::{SecretKey, Timestamp, TrustList, TrustedKey, Usage};
+use venuecode::{SecretKey, TrustList, TrustedKey, Usage};
 
 fuzz_target!(|text: &str| {
     let Ok(request) = CheckInRequest::from_json(text) else {

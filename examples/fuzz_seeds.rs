@@ -7,6 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "../core/tests/support/adversarial.rs"]
+mod adversarial;
+
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn vectors(root: &Path, name: &str) -> Result<serde_json::Value> {
@@ -128,6 +131,14 @@ fn main() -> Result<()> {
     let png = venuecode::qr::QrMatrix::encode(text, venuecode::qr::EcLevel::M)?.to_png(2)?;
     write(&out, "scan_frame", "venue-png", &png)?;
     count += 1;
+    // Frames made to stall the scanner, as the target reads a raw frame: two bytes of width
+    // (128 = 127 + 0 * 256 + 1), then the grey pixels.
+    for (i, (_, frame)) in adversarial::frames(128, 96).into_iter().enumerate() {
+        let mut bytes = vec![127, 0];
+        bytes.extend_from_slice(frame.pixels());
+        write(&out, "scan_frame", &format!("adversarial-{i}"), &bytes)?;
+        count += 1;
+    }
     for entry in std::fs::read_dir(root.join("core/tests/fixtures/fuzz"))? {
         let path = entry?.path();
         let name = path

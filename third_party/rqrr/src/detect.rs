@@ -56,6 +56,10 @@ where
             };
 
             res.push(cap);
+            // venuecode: enough capstones, or the work budget spent: search no further.
+            if res.len() >= crate::prepare::MAX_CAPSTONES || img.budget_spent() {
+                return res;
+            }
         }
 
         // Insert a virtual white pixel at the end to trigger a re-check. Necessary when

@@ -12,6 +12,31 @@ use lru::LruCache;
 pub struct PreparedImage<S> {
     buffer: S,
     cache: LruCache<u8, ColoredRegion>,
+    /// venuecode: while a candidate group is tried, every span a flood fill paints, with the
+    /// colour it had, so that the trial is undone instead of run on a clone of the image.
+    journal: Option<Vec<(Row, u8)>>,
+    /// venuecode: pixels painted so far, and how many this image may paint in all: the work
+    /// budget that keeps every search linear in the image's pixels.
+    work: usize,
+    budget: usize,
+}
+
+/// venuecode: the most capstones one search keeps, and the most candidate groups it tries for
+/// each. A real image holds a few (a sheet of 60 codes, 180); a crafted grid of finder-like
+/// squares, thousands, each with every other as a neighbour.
+pub const MAX_CAPSTONES: usize = 256;
+/// venuecode: candidate pairs of neighbours tried for one capstone, the best-ranked first.
+pub const MAX_PAIRS_PER_CAPSTONE: usize = 16;
+/// venuecode: candidate groups one search tries in all (a sheet of 60 codes needs about 180).
+pub const MAX_TRIALS: usize = 384;
+/// venuecode: groups whose first decode failed that one search refines and decodes again.
+pub const MAX_REFINEMENTS: usize = 3;
+/// venuecode: the work budget, in painted pixels for each pixel of the image.
+pub const WORK_PER_PIXEL: usize = 4;
+
+/// venuecode: a trial's saved state (the region cache; the pixels are in the journal).
+pub(crate) struct Trial {
+    cache: Vec<(u8, ColoredRegion)>,
 }
 
 impl<S> Clone for PreparedImage<S>
@@ -27,6 +52,9 @@ where
         PreparedImage {
             buffer: self.buffer.clone(),
             cache,
+            journal: None,
+            work: self.work,
+            budget: self.budget,
         }
     }
 }
@@ -154,6 +182,60 @@ impl<S> PreparedImage<S>
 where
     S: ImageBuffer,
 {
+    /// venuecode: one constructor, so every image gets its work budget.
+    fn with_buffer(buffer: S) -> Self {
+        let pixels = buffer.width().saturating_mul(buffer.height());
+        PreparedImage {
+            buffer,
+            cache: LruCache::new(NonZeroUsize::new(251).unwrap()),
+            journal: None,
+            work: 0,
+            budget: pixels.saturating_mul(WORK_PER_PIXEL).max(1 << 16),
+        }
+    }
+
+    /// venuecode: a fresh allowance, as large as the first, for the groups already found: the
+    /// search for groups may have spent the first, and their grids must still be read.
+    fn renew_budget(&mut self) {
+        let pixels = self.width().saturating_mul(self.height());
+        self.budget = self
+            .work
+            .saturating_add(pixels.saturating_mul(WORK_PER_PIXEL).max(1 << 16));
+    }
+
+    /// venuecode: counts work done outside flood fills (a step of a search).
+    pub(crate) fn note_work(&mut self, units: usize) {
+        self.work = self.work.saturating_add(units);
+    }
+
+    /// venuecode: whether the work budget is spent; the search then stops with what it has.
+    pub fn budget_spent(&self) -> bool {
+        self.work > self.budget
+    }
+
+    /// venuecode: starts a trial; [`PreparedImage::end_trial`] undoes everything it painted.
+    pub(crate) fn begin_trial(&mut self) -> Trial {
+        self.journal = Some(Vec::new());
+        // Least recently used first, so that putting them back keeps the order.
+        Trial {
+            cache: self.cache.iter().rev().map(|(k, v)| (*k, *v)).collect(),
+        }
+    }
+
+    /// venuecode: undoes a trial: each painted span gets its colour back, newest first, and the
+    /// region cache is as it was.
+    pub(crate) fn end_trial(&mut self, trial: Trial) {
+        for (row, from) in self.journal.take().unwrap_or_default().into_iter().rev() {
+            for x in row.left..=row.right {
+                self.buffer.set_pixel(x, row.y, from);
+            }
+        }
+        self.cache.clear();
+        for (k, v) in trial.cache {
+            self.cache.put(k, v);
+        }
+    }
+
     pub fn prepare(mut buf: S) -> Self {
         let w = buf.width();
         let h = buf.height();
@@ -191,10 +273,7 @@ where
             }
         }
 
-        PreparedImage {
-            buffer: buf,
-            cache: LruCache::new(NonZeroUsize::new(251).unwrap()),
-        }
+        PreparedImage::with_buffer(buf)
     }
 
     /// Group [CapStones](struct.CapStone.html) into [Grids](struct.Grid.html)
@@ -210,6 +289,7 @@ where
         let mut res = Vec::new();
         let stones = crate::capstones_from_image(self);
         let groups = self.find_groupings(stones);
+        self.renew_budget();
         let locations: Vec<_> = groups
             .into_iter()
             .filter_map(|v| crate::SkewedGridLocation::from_group(self, v))
@@ -250,11 +330,13 @@ where
     {
         let stones = crate::capstones_from_image(self);
         let groups = self.find_groupings(stones);
+        self.renew_budget();
         let locations: Vec<_> = groups
             .into_iter()
             .filter_map(|g| crate::SkewedGridLocation::from_group_with(self, g, false))
             .collect();
         let mut out = Vec::with_capacity(locations.len());
+        let mut refinements = 0;
         for location in locations {
             let bounds = location.bounds();
             let first = crate::Grid {
@@ -266,6 +348,13 @@ where
                 out.push((bounds, first));
                 continue;
             }
+            // venuecode: refining costs 80 evaluations of the whole grid; a crafted frame
+            // makes hundreds of groups that fail to decode. Refine the first few only.
+            if refinements == MAX_REFINEMENTS {
+                out.push((bounds, first));
+                continue;
+            }
+            refinements += 1;
             let refined = location.refined(self);
             let bounds = refined.bounds();
             let second = crate::Grid {
@@ -287,15 +376,20 @@ where
     where
         S: Clone,
     {
-        let mut used_capstones = Vec::new();
+        let mut used_capstones = vec![false; capstones.len()];
         let mut groups = Vec::new();
+        let mut trials = 0;
         for idx in 0..capstones.len() {
-            if used_capstones.contains(&idx) {
+            if used_capstones[idx] {
                 continue;
             }
             let pairs = crate::identify::find_and_rank_possible_neighbors(&capstones, idx);
-            for pair in pairs {
-                if used_capstones.contains(&pair.0) || used_capstones.contains(&pair.1) {
+            // venuecode: the best-ranked pairs only, and none once the budget is spent.
+            for pair in pairs.into_iter().take(MAX_PAIRS_PER_CAPSTONE) {
+                if self.budget_spent() || trials == MAX_TRIALS {
+                    return groups;
+                }
+                if used_capstones[pair.0] || used_capstones[pair.1] {
                     continue;
                 }
                 let group_under_test = CapStoneGroup(
@@ -304,24 +398,28 @@ where
                     capstones[pair.1].clone(),
                 );
                 // Confirm that this group has the other requirements of a QR code.
-                // A copy of the input image is used to not contaminate the
-                // original on an incorrect set of CapStones
-                let mut image_copy = self.clone();
-                // venuecode: validation needs the grid's features, not a refined perspective.
-                if crate::SkewedGridLocation::from_group_with(
-                    &mut image_copy,
+                // venuecode: on the image itself, undone afterwards, not on a copy of it: a
+                // copy per candidate made crafted frames take minutes. Validation needs the
+                // grid's features, not a refined perspective.
+                trials += 1;
+                let trial = self.begin_trial();
+                let viable = crate::SkewedGridLocation::from_group_with(
+                    self,
                     group_under_test.clone(),
                     false,
                 )
-                .is_none()
-                {
+                .is_some();
+                self.end_trial(trial);
+                if !viable {
                     continue;
                 }
                 // This is a viable set, save this grouping
                 groups.push(group_under_test);
-                used_capstones.push(pair.0);
-                used_capstones.push(idx);
-                used_capstones.push(pair.1);
+                used_capstones[pair.0] = true;
+                used_capstones[idx] = true;
+                used_capstones[pair.1] = true;
+                // venuecode: this capstone is taken; its other pairs cannot be groups.
+                break;
             }
         }
         groups
@@ -334,10 +432,7 @@ where
             }
         }
 
-        PreparedImage {
-            buffer: buf,
-            cache: LruCache::new(NonZeroUsize::new(251).unwrap()),
-        }
+        PreparedImage::with_buffer(buf)
     }
 
     /// Return the width of the image
@@ -454,6 +549,11 @@ where
             for idx in left..=right {
                 self.buffer.set_pixel(idx, y, to);
             }
+            // venuecode: count the work, and remember the span while a trial runs.
+            self.work = self.work.saturating_add(right - left + 1);
+            if let Some(journal) = self.journal.as_mut() {
+                journal.push((Row { left, right, y }, from));
+            }
 
             fill.update(Row { left, right, y });
 
@@ -529,10 +629,7 @@ impl PreparedImage<BasicImageBuffer> {
             h,
             pixels: pixels.into_boxed_slice(),
         };
-        Some(PreparedImage {
-            buffer,
-            cache: LruCache::new(NonZeroUsize::new(251).unwrap()),
-        })
+        Some(PreparedImage::with_buffer(buffer))
     }
 
     /// Given a byte valued function, generate a searchable image
@@ -577,10 +674,40 @@ mod tests {
             pixels: pixels.into_boxed_slice(),
         };
 
-        PreparedImage {
-            buffer,
-            cache: LruCache::new(NonZeroUsize::new(251).unwrap()),
+        PreparedImage::with_buffer(buffer)
+    }
+
+    /// venuecode: a trial leaves the image as it found it: pixels, regions and their cache.
+    #[test]
+    fn a_trial_is_undone_exactly() {
+        let (w, h) = (40, 30);
+        let pixels: Vec<u8> = (0..w * h)
+            .map(|i| u8::from((i % w / 3 + i / w / 4) % 2 == 0 || i % 7 == 0))
+            .collect();
+        let mut img = PreparedImage::from_binary(w, h, pixels).unwrap();
+        // Some regions labelled before the trial, as a search does.
+        let before_region = img.get_region((0, 0));
+        let snapshot = |img: &PreparedImage<BasicImageBuffer>| {
+            let px: Vec<u8> = (0..h)
+                .flat_map(|y| (0..w).map(move |x| (x, y)))
+                .map(|(x, y)| img.buffer.get_pixel(x, y))
+                .collect();
+            let cache: Vec<(u8, ColoredRegion)> = img.cache.iter().map(|(k, v)| (*k, *v)).collect();
+            (px, cache)
+        };
+        let before = snapshot(&img);
+        let trial = img.begin_trial();
+        for y in (0..h).step_by(3) {
+            for x in (0..w).step_by(5) {
+                if img.get_pixel_at(x, y) == PixelColor::Black {
+                    let _ = img.get_region((x, y));
+                }
+            }
         }
+        assert_ne!(snapshot(&img), before);
+        img.end_trial(trial);
+        assert_eq!(snapshot(&img), before);
+        assert_eq!(img.get_region((0, 0)), before_region);
     }
 
     #[test]

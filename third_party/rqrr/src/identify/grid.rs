@@ -303,18 +303,23 @@ where
         for _pass in 0..step_size {
             let x = align_seed.x as usize;
             let y = align_seed.y as usize;
+            // venuecode: every step is work; a group with a huge module estimate spiralled
+            // over millions of pixels.
+            img.note_work(1);
+            if img.budget_spent() {
+                return None;
+            }
 
             // Alignment pattern should not be white
             if x < img.width() && y < img.height() && PixelColor::White != img.get_pixel_at(x, y) {
                 let region = img.get_region((x, y));
-                let count = match region {
-                    ColoredRegion::Unclaimed { pixel_count, .. } => pixel_count,
-                    _ => continue,
-                };
-
-                // Matches expected size of alignment pattern
-                if count >= size_estimate / 2 && count <= size_estimate * 2 {
-                    return Some(align_seed);
+                // venuecode: a region of another kind moves the search on, as a wrong-sized
+                // one does (upstream stayed on the same pixel for the rest of the side).
+                if let ColoredRegion::Unclaimed { pixel_count, .. } = region {
+                    // Matches expected size of alignment pattern
+                    if pixel_count >= size_estimate / 2 && pixel_count <= size_estimate * 2 {
+                        return Some(align_seed);
+                    }
                 }
             }
 

@@ -11,10 +11,19 @@ struct Neighbor {
 
 /// Return each pair Capstone indexes that are likely to be from a QR code
 /// Ordered from most symmetric to least symmetric
+/// venuecode: neighbours kept each way (along the capstone's rows and its columns).
+const MAX_NEIGHBOURS: usize = 12;
+
 pub fn find_and_rank_possible_neighbors(capstones: &[CapStone], idx: usize) -> Vec<(usize, usize)> {
     const VIABILITY_THRESHOLD: f64 = 0.25;
 
-    let (hlist, vlist) = find_possible_neighbors(capstones, idx);
+    let (mut hlist, mut vlist) = find_possible_neighbors(capstones, idx);
+    // venuecode: the nearest neighbours each way only. In a crafted grid of finder-like
+    // squares every capstone of a row is a neighbour, and their pairs numbered millions.
+    for list in [&mut hlist, &mut vlist] {
+        list.sort_unstable_by(|a, b| a.distance.total_cmp(&b.distance));
+        list.truncate(MAX_NEIGHBOURS);
+    }
     let mut res = Vec::new();
     struct NeighborSet {
         score: f64,

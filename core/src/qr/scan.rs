@@ -62,14 +62,17 @@ const fn pass(max_side: usize, binarize: Binarize, inverted: bool) -> Pass {
 
 /// The passes [`scan`] tries, in order.
 pub const PASSES: &[Pass] = &[
-    pass(1600, Binarize::Otsu, false),
+    // Phone photos at full size first (up to 4096 pixels a side): a sheet of small codes
+    // vanishes when halved; BoofCV set: 465 codes read instead of 400, for 8 s more.
+    pass(4096, Binarize::Otsu, false),
     pass(1600, Binarize::Blocks, false),
     pass(1600, Binarize::BlurOtsu, false),
     pass(1600, Binarize::Otsu, true),
     pass(1600, Binarize::RowAverage, false),
 ];
 
-/// Every QR code found in an image, each text once.
+/// Every QR code found in an image, each code once (two codes of the same text in two places
+/// are two).
 pub fn scan(image: &GreyImage) -> Vec<Found> {
     scan_with(image, PASSES)
 }
@@ -140,15 +143,40 @@ fn run(img: &GreyImage, p: Pass, scale: f32, found: &mut Vec<Found>) {
     let Some(mut prepared) = prepared else { return };
     for (bounds, result) in prepared.detect_and_decode() {
         let Ok((_, text)) = result else { continue };
-        if found.iter().any(|f: &Found| f.text == text) {
-            continue;
-        }
         let corners = bounds.map(|c| Point {
             x: c.x as f32 * scale,
             y: c.y as f32 * scale,
         });
+        // The same code found again is one code; the same text elsewhere is another (a sheet
+        // of stickers holds many codes of few texts).
+        if found
+            .iter()
+            .any(|f: &Found| f.text == text && same_place(&f.corners, &corners))
+        {
+            continue;
+        }
         found.push(Found { text, corners });
     }
+}
+
+/// Whether two codes' corners describe one place: the centre of each within half the other's
+/// shorter side of its centre.
+fn same_place(a: &[Point; 4], b: &[Point; 4]) -> bool {
+    let centre = |q: &[Point; 4]| {
+        q.iter()
+            .fold((0.0, 0.0), |(x, y), p| (x + p.x / 4.0, y + p.y / 4.0))
+    };
+    let side = |q: &[Point; 4]| {
+        (0..4)
+            .map(|i| {
+                let (p, r) = (q[i], q[(i + 1) % 4]);
+                ((p.x - r.x).powi(2) + (p.y - r.y).powi(2)).sqrt()
+            })
+            .fold(f32::INFINITY, f32::min)
+    };
+    let ((ax, ay), (bx, by)) = (centre(a), centre(b));
+    let d = ((ax - bx).powi(2) + (ay - by).powi(2)).sqrt();
+    d <= side(a).min(side(b)) / 2.0
 }
 
 const BLOCK: usize = 8;

@@ -336,7 +336,7 @@ where
             .filter_map(|g| crate::SkewedGridLocation::from_group_with(self, g, false))
             .collect();
         let mut out = Vec::with_capacity(locations.len());
-        let mut refinements = 0;
+        let (mut refinements, mut decoded) = (0, 0);
         for location in locations {
             let bounds = location.bounds();
             let first = crate::Grid {
@@ -345,12 +345,14 @@ where
             }
             .decode();
             if first.is_ok() {
+                decoded += 1;
                 out.push((bounds, first));
                 continue;
             }
             // venuecode: refining costs 80 evaluations of the whole grid; a crafted frame
-            // makes hundreds of groups that fail to decode. Refine the first few only.
-            if refinements == MAX_REFINEMENTS {
+            // makes hundreds of groups that fail to decode. Refine a few, and two more for
+            // every code decoded: a sheet of real codes earns its refinements.
+            if refinements >= MAX_REFINEMENTS + 2 * decoded {
                 out.push((bounds, first));
                 continue;
             }
@@ -362,6 +364,9 @@ where
                 bounds,
             }
             .decode();
+            if second.is_ok() {
+                decoded += 1;
+            }
             out.push((bounds, second));
         }
         out

@@ -46,6 +46,13 @@ where
                 None => continue,
             };
 
+            // venuecode: each candidate costs region look-ups, and noise makes candidates of
+            // nearly every run: the budget is checked before each, not only after a capstone.
+            img.note_work(1);
+            if img.budget_spent() {
+                return res;
+            }
+
             if !is_capstone(img, &linepos, y) {
                 continue;
             }
@@ -56,8 +63,8 @@ where
             };
 
             res.push(cap);
-            // venuecode: enough capstones, or the work budget spent: search no further.
-            if res.len() >= crate::prepare::MAX_CAPSTONES || img.budget_spent() {
+            // venuecode: enough capstones: search no further.
+            if res.len() >= crate::prepare::MAX_CAPSTONES {
                 return res;
             }
         }

@@ -32,7 +32,7 @@ pub const MAX_TRIALS: usize = 384;
 /// venuecode: groups whose first decode failed that one search refines and decodes again.
 pub const MAX_REFINEMENTS: usize = 3;
 /// venuecode: the work budget, in painted pixels for each pixel of the image.
-pub const WORK_PER_PIXEL: usize = 4;
+pub const WORK_PER_PIXEL: usize = 2;
 
 /// venuecode: a trial's saved state (the region cache; the pixels are in the journal).
 pub(crate) struct Trial {

@@ -142,7 +142,8 @@ fn run(img: &GreyImage, p: Pass, scale: f32, found: &mut Vec<Found>) {
     };
     let Some(mut prepared) = prepared else { return };
     for (bounds, result) in prepared.detect_and_decode() {
-        let Ok((_, text)) = result else { continue };
+        let Ok((_, bytes)) = result else { continue };
+        let text = payload_text(bytes);
         let corners = bounds.map(|c| Point {
             x: c.x as f32 * scale,
             y: c.y as f32 * scale,
@@ -156,6 +157,25 @@ fn run(img: &GreyImage, p: Pass, scale: f32, found: &mut Vec<Found>) {
             continue;
         }
         found.push(Found { text, corners });
+    }
+}
+
+/// A payload's text, as zxing-cpp guesses it without an ECI: UTF-8 if the bytes are UTF-8;
+/// else Shift JIS if they are that (kanji mode, Japanese byte mode; with the `shift-jis`
+/// feature); else ISO-8859-1, QR's default for bytes, which takes any byte.
+fn payload_text(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let bytes = e.into_bytes();
+            #[cfg(feature = "shift-jis")]
+            if let Some(text) =
+                encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(&bytes)
+            {
+                return text.into_owned();
+            }
+            bytes.iter().map(|&b| char::from(b)).collect()
+        }
     }
 }
 

@@ -317,13 +317,14 @@ where
 
     /// venuecode: finds grids and decodes each, first with the perspective from the capstones
     /// and, only if that fails, with the refined one. Refining costs most of the detection
-    /// time and most codes decode without it. Returns each grid's corners and its result.
+    /// time and most codes decode without it. Returns each grid's corners and its result: the
+    /// payload's bytes, which the caller turns into text (UTF-8, Shift JIS, ISO-8859-1).
     #[allow(clippy::type_complexity)]
     pub fn detect_and_decode(
         &mut self,
     ) -> Vec<(
         [crate::Point; 4],
-        Result<(crate::MetaData, String), crate::DeQRError>,
+        Result<(crate::MetaData, Vec<u8>), crate::DeQRError>,
     )>
     where
         S: Clone,
@@ -343,7 +344,7 @@ where
                 grid: location.clone().into_grid_image(self),
                 bounds,
             }
-            .decode();
+            .decode_bytes();
             if first.is_ok() {
                 decoded += 1;
                 out.push((bounds, first));
@@ -363,7 +364,7 @@ where
                 grid: refined.into_grid_image(self),
                 bounds,
             }
-            .decode();
+            .decode_bytes();
             if second.is_ok() {
                 decoded += 1;
             }

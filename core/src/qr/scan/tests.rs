@@ -202,3 +202,68 @@ fn otsu_splits_two_levels() {
     let t = otsu(&pixels);
     assert!(t > 40 && t <= 210, "{t}");
 }
+
+/// A code of `bits` (already pushed), 4 pixels a module, with a 4-module quiet zone.
+fn from_bits(bits: qrcode::bits::Bits) -> GreyImage {
+    let code = qrcode::QrCode::with_bits(bits, qrcode::EcLevel::M).unwrap();
+    let n = code.width();
+    let colors = code.to_colors();
+    let side = (n + 8) * 4;
+    let mut pixels = vec![255u8; side * side];
+    for y in 0..side {
+        for x in 0..side {
+            let (mx, my) = ((x / 4).wrapping_sub(4), (y / 4).wrapping_sub(4));
+            if mx < n && my < n && colors[my * n + mx] == qrcode::Color::Dark {
+                pixels[y * side + x] = 0;
+            }
+        }
+    }
+    GreyImage::new(side, side, pixels).unwrap()
+}
+
+#[test]
+fn byte_payloads_that_are_not_utf8_read_as_iso_8859_1() {
+    let mut bits = qrcode::bits::Bits::new(qrcode::Version::Normal(2));
+    bits.push_byte_data(b"caf\xe9 cr\xe8me \xa9 2022").unwrap();
+    bits.push_terminator(qrcode::EcLevel::M).unwrap();
+    let found = scan(&from_bits(bits));
+    assert_eq!(
+        found.iter().map(|f| f.text.as_str()).collect::<Vec<_>>(),
+        ["café crème © 2022"]
+    );
+}
+
+#[cfg(feature = "shift-jis")]
+#[test]
+fn kanji_and_shift_jis_payloads_read_as_text() {
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("場所码テスト");
+    // 码 has no Shift JIS form: it is replaced, so the test text is what survives.
+    let text = encoding_rs::SHIFT_JIS.decode(&sjis).0.into_owned();
+    let mut kanji = qrcode::bits::Bits::new(qrcode::Version::Normal(2));
+    kanji
+        .push_kanji_data(&encoding_rs::SHIFT_JIS.encode("場所テスト").0)
+        .unwrap();
+    kanji.push_terminator(qrcode::EcLevel::M).unwrap();
+    let mut bytes = qrcode::bits::Bits::new(qrcode::Version::Normal(2));
+    bytes.push_byte_data(&sjis).unwrap();
+    bytes.push_terminator(qrcode::EcLevel::M).unwrap();
+    assert_eq!(scan(&from_bits(kanji))[0].text, "場所テスト");
+    assert_eq!(scan(&from_bits(bytes))[0].text, text);
+}
+
+#[test]
+fn one_text_in_two_places_is_two_codes() {
+    let code = rendered(TEXT, 3);
+    let side = code.width();
+    let sheet = on_canvas(
+        &code,
+        side * 2 + 40,
+        side + 20,
+        &[(10, 10), (side + 30, 10)],
+        255,
+    );
+    let found = scan(&sheet);
+    assert_eq!(found.len(), 2);
+    assert!(found.iter().all(|f| f.text == TEXT));
+    assert!((found[0].corners[0].x - found[1].corners[0].x).abs() > side as f32 / 2.0);
+}

@@ -164,12 +164,7 @@ impl Truth {
         self.visits += u64::from(new_visit);
         self.visitors.extend(visitor);
         self.reports += u64::from(report);
-        let d = match decision {
-            Outcome::Admit => "admit",
-            Outcome::Deny => "deny",
-            Outcome::Manual => "manual",
-        };
-        *self.by_decision.entry(d).or_default() += 1;
+        *self.by_decision.entry(decision.name()).or_default() += 1;
         let c = match colour {
             Some(Colour::Green) => "green",
             Some(Colour::Yellow) => "yellow",

@@ -165,6 +165,39 @@ pub(crate) struct RegisterArgs {
     /// The phone number (only its mask is stored).
     #[arg(long)]
     phone: Option<String>,
+    #[command(flatten)]
+    desk: DeskArgs,
+}
+
+pub(crate) fn register_person(a: &RegisterArgs) -> Result<u8, CliError> {
+    let now = time_or_now(a.desk.at.as_deref())?;
+    let checkpoint = venuecode::door::Checkpoint::new(crate::files::read_trust_list(&a.trust)?);
+    let door = checkpoint.door(&a.venue, now)?;
+    let id = IdNumber::parse(&a.id_number)?;
+    let mut ledger = Ledger::open(&a.db)?;
+    let record = register(
+        &door,
+        &Registration {
+            name: &a.name,
+            id_number: &id,
+            phone: a.phone.as_deref(),
+            decision: a.desk.decision.into(),
+            staff: &a.desk.staff,
+            device: &a.desk.device,
+            at: now,
+        },
+        &read_token_key(&a.token_key)?,
+        &ledger.record_keys(&door.venue_id, a.tracing.public_key()?)?,
+    )?;
+    let added = ledger.append(&record)?;
+    show_record(&record, added, a.desk.json)?;
+    Ok(exit_of(record.decision))
+}
+
+/// What staff at a desk give for each record they make: their decision, who they are, the
+/// desk, when; and how to show the record.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DeskArgs {
     /// Staff's decision.
     #[arg(long, value_enum)]
     decision: StaffDecision,
@@ -182,31 +215,6 @@ pub(crate) struct RegisterArgs {
     json: bool,
 }
 
-pub(crate) fn register_person(a: &RegisterArgs) -> Result<u8, CliError> {
-    let now = time_or_now(a.at.as_deref())?;
-    let checkpoint = venuecode::door::Checkpoint::new(crate::files::read_trust_list(&a.trust)?);
-    let door = checkpoint.door(&a.venue, now)?;
-    let id = IdNumber::parse(&a.id_number)?;
-    let mut ledger = Ledger::open(&a.db)?;
-    let record = register(
-        &door,
-        &Registration {
-            name: &a.name,
-            id_number: &id,
-            phone: a.phone.as_deref(),
-            decision: a.decision.into(),
-            staff: &a.staff,
-            device: &a.device,
-            at: now,
-        },
-        &read_token_key(&a.token_key)?,
-        &ledger.record_keys(&door.venue_id, a.tracing.public_key()?)?,
-    )?;
-    let added = ledger.append(&record)?;
-    show_record(&record, added, a.json)?;
-    Ok(exit_of(record.decision))
-}
-
 /// `resolve` options.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ResolveArgs {
@@ -216,33 +224,26 @@ pub(crate) struct ResolveArgs {
     /// The manual scan's record id (32 hex digits).
     #[arg(long)]
     record: String,
-    /// Staff's final decision.
-    #[arg(long, value_enum)]
-    decision: StaffDecision,
-    /// The staff member's id.
-    #[arg(long)]
-    staff: String,
-    /// The desk's device id.
-    #[arg(long, default_value = "desk")]
-    device: String,
-    /// When, RFC 3339, instead of now.
-    #[arg(long)]
-    at: Option<String>,
-    /// Print the record as JSON.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    desk: DeskArgs,
 }
 
 pub(crate) fn resolve_manual(a: &ResolveArgs) -> Result<u8, CliError> {
-    let now = time_or_now(a.at.as_deref())?;
+    let now = time_or_now(a.desk.at.as_deref())?;
     let id: RecordId = a.record.parse()?;
     let mut ledger = Ledger::open(&a.db)?;
     let manual = ledger
         .get(id)?
         .ok_or_else(|| CliError::Usage(format!("no record {id} in the ledger")))?;
-    let record = resolve(&manual, a.decision.into(), &a.staff, &a.device, now)?;
+    let record = resolve(
+        &manual,
+        a.desk.decision.into(),
+        &a.desk.staff,
+        &a.desk.device,
+        now,
+    )?;
     let added = ledger.append(&record)?;
-    show_record(&record, added, a.json)?;
+    show_record(&record, added, a.desk.json)?;
     Ok(exit_of(record.decision))
 }
 

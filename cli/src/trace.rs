@@ -184,16 +184,7 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 
 fn period(from: Option<&str>, to: Option<&str>) -> Result<Period, CliError> {
     let parse = |t: Option<&str>| t.map(Timestamp::parse_rfc3339).transpose();
-    let period = Period {
-        from: parse(from)?,
-        to: parse(to)?,
-    };
-    if let (Some(f), Some(t)) = (period.from, period.to)
-        && f > t
-    {
-        return Err(CliError::Usage("--from is after --to".into()));
-    }
-    Ok(period)
+    Ok(Period::new(parse(from)?, parse(to)?)?)
 }
 
 impl Asker {

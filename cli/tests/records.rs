@@ -5,6 +5,8 @@
 
 mod common;
 use common::*;
+#[path = "../../core/tests/support/python.rs"]
+mod python;
 use serde_json::Value;
 
 const ID: &str = HOLDER_ID;
@@ -19,14 +21,6 @@ fn person(s: &Setup, colour: &str, issued: &str) -> String {
 fn validate_against_schema(jsonl: &std::path::Path) {
     let schema =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/schema/scan-record-v2.json");
-    let python = std::env::var("VENUECODE_PYTHON").unwrap_or_else(|_| {
-        let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/py/bin/python");
-        if std::path::Path::new(venv).exists() {
-            venv.to_owned()
-        } else {
-            "python3".to_owned()
-        }
-    });
     let script = "import json, sys, jsonschema\n\
         schema = json.load(open(sys.argv[1]))\n\
         jsonschema.Draft202012Validator.check_schema(schema)\n\
@@ -35,7 +29,7 @@ fn validate_against_schema(jsonl: &std::path::Path) {
         for line in open(sys.argv[2]):\n\
         \x20   v.validate(json.loads(line)); n += 1\n\
         print(n)\n";
-    let out = std::process::Command::new(python)
+    let out = std::process::Command::new(python::python())
         .args(["-c", script])
         .arg(&schema)
         .arg(jsonl)

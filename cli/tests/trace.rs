@@ -6,6 +6,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "../../core/tests/support/python.rs"]
+mod python;
+
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -405,8 +408,43 @@ fn without_the_tracing_key_nothing_is_traced() {
         .arg(c.s.path("untraced.sqlite"))
         .args(["--venue", &c.venue_a, "--at", "2022-06-01T10:00:10+08:00"])
         .arg(c.green(CASE, "2022-06-01T10:00:00+08:00"));
-    gate.assert().code(2);
+    let refused = gate.assert().code(2);
+    assert!(String::from_utf8_lossy(&refused.get_output().stderr).contains("--trace-pub"));
     assert!(!c.s.path("untraced.sqlite").exists());
+    // Nor does a check-in receiver or a desk: nothing is stored without the key.
+    for cmd in ["check-in", "register"] {
+        let mut entry = venuecode();
+        entry
+            .env_remove("VENUECODE_TRACE_PUB")
+            .args([cmd, "--trust"])
+            .arg(c.s.path("trust.json"))
+            .arg("--db")
+            .arg(c.s.path("untraced.sqlite"))
+            .args(["--venue", &c.venue_a, "--at", "2022-06-01T10:00:10+08:00"]);
+        if cmd == "register" {
+            entry.arg("--token-key").arg(c.s.path("tk"));
+            entry.args([
+                "--name",
+                "王五",
+                "--id-number",
+                NEAR_B,
+                "--decision",
+                "admit",
+            ]);
+            entry.args(["--staff", "staff-1"]);
+        } else {
+            entry.arg(c.green(CASE, "2022-06-01T10:00:00+08:00"));
+        }
+        let refused = entry.assert().code(2);
+        let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+        assert!(stderr.contains("--trace-pub"), "{cmd}: {stderr}");
+        let stored = venuecode()
+            .args(["records", "--json", "--day", "2022-06-01", "--db"])
+            .arg(c.s.path("untraced.sqlite"))
+            .assert()
+            .code(0);
+        assert_eq!(json(&stored)["summary"]["scans"], 0, "{cmd}");
+    }
     // The tracing key must be the owner's alone.
     let key = c.s.path("trace.key");
     std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
@@ -425,19 +463,6 @@ params = {"exports": sys.argv[2].split(","), "idx": sys.argv[3], "holder": sys.a
 rows = duckdb.connect().execute(sql, params).fetchall()
 print(json.dumps([[str(v) for v in r] for r in rows]))
 "#;
-
-/// A Python with DuckDB: scripts/test-all installs one in `target/py`; elsewhere set
-/// VENUECODE_PYTHON.
-fn python() -> String {
-    std::env::var("VENUECODE_PYTHON").unwrap_or_else(|_| {
-        let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/py/bin/python");
-        if Path::new(venv).exists() {
-            venv.to_owned()
-        } else {
-            "python3".to_owned()
-        }
-    })
-}
 
 #[test]
 fn duckdb_over_the_exports_and_the_index_gives_the_same_answer() {
@@ -458,7 +483,7 @@ fn duckdb_over_the_exports_and_the_index_gives_the_same_answer() {
     assert_eq!(mode & 0o777, 0o600);
     let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/sql/trace_holder.sql");
     let exports_arg = exports.map(|e| c.s.path(e).display().to_string()).join(",");
-    let out = std::process::Command::new(python())
+    let out = std::process::Command::new(python::python())
         .args(["-c", DUCKDB])
         .arg(&sql)
         .arg(exports_arg)

@@ -6,8 +6,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/python.rs"]
+mod python;
+
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use venuecode::Timestamp;
 use venuecode::id::IdNumber;
 use venuecode::record::RecordId;
@@ -37,6 +40,17 @@ struct Case {
     trace_ref: String,
     /// The holder token it opens to, or null if it must not open.
     opens_to: Option<String>,
+    /// How it was sealed, for a reference sealed afresh: sealing again must give it.
+    sealed: Option<Seal>,
+}
+
+/// A seal's inputs: the public key, the token, the record id (associated data), the entropy.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Seal {
+    public_key: String,
+    token: String,
+    record_id: String,
+    entropy: String,
 }
 
 fn root() -> PathBuf {
@@ -71,19 +85,29 @@ fn generate() -> Vectors {
             &[0; 32],
         ],
     );
-    let sealed = public.seal(&token, &record.0, &[0x0e; 32]);
-    let again = public.seal(&token, &record.0, &[0x0f; 32]);
+    let seal = |key: &TracePublicKey, entropy: u8| {
+        let inputs = Seal {
+            public_key: key.to_hex().trim().to_owned(),
+            token: token.to_string(),
+            record_id: record.to_string(),
+            entropy: hex::encode([entropy; 32]),
+        };
+        (key.seal(&token, &record.0, &[entropy; 32]), Some(inputs))
+    };
+    let (sealed, sealed_inputs) = seal(&public, 0x0e);
     let mut altered = sealed;
     altered.0[64] ^= 0x01;
-    let foreign = TraceKey::derive(&[0x08; 32])
-        .public()
-        .seal(&token, &record.0, &[0x0e; 32]);
-    let case = |name: &str, description: &str, id: RecordId, r: TraceRef, opens: bool| Case {
+    let case = |name: &str,
+                description: &str,
+                id: RecordId,
+                (r, sealed): (TraceRef, Option<Seal>),
+                opens: bool| Case {
         name: name.into(),
         description: description.into(),
         record_id: id.to_string(),
         trace_ref: r.to_string(),
         opens_to: opens.then(|| token.to_string()),
+        sealed,
     };
     let mut chain = AuditChain::new();
     let audit_log: Vec<String> = [("holder", 2u64), ("venue", 7)]
@@ -100,8 +124,9 @@ fn generate() -> Vectors {
         })
         .collect();
     Vectors {
-        description: "venuecode sealed trace references (SPEC.md §15). Entropy for each seal is \
-                      given so that the vectors are fixed; real seals draw it fresh."
+        description: "venuecode sealed trace references (SPEC.md §15). Each fresh seal lists its \
+                      inputs, entropy included, so that the vectors are fixed; real seals draw \
+                      the entropy fresh."
             .into(),
         suite: "HPKE base mode: DHKEM(X25519, HKDF-SHA256) 0x0020, HKDF-SHA256 0x0001, \
                 ChaCha20-Poly1305 0x0003"
@@ -115,35 +140,35 @@ fn generate() -> Vectors {
                 "sealed",
                 "the reference holder's token, sealed for a gate scan's record",
                 record,
-                sealed,
+                (sealed, sealed_inputs),
                 true,
             ),
             case(
                 "sealed_again",
                 "the same token and record, other entropy: no byte in common but the version",
                 record,
-                again,
+                seal(&public, 0x0f),
                 true,
             ),
             case(
                 "moved",
                 "the first reference opened for another record: refused",
                 other,
-                sealed,
+                (sealed, None),
                 false,
             ),
             case(
                 "altered",
                 "the first reference with its tag's last byte flipped: refused",
                 record,
-                altered,
+                (altered, None),
                 false,
             ),
             case(
                 "other_key",
                 "sealed to another tracing key (ikm 0x08 repeated): refused",
                 record,
-                foreign,
+                seal(&TraceKey::derive(&[0x08; 32]).public(), 0x0e),
                 false,
             ),
         ],
@@ -237,6 +262,18 @@ fn committed_vectors_open_as_stated() {
             .ok()
             .map(|t| t.to_string());
         assert_eq!(opened, c.opens_to, "{}", c.name);
+        // A fresh seal comes out the same from its inputs (SPEC.md §15: the ephemeral key).
+        if let Some(seal) = &c.sealed {
+            let mut token = [0u8; 16];
+            hex::decode_to_slice(&seal.token, &mut token).unwrap();
+            let entropy: [u8; 32] = hex::decode(&seal.entropy).unwrap().try_into().unwrap();
+            let again = TracePublicKey::from_hex(&seal.public_key).unwrap().seal(
+                &venuecode::token::HolderToken(token),
+                &id_bytes(&seal.record_id),
+                &entropy,
+            );
+            assert_eq!(again, r, "{}", c.name);
+        }
     }
     let (a, b) = (&v.cases[0].trace_ref, &v.cases[1].trace_ref);
     assert_eq!(a[..2], b[..2]);
@@ -250,19 +287,6 @@ fn committed_vectors_open_as_stated() {
         chain.push_line(line).unwrap();
     }
     assert_eq!(chain.head(), v.audit_head);
-}
-
-/// A Python with pyhpke: scripts/test-all installs one in `target/py`; elsewhere set
-/// VENUECODE_PYTHON.
-fn python() -> String {
-    std::env::var("VENUECODE_PYTHON").unwrap_or_else(|_| {
-        let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/py/bin/python");
-        if Path::new(venv).exists() {
-            venv.to_owned()
-        } else {
-            "python3".to_owned()
-        }
-    })
 }
 
 const PYHPKE: &str = r#"
@@ -281,7 +305,7 @@ print("01" + enc.hex() + sender.seal(token, aad=aad).hex())
 fn another_hpke_implementation_opens_ours_and_seals_what_we_open() {
     let v = committed();
     let c = &v.cases[0];
-    let out = std::process::Command::new(python())
+    let out = std::process::Command::new(python::python())
         .args(["-c", PYHPKE])
         .args([&v.tracing_key, &v.tracing_public_key, &v.info, &c.trace_ref])
         .arg(hex::encode(id_bytes(&c.record_id)))

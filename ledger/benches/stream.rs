@@ -5,6 +5,9 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
+use common::{peak_mb, reset_peak};
 use std::time::Instant;
 use venuecode::Timestamp;
 use venuecode::health::Colour;
@@ -13,23 +16,6 @@ use venuecode::policy::Outcome;
 use venuecode::pseudonym::Pseudonym;
 use venuecode::record::{Day, ScanRecord};
 use venuecode_ledger::{Filter, Ledger};
-
-/// Peak resident memory since the last reset, in MB (Linux).
-fn peak_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
-
-fn reset_peak() {
-    // Writing 5 to clear_refs resets VmHWM to the current resident size.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
 
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing: a quick run then.

@@ -8,6 +8,9 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
+use common::{peak_mb, reset_peak};
 use std::collections::HashSet;
 use std::time::Instant;
 use venuecode::Timestamp;
@@ -25,21 +28,6 @@ const DAYS: u64 = 30;
 const WINDOW_SECS: i64 = 30 * 60;
 /// The case: a resident who visits a venue every 36 hours.
 const CASE: u64 = 7;
-
-fn peak_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
-
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
 
 fn token(resident: u64) -> HolderToken {
     let mut t = [0u8; 16];

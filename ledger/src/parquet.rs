@@ -98,7 +98,16 @@ fn schema() -> String {
     format!("message scan_record {{\n{fields}}}")
 }
 
-fn err(e: parquet::errors::ParquetError) -> LedgerError {
+/// How every Parquet file of ours is written: Snappy-compressed.
+pub(crate) fn properties() -> Arc<WriterProperties> {
+    Arc::new(
+        WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build(),
+    )
+}
+
+pub(crate) fn err(e: parquet::errors::ParquetError) -> LedgerError {
     LedgerError::Schema(format!("parquet: {e}"))
 }
 
@@ -134,13 +143,8 @@ impl<W: Write + Send> RecordWriter<W> {
     /// A new file written to `out`.
     pub fn new(out: W) -> Result<Self, LedgerError> {
         let schema = Arc::new(parse_message_type(&schema()).map_err(err)?);
-        let props = Arc::new(
-            WriterProperties::builder()
-                .set_compression(Compression::SNAPPY)
-                .build(),
-        );
         Ok(RecordWriter {
-            writer: SerializedFileWriter::new(out, schema, props).map_err(err)?,
+            writer: SerializedFileWriter::new(out, schema, properties()).map_err(err)?,
             batch: Vec::with_capacity(ROW_GROUP),
             written: 0,
         })

@@ -2,10 +2,9 @@
 //! their first bytes. Both are read in batches, so a trace's memory stays flat however large the
 //! source. The authority's index of opened references (`trace open`) is written here too.
 
+use crate::parquet::err;
 use crate::{Filter, Ledger, LedgerError};
-use parquet::basic::Compression;
 use parquet::data_type::{ByteArray, ByteArrayType};
-use parquet::file::properties::WriterProperties;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::record::Field;
@@ -90,10 +89,6 @@ impl Ledger {
         }
         Ok(n)
     }
-}
-
-fn err(e: parquet::errors::ParquetError) -> LedgerError {
-    LedgerError::Schema(format!("parquet: {e}"))
 }
 
 fn parquet_presences(path: &Path, mut f: impl FnMut(&[Presence])) -> Result<u64, LedgerError> {
@@ -189,13 +184,9 @@ impl<W: Write + Send> OpenedWriter<W> {
             )
             .map_err(err)?,
         );
-        let props = Arc::new(
-            WriterProperties::builder()
-                .set_compression(Compression::SNAPPY)
-                .build(),
-        );
         Ok(OpenedWriter {
-            writer: SerializedFileWriter::new(out, schema, props).map_err(err)?,
+            writer: SerializedFileWriter::new(out, schema, crate::parquet::properties())
+                .map_err(err)?,
             rows: Vec::with_capacity(crate::parquet::ROW_GROUP),
             written: 0,
         })

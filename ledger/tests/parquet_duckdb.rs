@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "../../core/tests/support/python.rs"]
+mod python;
+
 use serde_json::Value;
 use venuecode::Timestamp;
 use venuecode::health::Colour;
@@ -12,17 +15,6 @@ use venuecode::policy::Outcome;
 use venuecode::pseudonym::Pseudonym;
 use venuecode::record::{Day, ScanRecord};
 use venuecode_ledger::{Filter, Ledger};
-
-fn python() -> String {
-    std::env::var("VENUECODE_PYTHON").unwrap_or_else(|_| {
-        let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/py/bin/python");
-        if std::path::Path::new(venv).exists() {
-            venv.to_owned()
-        } else {
-            "python3".to_owned()
-        }
-    })
-}
 
 const QUERY: &str = r#"
 import duckdb, json, sys
@@ -98,7 +90,7 @@ fn duckdb_reads_our_parquet_and_agrees_with_our_statistics() {
     .unwrap();
     assert_eq!(written, 3000);
 
-    let out = std::process::Command::new(python())
+    let out = std::process::Command::new(python::python())
         .args(["-c", QUERY])
         .arg(&path)
         .output()

@@ -9,6 +9,7 @@
 pub mod audit;
 
 use crate::encoding::timestamp::Timestamp;
+use crate::error::Error;
 use crate::policy::Outcome;
 use crate::privacy::token::HolderToken;
 pub use crate::privacy::trace::{
@@ -67,6 +68,19 @@ pub struct Period {
 }
 
 impl Period {
+    /// The period from `from` to `to`: `invalid_input` if it ends before it starts.
+    pub fn new(from: Option<Timestamp>, to: Option<Timestamp>) -> Result<Period, Error> {
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(Error::InvalidInput {
+                field: "period",
+                reason: "it ends before it starts".into(),
+            });
+        }
+        Ok(Period { from, to })
+    }
+
     /// Whether `t` lies in it.
     pub fn contains(&self, t: Timestamp) -> bool {
         self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|e| t <= e)
@@ -284,18 +298,20 @@ impl<'k> HolderTrace<'k> {
         if self.visits.is_empty() {
             return;
         }
-        let near: Vec<&Presence> = batch
+        // Each presence with the visits whose window it falls in; only those are opened.
+        let (near, windows): (Vec<&Presence>, Vec<Vec<usize>>) = batch
             .iter()
-            .filter(|p| self.windows_of(p).next().is_some())
-            .collect();
-        for (p, opened) in near.iter().zip(open_batch(self.key, &near)) {
+            .map(|p| (p, self.windows_of(p).collect::<Vec<_>>()))
+            .filter(|(_, w)| !w.is_empty())
+            .unzip();
+        let opened = open_batch(self.key, &near);
+        for ((p, opened), windows) in near.iter().zip(opened).zip(windows) {
             let Opened::Holder(holder) = opened else {
                 continue;
             };
             if holder == self.holder {
                 continue;
             }
-            let windows: Vec<usize> = self.windows_of(p).collect();
             for i in windows {
                 let contact = Contact {
                     holder,

@@ -136,3 +136,14 @@ fn a_venue_trace_lists_everyone_present_once() {
     assert_eq!(entries, 100);
     assert_eq!(report.coverage.records, 200);
 }
+
+#[test]
+fn a_period_may_not_end_before_it_starts() {
+    let (a, b) = (Timestamp::from_unix(T0), Timestamp::from_unix(T0 + 1));
+    assert!(Period::new(Some(a), Some(b)).is_ok());
+    assert!(Period::new(Some(a), Some(a)).is_ok());
+    assert_eq!(
+        Period::new(Some(b), Some(a)).unwrap_err().code(),
+        "invalid_input"
+    );
+}

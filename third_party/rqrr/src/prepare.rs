@@ -325,10 +325,7 @@ where
     ) -> Vec<(
         [crate::Point; 4],
         Result<(crate::MetaData, Vec<u8>), crate::DeQRError>,
-    )>
-    where
-        S: Clone,
-    {
+    )> {
         let stones = crate::capstones_from_image(self);
         let groups = self.find_groupings(stones);
         self.renew_budget();
@@ -378,10 +375,7 @@ where
     /// By trying to match up the relative perspective of 3
     /// [CapStones](struct.CapStone.html) along with other criteria we can find the
     /// CapStones that corner the same QR code.
-    fn find_groupings(&mut self, capstones: Vec<crate::CapStone>) -> Vec<CapStoneGroup>
-    where
-        S: Clone,
-    {
+    fn find_groupings(&mut self, capstones: Vec<crate::CapStone>) -> Vec<CapStoneGroup> {
         let mut used_capstones = vec![false; capstones.len()];
         let mut groups = Vec::new();
         let mut trials = 0;

@@ -659,10 +659,25 @@ pub struct Point {
 /// A QR code found in a frame.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Found {
-    /// The text it holds.
+    /// The text it holds (in the character set its ECI names, or as guessed).
     pub text: String,
+    /// The payload's bytes as the code holds them, for payloads that are not text.
+    pub bytes: Vec<u8>,
     /// Its corners: top-left, top-right, bottom-right, bottom-left.
     pub corners: Vec<Point>,
+    /// Its place in a structured-append sequence, if it is part of one.
+    pub sequence: Option<Sequence>,
+}
+
+/// A code's place in a structured-append sequence: one message split over several codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct Sequence {
+    /// Its position, from 0.
+    pub index: u8,
+    /// How many codes the message has.
+    pub count: u8,
+    /// The parity byte all codes of the message share.
+    pub parity: u8,
 }
 
 /// Every QR code in a camera frame: RGBA (4 bytes a pixel) or 8-bit grey (Android's Y plane),
@@ -675,7 +690,13 @@ pub fn scan_frame(pixels: Vec<u8>, width: u32, height: u32) -> Result<Vec<Found>
         .into_iter()
         .map(|f| Found {
             text: f.text,
+            bytes: f.bytes,
             corners: f.corners.iter().map(|p| Point { x: p.x, y: p.y }).collect(),
+            sequence: f.sequence.map(|s| Sequence {
+                index: s.index,
+                count: s.count,
+                parity: s.parity,
+            }),
         })
         .collect())
 }

@@ -15,13 +15,13 @@ use crate::venue::{print_verification, time_or_now};
 use std::path::{Path, PathBuf};
 use venuecode::door::VenueReport;
 use venuecode::raster::GreyImage;
-use venuecode::scan::{Found, Point};
+use venuecode::scan::Found;
 use venuecode::{Timestamp, TrustList, verify_venue_code};
 
 #[derive(serde::Serialize)]
 struct CodeOut<'a> {
-    text: &'a str,
-    corners: &'a [Point; 4],
+    #[serde(flatten)]
+    code: &'a Found,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     verification: Option<VenueReport<'a>>,
 }
@@ -84,8 +84,7 @@ fn one(path: &Path, trust: Option<&TrustList>, now: Timestamp, json: bool) -> Re
             .iter()
             .zip(&results)
             .map(|(f, r)| CodeOut {
-                text: &f.text,
-                corners: &f.corners,
+                code: f,
                 verification: r.as_ref().map(VenueReport::of),
             })
             .collect();

@@ -1445,6 +1445,26 @@ class _UniffiFfiConverterTypeDoorDecision(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalTypeMaskedHolder.write(value.holder, buf)
         _UniffiFfiConverterTypeResolvedStatus.write(value.status, buf)
 
+class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        size = buf.read_i32()
+        if size < 0:
+            raise InternalError("Unexpected negative byte string length")
+        return buf.read(size)
+
+    @staticmethod
+    def check_lower(value):
+        try:
+            memoryview(value)
+        except TypeError:
+            raise TypeError("a bytes-like object is required, not {!r}".format(type(value).__name__))
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_i32(len(value))
+        buf.write(value)
+
 class _UniffiFfiConverterFloat32(_UniffiConverterPrimitiveFloat):
     @staticmethod
     def read(buf):
@@ -1516,24 +1536,113 @@ class _UniffiFfiConverterSequenceTypePoint(_UniffiConverterRustBuffer):
             _UniffiFfiConverterTypePoint.read(buf) for i in range(count)
         ]
 
+class _UniffiFfiConverterUInt8(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u8"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**8
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u8()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u8(value)
+
 @dataclass
-class Found:
+class Sequence:
     """
-    A QR code found in a frame.
+    A code's place in a structured-append sequence: one message split over several codes.
 """
-    def __init__(self, *, text:str, corners:typing.List[Point]):
-        self.text = text
-        self.corners = corners
+    def __init__(self, *, index:int, count:int, parity:int):
+        self.index = index
+        self.count = count
+        self.parity = parity
         
         
 
     
     def __str__(self):
-        return "Found(text={}, corners={})".format(self.text, self.corners)
+        return "Sequence(index={}, count={}, parity={})".format(self.index, self.count, self.parity)
+    def __eq__(self, other):
+        if self.index != other.index:
+            return False
+        if self.count != other.count:
+            return False
+        if self.parity != other.parity:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeSequence(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Sequence(
+            index=_UniffiFfiConverterUInt8.read(buf),
+            count=_UniffiFfiConverterUInt8.read(buf),
+            parity=_UniffiFfiConverterUInt8.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt8.check_lower(value.index)
+        _UniffiFfiConverterUInt8.check_lower(value.count)
+        _UniffiFfiConverterUInt8.check_lower(value.parity)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt8.write(value.index, buf)
+        _UniffiFfiConverterUInt8.write(value.count, buf)
+        _UniffiFfiConverterUInt8.write(value.parity, buf)
+
+class _UniffiFfiConverterOptionalTypeSequence(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeSequence.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeSequence.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeSequence.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class Found:
+    """
+    A QR code found in a frame.
+"""
+    def __init__(self, *, text:str, bytes:bytes, corners:typing.List[Point], sequence:typing.Optional[Sequence]):
+        self.text = text
+        self.bytes = bytes
+        self.corners = corners
+        self.sequence = sequence
+        
+        
+
+    
+    def __str__(self):
+        return "Found(text={}, bytes={}, corners={}, sequence={})".format(self.text, self.bytes, self.corners, self.sequence)
     def __eq__(self, other):
         if self.text != other.text:
             return False
+        if self.bytes != other.bytes:
+            return False
         if self.corners != other.corners:
+            return False
+        if self.sequence != other.sequence:
             return False
         return True
 
@@ -1542,38 +1651,24 @@ class _UniffiFfiConverterTypeFound(_UniffiConverterRustBuffer):
     def read(buf):
         return Found(
             text=_UniffiFfiConverterString.read(buf),
+            bytes=_UniffiFfiConverterBytes.read(buf),
             corners=_UniffiFfiConverterSequenceTypePoint.read(buf),
+            sequence=_UniffiFfiConverterOptionalTypeSequence.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
         _UniffiFfiConverterString.check_lower(value.text)
+        _UniffiFfiConverterBytes.check_lower(value.bytes)
         _UniffiFfiConverterSequenceTypePoint.check_lower(value.corners)
+        _UniffiFfiConverterOptionalTypeSequence.check_lower(value.sequence)
 
     @staticmethod
     def write(value, buf):
         _UniffiFfiConverterString.write(value.text, buf)
+        _UniffiFfiConverterBytes.write(value.bytes, buf)
         _UniffiFfiConverterSequenceTypePoint.write(value.corners, buf)
-
-class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        size = buf.read_i32()
-        if size < 0:
-            raise InternalError("Unexpected negative byte string length")
-        return buf.read(size)
-
-    @staticmethod
-    def check_lower(value):
-        try:
-            memoryview(value)
-        except TypeError:
-            raise TypeError("a bytes-like object is required, not {!r}".format(type(value).__name__))
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_i32(len(value))
-        buf.write(value)
+        _UniffiFfiConverterOptionalTypeSequence.write(value.sequence, buf)
 
 class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
     @classmethod
@@ -3281,6 +3376,7 @@ __all__ = [
     "ResolvedStatus",
     "DoorDecision",
     "Point",
+    "Sequence",
     "Found",
     "GateOptions",
     "PersonalInfo",

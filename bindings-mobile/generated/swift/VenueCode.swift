@@ -465,6 +465,22 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
     typealias FfiType = UInt16
     typealias SwiftType = UInt16
@@ -1043,25 +1059,41 @@ public func FfiConverterTypeDoorDecision_lower(_ value: DoorDecision) -> RustBuf
  */
 public struct Found: Equatable, Hashable {
     /**
-     * The text it holds.
+     * The text it holds (in the character set its ECI names, or as guessed).
      */
     public var text: String
+    /**
+     * The payload's bytes as the code holds them, for payloads that are not text.
+     */
+    public var bytes: Data
     /**
      * Its corners: top-left, top-right, bottom-right, bottom-left.
      */
     public var corners: [Point]
+    /**
+     * Its place in a structured-append sequence, if it is part of one.
+     */
+    public var sequence: Sequence?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * The text it holds.
+         * The text it holds (in the character set its ECI names, or as guessed).
          */text: String, 
         /**
+         * The payload's bytes as the code holds them, for payloads that are not text.
+         */bytes: Data, 
+        /**
          * Its corners: top-left, top-right, bottom-right, bottom-left.
-         */corners: [Point]) {
+         */corners: [Point], 
+        /**
+         * Its place in a structured-append sequence, if it is part of one.
+         */sequence: Sequence?) {
         self.text = text
+        self.bytes = bytes
         self.corners = corners
+        self.sequence = sequence
     }
 
     
@@ -1081,13 +1113,17 @@ public struct FfiConverterTypeFound: FfiConverterRustBuffer {
         return
             try Found(
                 text: FfiConverterString.read(from: &buf), 
-                corners: FfiConverterSequenceTypePoint.read(from: &buf)
+                bytes: FfiConverterData.read(from: &buf), 
+                corners: FfiConverterSequenceTypePoint.read(from: &buf), 
+                sequence: FfiConverterOptionTypeSequence.read(from: &buf)
         )
     }
 
     public static func write(_ value: Found, into buf: inout [UInt8]) {
         FfiConverterString.write(value.text, into: &buf)
+        FfiConverterData.write(value.bytes, into: &buf)
         FfiConverterSequenceTypePoint.write(value.corners, into: &buf)
+        FfiConverterOptionTypeSequence.write(value.sequence, into: &buf)
     }
 }
 
@@ -1604,6 +1640,85 @@ public func FfiConverterTypeResolvedStatus_lift(_ buf: RustBuffer) throws -> Res
 #endif
 public func FfiConverterTypeResolvedStatus_lower(_ value: ResolvedStatus) -> RustBuffer {
     return FfiConverterTypeResolvedStatus.lower(value)
+}
+
+
+/**
+ * A code's place in a structured-append sequence: one message split over several codes.
+ */
+public struct Sequence: Equatable, Hashable {
+    /**
+     * Its position, from 0.
+     */
+    public var index: UInt8
+    /**
+     * How many codes the message has.
+     */
+    public var count: UInt8
+    /**
+     * The parity byte all codes of the message share.
+     */
+    public var parity: UInt8
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its position, from 0.
+         */index: UInt8, 
+        /**
+         * How many codes the message has.
+         */count: UInt8, 
+        /**
+         * The parity byte all codes of the message share.
+         */parity: UInt8) {
+        self.index = index
+        self.count = count
+        self.parity = parity
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Sequence: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSequence: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Sequence {
+        return
+            try Sequence(
+                index: FfiConverterUInt8.read(from: &buf), 
+                count: FfiConverterUInt8.read(from: &buf), 
+                parity: FfiConverterUInt8.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Sequence, into buf: inout [UInt8]) {
+        FfiConverterUInt8.write(value.index, into: &buf)
+        FfiConverterUInt8.write(value.count, into: &buf)
+        FfiConverterUInt8.write(value.parity, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSequence_lift(_ buf: RustBuffer) throws -> Sequence {
+    return try FfiConverterTypeSequence.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSequence_lower(_ value: Sequence) -> RustBuffer {
+    return FfiConverterTypeSequence.lower(value)
 }
 
 
@@ -2775,6 +2890,30 @@ fileprivate struct FfiConverterOptionTypeMaskedHolder: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeMaskedHolder.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSequence: FfiConverterRustBuffer {
+    typealias SwiftType = Sequence?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSequence.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSequence.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

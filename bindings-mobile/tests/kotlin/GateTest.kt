@@ -87,6 +87,7 @@ private fun gateFlow(dir: File) {
     }
     val found = scanFrame(rgba, png.width.toUInt(), png.height.toUInt())
     check(found.size == 1 && found[0].corners.size == 4) { "scan: $found" }
+    check(found[0].bytes.decodeToString() == found[0].text && found[0].sequence == null) { "scan bytes" }
     val posterTrust = File(dir, "cli_trust.json").readText()
     val now = File(dir, "now_ms").readText().trim().toLong()
     check(codeKind(found[0].text) == CodeKind.VENUE) { "kind of the poster" }

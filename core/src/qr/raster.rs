@@ -161,23 +161,62 @@ impl GreyImage {
         self.pixels[y * self.width + x]
     }
 
-    /// Half the size in each direction, each pixel the mean of a 2 x 2 block.
-    pub(crate) fn half(&self) -> GreyImage {
-        let (w, h) = (self.width / 2, self.height / 2);
-        let mut pixels = Vec::with_capacity(w * h);
-        for y in 0..h {
-            let (a, b) = (
-                &self.pixels[2 * y * self.width..],
-                &self.pixels[(2 * y + 1) * self.width..],
-            );
-            for x in 0..w {
-                let sum = u16::from(a[2 * x])
-                    + u16::from(a[2 * x + 1])
-                    + u16::from(b[2 * x])
-                    + u16::from(b[2 * x + 1]);
-                pixels.push(u8::try_from(sum / 4).unwrap_or(u8::MAX));
-            }
+    /// An n-th of the size in each direction, each pixel the mean of an n x n block.
+    pub(crate) fn shrink(&self, n: usize) -> GreyImage {
+        // Fixed factors unroll and vectorise: the scanner's pyramid and passes use these.
+        match n {
+            2 => self.shrink_by::<2>(),
+            3 => self.shrink_by::<3>(),
+            _ => self.shrink_any(n.max(1)),
         }
+    }
+
+    fn shrink_by<const N: usize>(&self) -> GreyImage {
+        let (w, h) = (self.width / N, self.height / N);
+        let mut pixels = Vec::with_capacity(w * h);
+        let mut cols = vec![0u16; self.width];
+        for y in 0..h {
+            cols.fill(0);
+            for row in self.pixels[N * y * self.width..]
+                .chunks_exact(self.width)
+                .take(N)
+            {
+                for (c, &v) in cols.iter_mut().zip(row) {
+                    *c += u16::from(v);
+                }
+            }
+            pixels.extend(cols.chunks_exact(N).take(w).map(|block| {
+                let block: &[u16; N] = block.try_into().unwrap_or(&[0; N]);
+                let sum: u16 = block.iter().sum();
+                u8::try_from(usize::from(sum) / (N * N)).unwrap_or(u8::MAX)
+            }));
+        }
+        Self::sized(w, h, pixels)
+    }
+
+    fn shrink_any(&self, n: usize) -> GreyImage {
+        let (w, h) = (self.width / n, self.height / n);
+        let mut pixels = Vec::with_capacity(w * h);
+        let mut cols = vec![0u32; self.width];
+        let area = u32::try_from(n * n).unwrap_or(u32::MAX);
+        for y in 0..h {
+            cols.fill(0);
+            for row in self.pixels[n * y * self.width..].chunks(self.width).take(n) {
+                for (c, &v) in cols.iter_mut().zip(row) {
+                    *c += u32::from(v);
+                }
+            }
+            pixels.extend(
+                cols.chunks_exact(n)
+                    .take(w)
+                    .map(|block| u8::try_from(block.iter().sum::<u32>() / area).unwrap_or(u8::MAX)),
+            );
+        }
+        Self::sized(w, h, pixels)
+    }
+
+    /// A shrunk image, at least one pixel.
+    fn sized(w: usize, h: usize, pixels: Vec<u8>) -> GreyImage {
         GreyImage {
             width: w.max(1),
             height: h.max(1),

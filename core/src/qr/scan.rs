@@ -1,12 +1,15 @@
-//! Finding and decoding QR codes in images, built on `rqrr` (finder patterns, sampling,
-//! Reed-Solomon), with what it lacks for photos of posters: other binarisations than its one
-//! row-average threshold, light-on-dark (inverted) codes, and downscaling of large frames.
+//! Finding and decoding QR codes in images.
 //!
-//! The passes run in order until one decodes a code (see [`PASSES`]); the order and the set
-//! were chosen by measuring decode counts and time on the damaged-image benchmark
-//! (`bench/qr/`, results in the README).
+//! First zxing-cpp's detector (in rxing's port, [`concentric`]) on a pyramid of the image, each
+//! layer dark-on-light and light-on-dark, as zxing-cpp reads; then, only if that found nothing,
+//! `rqrr`'s (our fork) in the passes of [`PASSES`], which read some close-up and screen photos
+//! the first misses. Both run under work budgets: no image takes longer than its pixels allow.
+//! The order, the layers and the passes were chosen by measuring on the real photos and the
+//! damaged-image set (`bench/qr/`, results in the README; ADR 0009).
 
 use crate::qr::raster::GreyImage;
+
+mod concentric;
 
 /// A point in the scanned image, in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -20,10 +23,34 @@ pub struct Point {
 /// A decoded QR code.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Found {
-    /// The text it holds.
+    /// The text it holds: with the `charsets` feature, its bytes read in the character set its
+    /// ECI designates, or else as UTF-8, Shift JIS or ISO-8859-1, as zxing-cpp guesses; without
+    /// it, as UTF-8 if they are that, else as ISO-8859-1.
     pub text: String,
+    /// The payload's bytes as the code holds them, for payloads that are not text (in JSON,
+    /// `bytes_hex`).
+    #[serde(rename = "bytes_hex", serialize_with = "hex_bytes")]
+    pub bytes: Vec<u8>,
     /// Its corners: top-left, top-right, bottom-right, bottom-left (as the code is read).
     pub corners: [Point; 4],
+    /// Where the code stands in a structured-append sequence, if it is part of one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<Sequence>,
+}
+
+fn hex_bytes<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(bytes))
+}
+
+/// A code's place in a structured-append sequence: one message split over several codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Sequence {
+    /// Its position, from 0.
+    pub index: u8,
+    /// How many codes the message has.
+    pub count: u8,
+    /// The parity byte all codes of the message share (the XOR of its bytes).
+    pub parity: u8,
 }
 
 /// How pixels are split into dark and light before finder patterns are searched for.
@@ -60,24 +87,69 @@ const fn pass(max_side: usize, binarize: Binarize, inverted: bool) -> Pass {
     }
 }
 
-/// The passes [`scan`] tries, in order.
+/// The passes of `rqrr` that [`scan`] tries, in order, when zxing-cpp's detector found nothing.
+/// BoofCV set: 1,002 codes read instead of 972, for some 3 s more; a first pass of Otsu's
+/// threshold at full size added 2 codes more for 3 s, and was dropped.
 pub const PASSES: &[Pass] = &[
-    // Phone photos at full size first (up to 4096 pixels a side): a sheet of small codes
-    // vanishes when halved; BoofCV set: 465 codes read instead of 400, for 8 s more.
-    pass(4096, Binarize::Otsu, false),
     pass(1600, Binarize::Blocks, false),
     pass(1600, Binarize::BlurOtsu, false),
-    pass(1600, Binarize::Otsu, true),
-    pass(1600, Binarize::RowAverage, false),
 ];
+
+/// Layers of the pyramid: the image, then each a third of the one before, while the longer
+/// side exceeds this (zxing-cpp's defaults).
+const PYRAMID_MIN_SIDE: usize = 500;
+const PYRAMID_FACTOR: usize = 3;
 
 /// Every QR code found in an image, each code once (two codes of the same text in two places
 /// are two).
 pub fn scan(image: &GreyImage) -> Vec<Found> {
-    scan_with(image, PASSES)
+    let mut found = Vec::new();
+    let mut layers = Vec::new();
+    let mut shrunk = None;
+    let mut scale = 1.0;
+    loop {
+        let img = shrunk.as_ref().unwrap_or(image);
+        if img.width() < 21 || img.height() < 21 {
+            break;
+        }
+        if let Some(bits) = concentric::binarize(img) {
+            concentric::decode(&bits, scale, &mut found);
+            layers.push((bits, scale));
+        }
+        if img.width().max(img.height()) <= PYRAMID_MIN_SIDE {
+            break;
+        }
+        shrunk = Some(img.shrink(PYRAMID_FACTOR));
+        scale *= PYRAMID_FACTOR as f32;
+    }
+    // Light-on-dark codes (dark-mode screens), searched only when there is no dark-on-light
+    // code: no photo of the BoofCV set needs it, and it would cost them 1.8 s.
+    for (bits, scale) in &mut layers {
+        if !found.is_empty() {
+            break;
+        }
+        bits.invert();
+        concentric::decode(bits, *scale, &mut found);
+    }
+    if found.is_empty() {
+        found = scan_with(image, PASSES);
+    }
+    found
 }
 
-/// Runs `passes` in order until one finds a code.
+/// Adds `code` to `found` unless it is there already: the same code found again (in another
+/// layer or pass) is one code; the same text elsewhere is another (a sheet of stickers holds
+/// many codes of few texts).
+fn push(found: &mut Vec<Found>, code: Found) {
+    if !found
+        .iter()
+        .any(|f| f.bytes == code.bytes && same_place(&f.corners, &code.corners))
+    {
+        found.push(code);
+    }
+}
+
+/// Runs `rqrr`'s `passes` in order until one finds a code.
 pub fn scan_with(image: &GreyImage, passes: &[Pass]) -> Vec<Found> {
     // halves[k]: the image halved k times, made when a pass first needs it.
     let mut halves: Vec<GreyImage> = Vec::new();
@@ -89,7 +161,7 @@ pub fn scan_with(image: &GreyImage, passes: &[Pass]) -> Vec<Found> {
             (w, h, level) = (w / 2, h / 2, level + 1);
         }
         while halves.len() < level {
-            let next = halves.last().unwrap_or(image).half();
+            let next = halves.last().unwrap_or(image).shrink(2);
             halves.push(next);
         }
         let img = if level == 0 {
@@ -143,40 +215,36 @@ fn run(img: &GreyImage, p: Pass, scale: f32, found: &mut Vec<Found>) {
     let Some(mut prepared) = prepared else { return };
     for (bounds, result) in prepared.detect_and_decode() {
         let Ok((_, bytes)) = result else { continue };
-        let text = payload_text(bytes);
         let corners = bounds.map(|c| Point {
             x: c.x as f32 * scale,
             y: c.y as f32 * scale,
         });
-        // The same code found again is one code; the same text elsewhere is another (a sheet
-        // of stickers holds many codes of few texts).
-        if found
-            .iter()
-            .any(|f: &Found| f.text == text && same_place(&f.corners, &corners))
-        {
-            continue;
-        }
-        found.push(Found { text, corners });
+        push(
+            found,
+            Found {
+                text: payload_text(&bytes),
+                bytes,
+                corners,
+                sequence: None,
+            },
+        );
     }
 }
 
 /// A payload's text, as zxing-cpp guesses it without an ECI: UTF-8 if the bytes are UTF-8;
-/// else Shift JIS if they are that (kanji mode, Japanese byte mode; with the `shift-jis`
+/// else Shift JIS if they are that (kanji mode, Japanese byte mode; with the `charsets`
 /// feature); else ISO-8859-1, QR's default for bytes, which takes any byte.
-fn payload_text(bytes: Vec<u8>) -> String {
-    match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            let bytes = e.into_bytes();
-            #[cfg(feature = "shift-jis")]
-            if let Some(text) =
-                encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(&bytes)
-            {
-                return text.into_owned();
-            }
-            bytes.iter().map(|&b| char::from(b)).collect()
-        }
+fn payload_text(bytes: &[u8]) -> String {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return text.to_owned();
     }
+    #[cfg(feature = "charsets")]
+    if let Some(text) =
+        encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes)
+    {
+        return text.into_owned();
+    }
+    bytes.iter().map(|&b| char::from(b)).collect()
 }
 
 /// Whether two codes' corners describe one place: the centre of each within half the other's
@@ -201,55 +269,140 @@ fn same_place(a: &[Point; 4], b: &[Point; 4]) -> bool {
 
 const BLOCK: usize = 8;
 
-/// The hybrid (block) binarisation: 1 for dark (or light, if `inverted`).
-fn blocks(img: &GreyImage, inverted: bool) -> Vec<u8> {
-    let (w, h) = (img.width(), img.height());
-    let (bw, bh) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
-    // Each block's typical level. A flat block (little contrast) is light background unless its
-    // neighbours say it lies in a dark area, such as a finder pattern's centre.
-    let mut level = vec![0u32; bw * bh];
-    for by in 0..bh {
-        for bx in 0..bw {
-            let (mut sum, mut min, mut max, mut n) = (0u32, 255u8, 0u8, 0u32);
-            for y in by * BLOCK..((by + 1) * BLOCK).min(h) {
-                for &v in &img.pixels()[y * w + bx * BLOCK..y * w + ((bx + 1) * BLOCK).min(w)] {
-                    sum += u32::from(v);
-                    min = min.min(v);
-                    max = max.max(v);
-                    n += 1;
+/// zxing's hybrid binarisation: a threshold for each 8 x 8 block, the mean of the typical
+/// levels of the 5 x 5 blocks around it (shifted inwards at the edges); a pixel at or below its
+/// block's threshold is dark. A flat block (little contrast) counts as light background unless
+/// its neighbours say it lies in a dark area, such as a finder pattern's centre. As in zxing,
+/// the last block of a row or column that does not fill 8 pixels is moved back to end at the
+/// edge, and a pixel two blocks cover is dark if either says so: the bits are zxing's
+/// (`concentric::tests`).
+struct Hybrid {
+    thresholds: Vec<u8>,
+    cols: usize,
+    rows: usize,
+}
+
+/// The first pixel of block `b` of a side of `n` pixels.
+fn block_start(b: usize, n: usize) -> usize {
+    (b * BLOCK).min(n.saturating_sub(BLOCK))
+}
+
+impl Hybrid {
+    fn new(img: &GreyImage) -> Hybrid {
+        let (w, h) = (img.width(), img.height());
+        let (bw, bh) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
+        let mut level = vec![0u32; bw * bh];
+        // Per column of the block row first (what vectorises), then per block.
+        let (mut col_sum, mut col_min, mut col_max) = (vec![0u16; w], vec![0u8; w], vec![0u8; w]);
+        for by in 0..bh {
+            col_sum.fill(0);
+            col_min.fill(255);
+            col_max.fill(0);
+            let y0 = block_start(by, h);
+            let rows = &img.pixels()[y0 * w..(y0 + BLOCK).min(h) * w];
+            for row in rows.chunks_exact(w) {
+                let (col_sum, col_min, col_max) =
+                    (&mut col_sum[..w], &mut col_min[..w], &mut col_max[..w]);
+                for x in 0..w {
+                    let v = row[x];
+                    col_sum[x] += u16::from(v);
+                    col_min[x] = col_min[x].min(v);
+                    col_max[x] = col_max[x].max(v);
                 }
             }
-            let mut avg = sum / n.max(1);
-            if max - min <= 24 {
-                avg = u32::from(min) / 2;
-                if bx > 0 && by > 0 {
-                    let around = (level[(by - 1) * bw + bx]
-                        + 2 * level[by * bw + bx - 1]
-                        + level[(by - 1) * bw + bx - 1])
-                        / 4;
-                    if u32::from(min) < around {
-                        avg = around;
+            for bx in 0..bw {
+                let x0 = block_start(bx, w);
+                let cols = x0..(x0 + BLOCK).min(w);
+                let n = (cols.len() * rows.len() / w).max(1);
+                let sum: u32 = col_sum[cols.clone()].iter().map(|&v| u32::from(v)).sum();
+                let min = col_min[cols.clone()].iter().copied().min().unwrap_or(255);
+                let max = col_max[cols].iter().copied().max().unwrap_or(0);
+                let mut avg = sum / u32::try_from(n).unwrap_or(1);
+                if max - min <= 24 {
+                    avg = u32::from(min) / 2;
+                    if bx > 0 && by > 0 {
+                        let around = (level[(by - 1) * bw + bx]
+                            + 2 * level[by * bw + bx - 1]
+                            + level[(by - 1) * bw + bx - 1])
+                            / 4;
+                        if u32::from(min) < around {
+                            avg = around;
+                        }
                     }
                 }
+                level[by * bw + bx] = avg;
             }
-            level[by * bw + bx] = avg;
+        }
+        // The 5 x 5 window's first block: 2 before, kept inside the image when it is 5 blocks wide.
+        let first = |b: usize, n: usize| b.saturating_sub(2).min(n.saturating_sub(5));
+        let mut thresholds = vec![0u8; bw * bh];
+        for by in 0..bh {
+            let (y0, y1) = (first(by, bh), (first(by, bh) + 5).min(bh));
+            for bx in 0..bw {
+                let (x0, x1) = (first(bx, bw), (first(bx, bw) + 5).min(bw));
+                let mut sum = 0;
+                for ny in y0..y1 {
+                    sum += level[ny * bw + x0..ny * bw + x1].iter().sum::<u32>();
+                }
+                let mean = sum / u32::try_from((x1 - x0) * (y1 - y0)).unwrap_or(1);
+                thresholds[by * bw + bx] = u8::try_from(mean).unwrap_or(u8::MAX);
+            }
+        }
+        Hybrid {
+            thresholds,
+            cols: bw,
+            rows: bh,
         }
     }
-    let mut out = vec![0u8; w * h];
-    for by in 0..bh {
-        for bx in 0..bw {
-            let (x0, x1) = (bx.saturating_sub(2), (bx + 3).min(bw));
-            let (y0, y1) = (by.saturating_sub(2), (by + 3).min(bh));
-            let mut sum = 0;
-            for ny in y0..y1 {
-                sum += level[ny * bw + x0..ny * bw + x1].iter().sum::<u32>();
-            }
-            let threshold = sum / u32::try_from((x1 - x0) * (y1 - y0)).unwrap_or(1);
-            for y in by * BLOCK..((by + 1) * BLOCK).min(h) {
-                for x in bx * BLOCK..((bx + 1) * BLOCK).min(w) {
-                    out[y * w + x] = u8::from((u32::from(img.at(x, y)) <= threshold) != inverted);
+
+    /// Row `y` of `img` (the image it was made from) into `out`, a bit for each pixel, set if
+    /// dark: the first pixel of each 8 in the lowest bit of its byte.
+    fn row(&self, img: &GreyImage, y: usize, out: &mut Vec<u8>) {
+        out.clear();
+        out.resize(img.width().div_ceil(8), 0);
+        let by = (y / BLOCK).min(self.rows - 1);
+        self.or_row(img, y, by, out);
+        // The last block row, moved back, covers the end of the one before.
+        if by + 1 == self.rows - 1 && y >= block_start(by + 1, img.height()) {
+            self.or_row(img, y, by + 1, out);
+        }
+    }
+
+    /// Sets in `out` the pixels of row `y` dark by the thresholds of block row `by`.
+    fn or_row(&self, img: &GreyImage, y: usize, by: usize, out: &mut [u8]) {
+        let w = img.width();
+        let thresholds = &self.thresholds[by * self.cols..][..self.cols];
+        let row = &img.pixels()[y * w..(y + 1) * w];
+        let full = w / BLOCK;
+        for ((byte, block), &t) in out.iter_mut().zip(row.chunks_exact(BLOCK)).zip(thresholds) {
+            let block: &[u8; BLOCK] = block.try_into().unwrap_or(&[0; BLOCK]);
+            *byte |= block
+                .iter()
+                .enumerate()
+                .fold(0u8, |bits, (i, &v)| bits | (u8::from(v <= t) << i));
+        }
+        // The last block, moved back to end at the edge.
+        if full < self.cols {
+            let t = thresholds[self.cols - 1];
+            for x in block_start(self.cols - 1, w)..w {
+                if row[x] <= t {
+                    out[x / 8] |= 1 << (x % 8);
                 }
             }
+        }
+    }
+}
+
+/// The hybrid binarisation as rqrr takes it: 1 for dark (or light, if `inverted`).
+fn blocks(img: &GreyImage, inverted: bool) -> Vec<u8> {
+    let (w, hybrid) = (img.width(), Hybrid::new(img));
+    let mut out = Vec::with_capacity(w * img.height());
+    let mut row = Vec::new();
+    for y in 0..img.height() {
+        hybrid.row(img, y, &mut row);
+        for (x, &bits) in (0..w).step_by(8).zip(&row) {
+            let n = (w - x).min(8);
+            out.extend((0..n).map(|i| u8::from((bits >> i & 1 == 1) != inverted)));
         }
     }
     out
@@ -258,20 +411,28 @@ fn blocks(img: &GreyImage, inverted: bool) -> Vec<u8> {
 /// Each pixel the mean of the 3 x 3 square around it (edges repeat).
 fn box_blur3(img: &GreyImage) -> Vec<u8> {
     let (w, h) = (img.width(), img.height());
+    // Sums of three along each row, then of three such rows; edge pixels repeat.
     let mut rows = vec![0u16; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            let (l, r) = (x.saturating_sub(1), (x + 1).min(w - 1));
-            rows[y * w + x] =
-                u16::from(img.at(l, y)) + u16::from(img.at(x, y)) + u16::from(img.at(r, y));
+    for (src, dst) in img.pixels().chunks_exact(w).zip(rows.chunks_exact_mut(w)) {
+        let at = |x: usize| u16::from(src[x]);
+        dst[0] = 2 * at(0) + at(1.min(w - 1));
+        if w > 1 {
+            for (d, three) in dst[1..w - 1].iter_mut().zip(src.windows(3)) {
+                *d = three.iter().map(|&v| u16::from(v)).sum();
+            }
+            dst[w - 1] = at(w - 2) + 2 * at(w - 1);
         }
     }
     let mut out = vec![0u8; w * h];
     for y in 0..h {
         let (u, d) = (y.saturating_sub(1), (y + 1).min(h - 1));
-        for x in 0..w {
-            let sum = rows[u * w + x] + rows[y * w + x] + rows[d * w + x];
-            out[y * w + x] = u8::try_from(sum / 9).unwrap_or(u8::MAX);
+        let (up, mid, down) = (
+            &rows[u * w..][..w],
+            &rows[y * w..][..w],
+            &rows[d * w..][..w],
+        );
+        for (x, o) in out[y * w..][..w].iter_mut().enumerate() {
+            *o = u8::try_from((up[x] + mid[x] + down[x]) / 9).unwrap_or(u8::MAX);
         }
     }
     out

@@ -233,7 +233,7 @@ fn byte_payloads_that_are_not_utf8_read_as_iso_8859_1() {
     );
 }
 
-#[cfg(feature = "shift-jis")]
+#[cfg(feature = "charsets")]
 #[test]
 fn kanji_and_shift_jis_payloads_read_as_text() {
     let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("場所码テスト");
@@ -266,4 +266,99 @@ fn one_text_in_two_places_is_two_codes() {
     assert_eq!(found.len(), 2);
     assert!(found.iter().all(|f| f.text == TEXT));
     assert!((found[0].corners[0].x - found[1].corners[0].x).abs() > side as f32 / 2.0);
+}
+
+/// The image mirrored across its diagonal: a code printed from behind, or read through glass.
+fn transposed(img: &GreyImage) -> GreyImage {
+    let (w, h) = (img.width(), img.height());
+    let pixels = (0..w)
+        .flat_map(|x| (0..h).map(move |y| (x, y)))
+        .map(|(x, y)| img.at(x, y))
+        .collect();
+    GreyImage::new(h, w, pixels).unwrap()
+}
+
+#[test]
+fn mirrored_codes_read() {
+    let found = scan(&transposed(&rendered(TEXT, 4)));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].text, TEXT);
+}
+
+#[test]
+fn binary_payloads_keep_their_bytes() {
+    let payload = [0x00, 0xff, 0x10, 0x80, 0xfe, 0x7f, 0x0a, 0x00];
+    let mut bits = qrcode::bits::Bits::new(qrcode::Version::Normal(2));
+    bits.push_byte_data(&payload).unwrap();
+    bits.push_terminator(qrcode::EcLevel::M).unwrap();
+    let found = scan(&from_bits(bits));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].bytes, payload);
+    assert_eq!(found[0].sequence, None);
+}
+
+#[test]
+fn structured_append_gives_the_codes_place() {
+    // The header is mode 0011, then 4 bits of index, 4 of count - 1 and 8 of parity; the
+    // encoder has no call for it, so it is spelt with mode indicators of the right bits:
+    // index 0001, count - 1 0010, parity 0011 0100.
+    use qrcode::bits::ExtendedMode::{Data, StructuredAppend};
+    use qrcode::types::Mode::{Alphanumeric, Byte, Numeric};
+    let mut bits = qrcode::bits::Bits::new(qrcode::Version::Normal(2));
+    for nibble in [
+        StructuredAppend,
+        Data(Numeric),
+        Data(Alphanumeric),
+        StructuredAppend,
+        Data(Byte),
+    ] {
+        bits.push_mode_indicator(nibble).unwrap();
+    }
+    bits.push_byte_data(b"part two of three").unwrap();
+    bits.push_terminator(qrcode::EcLevel::M).unwrap();
+    let found = scan(&from_bits(bits));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].text, "part two of three");
+    assert_eq!(
+        found[0].sequence,
+        Some(Sequence {
+            index: 1,
+            count: 3,
+            parity: 0x34
+        })
+    );
+}
+
+#[cfg(feature = "charsets")]
+#[test]
+fn an_eci_names_the_character_set() {
+    // ECI 29: GB2312 (read as GBK), what a Chinese system may print.
+    let (gbk, _, _) = encoding_rs::GBK.encode("场所码：东门");
+    let mut bits = qrcode::bits::Bits::new(qrcode::Version::Normal(2));
+    bits.push_eci_designator(29).unwrap();
+    bits.push_byte_data(&gbk).unwrap();
+    bits.push_terminator(qrcode::EcLevel::M).unwrap();
+    let found = scan(&from_bits(bits));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].text, "场所码：东门");
+    assert_eq!(found[0].bytes, gbk.as_ref());
+}
+
+#[test]
+fn codes_of_a_sheet_are_each_found_once() {
+    let code = rendered(TEXT, 3);
+    let side = code.width();
+    let spots: Vec<(usize, usize)> = (0..3)
+        .flat_map(|r| (0..4).map(move |c| (10 + c * (side + 20), 10 + r * (side + 20))))
+        .collect();
+    let sheet = on_canvas(
+        &code,
+        4 * (side + 20) + 10,
+        3 * (side + 20) + 10,
+        &spots,
+        255,
+    );
+    let found = scan(&sheet);
+    assert_eq!(found.len(), 12);
+    assert!(found.iter().all(|f| f.text == TEXT));
 }

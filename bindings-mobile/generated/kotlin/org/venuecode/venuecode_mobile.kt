@@ -1113,6 +1113,33 @@ private class JavaLangRefCleanable(
 /**
  * @suppress
  */
+public object FfiConverterUByte: FfiConverter<UByte, Byte> {
+    override fun lift(value: Byte): UByte {
+        return value.toUByte()
+    }
+
+    fun lift(value: Int): UByte {
+        return value.toUByte()
+    }
+
+    override fun read(buf: ByteBuffer): UByte {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: UByte): Byte {
+        return value.toByte()
+    }
+
+    override fun allocationSize(value: UByte) = 1UL
+
+    override fun write(value: UByte, buf: ByteBuffer) {
+        buf.put(value.toByte())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterUShort: FfiConverter<UShort, Short> {
     override fun lift(value: Short): UShort {
         return value.toUShort()
@@ -1859,14 +1886,24 @@ public object FfiConverterTypeDoorDecision: FfiConverterRustBuffer<DoorDecision>
  */
 data class Found (
     /**
-     * The text it holds.
+     * The text it holds (in the character set its ECI names, or as guessed).
      */
     var `text`: kotlin.String
+    , 
+    /**
+     * The payload's bytes as the code holds them, for payloads that are not text.
+     */
+    var `bytes`: kotlin.ByteArray
     , 
     /**
      * Its corners: top-left, top-right, bottom-right, bottom-left.
      */
     var `corners`: List<Point>
+    , 
+    /**
+     * Its place in a structured-append sequence, if it is part of one.
+     */
+    var `sequence`: Sequence?
     
 ){
     
@@ -1884,18 +1921,24 @@ public object FfiConverterTypeFound: FfiConverterRustBuffer<Found> {
     override fun read(buf: ByteBuffer): Found {
         return Found(
             FfiConverterString.read(buf),
+            FfiConverterByteArray.read(buf),
             FfiConverterSequenceTypePoint.read(buf),
+            FfiConverterOptionalTypeSequence.read(buf),
         )
     }
 
     override fun allocationSize(value: Found) = (
             FfiConverterString.allocationSize(value.`text`) +
-            FfiConverterSequenceTypePoint.allocationSize(value.`corners`)
+            FfiConverterByteArray.allocationSize(value.`bytes`) +
+            FfiConverterSequenceTypePoint.allocationSize(value.`corners`) +
+            FfiConverterOptionalTypeSequence.allocationSize(value.`sequence`)
     )
 
     override fun write(value: Found, buf: ByteBuffer) {
             FfiConverterString.write(value.`text`, buf)
+            FfiConverterByteArray.write(value.`bytes`, buf)
             FfiConverterSequenceTypePoint.write(value.`corners`, buf)
+            FfiConverterOptionalTypeSequence.write(value.`sequence`, buf)
     }
 }
 
@@ -2254,6 +2297,61 @@ public object FfiConverterTypeResolvedStatus: FfiConverterRustBuffer<ResolvedSta
             FfiConverterTypeStatusState.write(value.`state`, buf)
             FfiConverterOptionalTypeStatus.write(value.`status`, buf)
             FfiConverterOptionalLong.write(value.`asOfMs`, buf)
+    }
+}
+
+
+
+/**
+ * A code's place in a structured-append sequence: one message split over several codes.
+ */
+data class Sequence (
+    /**
+     * Its position, from 0.
+     */
+    var `index`: kotlin.UByte
+    , 
+    /**
+     * How many codes the message has.
+     */
+    var `count`: kotlin.UByte
+    , 
+    /**
+     * The parity byte all codes of the message share.
+     */
+    var `parity`: kotlin.UByte
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSequence: FfiConverterRustBuffer<Sequence> {
+    override fun read(buf: ByteBuffer): Sequence {
+        return Sequence(
+            FfiConverterUByte.read(buf),
+            FfiConverterUByte.read(buf),
+            FfiConverterUByte.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Sequence) = (
+            FfiConverterUByte.allocationSize(value.`index`) +
+            FfiConverterUByte.allocationSize(value.`count`) +
+            FfiConverterUByte.allocationSize(value.`parity`)
+    )
+
+    override fun write(value: Sequence, buf: ByteBuffer) {
+            FfiConverterUByte.write(value.`index`, buf)
+            FfiConverterUByte.write(value.`count`, buf)
+            FfiConverterUByte.write(value.`parity`, buf)
     }
 }
 
@@ -3333,6 +3431,38 @@ public object FfiConverterOptionalTypeMaskedHolder: FfiConverterRustBuffer<Maske
         } else {
             buf.put(1)
             FfiConverterTypeMaskedHolder.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeSequence: FfiConverterRustBuffer<Sequence?> {
+    override fun read(buf: ByteBuffer): Sequence? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSequence.read(buf)
+    }
+
+    override fun allocationSize(value: Sequence?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSequence.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Sequence?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSequence.write(value, buf)
         }
     }
 }

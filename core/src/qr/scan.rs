@@ -1,11 +1,12 @@
 //! Finding and decoding QR codes in images.
 //!
-//! First zxing-cpp's detector (in rxing's port, [`concentric`]) on a pyramid of the image, each
-//! layer dark-on-light and light-on-dark, as zxing-cpp reads; then, only if that found nothing,
-//! `rqrr`'s (our fork) in the passes of [`PASSES`], which read some close-up and screen photos
-//! the first misses. Both run under work budgets: no image takes longer than its pixels allow.
-//! The order, the layers and the passes were chosen by measuring on the real photos and the
-//! damaged-image set (`bench/qr/`, results in the README; ADR 0009).
+//! First zxing-cpp's detector (rxing's port, driven from `scan/concentric.rs`) on a pyramid of
+//! the image; if that finds nothing, the same on the layers inverted (light-on-dark codes);
+//! then, if still nothing, `rqrr` (our fork) in the passes of [`PASSES`], which read some
+//! blurred, damaged and noisy images the first misses. All run under work budgets: no image
+//! takes longer than its pixels allow. The order, the layers and the passes were chosen by
+//! measuring on the real photos and the damaged-image set (`bench/qr/`, results in the README;
+//! ADR 0009).
 
 use crate::qr::raster::GreyImage;
 

@@ -172,7 +172,8 @@ fn corners(points: &[rxing::Point], scale: f32) -> Option<[Point; 4]> {
             y: p.y * scale,
         })
     };
-    Some([corner(0)?, corner(1)?, corner(2)?, corner(3)?])
+    // rxing's sampler gives top-left, top-right, bottom-left, bottom-right.
+    Some([corner(0)?, corner(1)?, corner(3)?, corner(2)?])
 }
 
 /// A 1:1:3:1:1 run in a row, as zxing-cpp's `FindPattern`.

@@ -45,6 +45,17 @@ fn reads_what_we_render() {
         (c[0].x - 16.0).abs() < 3.0 && (c[0].y - 16.0).abs() < 3.0,
         "{c:?}"
     );
+    // Then top-right, bottom-right, bottom-left.
+    let far = found[0].corners[2].x;
+    assert!(far > 100.0 && (c[2].y - far).abs() < 3.0, "{c:?}");
+    assert!(
+        (c[1].x - far).abs() < 3.0 && (c[1].y - 16.0).abs() < 3.0,
+        "{c:?}"
+    );
+    assert!(
+        (c[3].x - 16.0).abs() < 3.0 && (c[3].y - far).abs() < 3.0,
+        "{c:?}"
+    );
 }
 
 #[test]

@@ -89,8 +89,8 @@ const fn pass(max_side: usize, binarize: Binarize, inverted: bool) -> Pass {
 }
 
 /// The passes of `rqrr` that [`scan`] tries, in order, when zxing-cpp's detector found nothing.
-/// BoofCV set: 1,002 codes read instead of 972, for some 3 s more; a first pass of Otsu's
-/// threshold at full size added 2 codes more for 3 s, and was dropped.
+/// BoofCV set: 997 codes read instead of 972, for about 1 s more; the noisy images of the
+/// damaged set need the blurred pass (ADR 0009 lists the passes measured and dropped).
 pub const PASSES: &[Pass] = &[
     pass(1600, Binarize::Blocks, false),
     pass(1600, Binarize::BlurOtsu, false),

@@ -24,8 +24,8 @@ const PATTERN: FixedPattern<5, 7, false> = FixedPattern::new([1, 1, 3, 1, 1]);
 
 /// At most this many finder patterns are kept from one image: a sheet of 60 codes has 180.
 const MAX_PATTERNS: usize = 600;
-/// Confirming a candidate costs about the length of the lines it traces; all confirmations of
-/// one image may trace at most this many pixels per image pixel.
+/// Confirming a candidate is charged the most it can trace (8 times its reach); all
+/// confirmations of one image are charged at most this much per image pixel.
 const LOCATE_WORK_PER_PIXEL: usize = 8;
 /// Sets of three sampled: this many, and more for each code decoded.
 const MAX_SAMPLES: usize = 64;

@@ -75,6 +75,23 @@ fn main() -> Result<()> {
             }
         }
     }
+    // A trust list the `trust` target's root signs: byte 1 asks it to, then the JSON.
+    let root_key = venuecode::SecretKey::from_seed(&[7; 32]);
+    let mut list = venuecode::TrustList::new();
+    list.add(venuecode::TrustedKey::new(
+        root_key.public_key(),
+        venuecode::Usage::Root,
+    ))?;
+    let mut seed = vec![1u8];
+    seed.extend_from_slice(list.to_json().as_bytes());
+    write(&out, "trust", "root-list", &seed)?;
+    write(
+        &out,
+        "trust",
+        "state",
+        &venuecode::door::GateState::new().to_bytes(),
+    )?;
+    count += 2;
     for entry in std::fs::read_dir(root.join("core/policies"))? {
         let path = entry?.path();
         let name = path

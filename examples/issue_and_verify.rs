@@ -9,7 +9,9 @@ use venuecode::{
 fn main() -> Result<(), venuecode::Error> {
     let authority = SecretKey::generate()?;
     let mut trust = TrustList::new();
-    trust.add(TrustedKey::new(authority.public_key(), Usage::Venue))?;
+    // Trusted for venue codes under this one prefix only: a poster under another host fails.
+    let prefix = Prefix::new("HTTPS://VC.SH.GOV.CN/1/")?;
+    trust.add(TrustedKey::new(authority.public_key(), Usage::Venue).with_prefix(&prefix))?;
 
     let venue = Venue {
         id: "SH-PT-0018".into(),
@@ -21,7 +23,7 @@ fn main() -> Result<(), venuecode::Error> {
         issued_at: Timestamp::parse_rfc3339("2022-04-01T08:00:00+08:00")?,
         valid_until: Some(Timestamp::parse_rfc3339("2023-04-01T00:00:00+08:00")?),
     };
-    let text = venue.issue(&authority, &Prefix::new("HTTPS://VC.SH.GOV.CN/1/")?)?;
+    let text = venue.issue(&authority, &prefix)?;
     println!("code ({} characters): {text}", text.len());
 
     let now = Timestamp::parse_rfc3339("2022-04-06T09:30:00+08:00")?;

@@ -8,7 +8,7 @@
 //! variant for each of the core's stable error codes.
 
 use std::sync::{Arc, Mutex};
-use venuecode::door::{Admission, Checked, Door, Gate, PolicyChoice, SignedLists};
+use venuecode::door::{Admission, Checked, Door, Gate, GateState, PolicyChoice, SignedLists};
 use venuecode::health::{Colour as CoreColour, HealthStatus, NatResult};
 use venuecode::person::Profile as CoreProfile;
 use venuecode::policy::Outcome;
@@ -42,6 +42,14 @@ pub enum VenuecodeError {
     #[error("{detail}")]
     Superseded { detail: String },
     #[error("{detail}")]
+    OutOfScope { detail: String },
+    #[error("{detail}")]
+    Replayed { detail: String },
+    #[error("{detail}")]
+    RolledBack { detail: String },
+    #[error("{detail}")]
+    Equivocation { detail: String },
+    #[error("{detail}")]
     InvalidInput { detail: String },
     #[error("{detail}")]
     InvalidKey { detail: String },
@@ -68,6 +76,10 @@ impl From<venuecode::Error> for VenuecodeError {
             "not_yet_valid" => Self::NotYetValid { detail },
             "revoked" => Self::Revoked { detail },
             "superseded" => Self::Superseded { detail },
+            "out_of_scope" => Self::OutOfScope { detail },
+            "replayed" => Self::Replayed { detail },
+            "rolled_back" => Self::RolledBack { detail },
+            "equivocation" => Self::Equivocation { detail },
             "invalid_key" => Self::InvalidKey { detail },
             "invalid_trust_list" => Self::InvalidTrustList { detail },
             "invalid_policy" => Self::InvalidPolicy { detail },
@@ -94,6 +106,10 @@ impl VenuecodeError {
             Self::NotYetValid { .. } => "not_yet_valid",
             Self::Revoked { .. } => "revoked",
             Self::Superseded { .. } => "superseded",
+            Self::OutOfScope { .. } => "out_of_scope",
+            Self::Replayed { .. } => "replayed",
+            Self::RolledBack { .. } => "rolled_back",
+            Self::Equivocation { .. } => "equivocation",
             Self::InvalidInput { .. } => "invalid_input",
             Self::InvalidKey { .. } => "invalid_key",
             Self::InvalidTrustList { .. } => "invalid_trust_list",
@@ -281,6 +297,16 @@ pub struct GateOptions {
     /// A signed rule set (its JSON), instead of a built-in.
     #[uniffi(default = None)]
     pub policy: Option<String>,
+    /// The gate's stored state (`DoorGate.state()` of its last run): serials of the lists
+    /// used, dynamic codes seen. Without it an older list than the last is not refused.
+    #[uniffi(default = None)]
+    pub state: Option<Vec<u8>>,
+    /// A signed trust list; the trust-list argument is then ignored (pass "").
+    #[uniffi(default = None)]
+    pub signed_trust: Option<Vec<u8>>,
+    /// The root key ids (16 hex digits) pinned for `signed_trust`.
+    #[uniffi(default = [])]
+    pub root_kids: Vec<String>,
 }
 
 impl GateOptions {
@@ -519,8 +545,13 @@ pub struct VisitorPass {
 /// it is freed with its last reference; in Python by the garbage collector.
 #[derive(uniffi::Object)]
 pub struct DoorGate {
-    gate: Gate,
+    gate: Mutex<Gate>,
     door: Mutex<Option<Door>>,
+}
+
+/// A lock's value even if a thread panicked holding it: nothing here panics mid-update.
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl DoorGate {
@@ -530,18 +561,29 @@ impl DoorGate {
             signed: options.policy.as_ref().map(String::as_bytes),
         };
         let now = Timestamp::from_unix_millis(now_ms);
+        let mut state = match &options.state {
+            Some(bytes) => GateState::from_bytes(bytes)?,
+            None => GateState::new(),
+        };
+        let trust = match &options.signed_trust {
+            Some(signed) => {
+                let pinned = options
+                    .root_kids
+                    .iter()
+                    .map(|k| k.parse().map_err(venuecode::Error::from))
+                    .collect::<std::result::Result<Vec<venuecode::KeyId>, _>>()?;
+                state.trust_list(signed, &pinned, now)?
+            }
+            None => trust(trust_list_json)?,
+        };
         Ok(DoorGate {
-            gate: Gate::load(trust(trust_list_json)?, &options.lists(), &choice, now)?,
+            gate: Mutex::new(Gate::load(trust, &options.lists(), &choice, now, state)?),
             door: Mutex::new(None),
         })
     }
 
     fn current_door(&self) -> Option<Door> {
-        // A poisoned lock still holds a whole door: nothing panics while it is held.
-        self.door
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        locked(&self.door).clone()
     }
 }
 
@@ -554,27 +596,35 @@ impl DoorGate {
         Ok(Arc::new(Self::load(trust_list_json, &options, now_ms)?))
     }
 
+    /// The state to store (serials of the lists used, dynamic codes seen), given back as
+    /// `GateOptions.state` next time. Store it after every admission.
+    pub fn state(&self) -> Vec<u8> {
+        locked(&self.gate).state().to_bytes()
+    }
+
     /// Verifies a door's venue code, and checks it against the revocation list.
     pub fn verify_venue_code(&self, text: &str, now_ms: i64) -> Result<VenueInfo> {
-        let code = self
-            .gate
+        let code = locked(&self.gate)
             .checkpoint()
             .verify_venue_code(text, Timestamp::from_unix_millis(now_ms))?;
         Ok(venue_info(&code))
     }
 
     /// Sets the door from its venue code (verified, checked against the revocation list): the
-    /// door that `admit` decides at.
+    /// door that `admit` decides at. Staff set it once: a second call is `invalid_input`, so a
+    /// visitor cannot swap the door by showing a venue code; make a new gate to move it.
     pub fn set_door(&self, venue_text: &str, now_ms: i64) -> Result<VenueInfo> {
-        let code = self
-            .gate
+        let mut door = locked(&self.door);
+        if door.is_some() {
+            return Err(VenuecodeError::InvalidInput {
+                detail: "invalid door: the door is set; make a new DoorGate to change it".into(),
+            });
+        }
+        let code = locked(&self.gate)
             .checkpoint()
             .verify_venue_code(venue_text, Timestamp::from_unix_millis(now_ms))?;
         let info = venue_info(&code);
-        *self
-            .door
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Door::of(&code));
+        *door = Some(Door::of(&code));
         Ok(info)
     }
 
@@ -585,9 +635,7 @@ impl DoorGate {
             .ok_or_else(|| VenuecodeError::InvalidInput {
                 detail: "invalid door: set the door with set_door first".into(),
             })?;
-        let a = self
-            .gate
-            .admit(&door, personal_text, Timestamp::from_unix_millis(now_ms));
+        let a = locked(&self.gate).admit(&door, personal_text, Timestamp::from_unix_millis(now_ms));
         Ok(door_decision(&a))
     }
 
@@ -607,7 +655,7 @@ impl DoorGate {
             device: device.to_owned(),
             at: now,
         };
-        let p = self.gate.check_in_pass(&request, now)?;
+        let p = locked(&self.gate).check_in_pass(&request, now)?;
         Ok(VisitorPass {
             venue_name: p.venue_name,
             venue_id: p.venue_id,
@@ -637,14 +685,16 @@ impl DoorGate {
 
     /// Verifies a personal code; throws on rejection.
     pub fn verify_personal_code(&self, text: &str, now_ms: i64) -> Result<PersonalInfo> {
-        personal_info(self.gate.check(text, Timestamp::from_unix_millis(now_ms)))
+        personal_info(locked(&self.gate).check(text, Timestamp::from_unix_millis(now_ms)))
     }
 
     /// The decision at the door for a personal code at a venue of `venue_class`, without a door.
     pub fn decide(&self, text: &str, now_ms: i64, venue_class: &str) -> Result<DoorDecision> {
         let now = Timestamp::from_unix_millis(now_ms);
         let class = venuecode::VenueClass::named(venue_class);
-        Ok(door_decision(&self.gate.decide(&class, text, now)?))
+        Ok(door_decision(
+            &locked(&self.gate).decide(&class, text, now)?,
+        ))
     }
 }
 

@@ -6,7 +6,7 @@
 //! the Unix epoch, as `Date.now()` gives them: the module never reads a clock.
 
 use js_sys::{Reflect, Uint8Array};
-use venuecode::door::{Checkpoint, PersonalReport, SignedLists};
+use venuecode::door::{Checkpoint, GateState, PersonalReport, SignedLists};
 #[cfg(feature = "policy")]
 use venuecode::door::{Door, Gate as CoreGate, PolicyChoice};
 use venuecode::{Error, Timestamp, TrustList};
@@ -83,6 +83,10 @@ struct Options {
     status_list: Option<Vec<u8>>,
     revocations: Option<Vec<u8>>,
     max_status_age_hours: Option<f64>,
+    /// The gate's stored state (`gate.state()` of its last run).
+    state: Option<Vec<u8>>,
+    /// Root key ids pinned for a signed trust list.
+    root_kids: Vec<venuecode::KeyId>,
     #[cfg(feature = "policy")]
     builtin: Option<String>,
     #[cfg(feature = "policy")]
@@ -117,6 +121,21 @@ fn options(value: &JsValue) -> Result<Options, JsValue> {
         status_list: bytes(get("statusList")?, "statusList")?,
         revocations: bytes(get("revocations")?, "revocations")?,
         max_status_age_hours: get("maxStatusAgeHours")?.and_then(|v| v.as_f64()),
+        state: bytes(get("state")?, "state")?,
+        root_kids: get("rootKids")?
+            .map(|v| {
+                v.dyn_into::<js_sys::Array>()
+                    .map_err(|_| invalid("rootKids", "must be an array of key ids"))?
+                    .iter()
+                    .map(|k| {
+                        k.as_string()
+                            .and_then(|k| k.parse().ok())
+                            .ok_or_else(|| invalid("rootKids", "key ids are 16 hex digits"))
+                    })
+                    .collect()
+            })
+            .transpose()?
+            .unwrap_or_default(),
         #[cfg(feature = "policy")]
         builtin: text(get("builtin")?, "builtin")?,
         #[cfg(feature = "policy")]
@@ -153,10 +172,38 @@ pub fn verify_personal_code(
     let trust = trust(trust_list_json)?;
     let o = options(&options_object)?;
     let now = instant(now_ms)?;
-    let checked = Checkpoint::load(trust, &lists(&o), now)
+    let checked = Checkpoint::load(trust, &lists(&o), now, state(&o)?)
         .map_err(|e| js_error(&e))?
         .check(text, now);
     personal_report(&checked)
+}
+
+/// The stored state of the options, or a new one.
+fn state(o: &Options) -> Result<GateState, JsValue> {
+    o.state
+        .as_deref()
+        .map_or_else(|| Ok(GateState::new()), GateState::from_bytes)
+        .map_err(|e| js_error(&e))
+}
+
+/// The trust list a gate is given: a signed one (a `Uint8Array`, verified against the options'
+/// `rootKids`, its serial recorded in `state`) or the JSON of an unsigned one (a string).
+fn gate_trust(
+    trust: &JsValue,
+    o: &Options,
+    now: Timestamp,
+    state: &mut GateState,
+) -> Result<TrustList, JsValue> {
+    if let Some(json) = trust.as_string() {
+        return self::trust(&json);
+    }
+    let signed = trust
+        .dyn_ref::<Uint8Array>()
+        .ok_or_else(|| invalid("trust", "a signed trust list (Uint8Array) or its JSON"))?
+        .to_vec();
+    state
+        .trust_list(&signed, &o.root_kids, now)
+        .map_err(|e| js_error(&e))
 }
 
 fn personal_report(checked: &venuecode::door::Checked) -> Result<JsValue, JsValue> {
@@ -180,7 +227,7 @@ fn choice(o: &Options) -> PolicyChoice<'_> {
 #[wasm_bindgen]
 pub fn decide(
     text: &str,
-    trust_list_json: &str,
+    trust_list_json: JsValue,
     now_ms: f64,
     venue_class: &str,
     options_object: JsValue,
@@ -195,7 +242,7 @@ pub fn decide(
 pub fn admit(
     venue_text: &str,
     personal_text: &str,
-    trust_list_json: &str,
+    trust_list_json: JsValue,
     now_ms: f64,
     options_object: JsValue,
 ) -> Result<JsValue, JsValue> {
@@ -217,23 +264,38 @@ pub struct Gate {
 #[cfg(feature = "policy")]
 #[wasm_bindgen]
 impl Gate {
-    /// Verifies the trust list (JSON) and the lists and rule set of `options` at `nowMs`.
+    /// Verifies the trust list (a signed one as a `Uint8Array`, against `options.rootKids`; or
+    /// an unsigned one's JSON) and the lists and rule set of `options` at `nowMs`, and their
+    /// serials against `options.state` (the bytes of `state()` from the last run): an older
+    /// list than the gate has used throws `rolled_back`.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        trust_list_json: &str,
-        now_ms: f64,
-        options_object: JsValue,
-    ) -> Result<Gate, JsValue> {
-        let trust = trust(trust_list_json)?;
+    pub fn new(trust_list: JsValue, now_ms: f64, options_object: JsValue) -> Result<Gate, JsValue> {
         let o = options(&options_object)?;
-        let gate = CoreGate::load(trust, &lists(&o), &choice(&o), instant(now_ms)?)
-            .map_err(|e| js_error(&e))?;
+        let now = instant(now_ms)?;
+        let mut state = state(&o)?;
+        let trust = gate_trust(&trust_list, &o, now, &mut state)?;
+        let gate =
+            CoreGate::load(trust, &lists(&o), &choice(&o), now, state).map_err(|e| js_error(&e))?;
         Ok(Gate { gate, door: None })
     }
 
+    /// The state to store (serials of the lists used, dynamic codes remembered), given back
+    /// as `options.state` next time. Store it after every admission.
+    pub fn state(&self) -> Vec<u8> {
+        self.gate.state().to_bytes()
+    }
+
     /// Sets the door from its venue code (verified, checked against the revocation list) and
-    /// gives it: `{venue_id, venue_name, door, division, venue_type, class, key_id}`.
+    /// gives it: `{venue_id, venue_name, door, division, venue_type, class, key_id}`. Staff set
+    /// it once: a second call throws, so a visitor cannot swap the door (and its rules) by
+    /// showing a venue code first; make a new gate to move it.
     pub fn door(&mut self, venue_text: &str, now_ms: f64) -> Result<JsValue, JsValue> {
+        if self.door.is_some() {
+            return Err(invalid(
+                "door",
+                "the door is set: make a new Gate to change it",
+            ));
+        }
         let door = self
             .gate
             .door(venue_text, instant(now_ms)?)
@@ -244,7 +306,7 @@ impl Gate {
     }
 
     /// The admission of a personal code at the door set with `door()`.
-    pub fn admit(&self, personal_text: &str, now_ms: f64) -> Result<JsValue, JsValue> {
+    pub fn admit(&mut self, personal_text: &str, now_ms: f64) -> Result<JsValue, JsValue> {
         let door = self
             .door
             .as_ref()
@@ -274,7 +336,7 @@ impl Gate {
     /// verifies and decides again.
     #[wasm_bindgen(js_name = checkIn)]
     pub fn check_in(
-        &self,
+        &mut self,
         venue_text: &str,
         personal_text: &str,
         device: &str,

@@ -24,8 +24,8 @@ function codes() {
   const dir = mkdtempSync(path.join(tmpdir(), 'venuecode-web-'));
   const p = (name) => path.join(dir, name);
   const run = (args) => execFileSync(cli, args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  run(['keygen', '--out', p('v.pem'), '--trust', p('trust.json'), '--usage', 'venue']);
-  run(['keygen', '--out', p('p.pem'), '--trust', p('trust.json'), '--usage', 'personal']);
+  run(['keygen', '--out', p('v.pem'), '--trust', p('trust.json'), '--usage', 'venue', '--prefix', 'HTTPS://VC.SH.GOV.CN/1/']);
+  run(['keygen', '--out', p('p.pem'), '--trust', p('trust.json'), '--usage', 'personal', '--prefix', 'HTTPS://HC.SH.GOV.CN/P/']);
   run(['keygen', '--out', p('forger.pem')]);
   run(['token-key', '--out', p('tk')]);
   const venue = (key, png) => run(['venue', 'issue', '--prefix', 'HTTPS://VC.SH.GOV.CN/1/', '--key', p(key), '--id', 'SH-PT-0018', '--type', 'religious-venue',
@@ -96,10 +96,14 @@ test('the door-check page in headless Chromium', async (t) => {
   assert.match(red, /拒绝 Deny/);
   assert.match(red, /立即报告 report at once/);
 
+  // Once the door is set, a venue code (here a forged one) is ignored: the door stays.
+  const ignored = await pick('forged.png', '#result[data-state="ignored"]');
+  assert.match(ignored, /venue code ignored/);
+  assert.match(await page.locator('#door-state').innerText(), /上海玉佛禅寺 · 东门/);
+  // Staff change the door; then the forged poster is refused as such.
+  await page.click('#change-door');
   const forged = await pick('forged.png', '#result[data-state="rejected"]');
   assert.equal(await result.getAttribute('data-code'), 'unknown_key', forged);
-  // The door stays what the genuine poster set.
-  assert.match(await page.locator('#door-state').innerText(), /上海玉佛禅寺 · 东门/);
   assert.deepEqual(errors, []);
 });
 

@@ -84,8 +84,13 @@ test('decisions at the door, with a status list for offline codes', () => {
   const r = full.decide(red.text, trust, ms(red.at), 'public', {});
   assert.deepEqual([r.decision, r.report], ['deny', true]);
   const offline = byName['valid-offline'];
+  // Without a revocation list a lost card is not caught: staff check the ID card.
   const o = full.decide(offline.text, trust, ms(offline.at), 'public', { statusList: bytes(v.status_list) });
-  assert.deepEqual([o.decision, o.status.state], ['admit', 'fresh']);
+  assert.deepEqual([o.decision, o.status.state, o.rule, o.revocations_checked], ['manual', 'fresh', 'no-revocation-list', false]);
+  const reissued = byName['valid-reissued'];
+  const lists = { statusList: bytes(v.status_list), revocations: bytes(v.revocations) };
+  const ok = full.decide(reissued.text, trust, ms(reissued.at), 'public', lists);
+  assert.deepEqual([ok.decision, ok.status.state, ok.revocations_checked], ['admit', 'fresh', true]);
   const noList = full.decide(offline.text, trust, ms(offline.at), 'public', {});
   assert.deepEqual([noList.decision, noList.rule], ['manual', 'no-status']);
   const replay = byName['expired-replay'];
@@ -100,7 +105,8 @@ test('a Gate: door from its venue code, then admissions there, as the core gives
   const trust = JSON.stringify(pv.trust_list);
   const byName = Object.fromEntries(pv.cases.map((c) => [c.name, c]));
   const now = ms(byName['valid-dynamic'].at);
-  const gate = new full.Gate(trust, now, { statusList: bytes(pv.status_list) });
+  const lists = { statusList: bytes(pv.status_list), revocations: bytes(pv.revocations) };
+  const gate = new full.Gate(trust, now, lists);
   assert.throws(() => gate.admit(byName['valid-dynamic'].text, now), throwsCode('invalid_input'));
   const door = gate.door(venue.text, now);
   assert.deepEqual([door.venue_id, door.door, door.class], ['SH-PT-0018', '东门', 'religious']);
@@ -108,19 +114,55 @@ test('a Gate: door from its venue code, then admissions there, as the core gives
   assert.deepEqual([a.decision, a.code, a.door.door, a.holder.name, a.status.state, a.status.colour],
     ['admit', 'valid', '东门', byName['valid-dynamic'].decoded.name, 'fresh', 'green']);
   assert.equal(a.holder_token, undefined);
-  const offline = gate.admit(byName['valid-offline'].text, now);
+  const offline = gate.admit(byName['valid-reissued'].text, now);
   assert.deepEqual([offline.decision, offline.profile, offline.status.state], ['admit', 'offline', 'fresh']);
   // The one-shot call gives the same admission.
-  const once = full.admit(venue.text, byName['valid-dynamic'].text, trust, now, { statusList: bytes(pv.status_list) });
+  const once = full.admit(venue.text, byName['valid-dynamic'].text, trust, now, lists);
   assert.deepEqual(once, a);
-  assert.throws(() => gate.door(byName['valid-dynamic'].text, now), throwsCode('unsupported_version'));
+  // The door is bound once: a venue code shown later cannot move it.
+  assert.throws(() => gate.door(venue.text, now), throwsCode('invalid_input'));
+  // The same dynamic code 15 s later at this door is a screenshot: denied and reported.
+  const again = gate.admit(byName['valid-dynamic'].text, now + 15_000);
+  assert.deepEqual([again.decision, again.report, again.code], ['deny', true, 'replayed']);
+  // The state carries that memory and the lists' serials into the next gate.
+  const saved = gate.state();
   gate.free();
+  const next = new full.Gate(trust, now, { ...lists, state: saved });
+  next.door(venue.text, now);
+  assert.equal(next.admit(byName['valid-dynamic'].text, now + 20_000).code, 'replayed');
+  next.free();
+});
+
+test('a Gate on a signed trust list: the pinned root, and no older list after a newer one', () => {
+  const cli = path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'debug/venuecode');
+  const dir = mkdtempSync(path.join(tmpdir(), 'venuecode-wasm-'));
+  const p = (name) => path.join(dir, name);
+  const run = (args) => execFileSync(cli, args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  run(['keygen', '--out', p('k.pem'), '--trust', p('t.json'), '--usage', 'venue', '--prefix', 'HTTPS://VC.SH.GOV.CN/1/']);
+  const kid = run(['root', 'keygen', '--out', p('root.pem'), '--trust', p('t.json')]);
+  const issued = '2022-04-01T00:00:00Z';
+  for (const [serial, out] of [['7', 'new.signed'], ['6', 'old.signed']]) {
+    run(['trust', 'sign', '--root', p('root.pem'), '--in', p('t.json'), '--out', p(out), '--serial', serial, '--issued', issued]);
+  }
+  const text = run(['venue', 'issue', '--prefix', 'HTTPS://VC.SH.GOV.CN/1/', '--key', p('k.pem'), '--id', 'SH-PT-0018',
+    '--type', 'religious-venue', '--name', '上海玉佛禅寺', '--division', '310107', '--address', '安远路170号',
+    '--door', '东门', '--issued', '2022-04-01T08:00:00+08:00']);
+  const now = ms('2022-04-06T00:00:00Z');
+  const signed = (name) => new Uint8Array(readFileSync(p(name)));
+  const gate = new full.Gate(signed('new.signed'), now, { rootKids: [kid] });
+  assert.equal(gate.door(text, now).host, 'VC.SH.GOV.CN');
+  const state = gate.state();
+  gate.free();
+  assert.throws(() => new full.Gate(signed('new.signed'), now, { rootKids: ['0000000000000000'] }), throwsCode('unknown_key'));
+  assert.throws(() => new full.Gate(signed('old.signed'), now, { rootKids: [kid], state }), throwsCode('rolled_back'));
+  // Without the state the old list is accepted: the app must keep it.
+  new full.Gate(signed('old.signed'), now, { rootKids: [kid] }).free();
 });
 
 test('a code made by the CLI verifies, and its PNG scans from RGBA and grey frames', () => {
   const cli = path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'debug/venuecode');
   const dir = mkdtempSync(path.join(tmpdir(), 'venuecode-wasm-'));
-  execFileSync(cli, ['keygen', '--out', path.join(dir, 'k.pem'), '--trust', path.join(dir, 't.json'), '--usage', 'venue'], { stdio: 'ignore' });
+  execFileSync(cli, ['keygen', '--out', path.join(dir, 'k.pem'), '--trust', path.join(dir, 't.json'), '--usage', 'venue', '--prefix', 'HTTPS://VC.SH.GOV.CN/1/'], { stdio: 'ignore' });
   const text = execFileSync(cli, ['venue', 'issue', '--prefix', 'HTTPS://VC.SH.GOV.CN/1/', '--key', path.join(dir, 'k.pem'), '--id', 'SH-PT-0018',
     '--type', 'religious-venue', '--name', '上海玉佛禅寺', '--division', '310107', '--address', '安远路170号',
     '--door', '东门', '--issued', '2022-04-01T08:00:00+08:00', '--png', path.join(dir, 'c.png')]).toString().trim();

@@ -1,12 +1,13 @@
 //! Argument parsing and dispatch to the commands.
 
 use crate::error::CliError;
-use crate::files::{read_any_public_key, read_trust_list};
+use crate::files::read_any_public_key;
 use crate::poster::PosterArgs;
+use crate::trust::{TrustArgs, TrustPin};
 use crate::venue::{Signing, VenueFields};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use venuecode::{Timestamp, TrustedKey};
+use venuecode::{Prefix, Timestamp, TrustedKey};
 
 /// Signed venue codes (场所码): keys, trust lists, issuing, posters, scanning and verifying.
 ///
@@ -32,17 +33,25 @@ enum Command {
         /// Where to write the private key; an existing file is never overwritten.
         #[arg(long)]
         out: PathBuf,
-        /// Also add the public key to this trust list (created if missing).
+        /// Also add the public key to this trust list (JSON, created if missing).
         #[arg(long, requires = "usage")]
         trust: Option<PathBuf>,
         /// What the key may sign: venue, personal, policy or status.
         #[arg(long, requires = "trust")]
         usage: Option<String>,
+        /// Its scope in the trust list.
+        #[command(flatten)]
+        scope: ScopeArgs,
     },
-    /// Edits a trust list.
+    /// Edits and signs trust lists.
     Trust {
         #[command(subcommand)]
         command: TrustCommand,
+    },
+    /// The root key that signs trust lists (kept offline; gates pin its key id).
+    Root {
+        #[command(subcommand)]
+        command: RootCommand,
     },
     /// Issues and verifies venue codes.
     Venue {
@@ -111,9 +120,11 @@ enum Command {
     Poster(Box<PosterArgs>),
     /// Decodes the QR codes in PNG or JPEG images; with --trust, verifies them as venue codes.
     Scan {
-        /// Verify each code against this trust list.
+        /// Verify each code against this trust list (signed; see --root-kid).
         #[arg(long, conflicts_with = "raw")]
         trust: Option<PathBuf>,
+        #[command(flatten)]
+        pin: TrustPin,
         /// Only decode (the default without --trust).
         #[arg(long)]
         raw: bool,
@@ -129,29 +140,67 @@ enum Command {
     },
 }
 
+/// A key's scope in a trust list.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct ScopeArgs {
+    /// An exact URL prefix it may sign codes under (venue and personal keys: at least one;
+    /// repeat for several).
+    #[arg(long = "prefix")]
+    pub(crate) prefixes: Vec<String>,
+    /// A division it may sign for: 2, 4 or 6 digits (repeat for several; none: all).
+    #[arg(long = "division")]
+    pub(crate) divisions: Vec<String>,
+    /// The issuer whose list serials it continues (status and policy keys; default its key id).
+    #[arg(long)]
+    pub(crate) issuer: Option<String>,
+}
+
+impl ScopeArgs {
+    /// The key's entry with this scope.
+    pub(crate) fn entry(
+        &self,
+        key: venuecode::PublicKey,
+        usage: venuecode::Usage,
+    ) -> Result<TrustedKey, CliError> {
+        let mut entry = TrustedKey::new(key, usage);
+        for p in &self.prefixes {
+            entry = entry.with_prefix(&Prefix::new(p)?);
+        }
+        entry.divisions.clone_from(&self.divisions);
+        entry.issuer.clone_from(&self.issuer);
+        Ok(entry)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum TrustCommand {
     /// Adds a key (a private PKCS#8 or public SPKI PEM) to a trust list, created if missing.
     Add {
-        /// The trust list.
+        /// The trust list (JSON).
         #[arg(long)]
         trust: PathBuf,
         /// The key file.
         #[arg(long)]
         key: PathBuf,
-        /// What the key may sign: venue, personal, policy or status.
+        /// What the key may sign: venue, personal, policy, status or root.
         #[arg(long)]
         usage: String,
-        /// Not trusted before this RFC 3339 time.
+        /// Its scope.
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Nothing it signed with an earlier issue time is trusted.
         #[arg(long)]
         not_before: Option<String>,
-        /// Not trusted from this RFC 3339 time on.
+        /// Retired: nothing it signed from this RFC 3339 time on is trusted (what it signed
+        /// before stays valid; to refuse that too, revoke it).
         #[arg(long)]
         not_after: Option<String>,
         /// A note for people reading the list.
         #[arg(long)]
         label: Option<String>,
     },
+    /// Signs a trust list with a root key that it lists (usage root): what gates load.
+    Sign(Box<crate::keys::TrustSignArgs>),
     /// Marks a key revoked: nothing it signed verifies any more.
     Revoke {
         /// The trust list.
@@ -164,14 +213,27 @@ enum TrustCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum RootCommand {
+    /// Makes a root key (mode 0600) and lists it with usage root in a trust list (JSON,
+    /// created if missing); prints its key id, which gates pin with --root-kid.
+    Keygen {
+        /// Where to write the private key; an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+        /// The trust list to list it in.
+        #[arg(long)]
+        trust: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum VenueCommand {
     /// Signs a venue code for one door and prints its text; optionally writes it as SVG/PNG.
     Issue(Box<IssueArgs>),
     /// Verifies a venue code's text offline against a trust list.
     Verify {
-        /// The trust list.
-        #[arg(long)]
-        trust: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
         /// Verify as of this RFC 3339 time instead of now.
         #[arg(long)]
         at: Option<String>,
@@ -188,9 +250,8 @@ enum VenueCommand {
 
 #[derive(Debug, clap::Args)]
 struct PersonVerifyArgs {
-    /// The trust list.
-    #[arg(long)]
-    trust: PathBuf,
+    #[command(flatten)]
+    trust: TrustArgs,
     /// Verify as of this RFC 3339 time instead of now.
     #[arg(long)]
     at: Option<String>,
@@ -258,21 +319,31 @@ struct IssueArgs {
 pub(crate) fn run(args: Args) -> Result<u8, CliError> {
     match args.command {
         Command::Demo { out } => crate::demo::run(&out),
-        Command::Keygen { out, trust, usage } => {
-            crate::keys::keygen(&out, trust.as_deref(), usage.as_deref())
-        }
+        Command::Keygen {
+            out,
+            trust,
+            usage,
+            scope,
+        } => crate::keys::keygen(&out, trust.as_deref(), usage.as_deref(), &scope),
+        Command::Root {
+            command: RootCommand::Keygen { out, trust },
+        } => crate::keys::keygen(&out, Some(&trust), Some("root"), &ScopeArgs::default()),
+        Command::Trust {
+            command: TrustCommand::Sign(a),
+        } => crate::keys::sign_trust(&a),
         Command::Trust {
             command:
                 TrustCommand::Add {
                     trust,
                     key,
                     usage,
+                    scope,
                     not_before,
                     not_after,
                     label,
                 },
         } => {
-            let mut entry = TrustedKey::new(read_any_public_key(&key)?, usage.parse()?);
+            let mut entry = scope.entry(read_any_public_key(&key)?, usage.parse()?)?;
             entry.not_before = not_before
                 .as_deref()
                 .map(Timestamp::parse_rfc3339)
@@ -299,13 +370,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
                     revocations,
                     text,
                 },
-        } => crate::venue::verify(
-            &read_trust_list(&trust)?,
-            at.as_deref(),
-            json,
-            revocations.as_deref(),
-            &text,
-        ),
+        } => crate::venue::verify(&trust, at.as_deref(), json, revocations.as_deref(), &text),
         Command::Poster(a) => crate::poster::run(&a),
         Command::TokenKey { out } => crate::person::token_key(&out),
         Command::Person {
@@ -341,13 +406,11 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         } => crate::policy::sign(&key, &file, out.as_deref()),
         Command::Scan {
             trust,
+            pin,
             raw: _,
             at,
             json,
             images,
-        } => {
-            let trust = trust.as_deref().map(read_trust_list).transpose()?;
-            crate::scan::run(&images, trust.as_ref(), at.as_deref(), json)
-        }
+        } => crate::scan::run(&images, trust.as_deref(), &pin, at.as_deref(), json),
     }
 }

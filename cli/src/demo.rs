@@ -14,7 +14,7 @@ use std::fs;
 use std::path::Path;
 use venuecode::CodeState;
 use venuecode::door::{
-    CheckInRequest, Door, Gate, PolicyChoice, Registration, SignedLists, register,
+    CheckInRequest, Door, Gate, GateState, PolicyChoice, Registration, SignedLists, register,
 };
 use venuecode::health::{Colour, HealthStatus, NatResult, NatTest};
 use venuecode::id::IdNumber;
@@ -29,7 +29,7 @@ use venuecode::token::{HolderToken, TokenKey};
 use venuecode::trace::audit::AuditChain;
 use venuecode::trace::{DEFAULT_WINDOW_MINUTES, HolderReport, HolderTrace, Period, TraceKey};
 use venuecode::{
-    Division, Prefix, SecretKey, Timestamp, TrustList, TrustedKey, Usage, Venue, VenueType,
+    Division, Prefix, Seal, SecretKey, Timestamp, TrustList, TrustedKey, Usage, Venue, VenueType,
     verify_venue_code,
 };
 use venuecode_ledger::{Filter, Ledger};
@@ -214,14 +214,37 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
     let tokens = TokenKey::generate()?;
     // The authority's tracing key: venues seal every holder reference to its public half.
     let tracing = TraceKey::generate()?;
+    // The root key signs the trust list; each key is scoped: the venue and personal keys to
+    // the one prefix (venues: Shanghai's), the status key to the commission's list serials.
+    let root_key = SecretKey::generate()?;
     let mut trust = TrustList::new();
     for (key, usage) in [
+        (&root_key, Usage::Root),
         (&venue_key, Usage::Venue),
         (&personal_key, Usage::Personal),
         (&status_key, Usage::Status),
     ] {
-        trust.add(TrustedKey::new(key.public_key(), usage))?;
+        let mut entry = TrustedKey::new(key.public_key(), usage);
+        if usage.signs_codes() {
+            entry = entry.with_prefix(&prefix);
+        }
+        if usage == Usage::Venue {
+            // Shanghai's venues only (holders come from anywhere).
+            entry = entry.with_division("31");
+        } else if usage == Usage::Status {
+            entry.issuer = Some("sh-health".into());
+        }
+        trust.add(entry)?;
     }
+    let signed_trust = venuecode::signed_trust::sign(
+        &trust,
+        &root_key,
+        Seal {
+            serial: 1,
+            issued_at: t("2022-04-01T00:00:00+08:00")?,
+            valid_until: t("2022-09-01T00:00:00+08:00")?,
+        },
+    )?;
     write(&out.join("venue.pem"), venue_key.to_pkcs8_pem().as_bytes())?;
     write(
         &out.join("personal.pem"),
@@ -235,6 +258,8 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
     write(&out.join("trace.key"), tracing.to_hex().as_bytes())?;
     crate::files::write_atomically(&out.join("trace.pub"), tracing.public().to_hex().as_bytes())?;
     write(&out.join("trust.json"), trust.to_json().as_bytes())?;
+    write(&out.join("trust.signed"), &signed_trust)?;
+    write(&out.join("root.pem"), root_key.to_pkcs8_pem().as_bytes())?;
     say!(
         "venuecode demo: a day at three venues, {} (policy {POLICY})\n",
         Day::of(day_start)
@@ -317,7 +342,11 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
 
     // The day's status list (offline holders) and the revocation of visitor 0's lost card.
     let as_of = day_start.saturating_add(6 * 3600);
-    let until = as_of.saturating_add(86_400);
+    let today = Seal {
+        serial: 2,
+        issued_at: as_of,
+        valid_until: as_of.saturating_add(86_400),
+    };
     // What the system can know: an offline holder's status as of the list, a test sampled after
     // 06:00 not yet in it; a dynamic code's status as of its issue.
     let known = |v: &Visitor| match v.profile {
@@ -332,12 +361,11 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
         .filter(|v| v.profile == Profile::Offline)
         .map(|v| (tokens.token(&v.id), known(v)))
         .collect();
-    let status_bytes = StatusList::build(listed, as_of, until, &status_key)?;
+    let status_bytes = StatusList::build(listed, today, &status_key)?;
     let revocation_bytes = RevocationList::build(
         &[],
         &[(tokens.token(&visitors[0].id), 1)],
-        as_of,
-        until,
+        today,
         &status_key,
     )?;
     write(&out.join("status.bin"), &status_bytes)?;
@@ -352,7 +380,34 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
         builtin: Some(POLICY),
         signed: None,
     };
-    let door_gate = Gate::load(trust.clone(), &lists, &choice, as_of)?;
+    // The gate pins the root's key id, and keeps its state: serials and codes seen.
+    let mut state = GateState::new();
+    let gate_trust = state.trust_list(&signed_trust, &[root_key.public_key().id()], as_of)?;
+    let mut door_gate = Gate::load(gate_trust.clone(), &lists, &choice, as_of, state)?;
+    // Yesterday's list, still inside its 48-hour window, replayed to the gate.
+    let yesterday = StatusList::build(
+        Vec::new(),
+        Seal {
+            serial: 1,
+            issued_at: as_of.saturating_add(-86_400),
+            valid_until: as_of.saturating_add(86_400),
+        },
+        &status_key,
+    )?;
+    let old_lists = SignedLists {
+        status_list: Some(&yesterday),
+        ..lists
+    };
+    let rollback = match Gate::load(
+        gate_trust,
+        &old_lists,
+        &choice,
+        as_of,
+        door_gate.state().clone(),
+    ) {
+        Ok(_) => "ACCEPTED".to_owned(),
+        Err(e) => format!("refused, {}", e.code()),
+    };
     let gate_doors = doors
         .iter()
         .map(|(_, text)| door_gate.door(text, as_of))
@@ -418,6 +473,10 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
     let case = (2..VISITORS)
         .find(|&i| visitors[i].profile == Profile::Dynamic)
         .unwrap_or(2);
+    // A visitor whose screen is photographed and shown at the other door of the venue.
+    let copied = (3..VISITORS)
+        .find(|&i| visitors[i].profile == Profile::Dynamic && i % 3 != 2 && i != case)
+        .unwrap_or(3);
     for (i, v) in visitors.iter().enumerate() {
         let door = v.door.0 * 2 + v.door.1;
         // A third of the visitors with a phone check in themselves (扫码打卡).
@@ -470,6 +529,18 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
                 want_report,
             );
             truth.present.push((token, venue, later));
+        }
+        if i == copied {
+            let copy = issue(v, generation, v.at)?;
+            let other = v.door.0 * 2 + (1 - v.door.1);
+            let at = v.at.saturating_add(30);
+            let (decision, report, code) = gate(&copy, at, other, None)?;
+            truth.scan(None, true, None, Outcome::Deny, true);
+            incidents.push(format!(
+                "screenshot of a dynamic code shown at the other door 30 s later: {decision:?}, \
+                 {code}{}",
+                if report { ", reported" } else { "" }
+            ));
         }
         // Visitor 1 with a dynamic code: a screenshot of it replayed two minutes later.
         if i == 1 {
@@ -529,6 +600,10 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
             origins.get("self_scan").unwrap_or(&0),
             origins.get("staff").unwrap_or(&0)
         ),
+    );
+    incidents.insert(
+        0,
+        format!("yesterday's status list replayed to the gate: {rollback}"),
     );
     incidents.insert(
         0,
@@ -651,9 +726,11 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
         want.3
     );
     say!(
-        "files in {}: trust.json, venue.pem, personal.pem, status.pem, holder.key, trace.key (keys:",
-        out.display()
+        "files in {}: trust.json, trust.signed (root key id {}), root.pem, venue.pem,",
+        out.display(),
+        root_key.public_key().id()
     );
+    say!("  personal.pem, status.pem, holder.key, trace.key (keys:");
     say!("  mode 0600), trace.pub, posters/ (A4 SVG posters and code PNGs), status.bin,");
     say!("  revocations.bin, ledger.sqlite, trace-audit.jsonl");
     say!(

@@ -72,11 +72,12 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
             ));
         }
     };
-    let gate = a.door.gate(now)?;
+    let mut gate = a.door.gate(now)?;
     let mut ledger = Ledger::open(&a.db)?;
     let venue_id = gate.door(&request.venue_code, now)?.venue_id;
     let keys = ledger.record_keys(&venue_id, a.tracing.public_key()?)?;
     let check_in = gate.check_in(&request, now, &keys)?;
+    a.door.trust.pin.save(gate.state())?;
     let added = ledger.append(&check_in.record)?;
     if a.json {
         #[derive(serde::Serialize)]
@@ -145,8 +146,8 @@ pub(crate) struct RegisterArgs {
     #[arg(long)]
     db: PathBuf,
     /// The trust list (the door's venue code is verified).
-    #[arg(long)]
-    trust: PathBuf,
+    #[command(flatten)]
+    trust: crate::trust::TrustArgs,
     /// The door's venue code.
     #[arg(long)]
     venue: String,
@@ -171,7 +172,9 @@ pub(crate) struct RegisterArgs {
 
 pub(crate) fn register_person(a: &RegisterArgs) -> Result<u8, CliError> {
     let now = time_or_now(a.desk.at.as_deref())?;
-    let checkpoint = venuecode::door::Checkpoint::new(crate::files::read_trust_list(&a.trust)?);
+    let mut state = a.trust.pin.state()?;
+    let checkpoint = venuecode::door::Checkpoint::new(a.trust.load(now, &mut state)?);
+    a.trust.pin.save(&state)?;
     let door = checkpoint.door(&a.venue, now)?;
     let id = IdNumber::parse(&a.id_number)?;
     let mut ledger = Ledger::open(&a.db)?;

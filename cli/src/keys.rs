@@ -1,24 +1,98 @@
-//! `keygen`, `trust add`, `trust revoke`.
+//! `keygen`, `root keygen`, `trust add`, `trust revoke`, `trust sign`.
 
+use crate::cli::ScopeArgs;
 use crate::error::{CliError, EXIT_OK};
-use crate::files::{read_trust_list, write_atomically, write_private};
+use crate::files::{read_secret_key, read_trust_list, write_atomically, write_private};
 use crate::output::say;
-use std::path::Path;
-use venuecode::{SecretKey, TrustList, TrustedKey, Usage};
+use std::path::{Path, PathBuf};
+use venuecode::{ListKind, Seal, SecretKey, Timestamp, TrustList, TrustedKey, Usage};
 
 pub(crate) fn keygen(
     out: &Path,
     trust: Option<&Path>,
     usage: Option<&str>,
+    scope: &ScopeArgs,
 ) -> Result<u8, CliError> {
-    // Parse the usage before making anything, so a typo leaves no key behind.
+    // Check the usage and scope before making anything, so a typo leaves no key behind.
     let usage = usage.map(str::parse::<Usage>).transpose()?;
     let key = SecretKey::generate()?;
+    let entry = usage
+        .map(|u| scope.entry(key.public_key(), u))
+        .transpose()?;
+    if let Some(entry) = &entry {
+        TrustList::new().add(entry.clone())?;
+    }
     write_private(out, key.to_pkcs8_pem().as_bytes())?;
-    if let (Some(trust), Some(usage)) = (trust, usage) {
-        add_to_trust_list(trust, TrustedKey::new(key.public_key(), usage))?;
+    if let (Some(trust), Some(entry)) = (trust, entry) {
+        add_to_trust_list(trust, entry)?;
     }
     say!("{}", key.public_key().id());
+    Ok(EXIT_OK)
+}
+
+/// `trust sign` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct TrustSignArgs {
+    /// The root key (PKCS#8 PEM), listed in the trust list with usage root.
+    #[arg(long)]
+    root: PathBuf,
+    /// The trust list (JSON).
+    #[arg(long = "in")]
+    input: PathBuf,
+    /// Where to write the signed trust list.
+    #[arg(long)]
+    out: PathBuf,
+    /// Its serial: above every trust list signed before (default: the issue time in Unix
+    /// seconds, which grows by itself).
+    #[arg(long)]
+    serial: Option<u64>,
+    /// Issued at this RFC 3339 time instead of now.
+    #[arg(long)]
+    issued: Option<String>,
+    /// How many days gates may use it (at most 180).
+    #[arg(long, default_value_t = 30)]
+    valid_days: u32,
+}
+
+/// A list's seal from a command's serial, issue time and lifetime: the serial defaults to the
+/// issue time in Unix seconds.
+pub(crate) fn seal_of(
+    serial: Option<u64>,
+    issued_at: Timestamp,
+    lifetime_secs: i64,
+) -> Result<Seal, CliError> {
+    let serial = match serial {
+        Some(s) => s,
+        None => u64::try_from(issued_at.unix())
+            .map_err(|_| CliError::Usage("the issue time must be after 1970".into()))?,
+    };
+    Ok(Seal {
+        serial,
+        issued_at,
+        valid_until: issued_at.saturating_add(lifetime_secs),
+    })
+}
+
+pub(crate) fn sign_trust(a: &TrustSignArgs) -> Result<u8, CliError> {
+    let list = read_trust_list(&a.input)?;
+    let root = read_secret_key(&a.root)?;
+    let issued = crate::venue::time_or_now(a.issued.as_deref())?;
+    let days = i64::from(a.valid_days);
+    if days * 86_400 > ListKind::Trust.max_lifetime_secs() {
+        return Err(CliError::Usage(
+            "--valid-days: a trust list lives at most 180 days".into(),
+        ));
+    }
+    let seal = seal_of(a.serial, issued, days * 86_400)?;
+    let signed = venuecode::signed_trust::sign(&list, &root, seal)?;
+    write_atomically(&a.out, &signed)?;
+    eprintln!(
+        "signed {} keys with root {} as serial {}, valid until {}",
+        list.keys().len(),
+        root.public_key().id(),
+        seal.serial,
+        seal.valid_until
+    );
     Ok(EXIT_OK)
 }
 

@@ -14,6 +14,7 @@
 
 use crate::error::{CliError, EXIT_OK};
 use crate::files::{read_secret_key, write_atomically};
+use crate::keys::seal_of;
 use crate::output::say;
 use crate::venue::time_or_now;
 use std::path::{Path, PathBuf};
@@ -82,9 +83,13 @@ pub(crate) struct StatusBuildArgs {
     /// The instant the statuses describe (RFC 3339); default now.
     #[arg(long)]
     as_of: Option<String>,
-    /// How long gates may use the list.
+    /// How long gates may use the list (at most 48 hours).
     #[arg(long, default_value_t = 24)]
     valid_hours: u32,
+    /// Its serial: above every status list signed before (default: the as-of time in Unix
+    /// seconds).
+    #[arg(long)]
+    serial: Option<u64>,
 }
 
 pub(crate) fn status_build(a: &StatusBuildArgs) -> Result<u8, CliError> {
@@ -124,9 +129,10 @@ pub(crate) fn status_build(a: &StatusBuildArgs) -> Result<u8, CliError> {
         )));
     }
     let as_of = time_or_now(a.as_of.as_deref())?;
-    let until = as_of.saturating_add(i64::from(a.valid_hours) * 3600);
+    let seal = seal_of(a.serial, as_of, i64::from(a.valid_hours) * 3600)?;
+    let until = seal.valid_until;
     let count = entries.len();
-    let bytes = StatusList::build(entries, as_of, until, &read_secret_key(&a.key)?)?;
+    let bytes = StatusList::build(entries, seal, &read_secret_key(&a.key)?)?;
     write_atomically(&a.out, &bytes)?;
     say!(
         "{count} holders, {} bytes, valid until {}",
@@ -157,9 +163,13 @@ pub(crate) struct RevokeArgs {
     /// Issued-at (RFC 3339); default now.
     #[arg(long)]
     issued: Option<String>,
-    /// How long gates may use the list.
+    /// How long gates may use the list (at most 168 hours: a week).
     #[arg(long, default_value_t = 24)]
     valid_hours: u32,
+    /// Its serial: above every revocation list signed before (default: the issue time in
+    /// Unix seconds).
+    #[arg(long)]
+    serial: Option<u64>,
 }
 
 pub(crate) fn revoke(a: &RevokeArgs) -> Result<u8, CliError> {
@@ -178,9 +188,10 @@ pub(crate) fn revoke(a: &RevokeArgs) -> Result<u8, CliError> {
         holders.push((tokens.token(&IdNumber::parse(id)?), below));
     }
     let issued = time_or_now(a.issued.as_deref())?;
-    let until = issued.saturating_add(i64::from(a.valid_hours) * 3600);
+    let seal = seal_of(a.serial, issued, i64::from(a.valid_hours) * 3600)?;
+    let until = seal.valid_until;
     let venues: Vec<&str> = a.venues.iter().map(String::as_str).collect();
-    let bytes = RevocationList::build(&venues, &holders, issued, until, &read_secret_key(&a.key)?)?;
+    let bytes = RevocationList::build(&venues, &holders, seal, &read_secret_key(&a.key)?)?;
     write_atomically(&a.out, &bytes)?;
     say!(
         "{} venue codes, {} holders, valid until {}",

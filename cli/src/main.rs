@@ -16,6 +16,7 @@ mod poster;
 mod records;
 mod scan;
 mod trace;
+mod trust;
 mod venue;
 
 use clap::Parser;

@@ -108,7 +108,7 @@ struct Output {
 }
 
 pub(crate) fn verify(
-    trust: &Path,
+    trust: &crate::trust::TrustArgs,
     at: Option<&str>,
     json: bool,
     check: Option<(&Path, &str)>,

@@ -3,10 +3,11 @@
 //! `check` exits 0 to admit, 1 to deny, 3 for a manual check by staff, 2 for usage errors.
 
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED};
-use crate::files::{read_secret_key, read_text, read_trust_list, write_atomically};
+use crate::files::{read_secret_key, read_text, write_atomically};
 use crate::lists::read_list;
 use crate::output::say;
 use crate::output::{self, shown};
+use crate::trust::TrustArgs;
 use crate::venue::time_or_now;
 use std::path::{Path, PathBuf};
 use venuecode::door::{Admission, Gate, PolicyChoice, SignedLists};
@@ -19,9 +20,8 @@ pub(crate) const EXIT_MANUAL: u8 = 3;
 /// What `check` and `gate` both take: the trust list, the rule set, the lists.
 #[derive(Debug, clap::Args)]
 pub(crate) struct DoorArgs {
-    /// The trust list.
-    #[arg(long)]
-    pub(crate) trust: PathBuf,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
     /// A signed rule set (from `policy sign`).
     #[arg(long, conflicts_with = "builtin")]
     policy: Option<PathBuf>,
@@ -62,14 +62,16 @@ impl DoorArgs {
 }
 
 impl ListArgs {
-    /// The core's gate with these lists and the rule set `choice`.
+    /// The core's gate with these lists and the rule set `choice`, its serials checked against
+    /// the state file and recorded there.
     pub(crate) fn gate(
         &self,
-        trust: &Path,
+        trust: &TrustArgs,
         choice: &PolicyChoice<'_>,
         now: Timestamp,
     ) -> Result<Gate, CliError> {
-        let trust = read_trust_list(trust)?;
+        let mut state = trust.pin.state()?;
+        let list = trust.load(now, &mut state)?;
         let status = self.status.as_deref().map(read_list).transpose()?;
         let revocations = self.revocations.as_deref().map(read_list).transpose()?;
         let lists = SignedLists {
@@ -77,7 +79,9 @@ impl ListArgs {
             revocations: revocations.as_deref(),
             max_status_age_secs: Some(i64::from(self.max_status_age_hours) * 3600),
         };
-        Ok(Gate::load(trust, &lists, choice, now)?)
+        let gate = Gate::load(list, &lists, choice, now, state)?;
+        trust.pin.save(gate.state())?;
+        Ok(gate)
     }
 }
 

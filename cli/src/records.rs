@@ -46,7 +46,7 @@ pub(crate) struct GateArgs {
 pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
     venuecode::record::check_device_id(&a.device, "device")?;
     let now = time_or_now(a.at.as_deref())?;
-    let gate = a.door.gate(now)?;
+    let mut gate = a.door.gate(now)?;
     let tracing = a.tracing.public_key()?;
     // The door's own code is the gate's configuration: if it does not verify, nothing is decided.
     let door = gate.door(&a.venue, now)?;
@@ -54,6 +54,8 @@ pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
     // The decision is shown before it is stored, so a full disk or a read-only ledger does not
     // keep a person waiting; a closed standard output does not stop the storing either.
     show_admission(&admission, a.json)?;
+    // The state first: a screenshot shown again must be caught even if the ledger fails.
+    a.door.trust.pin.save(gate.state())?;
     let stored = Ledger::open(&a.db).and_then(|mut ledger| {
         let keys = ledger.record_keys(&door.venue_id, tracing)?;
         let record = admission

@@ -11,6 +11,7 @@
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED, EXIT_USAGE};
 use crate::output::say;
 use crate::output::shown;
+use crate::trust::TrustPin;
 use crate::venue::{print_verification, time_or_now};
 use std::path::{Path, PathBuf};
 use venuecode::door::VenueReport;
@@ -39,11 +40,22 @@ struct ImageOut<'a> {
 
 pub(crate) fn run(
     images: &[PathBuf],
-    trust: Option<&TrustList>,
+    trust: Option<&Path>,
+    pin: &TrustPin,
     at: Option<&str>,
     json: bool,
 ) -> Result<u8, CliError> {
     let now = time_or_now(at)?;
+    let trust = match trust {
+        Some(path) => {
+            let mut state = pin.state()?;
+            let list = pin.load(path, now, &mut state)?;
+            pin.save(&state)?;
+            Some(list)
+        }
+        None => None,
+    };
+    let trust = trust.as_ref();
     let mut exit = EXIT_OK;
     for path in images {
         exit = exit.max(one(path, trust, now, json)?);
@@ -85,7 +97,7 @@ fn one(path: &Path, trust: Option<&TrustList>, now: Timestamp, json: bool) -> Re
             .zip(&results)
             .map(|(f, r)| CodeOut {
                 code: f,
-                verification: r.as_ref().map(VenueReport::of),
+                verification: r.as_ref().map(|r| VenueReport::of(r, false)),
             })
             .collect();
         say!(

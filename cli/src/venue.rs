@@ -3,10 +3,11 @@
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED};
 use crate::files::{read_secret_key, write_atomically};
 use crate::output::say;
+use crate::trust::TrustArgs;
 use std::path::{Path, PathBuf};
-use venuecode::door::{Checkpoint, VenueReport};
+use venuecode::door::{Checkpoint, SignedLists, VenueReport};
 use venuecode::qr::{EcLevel, QrMatrix};
-use venuecode::{Division, Error, Timestamp, TrustList, Venue, VenueType, VerifiedVenueCode};
+use venuecode::{Division, Error, Timestamp, Venue, VenueType, VerifiedVenueCode};
 
 /// The fields of one door's venue code. Each is required once any is given (an optional group,
 /// so that `poster --batch` can go without them; clap issue #5092).
@@ -174,6 +175,10 @@ pub(crate) fn print_verification(result: &Result<VerifiedVenueCode, Error>, inde
         Ok(code) => {
             let v = code.venue();
             say!("{indent}valid venue code");
+            say!(
+                "{indent}  host         {} (what a phone opens)",
+                code.host()
+            );
             say!("{indent}  venue id     {}", v.id);
             say!(
                 "{indent}  type         {} ({})",
@@ -210,28 +215,31 @@ pub(crate) fn verdict_of(result: Result<(), Error>) -> Result<u8, CliError> {
 }
 
 pub(crate) fn verify(
-    trust: &TrustList,
+    trust: &TrustArgs,
     at: Option<&str>,
     json: bool,
     revocations: Option<&Path>,
     text: &str,
 ) -> Result<u8, CliError> {
     let now = time_or_now(at)?;
-    let revocations = revocations
-        .map(|p| {
-            let bytes = crate::lists::read_list(p)?;
-            venuecode::revoke::RevocationList::load(&bytes, trust, now).map_err(CliError::from)
-        })
-        .transpose()?;
-    let mut checkpoint = Checkpoint::new(trust.clone());
-    if let Some(r) = revocations {
-        checkpoint = checkpoint.with_revocations(r);
-    }
+    let mut state = trust.pin.state()?;
+    let list = trust.load(now, &mut state)?;
+    let revocations = revocations.map(crate::lists::read_list).transpose()?;
+    let lists = SignedLists {
+        revocations: revocations.as_deref(),
+        ..SignedLists::default()
+    };
+    let checkpoint = Checkpoint::load(list, &lists, now, state)?;
+    trust.pin.save(checkpoint.state())?;
     let result = checkpoint.verify_venue_code(text, now);
+    let checked = checkpoint.revocations().is_some();
     if json {
-        crate::output::json(&VenueReport::of(&result))?;
+        crate::output::json(&VenueReport::of(&result, checked))?;
     } else {
         print_verification(&result, "");
+        if !checked {
+            say!("  revocations  not checked (no --revocations): a revoked poster passes");
+        }
     }
     verdict(result)
 }

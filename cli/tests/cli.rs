@@ -99,8 +99,7 @@ fn every_rejection_exits_1_with_its_code() {
 /// The key id of a private key file, by adding it to a scratch trust list.
 fn kid_of(s: &Setup, key: &str) -> String {
     let scratch = s.path(&format!("{key}.scratch.json"));
-    venuecode()
-        .args(["trust", "add", "--usage", "venue", "--trust"])
+    trust_add("venue")
         .arg(&scratch)
         .arg("--key")
         .arg(s.path(key))
@@ -168,8 +167,7 @@ fn usage_and_io_errors_exit_2() {
         .assert()
         .code(2);
     // A key listed twice.
-    venuecode()
-        .args(["trust", "add", "--usage", "personal", "--trust"])
+    trust_add("personal")
         .arg(s.path("trust.json"))
         .arg("--key")
         .arg(s.path("k.pem"))
@@ -225,8 +223,7 @@ fn openssl_keys_sign_and_ours_open_in_openssl() {
         ],
         dir,
     );
-    venuecode()
-        .args(["trust", "add", "--usage", "venue", "--trust"])
+    trust_add("venue")
         .arg(s.path("trust.json"))
         .arg("--key")
         .arg(s.path("openssl.pub.pem"))

@@ -22,6 +22,7 @@ fn with_closed_stdout(args: &[&std::ffi::OsStr]) -> std::process::Output {
     drop(reader);
     std::process::Command::new(assert_cmd::cargo::cargo_bin("venuecode"))
         .env("VENUECODE_TRACE_PUB", common::trace_pub())
+        .env("VENUECODE_INSECURE_UNSIGNED_TRUST", "1")
         .args(args)
         .stdout(writer)
         .stderr(Stdio::piped())

@@ -132,10 +132,10 @@ fn rule_sets_are_tested_and_signed() {
         .arg(&builtin)
         .assert()
         .code(0)
-        .stdout(predicates::str::contains("10 tests passed"));
+        .stdout(predicates::str::contains("13 tests passed"));
     let mut broken: Value =
         serde_json::from_str(&std::fs::read_to_string(&builtin).unwrap()).unwrap();
-    broken["rules"][5]["when"]["class"] = serde_json::json!(["public", "religious", "office"]);
+    broken["rules"][6]["when"]["class"] = serde_json::json!(["public", "religious", "office"]);
     std::fs::write(s.path("broken.json"), broken.to_string()).unwrap();
     venuecode()
         .args(["policy", "test"])
@@ -144,6 +144,19 @@ fn rule_sets_are_tested_and_signed() {
         .code(1)
         .stdout(predicates::str::contains("green-untested"));
 
+    // A signed rule set needs an end at most 400 days after its start.
+    venuecode()
+        .args(["policy", "sign", "--key"])
+        .arg(s.path("policy.pem"))
+        .arg(&builtin)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("400 days"));
+    let mut dated: Value =
+        serde_json::from_str(&std::fs::read_to_string(&builtin).unwrap()).unwrap();
+    dated["valid_until"] = serde_json::json!("2023-04-01T00:00:00+08:00");
+    let builtin = s.path("dated.json");
+    std::fs::write(&builtin, dated.to_string()).unwrap();
     venuecode()
         .args(["policy", "sign", "--key"])
         .arg(s.path("policy.pem"))

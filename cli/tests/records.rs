@@ -253,6 +253,7 @@ fn gate_under(
     let bin = assert_cmd::cargo::cargo_bin("venuecode");
     std::process::Command::new("sh")
         .env("VENUECODE_TRACE_PUB", trace_pub())
+        .env("VENUECODE_INSECURE_UNSIGNED_TRUST", "1")
         .arg("-c")
         .arg(format!("{limits}; exec \"$0\" \"$@\""))
         .arg(bin)

@@ -26,7 +26,10 @@ fn bench(c: &mut Criterion) {
     );
     let mut trust = TrustList::new();
     trust
-        .add(TrustedKey::new(personal.public_key(), Usage::Personal))
+        .add(
+            TrustedKey::new(personal.public_key(), Usage::Personal)
+                .with_prefix(&Prefix::new(PREFIX).unwrap()),
+        )
         .unwrap();
     trust
         .add(TrustedKey::new(status_key.public_key(), Usage::Status))
@@ -73,8 +76,12 @@ fn bench(c: &mut Criterion) {
             nat: None,
         },
     ));
-    let bytes =
-        StatusList::build(entries, issued, issued.saturating_add(86_400), &status_key).unwrap();
+    let seal = venuecode::Seal {
+        serial: 1,
+        issued_at: issued,
+        valid_until: issued.saturating_add(86_400),
+    };
+    let bytes = StatusList::build(entries, seal, &status_key).unwrap();
     let now = issued.saturating_add(3_600);
     let list = StatusList::load(&bytes, &trust, now).unwrap();
     println!(

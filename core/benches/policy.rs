@@ -8,7 +8,7 @@ mod common;
 use criterion::{Criterion, criterion_group};
 use std::hint::black_box;
 use venuecode::health::{Colour, NatResult};
-use venuecode::policy::{Facts, Policy, StatusState, TestFact};
+use venuecode::policy::{Facts, Policy, Revocations, StatusState, TestFact};
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("policy");
@@ -21,6 +21,7 @@ fn bench(c: &mut Criterion) {
             colour: Some(Colour::Green),
             test: TestFact::Taken(NatResult::Negative, 49 * 3600),
             class: &venuecode::VenueClass::Religious,
+            revocations: Revocations::Checked,
         };
         group.bench_function(id, |b| b.iter(|| policy.decide(black_box(&facts)).decision));
     }

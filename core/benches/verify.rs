@@ -24,17 +24,18 @@ use support::reference_venue as reference;
 fn bench(c: &mut Criterion) {
     let key = SecretKey::from_seed(&[1; 32]);
     // A trust list of realistic size: 64 keys, ours among them.
+    let prefix = Prefix::new(PREFIX).unwrap();
     let mut trust = TrustList::new();
     for n in 2..=64u8 {
         trust
-            .add(TrustedKey::new(
-                SecretKey::from_seed(&[n; 32]).public_key(),
-                Usage::Venue,
-            ))
+            .add(
+                TrustedKey::new(SecretKey::from_seed(&[n; 32]).public_key(), Usage::Venue)
+                    .with_prefix(&prefix),
+            )
             .unwrap();
     }
     trust
-        .add(TrustedKey::new(key.public_key(), Usage::Venue))
+        .add(TrustedKey::new(key.public_key(), Usage::Venue).with_prefix(&prefix))
         .unwrap();
     let text = reference()
         .issue(&key, &Prefix::new(PREFIX).unwrap())

@@ -117,6 +117,38 @@ pub enum Error {
         /// The lowest generation still valid.
         below: u16,
     },
+    /// The key is trusted, but not for this URL prefix or this division.
+    #[error("key {0} may not sign for this URL prefix or division")]
+    OutOfScope(KeyId),
+    /// A dynamic code already shown at another door or venue, or again at this door after the
+    /// grace: a screenshot.
+    #[error("the code was already used (at {0})")]
+    Replayed(&'static str),
+    /// A signed list older than one the gate has already accepted from its issuer.
+    #[error("{kind} serial {got} is older than serial {have}, already accepted")]
+    RolledBack {
+        /// The kind of list (`status`, `revocations`, `policy`, `trust`).
+        kind: &'static str,
+        /// The highest serial accepted.
+        have: u64,
+        /// The serial offered.
+        got: u64,
+    },
+    /// Two different lists signed under one serial by one issuer: evidence of a compromised
+    /// or misused key, to report with both lists' digests.
+    #[error(
+        "{kind} serial {serial} was signed twice with different contents ({seen} and {offered})"
+    )]
+    Equivocation {
+        /// The kind of list.
+        kind: &'static str,
+        /// The serial.
+        serial: u64,
+        /// SHA-256 (first 8 bytes, hex) of the list accepted before.
+        seen: String,
+        /// The same of the list offered now.
+        offered: String,
+    },
     /// A value given to an issuing function breaks a rule of the format.
     #[error("invalid {field}: {reason}")]
     InvalidInput {
@@ -161,6 +193,10 @@ impl Error {
             Error::NotYetValid(_) => "not_yet_valid",
             Error::Revoked(_) | Error::RevokedCode => "revoked",
             Error::Superseded { .. } => "superseded",
+            Error::OutOfScope(_) => "out_of_scope",
+            Error::Replayed(_) => "replayed",
+            Error::RolledBack { .. } => "rolled_back",
+            Error::Equivocation { .. } => "equivocation",
             Error::InvalidInput { .. } => "invalid_input",
             Error::InvalidKey(_) => "invalid_key",
             Error::InvalidTrustList(_) => "invalid_trust_list",
@@ -184,13 +220,15 @@ impl Error {
                 | Error::Revoked(_)
                 | Error::RevokedCode
                 | Error::Superseded { .. }
+                | Error::OutOfScope(_)
+                | Error::Replayed(_)
         )
     }
 }
 
-/// The codes of a verification's rejections ([`Error::is_rejection`]): the first nine of
+/// The codes of a verification's rejections ([`Error::is_rejection`]): the first eleven of
 /// [`ERROR_CODES`].
-pub const REJECTION_CODES: &[&str] = ERROR_CODES.split_at(9).0;
+pub const REJECTION_CODES: &[&str] = ERROR_CODES.split_at(11).0;
 
 /// Every stable error code, for bindings and documentation.
 pub const ERROR_CODES: &[&str] = &[
@@ -203,6 +241,10 @@ pub const ERROR_CODES: &[&str] = &[
     "not_yet_valid",
     "revoked",
     "superseded",
+    "out_of_scope",
+    "replayed",
+    "rolled_back",
+    "equivocation",
     "invalid_input",
     "invalid_key",
     "invalid_trust_list",
@@ -228,6 +270,19 @@ impl Error {
             Error::Superseded {
                 generation: 0,
                 below: 1,
+            },
+            Error::OutOfScope(kid),
+            Error::Replayed("this door"),
+            Error::RolledBack {
+                kind: "status",
+                have: 2,
+                got: 1,
+            },
+            Error::Equivocation {
+                kind: "status",
+                serial: 2,
+                seen: String::new(),
+                offered: String::new(),
             },
             Error::InvalidInput {
                 field: "x",

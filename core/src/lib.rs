@@ -11,8 +11,10 @@
 //!
 //! // The authority's key (use SecretKey::generate() or a PEM file in practice).
 //! let key = SecretKey::from_seed(&[42; 32]);
+//! let prefix = Prefix::new("HTTPS://VC.SH.GOV.CN/1/")?;
+//! // Trusted for venue codes under this one prefix (SPEC.md §6: keys are scoped).
 //! let mut trust = TrustList::new();
-//! trust.add(TrustedKey::new(key.public_key(), Usage::Venue))?;
+//! trust.add(TrustedKey::new(key.public_key(), Usage::Venue).with_prefix(&prefix))?;
 //!
 //! let venue = Venue {
 //!     id: "SH-PT-0018".into(),
@@ -24,7 +26,6 @@
 //!     issued_at: Timestamp::parse_rfc3339("2022-04-01T08:00:00+08:00")?,
 //!     valid_until: Some(Timestamp::parse_rfc3339("2023-04-01T00:00:00+08:00")?),
 //! };
-//! let prefix = Prefix::new("HTTPS://VC.SH.GOV.CN/1/")?;
 //! let text = venue.issue(&key, &prefix)?;
 //! assert!(text.starts_with("HTTPS://VC.SH.GOV.CN/1/"));
 //!
@@ -79,7 +80,9 @@ pub use keys::trust::{
     KeyProvider, MAX_TRUST_LIST_BYTES, MAX_TRUST_LIST_KEYS, TrustList, TrustedKey, Usage,
 };
 pub use kid::{KeyId, ParseKeyIdError};
-pub use lists::sealed::MAX_LIST_BYTES;
+pub use lists::sealed::{MAX_LIST_BYTES, Seal};
+pub use lists::serial::{Accepted, ListKind, MAX_SERIALS, Serials};
+pub use lists::trust as signed_trust;
 pub use lists::{revoke, status};
 pub use privacy::{id, mask, pseudonym, record_keys, token};
 #[cfg(feature = "poster")]
@@ -100,21 +103,21 @@ pub mod venue_format {
 pub mod fuzzing {
     use crate::{Error, SecretKey, Timestamp};
 
-    /// Signs `payload` as a status list (`status`) or a revocation list, so that fuzzed payloads
-    /// reach the checks behind the signature.
+    /// Signs `payload` as a list of `kind` (serial 1), so that fuzzed payloads reach the
+    /// checks behind the signature.
     pub fn seal_list(
-        status: bool,
+        kind: crate::ListKind,
         key: &SecretKey,
         from: Timestamp,
         until: Timestamp,
         payload: &[u8],
     ) -> Result<Vec<u8>, Error> {
-        let (domain, version): (&[u8], u8) = if status {
-            (crate::lists::status::DOMAIN, crate::lists::status::VERSION)
-        } else {
-            (crate::lists::revoke::DOMAIN, crate::lists::revoke::VERSION)
+        let seal = crate::Seal {
+            serial: 1,
+            issued_at: from,
+            valid_until: until,
         };
-        crate::lists::sealed::seal(domain, version, key, from, until, payload)
+        crate::lists::sealed::seal(kind, key, seal, payload)
     }
 
     /// Decodes a venue-code body and encodes it again (`None` if it does not decode): the

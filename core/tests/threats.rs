@@ -13,8 +13,8 @@ use venuecode::revoke::RevocationList;
 use venuecode::status::{Resolved, StatusList};
 use venuecode::token::TokenKey;
 use venuecode::{
-    CLOCK_SKEW_SECS, Division, Error, Prefix, SecretKey, Timestamp, TrustList, TrustedKey, Usage,
-    Venue, VenueType, base41, verify_venue_code,
+    CLOCK_SKEW_SECS, Division, Error, Prefix, Seal, SecretKey, Timestamp, TrustList, TrustedKey,
+    Usage, Venue, VenueType, base41, verify_venue_code,
 };
 
 const HOLDER: &str = "11010519491231002X";
@@ -30,13 +30,26 @@ fn key(seed: u8) -> SecretKey {
 /// The authority's keys: 1 signs venue codes, 2 personal codes, 3 lists.
 fn trust() -> TrustList {
     let mut t = TrustList::new();
-    t.add(TrustedKey::new(key(1).public_key(), Usage::Venue))
+    t.add(TrustedKey::new(key(1).public_key(), Usage::Venue).with_prefix(&sh()))
         .unwrap();
-    t.add(TrustedKey::new(key(2).public_key(), Usage::Personal))
+    t.add(TrustedKey::new(key(2).public_key(), Usage::Personal).with_prefix(&sh()))
         .unwrap();
     t.add(TrustedKey::new(key(3).public_key(), Usage::Status))
         .unwrap();
     t
+}
+
+fn sh() -> Prefix {
+    Prefix::new("HTTPS://VC.SH.GOV.CN/1/").unwrap()
+}
+
+/// A list's seal: serial, issued at, valid until.
+fn seal(serial: u64, from: &str, until: &str) -> Seal {
+    Seal {
+        serial,
+        issued_at: at(from),
+        valid_until: at(until),
+    }
 }
 
 fn venue() -> Venue {
@@ -202,8 +215,7 @@ fn lost_offline_code_after_reissue() {
     let list = RevocationList::build(
         &[],
         &[(token, 1)],
-        at(issued),
-        at("2022-04-08T00:00:00+08:00"),
+        seal(1, issued, "2022-04-08T00:00:00+08:00"),
         &key(3),
     )
     .unwrap();
@@ -221,11 +233,12 @@ fn lost_offline_code_after_reissue() {
 fn revoked_or_expired_signing_key() {
     let code = poster(&key(1));
     let now = at(NOW);
-    let mut revoked = TrustedKey::new(key(1).public_key(), Usage::Venue);
+    let mut revoked = TrustedKey::new(key(1).public_key(), Usage::Venue).with_prefix(&sh());
     revoked.revoked = true;
     assert_eq!(code_of(verify_venue_code(&code, &revoked, now)), "revoked");
-    let mut expired = TrustedKey::new(key(1).public_key(), Usage::Venue);
-    expired.not_after = Some(at("2022-05-01T00:00:00+08:00"));
+    // A key retired before the poster was signed: the key had expired for it.
+    let mut expired = TrustedKey::new(key(1).public_key(), Usage::Venue).with_prefix(&sh());
+    expired.not_after = Some(at("2022-03-01T00:00:00+08:00"));
     assert_eq!(code_of(verify_venue_code(&code, &expired, now)), "expired");
     // A forgery is never reported as revoked: the signature is checked first.
     assert_eq!(
@@ -246,7 +259,7 @@ fn key_id_collisions() {
     );
     // A trust list cannot hold two keys under one id, or an id that is not its key's.
     let mut t = trust();
-    let again = t.add(TrustedKey::new(key(1).public_key(), Usage::Personal));
+    let again = t.add(TrustedKey::new(key(1).public_key(), Usage::Personal).with_prefix(&sh()));
     assert_eq!(code_of(again), "invalid_trust_list");
     let json = t.to_json().replace(
         &key(1).public_key().id().to_string(),
@@ -267,8 +280,14 @@ fn stale_status_list() {
     };
     let bytes = StatusList::build(
         vec![(token, green)],
-        at(issued),
-        at("2022-04-09T09:00:00+08:00"),
+        seal(1, issued, "2022-04-08T09:00:00+08:00"),
+        &key(3),
+    )
+    .unwrap();
+    let none_revoked = RevocationList::build(
+        &[],
+        &[],
+        seal(1, issued, "2022-04-09T09:00:00+08:00"),
         &key(3),
     )
     .unwrap();
@@ -276,6 +295,7 @@ fn stale_status_list() {
         let list = StatusList::load(&bytes, &t, now).unwrap();
         let checkpoint = Checkpoint::new(t.clone())
             .with_status(list)
+            .with_revocations(RevocationList::load(&none_revoked, &t, now).unwrap())
             .with_max_status_age_secs(24 * 3600);
         let gate = Gate::new(checkpoint, Policy::builtin("sh-2022-04-01").unwrap());
         let a = gate
@@ -286,12 +306,12 @@ fn stale_status_list() {
     let (fresh, d) = decide(at("2022-04-06T10:00:00+08:00"));
     assert!(matches!(fresh, Resolved::Fresh(_)));
     assert_eq!(d, Outcome::Admit);
-    // Two days later the list still verifies, but its statement is two days old.
-    let (stale, d) = decide(at("2022-04-08T10:00:00+08:00"));
+    // A day and a half later the list still verifies, but its statement is 36 hours old.
+    let (stale, d) = decide(at("2022-04-07T21:00:00+08:00"));
     assert!(matches!(stale, Resolved::Stale(_)));
     assert_eq!(d, Outcome::Manual);
     // After its own window, the list is refused outright.
-    let late = StatusList::load(&bytes, &t, at("2022-04-09T09:00:00+08:00"));
+    let late = StatusList::load(&bytes, &t, at("2022-04-08T09:00:00+08:00"));
     assert_eq!(code_of(late), "expired");
 }
 

@@ -13,8 +13,8 @@ use venuecode::revoke::RevocationList;
 use venuecode::status::StatusList;
 use venuecode::token::TokenKey;
 use venuecode::{
-    Division, Error, Prefix, SecretKey, Timestamp, TrustList, TrustedKey, Usage, Venue, VenueType,
-    base41, verify_venue_code,
+    Division, Error, Prefix, Seal, SecretKey, Timestamp, TrustList, TrustedKey, Usage, Venue,
+    VenueType, base41, verify_venue_code,
 };
 
 #[derive(Serialize, Deserialize, PartialEq, Debug)]
@@ -154,7 +154,7 @@ fn t(s: &str) -> Timestamp {
     Timestamp::parse_rfc3339(s).unwrap()
 }
 
-const KEYS: [(&str, u8); 8] = [
+const KEYS: [(&str, u8); 9] = [
     ("venue", 0x01),
     ("personal", 0x02),
     ("revoked", 0x03),
@@ -163,6 +163,7 @@ const KEYS: [(&str, u8); 8] = [
     ("future", 0x06),
     ("personal-revoked", 0x07),
     ("status", 0x08),
+    ("district", 0x09),
 ];
 
 fn key(name: &str) -> SecretKey {
@@ -175,6 +176,11 @@ fn trust_list() -> TrustList {
     let mut add = |name: &str, usage, f: fn(&mut TrustedKey)| {
         let mut entry = TrustedKey::new(key(name).public_key(), usage);
         entry.label = Some(format!("vector key {name}"));
+        match usage {
+            Usage::Venue => entry = entry.with_prefix(&Prefix::new(SH).unwrap()),
+            Usage::Personal => entry = entry.with_prefix(&Prefix::new(HC).unwrap()),
+            _ => entry.issuer = Some("sh-health".into()),
+        }
         f(&mut entry);
         list.add(entry).unwrap();
     };
@@ -188,6 +194,10 @@ fn trust_list() -> TrustList {
     add("status", Usage::Status, |_| {});
     add("future", Usage::Venue, |e| {
         e.not_before = Some(t("2030-01-01T00:00:00Z"))
+    });
+    // Xuhui district's key: its venues only.
+    add("district", Usage::Venue, |e| {
+        e.divisions = vec!["310104".into()]
     });
     list
 }
@@ -340,15 +350,40 @@ fn generate_venue() -> Vectors {
         DURING,
     );
     case(
-        "expired-key",
-        "Signed by a key whose trust ended on 2022-05-01.",
+        "retired-key-earlier-poster",
+        "Issued on 2022-04-01 by a key retired on 2022-05-01: posters signed before stay valid.",
         issue(&reference(), "retired"),
+        DURING,
+    );
+    let mut late = reference();
+    late.issued_at = t("2022-05-02T00:00:00+08:00");
+    case(
+        "expired-key",
+        "Issued on 2022-05-02 by a key retired on 2022-05-01.",
+        issue(&late, "retired"),
         DURING,
     );
     case(
         "not-yet-valid-key",
-        "Signed by a key trusted only from 2030.",
+        "Dated 2022 by a key trusted only for what it signs from 2030.",
         issue(&reference(), "future"),
+        DURING,
+    );
+    case(
+        "out-of-scope-division",
+        "A Putuo (310107) venue signed by Xuhui's key (divisions 310104).",
+        issue(&reference(), "district"),
+        DURING,
+    );
+    case(
+        "out-of-scope-prefix",
+        "Signed by the venue key under a phishing host it is not trusted for.",
+        reference()
+            .issue(
+                &key("venue"),
+                &Prefix::new("HTTPS://VC.SH.GOV.CN.PAY-CHECK.CC/1/").unwrap(),
+            )
+            .unwrap(),
         DURING,
     );
 
@@ -411,27 +446,21 @@ fn generate_personal() -> Vectors {
     // The holder lost generation 0 and was re-issued generation 1: below 1 is superseded.
     let lists_from = t("2022-04-06T00:00:00+08:00");
     let lists_until = t("2022-04-07T00:00:00+08:00");
-    let revocation_bytes = RevocationList::build(
-        &[],
-        &[(offline.holder, 1)],
-        lists_from,
-        lists_until,
-        &key("status"),
-    )
-    .unwrap();
+    let seal = Seal {
+        serial: 1,
+        issued_at: lists_from,
+        valid_until: lists_until,
+    };
+    let revocation_bytes =
+        RevocationList::build(&[], &[(offline.holder, 1)], seal, &key("status")).unwrap();
     let revocations = RevocationList::load(&revocation_bytes, &trust, t(during)).unwrap();
     let reissued = code("张三丰", Profile::Offline, 1, None, None);
     let listed = HealthStatus {
         colour: Colour::Green,
         nat: tested.and_then(|s| s.nat),
     };
-    let status_bytes = StatusList::build(
-        vec![(offline.holder, listed)],
-        lists_from,
-        lists_until,
-        &key("status"),
-    )
-    .unwrap();
+    let status_bytes =
+        StatusList::build(vec![(offline.holder, listed)], seal, &key("status")).unwrap();
     let status = StatusList::load(&status_bytes, &trust, t(during)).unwrap();
     let mut cases = Cases {
         kind: Kind::Personal,
@@ -482,6 +511,17 @@ fn generate_personal() -> Vectors {
         "wrong-key-usage",
         "Signed by a key trusted for venue codes only.",
         sign(&offline, "venue"),
+        during,
+    );
+    cases.add(
+        "out-of-scope-prefix",
+        "Signed by the personal key under a host it is not trusted for.",
+        offline
+            .issue(
+                &key("personal"),
+                &Prefix::new("HTTPS://HC.SH.GOV.CN.PAY-CHECK.CC/P/").unwrap(),
+            )
+            .unwrap(),
         during,
     );
     cases.add(
@@ -675,9 +715,14 @@ fn committed_vectors_verify_as_stated() {
             }
             seen_codes.insert(c.expect.as_str());
         }
-        // One vector or more for each verification outcome (superseded: personal codes only).
+        // One vector or more for each verification outcome (superseded: personal codes only;
+        // replayed is the gate's memory, not one code's: tests/threats.rs).
         let expected = std::iter::once(&"valid").chain(venuecode::REJECTION_CODES);
-        for code in expected.filter(|&&c| c != "superseded" || matches!(kind, Kind::Personal)) {
+        let one_code = |c: &&&str| **c != "replayed";
+        for code in expected
+            .filter(one_code)
+            .filter(|&&c| c != "superseded" || matches!(kind, Kind::Personal))
+        {
             assert!(seen_codes.contains(code), "{file}: no vector for {code}");
         }
         for k in &v.keys {

@@ -60,8 +60,32 @@ function gate(now) {
   return state.gate;
 }
 
+// The gate's state (list serials, dynamic codes seen) outlives the page: an older list than
+// the last one is refused, and a screenshot shown again is caught after a reload.
+const STATE_KEY = 'venuecode-gate-state';
+
+function savedState() {
+  try {
+    const hex = localStorage.getItem(STATE_KEY);
+    return hex ? Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16)) : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveState() {
+  try {
+    const bytes = state.gate.state();
+    localStorage.setItem(STATE_KEY, Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(''));
+  } catch {
+    // Private mode or a full store: the gate still decides, without memory across reloads.
+  }
+}
+
 function options() {
   const o = { builtin: $('builtin').value };
+  const saved = savedState();
+  if (saved) o.state = saved;
   if (state.statusList) o.statusList = state.statusList;
   if (state.revocations) o.revocations = state.revocations;
   return o;
@@ -73,7 +97,14 @@ function rejected(e) {
 }
 
 function onVenue(text, now) {
+  if (state.door) {
+    // Staff bind the door once; a visitor showing a venue code cannot move it (or its rules).
+    show($('result'), { state: 'ignored', kind: 'venue' },
+      '门已设定，忽略场所码 Door already set: venue code ignored', [['door', `${state.door.venue_name} · ${state.door.door}`]]);
+    return;
+  }
   const d = gate(now).door(text, now);
+  saveState();
   state.door = d;
   show($('door-state'), { state: 'set', class: d.class }, `${d.venue_name} · ${d.door}`,
     [['venue', d.venue_id], ['type', d.venue_type], ['class', d.class], ['division', d.division]]);
@@ -90,6 +121,7 @@ function onPersonal(text, now) {
     return;
   }
   const a = gate(now).admit(text, now);
+  saveState();
   const rows = [['code', a.code], ['rule', `${a.policy} / ${a.rule}`],
     ['reason', a.reasons.map((r) => `${r.zh} ${r.en}`).join('; ')]];
   if (a.holder) rows.unshift(...holderRows(a.holder, a.status, a.profile));
@@ -158,6 +190,7 @@ async function onCamera() {
 await init();
 for (const id of ['trust-file', 'status-file', 'revocations-file']) $(id).addEventListener('change', loadSetup);
 $('builtin').addEventListener('change', resetGate);
+$('change-door').addEventListener('click', resetGate);
 $('image').addEventListener('change', onImage);
 $('camera').addEventListener('click', () => onCamera().catch(rejected));
 document.body.dataset.ready = 'true';

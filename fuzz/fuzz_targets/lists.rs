@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use venuecode::revoke::RevocationList;
 use venuecode::status::StatusList;
-use venuecode::{SecretKey, Timestamp, TrustList, TrustedKey, Usage};
+use venuecode::{ListKind, SecretKey, Timestamp, TrustList, TrustedKey, Usage};
 
 fuzz_target!(|data: &[u8]| {
     let key = SecretKey::from_seed(&[8; 32]);
@@ -22,7 +22,8 @@ fuzz_target!(|data: &[u8]| {
     if data.len() > 1 && data[0] & 1 == 1 {
         let from = Timestamp::from_unix(1_649_200_000);
         let until = Timestamp::from_unix(1_649_300_000);
-        if let Ok(bytes) = venuecode::fuzzing::seal_list(data[1] & 1 == 1, &key, from, until, &data[2..]) {
+        let kind = if data[1] & 1 == 1 { ListKind::Status } else { ListKind::Revocations };
+        if let Ok(bytes) = venuecode::fuzzing::seal_list(kind, &key, from, until, &data[2..]) {
             let _ = StatusList::load(&bytes, &trust, now);
             let _ = RevocationList::load(&bytes, &trust, now);
         }

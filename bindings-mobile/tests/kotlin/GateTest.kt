@@ -109,7 +109,13 @@ private fun gateFlow(dir: File) {
     check(r.decision == Decision.DENY && r.report) { "red: $r" }
     val offline = cases.getValue("valid-offline")
     val statusList = hex(File(dir, "status_list.hex").readText())
-    val o = decide(offline[2], trust, offline[3].toLong(), "public", GateOptions(statusList = statusList))
+    val revocations = hex(File(dir, "revocations.hex").readText())
+    // Without a revocation list a lost card is not caught: staff check the ID card.
+    val unchecked = decide(offline[2], trust, offline[3].toLong(), "public", GateOptions(statusList = statusList))
+    check(unchecked.decision == Decision.MANUAL && unchecked.rule == "no-revocation-list") { "unchecked: $unchecked" }
+    val reissued = cases.getValue("valid-reissued")
+    val lists = GateOptions(statusList = statusList, revocations = revocations)
+    val o = decide(reissued[2], trust, reissued[3].toLong(), "public", lists)
     check(o.decision == Decision.ADMIT && o.status.state == StatusState.FRESH) { "offline: $o" }
     val none = decide(offline[2], trust, offline[3].toLong(), "public", GateOptions())
     check(none.decision == Decision.MANUAL && none.rule == "no-status") { "offline without list: $none" }
@@ -120,9 +126,9 @@ private fun gateFlow(dir: File) {
     check(errorCode { verifyVenueCode(found[0].text, "{", now) } == "invalid_trust_list") { "trust list" }
 
     // A gate device keeps its lists loaded: the same decisions through a DoorGate, closed by use {}.
-    DoorGate(trust, GateOptions(statusList = statusList), offline[3].toLong()).use { gate ->
+    DoorGate(trust, lists, offline[3].toLong()).use { gate ->
         val at = offline[3].toLong()
-        check(gate.decide(offline[2], at, "public").decision == Decision.ADMIT) { "DoorGate offline" }
+        check(gate.decide(reissued[2], at, "public").decision == Decision.ADMIT) { "DoorGate offline" }
         check(gate.verifyPersonalCode(offline[2], at).resolved.state == StatusState.FRESH) { "DoorGate status" }
         check(gate.decide(green[2], green[3].toLong(), cls).decision == Decision.ADMIT) { "DoorGate green" }
         check(errorCode { gate.decide(replay[2], replay[3].toLong(), "stadium") } == "invalid_input") { "DoorGate class" }
@@ -133,6 +139,15 @@ private fun gateFlow(dir: File) {
         val a = gate.admit(green[2], green[3].toLong())
         check(a.decision == Decision.ADMIT && a.venueId == "SH-PT-0018" && a.door == "东门" &&
             a.venueClass == "religious" && a.holder?.name?.contains('*') == true) { "DoorGate admit: $a" }
+        // The door is bound once; the same dynamic code 15 s later is a screenshot.
+        check(errorCode { gate.setDoor(cases.getValue("valid-reference")[2], at) } == "invalid_input") { "door once" }
+        val again = gate.admit(green[2], green[3].toLong() + 15_000)
+        check(again.decision == Decision.DENY && again.report && again.code == "replayed") { "replayed: $again" }
+        // Its state carries that memory into the next gate.
+        DoorGate(trust, GateOptions(statusList = statusList, revocations = revocations, state = gate.state()), at).use { next ->
+            next.setDoor(cases.getValue("valid-reference")[2], at)
+            check(next.admit(green[2], green[3].toLong() + 20_000).code == "replayed") { "state kept" }
+        }
     }
     check(errorCode { DoorGate(trust, GateOptions(statusList = ByteArray(3)), now) } == "malformed") { "DoorGate bad list" }
 

@@ -86,8 +86,13 @@ def test_gate_flow():
     r = vc.decide(red["text"], trust, ms(red["at"]), "public", vc.GateOptions(builtin="sh-2022-public-48h"))
     assert (r.decision, r.report) == (vc.Decision.DENY, True)
     offline = cases["valid-offline"]
-    o = vc.decide(offline["text"], trust, ms(offline["at"]), "public",
-                  vc.GateOptions(status_list=bytes.fromhex(v["status_list"])))
+    # Without a revocation list a lost card is not caught: staff check the ID card.
+    unchecked = vc.decide(offline["text"], trust, ms(offline["at"]), "public",
+                          vc.GateOptions(status_list=bytes.fromhex(v["status_list"])))
+    assert (unchecked.decision, unchecked.rule) == (vc.Decision.MANUAL, "no-revocation-list")
+    lists = vc.GateOptions(status_list=bytes.fromhex(v["status_list"]), revocations=bytes.fromhex(v["revocations"]))
+    reissued = cases["valid-reissued"]
+    o = vc.decide(reissued["text"], trust, ms(reissued["at"]), "public", lists)
     assert (o.decision, o.status.state) == (vc.Decision.ADMIT, vc.StatusState.FRESH)
     stale = vc.decide(offline["text"], trust, ms(offline["at"]) + 2 * 3_600_000, "public",
                       vc.GateOptions(status_list=bytes.fromhex(v["status_list"]), max_status_age_hours=1))
@@ -95,8 +100,8 @@ def test_gate_flow():
     assert stale.decision != vc.Decision.ADMIT
     assert error_code(lambda: vc.decide(green["text"], trust, ms(green["at"]), "stadium", vc.GateOptions())) == "invalid_input"
 
-    gate = vc.DoorGate(trust, vc.GateOptions(status_list=bytes.fromhex(v["status_list"])), ms(offline["at"]))
-    assert gate.decide(offline["text"], ms(offline["at"]), "public").decision == vc.Decision.ADMIT
+    gate = vc.DoorGate(trust, lists, ms(offline["at"]))
+    assert gate.decide(reissued["text"], ms(offline["at"]), "public").decision == vc.Decision.ADMIT
     assert gate.verify_personal_code(green["text"], ms(green["at"])).name == "欧阳*娜"
 
     assert vc.mask_name("张三丰") == "张*丰"
@@ -115,7 +120,8 @@ def test_door_gate_admits_at_the_door_it_was_set_to():
     cases = {c["name"]: c for c in v["cases"]}
     door = next(c for c in vectors("venue")["cases"] if c["name"] == "valid-reference")
     now = ms(cases["valid-dynamic"]["at"])
-    gate = vc.DoorGate(trust, vc.GateOptions(status_list=bytes.fromhex(v["status_list"])), now)
+    lists = vc.GateOptions(status_list=bytes.fromhex(v["status_list"]), revocations=bytes.fromhex(v["revocations"]))
+    gate = vc.DoorGate(trust, lists, now)
     assert error_code(lambda: gate.admit(cases["valid-dynamic"]["text"], now)) == "invalid_input"
     info = gate.set_door(door["text"], now)
     assert (info.id, info.door) == ("SH-PT-0018", "东门")
@@ -123,11 +129,18 @@ def test_door_gate_admits_at_the_door_it_was_set_to():
     assert a.venue_class == "religious"
     assert (a.decision, a.code, a.venue_id, a.door) == (vc.Decision.ADMIT, "valid", "SH-PT-0018", "东门")
     assert a.holder.name == cases["valid-dynamic"]["decoded"]["name"]
-    offline = gate.admit(cases["valid-offline"]["text"], now)
+    offline = gate.admit(cases["valid-reissued"]["text"], now)
     assert (offline.decision, offline.status.state) == (vc.Decision.ADMIT, vc.StatusState.FRESH)
-    once = vc.admit(door["text"], cases["valid-dynamic"]["text"], trust, now,
-                    vc.GateOptions(status_list=bytes.fromhex(v["status_list"])))
+    once = vc.admit(door["text"], cases["valid-dynamic"]["text"], trust, now, lists)
     assert once == a
+    # The door is bound once; the same dynamic code 15 s later is a screenshot, also after a restart.
+    assert error_code(lambda: gate.set_door(door["text"], now)) == "invalid_input"
+    again = gate.admit(cases["valid-dynamic"]["text"], now + 15_000)
+    assert (again.decision, again.report, again.code) == (vc.Decision.DENY, True, "replayed")
+    lists.state = gate.state()
+    restarted = vc.DoorGate(trust, lists, now)
+    restarted.set_door(door["text"], now)
+    assert restarted.admit(cases["valid-dynamic"]["text"], now + 20_000).code == "replayed"
 
 
 def test_a_visitor_checks_in():

@@ -10,11 +10,46 @@ pub const UNTIL: &str = "2023-04-01T00:00:00+08:00";
 pub const DURING: &str = "2022-06-01T10:00:00+08:00";
 
 /// The CLI, with the public tracing key of `tests/data/trace.pub` for the commands that
-/// store records (its secret half is not kept: tests that trace make their own key).
+/// store records (its secret half is not kept: tests that trace make their own key), reading
+/// the tests' unsigned trust lists (`VENUECODE_INSECURE_UNSIGNED_TRUST`; the signed ones are
+/// tested in tests/lists.rs, with `signed()`).
 pub fn venuecode() -> Command {
+    let mut cmd = signed();
+    cmd.env("VENUECODE_INSECURE_UNSIGNED_TRUST", "1");
+    cmd
+}
+
+/// The CLI as a gate runs it: trust lists only signed.
+pub fn signed() -> Command {
     let mut cmd = Command::cargo_bin("venuecode").unwrap();
     cmd.env("VENUECODE_TRACE_PUB", trace_pub());
+    cmd.env_remove("VENUECODE_INSECURE_UNSIGNED_TRUST");
+    cmd.env_remove("VENUECODE_ROOT_KID");
+    cmd.env_remove("VENUECODE_STATE");
     cmd
+}
+
+/// `trust add --usage USAGE --prefix (its prefix) --trust`, the list's path to follow.
+pub fn trust_add(usage: &str) -> Command {
+    let mut cmd = venuecode();
+    cmd.args([
+        "trust",
+        "add",
+        "--usage",
+        usage,
+        "--prefix",
+        prefix_of(usage),
+        "--trust",
+    ]);
+    cmd
+}
+
+/// The prefix the tests' keys of `usage` sign under.
+pub fn prefix_of(usage: &str) -> &'static str {
+    match usage {
+        "venue" => "HTTPS://VC.SH.GOV.CN/1/",
+        _ => "HTTPS://VC.SH.GOV.CN/P/",
+    }
 }
 
 /// The public tracing key every test's records are sealed to unless the test gives its own.
@@ -45,6 +80,13 @@ impl Setup {
             .arg("--trust")
             .arg(self.path("trust.json"))
             .args(["--usage", usage])
+            .args(
+                ["venue", "personal"]
+                    .contains(&usage)
+                    .then(|| ["--prefix", prefix_of(usage)])
+                    .into_iter()
+                    .flatten(),
+            )
             .assert()
             .success();
         String::from_utf8(out.get_output().stdout.clone())

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! text    = prefix payload
-//! prefix  = "HTTPS://" 1*(A-Z / 0-9 / "$" / "*" / "+" / "-" / "." / ":" / "/") "/"   ; <= 64 chars
+//! prefix  = "HTTPS://" host "/" *(segment "/")   ; <= 64 chars, crate::encoding::prefix
 //! payload = base41(body || signature)          ; no "/" in base41, so the last "/" ends the prefix
 //! signed  = domain || len(prefix) as u8 || prefix || body
 //! ```
@@ -12,64 +12,17 @@
 //! domain string keeps a signature over one kind of code from verifying as another.
 
 use crate::encoding::base41;
+use crate::encoding::prefix::check as check_prefix;
+pub use crate::encoding::prefix::{MAX_PREFIX_LEN, Prefix};
 use crate::encoding::timestamp::Timestamp;
 use crate::error::{Error, FormatError, Subject};
 use crate::keys::key::SIGNATURE_LEN;
-use crate::keys::signature::{check_signature, check_window};
+use crate::keys::signature::{Claims, check_signature, check_window};
 use crate::keys::trust::{KeyProvider, Usage};
 use crate::kid::KeyId;
 
 /// The longest code text read, in characters (longer input is refused before any decoding).
 pub const MAX_TEXT_LEN: usize = 1024;
-/// The longest URL prefix, in characters.
-pub const MAX_PREFIX_LEN: usize = 64;
-
-/// An issuer's URL prefix: `HTTPS://`, then characters of the QR alphanumeric set other than
-/// space and `%`, ending in `/`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Prefix(String);
-
-impl Prefix {
-    /// Checks and wraps a prefix.
-    pub fn new(prefix: &str) -> Result<Self, Error> {
-        check_prefix(prefix).map_err(|e| Error::InvalidInput {
-            field: "prefix",
-            reason: e.to_string(),
-        })?;
-        Ok(Prefix(prefix.to_owned()))
-    }
-
-    /// The prefix text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for Prefix {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-fn check_prefix(prefix: &str) -> Result<(), FormatError> {
-    let rest = prefix
-        .strip_prefix("HTTPS://")
-        .ok_or(FormatError::BadPrefix("must start with HTTPS://"))?;
-    if prefix.len() > MAX_PREFIX_LEN {
-        return Err(FormatError::BadPrefix("longer than 64 characters"));
-    }
-    if !prefix.ends_with('/') || rest.starts_with('/') || rest.len() < 2 {
-        return Err(FormatError::BadPrefix("must name a host and end with /"));
-    }
-    let allowed = |c: u8| c.is_ascii_uppercase() || c.is_ascii_digit() || b"$*+-.:/".contains(&c);
-    if !rest.bytes().all(allowed) {
-        return Err(FormatError::BadPrefix(
-            "only A-Z 0-9 $ * + - . : / are allowed (QR alphanumeric, URL-safe)",
-        ));
-    }
-    Ok(())
-}
-
 /// A code's text split into its prefix and decoded bytes.
 pub(crate) struct Envelope<'a> {
     pub(crate) prefix: &'a str,
@@ -136,18 +89,25 @@ impl<'a, T> Opened<'a, T> {
     }
 
     /// The checks of SPEC.md §7 from step 2 on: the key, its usage, the signature over
-    /// `domain`, the prefix and the body as received, the key's status, and the code's window.
+    /// `domain`, the prefix and the body as received, the key's status, its window at the
+    /// code's issue time, its scope (this prefix, `division`), and the code's window at `now`.
     pub(crate) fn verify(
         &self,
         domain: &[u8],
         usage: Usage,
         keys: &(impl KeyProvider + ?Sized),
         now: Timestamp,
-        window: (Option<Timestamp>, Option<Timestamp>),
+        window: (Timestamp, Option<Timestamp>),
+        division: Option<u32>,
     ) -> Result<(), Error> {
         let message = signed_message(domain, self.prefix, &self.body);
-        check_signature(keys, self.kid, usage, now, &message, &self.signature)?;
-        check_window(window.0, window.1, now, Subject::Code)
+        let claims = Claims {
+            issued_at: window.0,
+            prefix: Some(self.prefix),
+            division,
+        };
+        check_signature(keys, self.kid, usage, claims, &message, &self.signature)?;
+        check_window(Some(window.0), window.1, now, Subject::Code)
     }
 }
 
@@ -175,30 +135,6 @@ pub(crate) fn seal(prefix: &Prefix, body: &[u8], signature: &[u8; SIGNATURE_LEN]
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prefixes() {
-        for ok in [
-            "HTTPS://VC.SH.GOV.CN/1/",
-            "HTTPS://A.B/",
-            "HTTPS://A.B:8443/V/",
-        ] {
-            assert!(Prefix::new(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "HTTP://VC.SH.GOV.CN/1/",
-            "https://vc.sh.gov.cn/1/",
-            "HTTPS://VC.SH.GOV.CN/1",
-            "HTTPS:///",
-            "HTTPS://VC SH/",
-            "HTTPS://VC%20SH/",
-            "HTTPS://VC.SH.GOV.CN/?A=1/",
-        ] {
-            assert!(Prefix::new(bad).is_err(), "{bad}");
-        }
-        let long = format!("HTTPS://{}/", "A".repeat(MAX_PREFIX_LEN));
-        assert!(Prefix::new(&long).is_err());
-    }
 
     #[test]
     fn open_refuses_before_decoding() {

@@ -120,6 +120,12 @@ pub struct PersonalIssue {
 type FieldProblem = (&'static str, &'static str);
 
 impl PersonalCode {
+    /// The holder's division of registration: the first six digits of the ID number, which
+    /// the mask keeps.
+    pub fn division(&self) -> Option<u32> {
+        self.id_number.get(..6)?.parse().ok()
+    }
+
     /// Builds the code for a holder: masks the name and ID number and keeps only their masks
     /// and the holder token.
     pub fn for_holder(
@@ -301,9 +307,11 @@ impl<'a> UnverifiedPersonalCode<'a> {
             Usage::Personal,
             keys,
             now,
-            (Some(c.issued_at), Some(c.valid_until)),
+            (c.issued_at, Some(c.valid_until)),
+            c.division(),
         )?;
         Ok(VerifiedPersonalCode {
+            host: crate::encoding::prefix::host_of(self.0.prefix).to_owned(),
             key_id: self.0.kid,
             code: self.0.decoded,
         })
@@ -315,6 +323,7 @@ impl<'a> UnverifiedPersonalCode<'a> {
 pub struct VerifiedPersonalCode {
     code: PersonalCode,
     key_id: KeyId,
+    host: String,
 }
 
 impl VerifiedPersonalCode {
@@ -326,6 +335,11 @@ impl VerifiedPersonalCode {
     /// The key that signed it.
     pub fn key_id(&self) -> KeyId {
         self.key_id
+    }
+
+    /// Its prefix's host (`HC.SH.GOV.CN`).
+    pub fn host(&self) -> &str {
+        &self.host
     }
 }
 

@@ -27,12 +27,16 @@ pub enum CodeState {
     Revoked,
     /// `superseded` (a newer generation was issued).
     Superseded,
+    /// `out_of_scope` (the key may not sign for this prefix or division).
+    OutOfScope,
+    /// `replayed` (a dynamic code shown again: a screenshot).
+    Replayed,
 }
 
 impl CodeState {
     /// Every state, `valid` first, then the rejections in the order of
     /// [`crate::REJECTION_CODES`].
-    pub const ALL: [CodeState; 10] = [
+    pub const ALL: [CodeState; 12] = [
         CodeState::Valid,
         CodeState::Malformed,
         CodeState::UnsupportedVersion,
@@ -43,6 +47,8 @@ impl CodeState {
         CodeState::NotYetValid,
         CodeState::Revoked,
         CodeState::Superseded,
+        CodeState::OutOfScope,
+        CodeState::Replayed,
     ];
 
     /// The state of a verification's result. An error that is not a rejection (a bad argument

@@ -449,9 +449,11 @@ impl<'a> UnverifiedVenueCode<'a> {
             Usage::Venue,
             keys,
             now,
-            (Some(v.issued_at), v.valid_until),
+            (v.issued_at, v.valid_until),
+            Some(v.division.code()),
         )?;
         Ok(VerifiedVenueCode {
+            host: crate::encoding::prefix::host_of(self.0.prefix).to_owned(),
             prefix: self.0.prefix.to_owned(),
             key_id: self.0.kid,
             venue: self.0.decoded,
@@ -467,6 +469,8 @@ pub struct VerifiedVenueCode {
     #[serde(serialize_with = "serialize_kid")]
     key_id: KeyId,
     prefix: String,
+    /// The host a phone's own scanner opens: shown wherever the code is.
+    host: String,
 }
 
 pub(crate) fn serialize_kid<S: serde::Serializer>(k: &KeyId, s: S) -> Result<S::Ok, S::Error> {
@@ -487,6 +491,11 @@ impl VerifiedVenueCode {
     /// The issuer's URL prefix it was signed under.
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// The prefix's host (`VC.SH.GOV.CN`): what a phone opens, shown in every output.
+    pub fn host(&self) -> &str {
+        &self.host
     }
 }
 

@@ -136,7 +136,7 @@ impl Gate {
     /// the request's time lies more than [`CHECK_IN_SKEW_SECS`] from `now`. A personal code that
     /// does not verify is a decision (denied), recorded like any other.
     pub fn check_in(
-        &self,
+        &mut self,
         request: &CheckInRequest,
         now: Timestamp,
         keys: &RecordKeys,
@@ -156,11 +156,15 @@ impl Gate {
 
     /// The pass alone, for the visitor's own screen (a page or an app that holds no venue key
     /// and stores nothing): the same checks and decision as [`Gate::check_in`].
-    pub fn check_in_pass(&self, request: &CheckInRequest, now: Timestamp) -> Result<Pass, Error> {
+    pub fn check_in_pass(
+        &mut self,
+        request: &CheckInRequest,
+        now: Timestamp,
+    ) -> Result<Pass, Error> {
         Pass::of(&self.checked_in(request, now)?).ok_or_else(at_a_door)
     }
 
-    fn checked_in(&self, request: &CheckInRequest, now: Timestamp) -> Result<Admission, Error> {
+    fn checked_in(&mut self, request: &CheckInRequest, now: Timestamp) -> Result<Admission, Error> {
         check_device_id(&request.device, "device")?;
         if (request.at.unix() - now.unix()).abs() > CHECK_IN_SKEW_SECS {
             return Err(Error::InvalidInput {

@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::keys::trust::TrustList;
 use crate::kid::KeyId;
 use crate::lists::revoke::RevocationList;
+use crate::lists::serial::Accepted;
 use crate::lists::status::{Resolved, StatusList, StatusSource, resolve_status};
 use crate::policy::{Facts, Outcome, Policy, Reason};
 use crate::privacy::record_keys::RecordKeys;
@@ -86,6 +87,8 @@ pub struct Door {
     /// The key that signed the door's code.
     #[serde(serialize_with = "crate::codes::venue::serialize_kid")]
     pub key_id: KeyId,
+    /// The host of the code's URL prefix.
+    pub host: String,
 }
 
 impl Door {
@@ -100,6 +103,7 @@ impl Door {
             venue_type: v.venue_type,
             class: v.venue_type.class(),
             key_id: code.key_id(),
+            host: code.host().to_owned(),
         }
     }
 }
@@ -112,6 +116,8 @@ pub struct Checked {
     pub code: Result<VerifiedPersonalCode, Error>,
     /// Its status: fresh, stale or unknown (unknown for a rejected code).
     pub status: Resolved,
+    /// Whether a revocation list was checked (without one, a lost card is not caught).
+    pub revocations_checked: bool,
     /// When the check was made.
     pub at: Timestamp,
 }
@@ -159,6 +165,9 @@ pub struct Admission {
     pub profile: Option<Profile>,
     /// The status as resolved: fresh, stale or unknown.
     pub status: Resolved,
+    /// Whether a revocation list was checked: `false` says a lost or superseded card could not
+    /// be caught (the built-in rule sets send offline codes to staff then).
+    pub revocations_checked: bool,
     /// Links the holder across venues: never serialised, only turned into a venue's pseudonym.
     #[serde(skip)]
     holder_token: Option<HolderToken>,
@@ -215,31 +224,39 @@ impl Admission {
     }
 }
 
-/// A gate's trust list and signed lists, loaded and verified once: what verifies doors and
-/// personal codes. A [`Gate`] adds the rule set; a page that only verifies (the verify-only WASM
-/// module) uses this alone.
+/// A gate's trust list, signed lists and state, loaded and verified once: what verifies doors
+/// and personal codes. A [`Gate`] adds the rule set; a page that only verifies (the verify-only
+/// WASM module) uses this alone.
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
     trust: TrustList,
     status: Option<StatusList>,
     revocations: Option<RevocationList>,
     max_status_age_secs: i64,
+    state: GateState,
 }
 
 impl Checkpoint {
-    /// A checkpoint with a trust list and no lists yet.
+    /// A checkpoint with a trust list, no lists yet, and a new state.
     pub fn new(trust: TrustList) -> Self {
         Checkpoint {
             trust,
             status: None,
             revocations: None,
             max_status_age_secs: DEFAULT_MAX_STATUS_AGE_SECS,
+            state: GateState::new(),
         }
     }
 
-    /// Verifies the signed lists against `trust` at `now` (their errors are returned) and keeps
-    /// them.
-    pub fn load(trust: TrustList, lists: &SignedLists<'_>, now: Timestamp) -> Result<Self, Error> {
+    /// Verifies the signed lists against `trust` at `now` and their serials against `state`
+    /// (`rolled_back`, `equivocation`; every error is returned, none ignored), and keeps them
+    /// with the state, which now holds their serials.
+    pub fn load(
+        trust: TrustList,
+        lists: &SignedLists<'_>,
+        now: Timestamp,
+        mut state: GateState,
+    ) -> Result<Self, Error> {
         let status = lists
             .status_list
             .map(|b| StatusList::load(b, &trust, now))
@@ -248,14 +265,26 @@ impl Checkpoint {
             .revocations
             .map(|b| RevocationList::load(b, &trust, now))
             .transpose()?;
+        let accepted: Vec<&Accepted> = status
+            .iter()
+            .map(StatusList::accepted)
+            .chain(revocations.iter().map(RevocationList::accepted))
+            .collect();
+        state.accept(&accepted)?;
         Ok(Checkpoint {
             status,
             revocations,
             max_status_age_secs: lists
                 .max_status_age_secs
                 .unwrap_or(DEFAULT_MAX_STATUS_AGE_SECS),
+            state,
             ..Checkpoint::new(trust)
         })
+    }
+
+    /// The state to store: serials of the lists loaded, dynamic codes remembered.
+    pub fn state(&self) -> &GateState {
+        &self.state
     }
 
     /// With a verified status list.
@@ -307,7 +336,8 @@ impl Checkpoint {
     }
 
     /// Verifies a personal code and resolves its status at `now` (its rejection is in
-    /// [`Checked::code`]).
+    /// [`Checked::code`]). A status list whose key is scoped to other divisions than the
+    /// holder's does not speak for them: their status is unknown.
     pub fn check(&self, text: &str, now: Timestamp) -> Checked {
         let code = verify_personal_code(text, &self.trust, now).and_then(|v| {
             if let Some(r) = &self.revocations {
@@ -318,7 +348,10 @@ impl Checkpoint {
         let status = match &code {
             Ok(v) => resolve_status(
                 v.code(),
-                self.status.as_ref().map(|s| s as &dyn StatusSource),
+                self.status
+                    .as_ref()
+                    .filter(|s| s.covers_division(v.code().division()))
+                    .map(|s| s as &dyn StatusSource),
                 now,
                 self.max_status_age_secs,
             ),
@@ -327,6 +360,7 @@ impl Checkpoint {
         Checked {
             code,
             status,
+            revocations_checked: self.revocations.is_some(),
             at: now,
         }
     }
@@ -348,16 +382,30 @@ impl Gate {
         Gate { checkpoint, policy }
     }
 
-    /// Verifies the signed lists and the chosen rule set against `trust` at `now` (their errors
-    /// are returned) and keeps them.
+    /// Verifies the signed lists and the chosen rule set against `trust` at `now`, and all
+    /// their serials against `state` (their errors are returned), and keeps them.
     pub fn load(
         trust: TrustList,
         lists: &SignedLists<'_>,
         policy: &PolicyChoice<'_>,
         now: Timestamp,
+        state: GateState,
     ) -> Result<Self, Error> {
         let policy = policy.load(&trust, now)?;
-        Ok(Gate::new(Checkpoint::load(trust, lists, now)?, policy))
+        if let Some(accepted) = policy.accepted() {
+            // Checked here, recorded with the lists below: all or nothing.
+            state.serials().check(accepted)?;
+        }
+        let mut checkpoint = Checkpoint::load(trust, lists, now, state)?;
+        if let Some(accepted) = policy.accepted() {
+            checkpoint.state.accept(&[accepted])?;
+        }
+        Ok(Gate::new(checkpoint, policy))
+    }
+
+    /// The state to store after loading and after every admission.
+    pub fn state(&self) -> &GateState {
+        &self.checkpoint.state
     }
 
     /// The trust list and lists.
@@ -380,9 +428,32 @@ impl Gate {
         self.checkpoint.check(text, now)
     }
 
-    /// The admission of a personal code at a door.
-    pub fn admit(&self, door: &Door, personal_text: &str, now: Timestamp) -> Admission {
-        self.admission(Some(door), &door.class, personal_text, now)
+    /// The admission of a personal code at a door. A dynamic code is remembered while it is
+    /// valid: shown again at another door or venue, or at this door after
+    /// [`REPLAY_GRACE_SECS`], it is `replayed` (a screenshot), and the rule set decides.
+    pub fn admit(&mut self, door: &Door, personal_text: &str, now: Timestamp) -> Admission {
+        let mut checked = self.check(personal_text, now);
+        if let Ok(v) = &checked.code
+            && v.code().profile == Profile::Dynamic
+        {
+            let replay = self.checkpoint.state.remember(
+                personal_text,
+                &door.venue_id,
+                &door.door,
+                now,
+                v.code().valid_until,
+            );
+            let place = match replay {
+                Replay::Fresh => None,
+                Replay::ElsewhereFirst => Some("another door or venue"),
+                Replay::HereBefore => Some("this door, earlier"),
+            };
+            if let Some(place) = place {
+                checked.code = Err(Error::Replayed(place));
+                checked.status = Resolved::Unknown;
+            }
+        }
+        self.admission(Some(door), &door.class, personal_text, checked)
     }
 
     /// The admission of a personal code at a venue of `class`, without a door (no record):
@@ -399,7 +470,8 @@ impl Gate {
                 reason: "not a class of the rule set".into(),
             });
         }
-        Ok(self.admission(None, class, personal_text, now))
+        let checked = self.check(personal_text, now);
+        Ok(self.admission(None, class, personal_text, checked))
     }
 
     fn admission(
@@ -407,12 +479,16 @@ impl Gate {
         door: Option<&Door>,
         class: &VenueClass,
         text: &str,
-        now: Timestamp,
+        checked: Checked,
     ) -> Admission {
-        let checked = self.check(text, now);
-        let d = self
-            .policy
-            .decide(&Facts::of(&checked.code, checked.status, class, now));
+        let now = checked.at;
+        let d = self.policy.decide(&Facts::of(
+            &checked.code,
+            checked.status,
+            checked.revocations_checked,
+            class,
+            now,
+        ));
         let verified = checked.code.as_ref().ok().map(VerifiedPersonalCode::code);
         Admission {
             decision: d.decision,
@@ -430,6 +506,7 @@ impl Gate {
             }),
             profile: verified.map(|c| c.profile),
             status: checked.status,
+            revocations_checked: checked.revocations_checked,
             holder_token: verified.map(|c| c.holder),
             code_digest: Sha256::digest(text.as_bytes()).into(),
         }
@@ -439,9 +516,12 @@ impl Gate {
 mod checkin;
 mod register;
 mod report;
+mod state;
 pub use checkin::{CHECK_IN_SKEW_SECS, CheckIn, CheckInRequest, MAX_CHECK_IN_BYTES, Pass};
 pub use register::{Registration, STAFF_RULE, register, resolve};
 pub use report::{PersonalReport, VenueReport};
+use state::Replay;
+pub use state::{GateState, MAX_REMEMBERED, MAX_STATE_BYTES, REPLAY_GRACE_SECS};
 
 #[cfg(test)]
 mod tests;

@@ -24,15 +24,18 @@ pub struct VenueReport<'a> {
     /// Why it was rejected (never holds personal data).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// The venue and door it names, with the key and prefix it was signed under.
+    /// The venue and door it names, with the key, prefix and host it was signed under.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub venue: Option<&'a VerifiedVenueCode>,
+    /// Whether a revocation list was checked (`false`: a revoked poster is not caught).
+    pub revocations_checked: bool,
 }
 
 impl<'a> VenueReport<'a> {
-    /// The report of a verification.
-    pub fn of(result: &'a Result<VerifiedVenueCode, Error>) -> Self {
+    /// The report of a verification, with or without a revocation list.
+    pub fn of(result: &'a Result<VerifiedVenueCode, Error>, revocations_checked: bool) -> Self {
         VenueReport {
+            revocations_checked,
             valid: result.is_ok(),
             code: CodeState::of(result),
             message: result.as_ref().err().map(Error::to_string),
@@ -72,8 +75,13 @@ pub struct PersonalReport {
     /// The signing key's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    /// The host of its URL prefix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// The status as resolved at the gate: fresh, stale or unknown.
     pub status: Resolved,
+    /// Whether a revocation list was checked (`false`: a lost card is not caught).
+    pub revocations_checked: bool,
     /// When it was checked.
     pub at: Timestamp,
 }
@@ -97,7 +105,9 @@ impl PersonalReport {
             valid_until: c.map(|c| c.valid_until),
             carried_status: c.and_then(|c| c.status),
             key_id: v.map(|v| v.key_id().to_string()),
+            host: v.map(|v| v.host().to_owned()),
             status: checked.status,
+            revocations_checked: checked.revocations_checked,
             at: checked.at,
         }
     }

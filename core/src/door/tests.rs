@@ -7,7 +7,7 @@ use crate::privacy::pseudonym::PseudonymKey;
 use crate::privacy::token::TokenKey;
 use crate::privacy::trace::TraceKey;
 use crate::record::Origin;
-use crate::{Prefix, SecretKey};
+use crate::{Prefix, Seal, SecretKey};
 
 /// The authority's tracing key of these tests.
 fn authority() -> TraceKey {
@@ -41,7 +41,13 @@ fn world() -> World {
         (&status, Usage::Status),
         (&venue, Usage::Venue),
     ] {
-        trust.add(TrustedKey::new(k.public_key(), u)).unwrap();
+        let mut entry = TrustedKey::new(k.public_key(), u);
+        if u == Usage::Venue {
+            entry = entry.with_prefix(&Prefix::new("HTTPS://VC.SH.GOV.CN/1/").unwrap());
+        } else if u == Usage::Personal {
+            entry = entry.with_prefix(&Prefix::new("HTTPS://VC.SH.GOV.CN/P/").unwrap());
+        }
+        trust.add(entry).unwrap();
     }
     World {
         trust,
@@ -72,16 +78,24 @@ impl World {
             .unwrap()
     }
 
+    /// A day-long list's seal.
+    fn seal(&self, serial: u64) -> Seal {
+        Seal {
+            serial,
+            issued_at: self.t0,
+            valid_until: self.t0.saturating_add(86_400),
+        }
+    }
+
     fn lists(&self) -> (Vec<u8>, Vec<u8>) {
         let green = HealthStatus {
             colour: Colour::Green,
             nat: None,
         };
-        let until = self.t0.saturating_add(86_400);
         let token = self.tokens.token(&self.id);
         (
-            StatusList::build(vec![(token, green)], self.t0, until, &self.status).unwrap(),
-            RevocationList::build(&[], &[(token, 1)], self.t0, until, &self.status).unwrap(),
+            StatusList::build(vec![(token, green)], self.seal(1), &self.status).unwrap(),
+            RevocationList::build(&[], &[(token, 1)], self.seal(1), &self.status).unwrap(),
         )
     }
 
@@ -105,7 +119,14 @@ fn offline_code_with_status_list_and_revocations_is_admitted_at_a_door() {
         max_status_age_secs: None,
     };
     let now = w.t0.saturating_add(3_600);
-    let gate = Gate::load(w.trust.clone(), &lists, &PolicyChoice::default(), now).unwrap();
+    let mut gate = Gate::load(
+        w.trust.clone(),
+        &lists,
+        &PolicyChoice::default(),
+        now,
+        GateState::new(),
+    )
+    .unwrap();
     assert_eq!(gate.policy().id(), DEFAULT_POLICY);
     let door = gate.door(&w.door_text(), now).unwrap();
     assert_eq!(
@@ -169,7 +190,7 @@ fn offline_code_with_status_list_and_revocations_is_admitted_at_a_door() {
 fn without_a_status_list_an_offline_code_goes_to_staff() {
     let w = world();
     let now = w.t0.saturating_add(3_600);
-    let gate = Gate::new(
+    let mut gate = Gate::new(
         Checkpoint::new(w.trust.clone()),
         Policy::builtin(DEFAULT_POLICY).unwrap(),
     );
@@ -193,17 +214,19 @@ fn damaged_lists_and_revoked_doors_are_errors() {
         ..SignedLists::default()
     };
     let now = w.t0.saturating_add(60);
-    assert!(Gate::load(w.trust.clone(), &bad, &PolicyChoice::default(), now).is_err());
+    assert!(
+        Gate::load(
+            w.trust.clone(),
+            &bad,
+            &PolicyChoice::default(),
+            now,
+            GateState::new()
+        )
+        .is_err()
+    );
 
     let door = w.door_text();
-    let revoked = RevocationList::build(
-        &[door.as_str()],
-        &[],
-        w.t0,
-        w.t0.saturating_add(86_400),
-        &w.status,
-    )
-    .unwrap();
+    let revoked = RevocationList::build(&[door.as_str()], &[], w.seal(2), &w.status).unwrap();
     let lists = SignedLists {
         revocations: Some(&revoked),
         ..SignedLists::default()
@@ -212,7 +235,7 @@ fn damaged_lists_and_revoked_doors_are_errors() {
         builtin: Some("sh-2022-public-48h"),
         signed: None,
     };
-    let gate = Gate::load(w.trust.clone(), &lists, &chosen, now).unwrap();
+    let gate = Gate::load(w.trust.clone(), &lists, &chosen, now, GateState::new()).unwrap();
     assert_eq!(gate.policy().id(), "sh-2022-public-48h");
     assert_eq!(gate.door(&door, now).unwrap_err().code(), "revoked");
 }
@@ -241,7 +264,7 @@ fn records_hold_no_raw_data_and_replays_attach_no_visitor() {
             &Prefix::new("HTTPS://VC.SH.GOV.CN/P/").unwrap(),
         )
         .unwrap();
-    let gate = Gate::new(
+    let mut gate = Gate::new(
         Checkpoint::new(w.trust.clone()),
         Policy::builtin("sh-2022-public-48h").unwrap(),
     );
@@ -294,7 +317,7 @@ fn dynamic(w: &World, colour: Colour, issued_at: Timestamp) -> String {
 fn a_check_in_is_decided_by_the_receiver_and_stored_once() {
     let w = world();
     let now = w.t0;
-    let gate = Gate::new(
+    let mut gate = Gate::new(
         Checkpoint::new(w.trust.clone()),
         Policy::builtin(DEFAULT_POLICY).unwrap(),
     );
@@ -399,7 +422,7 @@ fn a_check_in_is_decided_by_the_receiver_and_stored_once() {
 fn hand_registrations_are_masked_and_the_same_visitor_as_a_scan() {
     let w = world();
     let now = w.t0;
-    let gate = Gate::new(
+    let mut gate = Gate::new(
         Checkpoint::new(w.trust.clone()),
         Policy::builtin(DEFAULT_POLICY).unwrap(),
     );
@@ -459,7 +482,7 @@ fn hand_registrations_are_masked_and_the_same_visitor_as_a_scan() {
 fn staff_resolve_only_manual_scans() {
     let w = world();
     let now = w.t0;
-    let gate = Gate::new(
+    let mut gate = Gate::new(
         Checkpoint::new(w.trust.clone()),
         Policy::builtin(DEFAULT_POLICY).unwrap(),
     );

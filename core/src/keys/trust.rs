@@ -1,18 +1,25 @@
-//! Trust lists: the public keys a verifier accepts, each for one usage, with a validity window
-//! and a revoked flag. The JSON form is in SPEC.md §6:
+//! Trust lists: the public keys a verifier accepts, each for one usage and a scope (the URL
+//! prefixes and divisions it may sign for), with a window for what it signs and a revoked flag.
+//! The JSON form is in SPEC.md §6:
 //!
 //! ```json
 //! {
 //!   "format": "venuecode-trust-list",
-//!   "version": 1,
+//!   "version": 2,
 //!   "keys": [
 //!     { "kid": "1f0c…", "public_key": "<64 hex digits>", "usage": "venue",
 //!       "not_before": "2022-01-01T00:00:00Z", "not_after": null, "revoked": false,
+//!       "prefixes": ["HTTPS://VC.SH.GOV.CN/1/"], "divisions": ["3101"],
 //!       "label": "Shanghai venue codes 2022" }
 //!   ]
 //! }
 //! ```
+//!
+//! A key's window bounds the **issue time** of what it signs, not the time of checking: a key
+//! retired with `not_after` stops signing, and the posters it signed before stay valid until
+//! their own end; `revoked` kills everything it ever signed.
 
+use crate::encoding::prefix::Prefix;
 use crate::encoding::timestamp::Timestamp;
 use crate::error::Error;
 use crate::keys::key::PublicKey;
@@ -38,11 +45,24 @@ pub enum Usage {
     Policy,
     /// Status and revocation lists.
     Status,
+    /// Trust lists: a root key, kept offline, that gates and apps pin by its key id.
+    Root,
 }
 
 impl Usage {
     /// Every usage, in order.
-    pub const ALL: [Usage; 4] = [Usage::Venue, Usage::Personal, Usage::Policy, Usage::Status];
+    pub const ALL: [Usage; 5] = [
+        Usage::Venue,
+        Usage::Personal,
+        Usage::Policy,
+        Usage::Status,
+        Usage::Root,
+    ];
+
+    /// Whether what it signs is a code under a URL prefix (so the key must name its prefixes).
+    pub fn signs_codes(self) -> bool {
+        matches!(self, Usage::Venue | Usage::Personal)
+    }
 
     /// The name used in JSON and on the command line.
     pub fn as_str(self) -> &'static str {
@@ -51,6 +71,7 @@ impl Usage {
             Usage::Personal => "personal",
             Usage::Policy => "policy",
             Usage::Status => "status",
+            Usage::Root => "root",
         }
     }
 }
@@ -69,30 +90,40 @@ impl std::str::FromStr for Usage {
             .find(|u| u.as_str() == s)
             .ok_or_else(|| Error::InvalidInput {
                 field: "usage",
-                reason: "expected venue, personal, policy or status".into(),
+                reason: "expected venue, personal, policy, status or root".into(),
             })
     }
 }
 
-/// A key with what it may sign and when.
+/// A key with what it may sign, for whom and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustedKey {
     /// The public key.
     pub key: PublicKey,
     /// What it may sign.
     pub usage: Usage,
-    /// Not trusted before this instant.
+    /// Nothing it signed with an earlier issue time is trusted.
     pub not_before: Option<Timestamp>,
-    /// Not trusted from this instant on.
+    /// Nothing it signed with this issue time or later is trusted (the key is retired).
     pub not_after: Option<Timestamp>,
     /// Revoked: nothing it signed verifies, whenever it was signed.
     pub revoked: bool,
     /// A human-readable note.
     pub label: Option<String>,
+    /// The exact URL prefixes its codes may be under. Venue and personal keys name at least
+    /// one; other keys none.
+    pub prefixes: Vec<Prefix>,
+    /// The divisions it may sign for: 2, 4 or 6 digits (province, city, district), matched
+    /// against the start of a venue's division or a holder's; empty for all.
+    pub divisions: Vec<String>,
+    /// The issuer whose serials the lists it signs continue (SPEC.md §10); `None`: the key's own
+    /// id. Two keys of one issuer (a key and its successor) share one sequence.
+    pub issuer: Option<String>,
 }
 
 impl TrustedKey {
-    /// A key trusted for `usage` with no window, not revoked.
+    /// A key trusted for `usage` with no window and no scope, not revoked. A venue or personal
+    /// key needs a prefix ([`TrustedKey::with_prefix`]) before a list takes it.
     pub fn new(key: PublicKey, usage: Usage) -> Self {
         TrustedKey {
             key,
@@ -101,9 +132,74 @@ impl TrustedKey {
             not_after: None,
             revoked: false,
             label: None,
+            prefixes: Vec::new(),
+            divisions: Vec::new(),
+            issuer: None,
         }
     }
+
+    /// With one more URL prefix it may sign under.
+    pub fn with_prefix(mut self, prefix: &Prefix) -> Self {
+        self.prefixes.push(prefix.clone());
+        self
+    }
+
+    /// With one more division it may sign for (2, 4 or 6 digits).
+    pub fn with_division(mut self, division: &str) -> Self {
+        self.divisions.push(division.to_owned());
+        self
+    }
+
+    /// The issuer label its lists are counted under: its `issuer`, else its key id.
+    pub fn issuer(&self) -> String {
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| self.key.id().to_string())
+    }
+
+    /// Whether a six-digit division is inside its scope.
+    pub fn covers_division(&self, division: u32) -> bool {
+        let code = format!("{division:06}");
+        self.divisions.is_empty() || self.divisions.iter().any(|d| code.starts_with(d.as_str()))
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        let kid = self.key.id();
+        let bad = |reason: &str| Err(Error::InvalidTrustList(format!("key {kid}: {reason}")));
+        if let (Some(a), Some(b)) = (self.not_before, self.not_after)
+            && a >= b
+        {
+            return bad("not_before is not before not_after");
+        }
+        if self.usage.signs_codes() == self.prefixes.is_empty() {
+            return bad(if self.prefixes.is_empty() {
+                "a venue or personal key must name the URL prefixes it signs under"
+            } else {
+                "only venue and personal keys have prefixes"
+            });
+        }
+        if self.prefixes.len() > MAX_SCOPE || self.divisions.len() > MAX_SCOPE {
+            return bad("more than 64 prefixes or divisions");
+        }
+        if self
+            .divisions
+            .iter()
+            .any(|d| !matches!(d.len(), 2 | 4 | 6) || !d.bytes().all(|c| c.is_ascii_digit()))
+        {
+            return bad("divisions are 2, 4 or 6 digits");
+        }
+        if let Some(issuer) = &self.issuer {
+            let ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-.".contains(&c);
+            if issuer.is_empty() || issuer.len() > 32 || !issuer.bytes().all(ok) {
+                return bad("an issuer is 1-32 of a-z 0-9 - .");
+            }
+        }
+        Ok(())
+    }
 }
+
+/// The most prefixes, and the most divisions, one key may name.
+const MAX_SCOPE: usize = 64;
 
 /// Where a verifier finds the key for a key id: a [`TrustList`], or a single [`TrustedKey`].
 pub trait KeyProvider {
@@ -152,14 +248,7 @@ impl TrustList {
                 "more than {MAX_TRUST_LIST_KEYS} keys"
             )));
         }
-        if let (Some(a), Some(b)) = (entry.not_before, entry.not_after)
-            && a >= b
-        {
-            return Err(Error::InvalidTrustList(format!(
-                "key {}: not_before is not before not_after",
-                entry.key.id()
-            )));
-        }
+        entry.check()?;
         match self
             .keys
             .binary_search_by(|k| k.key.id().cmp(&entry.key.id()))
@@ -185,9 +274,10 @@ impl TrustList {
         }
         let file: TrustListFile =
             serde_json::from_str(json).map_err(|e| Error::InvalidTrustList(e.to_string()))?;
-        if file.format != FORMAT || file.version != 1 {
+        if file.format != FORMAT || file.version != VERSION {
             return Err(Error::InvalidTrustList(format!(
-                "expected format {FORMAT:?} version 1"
+                "expected format {FORMAT:?} version {VERSION} (version 1 lists had no scopes: \
+                 add the keys again with their prefixes)"
             )));
         }
         let mut list = TrustList::new();
@@ -207,6 +297,11 @@ impl TrustList {
                     key.id()
                 )));
             }
+            let prefixes = entry
+                .prefixes
+                .iter()
+                .map(|p| Prefix::new(p).map_err(|e| Error::InvalidTrustList(e.to_string())))
+                .collect::<Result<_, _>>()?;
             list.add(TrustedKey {
                 key,
                 usage: entry.usage,
@@ -214,6 +309,9 @@ impl TrustList {
                 not_after: entry.not_after,
                 revoked: entry.revoked,
                 label: entry.label,
+                prefixes,
+                divisions: entry.divisions,
+                issuer: entry.issuer,
             })?;
         }
         Ok(list)
@@ -223,7 +321,7 @@ impl TrustList {
     pub fn to_json(&self) -> String {
         let file = TrustListFile {
             format: FORMAT.into(),
-            version: 1,
+            version: VERSION,
             keys: self
                 .keys
                 .iter()
@@ -235,6 +333,9 @@ impl TrustList {
                     not_after: k.not_after,
                     revoked: k.revoked,
                     label: k.label.clone(),
+                    prefixes: k.prefixes.iter().map(|p| p.as_str().to_owned()).collect(),
+                    divisions: k.divisions.clone(),
+                    issuer: k.issuer.clone(),
                 })
                 .collect(),
         };
@@ -246,6 +347,7 @@ impl TrustList {
 }
 
 const FORMAT: &str = "venuecode-trust-list";
+const VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -269,6 +371,12 @@ struct KeyEntry {
     revoked: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     label: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    prefixes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    divisions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    issuer: Option<String>,
 }
 
 #[cfg(test)]
@@ -283,10 +391,16 @@ mod tests {
     #[test]
     fn json_round_trip_and_lookup() {
         let mut list = TrustList::new();
+        let prefix = Prefix::new("HTTPS://VC.SH.GOV.CN/1/").unwrap();
         for n in 1..=5 {
-            let mut entry = TrustedKey::new(key(n), Usage::ALL[usize::from(n) % 4]);
+            let mut entry = TrustedKey::new(key(n), Usage::ALL[usize::from(n) % 5]);
             entry.not_before = Some(Timestamp::from_unix(1_600_000_000));
             entry.revoked = n == 3;
+            if entry.usage.signs_codes() {
+                entry = entry.with_prefix(&prefix).with_division("3101");
+            } else {
+                entry.issuer = Some("sh-health".into());
+            }
             list.add(entry).unwrap();
         }
         let json = list.to_json();
@@ -302,9 +416,11 @@ mod tests {
 
     #[test]
     fn refuses_inconsistent_lists() {
+        let prefix = Prefix::new("HTTPS://VC.SH.GOV.CN/1/").unwrap();
         let mut list = TrustList::new();
-        list.add(TrustedKey::new(key(1), Usage::Venue)).unwrap();
-        let dup = list.add(TrustedKey::new(key(1), Usage::Personal));
+        list.add(TrustedKey::new(key(1), Usage::Venue).with_prefix(&prefix))
+            .unwrap();
+        let dup = list.add(TrustedKey::new(key(1), Usage::Personal).with_prefix(&prefix));
         assert!(matches!(dup, Err(Error::InvalidTrustList(_))));
 
         let good = list.to_json();
@@ -326,9 +442,64 @@ mod tests {
         let e = TrustList::from_json(&padded).unwrap_err();
         assert!(e.to_string().contains("longer than"), "{e}");
 
-        let mut window = TrustedKey::new(key(2), Usage::Venue);
+        let mut window = TrustedKey::new(key(2), Usage::Venue).with_prefix(&prefix);
         window.not_before = Some(Timestamp::from_unix(10));
         window.not_after = Some(Timestamp::from_unix(10));
         assert!(list.add(window).is_err());
+    }
+
+    #[test]
+    fn scopes_are_checked_when_added() {
+        let prefix = Prefix::new("HTTPS://VC.SH.GOV.CN/1/").unwrap();
+        let mut list = TrustList::new();
+        let refused = |list: &mut TrustList, entry: TrustedKey| {
+            let e = list.add(entry).unwrap_err();
+            assert_eq!(e.code(), "invalid_trust_list");
+            e.to_string()
+        };
+        // A venue key without prefixes would sign under any host.
+        assert!(refused(&mut list, TrustedKey::new(key(1), Usage::Venue)).contains("prefixes"));
+        assert!(
+            refused(
+                &mut list,
+                TrustedKey::new(key(1), Usage::Status).with_prefix(&prefix)
+            )
+            .contains("only venue and personal")
+        );
+        for division in ["3", "310", "31010", "3101070", "31a1"] {
+            let entry = TrustedKey::new(key(1), Usage::Venue)
+                .with_prefix(&prefix)
+                .with_division(division);
+            assert!(
+                refused(&mut list, entry).contains("divisions"),
+                "{division}"
+            );
+        }
+        let mut entry = TrustedKey::new(key(1), Usage::Status);
+        entry.issuer = Some("SH HEALTH".into());
+        assert!(refused(&mut list, entry).contains("issuer"));
+        // A prefix of the old grammar is refused in the JSON too.
+        list.add(TrustedKey::new(key(1), Usage::Venue).with_prefix(&prefix))
+            .unwrap();
+        let json = list
+            .to_json()
+            .replace("HTTPS://VC.SH.GOV.CN/1/", "HTTPS://VC.SH.GOV.CN$.EVIL.CC/");
+        assert_eq!(
+            TrustList::from_json(&json).unwrap_err().code(),
+            "invalid_trust_list"
+        );
+        let v1 = list.to_json().replace("\"version\": 2", "\"version\": 1");
+        assert!(
+            TrustList::from_json(&v1)
+                .unwrap_err()
+                .to_string()
+                .contains("version 1")
+        );
+        let entry = TrustedKey::new(key(2), Usage::Venue)
+            .with_prefix(&prefix)
+            .with_division("3101");
+        assert!(entry.covers_division(310107));
+        assert!(!entry.covers_division(320107));
+        assert!(TrustedKey::new(key(2), Usage::Status).covers_division(320107));
     }
 }

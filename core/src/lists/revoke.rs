@@ -17,13 +17,10 @@ use crate::error::{Error, FormatError};
 use crate::keys::key::SecretKey;
 use crate::keys::trust::KeyProvider;
 use crate::kid::KeyId;
-use crate::lists::sealed;
+use crate::lists::sealed::{self, Seal};
+use crate::lists::serial::{Accepted, ListKind};
 use crate::privacy::token::HolderToken;
 use sha2::{Digest, Sha256};
-
-/// The version byte of revocation lists.
-pub const VERSION: u8 = 0x41;
-pub(crate) const DOMAIN: &[u8] = b"VENUECODE/REVOKE\0";
 
 /// The 16-byte hash by which a venue code is revoked.
 pub fn code_hash(text: &str) -> [u8; 16] {
@@ -37,7 +34,9 @@ pub fn code_hash(text: &str) -> [u8; 16] {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevocationList {
     key_id: KeyId,
+    accepted: Accepted,
     issued_at: Timestamp,
+    valid_until: Timestamp,
     venues: Vec<[u8; 16]>,
     holders: Vec<(HolderToken, u16)>,
 }
@@ -55,8 +54,7 @@ impl RevocationList {
     pub fn build(
         venue_codes: &[&str],
         holders: &[(HolderToken, u16)],
-        issued_at: Timestamp,
-        valid_until: Timestamp,
+        seal: Seal,
         key: &SecretKey,
     ) -> Result<Vec<u8>, Error> {
         let mut venues: Vec<[u8; 16]> = venue_codes.iter().map(|t| code_hash(t)).collect();
@@ -76,7 +74,7 @@ impl RevocationList {
             payload.extend_from_slice(&token.0);
             payload.extend_from_slice(&below.to_be_bytes());
         }
-        sealed::seal(DOMAIN, VERSION, key, issued_at, valid_until, &payload)
+        sealed::seal(ListKind::Revocations, key, seal, &payload)
     }
 
     /// Verifies a list (signature by a trusted `status` key, window at `now`) and its order.
@@ -85,7 +83,12 @@ impl RevocationList {
         keys: &(impl KeyProvider + ?Sized),
         now: Timestamp,
     ) -> Result<Self, Error> {
-        let (header, payload) = sealed::open(DOMAIN, VERSION, bytes, keys, now)?;
+        let sealed::Opened {
+            header,
+            payload,
+            accepted,
+            ..
+        } = sealed::open(ListKind::Revocations, bytes, keys, now)?;
         let bad = |reason| {
             Error::from(FormatError::Field {
                 field: "revocation list",
@@ -122,7 +125,9 @@ impl RevocationList {
         }
         Ok(RevocationList {
             key_id: header.key_id,
+            accepted,
             issued_at: header.issued_at,
+            valid_until: header.valid_until,
             venues,
             holders,
         })
@@ -133,9 +138,19 @@ impl RevocationList {
         self.issued_at
     }
 
+    /// Until when it may be used.
+    pub fn valid_until(&self) -> Timestamp {
+        self.valid_until
+    }
+
     /// The key that signed it.
     pub fn key_id(&self) -> KeyId {
         self.key_id
+    }
+
+    /// Its issuer, serial and digest.
+    pub fn accepted(&self) -> &Accepted {
+        &self.accepted
     }
 
     /// `Err(RevokedCode)` if this venue code's text is revoked.
@@ -170,6 +185,14 @@ mod tests {
         Timestamp::parse_rfc3339(s).unwrap()
     }
 
+    fn seal() -> Seal {
+        Seal {
+            serial: 1,
+            issued_at: t("2022-04-06T00:00:00Z"),
+            valid_until: t("2022-04-07T00:00:00Z"),
+        }
+    }
+
     #[test]
     fn revokes_venue_codes_and_supersedes_generations() {
         let key = SecretKey::from_seed(&[5; 32]);
@@ -193,8 +216,7 @@ mod tests {
         let bytes = RevocationList::build(
             &["HTTPS://A.B/REVOKED", "HTTPS://A.B/ALSO"],
             &[(holder, 1), (holder, 2), (HolderToken([9; 16]), 5)],
-            t("2022-04-06T00:00:00Z"),
-            t("2022-04-07T00:00:00Z"),
+            seal(),
             &key,
         )
         .unwrap();
@@ -226,15 +248,7 @@ mod tests {
         // A payload that lies about its counts is malformed, whatever the signature.
         let mut lying = 5u32.to_be_bytes().to_vec();
         lying.extend_from_slice(&[0; 16]);
-        let sealed = sealed::seal(
-            DOMAIN,
-            VERSION,
-            &key,
-            t("2022-04-06T00:00:00Z"),
-            t("2022-04-07T00:00:00Z"),
-            &lying,
-        )
-        .unwrap();
+        let sealed = sealed::seal(ListKind::Revocations, &key, seal(), &lying).unwrap();
         assert_eq!(
             RevocationList::load(&sealed, &trust, t("2022-04-06T12:00:00Z"))
                 .unwrap_err()

@@ -19,12 +19,10 @@ use crate::health::{Colour, HealthStatus, NatResult, NatTest};
 use crate::keys::key::SecretKey;
 use crate::keys::trust::KeyProvider;
 use crate::kid::KeyId;
-use crate::lists::sealed::{self, MAX_LIST_BYTES};
+use crate::lists::sealed::{self, MAX_LIST_BYTES, Seal};
+use crate::lists::serial::{Accepted, ListKind};
 use crate::privacy::token::HolderToken;
 
-/// The version byte of status lists.
-pub const VERSION: u8 = 0x31;
-pub(crate) const DOMAIN: &[u8] = b"VENUECODE/STATUS\0";
 const ENTRY: usize = 13;
 
 /// A holder's status and the instant it describes.
@@ -92,6 +90,8 @@ pub fn resolve_status(
 #[derive(Debug, Clone)]
 pub struct StatusList {
     key_id: KeyId,
+    accepted: Accepted,
+    divisions: Vec<String>,
     as_of: Timestamp,
     valid_until: Timestamp,
     entries: Vec<u8>,
@@ -148,14 +148,14 @@ fn decode_status(byte: u8, sampled: u32) -> Option<HealthStatus> {
 }
 
 impl StatusList {
-    /// Builds and signs a list (usage `status`) of the holders' statuses as of `as_of`.
-    /// Two entries for one holder, or a test sampled after `as_of`, are refused.
+    /// Builds and signs a list (usage `status`) of the holders' statuses as of
+    /// `seal.issued_at`. Two entries for one holder, or a test sampled after that, are refused.
     pub fn build(
         mut entries: Vec<(HolderToken, HealthStatus)>,
-        as_of: Timestamp,
-        valid_until: Timestamp,
+        seal: Seal,
         key: &SecretKey,
     ) -> Result<Vec<u8>, Error> {
+        let as_of = seal.issued_at;
         entries.sort_unstable_by_key(|(t, _)| prefix(t));
         if entries
             .windows(2)
@@ -190,7 +190,7 @@ impl StatusList {
             payload.push(byte);
             payload.extend_from_slice(&sampled.to_be_bytes());
         }
-        sealed::seal(DOMAIN, VERSION, key, as_of, valid_until, &payload)
+        sealed::seal(ListKind::Status, key, seal, &payload)
     }
 
     /// Verifies a list (signature by a trusted `status` key, window at `now`) and checks every
@@ -200,7 +200,12 @@ impl StatusList {
         keys: &(impl KeyProvider + ?Sized),
         now: Timestamp,
     ) -> Result<Self, Error> {
-        let (header, payload) = sealed::open(DOMAIN, VERSION, bytes, keys, now)?;
+        let sealed::Opened {
+            header,
+            payload,
+            accepted,
+            divisions,
+        } = sealed::open(ListKind::Status, bytes, keys, now)?;
         let bad = |reason| {
             Error::from(FormatError::Field {
                 field: "status list",
@@ -230,6 +235,8 @@ impl StatusList {
         }
         Ok(StatusList {
             key_id: header.key_id,
+            accepted,
+            divisions,
             as_of: header.issued_at,
             valid_until: header.valid_until,
             entries: entries.to_vec(),
@@ -259,6 +266,19 @@ impl StatusList {
     /// The key that signed it.
     pub fn key_id(&self) -> KeyId {
         self.key_id
+    }
+
+    /// Its issuer, serial and digest.
+    pub fn accepted(&self) -> &Accepted {
+        &self.accepted
+    }
+
+    /// Whether its key may speak for holders of this division (a status key scoped to
+    /// divisions speaks for those holders only).
+    pub fn covers_division(&self, division: Option<u32>) -> bool {
+        let code = division.map(|d| format!("{d:06}"));
+        self.divisions.is_empty()
+            || code.is_some_and(|c| self.divisions.iter().any(|d| c.starts_with(d.as_str())))
     }
 
     /// A holder's status, if listed.

@@ -10,6 +10,7 @@
 //! | `colour` | `green`, `yellow`, `red`, `none` (no status) |
 //! | `test` | `negative_recent` (within the set's `test_window_hours`), `negative_old`, `positive`, `none` |
 //! | `class` | `public`, `religious`, `residential`, `office`, and the set's own `classes` |
+//! | `revocations` | `checked`; `unchecked`: an offline code checked without a revocation list |
 //!
 //! Rules that can match the same case must have the same outcome (checked when a set is loaded,
 //! naming both rules); a case no rule matches gets the set's `default`. Each set carries test
@@ -24,6 +25,7 @@ use crate::health::{Colour, NatResult, NatTest};
 use crate::keys::key::SecretKey;
 use crate::keys::trust::{KeyProvider, Usage};
 use crate::kid::KeyId;
+use crate::lists::serial::{Accepted, ListKind};
 use crate::lists::status::Resolved;
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +43,6 @@ pub const BUILTIN: [(&str, &str); 2] = [
 
 /// The most bytes of rule-set JSON read.
 pub const MAX_POLICY_BYTES: usize = 256 << 10;
-const DOMAIN: &[u8] = b"VENUECODE/POLICY\0";
 
 /// What happens at the door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -112,6 +113,19 @@ pub struct Facts<'a> {
     pub test: TestFact,
     /// The venue's class.
     pub class: &'a VenueClass,
+    /// Whether an offline code was checked against a revocation list.
+    pub revocations: Revocations,
+}
+
+/// Whether a lost or superseded card could be caught.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Revocations {
+    /// A revocation list was checked, or the code is not an offline one (a dynamic code comes
+    /// from the health-code service, current by construction; a rejected code has no card).
+    Checked,
+    /// An offline code, checked without a revocation list.
+    Unchecked,
 }
 
 /// How current a status is.
@@ -127,10 +141,12 @@ pub enum StatusState {
 }
 
 impl<'a> Facts<'a> {
-    /// The facts of a verified personal code (or its error) and its resolved status at `now`.
+    /// The facts of a verified personal code (or its error), its resolved status at `now`, and
+    /// whether a revocation list was checked.
     pub fn of(
         code: &Result<VerifiedPersonalCode, Error>,
         status: Resolved,
+        revocations_checked: bool,
         class: &'a VenueClass,
         now: Timestamp,
     ) -> Facts<'a> {
@@ -146,18 +162,27 @@ impl<'a> Facts<'a> {
             }
             None => TestFact::None,
         };
+        let offline = code
+            .as_ref()
+            .is_ok_and(|v| v.code().profile == crate::codes::person::Profile::Offline);
         Facts {
             code: code_state,
             status: state,
             colour: answer.map(|a| a.status.colour),
             test,
             class,
+            revocations: if offline && !revocations_checked {
+                Revocations::Unchecked
+            } else {
+                Revocations::Checked
+            },
         }
     }
 }
 
 const STATUS: [&str; 3] = ["fresh", "stale", "unknown"];
 const TESTS: [&str; 4] = ["negative_recent", "negative_old", "positive", "none"];
+const REVOCATIONS: [&str; 2] = ["checked", "unchecked"];
 
 /// A colour's bit in the `colour` dimension: its byte code, and `none` after the three.
 fn colour_bit(c: Option<Colour>) -> u32 {
@@ -186,15 +211,36 @@ struct Mask {
     colour: u32,
     test: u32,
     class: u64,
+    revocations: u32,
 }
 
 impl Mask {
+    /// Every case.
+    const ALL: Mask = Mask {
+        code: u32::MAX,
+        status: u32::MAX,
+        colour: u32::MAX,
+        test: u32::MAX,
+        class: u64::MAX,
+        revocations: u32::MAX,
+    };
+
     fn overlaps(&self, o: &Mask) -> bool {
         self.code & o.code != 0
             && self.status & o.status != 0
             && self.colour & o.colour != 0
             && self.test & o.test != 0
             && self.class & o.class != 0
+            && self.revocations & o.revocations != 0
+    }
+
+    fn is_empty(&self) -> bool {
+        self.code == 0
+            || self.status == 0
+            || self.colour == 0
+            || self.test == 0
+            || self.class == 0
+            || self.revocations == 0
     }
 
     fn holds(&self, point: &Mask) -> bool {
@@ -215,6 +261,8 @@ struct When {
     test: Option<Vec<String>>,
     #[serde(default)]
     class: Option<Vec<String>>,
+    #[serde(default)]
+    revocations: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -259,6 +307,8 @@ struct TestInput {
     #[serde(default)]
     test_age_hours: Option<u32>,
     class: String,
+    #[serde(default)]
+    revocations: Option<Revocations>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -313,6 +363,7 @@ pub struct Policy {
     rules: Vec<Rule>,
     default: Rule,
     tests: usize,
+    accepted: Option<Accepted>,
 }
 
 fn invalid(message: String) -> Error {
@@ -400,13 +451,6 @@ impl Policy {
                 }
             }
         }
-        let all = Mask {
-            code: u32::MAX,
-            status: u32::MAX,
-            colour: u32::MAX,
-            test: u32::MAX,
-            class: u64::MAX,
-        };
         let policy = Policy {
             id: file.id,
             revision: file.revision,
@@ -418,12 +462,13 @@ impl Policy {
             rules,
             default: Rule {
                 id: "default".into(),
-                mask: all,
+                mask: Mask::ALL,
                 decision: file.default.decision,
                 report: file.default.report,
                 reason: file.default.reason,
             },
             tests: file.tests.len(),
+            accepted: None,
         };
         if file.tests.is_empty() {
             return Err(invalid("a rule set must carry test cases".into()));
@@ -436,13 +481,7 @@ impl Policy {
 
     fn mask(rule: &RuleFile, classes: &[String], has_window: bool) -> Result<Mask, Error> {
         let id = &rule.id;
-        let mut mask = Mask {
-            code: u32::MAX,
-            status: u32::MAX,
-            colour: u32::MAX,
-            test: u32::MAX,
-            class: u64::MAX,
-        };
+        let mut mask = Mask::ALL;
         let Some(when) = &rule.when else {
             return Ok(mask);
         };
@@ -477,12 +516,10 @@ impl Policy {
                 Ok::<_, Error>(acc | 1 << i)
             })?;
         }
-        if mask.code == 0
-            || mask.status == 0
-            || mask.colour == 0
-            || mask.test == 0
-            || mask.class == 0
-        {
+        if let Some(r) = &when.revocations {
+            mask.revocations = bits(r, REVOCATIONS, id, "revocations")?;
+        }
+        if mask.is_empty() {
             return Err(invalid(format!("rule {id}: an empty set never matches")));
         }
         Ok(mask)
@@ -519,6 +556,7 @@ impl Policy {
             colour,
             test: test_fact,
             class: &class,
+            revocations: i.revocations.unwrap_or(Revocations::Checked),
         };
         let d = self.decide(&facts);
         let e = &test.expect;
@@ -559,12 +597,17 @@ impl Policy {
             .iter()
             .position(|c| c == f.class.name())
             .map_or(0, |i| 1u64 << i);
+        let revocations = match f.revocations {
+            Revocations::Checked => 1,
+            Revocations::Unchecked => 2,
+        };
         Mask {
             code,
             status,
             colour,
             test,
             class,
+            revocations,
         }
     }
 
@@ -625,11 +668,30 @@ impl Policy {
         self.tests
     }
 
-    /// Signs a rule set's JSON bytes (usage `policy`): the signed file's bytes.
+    /// A signed rule set's issuer, serial (its `revision`) and digest; `None` for a built-in.
+    pub fn accepted(&self) -> Option<&Accepted> {
+        self.accepted.as_ref()
+    }
+
+    /// A signed rule set must have a window no longer than the cap: an old, more lenient set
+    /// is then unusable after it, whatever a gate remembers.
+    fn check_lifetime(&self) -> Result<(), Error> {
+        let cap = ListKind::Policy.max_lifetime_secs();
+        match (self.valid_from, self.valid_until) {
+            (Some(from), Some(until)) if until.unix() - from.unix() <= cap => Ok(()),
+            _ => Err(invalid(format!(
+                "a signed rule set needs valid_from and valid_until at most {} days apart",
+                cap / 86_400
+            ))),
+        }
+    }
+
+    /// Signs a rule set's JSON bytes (usage `policy`): the signed file's bytes. The set needs
+    /// a window of at most 400 days; its `revision` is its serial.
     pub fn sign(json: &[u8], key: &SecretKey) -> Result<Vec<u8>, Error> {
         let text = std::str::from_utf8(json).map_err(|_| invalid("not UTF-8".into()))?;
-        Self::from_json(text)?;
-        let mut message = DOMAIN.to_vec();
+        Self::from_json(text)?.check_lifetime()?;
+        let mut message = ListKind::Policy.domain().to_vec();
         message.extend_from_slice(json);
         let signed = SignedFile {
             format: SIGNED_FORMAT.into(),
@@ -643,7 +705,9 @@ impl Policy {
     }
 
     /// Verifies a signed rule set (a trusted key with usage `policy`, over the exact bytes of
-    /// the rule set), loads it, and checks its validity window at `now`.
+    /// the rule set, issued at its `valid_from` inside the key's window), loads it, and checks
+    /// its lifetime and its validity window at `now`. Its [`Policy::accepted`] is for the
+    /// gate's serials.
     pub fn load_signed(
         signed: &[u8],
         keys: &(impl KeyProvider + ?Sized),
@@ -665,19 +729,28 @@ impl Policy {
         let mut signature = [0u8; 64];
         hex::decode_to_slice(&file.signature, &mut signature)
             .map_err(|_| invalid("signature must be 128 hex digits".into()))?;
-        let mut message = DOMAIN.to_vec();
+        let mut message = ListKind::Policy.domain().to_vec();
         message.extend_from_slice(&json);
-        crate::keys::signature::check_signature(
+        // Parsed before the signature is checked, for its issue time; the parser is total.
+        let text =
+            std::str::from_utf8(&json).map_err(|_| invalid("payload is not UTF-8".into()))?;
+        let mut policy = Self::from_json(text)?;
+        let entry = crate::keys::signature::check_signature(
             keys,
             kid,
             Usage::Policy,
-            now,
+            crate::keys::signature::Claims::issued(policy.valid_from.unwrap_or(now)),
             &message,
             &signature,
         )?;
-        let text = String::from_utf8(json).map_err(|_| invalid("payload is not UTF-8".into()))?;
-        let policy = Self::from_json(&text)?;
+        policy.check_lifetime()?;
         policy.check_window(now)?;
+        policy.accepted = Some(Accepted {
+            kind: ListKind::Policy,
+            issuer: entry.issuer(),
+            serial: u64::from(policy.revision),
+            digest: <sha2::Sha256 as sha2::Digest>::digest(&json).into(),
+        });
         Ok(policy)
     }
 }

@@ -37,6 +37,7 @@ fn facts(code: &str, colour: Option<Colour>, test: TestFact, class: &str) -> Fac
         colour,
         test,
         class,
+        revocations: Revocations::Checked,
     }
 }
 
@@ -45,6 +46,7 @@ fn oracle(set: &str, code: &str, colour: Colour, test: TestFact, class: &str) ->
     match code {
         "valid" => {}
         "unknown_key" => return (Outcome::Manual, false),
+        "replayed" => return (Outcome::Deny, true),
         _ => return (Outcome::Deny, false),
     }
     match colour {
@@ -124,6 +126,7 @@ fn cases_outside_the_rules_go_to_staff() {
         colour: None,
         test: TestFact::None,
         class: &VenueClass::Public,
+        revocations: Revocations::Checked,
     };
     assert_eq!(p.decide(&no_status).rule, "no-status");
     let stale = Facts {
@@ -155,20 +158,20 @@ fn edited(f: impl FnOnce(&mut serde_json::Value)) -> String {
 fn bad_rule_sets_are_refused_naming_the_rule_or_test() {
     let err = |json: String| Policy::from_json(&json).unwrap_err().to_string();
     let e = err(edited(|v| {
-        v["rules"][3]["when"]["colour"] = serde_json::json!(["purple"])
+        v["rules"][4]["when"]["colour"] = serde_json::json!(["purple"])
     }));
     assert!(e.contains("rule green") && e.contains("purple"), "{e}");
     let e = err(edited(|v| {
-        v["rules"][4]["when"]["hue"] = serde_json::json!(["green"])
+        v["rules"][5]["when"]["hue"] = serde_json::json!(["green"])
     }));
     assert!(e.contains("rule green-tested") && e.contains("hue"), "{e}");
     let e = err(edited(|v| {
-        v["rules"][3]["when"]["class"] = serde_json::json!(["stadium"])
+        v["rules"][4]["when"]["class"] = serde_json::json!(["stadium"])
     }));
     assert!(e.contains("rule green") && e.contains("stadium"), "{e}");
     // Green at offices admits by one rule and would deny by another: a conflict.
     let e = err(edited(|v| {
-        v["rules"][5]["when"]["class"] = serde_json::json!(["public", "religious", "office"])
+        v["rules"][6]["when"]["class"] = serde_json::json!(["public", "religious", "office"])
     }));
     assert!(
         e.contains("green") && e.contains("green-untested") && e.contains("different outcomes"),
@@ -220,11 +223,32 @@ fn signed_rule_sets() {
     trust
         .add(TrustedKey::new(key.public_key(), Usage::Policy))
         .unwrap();
-    let json = BUILTIN[1].1.as_bytes();
+    // A signed set needs an end no more than 400 days after its start.
+    assert!(
+        Policy::sign(BUILTIN[1].1.as_bytes(), &key)
+            .unwrap_err()
+            .to_string()
+            .contains("400 days")
+    );
+    let dated = BUILTIN[1].1.replace(
+        "\"valid_until\": null",
+        "\"valid_until\": \"2023-04-01T00:00:00+08:00\"",
+    );
+    let json = dated.as_bytes();
     let signed = Policy::sign(json, &key).unwrap();
     let now = Timestamp::parse_rfc3339("2022-06-01T00:00:00Z").unwrap();
     let p = Policy::load_signed(&signed, &trust, now).unwrap();
     assert_eq!(p.id(), "sh-2022-public-48h");
+    // Its serial is its revision, under the key's issuer.
+    let accepted = p.accepted().unwrap();
+    assert_eq!(accepted.serial, u64::from(p.revision()));
+    assert_eq!(accepted.issuer, key.public_key().id().to_string());
+    assert!(
+        Policy::builtin("sh-2022-public-48h")
+            .unwrap()
+            .accepted()
+            .is_none()
+    );
     // Before its valid_from: not yet valid.
     let early = Timestamp::parse_rfc3339("2022-03-01T00:00:00Z").unwrap();
     assert_eq!(
@@ -243,7 +267,10 @@ fn signed_rule_sets() {
     // A key trusted for something else cannot sign rules.
     let mut venue_only = TrustList::new();
     venue_only
-        .add(TrustedKey::new(key.public_key(), Usage::Venue))
+        .add(
+            TrustedKey::new(key.public_key(), Usage::Venue)
+                .with_prefix(&crate::Prefix::new("HTTPS://VC.SH.GOV.CN/1/").unwrap()),
+        )
         .unwrap();
     assert!(matches!(
         Policy::load_signed(&signed, &venue_only, now),
@@ -279,15 +306,26 @@ fn any_facts() -> impl Strategy<Value = (usize, Option<Colour>, TestFact, usize,
 }
 
 proptest! {
-    /// No case makes either set panic, and red never admits.
+    /// No case makes either set panic, red never admits, and neither does an offline code
+    /// checked without a revocation list.
     #[test]
-    fn red_never_admits((code, colour, test, status, class) in any_facts()) {
+    fn red_never_admits((code, colour, test, status, class) in any_facts(), unchecked: bool) {
         let code = CodeState::ALL[code];
         let status = [StatusState::Fresh, StatusState::Stale, StatusState::Unknown][status];
         let class = class_named(["public", "religious", "residential", "office", "stadium", ""][class]);
         for set in SETS {
             let p = Policy::builtin(set).unwrap();
-            let d = p.decide(&Facts { code, status, colour, test, class });
+            let d = p.decide(&Facts {
+                code,
+                status,
+                colour,
+                test,
+                class,
+                revocations: if unchecked { Revocations::Unchecked } else { Revocations::Checked },
+            });
+            if unchecked {
+                prop_assert_ne!(d.decision, Outcome::Admit, "{} admitted unchecked by {}", set, d.rule);
+            }
             if colour == Some(Colour::Red) {
                 prop_assert_ne!(d.decision, Outcome::Admit, "{} admitted red by {}", set, d.rule);
             }

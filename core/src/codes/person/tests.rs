@@ -16,8 +16,11 @@ fn tokens() -> TokenKey {
 
 fn trust() -> TrustList {
     let mut list = TrustList::new();
-    list.add(TrustedKey::new(key().public_key(), Usage::Personal))
-        .unwrap();
+    list.add(
+        TrustedKey::new(key().public_key(), Usage::Personal)
+            .with_prefix(&Prefix::new("HTTPS://HC.SH.GOV.CN/P/").unwrap()),
+    )
+    .unwrap();
     list
 }
 
@@ -169,7 +172,10 @@ fn kinds_and_usages_do_not_mix() {
     // A key trusted for venue codes cannot vouch for personal codes.
     let mut venue_only = TrustList::new();
     venue_only
-        .add(TrustedKey::new(key().public_key(), Usage::Venue))
+        .add(
+            TrustedKey::new(key().public_key(), Usage::Venue)
+                .with_prefix(&Prefix::new("HTTPS://HC.SH.GOV.CN/P/").unwrap()),
+        )
         .unwrap();
     assert!(matches!(
         verify_personal_code(&text, &venue_only, t0()),

@@ -15,8 +15,11 @@ fn t(s: &str) -> Timestamp {
 
 fn trust() -> TrustList {
     let mut list = TrustList::new();
-    list.add(TrustedKey::new(key().public_key(), Usage::Venue))
-        .unwrap();
+    list.add(
+        TrustedKey::new(key().public_key(), Usage::Venue)
+            .with_prefix(&Prefix::new("HTTPS://VC.SH.GOV.CN/1/").unwrap()),
+    )
+    .unwrap();
     list
 }
 
@@ -88,7 +91,8 @@ fn issue_then_verify() {
     assert_eq!(code.prefix(), "HTTPS://VC.SH.GOV.CN/1/");
     assert_eq!(code.key_id(), key().public_key().id());
     // A single key also serves as a key provider.
-    let single = TrustedKey::new(key().public_key(), Usage::Venue);
+    let single = TrustedKey::new(key().public_key(), Usage::Venue)
+        .with_prefix(&crate::test_support::test_prefix());
     assert!(verify_venue_code(&text, &single, t("2022-06-01T00:00:00Z")).is_ok());
 }
 

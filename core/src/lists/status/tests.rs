@@ -3,6 +3,7 @@ use crate::Subject;
 use crate::codes::person::{PersonalIssue, Profile};
 use crate::keys::trust::{TrustList, TrustedKey, Usage};
 use crate::lists::sealed as list;
+use crate::lists::serial::ListKind;
 use crate::privacy::id::IdNumber;
 use crate::privacy::token::TokenKey;
 
@@ -12,12 +13,24 @@ fn key() -> SecretKey {
 
 fn trust(usage: Usage) -> TrustList {
     let mut t = TrustList::new();
-    t.add(TrustedKey::new(key().public_key(), usage)).unwrap();
+    let mut entry = TrustedKey::new(key().public_key(), usage);
+    if usage.signs_codes() {
+        entry = entry.with_prefix(&crate::Prefix::new("HTTPS://HC.SH.GOV.CN/P/").unwrap());
+    }
+    t.add(entry).unwrap();
     t
 }
 
 fn t(s: &str) -> Timestamp {
     Timestamp::parse_rfc3339(s).unwrap()
+}
+
+fn seal() -> Seal {
+    Seal {
+        serial: 1,
+        issued_at: t(AS_OF),
+        valid_until: t(UNTIL),
+    }
 }
 
 fn token(n: u8) -> HolderToken {
@@ -64,7 +77,7 @@ const NOW: &str = "2022-04-06T09:00:00Z";
 
 #[test]
 fn build_load_lookup() {
-    let bytes = StatusList::build(statuses(), t(AS_OF), t(UNTIL), &key()).unwrap();
+    let bytes = StatusList::build(statuses(), seal(), &key()).unwrap();
     assert_eq!(bytes.len(), list::HEADER_LEN + 4 + 3 * ENTRY + 64);
     let list = StatusList::load(&bytes, &trust(Usage::Status), t(NOW)).unwrap();
     assert_eq!(
@@ -81,7 +94,7 @@ fn build_load_lookup() {
 
 #[test]
 fn lists_are_verified_like_codes() {
-    let bytes = StatusList::build(statuses(), t(AS_OF), t(UNTIL), &key()).unwrap();
+    let bytes = StatusList::build(statuses(), seal(), &key()).unwrap();
     let load = |b: &[u8], usage, now| StatusList::load(b, &trust(usage), t(now)).map(|_| ());
     assert_eq!(
         load(&bytes, Usage::Status, UNTIL),
@@ -115,7 +128,7 @@ fn signed_but_non_canonical_payloads_are_refused() {
     let sealed = |entries: &[Vec<u8>], count: u32| {
         let mut payload = count.to_be_bytes().to_vec();
         entries.iter().for_each(|e| payload.extend_from_slice(e));
-        list::seal(DOMAIN, VERSION, &key(), t(AS_OF), t(UNTIL), &payload).unwrap()
+        list::seal(ListKind::Status, &key(), seal(), &payload).unwrap()
     };
     let load = |b: Vec<u8>| StatusList::load(&b, &trust(Usage::Status), t(NOW)).map(|_| ());
     assert!(load(sealed(&[entry(1, 0, 0), entry(2, 0, 0)], 2)).is_ok());
@@ -155,14 +168,25 @@ fn signed_but_non_canonical_payloads_are_refused() {
 fn building_refuses_duplicates_and_future_tests() {
     let mut twice = statuses();
     twice.push(statuses()[0]);
-    assert!(StatusList::build(twice, t(AS_OF), t(UNTIL), &key()).is_err());
+    assert!(StatusList::build(twice, seal(), &key()).is_err());
     let mut future = statuses();
     future[0].1.nat = Some(NatTest {
         result: NatResult::Negative,
         sampled_at: t(NOW),
     });
-    assert!(StatusList::build(future, t(AS_OF), t(UNTIL), &key()).is_err());
-    assert!(StatusList::build(statuses(), t(UNTIL), t(AS_OF), &key()).is_err());
+    assert!(StatusList::build(future, seal(), &key()).is_err());
+    assert!(
+        StatusList::build(
+            statuses(),
+            Seal {
+                issued_at: t(UNTIL),
+                valid_until: t(AS_OF),
+                ..seal()
+            },
+            &key()
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -182,8 +206,7 @@ fn resolution_reports_staleness() {
         colour: Colour::Green,
         nat: None,
     };
-    let bytes =
-        StatusList::build(vec![(offline.holder, green)], t(AS_OF), t(UNTIL), &key()).unwrap();
+    let bytes = StatusList::build(vec![(offline.holder, green)], seal(), &key()).unwrap();
     let list = StatusList::load(&bytes, &trust(Usage::Status), t(NOW)).unwrap();
     let answer = StatusAnswer {
         status: green,

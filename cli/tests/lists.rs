@@ -1,0 +1,159 @@
+//! Signed lists v2 on the command line: the signed trust list and its pinned root, the state
+//! file that refuses older lists and catches replayed screenshots, lifetime caps, the host.
+
+#![allow(clippy::unwrap_used)]
+
+use serde_json::Value;
+
+mod common;
+use common::*;
+
+/// A setup whose trust list is signed: gives it and the root's key id.
+fn signed_setup() -> (Setup, String, String) {
+    let (s, venue) = Setup::with_door();
+    let kid = stdout_of(
+        &venuecode()
+            .args(["root", "keygen", "--out"])
+            .arg(s.path("root.pem"))
+            .arg("--trust")
+            .arg(s.path("trust.json"))
+            .assert()
+            .code(0),
+    )
+    .trim()
+    .to_owned();
+    sign(&s, "trust.signed", 2);
+    (s, venue, kid)
+}
+
+fn sign(s: &Setup, out: &str, serial: u64) {
+    venuecode()
+        .args(["trust", "sign", "--root"])
+        .arg(s.path("root.pem"))
+        .arg("--in")
+        .arg(s.path("trust.json"))
+        .arg("--out")
+        .arg(s.path(out))
+        .args([
+            "--serial",
+            &serial.to_string(),
+            "--issued",
+            ISSUED,
+            "--valid-days",
+            "180",
+        ])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_gate_reads_only_a_signed_trust_list_and_never_an_older_one() {
+    let (s, venue, kid) = signed_setup();
+    let verify = |trust: &str, extra: &[&str]| {
+        signed()
+            .args(["venue", "verify", "--json", "--trust"])
+            .arg(s.path(trust))
+            .arg("--state")
+            .arg(s.path("gate.state"))
+            .args(extra)
+            .args(["--at", DURING, &venue])
+            .output()
+            .unwrap()
+    };
+    // The unsigned JSON is refused unless asked for by name.
+    let out = verify("trust.json", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--insecure-unsigned-trust"));
+    assert_eq!(
+        verify("trust.json", &["--insecure-unsigned-trust"])
+            .status
+            .code(),
+        Some(0)
+    );
+    // The signed list needs its pinned root; another id is an unknown key.
+    assert_eq!(verify("trust.signed", &[]).status.code(), Some(2));
+    let out = verify("trust.signed", &["--root-kid", "0000000000000000"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown_key"));
+    let out = verify("trust.signed", &["--root-kid", &kid]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["venue"]["host"], "VC.SH.GOV.CN");
+    assert_eq!(json["revocations_checked"], false);
+    // An older signed list after the newer one: refused, whatever its signature.
+    sign(&s, "old.signed", 1);
+    let out = verify("old.signed", &["--root-kid", &kid]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rolled_back"));
+    // The human form shows the host a phone opens, and says no revocation list was checked.
+    let out = signed()
+        .args(["venue", "verify", "--root-kid", &kid, "--trust"])
+        .arg(s.path("trust.signed"))
+        .args(["--at", DURING, &venue])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("host         VC.SH.GOV.CN"), "{text}");
+    assert!(text.contains("revocations  not checked"), "{text}");
+}
+
+#[test]
+fn a_screenshot_is_caught_through_the_state_file() {
+    let (s, venue, kid) = signed_setup();
+    let green = s.dynamic("green", "2022-06-01T08:00:00+08:00");
+    let gate = |at: &str| {
+        signed()
+            .args(["gate", "--json", "--root-kid", &kid, "--trust"])
+            .arg(s.path("trust.signed"))
+            .arg("--state")
+            .arg(s.path("gate.state"))
+            .arg("--db")
+            .arg(s.path("ledger.sqlite"))
+            .args(["--venue", &venue, "--at", at, &green])
+            .output()
+            .unwrap()
+    };
+    let first = gate("2022-06-01T08:00:05+08:00");
+    assert_eq!(first.status.code(), Some(0));
+    let again = gate("2022-06-01T08:00:30+08:00");
+    assert_eq!(again.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(
+        (&json["code"], &json["decision"], &json["report"]),
+        (
+            &Value::from("replayed"),
+            &Value::from("deny"),
+            &Value::from(true)
+        )
+    );
+}
+
+#[test]
+fn lists_live_days_not_years() {
+    let (s, _) = Setup::with_door();
+    s.key("st.pem", "status");
+    venuecode()
+        .args(["revoke", "--valid-hours", "87600", "--key"])
+        .arg(s.path("st.pem"))
+        .arg("--out")
+        .arg(s.path("r.bin"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("168 hours"));
+    venuecode()
+        .args(["revoke", "--valid-hours", "168", "--key"])
+        .arg(s.path("st.pem"))
+        .arg("--out")
+        .arg(s.path("r.bin"))
+        .assert()
+        .code(0);
+    // A venue key without the prefixes it may sign under is not trusted.
+    venuecode()
+        .args(["keygen", "--usage", "venue", "--out"])
+        .arg(s.path("unscoped.pem"))
+        .arg("--trust")
+        .arg(s.path("trust.json"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("prefixes"));
+    assert!(!s.path("unscoped.pem").exists());
+}

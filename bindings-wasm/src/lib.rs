@@ -84,8 +84,10 @@ struct Options {
     revocations: Option<Vec<u8>>,
     max_status_age_hours: Option<f64>,
     /// The gate's stored state (`gate.state()` of its last run).
+    #[cfg(feature = "policy")]
     state: Option<Vec<u8>>,
     /// Root key ids pinned for a signed trust list.
+    #[cfg(feature = "policy")]
     root_kids: Vec<venuecode::KeyId>,
     #[cfg(feature = "policy")]
     builtin: Option<String>,
@@ -121,7 +123,9 @@ fn options(value: &JsValue) -> Result<Options, JsValue> {
         status_list: bytes(get("statusList")?, "statusList")?,
         revocations: bytes(get("revocations")?, "revocations")?,
         max_status_age_hours: get("maxStatusAgeHours")?.and_then(|v| v.as_f64()),
+        #[cfg(feature = "policy")]
         state: bytes(get("state")?, "state")?,
+        #[cfg(feature = "policy")]
         root_kids: get("rootKids")?
             .map(|v| {
                 v.dyn_into::<js_sys::Array>()
@@ -172,13 +176,15 @@ pub fn verify_personal_code(
     let trust = trust(trust_list_json)?;
     let o = options(&options_object)?;
     let now = instant(now_ms)?;
-    let checked = Checkpoint::load(trust, &lists(&o), now, state(&o)?)
+    // A one-shot check keeps nothing: no state to read (a Gate keeps one).
+    let checked = Checkpoint::load(trust, &lists(&o), now, GateState::new())
         .map_err(|e| js_error(&e))?
         .check(text, now);
     personal_report(&checked)
 }
 
 /// The stored state of the options, or a new one.
+#[cfg(feature = "policy")]
 fn state(o: &Options) -> Result<GateState, JsValue> {
     o.state
         .as_deref()
@@ -188,6 +194,7 @@ fn state(o: &Options) -> Result<GateState, JsValue> {
 
 /// The trust list a gate is given: a signed one (a `Uint8Array`, verified against the options'
 /// `rootKids`, its serial recorded in `state`) or the JSON of an unsigned one (a string).
+#[cfg(feature = "policy")]
 fn gate_trust(
     trust: &JsValue,
     o: &Options,

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! version      u8     0x21
-//! profile      u8     0 offline, 1 dynamic
+//! profile      u8     0 offline, 1 dynamic, 2 offline with a slot in the city status list
 //! key_id       [8]    SHA-256(public key)[0..8]; the key's usage must be `personal`
 //! issued_at    u32    seconds since 1970-01-01T00:00:00Z
 //! valid_until  u32    offline: at most 366 days after issued_at; dynamic: at most 300 s
@@ -13,6 +13,8 @@
 //! holder       [16]   holder token (token.rs)
 //! name         u8 len, packed text: the masked name, with at least one `*`
 //! id_number    [18]   the masked ID number (mask.rs): 110105********00**
+//! -- profile 2 only --
+//! slot         u32    the holder's slot in the city status list (status.rs)
 //! -- dynamic only --
 //! colour       u8     0 green, 1 yellow, 2 red
 //! nat          u8     0 no test, 1 negative, 2 positive
@@ -100,6 +102,10 @@ pub struct PersonalCode {
     pub id_number: String,
     /// The status as of issue (dynamic codes only).
     pub status: Option<HealthStatus>,
+    /// The holder's slot in the city status list (offline codes only; SPEC.md §10). Not
+    /// serialised: like the holder token, it is the same at every venue.
+    #[serde(skip)]
+    pub slot: Option<u32>,
 }
 
 /// What an issuer decides about a new personal code besides the holder.
@@ -148,10 +154,19 @@ impl PersonalCode {
             name: mask_name(name),
             id_number: mask_id_number(id),
             status: issue.status,
+            slot: None,
         };
         code.check()
             .map_err(|(field, reason)| invalid(field, reason))?;
         Ok(code)
+    }
+
+    /// With the holder's slot in the city status list (offline codes only).
+    pub fn with_slot(mut self, slot: u32) -> Result<Self, Error> {
+        self.slot = Some(slot);
+        self.check()
+            .map_err(|(field, reason)| invalid(field, reason))?;
+        Ok(self)
     }
 
     /// The rules decoding applies too.
@@ -168,6 +183,9 @@ impl PersonalCode {
         text::check(&self.name, MAX_NAME_LEN).map_err(|r| ("name", r))?;
         if !self.name.contains('*') {
             return Err(("name", "must be masked"));
+        }
+        if self.slot.is_some() && self.profile != Profile::Offline {
+            return Err(("slot", "only offline codes have a slot"));
         }
         if !is_masked_id_number(&self.id_number) {
             return Err(("id_number", "must be masked (110105********00**)"));
@@ -190,9 +208,10 @@ impl PersonalCode {
             .map_err(|(field, reason)| invalid(field, reason))?;
         let mut body = Vec::with_capacity(80);
         body.push(VERSION);
-        body.push(match self.profile {
-            Profile::Offline => 0,
-            Profile::Dynamic => 1,
+        body.push(match (self.profile, self.slot) {
+            (Profile::Offline, None) => 0,
+            (Profile::Dynamic, _) => 1,
+            (Profile::Offline, Some(_)) => 2,
         });
         body.extend_from_slice(&kid.0);
         for t in [self.issued_at, self.valid_until] {
@@ -205,6 +224,9 @@ impl PersonalCode {
         body.push(u8::try_from(name.len()).unwrap_or(u8::MAX));
         body.extend_from_slice(&name);
         body.extend_from_slice(self.id_number.as_bytes());
+        if let Some(slot) = self.slot {
+            body.extend_from_slice(&slot.to_be_bytes());
+        }
         if let Some(status) = &self.status {
             body.push(status.colour.code());
             body.push(NatResult::code_of(status.nat.map(|n| n.result)));
@@ -229,9 +251,10 @@ impl PersonalCode {
         if version != VERSION {
             return Err(Error::UnsupportedVersion(version));
         }
-        let profile = match r.u8("profile")? {
-            0 => Profile::Offline,
-            1 => Profile::Dynamic,
+        let (profile, slotted) = match r.u8("profile")? {
+            0 => (Profile::Offline, false),
+            1 => (Profile::Dynamic, false),
+            2 => (Profile::Offline, true),
             _ => return Err(bad("profile", "unknown profile").into()),
         };
         let kid = KeyId(r.array("key_id")?);
@@ -242,6 +265,7 @@ impl PersonalCode {
         let name = text::decode(r.short_bytes("name")?, "name")?;
         let id_number = String::from_utf8(r.take(18, "id_number")?.to_vec())
             .map_err(|_| bad("id_number", "must be masked (110105********00**)"))?;
+        let slot = slotted.then(|| r.u32("slot")).transpose()?;
         let status = match profile {
             Profile::Offline => None,
             Profile::Dynamic => {
@@ -268,6 +292,7 @@ impl PersonalCode {
             name,
             id_number,
             status,
+            slot,
         };
         code.check()
             .map_err(|(field, reason)| FormatError::Field { field, reason })?;

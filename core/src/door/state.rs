@@ -1,15 +1,16 @@
-//! What a gate keeps from one start to the next (SPEC.md §12.3): the highest serial it accepted
+//! What a gate keeps from one start to the next (SPEC.md §13.1): the highest serial it accepted
 //! of each issuer's lists ([`Serials`]), and the dynamic codes it admitted while they are still
 //! valid, to catch a screenshot shown again. The faces store it as bytes ([`GateState::to_bytes`]:
 //! the CLI in a state file written atomically, WASM and mobile apps wherever they keep data)
 //! and give it back when the gate starts.
 
 use crate::encoding::timestamp::Timestamp;
-use crate::error::Error;
+use crate::encoding::wire::Reader;
+use crate::error::{Error, FormatError};
 use crate::keys::trust::TrustList;
 use crate::kid::KeyId;
 use crate::lists::serial::{Accepted, Serials};
-use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// How long after its first scan a dynamic code may be scanned again at the same door without
 /// counting as replayed, in seconds: a camera that reads one screen twice, a visitor who
@@ -21,18 +22,18 @@ pub const REPLAY_GRACE_SECS: i64 = 10;
 pub const MAX_REMEMBERED: usize = 65_536;
 
 /// The most bytes of state read.
-pub const MAX_STATE_BYTES: usize = 16 << 20;
+pub const MAX_STATE_BYTES: usize = 4 << 20;
 
-const FORMAT: &str = "venuecode-gate-state";
+/// The stored form's first bytes: a name and the version.
+const MAGIC: &[u8; 5] = b"VCGS\x01";
 
-/// A dynamic code admitted, remembered until it expires.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A dynamic code admitted, remembered until it expires: digests only, not the text or door.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Seen {
-    /// SHA-256 of the code's text, first 16 bytes, hex: the text itself is not kept.
-    code: String,
-    /// The door it was first scanned at: SHA-256 of venue id and door label, first 8 bytes.
-    door: String,
+    /// SHA-256 of the code's text, first 16 bytes.
+    code: [u8; 16],
+    /// SHA-256 of the venue id and door label (each length-prefixed), first 8 bytes.
+    door: [u8; 8],
     first_at: Timestamp,
     until: Timestamp,
 }
@@ -49,23 +50,25 @@ pub(crate) enum Replay {
 }
 
 /// A gate's state: serials and the dynamic codes it remembers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateState {
-    format: String,
-    version: u32,
     serials: Serials,
     seen: Vec<Seen>,
 }
 
-fn short_hex(parts: &[&[u8]], n: usize) -> String {
-    use sha2::{Digest, Sha256};
+fn digest<const N: usize>(parts: &[&[u8]]) -> [u8; N] {
     let mut h = Sha256::new();
     for p in parts {
         h.update(u32::try_from(p.len()).unwrap_or(u32::MAX).to_be_bytes());
         h.update(p);
     }
-    hex::encode(&h.finalize()[..n])
+    let mut out = [0; N];
+    out.copy_from_slice(&h.finalize()[..N]);
+    out
+}
+
+fn unix_u32(t: Timestamp) -> u32 {
+    u32::try_from(t.unix().max(0)).unwrap_or(u32::MAX)
 }
 
 impl Default for GateState {
@@ -78,38 +81,65 @@ impl GateState {
     /// A new gate's state: nothing seen.
     pub fn new() -> Self {
         GateState {
-            format: FORMAT.into(),
-            version: 1,
             serials: Serials::new(),
             seen: Vec::new(),
         }
     }
 
-    /// Reads stored state. Bounded; a broken state is an error (a gate must not silently start
-    /// from nothing, which would accept old lists again).
+    /// Reads stored state (SPEC.md §13.1). Bounded; a broken state is an error (a gate must not
+    /// silently start from nothing, which would accept old lists again).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        let bad = |reason: String| Error::InvalidInput {
-            field: "gate state",
-            reason,
-        };
         if bytes.len() > MAX_STATE_BYTES {
-            return Err(bad(format!("longer than {MAX_STATE_BYTES} bytes")));
+            return Err(FormatError::TooLong {
+                max: MAX_STATE_BYTES,
+            }
+            .into());
         }
-        let state: GateState = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
-        if state.format != FORMAT || state.version != 1 {
-            return Err(bad(format!("expected format {FORMAT:?} version 1")));
+        let mut r = Reader::new(bytes);
+        if r.array::<5>("magic")? != *MAGIC {
+            return Err(FormatError::Field {
+                field: "gate state",
+                reason: "not a venuecode gate state of version 1",
+            }
+            .into());
         }
-        if state.seen.len() > MAX_REMEMBERED {
-            return Err(bad("too many remembered codes".into()));
+        let serials = Serials::read(&mut r)?;
+        let count = r.u32("seen")? as usize;
+        if count > MAX_REMEMBERED {
+            return Err(FormatError::Field {
+                field: "seen",
+                reason: "too many remembered codes",
+            }
+            .into());
         }
-        Ok(state)
+        let mut seen = Vec::with_capacity(count.min(bytes.len() / 32));
+        for _ in 0..count {
+            seen.push(Seen {
+                code: r.array("code")?,
+                door: r.array("door")?,
+                first_at: Timestamp::from_unix(i64::from(r.u32("first_at")?)),
+                until: Timestamp::from_unix(i64::from(r.u32("until")?)),
+            });
+        }
+        r.finish()?;
+        Ok(GateState { serials, seen })
     }
 
     /// The bytes to store.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = serde_json::to_vec_pretty(self)
-            .unwrap_or_else(|_| unreachable!("plain structs serialize"));
-        out.push(b'\n');
+        let mut out = MAGIC.to_vec();
+        self.serials.write(&mut out);
+        out.extend_from_slice(
+            &u32::try_from(self.seen.len())
+                .unwrap_or(u32::MAX)
+                .to_be_bytes(),
+        );
+        for s in &self.seen {
+            out.extend_from_slice(&s.code);
+            out.extend_from_slice(&s.door);
+            out.extend_from_slice(&unix_u32(s.first_at).to_be_bytes());
+            out.extend_from_slice(&unix_u32(s.until).to_be_bytes());
+        }
         out
     }
 
@@ -152,8 +182,8 @@ impl GateState {
         until: Timestamp,
     ) -> Replay {
         self.seen.retain(|s| s.until > now);
-        let code = short_hex(&[text.as_bytes()], 16);
-        let here = short_hex(&[venue_id.as_bytes(), door.as_bytes()], 8);
+        let code = digest(&[text.as_bytes()]);
+        let here = digest(&[venue_id.as_bytes(), door.as_bytes()]);
         if let Some(s) = self.seen.iter().find(|s| s.code == code) {
             return if s.door != here {
                 Replay::ElsewhereFirst
@@ -209,6 +239,12 @@ mod tests {
         let again = GateState::from_bytes(&s.to_bytes()).unwrap();
         assert_eq!(again, s);
         assert!(GateState::from_bytes(b"{}").is_err());
+        let mut longer = s.to_bytes();
+        longer.push(0);
+        assert_eq!(
+            GateState::from_bytes(&longer).unwrap_err().code(),
+            "malformed"
+        );
         assert!(GateState::from_bytes(&vec![b' '; MAX_STATE_BYTES + 1]).is_err());
     }
 }

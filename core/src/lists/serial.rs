@@ -4,14 +4,12 @@
 //! different list under a serial it has seen (`equivocation`: a key that signs two histories).
 //! SPEC.md §10.
 
-use crate::error::Error;
+use crate::encoding::wire::Reader;
+use crate::error::{Error, FormatError};
 use crate::keys::trust::Usage;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// The kinds of signed object a gate keeps serials for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ListKind {
     /// A signed trust list (usage `root`).
     Trust,
@@ -26,6 +24,13 @@ pub enum ListKind {
 const HOUR: i64 = 3600;
 
 impl ListKind {
+    const ALL: [ListKind; 4] = [
+        ListKind::Trust,
+        ListKind::Status,
+        ListKind::Revocations,
+        ListKind::Policy,
+    ];
+
     /// Its name in errors, JSON and SPEC.md.
     pub fn name(self) -> &'static str {
         match self {
@@ -79,7 +84,7 @@ impl ListKind {
 }
 
 /// A verified list's place in its issuer's sequence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
     /// The kind.
     pub kind: ListKind,
@@ -88,22 +93,25 @@ pub struct Accepted {
     /// The serial.
     pub serial: u64,
     /// SHA-256 of the list's bytes (a rule set's JSON), to tell two lists of one serial apart.
-    #[serde(serialize_with = "hex_digest")]
     pub digest: [u8; 32],
-}
-
-fn hex_digest<S: serde::Serializer>(d: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode(d))
 }
 
 /// The most issuer and kind pairs a state holds: more means a broken trust list.
 pub const MAX_SERIALS: usize = 1024;
 
 /// The highest serial accepted of each issuer and kind, with the digest of that list.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Serials {
-    #[serde(with = "entries")]
-    seen: BTreeMap<(ListKind, String), (u64, [u8; 32])>,
+    // Sorted by (kind, issuer); a few entries, so a vector (smaller in WASM than a map).
+    seen: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    kind: ListKind,
+    issuer: String,
+    serial: u64,
+    digest: [u8; 32],
 }
 
 impl Serials {
@@ -112,31 +120,36 @@ impl Serials {
         Self::default()
     }
 
+    fn find(&self, kind: ListKind, issuer: &str) -> Result<usize, usize> {
+        self.seen
+            .binary_search_by(|e| (e.kind, e.issuer.as_str()).cmp(&(kind, issuer)))
+    }
+
     /// The highest serial accepted of an issuer's lists of a kind.
     pub fn highest(&self, kind: ListKind, issuer: &str) -> Option<u64> {
-        self.seen.get(&(kind, issuer.to_owned())).map(|e| e.0)
+        self.find(kind, issuer).ok().map(|i| self.seen[i].serial)
     }
 
     /// `Ok` if `list` may be accepted: its serial is above the highest seen, or equal with the
     /// same digest (the same list again).
     pub fn check(&self, list: &Accepted) -> Result<(), Error> {
-        match self.seen.get(&(list.kind, list.issuer.clone())) {
-            Some(&(have, _)) if list.serial < have => Err(Error::RolledBack {
+        match self.find(list.kind, &list.issuer).map(|i| &self.seen[i]) {
+            Ok(e) if list.serial < e.serial => Err(Error::RolledBack {
                 kind: list.kind.name(),
-                have,
+                have: e.serial,
                 got: list.serial,
             }),
-            Some((have, digest)) if list.serial == *have && *digest != list.digest => {
+            Ok(e) if list.serial == e.serial && e.digest != list.digest => {
                 Err(Error::Equivocation {
                     kind: list.kind.name(),
                     serial: list.serial,
-                    seen: hex::encode(&digest[..8]),
+                    seen: hex::encode(&e.digest[..8]),
                     offered: hex::encode(&list.digest[..8]),
                 })
             }
-            None if self.seen.len() >= MAX_SERIALS => Err(Error::InvalidInput {
+            Err(_) if self.seen.len() >= MAX_SERIALS => Err(Error::InvalidInput {
                 field: "serials",
-                reason: format!("more than {MAX_SERIALS} issuers and kinds"),
+                reason: "more than 1024 issuers and kinds".into(),
             }),
             _ => Ok(()),
         }
@@ -147,55 +160,74 @@ impl Serials {
         let mut next = self.clone();
         for list in lists {
             next.check(list)?;
-            next.seen
-                .insert((list.kind, list.issuer.clone()), (list.serial, list.digest));
+            let entry = Entry {
+                kind: list.kind,
+                issuer: list.issuer.clone(),
+                serial: list.serial,
+                digest: list.digest,
+            };
+            match next.find(list.kind, &list.issuer) {
+                Ok(i) => next.seen[i] = entry,
+                Err(i) => next.seen.insert(i, entry),
+            }
         }
         *self = next;
         Ok(())
     }
-}
 
-/// The JSON form: a list of `{kind, issuer, serial, digest}` (a map with tuple keys is not JSON).
-mod entries {
-    use super::ListKind;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use std::collections::BTreeMap;
-
-    #[derive(Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Entry {
-        kind: ListKind,
-        issuer: String,
-        serial: u64,
-        digest: String,
-    }
-
-    type Map = BTreeMap<(ListKind, String), (u64, [u8; 32])>;
-
-    pub(super) fn serialize<S: Serializer>(map: &Map, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(map.iter().map(|((kind, issuer), (serial, digest))| Entry {
-            kind: *kind,
-            issuer: issuer.clone(),
-            serial: *serial,
-            digest: hex::encode(digest),
-        }))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
-        let entries = Vec::<Entry>::deserialize(d)?;
-        if entries.len() > super::MAX_SERIALS {
-            return Err(serde::de::Error::custom("too many serials"));
+    /// Its stored form (SPEC.md §13.1): `count u16`, then per entry `kind u8` (0 trust,
+    /// 1 status, 2 revocations, 3 policy), the issuer as `u8 len` and bytes, `serial u64`,
+    /// `digest [32]`, in (kind, issuer) order.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(
+            &u16::try_from(self.seen.len())
+                .unwrap_or(u16::MAX)
+                .to_be_bytes(),
+        );
+        for e in &self.seen {
+            let code = ListKind::ALL.iter().position(|k| *k == e.kind).unwrap_or(0);
+            out.push(u8::try_from(code).unwrap_or(0));
+            out.push(u8::try_from(e.issuer.len()).unwrap_or(u8::MAX));
+            out.extend_from_slice(e.issuer.as_bytes());
+            out.extend_from_slice(&e.serial.to_be_bytes());
+            out.extend_from_slice(&e.digest);
         }
-        let mut map = Map::new();
-        for e in entries {
-            let mut digest = [0; 32];
-            hex::decode_to_slice(&e.digest, &mut digest)
-                .map_err(|_| serde::de::Error::custom("digest must be 64 hex digits"))?;
-            if map.insert((e.kind, e.issuer), (e.serial, digest)).is_some() {
-                return Err(serde::de::Error::custom("an issuer and kind listed twice"));
+    }
+
+    /// Reads the stored form: bounded, every entry once, in order.
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, FormatError> {
+        let bad = |reason| FormatError::Field {
+            field: "serials",
+            reason,
+        };
+        let count = usize::from(u16::from_be_bytes(r.array("serials")?));
+        if count > MAX_SERIALS {
+            return Err(bad("too many issuers and kinds"));
+        }
+        let mut seen: Vec<Entry> = Vec::with_capacity(count);
+        for _ in 0..count {
+            let kind = *ListKind::ALL
+                .get(usize::from(r.u8("kind")?))
+                .ok_or(bad("unknown kind"))?;
+            let issuer = std::str::from_utf8(r.short_bytes("issuer")?)
+                .map_err(|_| bad("issuer is not UTF-8"))?
+                .to_owned();
+            let serial = u64::from_be_bytes(r.array("serial")?);
+            let digest = r.array("digest")?;
+            if seen
+                .last()
+                .is_some_and(|l| (l.kind, l.issuer.as_str()) >= (kind, issuer.as_str()))
+            {
+                return Err(bad("entries not in strictly ascending order"));
             }
+            seen.push(Entry {
+                kind,
+                issuer,
+                serial,
+                digest,
+            });
         }
-        Ok(map)
+        Ok(Serials { seen })
     }
 }
 
@@ -230,7 +262,10 @@ mod tests {
         let before = s.clone();
         assert!(s.accept(&[&other, &list(2, 2)]).is_err());
         assert_eq!(s, before);
-        let json = serde_json::to_string(&s).unwrap();
-        assert_eq!(serde_json::from_str::<Serials>(&json).unwrap(), s);
+        let mut bytes = Vec::new();
+        s.write(&mut bytes);
+        let mut r = Reader::new(&bytes);
+        assert_eq!(Serials::read(&mut r).unwrap(), s);
+        r.finish().unwrap();
     }
 }

@@ -554,7 +554,9 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_venuecode_mobile_checksum_method_doorgate_decide() != 2393:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_venuecode_mobile_checksum_method_doorgate_set_door() != 24863:
+    if lib.uniffi_venuecode_mobile_checksum_method_doorgate_set_door() != 51053:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_venuecode_mobile_checksum_method_doorgate_state() != 24423:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code() != 34179:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -639,6 +641,9 @@ _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_decide.restype = cty
 _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_set_door.argtypes = (
 )
 _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_set_door.restype = ctypes.c_uint16
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_state.argtypes = (
+)
+_UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_state.restype = ctypes.c_uint16
 _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code.argtypes = (
 )
 _UniffiLib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code.restype = ctypes.c_uint16
@@ -754,6 +759,11 @@ _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_set_door.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_set_door.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_state.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_state.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_verify_personal_code.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1708,12 +1718,35 @@ class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
     def write(value, buf):
         buf.write_u32(value)
 
+class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterString.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterString.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterString.read(buf) for i in range(count)
+        ]
+
 @dataclass
 class GateOptions:
     """
     Signed lists and rule choice, as an app receives them (all optional).
 """
-    def __init__(self, *, status_list:typing.Optional[bytes] = _DEFAULT, revocations:typing.Optional[bytes] = _DEFAULT, max_status_age_hours:int = 24, builtin:typing.Optional[str] = _DEFAULT, policy:typing.Optional[str] = _DEFAULT):
+    def __init__(self, *, status_list:typing.Optional[bytes] = _DEFAULT, revocations:typing.Optional[bytes] = _DEFAULT, max_status_age_hours:int = 24, builtin:typing.Optional[str] = _DEFAULT, policy:typing.Optional[str] = _DEFAULT, state:typing.Optional[bytes] = _DEFAULT, signed_trust:typing.Optional[bytes] = _DEFAULT, root_kids:typing.List[str] = _DEFAULT):
         if status_list is _DEFAULT:
             self.status_list = None
         else:
@@ -1731,12 +1764,24 @@ class GateOptions:
             self.policy = None
         else:
             self.policy = policy
+        if state is _DEFAULT:
+            self.state = None
+        else:
+            self.state = state
+        if signed_trust is _DEFAULT:
+            self.signed_trust = None
+        else:
+            self.signed_trust = signed_trust
+        if root_kids is _DEFAULT:
+            self.root_kids = []
+        else:
+            self.root_kids = root_kids
         
         
 
     
     def __str__(self):
-        return "GateOptions(status_list={}, revocations={}, max_status_age_hours={}, builtin={}, policy={})".format(self.status_list, self.revocations, self.max_status_age_hours, self.builtin, self.policy)
+        return "GateOptions(status_list={}, revocations={}, max_status_age_hours={}, builtin={}, policy={}, state={}, signed_trust={}, root_kids={})".format(self.status_list, self.revocations, self.max_status_age_hours, self.builtin, self.policy, self.state, self.signed_trust, self.root_kids)
     def __eq__(self, other):
         if self.status_list != other.status_list:
             return False
@@ -1747,6 +1792,12 @@ class GateOptions:
         if self.builtin != other.builtin:
             return False
         if self.policy != other.policy:
+            return False
+        if self.state != other.state:
+            return False
+        if self.signed_trust != other.signed_trust:
+            return False
+        if self.root_kids != other.root_kids:
             return False
         return True
 
@@ -1759,6 +1810,9 @@ class _UniffiFfiConverterTypeGateOptions(_UniffiConverterRustBuffer):
             max_status_age_hours=_UniffiFfiConverterUInt32.read(buf),
             builtin=_UniffiFfiConverterOptionalString.read(buf),
             policy=_UniffiFfiConverterOptionalString.read(buf),
+            state=_UniffiFfiConverterOptionalBytes.read(buf),
+            signed_trust=_UniffiFfiConverterOptionalBytes.read(buf),
+            root_kids=_UniffiFfiConverterSequenceString.read(buf),
         )
 
     @staticmethod
@@ -1768,6 +1822,9 @@ class _UniffiFfiConverterTypeGateOptions(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt32.check_lower(value.max_status_age_hours)
         _UniffiFfiConverterOptionalString.check_lower(value.builtin)
         _UniffiFfiConverterOptionalString.check_lower(value.policy)
+        _UniffiFfiConverterOptionalBytes.check_lower(value.state)
+        _UniffiFfiConverterOptionalBytes.check_lower(value.signed_trust)
+        _UniffiFfiConverterSequenceString.check_lower(value.root_kids)
 
     @staticmethod
     def write(value, buf):
@@ -1776,6 +1833,9 @@ class _UniffiFfiConverterTypeGateOptions(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt32.write(value.max_status_age_hours, buf)
         _UniffiFfiConverterOptionalString.write(value.builtin, buf)
         _UniffiFfiConverterOptionalString.write(value.policy, buf)
+        _UniffiFfiConverterOptionalBytes.write(value.state, buf)
+        _UniffiFfiConverterOptionalBytes.write(value.signed_trust, buf)
+        _UniffiFfiConverterSequenceString.write(value.root_kids, buf)
 
 
 
@@ -2465,6 +2525,110 @@ class VenuecodeError:  # type: ignore
             )
             return _uniffi_lift_return(_uniffi_ffi_result)
     _UniffiTempVenuecodeError.Superseded = Superseded # type: ignore
+    class OutOfScope(_UniffiTempVenuecodeError):
+        
+        def __init__(self, detail):
+            super().__init__(", ".join([
+                "detail={!r}".format(detail),
+            ]))
+            self.detail = detail
+
+        def __repr__(self):
+            return "VenuecodeError.OutOfScope({})".format(str(self))
+        def code(self, ) -> str:
+            """
+            The core's stable error code (`bad_signature`, `expired`, …).
+"""
+            _uniffi_lowered_args = (
+                _UniffiFfiConverterTypeVenuecodeError.lower(self),
+            )
+            _uniffi_lift_return = _UniffiFfiConverterString.lift
+            _uniffi_error_converter = None
+            _uniffi_ffi_result = _uniffi_rust_call_with_error(
+                _uniffi_error_converter,
+                _UniffiLib.uniffi_venuecode_mobile_fn_method_venuecodeerror_code,
+                *_uniffi_lowered_args,
+            )
+            return _uniffi_lift_return(_uniffi_ffi_result)
+    _UniffiTempVenuecodeError.OutOfScope = OutOfScope # type: ignore
+    class Replayed(_UniffiTempVenuecodeError):
+        
+        def __init__(self, detail):
+            super().__init__(", ".join([
+                "detail={!r}".format(detail),
+            ]))
+            self.detail = detail
+
+        def __repr__(self):
+            return "VenuecodeError.Replayed({})".format(str(self))
+        def code(self, ) -> str:
+            """
+            The core's stable error code (`bad_signature`, `expired`, …).
+"""
+            _uniffi_lowered_args = (
+                _UniffiFfiConverterTypeVenuecodeError.lower(self),
+            )
+            _uniffi_lift_return = _UniffiFfiConverterString.lift
+            _uniffi_error_converter = None
+            _uniffi_ffi_result = _uniffi_rust_call_with_error(
+                _uniffi_error_converter,
+                _UniffiLib.uniffi_venuecode_mobile_fn_method_venuecodeerror_code,
+                *_uniffi_lowered_args,
+            )
+            return _uniffi_lift_return(_uniffi_ffi_result)
+    _UniffiTempVenuecodeError.Replayed = Replayed # type: ignore
+    class RolledBack(_UniffiTempVenuecodeError):
+        
+        def __init__(self, detail):
+            super().__init__(", ".join([
+                "detail={!r}".format(detail),
+            ]))
+            self.detail = detail
+
+        def __repr__(self):
+            return "VenuecodeError.RolledBack({})".format(str(self))
+        def code(self, ) -> str:
+            """
+            The core's stable error code (`bad_signature`, `expired`, …).
+"""
+            _uniffi_lowered_args = (
+                _UniffiFfiConverterTypeVenuecodeError.lower(self),
+            )
+            _uniffi_lift_return = _UniffiFfiConverterString.lift
+            _uniffi_error_converter = None
+            _uniffi_ffi_result = _uniffi_rust_call_with_error(
+                _uniffi_error_converter,
+                _UniffiLib.uniffi_venuecode_mobile_fn_method_venuecodeerror_code,
+                *_uniffi_lowered_args,
+            )
+            return _uniffi_lift_return(_uniffi_ffi_result)
+    _UniffiTempVenuecodeError.RolledBack = RolledBack # type: ignore
+    class Equivocation(_UniffiTempVenuecodeError):
+        
+        def __init__(self, detail):
+            super().__init__(", ".join([
+                "detail={!r}".format(detail),
+            ]))
+            self.detail = detail
+
+        def __repr__(self):
+            return "VenuecodeError.Equivocation({})".format(str(self))
+        def code(self, ) -> str:
+            """
+            The core's stable error code (`bad_signature`, `expired`, …).
+"""
+            _uniffi_lowered_args = (
+                _UniffiFfiConverterTypeVenuecodeError.lower(self),
+            )
+            _uniffi_lift_return = _UniffiFfiConverterString.lift
+            _uniffi_error_converter = None
+            _uniffi_ffi_result = _uniffi_rust_call_with_error(
+                _uniffi_error_converter,
+                _UniffiLib.uniffi_venuecode_mobile_fn_method_venuecodeerror_code,
+                *_uniffi_lowered_args,
+            )
+            return _uniffi_lift_return(_uniffi_ffi_result)
+    _UniffiTempVenuecodeError.Equivocation = Equivocation # type: ignore
     class InvalidInput(_UniffiTempVenuecodeError):
         
         def __init__(self, detail):
@@ -2667,26 +2831,42 @@ class _UniffiFfiConverterTypeVenuecodeError(_UniffiConverterRustBuffer):
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 10:
-            return VenuecodeError.InvalidInput(
+            return VenuecodeError.OutOfScope(
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 11:
-            return VenuecodeError.InvalidKey(
+            return VenuecodeError.Replayed(
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 12:
-            return VenuecodeError.InvalidTrustList(
+            return VenuecodeError.RolledBack(
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 13:
-            return VenuecodeError.InvalidPolicy(
+            return VenuecodeError.Equivocation(
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 14:
-            return VenuecodeError.InvalidImage(
+            return VenuecodeError.InvalidInput(
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 15:
+            return VenuecodeError.InvalidKey(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 16:
+            return VenuecodeError.InvalidTrustList(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 17:
+            return VenuecodeError.InvalidPolicy(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 18:
+            return VenuecodeError.InvalidImage(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 19:
             return VenuecodeError.Randomness(
                 _UniffiFfiConverterString.read(buf),
             )
@@ -2719,6 +2899,18 @@ class _UniffiFfiConverterTypeVenuecodeError(_UniffiConverterRustBuffer):
             _UniffiFfiConverterString.check_lower(value.detail)
             return
         if isinstance(value, VenuecodeError.Superseded):
+            _UniffiFfiConverterString.check_lower(value.detail)
+            return
+        if isinstance(value, VenuecodeError.OutOfScope):
+            _UniffiFfiConverterString.check_lower(value.detail)
+            return
+        if isinstance(value, VenuecodeError.Replayed):
+            _UniffiFfiConverterString.check_lower(value.detail)
+            return
+        if isinstance(value, VenuecodeError.RolledBack):
+            _UniffiFfiConverterString.check_lower(value.detail)
+            return
+        if isinstance(value, VenuecodeError.Equivocation):
             _UniffiFfiConverterString.check_lower(value.detail)
             return
         if isinstance(value, VenuecodeError.InvalidInput):
@@ -2769,23 +2961,35 @@ class _UniffiFfiConverterTypeVenuecodeError(_UniffiConverterRustBuffer):
         if isinstance(value, VenuecodeError.Superseded):
             buf.write_i32(9)
             _UniffiFfiConverterString.write(value.detail, buf)
-        if isinstance(value, VenuecodeError.InvalidInput):
+        if isinstance(value, VenuecodeError.OutOfScope):
             buf.write_i32(10)
             _UniffiFfiConverterString.write(value.detail, buf)
-        if isinstance(value, VenuecodeError.InvalidKey):
+        if isinstance(value, VenuecodeError.Replayed):
             buf.write_i32(11)
             _UniffiFfiConverterString.write(value.detail, buf)
-        if isinstance(value, VenuecodeError.InvalidTrustList):
+        if isinstance(value, VenuecodeError.RolledBack):
             buf.write_i32(12)
             _UniffiFfiConverterString.write(value.detail, buf)
-        if isinstance(value, VenuecodeError.InvalidPolicy):
+        if isinstance(value, VenuecodeError.Equivocation):
             buf.write_i32(13)
             _UniffiFfiConverterString.write(value.detail, buf)
-        if isinstance(value, VenuecodeError.InvalidImage):
+        if isinstance(value, VenuecodeError.InvalidInput):
             buf.write_i32(14)
             _UniffiFfiConverterString.write(value.detail, buf)
-        if isinstance(value, VenuecodeError.Randomness):
+        if isinstance(value, VenuecodeError.InvalidKey):
             buf.write_i32(15)
+            _UniffiFfiConverterString.write(value.detail, buf)
+        if isinstance(value, VenuecodeError.InvalidTrustList):
+            buf.write_i32(16)
+            _UniffiFfiConverterString.write(value.detail, buf)
+        if isinstance(value, VenuecodeError.InvalidPolicy):
+            buf.write_i32(17)
+            _UniffiFfiConverterString.write(value.detail, buf)
+        if isinstance(value, VenuecodeError.InvalidImage):
+            buf.write_i32(18)
+            _UniffiFfiConverterString.write(value.detail, buf)
+        if isinstance(value, VenuecodeError.Randomness):
+            buf.write_i32(19)
             _UniffiFfiConverterString.write(value.detail, buf)
 
 
@@ -2821,7 +3025,14 @@ class DoorGateProtocol(typing.Protocol):
     def set_door(self, venue_text: str,now_ms: int) -> VenueInfo:
         """
         Sets the door from its venue code (verified, checked against the revocation list): the
-        door that `admit` decides at.
+        door that `admit` decides at. Staff set it once: a second call is `invalid_input`, so a
+        visitor cannot swap the door by showing a venue code; make a new gate to move it.
+"""
+        raise NotImplementedError
+    def state(self, ) -> bytes:
+        """
+        The state to store (serials of the lists used, dynamic codes seen), given back as
+        `GateOptions.state` next time. Store it after every admission.
 """
         raise NotImplementedError
     def verify_personal_code(self, text: str,now_ms: int) -> PersonalInfo:
@@ -2967,7 +3178,8 @@ class DoorGate(DoorGateProtocol):
     def set_door(self, venue_text: str,now_ms: int) -> VenueInfo:
         """
         Sets the door from its venue code (verified, checked against the revocation list): the
-        door that `admit` decides at.
+        door that `admit` decides at. Staff set it once: a second call is `invalid_input`, so a
+        visitor cannot swap the door by showing a venue code; make a new gate to move it.
 """
         
         _UniffiFfiConverterString.check_lower(venue_text)
@@ -2983,6 +3195,22 @@ class DoorGate(DoorGateProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_set_door,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def state(self, ) -> bytes:
+        """
+        The state to store (serials of the lists used, dynamic codes seen), given back as
+        `GateOptions.state` next time. Store it after every admission.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_state,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -3057,29 +3285,6 @@ class _UniffiFfiConverterTypeDoorGate:
     @classmethod
     def write(cls, value: DoorGate, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
-
-class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterString.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterString.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterString.read(buf) for i in range(count)
-        ]
 
 class _UniffiFfiConverterSequenceTypeFound(_UniffiConverterRustBuffer):
     @classmethod

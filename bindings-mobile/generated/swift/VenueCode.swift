@@ -664,9 +664,16 @@ public protocol DoorGateProtocol: AnyObject, Sendable {
     
     /**
      * Sets the door from its venue code (verified, checked against the revocation list): the
-     * door that `admit` decides at.
+     * door that `admit` decides at. Staff set it once: a second call is `invalid_input`, so a
+     * visitor cannot swap the door by showing a venue code; make a new gate to move it.
      */
     func setDoor(venueText: String, nowMs: Int64) throws  -> VenueInfo
+    
+    /**
+     * The state to store (serials of the lists used, dynamic codes seen), given back as
+     * `GateOptions.state` next time. Store it after every admission.
+     */
+    func state()  -> Data
     
     /**
      * Verifies a personal code; throws on rejection.
@@ -806,7 +813,8 @@ open func decide(text: String, nowMs: Int64, venueClass: String)throws  -> DoorD
     
     /**
      * Sets the door from its venue code (verified, checked against the revocation list): the
-     * door that `admit` decides at.
+     * door that `admit` decides at. Staff set it once: a second call is `invalid_input`, so a
+     * visitor cannot swap the door by showing a venue code; make a new gate to move it.
      */
 open func setDoor(venueText: String, nowMs: Int64)throws  -> VenueInfo  {
     return try  FfiConverterTypeVenueInfo_lift(try rustCallWithError(FfiConverterTypeVenuecodeError_lift) {
@@ -815,6 +823,19 @@ open func setDoor(venueText: String, nowMs: Int64)throws  -> VenueInfo  {
             self.uniffiCloneHandle(),
         FfiConverterString.lower(venueText),
         FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The state to store (serials of the lists used, dynamic codes seen), given back as
+     * `GateOptions.state` next time. Store it after every admission.
+     */
+open func state() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_venuecode_mobile_fn_method_doorgate_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -1167,6 +1188,19 @@ public struct GateOptions: Equatable, Hashable {
      * A signed rule set (its JSON), instead of a built-in.
      */
     public var policy: String?
+    /**
+     * The gate's stored state (`DoorGate.state()` of its last run): serials of the lists
+     * used, dynamic codes seen. Without it an older list than the last is not refused.
+     */
+    public var state: Data?
+    /**
+     * A signed trust list; the trust-list argument is then ignored (pass "").
+     */
+    public var signedTrust: Data?
+    /**
+     * The root key ids (16 hex digits) pinned for `signed_trust`.
+     */
+    public var rootKids: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1185,12 +1219,25 @@ public struct GateOptions: Equatable, Hashable {
          */builtin: String? = nil, 
         /**
          * A signed rule set (its JSON), instead of a built-in.
-         */policy: String? = nil) {
+         */policy: String? = nil, 
+        /**
+         * The gate's stored state (`DoorGate.state()` of its last run): serials of the lists
+         * used, dynamic codes seen. Without it an older list than the last is not refused.
+         */state: Data? = nil, 
+        /**
+         * A signed trust list; the trust-list argument is then ignored (pass "").
+         */signedTrust: Data? = nil, 
+        /**
+         * The root key ids (16 hex digits) pinned for `signed_trust`.
+         */rootKids: [String] = []) {
         self.statusList = statusList
         self.revocations = revocations
         self.maxStatusAgeHours = maxStatusAgeHours
         self.builtin = builtin
         self.policy = policy
+        self.state = state
+        self.signedTrust = signedTrust
+        self.rootKids = rootKids
     }
 
     
@@ -1213,7 +1260,10 @@ public struct FfiConverterTypeGateOptions: FfiConverterRustBuffer {
                 revocations: FfiConverterOptionData.read(from: &buf), 
                 maxStatusAgeHours: FfiConverterUInt32.read(from: &buf), 
                 builtin: FfiConverterOptionString.read(from: &buf), 
-                policy: FfiConverterOptionString.read(from: &buf)
+                policy: FfiConverterOptionString.read(from: &buf), 
+                state: FfiConverterOptionData.read(from: &buf), 
+                signedTrust: FfiConverterOptionData.read(from: &buf), 
+                rootKids: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -1223,6 +1273,9 @@ public struct FfiConverterTypeGateOptions: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.maxStatusAgeHours, into: &buf)
         FfiConverterOptionString.write(value.builtin, into: &buf)
         FfiConverterOptionString.write(value.policy, into: &buf)
+        FfiConverterOptionData.write(value.state, into: &buf)
+        FfiConverterOptionData.write(value.signedTrust, into: &buf)
+        FfiConverterSequenceString.write(value.rootKids, into: &buf)
     }
 }
 
@@ -2548,6 +2601,14 @@ enum VenuecodeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError
     )
     case Superseded(detail: String
     )
+    case OutOfScope(detail: String
+    )
+    case Replayed(detail: String
+    )
+    case RolledBack(detail: String
+    )
+    case Equivocation(detail: String
+    )
     case InvalidInput(detail: String
     )
     case InvalidKey(detail: String
@@ -2628,22 +2689,34 @@ public struct FfiConverterTypeVenuecodeError: FfiConverterRustBuffer {
         case 9: return .Superseded(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .InvalidInput(
+        case 10: return .OutOfScope(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .InvalidKey(
+        case 11: return .Replayed(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .InvalidTrustList(
+        case 12: return .RolledBack(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .InvalidPolicy(
+        case 13: return .Equivocation(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .InvalidImage(
+        case 14: return .InvalidInput(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .Randomness(
+        case 15: return .InvalidKey(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 16: return .InvalidTrustList(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 17: return .InvalidPolicy(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 18: return .InvalidImage(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 19: return .Randomness(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -2703,33 +2776,53 @@ public struct FfiConverterTypeVenuecodeError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidInput(detail):
+        case let .OutOfScope(detail):
             writeInt(&buf, Int32(10))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidKey(detail):
+        case let .Replayed(detail):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidTrustList(detail):
+        case let .RolledBack(detail):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidPolicy(detail):
+        case let .Equivocation(detail):
             writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidImage(detail):
+        case let .InvalidInput(detail):
             writeInt(&buf, Int32(14))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Randomness(detail):
+        case let .InvalidKey(detail):
             writeInt(&buf, Int32(15))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .InvalidTrustList(detail):
+            writeInt(&buf, Int32(16))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .InvalidPolicy(detail):
+            writeInt(&buf, Int32(17))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .InvalidImage(detail):
+            writeInt(&buf, Int32(18))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Randomness(detail):
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -3281,7 +3374,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_venuecode_mobile_checksum_method_doorgate_decide() != 2393) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_venuecode_mobile_checksum_method_doorgate_set_door() != 24863) {
+    if (uniffi_venuecode_mobile_checksum_method_doorgate_set_door() != 51053) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_venuecode_mobile_checksum_method_doorgate_state() != 24423) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code() != 34179) {

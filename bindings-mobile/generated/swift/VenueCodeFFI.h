@@ -278,6 +278,11 @@ RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_decide(uint64_t ptr, RustB
 RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_set_door(uint64_t ptr, RustBuffer venue_text, int64_t now_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_STATE
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_STATE
+RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_VERIFY_PERSONAL_CODE
 #define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_METHOD_DOORGATE_VERIFY_PERSONAL_CODE
 RustBuffer uniffi_venuecode_mobile_fn_method_doorgate_verify_personal_code(uint64_t ptr, RustBuffer text, int64_t now_ms, RustCallStatus *_Nonnull out_status
@@ -707,6 +712,12 @@ uint16_t uniffi_venuecode_mobile_checksum_method_doorgate_decide(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_SET_DOOR
 #define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_SET_DOOR
 uint16_t uniffi_venuecode_mobile_checksum_method_doorgate_set_door(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_STATE
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_METHOD_DOORGATE_STATE
+uint16_t uniffi_venuecode_mobile_checksum_method_doorgate_state(void
     
 );
 #endif

@@ -129,7 +129,7 @@ private fun gateFlow(dir: File) {
     DoorGate(trust, lists, offline[3].toLong()).use { gate ->
         val at = offline[3].toLong()
         check(gate.decide(reissued[2], at, "public").decision == Decision.ADMIT) { "DoorGate offline" }
-        check(gate.verifyPersonalCode(offline[2], at).resolved.state == StatusState.FRESH) { "DoorGate status" }
+        check(gate.verifyPersonalCode(reissued[2], at).resolved.state == StatusState.FRESH) { "DoorGate status" }
         check(gate.decide(green[2], green[3].toLong(), cls).decision == Decision.ADMIT) { "DoorGate green" }
         check(errorCode { gate.decide(replay[2], replay[3].toLong(), "stadium") } == "invalid_input") { "DoorGate class" }
         // The door from its own venue code, then admissions there.

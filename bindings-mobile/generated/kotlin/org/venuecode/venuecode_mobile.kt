@@ -707,6 +707,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_venuecode_mobile_checksum_method_doorgate_set_door(
     ): Int
+    external fun uniffi_venuecode_mobile_checksum_method_doorgate_state(
+    ): Int
     external fun uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code(
     ): Int
     external fun uniffi_venuecode_mobile_checksum_method_doorgate_verify_venue_code(
@@ -746,6 +748,8 @@ internal object UniffiLib {
     external fun uniffi_venuecode_mobile_fn_method_doorgate_decide(`ptr`: Long,`text`: RustBuffer.ByValue,`nowMs`: Long,`venueClass`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_venuecode_mobile_fn_method_doorgate_set_door(`ptr`: Long,`venueText`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_venuecode_mobile_fn_method_doorgate_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_venuecode_mobile_fn_method_doorgate_verify_personal_code(`ptr`: Long,`text`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -941,7 +945,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_decide() and 0xFFFF) != 2393) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_set_door() and 0xFFFF) != 24863) {
+    if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_set_door() and 0xFFFF) != 51053) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_state() and 0xFFFF) != 24423) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_venuecode_mobile_checksum_method_doorgate_verify_personal_code() and 0xFFFF) != 34179) {
@@ -1459,9 +1466,16 @@ public interface DoorGateInterface {
     
     /**
      * Sets the door from its venue code (verified, checked against the revocation list): the
-     * door that `admit` decides at.
+     * door that `admit` decides at. Staff set it once: a second call is `invalid_input`, so a
+     * visitor cannot swap the door by showing a venue code; make a new gate to move it.
      */
     fun `setDoor`(`venueText`: kotlin.String, `nowMs`: kotlin.Long): VenueInfo
+    
+    /**
+     * The state to store (serials of the lists used, dynamic codes seen), given back as
+     * `GateOptions.state` next time. Store it after every admission.
+     */
+    fun `state`(): kotlin.ByteArray
     
     /**
      * Verifies a personal code; throws on rejection.
@@ -1667,7 +1681,8 @@ open class DoorGate: Disposable, AutoCloseable, DoorGateInterface
     
     /**
      * Sets the door from its venue code (verified, checked against the revocation list): the
-     * door that `admit` decides at.
+     * door that `admit` decides at. Staff set it once: a second call is `invalid_input`, so a
+     * visitor cannot swap the door by showing a venue code; make a new gate to move it.
      */
     @Throws(VenuecodeException::class)override fun `setDoor`(`venueText`: kotlin.String, `nowMs`: kotlin.Long): VenueInfo {
             return FfiConverterTypeVenueInfo.lift(
@@ -1678,6 +1693,23 @@ open class DoorGate: Disposable, AutoCloseable, DoorGateInterface
         
         FfiConverterString.lower(`venueText`),
         FfiConverterLong.lower(`nowMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The state to store (serials of the lists used, dynamic codes seen), given back as
+     * `GateOptions.state` next time. Store it after every admission.
+     */override fun `state`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_venuecode_mobile_fn_method_doorgate_state(
+        it,
+        _status)
 }
     }
     )
@@ -1972,6 +2004,22 @@ data class GateOptions (
      * A signed rule set (its JSON), instead of a built-in.
      */
     var `policy`: kotlin.String? = null 
+    , 
+    /**
+     * The gate's stored state (`DoorGate.state()` of its last run): serials of the lists
+     * used, dynamic codes seen. Without it an older list than the last is not refused.
+     */
+    var `state`: kotlin.ByteArray? = null 
+    , 
+    /**
+     * A signed trust list; the trust-list argument is then ignored (pass "").
+     */
+    var `signedTrust`: kotlin.ByteArray? = null 
+    , 
+    /**
+     * The root key ids (16 hex digits) pinned for `signed_trust`.
+     */
+    var `rootKids`: List<kotlin.String> = listOf() 
     
 ){
     
@@ -1993,6 +2041,9 @@ public object FfiConverterTypeGateOptions: FfiConverterRustBuffer<GateOptions> {
             FfiConverterUInt.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalByteArray.read(buf),
+            FfiConverterOptionalByteArray.read(buf),
+            FfiConverterSequenceString.read(buf),
         )
     }
 
@@ -2001,7 +2052,10 @@ public object FfiConverterTypeGateOptions: FfiConverterRustBuffer<GateOptions> {
             FfiConverterOptionalByteArray.allocationSize(value.`revocations`) +
             FfiConverterUInt.allocationSize(value.`maxStatusAgeHours`) +
             FfiConverterOptionalString.allocationSize(value.`builtin`) +
-            FfiConverterOptionalString.allocationSize(value.`policy`)
+            FfiConverterOptionalString.allocationSize(value.`policy`) +
+            FfiConverterOptionalByteArray.allocationSize(value.`state`) +
+            FfiConverterOptionalByteArray.allocationSize(value.`signedTrust`) +
+            FfiConverterSequenceString.allocationSize(value.`rootKids`)
     )
 
     override fun write(value: GateOptions, buf: ByteBuffer) {
@@ -2010,6 +2064,9 @@ public object FfiConverterTypeGateOptions: FfiConverterRustBuffer<GateOptions> {
             FfiConverterUInt.write(value.`maxStatusAgeHours`, buf)
             FfiConverterOptionalString.write(value.`builtin`, buf)
             FfiConverterOptionalString.write(value.`policy`, buf)
+            FfiConverterOptionalByteArray.write(value.`state`, buf)
+            FfiConverterOptionalByteArray.write(value.`signedTrust`, buf)
+            FfiConverterSequenceString.write(value.`rootKids`, buf)
     }
 }
 
@@ -2952,6 +3009,38 @@ sealed class VenuecodeException: kotlin.Exception() {
             get() = "detail=${ `detail` }"
     }
     
+    class OutOfScope(
+        
+        val `detail`: kotlin.String
+        ) : VenuecodeException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    class Replayed(
+        
+        val `detail`: kotlin.String
+        ) : VenuecodeException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    class RolledBack(
+        
+        val `detail`: kotlin.String
+        ) : VenuecodeException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    class Equivocation(
+        
+        val `detail`: kotlin.String
+        ) : VenuecodeException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
     class InvalidInput(
         
         val `detail`: kotlin.String
@@ -3059,22 +3148,34 @@ public object FfiConverterTypeVenuecodeError : FfiConverterRustBuffer<VenuecodeE
             9 -> VenuecodeException.Superseded(
                 FfiConverterString.read(buf),
                 )
-            10 -> VenuecodeException.InvalidInput(
+            10 -> VenuecodeException.OutOfScope(
                 FfiConverterString.read(buf),
                 )
-            11 -> VenuecodeException.InvalidKey(
+            11 -> VenuecodeException.Replayed(
                 FfiConverterString.read(buf),
                 )
-            12 -> VenuecodeException.InvalidTrustList(
+            12 -> VenuecodeException.RolledBack(
                 FfiConverterString.read(buf),
                 )
-            13 -> VenuecodeException.InvalidPolicy(
+            13 -> VenuecodeException.Equivocation(
                 FfiConverterString.read(buf),
                 )
-            14 -> VenuecodeException.InvalidImage(
+            14 -> VenuecodeException.InvalidInput(
                 FfiConverterString.read(buf),
                 )
-            15 -> VenuecodeException.Randomness(
+            15 -> VenuecodeException.InvalidKey(
+                FfiConverterString.read(buf),
+                )
+            16 -> VenuecodeException.InvalidTrustList(
+                FfiConverterString.read(buf),
+                )
+            17 -> VenuecodeException.InvalidPolicy(
+                FfiConverterString.read(buf),
+                )
+            18 -> VenuecodeException.InvalidImage(
+                FfiConverterString.read(buf),
+                )
+            19 -> VenuecodeException.Randomness(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -3124,6 +3225,26 @@ public object FfiConverterTypeVenuecodeError : FfiConverterRustBuffer<VenuecodeE
                 + FfiConverterString.allocationSize(value.`detail`)
             )
             is VenuecodeException.Superseded -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is VenuecodeException.OutOfScope -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is VenuecodeException.Replayed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is VenuecodeException.RolledBack -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is VenuecodeException.Equivocation -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
@@ -3208,33 +3329,53 @@ public object FfiConverterTypeVenuecodeError : FfiConverterRustBuffer<VenuecodeE
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is VenuecodeException.InvalidInput -> {
+            is VenuecodeException.OutOfScope -> {
                 buf.putInt(10)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is VenuecodeException.InvalidKey -> {
+            is VenuecodeException.Replayed -> {
                 buf.putInt(11)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is VenuecodeException.InvalidTrustList -> {
+            is VenuecodeException.RolledBack -> {
                 buf.putInt(12)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is VenuecodeException.InvalidPolicy -> {
+            is VenuecodeException.Equivocation -> {
                 buf.putInt(13)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is VenuecodeException.InvalidImage -> {
+            is VenuecodeException.InvalidInput -> {
                 buf.putInt(14)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is VenuecodeException.Randomness -> {
+            is VenuecodeException.InvalidKey -> {
                 buf.putInt(15)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is VenuecodeException.InvalidTrustList -> {
+                buf.putInt(16)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is VenuecodeException.InvalidPolicy -> {
+                buf.putInt(17)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is VenuecodeException.InvalidImage -> {
+                buf.putInt(18)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is VenuecodeException.Randomness -> {
+                buf.putInt(19)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }

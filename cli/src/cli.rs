@@ -293,8 +293,13 @@ enum PolicyCommand {
 
 #[derive(Debug, Subcommand)]
 enum StatusCommand {
-    /// Builds and signs a status list from a CSV of holders (id_number, colour, nat, nat_sampled).
+    /// Builds and signs a status list from a CSV of holders (id_number, colour, nat, nat_sampled;
+    /// slot with --slots).
     Build(Box<crate::lists::StatusBuildArgs>),
+    /// Writes the delta between two city lists (--slots), for gates that hold the first.
+    Delta(Box<crate::lists::StatusDeltaArgs>),
+    /// Rebuilds a new city list from the one held and a delta (verified when loaded).
+    Apply(Box<crate::lists::StatusApplyArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -385,6 +390,12 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         Command::Status {
             command: StatusCommand::Build(a),
         } => crate::lists::status_build(&a),
+        Command::Status {
+            command: StatusCommand::Delta(a),
+        } => crate::lists::status_delta(&a),
+        Command::Status {
+            command: StatusCommand::Apply(a),
+        } => crate::lists::status_apply(&a),
         Command::Revoke(a) => crate::lists::revoke(&a),
         Command::Check(a) => crate::policy::check(&a),
         Command::Gate(a) => crate::records::gate(&a),

@@ -9,8 +9,10 @@
 //! | `nat` | no | negative or positive; empty for no test |
 //! | `nat_sampled` | with `nat` | RFC 3339 |
 //!
-//! A bad row stops the build (a partial list would turn holders into "unknown" at the gate);
-//! every bad row is reported by line, never with its ID number.
+//! With `--slots` (the city layout, one byte a holder: SPEC.md §10.1) a column `slot` gives each
+//! holder's slot, the number their offline code carries (`person issue --slot`); `id_number` is
+//! then only validated. A bad row stops the build (a partial list would turn holders into
+//! "unknown" at the gate); every bad row is reported by line, never with its ID number.
 
 use crate::error::{CliError, EXIT_OK};
 use crate::files::{read_secret_key, write_atomically};
@@ -32,6 +34,8 @@ pub(crate) fn read_token_key(path: &Path) -> Result<TokenKey, CliError> {
 #[derive(serde::Deserialize)]
 struct HolderRow {
     id_number: String,
+    #[serde(default)]
+    slot: Option<u32>,
     colour: String,
     #[serde(default)]
     nat: Option<String>,
@@ -90,6 +94,9 @@ pub(crate) struct StatusBuildArgs {
     /// seconds).
     #[arg(long)]
     serial: Option<u64>,
+    /// The city layout: one byte a holder at the slot of the CSV's `slot` column.
+    #[arg(long)]
+    slots: bool,
 }
 
 pub(crate) fn status_build(a: &StatusBuildArgs) -> Result<u8, CliError> {
@@ -106,10 +113,17 @@ pub(crate) fn status_build(a: &StatusBuildArgs) -> Result<u8, CliError> {
                 reason: "missing or unreadable columns".into(),
             })
             .and_then(|row| {
-                Ok((
-                    tokens.token(&IdNumber::parse(&row.id_number)?),
-                    status_of(&row)?,
-                ))
+                let token = tokens.token(&IdNumber::parse(&row.id_number)?);
+                let slot = match (a.slots, row.slot) {
+                    (true, None) => {
+                        return Err(Error::InvalidInput {
+                            field: "slot",
+                            reason: "--slots needs a slot for every row".into(),
+                        });
+                    }
+                    (_, slot) => slot,
+                };
+                Ok((token, slot, status_of(&row)?))
             });
         match entry {
             Ok(e) => entries.push(e),
@@ -132,7 +146,26 @@ pub(crate) fn status_build(a: &StatusBuildArgs) -> Result<u8, CliError> {
     let seal = seal_of(a.serial, as_of, i64::from(a.valid_hours) * 3600)?;
     let until = seal.valid_until;
     let count = entries.len();
-    let bytes = StatusList::build(entries, seal, &read_secret_key(&a.key)?)?;
+    let key = read_secret_key(&a.key)?;
+    let bytes = if a.slots {
+        let mut slots: Vec<Option<HealthStatus>> = Vec::new();
+        for (_, slot, status) in entries {
+            let i = usize::try_from(slot.unwrap_or(u32::MAX))
+                .ok()
+                .filter(|&i| i < venuecode::MAX_LIST_BYTES)
+                .ok_or_else(|| CliError::Usage("slot beyond the largest list".into()))?;
+            if slots.len() <= i {
+                slots.resize(i + 1, None);
+            }
+            if slots[i].replace(status).is_some() {
+                return Err(CliError::Usage(format!("slot {i} is given twice")));
+            }
+        }
+        StatusList::build_slots(slots, seal, &key)?
+    } else {
+        let entries = entries.into_iter().map(|(t, _, s)| (t, s)).collect();
+        StatusList::build(entries, seal, &key)?
+    };
     write_atomically(&a.out, &bytes)?;
     say!(
         "{count} holders, {} bytes, valid until {}",
@@ -211,4 +244,46 @@ pub(crate) fn read_list(path: &Path) -> Result<Vec<u8>, CliError> {
         .into());
     }
     std::fs::read(path).map_err(CliError::io(path))
+}
+
+/// `status delta` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct StatusDeltaArgs {
+    /// The list the gates hold (slot layout).
+    #[arg(long)]
+    from: PathBuf,
+    /// The new list.
+    #[arg(long)]
+    to: PathBuf,
+    /// The delta to write.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+pub(crate) fn status_delta(a: &StatusDeltaArgs) -> Result<u8, CliError> {
+    let delta = venuecode::status_delta::delta(&read_list(&a.from)?, &read_list(&a.to)?)?;
+    write_atomically(&a.out, &delta)?;
+    say!("{} bytes", delta.len());
+    Ok(EXIT_OK)
+}
+
+/// `status apply` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct StatusApplyArgs {
+    /// The list the gate holds.
+    #[arg(long)]
+    list: PathBuf,
+    /// The delta (from `status delta`).
+    #[arg(long)]
+    delta: PathBuf,
+    /// Where to write the new list; the gate verifies it when it loads it (`--status`).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+pub(crate) fn status_apply(a: &StatusApplyArgs) -> Result<u8, CliError> {
+    let list = venuecode::status_delta::apply(&read_list(&a.list)?, &read_list(&a.delta)?)?;
+    write_atomically(&a.out, &list)?;
+    say!("{} bytes", list.len());
+    Ok(EXIT_OK)
 }

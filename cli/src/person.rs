@@ -38,6 +38,9 @@ pub(crate) struct IssueArgs {
     /// Re-issue counter; raise it when a code is lost.
     #[arg(long, default_value_t = 0)]
     generation: u16,
+    /// Offline codes: the holder's slot in the city status list (`status build --slots`).
+    #[arg(long)]
+    slot: Option<u32>,
     /// Dynamic codes: the colour (green, yellow, red).
     #[arg(long)]
     colour: Option<String>,
@@ -91,7 +94,10 @@ pub(crate) fn issue(a: &IssueArgs) -> Result<u8, CliError> {
         status,
     };
     let id = IdNumber::parse(&a.id_number)?;
-    let code = PersonalCode::for_holder(&a.name, &id, &read_token_key(&a.token_key)?, &issue)?;
+    let mut code = PersonalCode::for_holder(&a.name, &id, &read_token_key(&a.token_key)?, &issue)?;
+    if let Some(slot) = a.slot {
+        code = code.with_slot(slot)?;
+    }
     let text = code.issue(&read_secret_key(&a.key)?, &Prefix::new(&a.prefix)?)?;
     a.images.write(&text, EcLevel::M)?;
     say!("{text}");

@@ -157,3 +157,94 @@ fn lists_live_days_not_years() {
         .stderr(predicates::str::contains("prefixes"));
     assert!(!s.path("unscoped.pem").exists());
 }
+
+/// The city layout on the command line: a list of slots, a card that carries its slot, and a
+/// gate that takes the next day's list as a delta.
+#[test]
+fn a_city_list_and_its_daily_delta() {
+    let (s, _) = Setup::with_door();
+    s.key("st.pem", "status");
+    let build = |csv: &str, out: &str, as_of: &str| {
+        std::fs::write(s.path("holders.csv"), csv).unwrap();
+        venuecode()
+            .args(["status", "build", "--slots", "--key"])
+            .arg(s.path("st.pem"))
+            .arg("--token-key")
+            .arg(s.path("tk"))
+            .arg("--in")
+            .arg(s.path("holders.csv"))
+            .arg("--out")
+            .arg(s.path(out))
+            .args(["--as-of", as_of])
+            .assert()
+            .code(0);
+    };
+    let header = "id_number,slot,colour,nat,nat_sampled\n";
+    let other = "11010519491231002X";
+    build(
+        &format!("{header}{HOLDER_ID},3,green,negative,2022-06-01T02:00:00+08:00\n"),
+        "day1.bin",
+        "2022-06-01T06:00:00+08:00",
+    );
+    build(
+        &format!("{header}{other},3,red,,\n"),
+        "day2.bin",
+        "2022-06-02T06:00:00+08:00",
+    );
+    let card = s.code(
+        HOLDER_ID,
+        "2022-05-01T00:00:00+08:00",
+        &["--profile", "offline", "--slot", "3"],
+    );
+    let verify = |list: &str, at: &str| -> Value {
+        let out = venuecode()
+            .args(["person", "verify", "--json", "--trust"])
+            .arg(s.path("trust.json"))
+            .arg("--status")
+            .arg(s.path(list))
+            .args(["--at", at, &card])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let first = verify("day1.bin", "2022-06-01T09:00:00+08:00");
+    assert_eq!(first["status"]["state"], "fresh", "{first}");
+    assert_eq!(first["status"]["colour"], "green");
+    assert_eq!(first["status"]["nat"]["result"], "negative");
+    // The next day's list, as a delta of the first.
+    venuecode()
+        .args(["status", "delta", "--from"])
+        .arg(s.path("day1.bin"))
+        .arg("--to")
+        .arg(s.path("day2.bin"))
+        .arg("--out")
+        .arg(s.path("delta.bin"))
+        .assert()
+        .code(0);
+    venuecode()
+        .args(["status", "apply", "--list"])
+        .arg(s.path("day1.bin"))
+        .arg("--delta")
+        .arg(s.path("delta.bin"))
+        .arg("--out")
+        .arg(s.path("rebuilt.bin"))
+        .assert()
+        .code(0);
+    assert_eq!(
+        std::fs::read(s.path("rebuilt.bin")).unwrap(),
+        std::fs::read(s.path("day2.bin")).unwrap()
+    );
+    let second = verify("rebuilt.bin", "2022-06-02T09:00:00+08:00");
+    assert_eq!(second["status"]["colour"], "red", "{second}");
+    // A delta applied to another list than the one it was made from is refused.
+    venuecode()
+        .args(["status", "apply", "--list"])
+        .arg(s.path("day2.bin"))
+        .arg("--delta")
+        .arg(s.path("delta.bin"))
+        .arg("--out")
+        .arg(s.path("wrong.bin"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("another list"));
+}

@@ -80,6 +80,7 @@ pub use keys::trust::{
     KeyProvider, MAX_TRUST_LIST_BYTES, MAX_TRUST_LIST_KEYS, TrustList, TrustedKey, Usage,
 };
 pub use kid::{KeyId, ParseKeyIdError};
+pub use lists::delta as status_delta;
 pub use lists::sealed::{MAX_LIST_BYTES, Seal};
 pub use lists::serial::{Accepted, ListKind, MAX_SERIALS, Serials};
 pub use lists::trust as signed_trust;

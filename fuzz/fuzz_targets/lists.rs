@@ -1,4 +1,5 @@
-//! Any bytes as a status list, a revocation list and a trust list: no panic, no allocation
+//! Any bytes as a status list (both layouts), a revocation list, a trust list and a status
+//! delta: no panic, no allocation
 //! beyond the documented limits. Signatures fail on random bytes, so the first byte chooses
 //! whether to re-sign the rest with the trusted key and reach the payload checks.
 #![no_main]
@@ -22,10 +23,15 @@ fuzz_target!(|data: &[u8]| {
     if data.len() > 1 && data[0] & 1 == 1 {
         let from = Timestamp::from_unix(1_649_200_000);
         let until = Timestamp::from_unix(1_649_300_000);
-        let kind = if data[1] & 1 == 1 { ListKind::Status } else { ListKind::Revocations };
+        let kind = [ListKind::Status, ListKind::Revocations, ListKind::City][usize::from(data[1] % 3)];
         if let Ok(bytes) = venuecode::fuzzing::seal_list(kind, &key, from, until, &data[2..]) {
             let _ = StatusList::load(&bytes, &trust, now);
             let _ = RevocationList::load(&bytes, &trust, now);
+            // The input as a delta of a small city list, and of the list itself.
+            let _ = venuecode::status_delta::apply(&bytes, data);
+            if let Ok(rebuilt) = venuecode::status_delta::apply(&bytes, &bytes) {
+                let _ = StatusList::load(&rebuilt, &trust, now);
+            }
         }
     }
 });

@@ -182,7 +182,7 @@ pub(crate) fn open<'a>(
         header,
         payload,
         accepted: Accepted {
-            kind,
+            kind: kind.serial_kind(),
             issuer: entry.issuer(),
             serial: header.serial,
             digest: Sha256::digest(bytes).into(),

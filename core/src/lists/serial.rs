@@ -19,6 +19,8 @@ pub enum ListKind {
     Revocations,
     /// A signed rule set (its serial is the rule set's `revision`).
     Policy,
+    /// A status list of the slot layout (a city's): a status list for serials.
+    City,
 }
 
 const HOUR: i64 = 3600;
@@ -31,11 +33,19 @@ impl ListKind {
         ListKind::Policy,
     ];
 
+    /// The kind whose serials it continues: a city list is a status list.
+    pub fn serial_kind(self) -> ListKind {
+        match self {
+            ListKind::City => ListKind::Status,
+            other => other,
+        }
+    }
+
     /// Its name in errors, JSON and SPEC.md.
     pub fn name(self) -> &'static str {
         match self {
             ListKind::Trust => "trust",
-            ListKind::Status => "status",
+            ListKind::Status | ListKind::City => "status",
             ListKind::Revocations => "revocations",
             ListKind::Policy => "policy",
         }
@@ -45,7 +55,7 @@ impl ListKind {
     pub fn usage(self) -> Usage {
         match self {
             ListKind::Trust => Usage::Root,
-            ListKind::Status | ListKind::Revocations => Usage::Status,
+            ListKind::Status | ListKind::City | ListKind::Revocations => Usage::Status,
             ListKind::Policy => Usage::Policy,
         }
     }
@@ -55,7 +65,7 @@ impl ListKind {
     /// 400 days. A list stolen or replayed is usable no longer than this.
     pub fn max_lifetime_secs(self) -> i64 {
         match self {
-            ListKind::Status => 48 * HOUR,
+            ListKind::Status | ListKind::City => 48 * HOUR,
             ListKind::Revocations => 7 * 24 * HOUR,
             ListKind::Trust => 180 * 24 * HOUR,
             ListKind::Policy => 400 * 24 * HOUR,
@@ -66,6 +76,7 @@ impl ListKind {
     pub(crate) fn version(self) -> u8 {
         match self {
             ListKind::Status => 0x32,
+            ListKind::City => 0x33,
             ListKind::Revocations => 0x42,
             ListKind::Trust => 0x52,
             ListKind::Policy => 0,
@@ -76,6 +87,7 @@ impl ListKind {
     pub(crate) fn domain(self) -> &'static [u8] {
         match self {
             ListKind::Status => b"VENUECODE/STATUS\0",
+            ListKind::City => b"VENUECODE/CITY\0",
             ListKind::Revocations => b"VENUECODE/REVOKE\0",
             ListKind::Trust => b"VENUECODE/TRUST\0",
             ListKind::Policy => b"VENUECODE/POLICY\0",

@@ -1,5 +1,6 @@
-//! Status lists: a signed, dated table from holder tokens to colour and latest test, so a gate
-//! without network resolves an offline code's status (SPEC.md §10).
+//! Status lists: a signed, dated table from holder tokens (or from the slots offline codes carry)
+//! to colour and latest test, so a gate without network resolves an offline code's status
+//! (SPEC.md §10).
 //!
 //! ```text
 //! payload = count u32, count x entry, sorted by token prefix, strictly ascending
@@ -11,6 +12,17 @@
 //!
 //! 13 bytes a holder: a city of a million fits in 13 MB. Lookup is a binary search over the
 //! bytes as received; the list is checked once, when loaded.
+//!
+//! The **slot layout** (version 0x33, a city of 25 million in 25 MB; ADR 0010) holds one byte a
+//! holder, at the slot their offline code carries (`PersonalCode::slot`), so it needs no tokens:
+//!
+//! ```text
+//! payload = count u32, count x symbol u8
+//! symbol  = 255: no holder; else colour x 75 + t, colour 0 green, 1 yellow, 2 red, and
+//!           t < 72: negative, sampled in the hour h (hours since 1970) with h mod 72 = t, the
+//!                   latest such hour not after the list's issued_at (so within 72 hours of it)
+//!           t = 72: no test; 73: negative, sampled 72 hours or more before; 74: positive
+//! ```
 
 use crate::codes::person::PersonalCode;
 use crate::encoding::timestamp::Timestamp;
@@ -38,8 +50,9 @@ pub struct StatusAnswer {
 /// Where a gate learns an offline holder's status: a [`StatusList`], or an integrator's own
 /// (online) service.
 pub trait StatusSource {
-    /// The status of a holder, if the source knows it.
-    fn status_of(&self, holder: &HolderToken) -> Option<StatusAnswer>;
+    /// The status of a verified code's holder (by its holder token or its slot), if the source
+    /// knows it.
+    fn status_of(&self, code: &PersonalCode) -> Option<StatusAnswer>;
 }
 
 /// How a personal code's status was resolved.
@@ -77,7 +90,7 @@ pub fn resolve_status(
             status,
             as_of: code.issued_at,
         }),
-        None => source.and_then(|s| s.status_of(&code.holder)),
+        None => source.and_then(|s| s.status_of(code)),
     };
     match answer {
         None => Resolved::Unknown,
@@ -94,7 +107,75 @@ pub struct StatusList {
     divisions: Vec<String>,
     as_of: Timestamp,
     valid_until: Timestamp,
-    entries: Vec<u8>,
+    table: Table,
+}
+
+/// The two layouts of a status list's entries.
+#[derive(Debug, Clone)]
+enum Table {
+    /// 13-byte entries sorted by token prefix.
+    Tokens(Vec<u8>),
+    /// One symbol a slot.
+    Slots(Vec<u8>),
+}
+
+const HOUR: i64 = 3600;
+/// Hours a test's time is kept to the hour in the slot layout.
+const CYCLE: i64 = 72;
+const NO_TEST: u8 = 72;
+const OLD_TEST: u8 = 73;
+const POSITIVE: u8 = 74;
+const PER_COLOUR: u8 = 75;
+
+/// The slot symbol of a status as of `as_of` (a test after `as_of` is refused).
+fn slot_symbol(s: &HealthStatus, as_of: Timestamp) -> Result<u8, Error> {
+    let colour = s.colour.code();
+    let t = match s.nat {
+        None => NO_TEST,
+        Some(n) if n.result == NatResult::Positive => POSITIVE,
+        Some(n) if n.sampled_at > as_of || n.sampled_at.unix() <= 0 => {
+            return Err(Error::InvalidInput {
+                field: "nat_sampled",
+                reason: "must be after 1970 and not after the list's time".into(),
+            });
+        }
+        Some(n) => {
+            let hour = n.sampled_at.unix().div_euclid(HOUR);
+            if as_of.unix().div_euclid(HOUR) - hour >= CYCLE {
+                OLD_TEST
+            } else {
+                u8::try_from(hour.rem_euclid(CYCLE)).unwrap_or(OLD_TEST)
+            }
+        }
+    };
+    Ok(colour * PER_COLOUR + t)
+}
+
+/// The status a slot symbol stands for as of `as_of`: `Some(None)` for no holder, `None` for a
+/// symbol that is not one.
+fn slot_status(symbol: u8, as_of: Timestamp) -> Option<Option<HealthStatus>> {
+    if symbol == crate::lists::delta::NO_HOLDER {
+        return Some(None);
+    }
+    let colour = Colour::from_code(symbol / PER_COLOUR)?;
+    let now_hour = as_of.unix().div_euclid(HOUR);
+    let at_hour = |hour: i64| Timestamp::from_unix(hour * HOUR);
+    let nat = match symbol % PER_COLOUR {
+        NO_TEST => None,
+        OLD_TEST => Some(NatTest {
+            result: NatResult::Negative,
+            sampled_at: at_hour(now_hour - CYCLE),
+        }),
+        POSITIVE => Some(NatTest {
+            result: NatResult::Positive,
+            sampled_at: as_of,
+        }),
+        t => Some(NatTest {
+            result: NatResult::Negative,
+            sampled_at: at_hour(now_hour - (now_hour - i64::from(t)).rem_euclid(CYCLE)),
+        }),
+    };
+    Some(Some(HealthStatus { colour, nat }))
 }
 
 fn prefix(token: &HolderToken) -> [u8; 8] {
@@ -193,13 +274,43 @@ impl StatusList {
         sealed::seal(ListKind::Status, key, seal, &payload)
     }
 
-    /// Verifies a list (signature by a trusted `status` key, window at `now`) and checks every
-    /// entry once: strictly ascending tokens, valid status bytes, tests not after the list.
+    /// Builds and signs a list of the slot layout: the status of the holder of each slot, in
+    /// slot order (`None` for a slot no holder has), as of `seal.issued_at`. Streams: a city of
+    /// 25 million takes 25 MB, never a table of statuses.
+    pub fn build_slots(
+        statuses: impl IntoIterator<Item = Option<HealthStatus>>,
+        seal: Seal,
+        key: &SecretKey,
+    ) -> Result<Vec<u8>, Error> {
+        let mut payload = vec![0; 4];
+        for status in statuses {
+            payload.push(match status {
+                Some(s) => slot_symbol(&s, seal.issued_at)?,
+                None => crate::lists::delta::NO_HOLDER,
+            });
+            if payload.len() > MAX_LIST_BYTES {
+                return Err(Error::InvalidInput {
+                    field: "holders",
+                    reason: "too many for one list".into(),
+                });
+            }
+        }
+        let count = u32::try_from(payload.len() - 4).unwrap_or(u32::MAX);
+        payload[..4].copy_from_slice(&count.to_be_bytes());
+        sealed::seal(ListKind::City, key, seal, &payload)
+    }
+
+    /// Verifies a list of either layout (signature by a trusted `status` key, window at `now`)
+    /// and checks every entry once: strictly ascending tokens, valid status bytes, tests not
+    /// after the list; for slots, every symbol one of the layout's.
     pub fn load(
         bytes: &[u8],
         keys: &(impl KeyProvider + ?Sized),
         now: Timestamp,
     ) -> Result<Self, Error> {
+        if bytes.first() == Some(&ListKind::City.version()) {
+            return Self::load_slots(bytes, keys, now);
+        }
         let sealed::Opened {
             header,
             payload,
@@ -239,18 +350,64 @@ impl StatusList {
             divisions,
             as_of: header.issued_at,
             valid_until: header.valid_until,
-            entries: entries.to_vec(),
+            table: Table::Tokens(entries.to_vec()),
         })
     }
 
-    /// How many holders it lists.
+    fn load_slots(
+        bytes: &[u8],
+        keys: &(impl KeyProvider + ?Sized),
+        now: Timestamp,
+    ) -> Result<Self, Error> {
+        let sealed::Opened {
+            header,
+            payload,
+            accepted,
+            divisions,
+        } = sealed::open(ListKind::City, bytes, keys, now)?;
+        let mut r = crate::encoding::wire::Reader::new(payload);
+        let count = r.u32("count")? as usize;
+        let slots = r.take(count, "slots")?;
+        r.finish()?;
+        if slots
+            .iter()
+            .any(|&s| s != crate::lists::delta::NO_HOLDER && s >= 3 * PER_COLOUR)
+        {
+            return Err(FormatError::Field {
+                field: "status list",
+                reason: "invalid slot symbol",
+            }
+            .into());
+        }
+        Ok(StatusList {
+            key_id: header.key_id,
+            accepted,
+            divisions,
+            as_of: header.issued_at,
+            valid_until: header.valid_until,
+            table: Table::Slots(slots.to_vec()),
+        })
+    }
+
+    /// How many holders (slots, in the slot layout) it lists.
     pub fn len(&self) -> usize {
-        self.entries.len() / ENTRY
+        match &self.table {
+            Table::Tokens(e) => e.len() / ENTRY,
+            Table::Slots(s) => s.len(),
+        }
     }
 
     /// Whether it lists nobody.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
+    }
+
+    /// The status of the holder of a slot (slot layout), if there is one.
+    pub fn lookup_slot(&self, slot: u32) -> Option<HealthStatus> {
+        match &self.table {
+            Table::Slots(s) => slot_status(*s.get(usize::try_from(slot).ok()?)?, self.as_of)?,
+            Table::Tokens(_) => None,
+        }
     }
 
     /// The instant its statuses describe.
@@ -281,13 +438,16 @@ impl StatusList {
             || code.is_some_and(|c| self.divisions.iter().any(|d| c.starts_with(d.as_str())))
     }
 
-    /// A holder's status, if listed.
+    /// A holder's status, if listed (token layout).
     pub fn lookup(&self, holder: &HolderToken) -> Option<HealthStatus> {
+        let Table::Tokens(entries) = &self.table else {
+            return None;
+        };
         let key = prefix(holder);
         let (mut lo, mut hi) = (0, self.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let e = &self.entries[mid * ENTRY..(mid + 1) * ENTRY];
+            let e = &entries[mid * ENTRY..(mid + 1) * ENTRY];
             match e[..8].cmp(&key[..]) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
@@ -301,8 +461,12 @@ impl StatusList {
 }
 
 impl StatusSource for StatusList {
-    fn status_of(&self, holder: &HolderToken) -> Option<StatusAnswer> {
-        self.lookup(holder).map(|status| StatusAnswer {
+    fn status_of(&self, code: &PersonalCode) -> Option<StatusAnswer> {
+        let status = match &self.table {
+            Table::Tokens(_) => self.lookup(&code.holder),
+            Table::Slots(_) => code.slot.and_then(|s| self.lookup_slot(s)),
+        };
+        status.map(|status| StatusAnswer {
             status,
             as_of: self.as_of,
         })

@@ -89,7 +89,8 @@ fn build_load_lookup() {
     }
     assert_eq!(list.lookup(&token(0)), None);
     assert_eq!(list.lookup(&token(4)), None);
-    assert_eq!(list.status_of(&token(1)).unwrap().as_of, t(AS_OF));
+    assert!(list.lookup(&token(1)).is_some());
+    assert_eq!(list.as_of(), t(AS_OF));
 }
 
 #[test]
@@ -235,4 +236,105 @@ fn resolution_reports_staleness() {
         resolve_status(&dynamic, None, t(AS_OF), 60),
         Resolved::Fresh(answer)
     );
+}
+
+/// The slot layout: every symbol, each status back as the gate needs it, bad symbols refused.
+#[test]
+fn slot_lists_keep_colour_test_and_age_to_the_hour() {
+    let as_of = t(AS_OF);
+    let negative = |hours_ago: i64| HealthStatus {
+        colour: Colour::Green,
+        nat: Some(NatTest {
+            result: NatResult::Negative,
+            sampled_at: as_of.saturating_add(-hours_ago * 3600 - 120),
+        }),
+    };
+    let mut statuses: Vec<Option<HealthStatus>> = (0..80).map(|h| Some(negative(h))).collect();
+    statuses.push(None);
+    statuses.push(Some(HealthStatus {
+        colour: Colour::Red,
+        nat: Some(NatTest {
+            result: NatResult::Positive,
+            sampled_at: as_of.saturating_add(-5000),
+        }),
+    }));
+    statuses.push(Some(HealthStatus {
+        colour: Colour::Yellow,
+        nat: None,
+    }));
+    let bytes = StatusList::build_slots(statuses.clone(), seal(), &key()).unwrap();
+    assert_eq!(
+        bytes.len(),
+        crate::lists::sealed::HEADER_LEN + 4 + statuses.len() + 64
+    );
+    let list = StatusList::load(&bytes, &trust(Usage::Status), t(NOW)).unwrap();
+    assert_eq!(list.len(), statuses.len());
+    assert_eq!(list.accepted().kind, ListKind::Status);
+    for h in 0..80u32 {
+        let got = list.lookup_slot(h).unwrap();
+        let sampled = got.nat.unwrap().sampled_at;
+        // Within 72 hours: the sample's hour, rounded down (never younger than it was).
+        let age = (as_of.unix() - sampled.unix()) / 3600;
+        if h < 71 {
+            assert!(age == i64::from(h) || age == i64::from(h) + 1, "{h}: {age}");
+            assert!(sampled <= negative(h.into()).nat.unwrap().sampled_at);
+        } else {
+            assert!(age >= 72, "{h}: {age}");
+        }
+    }
+    assert_eq!(list.lookup_slot(80), None);
+    assert_eq!(list.lookup_slot(81).unwrap().colour, Colour::Red);
+    assert_eq!(
+        list.lookup_slot(81).unwrap().nat.unwrap().result,
+        NatResult::Positive
+    );
+    assert_eq!(list.lookup_slot(82).unwrap().nat, None);
+    assert_eq!(list.lookup_slot(83), None);
+    assert_eq!(list.lookup(&token(1)), None);
+    // A symbol that is not one, signed: refused.
+    let mut payload = 1u32.to_be_bytes().to_vec();
+    payload.push(225);
+    let bad = list::seal(ListKind::City, &key(), seal(), &payload).unwrap();
+    assert_eq!(
+        StatusList::load(&bad, &trust(Usage::Status), t(NOW))
+            .unwrap_err()
+            .code(),
+        "malformed"
+    );
+    // A test after the list's time cannot be listed.
+    let future = negative(-2);
+    assert!(StatusList::build_slots([Some(future)], seal(), &key()).is_err());
+}
+
+/// An offline code with a slot resolves from a slot list; without one it is unknown there.
+#[test]
+fn an_offline_code_with_a_slot_resolves_from_the_city_list() {
+    let tokens = TokenKey::from_bytes([7; 32]);
+    let id = IdNumber::parse("11010519491231002X").unwrap();
+    let issue = PersonalIssue {
+        profile: Profile::Offline,
+        generation: 0,
+        issued_at: t("2022-04-01T00:00:00Z"),
+        valid_secs: None,
+        status: None,
+    };
+    let card = PersonalCode::for_holder("张三丰", &id, &tokens, &issue).unwrap();
+    let slotted = card.clone().with_slot(2).unwrap();
+    let green = HealthStatus {
+        colour: Colour::Green,
+        nat: None,
+    };
+    let bytes = StatusList::build_slots([None, None, Some(green)], seal(), &key()).unwrap();
+    let list = StatusList::load(&bytes, &trust(Usage::Status), t(NOW)).unwrap();
+    assert_eq!(list.status_of(&slotted).unwrap().status, green);
+    assert_eq!(list.status_of(&card), None);
+    // Dynamic codes have no slot.
+    let dynamic = PersonalIssue {
+        profile: Profile::Dynamic,
+        status: Some(green),
+        valid_secs: Some(60),
+        ..issue
+    };
+    let code = PersonalCode::for_holder("张三丰", &id, &tokens, &dynamic).unwrap();
+    assert_eq!(code.with_slot(1).unwrap_err().code(), "invalid_input");
 }

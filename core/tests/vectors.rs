@@ -35,8 +35,26 @@ struct Vectors {
     status_list: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     status_lookups: Vec<StatusVector>,
+    /// The trust list signed by the `root` key (hex): opens to `trust_list` (SPEC.md §6.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signed_trust_list: Option<String>,
+    /// A city status list (slot layout, hex), and the status it gives each slot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    city_list: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    slot_lookups: Vec<SlotVector>,
     cases: Vec<Case>,
 }
+
+#[derive(Serialize, Deserialize, PartialEq, Debug)]
+struct SlotVector {
+    slot: u32,
+    at: String,
+    status: Option<serde_json::Value>,
+}
+
+/// When the signed trust list of the vectors is checked.
+const TRUST_AT: &str = "2022-06-01T00:00:00Z";
 
 #[derive(Serialize, Deserialize, PartialEq, Debug)]
 struct StatusVector {
@@ -154,7 +172,7 @@ fn t(s: &str) -> Timestamp {
     Timestamp::parse_rfc3339(s).unwrap()
 }
 
-const KEYS: [(&str, u8); 9] = [
+const KEYS: [(&str, u8); 10] = [
     ("venue", 0x01),
     ("personal", 0x02),
     ("revoked", 0x03),
@@ -164,6 +182,7 @@ const KEYS: [(&str, u8); 9] = [
     ("personal-revoked", 0x07),
     ("status", 0x08),
     ("district", 0x09),
+    ("root", 0x0a),
 ];
 
 fn key(name: &str) -> SecretKey {
@@ -195,6 +214,7 @@ fn trust_list() -> TrustList {
     add("future", Usage::Venue, |e| {
         e.not_before = Some(t("2030-01-01T00:00:00Z"))
     });
+    add("root", Usage::Root, |_| {});
     // Xuhui district's key: its venues only.
     add("district", Usage::Venue, |e| {
         e.divisions = vec!["310104".into()]
@@ -396,6 +416,20 @@ fn generate_venue() -> Vectors {
         revocations: None,
         status_list: None,
         status_lookups: Vec::new(),
+        signed_trust_list: Some(hex::encode(
+            venuecode::signed_trust::sign(
+                &trust,
+                &key("root"),
+                Seal {
+                    serial: 1,
+                    issued_at: t("2022-04-01T00:00:00Z"),
+                    valid_until: t("2022-09-01T00:00:00Z"),
+                },
+            )
+            .unwrap(),
+        )),
+        city_list: None,
+        slot_lookups: Vec::new(),
         cases: cases.cases,
     }
 }
@@ -462,6 +496,36 @@ fn generate_personal() -> Vectors {
     let status_bytes =
         StatusList::build(vec![(offline.holder, listed)], seal, &key("status")).unwrap();
     let status = StatusList::load(&status_bytes, &trust, t(during)).unwrap();
+    // The city layout: no holder, the offline holder's status, yellow untested, a negative test
+    // 80 hours old (older than 72 h), red and positive.
+    let city_bytes = StatusList::build_slots(
+        [
+            None,
+            Some(listed),
+            Some(HealthStatus {
+                colour: Colour::Yellow,
+                nat: None,
+            }),
+            Some(HealthStatus {
+                colour: Colour::Green,
+                nat: Some(NatTest {
+                    result: NatResult::Negative,
+                    sampled_at: lists_from.saturating_add(-80 * 3600),
+                }),
+            }),
+            Some(HealthStatus {
+                colour: Colour::Red,
+                nat: Some(NatTest {
+                    result: NatResult::Positive,
+                    sampled_at: lists_from.saturating_add(-3600),
+                }),
+            }),
+        ],
+        seal,
+        &key("status"),
+    )
+    .unwrap();
+    let city = StatusList::load(&city_bytes, &trust, t(during)).unwrap();
     let mut cases = Cases {
         kind: Kind::Personal,
         trust: &trust,
@@ -579,6 +643,17 @@ fn generate_personal() -> Vectors {
                 status: status.lookup(h).map(|s| serde_json::to_value(s).unwrap()),
             })
             .collect(),
+        signed_trust_list: None,
+        city_list: Some(hex::encode(&city_bytes)),
+        slot_lookups: (0..5)
+            .map(|slot| SlotVector {
+                slot,
+                at: during.into(),
+                status: city
+                    .lookup_slot(slot)
+                    .map(|s| serde_json::to_value(s).unwrap()),
+            })
+            .collect(),
         cases: cases.cases,
     }
 }
@@ -611,6 +686,30 @@ fn spec_section(v: &Vectors, marker: &str, file: &str) -> String {
         out += &format!("\nToken key: `{token_key}`.\n");
         for h in &v.holder_tokens {
             out += &format!("Holder token of `{}`: `{}`.\n", h.id_number, h.token);
+        }
+    }
+    if let Some(signed) = &v.signed_trust_list {
+        use sha2::Digest;
+        let bytes = hex::decode(signed).unwrap();
+        out += &format!(
+            "\nSigned trust list (§6.1; the list above, signed by `root`, serial 1, 2022-04-01 to \
+             2022-09-01): {} bytes, SHA-256 `{}`; the hex is `signed_trust_list` in `{file}`.\n",
+            bytes.len(),
+            hex::encode(sha2::Sha256::digest(&bytes))
+        );
+    }
+    if let Some(city) = &v.city_list {
+        out += &format!(
+            "\nCity status list (§10.1, slot layout, signed by `status`):\n\n```text\n{city}\n```\n\n\
+             | slot | status at {} |\n|---|---|\n",
+            v.slot_lookups.first().map_or("", |l| l.at.as_str())
+        );
+        for l in &v.slot_lookups {
+            let shown = l
+                .status
+                .as_ref()
+                .map_or_else(|| "no holder".to_owned(), ToString::to_string);
+            out += &format!("| {} | `{shown}` |\n", l.slot);
         }
     }
     out += &format!(
@@ -693,6 +792,29 @@ fn committed_vectors_verify_as_stated() {
         let revocations = v.revocations.as_ref().map(|h| {
             RevocationList::load(&hex::decode(h).unwrap(), &trust, t(&v.cases[0].at)).unwrap()
         });
+        if let Some(signed) = &v.signed_trust_list {
+            let root = v.keys.iter().find(|k| k.name == "root").unwrap();
+            let kid: venuecode::KeyId = root.kid.parse().unwrap();
+            let (opened, accepted) =
+                venuecode::signed_trust::open(&hex::decode(signed).unwrap(), &[kid], t(TRUST_AT))
+                    .unwrap();
+            assert_eq!(
+                opened, trust,
+                "{file}: the signed trust list opens to trust_list"
+            );
+            assert_eq!(accepted.serial, 1);
+        }
+        for lookup in &v.slot_lookups {
+            let bytes = hex::decode(v.city_list.as_ref().unwrap()).unwrap();
+            let list = StatusList::load(&bytes, &trust, t(&lookup.at)).unwrap();
+            let found = list.lookup_slot(lookup.slot);
+            assert_eq!(
+                found.map(|s| serde_json::to_value(s).unwrap()),
+                lookup.status,
+                "{file}: slot {}",
+                lookup.slot
+            );
+        }
         for lookup in &v.status_lookups {
             let bytes = hex::decode(v.status_list.as_ref().unwrap()).unwrap();
             let list = StatusList::load(&bytes, &trust, t(&lookup.at)).unwrap();

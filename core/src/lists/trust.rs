@@ -9,7 +9,7 @@
 //! Apps and gates pin the key ids of one or more root keys. A signed trust list verifies if its
 //! key id is pinned, its own payload lists that key with usage `root`, the signature verifies
 //! with it, and the root entry's window holds the list's issue time; its serial, per issuer,
-//! only grows ([`crate::lists::serial`]).
+//! only grows ([`crate::Serials`]).
 
 use crate::encoding::timestamp::Timestamp;
 use crate::error::{Error, FormatError};
@@ -35,7 +35,7 @@ pub fn sign(list: &TrustList, root: &SecretKey, seal: Seal) -> Result<Vec<u8>, E
 }
 
 /// Verifies a signed trust list against the pinned root key ids at `now`: the list and its
-/// place in the issuer's sequence (for [`crate::lists::serial::Serials`]).
+/// place in the issuer's sequence (for [`crate::Serials`]).
 pub fn open(
     bytes: &[u8],
     pinned: &[KeyId],

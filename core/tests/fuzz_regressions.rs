@@ -10,9 +10,20 @@ fn fuzz_findings_do_not_panic() {
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).expect("fixtures") {
         let bytes = std::fs::read(entry.expect("entry").path()).expect("readable");
-        // Either outcome is fine; a panic fails the test.
+        // Either outcome is fine; a panic fails the test. Both readings of the scan_frame
+        // target: an encoded image, and a grey frame whose first two bytes give the width.
         if let Ok(image) = GreyImage::decode(&bytes) {
             let _ = scan(&image);
+        }
+        if bytes.len() > 2 {
+            let width = usize::from(bytes[0]) + usize::from(bytes[1]) * 256 % 1024 + 1;
+            let pixels = &bytes[2..];
+            let height = pixels.len() / width;
+            if height > 0
+                && let Ok(image) = GreyImage::from_grey_frame(pixels, width, height, width)
+            {
+                let _ = scan(&image);
+            }
         }
         seen += 1;
     }

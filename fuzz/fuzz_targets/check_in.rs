@@ -8,7 +8,7 @@ use venuecode::policy::Policy;
 use venuecode::pseudonym::PseudonymKey;
 use venuecode::record_keys::RecordKeys;
 use venuecode::trace::TraceKey;
-use venuecode::{SecretKey, TrustList, TrustedKey, Usage};
+use venuecode::{Prefix, SecretKey, TrustList, TrustedKey, Usage};
 
 fuzz_target!(|text: &str| {
     let Ok(request) = CheckInRequest::from_json(text) else {
@@ -16,13 +16,19 @@ fuzz_target!(|text: &str| {
     };
     assert_eq!(CheckInRequest::from_json(&request.to_json()).ok(), Some(request.clone()));
     let mut trust = TrustList::new();
-    for (seed, usage) in [(1u8, Usage::Venue), (2, Usage::Personal)] {
-        let _ = trust.add(TrustedKey::new(SecretKey::from_seed(&[seed; 32]).public_key(), usage));
+    // The vectors' keys and prefixes, so that seeds made of them verify.
+    for (seed, usage, prefix) in [
+        (1u8, Usage::Venue, "HTTPS://VC.SH.GOV.CN/1/"),
+        (2, Usage::Personal, "HTTPS://HC.SH.GOV.CN/P/"),
+    ] {
+        let Ok(prefix) = Prefix::new(prefix) else { return };
+        let key = SecretKey::from_seed(&[seed; 32]).public_key();
+        let _ = trust.add(TrustedKey::new(key, usage).with_prefix(&prefix));
     }
     let Ok(policy) = Policy::builtin("sh-2022-04-01") else {
         return;
     };
-    let gate = Gate::new(Checkpoint::new(trust), policy);
+    let mut gate = Gate::new(Checkpoint::new(trust), policy);
     let keys = RecordKeys::with_seed(
         PseudonymKey::from_bytes([9; 32]),
         TraceKey::derive(&[5; 32]).public(),

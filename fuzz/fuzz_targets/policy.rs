@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use venuecode::health::Colour;
-use venuecode::policy::{Facts, Policy, StatusState, TestFact};
+use venuecode::policy::{Facts, Policy, Revocations, StatusState, TestFact};
 use venuecode::{CodeState, Timestamp, TrustList, VenueClass};
 
 fuzz_target!(|text: &str| {
@@ -12,7 +12,14 @@ fuzz_target!(|text: &str| {
     if let Ok(p) = Policy::from_json(text) {
         for class in p.classes() {
             let class = VenueClass::named(class);
-            let facts = Facts { code: CodeState::Valid, status: StatusState::Fresh, colour: Some(Colour::Red), test: TestFact::None, class: &class };
+            let facts = Facts {
+                code: CodeState::Valid,
+                status: StatusState::Fresh,
+                colour: Some(Colour::Red),
+                test: TestFact::None,
+                class: &class,
+                revocations: Revocations::Checked,
+            };
             let _ = p.decide(&facts);
         }
     }

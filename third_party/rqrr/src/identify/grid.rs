@@ -286,9 +286,14 @@ where
     let a = c0.c.map(u, v + 1.0);
     let (u, v) = c2.c.unmap(&align_seed);
     let c = c2.c.map(u + 1.0, v);
-    let size_estimate = ((a.x - align_seed.x) * -(c.y - align_seed.y)
-        + (a.y - align_seed.y) * (c.x - align_seed.x))
-        .unsigned_abs() as usize;
+    // venuecode: in i64, saturating: a degenerate capstone maps a point far outside the image,
+    // and the i32 differences overflowed (a panic with overflow checks; fuzzing, 2026-12-02).
+    let d = |p: i32, q: i32| i64::from(p) - i64::from(q);
+    let size_estimate = d(a.x, align_seed.x)
+        .saturating_mul(-d(c.y, align_seed.y))
+        .saturating_add(d(a.y, align_seed.y).saturating_mul(d(c.x, align_seed.x)))
+        .unsigned_abs()
+        .min(usize::MAX as u64) as usize;
 
     /* Spiral outwards from the estimate point until we find something
      * roughly the right size. Don't look too far from the estimate
@@ -297,7 +302,7 @@ where
     let mut dir = 0;
     let mut step_size = 1;
 
-    while step_size * step_size < size_estimate * 100 {
+    while step_size * step_size < size_estimate.saturating_mul(100) {
         const DX_MAP: [i32; 4] = [1, 0, -1, 0];
         const DY_MAP: [i32; 4] = [0, -1, 0, 1];
         for _pass in 0..step_size {
@@ -323,8 +328,8 @@ where
                 }
             }
 
-            align_seed.x += DX_MAP[dir];
-            align_seed.y += DY_MAP[dir];
+            align_seed.x = align_seed.x.saturating_add(DX_MAP[dir]);
+            align_seed.y = align_seed.y.saturating_add(DY_MAP[dir]);
         }
 
         // Cycle directions

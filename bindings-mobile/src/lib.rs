@@ -780,6 +780,13 @@ pub fn mask_phone(phone: &str) -> Result<String> {
     Ok(venuecode::mask::mask_phone(phone)?)
 }
 
+/// The next city status list, rebuilt from the one the app holds and a daily delta (SPEC.md
+/// §10.2); give it to `GateOptions.status_list`, which verifies it (signature, window, serial).
+#[uniffi::export]
+pub fn apply_status_delta(list: Vec<u8>, delta: Vec<u8>) -> Result<Vec<u8>> {
+    Ok(venuecode::status_delta::apply(&list, &delta)?)
+}
+
 /// Every stable error code.
 #[uniffi::export]
 pub fn error_codes() -> Vec<String> {

@@ -526,6 +526,8 @@ def _uniffi_check_contract_api_version(lib):
 def _uniffi_check_api_checksums(lib):
     if lib.uniffi_venuecode_mobile_checksum_func_admit() != 48392:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_venuecode_mobile_checksum_func_apply_status_delta() != 22848:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_venuecode_mobile_checksum_func_code_kind() != 24010:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_venuecode_mobile_checksum_func_decide() != 8652:
@@ -596,6 +598,9 @@ _UniffiLib.ffi_venuecode_mobile_uniffi_contract_version.restype = ctypes.c_uint3
 _UniffiLib.uniffi_venuecode_mobile_checksum_func_admit.argtypes = (
 )
 _UniffiLib.uniffi_venuecode_mobile_checksum_func_admit.restype = ctypes.c_uint16
+_UniffiLib.uniffi_venuecode_mobile_checksum_func_apply_status_delta.argtypes = (
+)
+_UniffiLib.uniffi_venuecode_mobile_checksum_func_apply_status_delta.restype = ctypes.c_uint16
 _UniffiLib.uniffi_venuecode_mobile_checksum_func_code_kind.argtypes = (
 )
 _UniffiLib.uniffi_venuecode_mobile_checksum_func_code_kind.restype = ctypes.c_uint16
@@ -662,6 +667,12 @@ _UniffiLib.uniffi_venuecode_mobile_fn_func_admit.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_venuecode_mobile_fn_func_admit.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_venuecode_mobile_fn_func_apply_status_delta.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_venuecode_mobile_fn_func_apply_status_delta.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_venuecode_mobile_fn_func_code_kind.argtypes = (
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -3338,6 +3349,27 @@ def admit(venue_text: str,personal_text: str,trust_list_json: str,now_ms: int,op
         *_uniffi_lowered_args,
     )
     return _uniffi_lift_return(_uniffi_ffi_result)
+def apply_status_delta(list: bytes,delta: bytes) -> bytes:
+    """
+    The next city status list, rebuilt from the one the app holds and a daily delta (SPEC.md
+    §10.2); give it to `GateOptions.status_list`, which verifies it (signature, window, serial).
+"""
+    
+    _UniffiFfiConverterBytes.check_lower(list)
+
+    _UniffiFfiConverterBytes.check_lower(delta)
+    _uniffi_lowered_args = (
+        _UniffiFfiConverterBytes.lower(list),
+        _UniffiFfiConverterBytes.lower(delta),
+    )
+    _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+    _uniffi_error_converter = _UniffiFfiConverterTypeVenuecodeError
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_venuecode_mobile_fn_func_apply_status_delta,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
 def code_kind(text: str) -> CodeKind:
     """
     Which kind of code a text claims to be, from its format version alone (nothing is verified):
@@ -3588,6 +3620,7 @@ __all__ = [
     "VenueInfo",
     "VisitorPass",
     "admit",
+    "apply_status_delta",
     "code_kind",
     "decide",
     "error_codes",

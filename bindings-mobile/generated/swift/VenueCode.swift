@@ -3176,6 +3176,19 @@ public func admit(venueText: String, personalText: String, trustListJson: String
 })
 }
 /**
+ * The next city status list, rebuilt from the one the app holds and a daily delta (SPEC.md
+ * §10.2); give it to `GateOptions.status_list`, which verifies it (signature, window, serial).
+ */
+public func applyStatusDelta(list: Data, delta: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVenuecodeError_lift) {
+        uniffiCallStatus in
+    uniffi_venuecode_mobile_fn_func_apply_status_delta(
+        FfiConverterData.lower(list),
+        FfiConverterData.lower(delta),uniffiCallStatus
+    )
+})
+}
+/**
  * Which kind of code a text claims to be, from its format version alone (nothing is verified):
  * tells a scanner which verifier to call.
  */
@@ -3330,6 +3343,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.contractVersionMismatch
     }
     if (uniffi_venuecode_mobile_checksum_func_admit() != 48392) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_venuecode_mobile_checksum_func_apply_status_delta() != 22848) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_venuecode_mobile_checksum_func_code_kind() != 24010) {

@@ -303,6 +303,11 @@ RustBuffer uniffi_venuecode_mobile_fn_method_venuecodeerror_code(RustBuffer ptr,
 RustBuffer uniffi_venuecode_mobile_fn_func_admit(RustBuffer venue_text, RustBuffer personal_text, RustBuffer trust_list_json, int64_t now_ms, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_FUNC_APPLY_STATUS_DELTA
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_FUNC_APPLY_STATUS_DELTA
+RustBuffer uniffi_venuecode_mobile_fn_func_apply_status_delta(RustBuffer list, RustBuffer delta, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_FUNC_CODE_KIND
 #define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_FN_FUNC_CODE_KIND
 RustBuffer uniffi_venuecode_mobile_fn_func_code_kind(RustBuffer text, RustCallStatus *_Nonnull out_status
@@ -622,6 +627,12 @@ void ffi_venuecode_mobile_rust_future_complete_void(uint64_t handle, RustCallSta
 #ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_FUNC_ADMIT
 #define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_FUNC_ADMIT
 uint16_t uniffi_venuecode_mobile_checksum_func_admit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_FUNC_APPLY_STATUS_DELTA
+#define UNIFFI_FFIDEF_UNIFFI_VENUECODE_MOBILE_CHECKSUM_FUNC_APPLY_STATUS_DELTA
+uint16_t uniffi_venuecode_mobile_checksum_func_apply_status_delta(void
     
 );
 #endif

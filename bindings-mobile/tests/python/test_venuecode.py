@@ -143,6 +143,28 @@ def test_door_gate_admits_at_the_door_it_was_set_to():
     assert restarted.admit(cases["valid-dynamic"]["text"], now + 20_000).code == "replayed"
 
 
+def test_a_city_list_and_its_delta():
+    import hashlib
+    v = vectors("personal")
+    city = bytes.fromhex(v["city_list"])
+    # The delta of the list to itself (SPEC.md §10.2), written by hand: it rebuilds the list.
+    same = b"VCSD\x01" + hashlib.sha256(city).digest() + city[:25] + city[25:29] + bytes(4) + city[-64:]
+    assert vc.apply_status_delta(city, same) == city
+    # One changed slot: the rebuilt list no longer carries a valid signature.
+    changed = same[: 5 + 32 + 25 + 4] + (1).to_bytes(4, "big") + bytes([1, 74]) + city[-64:]
+    rebuilt = vc.apply_status_delta(city, changed)
+    assert rebuilt != city and len(rebuilt) == len(city)
+    trust = json.dumps(v["trust_list"])
+    at = ms(v["slot_lookups"][1]["at"])
+    with pytest.raises(vc.VenuecodeError.BadSignature):
+        vc.DoorGate(trust, vc.GateOptions(status_list=rebuilt), at)
+    # A delta made from another list is refused before anything is rebuilt.
+    with pytest.raises(vc.VenuecodeError.Malformed):
+        vc.apply_status_delta(rebuilt, same)
+    # The city list itself resolves an offline code's slot through a DoorGate.
+    vc.DoorGate(trust, vc.GateOptions(status_list=city), at)
+
+
 def test_a_visitor_checks_in():
     v = vectors("personal")
     cases = {c["name"]: c for c in v["cases"]}

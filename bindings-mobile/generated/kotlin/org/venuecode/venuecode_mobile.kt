@@ -677,6 +677,8 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_venuecode_mobile_checksum_func_admit(
     ): Int
+    external fun uniffi_venuecode_mobile_checksum_func_apply_status_delta(
+    ): Int
     external fun uniffi_venuecode_mobile_checksum_func_code_kind(
     ): Int
     external fun uniffi_venuecode_mobile_checksum_func_decide(
@@ -758,6 +760,8 @@ internal object UniffiLib {
     external fun uniffi_venuecode_mobile_fn_method_venuecodeerror_code(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_venuecode_mobile_fn_func_admit(`venueText`: RustBuffer.ByValue,`personalText`: RustBuffer.ByValue,`trustListJson`: RustBuffer.ByValue,`nowMs`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_venuecode_mobile_fn_func_apply_status_delta(`list`: RustBuffer.ByValue,`delta`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_venuecode_mobile_fn_func_code_kind(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -901,6 +905,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_venuecode_mobile_checksum_func_admit() and 0xFFFF) != 48392) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_venuecode_mobile_checksum_func_apply_status_delta() and 0xFFFF) != 22848) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_venuecode_mobile_checksum_func_code_kind() and 0xFFFF) != 24010) {
@@ -3798,6 +3805,23 @@ public object FfiConverterSequenceTypeReason: FfiConverterRustBuffer<List<Reason
         FfiConverterString.lower(`trustListJson`),
         FfiConverterLong.lower(`nowMs`),
         FfiConverterTypeGateOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The next city status list, rebuilt from the one the app holds and a daily delta (SPEC.md
+         * §10.2); give it to `GateOptions.status_list`, which verifies it (signature, window, serial).
+         */
+    @Throws(VenuecodeException::class) fun `applyStatusDelta`(`list`: kotlin.ByteArray, `delta`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    uniffiRustCallWithError(VenuecodeException) { _status ->
+    UniffiLib.uniffi_venuecode_mobile_fn_func_apply_status_delta(
+    
+        
+        FfiConverterByteArray.lower(`list`),
+        FfiConverterByteArray.lower(`delta`),_status)
 }
     )
     }

@@ -54,8 +54,9 @@ pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
     // The decision is shown before it is stored, so a full disk or a read-only ledger does not
     // keep a person waiting; a closed standard output does not stop the storing either.
     show_admission(&admission, a.json)?;
-    // The state first: a screenshot shown again must be caught even if the ledger fails.
-    a.door.trust.pin.save(gate.state())?;
+    // The record first, then the state; a failure of either is said, and the other still tried:
+    // neither a record nor the memory of a dynamic code is dropped silently.
+    let remembered = a.door.trust.pin.save(gate.state());
     let stored = Ledger::open(&a.db).and_then(|mut ledger| {
         let keys = ledger.record_keys(&door.venue_id, tracing)?;
         let record = admission
@@ -66,11 +67,17 @@ pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
             })?;
         ledger.append(&record)
     });
+    if let Err(e) = &remembered {
+        eprintln!("venuecode: the gate state was NOT saved (replays and serials): {e}");
+    }
     if let Err(e) = stored {
         eprintln!(
             "venuecode: the decision above was NOT recorded: {e} ({})",
             e.code()
         );
+        return Ok(EXIT_USAGE);
+    }
+    if remembered.is_err() {
         return Ok(EXIT_USAGE);
     }
     Ok(exit_of(admission.decision))

@@ -125,6 +125,28 @@ fn a_screenshot_is_caught_through_the_state_file() {
             &Value::from(true)
         )
     );
+    // A state file that cannot be written stops the gate before it decides (exit 2): a gate that
+    // would forget what it admitted does not run.
+    let out = signed()
+        .args(["gate", "--json", "--root-kid", &kid, "--trust"])
+        .arg(s.path("trust.signed"))
+        .arg("--state")
+        .arg(s.path("no-such-folder/gate.state"))
+        .arg("--db")
+        .arg(s.path("other.sqlite"))
+        .args([
+            "--venue",
+            &venue,
+            "--at",
+            "2022-06-01T08:00:06+08:00",
+            &green,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no-such-folder"), "{err}");
 }
 
 #[test]

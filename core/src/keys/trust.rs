@@ -159,8 +159,7 @@ impl TrustedKey {
 
     /// Whether a six-digit division is inside its scope.
     pub fn covers_division(&self, division: u32) -> bool {
-        let code = format!("{division:06}");
-        self.divisions.is_empty() || self.divisions.iter().any(|d| code.starts_with(d.as_str()))
+        division_in(&self.divisions, division)
     }
 
     fn check(&self) -> Result<(), Error> {
@@ -196,6 +195,12 @@ impl TrustedKey {
         }
         Ok(())
     }
+}
+
+/// Whether a six-digit division is inside a scope of 2, 4 or 6-digit divisions (empty: all).
+pub(crate) fn division_in(scope: &[String], division: u32) -> bool {
+    let code = format!("{division:06}");
+    scope.is_empty() || scope.iter().any(|d| code.starts_with(d.as_str()))
 }
 
 /// The most prefixes, and the most divisions, one key may name.

@@ -22,15 +22,20 @@ const MAGIC: &[u8; 5] = b"VCSD\x01";
 /// A slot that no holder has (or no longer has).
 pub(crate) const NO_HOLDER: u8 = 0xFF;
 
-/// The slots of a list of the slot layout, as received (not verified: the caller loads the
-/// rebuilt list, which checks everything).
-fn slots(list: &[u8]) -> Result<&[u8], Error> {
-    let (_, payload) = sealed::peek(ListKind::City, list)?;
+/// The slots of a slot-layout payload: `count u32`, then that many symbols, nothing after.
+pub(crate) fn payload_slots(payload: &[u8]) -> Result<&[u8], FormatError> {
     let mut r = Reader::new(payload);
     let count = r.u32("count")? as usize;
     let slots = r.take(count, "slots")?;
     r.finish()?;
     Ok(slots)
+}
+
+/// The slots of a list of the slot layout, as received (not verified: the caller loads the
+/// rebuilt list, which checks everything).
+fn slots(list: &[u8]) -> Result<&[u8], Error> {
+    let (_, payload) = sealed::peek(ListKind::City, list)?;
+    Ok(payload_slots(payload)?)
 }
 
 /// The delta from `old` to `new`, two signed status lists of the slot layout.

@@ -365,10 +365,7 @@ impl StatusList {
             accepted,
             divisions,
         } = sealed::open(ListKind::City, bytes, keys, now)?;
-        let mut r = crate::encoding::wire::Reader::new(payload);
-        let count = r.u32("count")? as usize;
-        let slots = r.take(count, "slots")?;
-        r.finish()?;
+        let slots = crate::lists::delta::payload_slots(payload)?;
         if slots
             .iter()
             .any(|&s| s != crate::lists::delta::NO_HOLDER && s >= 3 * PER_COLOUR)
@@ -433,9 +430,8 @@ impl StatusList {
     /// Whether its key may speak for holders of this division (a status key scoped to
     /// divisions speaks for those holders only).
     pub fn covers_division(&self, division: Option<u32>) -> bool {
-        let code = division.map(|d| format!("{d:06}"));
         self.divisions.is_empty()
-            || code.is_some_and(|c| self.divisions.iter().any(|d| c.starts_with(d.as_str())))
+            || division.is_some_and(|d| crate::keys::trust::division_in(&self.divisions, d))
     }
 
     /// A holder's status, if listed (token layout).

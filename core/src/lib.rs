@@ -78,6 +78,7 @@ pub use keys::key::{PublicKey, SIGNATURE_LEN, SecretKey};
 pub use keys::signature::CLOCK_SKEW_SECS;
 pub use keys::trust::{
     KeyProvider, MAX_TRUST_LIST_BYTES, MAX_TRUST_LIST_KEYS, TrustList, TrustedKey, Usage,
+    division_in, is_division_scope,
 };
 pub use kid::{KeyId, ParseKeyIdError};
 pub use lists::delta as status_delta;

@@ -175,7 +175,7 @@ fn row(r: &ScanRecord) -> impl rusqlite::Params + '_ {
 }
 
 /// Creates the file with mode 0600 if it does not exist (an existing file keeps its mode).
-fn create_private(path: &Path) -> Result<(), LedgerError> {
+pub fn create_private(path: &Path) -> Result<(), LedgerError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -428,6 +428,62 @@ impl Ledger {
         Ok(added)
     }
 
+    /// Stores records in one transaction, all or none, and says of each whether it was new: a
+    /// service commits the records of many requests at once (group commit) and answers each.
+    pub fn append_each(&mut self, records: &[ScanRecord]) -> Result<Vec<bool>, LedgerError> {
+        let tx = self.conn.transaction()?;
+        let mut added = Vec::with_capacity(records.len());
+        {
+            let mut stmt = tx.prepare_cached(&insert_sql())?;
+            for r in records {
+                added.push(stmt.execute(row(r))? == 1);
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Up to `limit` records that pass `filter`, in the order they were stored, after the record
+    /// `after` (from the start without one): a system that syncs by the last id it holds also
+    /// gets records that arrived late with older times (a gate's queue after an outage). An
+    /// `after` this ledger does not hold is `None`.
+    pub fn page(
+        &self,
+        filter: &Filter,
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Option<Vec<ScanRecord>>, LedgerError> {
+        let start: i64 = match after {
+            None => 0,
+            Some(id) => match self
+                .conn
+                .query_row(
+                    "SELECT id FROM scans WHERE record_id = ?1",
+                    [id.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?
+            {
+                Some(rowid) => rowid,
+                None => return Ok(None),
+            },
+        };
+        let mut out = Vec::new();
+        self.query(
+            "WHERE id > ?4 AND (?1 IS NULL OR day = ?1) AND (?2 IS NULL OR venue_id = ?2)
+               AND (?3 IS NULL OR door = ?3) ORDER BY id LIMIT ?5",
+            &[
+                &filter.day.map(|d| d.0),
+                &filter.venue_id,
+                &filter.door,
+                &start,
+                &i64::from(limit),
+            ],
+            |r| out.push(r),
+        )?;
+        Ok(Some(out))
+    }
+
     /// The record with an id, if stored.
     pub fn get(&self, id: RecordId) -> Result<Option<ScanRecord>, LedgerError> {
         let mut found = None;
@@ -499,9 +555,14 @@ impl Ledger {
         args: &[&dyn ToSql],
         mut f: impl FnMut(ScanRecord),
     ) -> Result<u64, LedgerError> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM scans {condition} ORDER BY id"
-        ))?;
+        let order = if condition.contains("ORDER BY") {
+            ""
+        } else {
+            " ORDER BY id"
+        };
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {COLUMNS} FROM scans {condition}{order}"))?;
         let mut rows = stmt.query(args)?;
         let corrupt = |what: &str| LedgerError::Corrupt(what.to_owned());
         let mut n = 0;
@@ -641,6 +702,50 @@ pub(crate) mod tests {
             resolves: None,
             trace: None,
         }
+    }
+
+    #[test]
+    fn pages_follow_arrival_and_a_group_commit_answers_each_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        let t0 = 1_649_203_200;
+        let (a, b, late) = (
+            record(t0 + 60, "东门", Some(1)),
+            record(t0 + 120, "东门", Some(2)),
+            record(t0, "西门", Some(3)),
+        );
+        assert_eq!(
+            ledger.append_each(&[a.clone(), b.clone()]).unwrap(),
+            [true, true]
+        );
+        // A queued record, older than the ones stored, and one of them again.
+        assert_eq!(
+            ledger.append_each(&[late.clone(), a.clone()]).unwrap(),
+            [true, false]
+        );
+        let all = Filter::default();
+        let first = ledger.page(&all, None, 2).unwrap().unwrap();
+        assert_eq!(first, [a.clone(), b.clone()]);
+        let next = ledger.page(&all, Some(b.id), 2).unwrap().unwrap();
+        assert_eq!(
+            next,
+            std::slice::from_ref(&late),
+            "the late record comes after the cursor"
+        );
+        assert!(
+            ledger
+                .page(&all, Some(late.id), 2)
+                .unwrap()
+                .unwrap()
+                .is_empty()
+        );
+        let east = Filter {
+            door: Some("西门".into()),
+            ..Filter::default()
+        };
+        assert_eq!(ledger.page(&east, Some(a.id), 10).unwrap().unwrap(), [late]);
+        let unknown = record(t0 + 999, "东门", None).id;
+        assert_eq!(ledger.page(&all, Some(unknown), 10).unwrap(), None);
     }
 
     #[test]

@@ -180,11 +180,7 @@ impl TrustedKey {
         if self.prefixes.len() > MAX_SCOPE || self.divisions.len() > MAX_SCOPE {
             return bad("more than 64 prefixes or divisions");
         }
-        if self
-            .divisions
-            .iter()
-            .any(|d| !matches!(d.len(), 2 | 4 | 6) || !d.bytes().all(|c| c.is_ascii_digit()))
-        {
+        if !self.divisions.iter().all(|d| is_division_scope(d)) {
             return bad("divisions are 2, 4 or 6 digits");
         }
         if let Some(issuer) = &self.issuer {
@@ -197,8 +193,13 @@ impl TrustedKey {
     }
 }
 
+/// Whether a text names a scope of divisions: 2, 4 or 6 digits (a province, a city, a district).
+pub fn is_division_scope(text: &str) -> bool {
+    matches!(text.len(), 2 | 4 | 6) && text.bytes().all(|c| c.is_ascii_digit())
+}
+
 /// Whether a six-digit division is inside a scope of 2, 4 or 6-digit divisions (empty: all).
-pub(crate) fn division_in(scope: &[String], division: u32) -> bool {
+pub fn division_in(scope: &[String], division: u32) -> bool {
     let code = format!("{division:06}");
     scope.is_empty() || scope.iter().any(|d| code.starts_with(d.as_str()))
 }

@@ -242,10 +242,64 @@ impl<'a> ExportedRecord<'a> {
     }
 }
 
+/// The longest venue id, door label or rule name a record may carry, in bytes.
+pub const MAX_RECORD_FIELD_LEN: usize = 256;
+
 impl ScanRecord {
     /// Whether it is staff's decision on an earlier manual scan rather than an entry of its own.
     pub fn is_resolution(&self) -> bool {
         self.resolves.is_some()
+    }
+
+    /// Checks a record that arrives from elsewhere (a gate's upload): ids of devices and staff,
+    /// bounded labels, and personal fields in their masked forms only, so that a device that
+    /// sends a raw name, ID number or phone number has it refused, not stored.
+    pub fn check(&self) -> Result<(), Error> {
+        check_device_id(&self.device, "device")?;
+        if let Some(staff) = &self.staff {
+            check_device_id(staff, "staff")?;
+        }
+        for (field, value) in [
+            ("venue_id", &self.venue_id),
+            ("door", &self.door),
+            ("rule", &self.rule),
+        ] {
+            if value.is_empty()
+                || value.len() > MAX_RECORD_FIELD_LEN
+                || value.chars().any(char::is_control)
+            {
+                return Err(Error::InvalidInput {
+                    field,
+                    reason: "1 to 256 bytes, no control characters".into(),
+                });
+            }
+        }
+        let unmasked = |field: &'static str| Error::InvalidInput {
+            field,
+            reason: "not in its masked form".into(),
+        };
+        if let Some(name) = &self.name
+            && (name.chars().count() > 64
+                || !name.contains('*')
+                || name.chars().any(char::is_control))
+        {
+            return Err(unmasked("name"));
+        }
+        if let Some(id) = &self.id_number
+            && !crate::privacy::mask::is_masked_id_number(id)
+        {
+            return Err(unmasked("id_number"));
+        }
+        if let Some(phone) = &self.phone {
+            let b = phone.as_bytes();
+            let masked = b.len() == 11
+                && b[3..7] == *b"****"
+                && b[..3].iter().chain(&b[7..]).all(u8::is_ascii_digit);
+            if !masked {
+                return Err(unmasked("phone"));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -534,6 +588,65 @@ pub struct ColourCounts {
     pub red: Option<u64>,
     /// No status known.
     pub none: Option<u64>,
+}
+
+/// A day's scans by hour (China Standard Time) and colour: the manager's chart. Resolutions
+/// are staff's decisions on scans already counted, and are not counted again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HourlyCounts {
+    /// The day.
+    pub day: Day,
+    /// 24 hours from 00:00.
+    pub hours: Vec<HourCount>,
+}
+
+/// One hour's scans by colour.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct HourCount {
+    /// The hour (0 to 23).
+    pub hour: u8,
+    /// Green.
+    pub green: u64,
+    /// Yellow.
+    pub yellow: u64,
+    /// Red.
+    pub red: u64,
+    /// No status known.
+    pub none: u64,
+}
+
+impl HourlyCounts {
+    /// No scans yet.
+    pub fn new(day: Day) -> Self {
+        HourlyCounts {
+            day,
+            hours: (0..24u8)
+                .map(|hour| HourCount {
+                    hour,
+                    ..HourCount::default()
+                })
+                .collect(),
+        }
+    }
+
+    /// Counts a record of this day (others, and resolutions, are left out).
+    pub fn add(&mut self, r: &ScanRecord) {
+        let Some(second) = self.day.second_of(r.at) else {
+            return;
+        };
+        if r.is_resolution() {
+            return;
+        }
+        if let Some(h) = self.hours.get_mut((second / 3600) as usize) {
+            let cell = match r.colour {
+                Some(Colour::Green) => &mut h.green,
+                Some(Colour::Yellow) => &mut h.yellow,
+                Some(Colour::Red) => &mut h.red,
+                None => &mut h.none,
+            };
+            *cell += 1;
+        }
+    }
 }
 
 /// Staff's final decisions on manual scans.

@@ -254,3 +254,123 @@ proptest! {
         prop_assert!(all.distinct_visitors() <= all.visits() && all.visits() <= all.scans());
     }
 }
+
+#[test]
+fn an_uploaded_record_carries_masks_only() {
+    let good = record(
+        Some(1),
+        "东门",
+        t("2022-04-06T09:00:00+08:00"),
+        Some(Colour::Green),
+        Outcome::Admit,
+    );
+    assert_eq!(good.check(), Ok(()));
+    let with_phone = ScanRecord {
+        phone: Some("138****5678".into()),
+        ..good.clone()
+    };
+    assert_eq!(with_phone.check(), Ok(()));
+    let bad = [
+        (
+            "name",
+            ScanRecord {
+                name: Some("张三丰".into()),
+                ..good.clone()
+            },
+        ),
+        (
+            "id_number",
+            ScanRecord {
+                id_number: Some("110105194912310025".into()),
+                ..good.clone()
+            },
+        ),
+        (
+            "phone",
+            ScanRecord {
+                phone: Some("13812345678".into()),
+                ..good.clone()
+            },
+        ),
+        (
+            "device",
+            ScanRecord {
+                device: "two words".into(),
+                ..good.clone()
+            },
+        ),
+        (
+            "staff",
+            ScanRecord {
+                staff: Some(String::new()),
+                ..good.clone()
+            },
+        ),
+        (
+            "venue_id",
+            ScanRecord {
+                venue_id: String::new(),
+                ..good.clone()
+            },
+        ),
+        (
+            "door",
+            ScanRecord {
+                door: "x".repeat(257),
+                ..good.clone()
+            },
+        ),
+        (
+            "rule",
+            ScanRecord {
+                rule: "a\nb".into(),
+                ..good.clone()
+            },
+        ),
+    ];
+    for (field, r) in bad {
+        match r.check() {
+            Err(Error::InvalidInput { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn hours_are_counted_by_colour_in_china_standard_time() {
+    let day: Day = "2022-04-06".parse().unwrap();
+    let mut hours = HourlyCounts::new(day);
+    for (at, colour) in [
+        ("2022-04-06T00:10:00+08:00", Some(Colour::Green)),
+        ("2022-04-06T09:00:00+08:00", Some(Colour::Green)),
+        ("2022-04-06T09:59:59+08:00", Some(Colour::Red)),
+        ("2022-04-06T23:59:59+08:00", None),
+        // The day before and after, in CST.
+        ("2022-04-05T23:59:59+08:00", Some(Colour::Green)),
+        ("2022-04-07T00:00:00+08:00", Some(Colour::Green)),
+    ] {
+        hours.add(&record(Some(1), "东门", t(at), colour, Outcome::Admit));
+    }
+    let resolution = ScanRecord {
+        resolves: Some(RecordId([1; 16])),
+        ..record(
+            Some(1),
+            "东门",
+            t("2022-04-06T09:30:00+08:00"),
+            None,
+            Outcome::Admit,
+        )
+    };
+    hours.add(&resolution);
+    assert_eq!(hours.hours.len(), 24);
+    let h = |i: usize| hours.hours[i];
+    assert_eq!((h(0).hour, h(0).green), (0, 1));
+    assert_eq!((h(9).green, h(9).red, h(9).none), (1, 1, 0));
+    assert_eq!(h(23).none, 1);
+    let total: u64 = hours
+        .hours
+        .iter()
+        .map(|h| h.green + h.yellow + h.red + h.none)
+        .sum();
+    assert_eq!(total, 4);
+}

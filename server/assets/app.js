@@ -1,0 +1,180 @@
+// The manager's and district's page: reads the same JSON routes as any client, with the
+// session cookie; every change it asks for carries the CSRF token. Text goes in as text only.
+'use strict';
+
+const EN = {
+  title: 'Venue code · scan records', logout: 'Log out', venue: 'Venue', venue_id: 'Venue id',
+  open: 'Open', day: 'Day', live: 'live', scans: 'scans today', visitors: 'visitors',
+  green: 'green', yellow: 'yellow', red: 'red', reports: 'reports', hourly: 'By hour and colour',
+  alerts: 'Red, yellow and other reports (live)', doors: 'Scans by door',
+  details: 'Scan details (desensitised)', download: 'Download', time: 'Time', door: 'Door',
+  colour: 'Colour', decision: 'Decision', code: 'Code', division: 'ID division',
+  admit: 'admitted', deny: 'refused', manual: 'to staff', none: 'none', offline: 'not live',
+};
+const ZH = {};
+const csrf = document.querySelector('meta[name=csrf]').content;
+let lang = localStorage.getItem('venuecode-lang') || 'zh';
+let venue = null;
+let stream = null;
+
+const $ = (id) => document.getElementById(id);
+const t = (key) => (lang === 'en' ? EN[key] : ZH[key]) || key;
+
+function applyLanguage() {
+  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
+  for (const el of document.querySelectorAll('[data-i18n]')) {
+    el.textContent = t(el.dataset.i18n);
+  }
+  $('lang').textContent = lang === 'en' ? '中文' : 'English';
+}
+
+async function api(path) {
+  const r = await fetch(path, { headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' });
+  const body = await r.json().catch(() => null);
+  if (!r.ok) {
+    throw new Error(body && body.error ? `${body.error.code}: ${body.error.message}` : r.status);
+  }
+  return body;
+}
+
+function showError(e) {
+  $('error').hidden = !e;
+  $('error').textContent = e ? String(e.message || e) : '';
+}
+
+const cst = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: 'Asia/Shanghai', hour12: false, year: 'numeric', month: '2-digit', day: '2-digit',
+  hour: '2-digit', minute: '2-digit', second: '2-digit',
+});
+const local = (at) => cst.format(new Date(at));
+const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+const num = (n) => (n === null || n === undefined ? '–' : String(n));
+
+function row(cells) {
+  const tr = document.createElement('tr');
+  for (const c of cells) {
+    const td = document.createElement('td');
+    td.textContent = c;
+    tr.appendChild(td);
+  }
+  return tr;
+}
+
+function chart(hours) {
+  const svg = $('chart');
+  svg.replaceChildren();
+  const ns = 'http://www.w3.org/2000/svg';
+  const max = Math.max(1, ...hours.map((h) => h.green + h.yellow + h.red + h.none));
+  for (const h of hours) {
+    let y = 140;
+    for (const c of ['green', 'yellow', 'red', 'none']) {
+      const height = (h[c] / max) * 130;
+      if (height > 0) {
+        const rect = document.createElementNS(ns, 'rect');
+        rect.setAttribute('x', String(h.hour * 20 + 2));
+        rect.setAttribute('width', '16');
+        rect.setAttribute('y', String(y - height));
+        rect.setAttribute('height', String(height));
+        rect.setAttribute('class', c);
+        svg.appendChild(rect);
+        y -= height;
+      }
+    }
+    if (h.hour % 3 === 0) {
+      const label = document.createElementNS(ns, 'text');
+      label.setAttribute('x', String(h.hour * 20 + 4));
+      label.setAttribute('y', '155');
+      label.textContent = String(h.hour);
+      svg.appendChild(label);
+    }
+  }
+}
+
+async function refresh() {
+  if (!venue) return;
+  const day = $('day').value || today();
+  const q = `day=${encodeURIComponent(day)}`;
+  const base = `/v1/venues/${encodeURIComponent(venue)}`;
+  try {
+    const { summary, hours } = await api(`${base}/stats?${q}`);
+    $('scans').textContent = num(summary.scans);
+    $('visitors').textContent = num(summary.distinct_visitors);
+    $('green').textContent = num(summary.by_colour.green);
+    $('yellow').textContent = num(summary.by_colour.yellow);
+    $('red').textContent = num(summary.by_colour.red);
+    $('reports-count').textContent = num(summary.reports);
+    chart(hours.hours);
+    $('doors').tBodies[0].replaceChildren(...summary.by_door.map((d) => row([d.door, num(d.scans)])));
+    const page = await api(`${base}/records?${q}&limit=200`);
+    $('records').tBodies[0].replaceChildren(...page.records.reverse().map((r) => row([
+      local(r.at), r.door, t(r.colour || 'none'), t(r.decision), r.code_state || '–',
+      r.id_division || '–',
+    ])));
+    for (const a of document.querySelectorAll('.downloads a')) {
+      a.href = `${base}/export?${q}&format=${a.dataset.format}`;
+    }
+    showError(null);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+function alert(r) {
+  const li = document.createElement('li');
+  li.className = r.colour || 'none';
+  li.textContent = `${local(r.at)}  ${r.venue_id} ${r.door}  ${t(r.colour || 'none')}  ${r.code_state || ''}  ${t(r.decision)}`;
+  $('alerts').prepend(li);
+}
+
+function listen(path) {
+  if (stream) stream.close();
+  stream = new EventSource(path);
+  stream.addEventListener('open', () => $('live').classList.remove('off'));
+  stream.addEventListener('error', () => $('live').classList.add('off'));
+  stream.addEventListener('report', (e) => {
+    alert(JSON.parse(e.data));
+    refresh();
+  });
+}
+
+function choose(id) {
+  venue = id;
+  listen(`/v1/venues/${encodeURIComponent(id)}/reports`);
+  refresh();
+}
+
+async function start() {
+  for (const el of document.querySelectorAll('[data-i18n]')) ZH[el.dataset.i18n] = el.textContent;
+  Object.assign(ZH, { admit: '通过', deny: '拒绝', manual: '人工核验', none: '无', offline: '未连接' });
+  $('logout-csrf').value = csrf;
+  $('day').value = today();
+  $('day').addEventListener('change', refresh);
+  $('lang').addEventListener('click', () => {
+    lang = lang === 'en' ? 'zh' : 'en';
+    localStorage.setItem('venuecode-lang', lang);
+    applyLanguage();
+    refresh();
+  });
+  applyLanguage();
+  try {
+    const me = await api('/v1/me');
+    $('who').textContent = `${me.name} (${me.role})`;
+    const select = $('venue');
+    if (me.role === 'manager') {
+      for (const v of me.scope) select.appendChild(new Option(v, v));
+      select.addEventListener('change', () => choose(select.value));
+      choose(me.scope[0]);
+    } else {
+      select.parentElement.hidden = true;
+      $('venue-open').hidden = false;
+      $('open').addEventListener('click', () => choose($('venue-id').value.trim()));
+      // A district (or the authority) sees its whole area's reports live.
+      const area = me.role === 'district' ? me.scope[0] : null;
+      if (area) listen(`/v1/districts/${encodeURIComponent(area)}/reports`);
+    }
+  } catch (e) {
+    showError(e);
+  }
+}
+
+start();

@@ -1,0 +1,597 @@
+//! The routes (SPEC.md §16, `server/openapi.json`): who may call each is checked first (the
+//! caller's account and its scope); what each does is core's or the ledger's.
+
+use crate::directory::{Account, KnownVenue, Role};
+use crate::error::ApiError;
+use crate::lists::{Kind, etag};
+use crate::reports::Report;
+use crate::{Shared, page};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tower::ServiceBuilder;
+use venuecode::door::{CheckInRequest, MAX_CHECK_IN_BYTES, Pass};
+use venuecode::record::{Day, ExportedRecord, RecordId, ScanRecord};
+use venuecode_ledger::Filter;
+
+type Shared_ = State<Arc<Shared>>;
+
+/// The OpenAPI 3.1 document of this version's routes, as committed.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// The most records one upload may carry.
+pub const MAX_UPLOAD_RECORDS: usize = 1000;
+
+/// The largest request body, in bytes (an upload of 1,000 records).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The most records one page of `GET .../records` gives.
+pub const MAX_PAGE: u32 = 1000;
+
+/// The routes, with their limits and the access log.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let limits = shared.limits;
+    Router::new()
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/check-ins", post(check_in))
+        .route("/v1/me", get(me))
+        .route("/v1/venues/{venue}/records", post(upload).get(records))
+        .route("/v1/venues/{venue}/stats", get(stats))
+        .route("/v1/venues/{venue}/export", get(export))
+        .route("/v1/venues/{venue}/reports", get(venue_reports))
+        .route("/v1/districts/{division}/reports", get(district_reports))
+        .route("/v1/lists/{kind}", get(list).put(publish))
+        .route("/v1/lists/status/delta", get(status_delta))
+        .merge(page::routes())
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::from_fn_with_state(shared.clone(), access_log))
+                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    limits.timeout,
+                ))
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    limits.concurrency,
+                )),
+        )
+        .with_state(shared)
+}
+
+/// One line a request: no body, no query, no token, no path parameters beyond the route.
+async fn access_log(State(s): Shared_, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("-", |p| p.as_str())
+        .to_owned();
+    let mut response = next.run(request).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !json {
+        // Errors are JSON with a stable code, whoever answered (SPEC.md §16.3).
+        let is_page = route == "/" || route == "/login" || route == "/logout";
+        if !is_page {
+            response = ApiError::of_status(status).into_response();
+        }
+    }
+    (s.log)(&format!(
+        "{method} {route} {} {:.1}ms",
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    ));
+    response
+}
+
+/// Who is asking: an account, by bearer token or by the page's session cookie (then with its
+/// CSRF token for anything but a read).
+pub(crate) struct Caller {
+    pub(crate) account: Account,
+}
+
+impl Caller {
+    pub(crate) fn of(s: &Shared, headers: &HeaderMap, method: &Method) -> Result<Caller, ApiError> {
+        let account = if let Some(token) = bearer(headers) {
+            s.directory.by_token(token)?
+        } else if let Some(cookie) = page::session_cookie(headers) {
+            match s.directory.by_session(cookie, s.now())? {
+                Some((account, csrf)) => {
+                    let read = matches!(*method, Method::GET | Method::HEAD);
+                    if !read && !page::csrf_matches(headers, &csrf) {
+                        return Err(ApiError::forbidden());
+                    }
+                    Some(account)
+                }
+                None => None,
+            }
+        } else {
+            None
+        };
+        let account = account.ok_or_else(ApiError::unauthorized)?;
+        if !s.limiter.allow(&account.name, &s.limits) {
+            return Err(ApiError::too_many());
+        }
+        Ok(Caller { account })
+    }
+
+    /// The authority, a manager of the venue, or the district office of its division.
+    fn may_read_venue(&self, venue_id: &str, venue: Option<&KnownVenue>) -> bool {
+        let a = &self.account;
+        match a.role {
+            Role::Authority => true,
+            Role::Manager => a.scope.iter().any(|v| v == venue_id),
+            Role::District => venue.is_some_and(|v| venuecode::division_in(&a.scope, v.division)),
+            Role::Gate => false,
+        }
+    }
+
+    /// The authority, or a district office whose divisions contain all of `division`.
+    fn may_read_district(&self, division: &str) -> bool {
+        let a = &self.account;
+        match a.role {
+            Role::Authority => true,
+            Role::District => a.scope.iter().any(|d| division.starts_with(d.as_str())),
+            _ => false,
+        }
+    }
+
+    fn venue(&self, s: &Shared, venue_id: &str) -> Result<Option<KnownVenue>, ApiError> {
+        let venue = s.directory.venue(venue_id)?;
+        if self.may_read_venue(venue_id, venue.as_ref()) {
+            Ok(venue)
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+/// A venue whose records the caller may read, from the route's `{venue}`: the check every
+/// venue route makes first.
+pub(crate) struct ReadableVenue(String);
+
+impl axum::extract::FromRequestParts<Arc<Shared>> for ReadableVenue {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &Arc<Shared>,
+    ) -> Result<Self, ApiError> {
+        let Path(venue_id) = Path::<String>::from_request_parts(parts, s)
+            .await
+            .map_err(|_| ApiError::invalid("venue", "not a venue id"))?;
+        Caller::of(s, &parts.headers, &parts.method)?.venue(s, &venue_id)?;
+        Ok(ReadableVenue(venue_id))
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// What a visitor's app gets back: the pass for its screen, and the record's id.
+#[derive(Debug, Serialize)]
+pub struct CheckInAnswer {
+    /// The pass: venue, door, masked holder, colour, the decision and why.
+    pub pass: Pass,
+    /// The stored record's id (the same for the same request sent again).
+    pub record_id: RecordId,
+    /// False when this request was stored before (a retry).
+    pub stored: bool,
+}
+
+async fn check_in(State(s): Shared_, body: Bytes) -> Result<axum::Json<CheckInAnswer>, ApiError> {
+    if body.len() > MAX_CHECK_IN_BYTES {
+        return Err(ApiError::invalid("request", "longer than 16 KiB"));
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::invalid("request", "not UTF-8"))?;
+    let request = CheckInRequest::from_json(text)?;
+    let now = s.now();
+    let door = s.gate().door(&request.venue_code, now)?;
+    let keys = s.record_keys(&door.venue_id).await?;
+    let check_in = s.gate().check_in(&request, now, &keys)?;
+    s.gate_changes.fetch_add(1, Ordering::AcqRel);
+    let division = door.division.code();
+    if s.directory.venue(&door.venue_id)?.map(|v| v.division) != Some(division) {
+        s.directory.note_venue(
+            &KnownVenue {
+                venue_id: door.venue_id.clone(),
+                division,
+                name: door.venue_name.clone(),
+            },
+            false,
+        )?;
+    }
+    let record = check_in.record;
+    let stored = s.store.append(vec![record.clone()]).await?;
+    let stored = stored.first().copied().unwrap_or(false);
+    if stored && let Some(report) = Report::of(&record, Some(division)) {
+        s.reports.publish(report);
+    }
+    Ok(axum::Json(CheckInAnswer {
+        pass: check_in.pass,
+        record_id: record.id,
+        stored,
+    }))
+}
+
+async fn me(
+    State(s): Shared_,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<axum::Json<Account>, ApiError> {
+    Ok(axum::Json(Caller::of(&s, &headers, &method)?.account))
+}
+
+/// A gate's batch.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Upload {
+    records: Vec<ScanRecord>,
+}
+
+/// What an upload stored.
+#[derive(Debug, Serialize)]
+pub struct Uploaded {
+    /// Records new to the service.
+    pub added: u64,
+    /// Records it already held (a retry, a queue sent twice).
+    pub already: u64,
+}
+
+async fn upload(
+    State(s): Shared_,
+    Path(venue_id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<axum::Json<Uploaded>, ApiError> {
+    let caller = Caller::of(&s, &headers, &method)?;
+    let a = &caller.account;
+    if a.role != Role::Gate || a.scope.first() != Some(&venue_id) {
+        return Err(ApiError::forbidden());
+    }
+    let upload: Upload = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::invalid(
+            "records",
+            &format!("not an upload (line {}, column {})", e.line(), e.column()),
+        )
+    })?;
+    if upload.records.len() > MAX_UPLOAD_RECORDS {
+        return Err(ApiError::invalid(
+            "records",
+            "more than 1,000 in one upload",
+        ));
+    }
+    for r in &upload.records {
+        r.check()?;
+        let door_allowed = a.doors.is_empty() || a.doors.contains(&r.door);
+        if r.venue_id != venue_id || !door_allowed {
+            return Err(ApiError::forbidden());
+        }
+    }
+    let division = s.directory.venue(&venue_id)?.map(|v| v.division);
+    let records = upload.records;
+    let flags = s.store.append(records.clone()).await?;
+    let added = flags.iter().filter(|&&f| f).count() as u64;
+    for (r, _) in records.iter().zip(&flags).filter(|(_, f)| **f) {
+        if let Some(report) = Report::of(r, division) {
+            s.reports.publish(report);
+        }
+    }
+    Ok(axum::Json(Uploaded {
+        added,
+        already: flags.len() as u64 - added,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct DayQuery {
+    day: Option<String>,
+    door: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+    format: Option<String>,
+}
+
+impl DayQuery {
+    fn day(&self, s: &Shared) -> Result<Day, ApiError> {
+        match &self.day {
+            Some(d) => Ok(d.parse::<Day>()?),
+            None => Ok(Day::of(s.now())),
+        }
+    }
+}
+
+async fn stats(
+    State(s): Shared_,
+    ReadableVenue(venue_id): ReadableVenue,
+    Query(q): Query<DayQuery>,
+) -> Result<Response, ApiError> {
+    let day = q.day(&s)?;
+    let filter = Filter {
+        venue_id: Some(venue_id),
+        door: q.door,
+        ..Filter::default()
+    };
+    let (summary, hours) = s
+        .store
+        .read(move |l| {
+            let stats = l.daily_stats(day, &filter, None)?;
+            let mut hours = venuecode::record::HourlyCounts::new(day);
+            l.for_each(
+                &Filter {
+                    day: Some(day),
+                    ..filter
+                },
+                |r| hours.add(&r),
+            )?;
+            Ok((stats.summary(), hours))
+        })
+        .await?;
+    Ok(axum::Json(serde_json::json!({"summary": summary, "hours": hours})).into_response())
+}
+
+/// A page of records.
+#[derive(Debug, Serialize)]
+pub struct RecordPage<'a> {
+    /// The records, as they leave the venue, in the order the service stored them.
+    pub records: Vec<ExportedRecord<'a>>,
+    /// The cursor for the next page (`after=`): the last record's id, or the one given if
+    /// there are none yet.
+    pub next: Option<String>,
+}
+
+async fn records(
+    State(s): Shared_,
+    ReadableVenue(venue_id): ReadableVenue,
+    Query(q): Query<DayQuery>,
+) -> Result<Response, ApiError> {
+    let after = q
+        .after
+        .as_deref()
+        .map(|a| {
+            a.parse::<RecordId>()
+                .map_err(|_| ApiError::invalid("after", "not a record id"))
+        })
+        .transpose()?;
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let day = q.day.as_deref().map(str::parse::<Day>).transpose()?;
+    let filter = Filter {
+        day,
+        venue_id: Some(venue_id),
+        door: q.door,
+    };
+    let page = s
+        .store
+        .read(move |l| l.page(&filter, after, limit).map_err(ApiError::from))
+        .await?
+        .ok_or_else(|| ApiError::not_found("after: no such record here"))?;
+    let next = page
+        .last()
+        .map(|r| r.id.to_string())
+        .or_else(|| after.map(|a| a.to_string()));
+    let body = RecordPage {
+        records: page.iter().map(ExportedRecord::of).collect(),
+        next,
+    };
+    Ok(axum::Json(body).into_response())
+}
+
+async fn export(
+    State(s): Shared_,
+    ReadableVenue(venue_id): ReadableVenue,
+    Query(q): Query<DayQuery>,
+) -> Result<Response, ApiError> {
+    let day = q.day(&s)?;
+    let format = q.format.clone().unwrap_or_else(|| "jsonl".into());
+    let (content_type, ext) = match format.as_str() {
+        "jsonl" => ("application/jsonl", "jsonl"),
+        "csv" => ("text/csv; charset=utf-8", "csv"),
+        "parquet" => ("application/vnd.apache.parquet", "parquet"),
+        _ => return Err(ApiError::invalid("format", "jsonl, csv or parquet")),
+    };
+    let filename = format!("{venue_id}-{day}.{ext}");
+    let filter = Filter {
+        day: Some(day),
+        venue_id: Some(venue_id),
+        door: q.door,
+    };
+    let bytes = s
+        .store
+        .read(move |l| {
+            let mut out = Vec::new();
+            match format.as_str() {
+                "jsonl" => venuecode_ledger::export::jsonl(l, &filter, &mut out)?,
+                "csv" => venuecode_ledger::export::csv(l, &filter, &mut out)?,
+                _ => venuecode_ledger::parquet::export(l, &filter, &mut out)?,
+            };
+            Ok(out)
+        })
+        .await?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        filename.replace(['"', '\\'], "_")
+    );
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+async fn venue_reports(
+    State(s): Shared_,
+    ReadableVenue(venue_id): ReadableVenue,
+) -> Result<Response, ApiError> {
+    Ok(s.reports
+        .stream(move |r| r.venue_id == venue_id)
+        .into_response())
+}
+
+async fn district_reports(
+    State(s): Shared_,
+    Path(division): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if !venuecode::is_division_scope(&division) {
+        return Err(ApiError::invalid("division", "2, 4 or 6 digits"));
+    }
+    if !Caller::of(&s, &headers, &method)?.may_read_district(&division) {
+        return Err(ApiError::forbidden());
+    }
+    let scope = [division];
+    Ok(s.reports
+        .stream(move |r| {
+            r.division
+                .is_some_and(|d| venuecode::division_in(&scope, d))
+        })
+        .into_response())
+}
+
+/// A list, for gates and apps (no token needed: lists are signed and public). `If-None-Match`
+/// with its ETag gives 304.
+async fn list(
+    State(s): Shared_,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let kind = Kind::parse(&kind)?;
+    let bytes = {
+        let lists = s
+            .lists
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        lists.get(kind).map(<[u8]>::to_vec)
+    }
+    .ok_or_else(|| ApiError::not_found("no such list is published"))?;
+    Ok(conditional(&headers, bytes))
+}
+
+fn conditional(headers: &HeaderMap, bytes: Vec<u8>) -> Response {
+    let tag = etag(&bytes);
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        bytes.into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        h.insert(header::ETAG, v);
+    }
+    response
+}
+
+#[derive(Debug, Deserialize)]
+struct DeltaQuery {
+    from: String,
+}
+
+/// The day's delta of a slot-layout status list from the one it replaced (`from` = that one's
+/// ETag); 404 when the service does not hold that one (fetch the whole list).
+async fn status_delta(
+    State(s): Shared_,
+    Query(q): Query<DeltaQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (previous, current) = {
+        let lists = s
+            .lists
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (lists.previous_status.clone(), lists.status.clone())
+    };
+    let (Some(previous), Some(current)) = (previous, current) else {
+        return Err(ApiError::not_found("no delta: fetch the whole list"));
+    };
+    if etag(&previous) != q.from.trim() {
+        return Err(ApiError::not_found(
+            "no delta from that list: fetch the whole list",
+        ));
+    }
+    let delta = venuecode::status_delta::delta(&previous, &current)?;
+    Ok(conditional(&headers, delta))
+}
+
+/// What a publication did.
+#[derive(Debug, Serialize)]
+pub struct Published {
+    /// The list.
+    pub kind: &'static str,
+    /// Its ETag.
+    pub etag: String,
+}
+
+/// The authority publishes a list: verified with the others, serials checked, then in force.
+async fn publish(
+    State(s): Shared_,
+    Path(kind): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<axum::Json<Published>, ApiError> {
+    if Caller::of(&s, &headers, &method)?.account.role != Role::Authority {
+        return Err(ApiError::forbidden());
+    }
+    let kind = Kind::parse(&kind)?;
+    let bytes = body.to_vec();
+    let s2 = s.clone();
+    let published = tokio::task::spawn_blocking(move || -> Result<Published, ApiError> {
+        let mut lists = s2
+            .lists
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let next = lists.with(kind, bytes.clone());
+        let mut gate = s2.gate();
+        let replaced = next.gate(s2.now(), gate.state().clone())?;
+        crate::lists::ListSet::keep(&s2.data, kind, &bytes)?;
+        *gate = replaced;
+        *lists = next;
+        drop(gate);
+        s2.gate_changes.fetch_add(1, Ordering::AcqRel);
+        s2.save_state(u64::MAX)?;
+        Ok(Published {
+            kind: kind.name(),
+            etag: etag(&bytes),
+        })
+    })
+    .await
+    .map_err(|_| ApiError::internal("publishing stopped"))??;
+    Ok(axum::Json(published))
+}

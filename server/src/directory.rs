@@ -1,0 +1,417 @@
+//! Who may use the service: accounts (the authority, district offices, venue managers, gate
+//! devices), their API tokens and the page's sessions, and the venues the service knows (which
+//! district each belongs to). One SQLite file, `service.sqlite`, beside the ledger.
+//!
+//! Tokens and session cookies are 32 random bytes shown once; only their SHA-256 is stored, so a
+//! copy of the file gives no one a way in.
+
+use crate::error::ApiError;
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::Mutex;
+use venuecode::Timestamp;
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The health authority: every venue, every district, the trace queries, the lists.
+    Authority,
+    /// A district office: the venues of its divisions, and their coverage.
+    District,
+    /// A venue's manager: the records of its venues, desensitised.
+    Manager,
+    /// A gate or desk device: uploads the records of its venue's doors, reads nothing.
+    Gate,
+}
+
+impl Role {
+    /// Its name, as the command line and the JSON write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Authority => "authority",
+            Role::District => "district",
+            Role::Manager => "manager",
+            Role::Gate => "gate",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = ApiError;
+    fn from_str(s: &str) -> Result<Self, ApiError> {
+        [Role::Authority, Role::District, Role::Manager, Role::Gate]
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| {
+                ApiError::invalid("role", "expected authority, district, manager or gate")
+            })
+    }
+}
+
+/// An account, without its secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// Its unique name (`pudong-office`, `gate-SH-PT-0018-east`).
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// A district's divisions (2, 4 or 6 digits), a manager's venues, a gate's one venue;
+    /// empty for the authority.
+    pub scope: Vec<String>,
+    /// A gate's doors (empty: every door of its venue).
+    pub doors: Vec<String>,
+    /// Whether it was revoked (its tokens and sessions no longer work).
+    pub revoked: bool,
+}
+
+impl Account {
+    /// Checks that an account's scope fits its role before it is created.
+    pub fn check(&self) -> Result<(), ApiError> {
+        let bounded =
+            |v: &[String]| v.len() <= 256 && v.iter().all(|s| !s.is_empty() && s.len() <= 256);
+        if self.name.is_empty()
+            || self.name.len() > 64
+            || !self.name.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(ApiError::invalid(
+                "name",
+                "1 to 64 printable ASCII characters",
+            ));
+        }
+        if !bounded(&self.scope) || !bounded(&self.doors) {
+            return Err(ApiError::invalid(
+                "scope",
+                "at most 256 entries of 1 to 256 bytes",
+            ));
+        }
+        let ok = match self.role {
+            Role::Authority => self.scope.is_empty() && self.doors.is_empty(),
+            Role::District => {
+                !self.scope.is_empty()
+                    && self.scope.iter().all(|d| venuecode::is_division_scope(d))
+                    && self.doors.is_empty()
+            }
+            Role::Manager => !self.scope.is_empty() && self.doors.is_empty(),
+            Role::Gate => self.scope.len() == 1,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(
+                "scope",
+                "the authority has none; a district names divisions (2, 4 or 6 digits), a \
+                 manager venues, a gate one venue (and optionally doors)",
+            ))
+        }
+    }
+}
+
+/// A venue the service knows: from a verified venue code, a gate account or the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KnownVenue {
+    /// The registry number.
+    pub venue_id: String,
+    /// Its six-digit division.
+    pub division: u32,
+    /// Its name.
+    pub name: String,
+}
+
+/// The accounts file.
+pub struct Directory {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS accounts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    doors TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    hash TEXT PRIMARY KEY,
+    account INTEGER NOT NULL REFERENCES accounts (id),
+    created INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    hash TEXT PRIMARY KEY,
+    account INTEGER NOT NULL REFERENCES accounts (id),
+    csrf TEXT NOT NULL,
+    expires INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS venues (
+    venue_id TEXT PRIMARY KEY,
+    division INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    registered INTEGER NOT NULL DEFAULT 0
+);
+";
+
+/// How long a page session lasts: 8 hours (a working day), then the manager logs in again.
+pub const SESSION_SECS: i64 = 8 * 3600;
+
+/// What a token or cookie is, as given: `vct_` and 64 hex digits.
+const TOKEN_PREFIX: &str = "vct_";
+
+fn random_hex() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(&e.to_string()))?;
+    Ok(hex::encode(bytes))
+}
+
+fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+impl Directory {
+    /// Opens (or creates, owner-only) the accounts file.
+    pub fn open(path: &Path) -> Result<Self, ApiError> {
+        venuecode_ledger::create_private(path)?;
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Directory {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding it leaves SQLite consistent (transactions roll back).
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Creates an account (checked first) and gives its first token, shown once.
+    pub fn create(&self, account: &Account, now: Timestamp) -> Result<String, ApiError> {
+        account.check()?;
+        let conn = self.conn();
+        let added = conn.execute(
+            "INSERT OR IGNORE INTO accounts (name, role, scope, doors, created)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![
+                account.name,
+                account.role.name(),
+                serde_json::to_string(&account.scope).unwrap_or_default(),
+                serde_json::to_string(&account.doors).unwrap_or_default(),
+                now.unix(),
+            ],
+        )?;
+        if added == 0 {
+            return Err(ApiError::conflict("an account of that name exists"));
+        }
+        drop(conn);
+        self.issue(&account.name, now)
+    }
+
+    /// A new token for an account (its other tokens keep working).
+    pub fn issue(&self, name: &str, now: Timestamp) -> Result<String, ApiError> {
+        let conn = self.conn();
+        let id: i64 = conn
+            .query_row(
+                "SELECT id FROM accounts WHERE name = ?1 AND revoked = 0",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| ApiError::not_found("no such account"))?;
+        let token = format!("{TOKEN_PREFIX}{}", random_hex()?);
+        conn.execute(
+            "INSERT INTO tokens (hash, account, created) VALUES (?1, ?2, ?3)",
+            rusqlite::params![digest(&token), id, now.unix()],
+        )?;
+        Ok(token)
+    }
+
+    /// Revokes an account: its tokens and sessions stop working at once.
+    pub fn revoke(&self, name: &str) -> Result<(), ApiError> {
+        let conn = self.conn();
+        let n = conn.execute("UPDATE accounts SET revoked = 1 WHERE name = ?1", [name])?;
+        if n == 0 {
+            return Err(ApiError::not_found("no such account"));
+        }
+        conn.execute(
+            "DELETE FROM sessions WHERE account = (SELECT id FROM accounts WHERE name = ?1)",
+            [name],
+        )?;
+        Ok(())
+    }
+
+    /// Revokes one token (as given), leaving the account's others.
+    pub fn revoke_token(&self, token: &str) -> Result<(), ApiError> {
+        let n = self.conn().execute(
+            "UPDATE tokens SET revoked = 1 WHERE hash = ?1",
+            [digest(token.trim())],
+        )?;
+        if n == 0 {
+            return Err(ApiError::not_found("no such token"));
+        }
+        Ok(())
+    }
+
+    /// Every account, by name.
+    pub fn accounts(&self) -> Result<Vec<Account>, ApiError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT name, role, scope, doors, revoked FROM accounts ORDER BY name")?;
+        let rows = stmt.query_map([], account_of)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r??);
+        }
+        Ok(out)
+    }
+
+    /// The account a bearer token opens, if it is a live token of a live account.
+    pub fn by_token(&self, token: &str) -> Result<Option<Account>, ApiError> {
+        if !token.starts_with(TOKEN_PREFIX) || token.len() != TOKEN_PREFIX.len() + 64 {
+            return Ok(None);
+        }
+        self.conn()
+            .query_row(
+                "SELECT a.name, a.role, a.scope, a.doors, a.revoked FROM tokens t
+                 JOIN accounts a ON a.id = t.account
+                 WHERE t.hash = ?1 AND t.revoked = 0 AND a.revoked = 0",
+                [digest(token)],
+                account_of,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// A page session for the account a token opens: the cookie's value and the session's CSRF
+    /// token (the page sends it back with every change it asks for).
+    pub fn login(&self, token: &str, now: Timestamp) -> Result<Option<(String, String)>, ApiError> {
+        let Some(account) = self.by_token(token)? else {
+            return Ok(None);
+        };
+        let (cookie, csrf) = (format!("{TOKEN_PREFIX}{}", random_hex()?), random_hex()?);
+        let conn = self.conn();
+        conn.execute("DELETE FROM sessions WHERE expires <= ?1", [now.unix()])?;
+        conn.execute(
+            "INSERT INTO sessions (hash, account, csrf, expires)
+             SELECT ?1, id, ?2, ?3 FROM accounts WHERE name = ?4",
+            rusqlite::params![
+                digest(&cookie),
+                csrf,
+                now.unix() + SESSION_SECS,
+                account.name
+            ],
+        )?;
+        Ok(Some((cookie, csrf)))
+    }
+
+    /// The account and CSRF token of a live session cookie.
+    pub fn by_session(
+        &self,
+        cookie: &str,
+        now: Timestamp,
+    ) -> Result<Option<(Account, String)>, ApiError> {
+        let found = self
+            .conn()
+            .query_row(
+                "SELECT a.name, a.role, a.scope, a.doors, a.revoked, s.csrf FROM sessions s
+                 JOIN accounts a ON a.id = s.account
+                 WHERE s.hash = ?1 AND s.expires > ?2 AND a.revoked = 0",
+                rusqlite::params![digest(cookie), now.unix()],
+                |r| Ok((account_of(r)?, r.get::<_, String>(5)?)),
+            )
+            .optional()?;
+        match found {
+            Some((account, csrf)) => Ok(Some((account?, csrf))),
+            None => Ok(None),
+        }
+    }
+
+    /// Ends a session.
+    pub fn logout(&self, cookie: &str) -> Result<(), ApiError> {
+        self.conn()
+            .execute("DELETE FROM sessions WHERE hash = ?1", [digest(cookie)])?;
+        Ok(())
+    }
+
+    /// Notes a venue and its division (from a verified code, a gate account or the registry;
+    /// `registered` marks the registry's). A verified code's division replaces what was known.
+    pub fn note_venue(&self, venue: &KnownVenue, registered: bool) -> Result<(), ApiError> {
+        self.conn().execute(
+            "INSERT INTO venues (venue_id, division, name, registered) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (venue_id) DO UPDATE SET division = excluded.division,
+                 name = excluded.name, registered = MAX(registered, excluded.registered)",
+            rusqlite::params![
+                venue.venue_id,
+                venue.division,
+                venue.name,
+                i64::from(registered)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// A known venue.
+    pub fn venue(&self, venue_id: &str) -> Result<Option<KnownVenue>, ApiError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT venue_id, division, name FROM venues WHERE venue_id = ?1",
+                [venue_id],
+                |r| {
+                    Ok(KnownVenue {
+                        venue_id: r.get(0)?,
+                        division: r.get(1)?,
+                        name: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The registry's venues whose division lies in a scope (2, 4 or 6 digits).
+    pub fn registered_in(&self, scope: &str) -> Result<Vec<KnownVenue>, ApiError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT venue_id, division, name FROM venues WHERE registered = 1 ORDER BY venue_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(KnownVenue {
+                venue_id: r.get(0)?,
+                division: r.get(1)?,
+                name: r.get(2)?,
+            })
+        })?;
+        let scope = [scope.to_owned()];
+        let mut out = Vec::new();
+        for v in rows {
+            let v = v?;
+            if venuecode::division_in(&scope, v.division) {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn account_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Account, ApiError>> {
+    let (name, role, scope, doors, revoked): (String, String, String, String, i64) =
+        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+    Ok(role.parse::<Role>().map(|role| Account {
+        name,
+        role,
+        scope: list(&scope),
+        doors: list(&doors),
+        revoked: revoked != 0,
+    }))
+}

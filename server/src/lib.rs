@@ -1,0 +1,299 @@
+//! The records service (SPEC.md §16): visitors' check-ins and gates' records in, signed lists
+//! out, a venue's desensitised records for its manager and its own systems, reports as they
+//! happen, over HTTP with JSON.
+//!
+//! A thin face over core and the ledger, like the command line: every check-in is verified and
+//! decided again by [`venuecode::door::Gate`], every record is stored by
+//! [`venuecode_ledger::Ledger`], every statistic is core's. What the service adds is who may ask
+//! ([`directory`]), group commit ([`store`]), the lists' publication ([`lists`]) and the live
+//! reports ([`reports`]).
+//!
+//! ```no_run
+//! # async fn run(config: venuecode_server::Config) -> Result<(), venuecode_server::ApiError> {
+//! let service = venuecode_server::Service::open(config)?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! service.serve(listener, std::future::pending()).await
+//! # }
+//! ```
+
+pub mod api;
+pub mod directory;
+pub mod error;
+pub mod lists;
+pub mod page;
+pub mod reports;
+pub mod store;
+
+pub use directory::{Account, Directory, Role};
+pub use error::{ApiError, SERVICE_ERROR_CODES};
+pub use lists::{Kind, ListSet};
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use venuecode::Timestamp;
+use venuecode::door::{Gate, GateState};
+use venuecode::pseudonym::PseudonymKey;
+use venuecode::record_keys::RecordKeys;
+use venuecode::trace::TracePublicKey;
+use zeroize::Zeroizing;
+
+/// The service's clock (tests and the demo run it at a fixed day).
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// Where the access log goes: one line a request, method, route, status and time, never a
+/// body, a query or a token.
+pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        Timestamp::from_unix(secs)
+    })
+}
+
+/// Limits on what a client may send and how often.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Requests a second each token or session may make, on average.
+    pub per_token_per_sec: f64,
+    /// Requests a token may make at once before the average applies.
+    pub burst: f64,
+    /// The longest a request may take before it is answered 408.
+    pub timeout: Duration,
+    /// The most requests served at once; more wait.
+    pub concurrency: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_token_per_sec: 50.0,
+            burst: 200.0,
+            timeout: Duration::from_secs(10),
+            concurrency: 1024,
+        }
+    }
+}
+
+/// What the service is started with.
+pub struct Config {
+    /// Its folder: `ledger.sqlite`, `service.sqlite`, `lists/`, `gate.state`.
+    pub data: PathBuf,
+    /// The lists given at start (the signed trust list is required the first time).
+    pub lists: ListSet,
+    /// The authority's public tracing key: every record carries the holder sealed to it.
+    pub tracing: TracePublicKey,
+    /// The authority's root of venue pseudonym keys (`venuecode venue-key` derives the same
+    /// key for a venue's gates), so that their records and the service's count one visitor
+    /// once; without it the ledger's own root is used.
+    pub venue_root: Option<Zeroizing<[u8; 32]>>,
+    /// The clock.
+    pub clock: Clock,
+    /// Limits.
+    pub limits: Limits,
+    /// The access log.
+    pub log: LogSink,
+}
+
+/// A per-token rate limiter (a token bucket each).
+#[derive(Default)]
+pub(crate) struct Limiter {
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl Limiter {
+    pub(crate) fn allow(&self, who: &str, limits: &Limits) -> bool {
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        if buckets.len() > 100_000 {
+            // Bounded: idle buckets are full anyway.
+            buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(60));
+        }
+        let (tokens, at) = buckets.entry(who.to_owned()).or_insert((limits.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * limits.per_token_per_sec)
+            .min(limits.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// What every request handler shares.
+pub(crate) struct Shared {
+    pub(crate) data: PathBuf,
+    pub(crate) directory: Directory,
+    pub(crate) store: store::Store,
+    pub(crate) gate: Mutex<Gate>,
+    /// Bumped whenever the gate's state changes; the saver writes it when it moved.
+    pub(crate) gate_changes: AtomicU64,
+    pub(crate) lists: RwLock<ListSet>,
+    pub(crate) keys: Mutex<HashMap<String, Arc<RecordKeys>>>,
+    pub(crate) tracing: TracePublicKey,
+    pub(crate) venue_root: Option<Zeroizing<[u8; 32]>>,
+    pub(crate) clock: Clock,
+    pub(crate) limits: Limits,
+    pub(crate) limiter: Limiter,
+    pub(crate) reports: reports::Reports,
+    pub(crate) log: LogSink,
+}
+
+impl Shared {
+    pub(crate) fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    pub(crate) fn gate(&self) -> std::sync::MutexGuard<'_, Gate> {
+        self.gate
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes the gate's state if it changed since `seen`; gives the change count written.
+    pub(crate) fn save_state(&self, seen: u64) -> Result<u64, ApiError> {
+        let changes = self.gate_changes.load(Ordering::Acquire);
+        if changes == seen {
+            return Ok(seen);
+        }
+        let bytes = self.gate().state().to_bytes();
+        lists::write_atomically(&self.data, "gate.state", &bytes)?;
+        Ok(changes)
+    }
+
+    /// The keys a venue's records are written with (cached).
+    pub(crate) async fn record_keys(&self, venue_id: &str) -> Result<Arc<RecordKeys>, ApiError> {
+        if let Some(k) = self
+            .keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(venue_id)
+        {
+            return Ok(k.clone());
+        }
+        let venue = venue_id.to_owned();
+        let provisioned = self
+            .venue_root
+            .as_ref()
+            .map(|root| PseudonymKey::for_venue(root, venue_id));
+        let tracing = self.tracing.clone();
+        let keys = self
+            .store
+            .read_mut(move |ledger| {
+                if let Some(key) = &provisioned {
+                    ledger.provision_venue_key(&venue, key)?;
+                }
+                Ok(Arc::new(ledger.record_keys(&venue, tracing)?))
+            })
+            .await?;
+        self.keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(venue_id.to_owned(), keys.clone());
+        Ok(keys)
+    }
+}
+
+/// A service, opened and ready to serve.
+pub struct Service {
+    shared: Arc<Shared>,
+}
+
+impl Service {
+    /// Opens the data folder (created if new), loads the lists (those given, else those kept)
+    /// and the gate's state, and verifies them all: a list older than one used before is
+    /// refused (`rolled_back`).
+    pub fn open(config: Config) -> Result<Service, ApiError> {
+        std::fs::create_dir_all(&config.data)?;
+        let directory = Directory::open(&config.data.join("service.sqlite"))?;
+        let store = store::Store::open(&config.data.join("ledger.sqlite"))?;
+        let state = match std::fs::read(config.data.join("gate.state")) {
+            Ok(bytes) => GateState::from_bytes(&bytes)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => GateState::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let lists = config.lists.with_kept(&config.data)?;
+        if lists.trust.is_empty() {
+            return Err(ApiError::invalid(
+                "trust",
+                "a signed trust list is needed the first time",
+            ));
+        }
+        let now = (config.clock)();
+        let gate = lists.gate(now, state)?;
+        for kind in Kind::ALL {
+            if let Some(bytes) = lists.get(kind) {
+                ListSet::keep(&config.data, kind, bytes)?;
+            }
+        }
+        lists::write_atomically(&config.data, "gate.state", &gate.state().to_bytes())?;
+        Ok(Service {
+            shared: Arc::new(Shared {
+                data: config.data,
+                directory,
+                store,
+                gate: Mutex::new(gate),
+                gate_changes: AtomicU64::new(0),
+                lists: RwLock::new(lists),
+                keys: Mutex::new(HashMap::new()),
+                tracing: config.tracing,
+                venue_root: config.venue_root,
+                clock: config.clock,
+                limits: config.limits,
+                limiter: Limiter::default(),
+                reports: reports::Reports::default(),
+                log: config.log,
+            }),
+        })
+    }
+
+    /// The accounts.
+    pub fn directory(&self) -> &Directory {
+        &self.shared.directory
+    }
+
+    /// The HTTP routes, for serving or for tests that call them in process.
+    pub fn router(&self) -> axum::Router {
+        api::router(self.shared.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` completes, saving the gate's state every second
+    /// and at the end.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ApiError> {
+        let shared = self.shared.clone();
+        let saver = tokio::spawn(async move {
+            let mut seen = 0;
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let s = shared.clone();
+                match tokio::task::spawn_blocking(move || s.save_state(seen)).await {
+                    Ok(Ok(written)) => seen = written,
+                    Ok(Err(e)) => (shared.log)(&format!("gate state not saved: {e}")),
+                    Err(_) => {}
+                }
+            }
+        });
+        let app = self.router();
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        saver.abort();
+        self.shared.save_state(u64::MAX)?;
+        Ok(served?)
+    }
+}

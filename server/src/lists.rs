@@ -1,0 +1,152 @@
+//! The lists the service decides with and serves: the signed trust list, the status list, the
+//! revocation list and the rule set. The authority replaces one with `PUT /v1/lists/{kind}`;
+//! the new set is verified whole by core, serials included, before it replaces the old one, and
+//! is kept in `DIR/lists/` with the gate's state so that a restart cannot roll it back.
+
+use crate::error::ApiError;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use venuecode::door::{Gate, GateState, PolicyChoice, SignedLists};
+use venuecode::{KeyId, Timestamp};
+
+/// A list the service serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The signed trust list.
+    Trust,
+    /// The status list (offline codes).
+    Status,
+    /// The revocation list.
+    Revocations,
+    /// The signed rule set.
+    Policy,
+}
+
+impl Kind {
+    /// Every kind, in the order they are loaded.
+    pub const ALL: [Kind; 4] = [Kind::Trust, Kind::Status, Kind::Revocations, Kind::Policy];
+
+    /// Its name in URLs and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Trust => "trust",
+            Kind::Status => "status",
+            Kind::Revocations => "revocations",
+            Kind::Policy => "policy",
+        }
+    }
+
+    /// The kind a URL names.
+    pub fn parse(s: &str) -> Result<Kind, ApiError> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| ApiError::not_found("no such list"))
+    }
+}
+
+/// The lists in force.
+#[derive(Debug, Clone, Default)]
+pub struct ListSet {
+    /// The signed trust list.
+    pub trust: Vec<u8>,
+    /// The root key ids the trust list must be signed by.
+    pub root_kids: Vec<KeyId>,
+    /// A signed status list.
+    pub status: Option<Vec<u8>>,
+    /// The status list it replaced (deltas are made from it).
+    pub previous_status: Option<Vec<u8>>,
+    /// A signed revocation list.
+    pub revocations: Option<Vec<u8>>,
+    /// A signed rule set (else the built-in one).
+    pub policy: Option<Vec<u8>>,
+    /// The built-in rule set's id, if no signed one is given.
+    pub builtin: Option<String>,
+    /// A status older than this many seconds is stale.
+    pub max_status_age_secs: Option<i64>,
+}
+
+/// A list's entity tag: the first 16 bytes of its SHA-256, quoted.
+pub fn etag(bytes: &[u8]) -> String {
+    format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..16]))
+}
+
+impl ListSet {
+    /// The core gate these lists make, with their serials checked against `state`.
+    pub fn gate(&self, now: Timestamp, mut state: GateState) -> Result<Gate, ApiError> {
+        let trust = state.trust_list(&self.trust, &self.root_kids, now)?;
+        let lists = SignedLists {
+            status_list: self.status.as_deref(),
+            revocations: self.revocations.as_deref(),
+            max_status_age_secs: self.max_status_age_secs,
+        };
+        let choice = PolicyChoice {
+            builtin: self.builtin.as_deref(),
+            signed: self.policy.as_deref(),
+        };
+        Ok(Gate::load(trust, &lists, &choice, now, state)?)
+    }
+
+    /// A list's bytes, if there is one.
+    pub fn get(&self, kind: Kind) -> Option<&[u8]> {
+        match kind {
+            Kind::Trust => Some(self.trust.as_slice()).filter(|t| !t.is_empty()),
+            Kind::Status => self.status.as_deref(),
+            Kind::Revocations => self.revocations.as_deref(),
+            Kind::Policy => self.policy.as_deref(),
+        }
+    }
+
+    /// These lists with one replaced.
+    pub fn with(&self, kind: Kind, bytes: Vec<u8>) -> ListSet {
+        let mut next = self.clone();
+        match kind {
+            Kind::Trust => next.trust = bytes,
+            Kind::Status => {
+                next.previous_status = self.status.clone();
+                next.status = Some(bytes);
+            }
+            Kind::Revocations => next.revocations = Some(bytes),
+            Kind::Policy => next.policy = Some(bytes),
+        }
+        next
+    }
+
+    /// Fills in, from `dir/lists/`, the kinds not given at start: what the authority published
+    /// last stays in force after a restart. A list given at start that is older than one the
+    /// service used is refused by the gate's state (`rolled_back`), not silently taken.
+    pub fn with_kept(mut self, dir: &Path) -> Result<ListSet, ApiError> {
+        for kind in Kind::ALL {
+            if self.get(kind).is_some() {
+                continue;
+            }
+            let path = dir.join("lists").join(format!("{}.bin", kind.name()));
+            match std::fs::read(&path) {
+                Ok(bytes) => self = self.with(kind, bytes),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(self)
+    }
+
+    /// Keeps a list under `dir/lists/` (written whole, then renamed, then synced).
+    pub fn keep(dir: &Path, kind: Kind, bytes: &[u8]) -> Result<(), ApiError> {
+        write_atomically(&dir.join("lists"), &format!("{}.bin", kind.name()), bytes)
+    }
+}
+
+/// Writes a file whole or not at all: a temporary file, synced, renamed over the old one.
+pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, dir.join(name))?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! The manager's page (Chinese first, English switchable): a login with the account's token,
+//! then a session cookie (HttpOnly, SameSite=Strict), and a CSRF token that the page sends back
+//! with every form and change. What the page shows it reads from the same JSON routes as any
+//! other client, with the same checks.
+
+use crate::Shared;
+use crate::error::ApiError;
+use axum::Form;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "vc_session";
+
+/// The header the page sends its CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+const LOGIN: &str = include_str!("../assets/login.html");
+const DASHBOARD: &str = include_str!("../assets/index.html");
+const SCRIPT: &str = include_str!("../assets/app.js");
+const STYLE: &str = include_str!("../assets/app.css");
+
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/", get(index))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route(
+            "/app.js",
+            get(|| asset("text/javascript; charset=utf-8", SCRIPT)),
+        )
+        .route("/app.css", get(|| asset("text/css; charset=utf-8", STYLE)))
+}
+
+async fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// The session cookie's value, if the request carries one.
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+}
+
+/// Whether the request's CSRF token (header or form field) is the session's; compared as
+/// digests, so the time taken says nothing of the token.
+pub(crate) fn csrf_matches(headers: &HeaderMap, csrf: &str) -> bool {
+    headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|given| same(given, csrf))
+}
+
+fn same(a: &str, b: &str) -> bool {
+    Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
+}
+
+/// Pages are never framed, never cached, and run only their own script.
+fn page(html: String) -> Response {
+    let mut r = Html(html).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; \
+             form-action 'self'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    r
+}
+
+async fn index(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let session = match session_cookie(&headers) {
+        Some(cookie) => s.directory.by_session(cookie, s.now())?,
+        None => None,
+    };
+    Ok(match session {
+        // The CSRF token is hex; nothing else of the account goes into the HTML itself.
+        Some((_, csrf)) => page(DASHBOARD.replace("{{csrf}}", &csrf)),
+        None => page(LOGIN.replace("{{error}}", "")),
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+async fn login(
+    State(s): State<Arc<Shared>>,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    match s.directory.login(form.token.trim(), s.now())? {
+        Some((cookie, _)) => {
+            let mut r = Redirect::to("/").into_response();
+            let value = format!(
+                "{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+                crate::directory::SESSION_SECS
+            );
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(r)
+        }
+        None => {
+            let mut r = page(LOGIN.replace(
+                "{{error}}",
+                "<p class=\"error\" data-i18n=\"login_failed\">登录失败：令牌无效</p>",
+            ));
+            *r.status_mut() = StatusCode::UNAUTHORIZED;
+            Ok(r)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Result<Response, ApiError> {
+    let Some(cookie) = session_cookie(&headers) else {
+        return Ok(Redirect::to("/").into_response());
+    };
+    let Some((_, csrf)) = s.directory.by_session(cookie, s.now())? else {
+        return Ok(Redirect::to("/").into_response());
+    };
+    if !same(&form.csrf, &csrf) {
+        return Err(ApiError::forbidden());
+    }
+    s.directory.logout(cookie)?;
+    let mut r = Redirect::to("/").into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("vc_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(r)
+}

@@ -1,0 +1,91 @@
+//! Reports as they happen: every stored record that staff must report at once (a red or yellow
+//! code, a replayed screenshot, whatever the rule set marks `report`) goes to the subscribers of
+//! its venue and of its district, as Server-Sent Events (event `report`, data the record as it
+//! leaves the venue, SPEC.md §16.5).
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use std::convert::Infallible;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+use venuecode::record::{ExportedRecord, ScanRecord};
+
+/// How many reports wait for a slow subscriber before it misses some (it is told: event
+/// `lagged`).
+const BACKLOG: usize = 1024;
+
+/// One report.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The venue.
+    pub venue_id: String,
+    /// The venue's division, if known.
+    pub division: Option<u32>,
+    /// The record's id.
+    pub id: String,
+    /// The record as it leaves the venue, JSON.
+    pub json: String,
+}
+
+impl Report {
+    /// The report of a stored record, if it is one to report.
+    pub fn of(r: &ScanRecord, division: Option<u32>) -> Option<Report> {
+        let replayed = r.code_state == Some(venuecode::CodeState::Replayed);
+        (r.report || replayed).then(|| Report {
+            venue_id: r.venue_id.clone(),
+            division,
+            id: r.id.to_string(),
+            json: serde_json::to_string(&ExportedRecord::of(r)).unwrap_or_default(),
+        })
+    }
+}
+
+/// Where reports are published.
+#[derive(Clone)]
+pub struct Reports {
+    tx: broadcast::Sender<Arc<Report>>,
+}
+
+impl Default for Reports {
+    fn default() -> Self {
+        Reports {
+            tx: broadcast::channel(BACKLOG).0,
+        }
+    }
+}
+
+impl Reports {
+    /// Sends a report to whoever listens.
+    pub fn publish(&self, report: Report) {
+        // No subscriber is no error: the record is stored either way.
+        let _ = self.tx.send(Arc::new(report));
+    }
+
+    /// The reports that pass `wanted`, as an event stream.
+    pub fn stream<F: Fn(&Report) -> bool + Send + 'static>(
+        &self,
+        wanted: F,
+    ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<F>> {
+        let rx = self.tx.subscribe();
+        let events = futures_util::stream::unfold((rx, wanted), |(mut rx, wanted)| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(report) if wanted(&report) => {
+                        let event = Event::default()
+                            .event("report")
+                            .id(report.id.clone())
+                            .data(report.json.clone());
+                        return Some((Ok(event), (rx, wanted)));
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        let event = Event::default().event("lagged").data(n.to_string());
+                        return Some((Ok(event), (rx, wanted)));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        });
+        Sse::new(events).keep_alive(KeepAlive::default())
+    }
+}

@@ -1,0 +1,171 @@
+//! Who may do what (SPEC.md §16.2), every route against every account: a venue never sees
+//! another venue's records, a district never another district's, a gate reads nothing, and only
+//! the authority publishes lists. Each expectation is written out, not derived from the code.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{ACCOUNTS, Auth, SCHOOL, TEMPLE, World};
+use venuecode::health::Colour;
+
+/// The accounts allowed, by route and argument; every other account gets 403 and no token 401.
+fn allowed(route: &str, arg: &str) -> &'static [&'static str] {
+    match (route, arg) {
+        ("read", TEMPLE) => &["authority", "shanghai", "jingan", "temple-manager"],
+        ("read", SCHOOL) => &["authority", "shanghai", "pudong", "school-manager"],
+        ("upload", TEMPLE) => &["temple-east-gate"],
+        ("upload", SCHOOL) => &["school-gate"],
+        ("district", "310106") => &["authority", "shanghai", "jingan"],
+        ("district", "310115") => &["authority", "shanghai", "pudong"],
+        ("district", "31") => &["authority", "shanghai"],
+        ("district", "3101") => &["authority", "shanghai"],
+        ("publish", _) => &["authority"],
+        ("me", _) => &[
+            "authority",
+            "shanghai",
+            "jingan",
+            "pudong",
+            "temple-manager",
+            "school-manager",
+            "temple-east-gate",
+            "school-gate",
+        ],
+        _ => unreachable!(),
+    }
+}
+
+/// A call: method, route, its parameters, the body, the status expected.
+struct Call(
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    Vec<u8>,
+    u16,
+);
+
+#[tokio::test]
+async fn every_route_against_every_account() {
+    let w = World::new();
+    // Both venues known to the service (their divisions from their verified codes).
+    for venue in [TEMPLE, SCHOOL] {
+        // A fresh code each: the same one at a second venue is a replay.
+        w.advance(30);
+        let r = w
+            .check_in(&w.check_in_request(venue, "东门", Colour::Green, "p"))
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    let mut serial = 1;
+    let mut checked = 0;
+    for (account, ..) in ACCOUNTS.iter().map(|a| (a.0, ())).chain([("", ())]) {
+        let auth = || {
+            if account.is_empty() {
+                Auth::None
+            } else {
+                Auth::Bearer(w.token(account))
+            }
+        };
+        let expect = |route: &str, arg: &str| -> u16 {
+            if account.is_empty() {
+                401
+            } else if allowed(route, arg).contains(&account) {
+                200
+            } else {
+                403
+            }
+        };
+        let mut calls: Vec<Call> = Vec::new();
+        for venue in [TEMPLE, SCHOOL] {
+            for route in [
+                "/v1/venues/{venue}/stats",
+                "/v1/venues/{venue}/records",
+                "/v1/venues/{venue}/export",
+                "/v1/venues/{venue}/reports",
+            ] {
+                calls.push(Call(
+                    "GET",
+                    route,
+                    vec![("venue", venue)],
+                    Vec::new(),
+                    expect("read", venue),
+                ));
+            }
+            let records = common::gate_records_at(&w, venue, "东门", 1);
+            let body = serde_json::to_vec(&serde_json::json!({ "records": records })).unwrap();
+            calls.push(Call(
+                "POST",
+                "/v1/venues/{venue}/records",
+                vec![("venue", venue)],
+                body,
+                expect("upload", venue),
+            ));
+        }
+        for division in ["310106", "310115", "31", "3101"] {
+            calls.push(Call(
+                "GET",
+                "/v1/districts/{division}/reports",
+                vec![("division", division)],
+                Vec::new(),
+                expect("district", division),
+            ));
+        }
+        calls.push(Call("GET", "/v1/me", vec![], Vec::new(), expect("me", "")));
+        serial += 1;
+        calls.push(Call(
+            "PUT",
+            "/v1/lists/{kind}",
+            vec![("kind", "trust")],
+            common::signed_trust_list(serial),
+            expect("publish", ""),
+        ));
+        for Call(method, route, params, body, want) in calls {
+            let r = w.call(method, route, &params, "", auth(), body).await;
+            assert_eq!(
+                r.status.as_u16(),
+                want,
+                "{account:?} {method} {route} {params:?}: {}",
+                String::from_utf8_lossy(&r.body[..r.body.len().min(300)])
+            );
+            if want != 200 {
+                let code = r.code();
+                assert_eq!(
+                    code,
+                    if want == 401 {
+                        "unauthorized"
+                    } else {
+                        "forbidden"
+                    }
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 9 * 16);
+}
+
+#[tokio::test]
+async fn a_venue_unknown_to_the_service_is_the_authority_s_alone() {
+    let w = World::new();
+    for account in ["shanghai", "jingan", "temple-manager", "school-gate"] {
+        let r = w
+            .get(
+                "/v1/venues/{venue}/stats",
+                &[("venue", "SH-XX-0001")],
+                "",
+                account,
+            )
+            .await;
+        assert_eq!(r.status, 403, "{account}");
+    }
+    let r = w
+        .get(
+            "/v1/venues/{venue}/stats",
+            &[("venue", "SH-XX-0001")],
+            "",
+            "authority",
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["summary"]["scans"], 0);
+}

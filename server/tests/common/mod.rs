@@ -1,0 +1,427 @@
+//! A service over a small world: a signed trust list, two venues in two districts, accounts of
+//! every role, a clock the test moves; calls made in process, each response checked against
+//! the committed OpenAPI document.
+
+#![allow(clippy::unwrap_used, dead_code, unreachable_pub)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+use venuecode::door::CheckInRequest;
+use venuecode::health::{Colour, HealthStatus};
+use venuecode::id::IdNumber;
+use venuecode::person::{PersonalCode, PersonalIssue, Profile};
+use venuecode::token::TokenKey;
+use venuecode::trace::TraceKey;
+use venuecode::{
+    Division, Prefix, Seal, SecretKey, Timestamp, TrustList, TrustedKey, Usage, Venue, VenueType,
+    signed_trust,
+};
+use venuecode_server::{Account, Config, ListSet, Role, Service};
+
+pub const SH: &str = "HTTPS://VC.SH.GOV.CN/1/";
+pub const TEMPLE: &str = "SH-PT-0018";
+pub const SCHOOL: &str = "SH-PD-0042";
+pub const HOLDER: &str = "11010519491231002X";
+pub const NAME: &str = "张三丰";
+
+pub fn at(rfc3339: &str) -> Timestamp {
+    Timestamp::parse_rfc3339(rfc3339).unwrap()
+}
+
+pub fn key(seed: u8) -> SecretKey {
+    SecretKey::from_seed(&[seed; 32])
+}
+
+/// Keys: 1 venue codes, 2 personal codes, 9 the root.
+pub fn trust() -> TrustList {
+    let sh = Prefix::new(SH).unwrap();
+    let mut t = TrustList::new();
+    t.add(TrustedKey::new(key(1).public_key(), Usage::Venue).with_prefix(&sh))
+        .unwrap();
+    t.add(TrustedKey::new(key(2).public_key(), Usage::Personal).with_prefix(&sh))
+        .unwrap();
+    t.add(TrustedKey::new(key(9).public_key(), Usage::Root))
+        .unwrap();
+    t
+}
+
+pub fn signed_trust_list(serial: u64) -> Vec<u8> {
+    signed_trust::sign(
+        &trust(),
+        &key(9),
+        Seal {
+            serial,
+            issued_at: at("2022-04-01T00:00:00+08:00"),
+            valid_until: at("2022-09-01T00:00:00+08:00"),
+        },
+    )
+    .unwrap()
+}
+
+/// The temple (Jing'an, 310106) and the school (Pudong, 310115).
+pub fn venue_code(venue_id: &str, door: &str) -> String {
+    venue_code_signed_by(venue_id, door, 1)
+}
+
+/// A venue code signed by key `seed` (1 is the trusted one).
+pub fn venue_code_signed_by(venue_id: &str, door: &str, seed: u8) -> String {
+    let (name, division, kind) = match venue_id {
+        TEMPLE => ("上海玉佛禅寺", "310106", VenueType::ReligiousVenue),
+        _ => ("浦东佛学院", "310115", VenueType::ReligiousSchool),
+    };
+    Venue {
+        id: venue_id.into(),
+        venue_type: kind,
+        name: name.into(),
+        division: division.parse::<Division>().unwrap(),
+        address: "某路1号".into(),
+        door: door.into(),
+        issued_at: at("2022-04-01T08:00:00+08:00"),
+        valid_until: Some(at("2023-04-01T00:00:00+08:00")),
+    }
+    .issue(&key(seed), &Prefix::new(SH).unwrap())
+    .unwrap()
+}
+
+/// A dynamic personal code of `colour`, issued at `issued`.
+pub fn personal(colour: Colour, issued: Timestamp) -> String {
+    let issue = PersonalIssue {
+        profile: Profile::Dynamic,
+        generation: 1,
+        issued_at: issued,
+        valid_secs: None,
+        status: Some(HealthStatus { colour, nat: None }),
+    };
+    PersonalCode::for_holder(
+        NAME,
+        &IdNumber::parse(HOLDER).unwrap(),
+        &TokenKey::from_bytes([7; 32]),
+        &issue,
+    )
+    .unwrap()
+    .issue(&key(2), &Prefix::new(SH).unwrap())
+    .unwrap()
+}
+
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub clock: Arc<AtomicI64>,
+    pub service: Service,
+    pub tokens: std::collections::BTreeMap<&'static str, String>,
+    pub log: Arc<Mutex<Vec<String>>>,
+    openapi: Value,
+}
+
+/// The accounts every test has, by name.
+pub const ACCOUNTS: &[(&str, Role, &[&str], &[&str])] = &[
+    ("authority", Role::Authority, &[], &[]),
+    ("shanghai", Role::District, &["31"], &[]),
+    ("jingan", Role::District, &["310106"], &[]),
+    ("pudong", Role::District, &["310115"], &[]),
+    ("temple-manager", Role::Manager, &[TEMPLE], &[]),
+    ("school-manager", Role::Manager, &[SCHOOL], &[]),
+    ("temple-east-gate", Role::Gate, &[TEMPLE], &["东门"]),
+    ("school-gate", Role::Gate, &[SCHOOL], &[]),
+];
+
+pub fn config(
+    dir: &std::path::Path,
+    clock: Arc<AtomicI64>,
+    log: Arc<Mutex<Vec<String>>>,
+) -> Config {
+    Config {
+        data: dir.to_owned(),
+        lists: ListSet {
+            trust: signed_trust_list(1),
+            root_kids: vec![key(9).public_key().id()],
+            ..ListSet::default()
+        },
+        tracing: TraceKey::derive(&[5; 32]).public(),
+        venue_root: None,
+        clock: Arc::new(move || Timestamp::from_unix(clock.load(Ordering::SeqCst))),
+        limits: venuecode_server::Limits::default(),
+        log: Arc::new(move |line| log.lock().unwrap().push(line.to_owned())),
+    }
+}
+
+impl World {
+    pub fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(AtomicI64::new(at("2022-04-06T09:00:00+08:00").unix()));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let service = Service::open(config(dir.path(), clock.clone(), log.clone())).unwrap();
+        let mut tokens = std::collections::BTreeMap::new();
+        for (name, role, scope, doors) in ACCOUNTS {
+            let account = Account {
+                name: (*name).into(),
+                role: *role,
+                scope: scope.iter().map(|s| (*s).to_owned()).collect(),
+                doors: doors.iter().map(|s| (*s).to_owned()).collect(),
+                revoked: false,
+            };
+            tokens.insert(
+                *name,
+                service
+                    .directory()
+                    .create(&account, Timestamp::from_unix(0))
+                    .unwrap(),
+            );
+        }
+        let openapi = serde_json::from_str(venuecode_server::api::OPENAPI).unwrap();
+        World {
+            dir,
+            clock,
+            service,
+            tokens,
+            log,
+            openapi,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        Timestamp::from_unix(self.clock.load(Ordering::SeqCst))
+    }
+
+    pub fn advance(&self, secs: i64) {
+        self.clock.fetch_add(secs, Ordering::SeqCst);
+    }
+
+    pub fn token(&self, account: &str) -> &str {
+        &self.tokens[account]
+    }
+
+    /// A check-in request at a door of a venue, now.
+    pub fn check_in_request(
+        &self,
+        venue_id: &str,
+        door: &str,
+        colour: Colour,
+        device: &str,
+    ) -> String {
+        CheckInRequest {
+            venue_code: venue_code(venue_id, door),
+            personal_code: personal(colour, self.now()),
+            device: device.into(),
+            at: self.now(),
+        }
+        .to_json()
+    }
+
+    /// Calls a route: `route` is its template in the OpenAPI document, `params` fill it in.
+    /// The response is checked against the document; gives its status, headers and body.
+    pub async fn call(
+        &self,
+        method: &str,
+        route: &str,
+        params: &[(&str, &str)],
+        query: &str,
+        auth: Auth<'_>,
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut path = route.to_owned();
+        for (k, v) in params {
+            path = path.replace(&format!("{{{k}}}"), &urlencode(v));
+        }
+        if !query.is_empty() {
+            path = format!("{path}?{query}");
+        }
+        let mut request = Request::builder().method(method).uri(&path);
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(t) => request = request.header("authorization", format!("Bearer {t}")),
+            Auth::Cookie(c, csrf) => {
+                request = request.header("cookie", format!("vc_session={c}"));
+                if let Some(csrf) = csrf {
+                    request = request.header("x-csrf-token", csrf);
+                }
+            }
+        }
+        let request = request.body(Body::from(body)).unwrap();
+        let response = self.service.router().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let streaming = headers
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        // An event stream never ends: its body is read by the tests that listen to it.
+        let bytes = if streaming {
+            Vec::new()
+        } else {
+            response
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec()
+        };
+        let answer = Answer {
+            status,
+            headers,
+            body: bytes,
+        };
+        self.conforms(method, route, &answer);
+        answer
+    }
+
+    pub async fn get(
+        &self,
+        route: &str,
+        params: &[(&str, &str)],
+        query: &str,
+        account: &str,
+    ) -> Answer {
+        self.call(
+            "GET",
+            route,
+            params,
+            query,
+            Auth::Bearer(self.token(account)),
+            Vec::new(),
+        )
+        .await
+    }
+
+    pub async fn check_in(&self, body: &str) -> Answer {
+        self.call(
+            "POST",
+            "/v1/check-ins",
+            &[],
+            "",
+            Auth::None,
+            body.as_bytes().to_vec(),
+        )
+        .await
+    }
+
+    /// Checks a response against the document: its status is listed for the route, and a JSON
+    /// body matches the schema given for it.
+    fn conforms(&self, method: &str, route: &str, answer: &Answer) {
+        let op = &self.openapi["paths"][route][method.to_lowercase()];
+        assert!(op.is_object(), "{method} {route} is not in openapi.json");
+        let responses = &op["responses"];
+        let listed = &responses[answer.status.as_u16().to_string()];
+        let listed = if listed.is_null() {
+            assert!(
+                [408, 413, 429, 503].contains(&answer.status.as_u16()),
+                "{method} {route} answered {}, which openapi.json does not list: {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+            );
+            &self.openapi["components"]["responses"]["Limited"]
+        } else {
+            listed
+        };
+        let content = answer
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if content.starts_with("application/json")
+            && let Some(schema) = listed["content"]["application/json"]["schema"].as_object()
+        {
+            let name = schema["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
+            self.matches(name, answer);
+        }
+    }
+
+    /// Validates a JSON body against a component schema of the document.
+    pub fn matches(&self, schema: &str, answer: &Answer) {
+        let value: Value = serde_json::from_slice(&answer.body).unwrap_or_else(|e| {
+            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&answer.body))
+        });
+        self.validate(schema, &value);
+    }
+
+    pub fn validate(&self, schema: &str, value: &Value) {
+        let root = serde_json::json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "components": self.openapi["components"],
+            "$ref": format!("#/components/schemas/{schema}"),
+        });
+        let validator = jsonschema::validator_for(&root).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(value)
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect();
+        assert!(errors.is_empty(), "{schema}: {errors:?} in {value}");
+    }
+}
+
+/// Records a gate at the temple's east door made of `n` green visitors, a minute apart.
+pub fn gate_records(w: &World, n: usize) -> Vec<venuecode::record::ScanRecord> {
+    gate_records_at(w, TEMPLE, "东门", n)
+}
+
+/// Records a gate at a venue's door made of `n` green visitors, a minute apart.
+pub fn gate_records_at(
+    w: &World,
+    venue_id: &str,
+    door_label: &str,
+    n: usize,
+) -> Vec<venuecode::record::ScanRecord> {
+    use venuecode::door::{Gate, GateState, PolicyChoice, SignedLists};
+    let mut gate = Gate::load(
+        trust(),
+        &SignedLists::default(),
+        &PolicyChoice::default(),
+        w.now(),
+        GateState::new(),
+    )
+    .unwrap();
+    let keys = venuecode::record_keys::RecordKeys::with_seed(
+        venuecode::pseudonym::PseudonymKey::for_venue(&[3; 32], venue_id),
+        TraceKey::derive(&[5; 32]).public(),
+        [4; 32],
+    );
+    (0..n)
+        .map(|i| {
+            let now = w.now().saturating_add(60 * i64::try_from(i).unwrap());
+            let door = gate.door(&venue_code(venue_id, door_label), now).unwrap();
+            let admission = gate.admit(&door, &personal(Colour::Green, now), now);
+            admission.record(&keys, "gate-east-1").unwrap()
+        })
+        .collect()
+}
+
+pub enum Auth<'a> {
+    None,
+    Bearer(&'a str),
+    Cookie(&'a str, Option<&'a str>),
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

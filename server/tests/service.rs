@@ -1,0 +1,718 @@
+//! The service end to end, in process: check-ins, uploads, the manager's reads, lists, reports,
+//! sessions; every response checked against openapi.json (tests/common).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Auth, HOLDER, NAME, SCHOOL, TEMPLE, World};
+use futures_util::StreamExt;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use venuecode::health::Colour;
+
+const STATS: &str = "/v1/venues/{venue}/stats";
+const RECORDS: &str = "/v1/venues/{venue}/records";
+
+#[tokio::test]
+async fn a_check_in_is_decided_stored_once_and_counted_for_the_manager() {
+    let w = World::new();
+    let request = w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-a");
+    let first = w.check_in(&request).await;
+    assert_eq!(
+        first.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let answer = first.json();
+    assert_eq!(answer["pass"]["decision"], "admit");
+    assert_eq!(answer["pass"]["door"], "东门");
+    assert_eq!(answer["pass"]["holder"]["name"], "张*丰");
+    assert_eq!(answer["stored"], true);
+    // The app retries after a timeout: one record.
+    let again = w.check_in(&request).await.json();
+    assert_eq!(again["record_id"], answer["record_id"]);
+    assert_eq!(again["stored"], false);
+
+    let stats = w
+        .get(
+            STATS,
+            &[("venue", TEMPLE)],
+            "day=2022-04-06",
+            "temple-manager",
+        )
+        .await;
+    assert_eq!(stats.status, 200);
+    let stats = stats.json();
+    assert_eq!(stats["summary"]["scans"], 1);
+    assert_eq!(stats["summary"]["by_colour"]["green"], 1);
+    assert_eq!(stats["hours"]["hours"][9]["green"], 1, "09:00 CST");
+    let page = w
+        .get(RECORDS, &[("venue", TEMPLE)], "", "temple-manager")
+        .await;
+    let page_json = page.json();
+    assert_eq!(page_json["records"].as_array().unwrap().len(), 1);
+    assert_eq!(page_json["records"][0]["id"], answer["record_id"]);
+    assert_eq!(page_json["records"][0]["id_division"], "110105");
+    // Nothing the service gives a manager or writes to its log names the holder.
+    let text = String::from_utf8_lossy(&page.body);
+    for secret in [NAME, HOLDER, "张*丰", &HOLDER[..10]] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+        for line in w.log.lock().unwrap().iter() {
+            assert!(!line.contains(secret), "{secret} in the log: {line}");
+        }
+    }
+    assert!(
+        w.log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("POST /v1/check-ins 200"))
+    );
+}
+
+#[tokio::test]
+async fn bad_check_ins_get_typed_errors_and_store_nothing() {
+    let w = World::new();
+    let good = w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-a");
+    // A counterfeit poster: the door's code signed by a key nobody trusts, and one damaged.
+    let mut forged: serde_json::Value = serde_json::from_str(&good).unwrap();
+    forged["venue_code"] = common::venue_code_signed_by(TEMPLE, "东门", 8).into();
+    let r = w.check_in(&forged.to_string()).await;
+    assert_eq!((r.status.as_u16(), r.code().as_str()), (422, "unknown_key"));
+    let text = forged["venue_code"].as_str().unwrap().to_owned();
+    forged["venue_code"] = text.replace(common::SH, "HTTPS://VC.SH.GOV.CC/1/").into();
+    let r = w.check_in(&forged.to_string()).await;
+    assert_eq!(r.status, 422);
+    let r = w.check_in("{not json").await;
+    assert_eq!(
+        (r.status.as_u16(), r.code().as_str()),
+        (400, "invalid_input")
+    );
+    let r = w.check_in(&"x".repeat(20_000)).await;
+    assert_eq!(
+        (r.status.as_u16(), r.code().as_str()),
+        (400, "invalid_input")
+    );
+    // Ten minutes later the same request is too old to be checked honestly.
+    w.advance(600);
+    let r = w.check_in(&good).await;
+    assert_eq!(
+        (r.status.as_u16(), r.code().as_str()),
+        (400, "invalid_input")
+    );
+    let page = w
+        .get(RECORDS, &[("venue", TEMPLE)], "", "authority")
+        .await
+        .json();
+    assert_eq!(page["records"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_red_check_in_is_reported_live_to_its_venue_and_district_only() {
+    let w = World::new();
+    let router = w.service.router();
+    let subscribe = |path: &str, account: &str| {
+        let request = axum::http::Request::get(path)
+            .header("authorization", format!("Bearer {}", w.token(account)))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        router.clone().oneshot(request)
+    };
+    let venue = subscribe(&format!("/v1/venues/{TEMPLE}/reports"), "temple-manager")
+        .await
+        .unwrap();
+    let district = subscribe("/v1/districts/310106/reports", "jingan")
+        .await
+        .unwrap();
+    let elsewhere = subscribe("/v1/districts/310115/reports", "pudong")
+        .await
+        .unwrap();
+    assert_eq!(venue.status(), 200);
+    assert_eq!(
+        venue.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    let green = w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-a");
+    assert_eq!(w.check_in(&green).await.json()["pass"]["report"], false);
+    w.advance(30);
+    let red = w.check_in_request(TEMPLE, "东门", Colour::Red, "phone-b");
+    let answer = w.check_in(&red).await.json();
+    assert_eq!(answer["pass"]["decision"], "deny");
+    assert_eq!(answer["pass"]["report"], true);
+
+    for stream in [venue, district] {
+        let mut body = stream.into_body().into_data_stream();
+        let mut text = String::new();
+        while !text.contains("\n\n") {
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+                .await
+                .expect("a report within 5 s")
+                .unwrap()
+                .unwrap();
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        assert!(text.starts_with("event: report\n"), "{text}");
+        let data = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+        let record: serde_json::Value = serde_json::from_str(data).unwrap();
+        w.validate("ScanRecord", &record);
+        assert_eq!(
+            record["id"], answer["record_id"],
+            "the red one, not the green one"
+        );
+        assert_eq!(record["colour"], "red");
+    }
+    // Pudong heard nothing within a second.
+    let mut body = elsewhere.into_body().into_data_stream();
+    let heard = tokio::time::timeout(std::time::Duration::from_millis(1000), body.next()).await;
+    assert!(heard.is_err(), "another district got a report");
+}
+
+#[tokio::test]
+async fn a_gate_upload_stores_each_record_once_and_only_its_own() {
+    let w = World::new();
+    // A gate's records: admissions at its door, made by core as the gate makes them.
+    let records = common::gate_records(&w, 3);
+    let upload = |records: &[venuecode::record::ScanRecord], account: &str| {
+        let body = serde_json::to_vec(&serde_json::json!({"records": records})).unwrap();
+        w.call(
+            "POST",
+            RECORDS,
+            &[("venue", TEMPLE)],
+            "",
+            Auth::Bearer(w.token(account)),
+            body,
+        )
+    };
+    let r = upload(&records[..2], "temple-east-gate").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        (r.json()["added"].as_u64(), r.json()["already"].as_u64()),
+        (Some(2), Some(0))
+    );
+    // The gate retries after a timeout, with its queue grown by one.
+    let r = upload(&records, "temple-east-gate").await.json();
+    assert_eq!(
+        (r["added"].as_u64(), r["already"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let page = w
+        .get(RECORDS, &[("venue", TEMPLE)], "", "temple-manager")
+        .await
+        .json();
+    assert_eq!(page["records"].as_array().unwrap().len(), 3);
+
+    // Another venue's gate, a manager, a door the gate does not have, a raw ID number.
+    assert_eq!(upload(&records, "school-gate").await.status, 403);
+    assert_eq!(upload(&records, "temple-manager").await.status, 403);
+    let mut west = records[0].clone();
+    west.door = "西门".into();
+    assert_eq!(upload(&[west], "temple-east-gate").await.status, 403);
+    let mut raw = records[0].clone();
+    raw.id_number = Some(HOLDER.into());
+    let r = upload(&[raw], "temple-east-gate").await;
+    assert_eq!(
+        (r.status.as_u16(), r.code().as_str()),
+        (400, "invalid_input")
+    );
+    let r = w
+        .call(
+            "POST",
+            RECORDS,
+            &[("venue", TEMPLE)],
+            "",
+            Auth::None,
+            b"{}".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn a_self_built_system_syncs_by_cursor_and_gets_late_records_too() {
+    let w = World::new();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        w.advance(60);
+        let r = w
+            .check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, &format!("p{i}")))
+            .await;
+        ids.push(r.json()["record_id"].as_str().unwrap().to_owned());
+    }
+    let first = w
+        .get(RECORDS, &[("venue", TEMPLE)], "limit=2", "temple-manager")
+        .await
+        .json();
+    let got: Vec<&str> = first["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, [ids[0].as_str(), ids[1].as_str()]);
+    let cursor = first["next"].as_str().unwrap().to_owned();
+    let rest = w
+        .get(
+            RECORDS,
+            &[("venue", TEMPLE)],
+            &format!("after={cursor}&limit=10"),
+            "temple-manager",
+        )
+        .await
+        .json();
+    assert_eq!(rest["records"].as_array().unwrap().len(), 3);
+    let end = rest["next"].as_str().unwrap().to_owned();
+    let none = w
+        .get(
+            RECORDS,
+            &[("venue", TEMPLE)],
+            &format!("after={end}"),
+            "temple-manager",
+        )
+        .await
+        .json();
+    assert!(none["records"].as_array().unwrap().is_empty());
+    assert_eq!(none["next"], end.as_str(), "the cursor stays");
+    let r = w
+        .get(
+            RECORDS,
+            &[("venue", TEMPLE)],
+            &format!("after={}", "0".repeat(32)),
+            "temple-manager",
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let r = w
+        .get(RECORDS, &[("venue", TEMPLE)], "after=zz", "temple-manager")
+        .await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn exports_are_files_of_the_day() {
+    let w = World::new();
+    w.check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "p"))
+        .await;
+    let export = "/v1/venues/{venue}/export";
+    for (format, starts) in [
+        ("jsonl", &b"{\"id\":"[..]),
+        ("csv", b"id,origin"),
+        ("parquet", b"PAR1"),
+    ] {
+        let r = w
+            .get(
+                export,
+                &[("venue", TEMPLE)],
+                &format!("day=2022-04-06&format={format}"),
+                "temple-manager",
+            )
+            .await;
+        assert_eq!(r.status, 200, "{format}");
+        assert!(
+            r.body.starts_with(starts),
+            "{format}: {:?}",
+            &r.body[..8.min(r.body.len())]
+        );
+        let disposition = r.headers["content-disposition"].to_str().unwrap();
+        assert!(disposition.contains(&format!("{TEMPLE}-2022-04-06.{format}")));
+    }
+    let r = w
+        .get(
+            export,
+            &[("venue", TEMPLE)],
+            "format=xlsx",
+            "temple-manager",
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = w
+        .get(export, &[("venue", TEMPLE)], "format=csv", "school-manager")
+        .await;
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn lists_are_served_with_etags_and_only_the_authority_publishes_newer_ones() {
+    let w = World::new();
+    let route = "/v1/lists/{kind}";
+    let r = w
+        .call(
+            "GET",
+            route,
+            &[("kind", "trust")],
+            "",
+            Auth::None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, common::signed_trust_list(1));
+    let tag = r.headers["etag"].to_str().unwrap().to_owned();
+    let mut request = axum::http::Request::get("/v1/lists/trust")
+        .header("if-none-match", &tag)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let cached = w.service.router().oneshot(request).await.unwrap();
+    assert_eq!(cached.status(), 304);
+    assert!(
+        cached
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .is_empty()
+    );
+    let r = w
+        .call(
+            "GET",
+            route,
+            &[("kind", "status")],
+            "",
+            Auth::None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code().as_str()), (404, "not_found"));
+
+    let put = |serial: u64, account: &'static str| {
+        w.call(
+            "PUT",
+            route,
+            &[("kind", "trust")],
+            "",
+            Auth::Bearer(w.token(account)),
+            common::signed_trust_list(serial),
+        )
+    };
+    assert_eq!(put(2, "temple-manager").await.status, 403);
+    assert_eq!(put(2, "shanghai").await.status, 403);
+    let r = put(2, "authority").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let served = w
+        .call(
+            "GET",
+            route,
+            &[("kind", "trust")],
+            "",
+            Auth::None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(served.body, common::signed_trust_list(2));
+    assert_eq!(served.headers["etag"].to_str().unwrap(), r.json()["etag"]);
+    // The old list again: refused, and the new one stays in force.
+    let r = put(1, "authority").await;
+    assert_eq!((r.status.as_u16(), r.code().as_str()), (409, "rolled_back"));
+    // Garbage does not verify.
+    let r = w
+        .call(
+            "PUT",
+            route,
+            &[("kind", "trust")],
+            "",
+            Auth::Bearer(w.token("authority")),
+            b"junk".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status.as_u16() / 100, 4);
+    request = axum::http::Request::get("/v1/lists/trust")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let body = w
+        .service
+        .router()
+        .oneshot(request)
+        .await
+        .unwrap()
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes();
+    assert_eq!(body.to_vec(), common::signed_trust_list(2));
+}
+
+#[tokio::test]
+async fn a_restart_keeps_records_lists_and_refuses_an_older_trust_list() {
+    let w = World::new();
+    w.check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "p"))
+        .await;
+    let r = w
+        .call(
+            "PUT",
+            "/v1/lists/{kind}",
+            &[("kind", "trust")],
+            "",
+            Auth::Bearer(w.token("authority")),
+            common::signed_trust_list(3),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let World {
+        dir,
+        clock,
+        service,
+        log,
+        tokens,
+        ..
+    } = w;
+    drop(service);
+    // Started again with the list of serial 1 on its command line: refused.
+    let old =
+        venuecode_server::Service::open(common::config(dir.path(), clock.clone(), log.clone()));
+    assert_eq!(old.err().map(|e| e.code), Some("rolled_back"));
+    // Started without one: the kept serial 3 is in force, the record is there.
+    let mut config = common::config(dir.path(), clock, log);
+    config.lists.trust.clear();
+    let service = venuecode_server::Service::open(config).unwrap();
+    let request = axum::http::Request::get(format!("/v1/venues/{TEMPLE}/records"))
+        .header(
+            "authorization",
+            format!("Bearer {}", tokens["temple-manager"]),
+        )
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let body = service
+        .router()
+        .oneshot(request)
+        .await
+        .unwrap()
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes();
+    let page: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(page["records"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_page_logs_in_with_a_strict_session_and_needs_csrf_for_changes() {
+    let w = World::new();
+    let page = w
+        .service
+        .router()
+        .oneshot(
+            axum::http::Request::get("/")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("frame-ancestors 'none'"));
+    let login = |token: &str| {
+        axum::http::Request::post("/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(format!("token={token}")))
+            .unwrap()
+    };
+    let refused = w.service.router().oneshot(login("vct_nope")).await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(refused.headers().get("set-cookie").is_none());
+    let ok = w
+        .service
+        .router()
+        .oneshot(login(w.token("temple-manager")))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 303);
+    let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    let session = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .strip_prefix("vc_session=")
+        .unwrap()
+        .to_owned();
+    let me = w
+        .call(
+            "GET",
+            "/v1/me",
+            &[],
+            "",
+            Auth::Cookie(&session, None),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(me.json()["name"], "temple-manager");
+    // The dashboard carries the session's CSRF token.
+    let dash = w
+        .service
+        .router()
+        .oneshot(
+            axum::http::Request::get("/")
+                .header("cookie", format!("vc_session={session}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let html = String::from_utf8(
+        dash.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    let csrf = html
+        .split("name=\"csrf\" content=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(csrf.len(), 64);
+    // A change by cookie without the CSRF token (a forged form) is refused, with it goes on
+    // to the account's own checks (a manager may not publish).
+    let r = w
+        .call(
+            "PUT",
+            "/v1/lists/{kind}",
+            &[("kind", "trust")],
+            "",
+            Auth::Cookie(&session, None),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code().as_str()), (403, "forbidden"));
+    let authority = w
+        .service
+        .directory()
+        .login(w.token("authority"), w.now())
+        .unwrap()
+        .unwrap();
+    let r = w
+        .call(
+            "PUT",
+            "/v1/lists/{kind}",
+            &[("kind", "trust")],
+            "",
+            Auth::Cookie(&authority.0, None),
+            common::signed_trust_list(2),
+        )
+        .await;
+    assert_eq!(r.status, 403, "no CSRF token");
+    let r = w
+        .call(
+            "PUT",
+            "/v1/lists/{kind}",
+            &[("kind", "trust")],
+            "",
+            Auth::Cookie(&authority.0, Some(&authority.1)),
+            common::signed_trust_list(2),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // After eight hours the session is over.
+    w.advance(8 * 3600);
+    let r = w
+        .call(
+            "GET",
+            "/v1/me",
+            &[],
+            "",
+            Auth::Cookie(&session, None),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn revoked_tokens_and_accounts_stop_at_once() {
+    let w = World::new();
+    async fn me(w: &World, token: &str) -> common::Answer {
+        w.call("GET", "/v1/me", &[], "", Auth::Bearer(token), Vec::new())
+            .await
+    }
+    assert_eq!(me(&w, w.token("temple-manager")).await.status, 200);
+    let second = w
+        .service
+        .directory()
+        .issue("temple-manager", w.now())
+        .unwrap();
+    w.service
+        .directory()
+        .revoke_token(w.token("temple-manager"))
+        .unwrap();
+    assert_eq!(me(&w, w.token("temple-manager")).await.status, 401);
+    assert_eq!(
+        me(&w, &second).await.status,
+        200,
+        "the other token still works"
+    );
+    w.service.directory().revoke("temple-manager").unwrap();
+    assert_eq!(me(&w, &second).await.status, 401);
+    assert!(
+        w.service
+            .directory()
+            .issue("temple-manager", w.now())
+            .is_err()
+    );
+    let r = me(&w, "vct_0000").await;
+    assert_eq!(
+        (r.status.as_u16(), r.code().as_str()),
+        (401, "unauthorized")
+    );
+    // Tokens are stored as digests only.
+    let file = std::fs::read(w.dir.path().join("service.sqlite")).unwrap();
+    let needle = w.token("authority").as_bytes();
+    assert!(!file.windows(needle.len()).any(|x| x == needle));
+}
+
+#[tokio::test]
+async fn limits_answer_json_errors() {
+    let w = World::new();
+    let big = vec![b'x'; 2 << 20];
+    let r = w
+        .call(
+            "POST",
+            RECORDS,
+            &[("venue", TEMPLE)],
+            "",
+            Auth::Bearer(w.token("temple-east-gate")),
+            big,
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code().as_str()),
+        (413, "payload_too_large")
+    );
+    let r = w
+        .get(
+            STATS,
+            &[("venue", TEMPLE)],
+            "day=06.04.2022",
+            "temple-manager",
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code().as_str()),
+        (400, "invalid_input")
+    );
+    // A token's burst, then 429.
+    let limited = (0..300)
+        .map(|_| w.get("/v1/me", &[], "", "school-manager"))
+        .collect::<futures_util::stream::FuturesOrdered<_>>()
+        .collect::<Vec<_>>()
+        .await;
+    let statuses: Vec<u16> = limited.iter().map(|a| a.status.as_u16()).collect();
+    assert!(statuses.iter().filter(|&&s| s == 200).count() >= 200);
+    assert!(statuses.contains(&429), "no request was limited");
+    // Another token is not limited by that one.
+    assert_eq!(w.get("/v1/me", &[], "", "temple-manager").await.status, 200);
+    let _ = SCHOOL;
+}

@@ -27,7 +27,20 @@ enum Command {
         /// Where to write the key, trust list and codes.
         #[arg(long, default_value = "venuecode-demo")]
         out: PathBuf,
+        /// Then serve the demo's day: the records service with the demo's lists and records,
+        /// a manager's and a district's login printed (Ctrl-C stops it).
+        #[arg(long)]
+        serve: bool,
+        /// Where the demo's service listens.
+        #[arg(long, default_value = "127.0.0.1:8080", requires = "serve")]
+        listen: std::net::SocketAddr,
     },
+    /// The records service (HTTP, JSON, the manager's page): check-ins in, lists out, a venue's
+    /// desensitised records for its manager and its systems (SPEC.md §16). Stops on Ctrl-C or
+    /// SIGTERM.
+    Serve(Box<crate::serve::ServeArgs>),
+    /// The service's accounts (authority, district, manager, gate) and their tokens.
+    Accounts(Box<crate::serve::AccountsArgs>),
     /// Makes a new Ed25519 key (PKCS#8 PEM, file mode 0600), optionally trusting it.
     Keygen {
         /// Where to write the private key; an existing file is never overwritten.
@@ -323,7 +336,16 @@ struct IssueArgs {
 /// Runs a command and gives its exit code.
 pub(crate) fn run(args: Args) -> Result<u8, CliError> {
     match args.command {
-        Command::Demo { out } => crate::demo::run(&out),
+        Command::Demo { out, serve, listen } => {
+            let demo = crate::demo::run(&out)?;
+            if serve {
+                crate::serve::demo_serve(&out, listen, &demo)
+            } else {
+                Ok(crate::error::EXIT_OK)
+            }
+        }
+        Command::Serve(a) => crate::serve::serve(&a),
+        Command::Accounts(a) => crate::serve::accounts(&a),
         Command::Keygen {
             out,
             trust,

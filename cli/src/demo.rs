@@ -7,7 +7,7 @@
 //! checked against what the simulation knows to be true. Deterministic: the visitors come from a
 //! fixed seed; only the keys are new each run.
 
-use crate::error::{CliError, EXIT_OK};
+use crate::error::CliError;
 use crate::output::say;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -198,7 +198,17 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         .map_err(CliError::io(path))
 }
 
-pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
+/// What the demo made that its service needs: the venues, the root key's id, the demo's time.
+pub(crate) struct Demo {
+    /// id, division, name.
+    pub(crate) venues: Vec<(&'static str, u32, &'static str)>,
+    /// The root key the trust list is signed by.
+    pub(crate) root_kid: venuecode::KeyId,
+    /// 09:00 on the demo's day.
+    pub(crate) now: Timestamp,
+}
+
+pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
     let started = std::time::Instant::now();
     fs::create_dir_all(out.join("posters")).map_err(CliError::io(out))?;
     let t = |s: &str| Timestamp::parse_rfc3339(s);
@@ -743,7 +753,11 @@ pub(crate) fn run(out: &Path) -> Result<u8, CliError> {
             "the trace does not match the simulated truth".into(),
         ))
     } else if matches {
-        Ok(EXIT_OK)
+        Ok(Demo {
+            venues: VENUES.iter().map(|v| (v.0, v.3, v.2)).collect(),
+            root_kid: root_key.public_key().id(),
+            now: day_start.saturating_add(9 * 3600),
+        })
     } else {
         Err(CliError::Usage(format!("report {got:?} != truth {want:?}")))
     }

@@ -15,6 +15,7 @@ mod policy;
 mod poster;
 mod records;
 mod scan;
+mod serve;
 mod trace;
 mod trust;
 mod venue;

@@ -1,0 +1,320 @@
+//! `serve` (the records service over a data folder), `accounts` (who may use it) and the demo's
+//! `--serve`: translations of arguments into `venuecode_server`'s configuration.
+
+use crate::error::{CliError, EXIT_OK};
+use crate::files::{read_secret_text, read_text};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use venuecode::trace::TracePublicKey;
+use venuecode::{KeyId, Timestamp};
+use venuecode_server::{Account, ApiError, Config, Directory, Limits, ListSet, Role, Service};
+
+impl From<ApiError> for CliError {
+    fn from(e: ApiError) -> Self {
+        CliError::Usage(format!("{} ({})", e.message, e.code))
+    }
+}
+
+/// `serve` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// The service's folder: ledger, accounts, lists in force, the gate's state (created).
+    #[arg(long)]
+    data: PathBuf,
+    /// Where to listen (port 0: any free one; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The signed trust list (required the first time; later, the one kept is in force).
+    #[arg(long)]
+    trust: Option<PathBuf>,
+    /// A pinned root key id the trust list must be signed by; repeat for several.
+    #[arg(
+        long = "root-kid",
+        env = "VENUECODE_ROOT_KID",
+        value_delimiter = ',',
+        required = true
+    )]
+    root_kids: Vec<KeyId>,
+    /// The authority's public tracing key (64 hex digits, from `trace key`).
+    #[arg(long, env = "VENUECODE_TRACE_PUB")]
+    trace_pub: PathBuf,
+    /// A signed status list to publish.
+    #[arg(long)]
+    status: Option<PathBuf>,
+    /// A signed revocation list to publish.
+    #[arg(long)]
+    revocations: Option<PathBuf>,
+    /// A signed rule set to decide with (else the built-in one).
+    #[arg(long, conflicts_with = "builtin")]
+    policy: Option<PathBuf>,
+    /// A built-in rule set: sh-2022-04-01 (the default) or sh-2022-public-48h.
+    #[arg(long)]
+    builtin: Option<String>,
+    /// The authority's root of venue pseudonym keys (as for `venue-key`), so that gates'
+    /// records and the service's count a visitor once.
+    #[arg(long)]
+    venue_root: Option<PathBuf>,
+    /// Requests a second each token may make, on average.
+    #[arg(long, default_value_t = 50.0)]
+    rate: f64,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(CliError::io(path))
+}
+
+fn read_opt(path: Option<&Path>) -> Result<Option<Vec<u8>>, CliError> {
+    path.map(read).transpose()
+}
+
+fn venue_root(path: Option<&Path>) -> Result<Option<zeroize::Zeroizing<[u8; 32]>>, CliError> {
+    let Some(path) = path else { return Ok(None) };
+    let mut root = zeroize::Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(read_secret_text(path)?.trim(), root.as_mut())
+        .map_err(|_| venuecode::Error::InvalidKey("a root key is 64 hex digits".into()))?;
+    Ok(Some(root))
+}
+
+/// The access log on standard error.
+fn stderr_log() -> venuecode_server::LogSink {
+    Arc::new(|line| eprintln!("{line}"))
+}
+
+pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
+    let lists = ListSet {
+        trust: read_opt(a.trust.as_deref())?.unwrap_or_default(),
+        root_kids: a.root_kids.clone(),
+        status: read_opt(a.status.as_deref())?,
+        revocations: read_opt(a.revocations.as_deref())?,
+        policy: read_opt(a.policy.as_deref())?,
+        builtin: a.builtin.clone(),
+        ..ListSet::default()
+    };
+    let config = Config {
+        data: a.data.clone(),
+        lists,
+        tracing: TracePublicKey::from_hex(&read_text(&a.trace_pub)?)?,
+        venue_root: venue_root(a.venue_root.as_deref())?,
+        clock: venuecode_server::system_clock(),
+        limits: Limits {
+            per_token_per_sec: a.rate,
+            ..Limits::default()
+        },
+        log: stderr_log(),
+    };
+    run(config, a.listen, None)
+}
+
+/// Serves until interrupted (Ctrl-C or SIGTERM), printing the address first.
+fn run(config: Config, listen: SocketAddr, banner: Option<String>) -> Result<u8, CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Usage(format!("cannot start the service: {e}")))?;
+    runtime.block_on(async move {
+        let service = Service::open(config)?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| CliError::Usage(format!("cannot listen on {listen}: {e}")))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        println!("listening on http://{address}/");
+        if let Some(banner) = banner {
+            println!("{banner}");
+        }
+        service.serve(listener, stopped()).await?;
+        Ok(EXIT_OK)
+    })
+}
+
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `accounts` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum AccountsCommand {
+    /// Creates an account and prints its first token (shown once; only its digest is kept).
+    Create {
+        /// Its unique name.
+        name: String,
+        /// authority, district, manager or gate.
+        #[arg(long)]
+        role: String,
+        /// A district's divisions (2, 4 or 6 digits), a manager's venues, a gate's venue;
+        /// repeat or separate with commas.
+        #[arg(long, value_delimiter = ',')]
+        scope: Vec<String>,
+        /// A gate's doors (default: every door of its venue).
+        #[arg(long, value_delimiter = ',')]
+        door: Vec<String>,
+    },
+    /// Prints a new token for an account (its other tokens keep working).
+    Token {
+        /// The account.
+        name: String,
+    },
+    /// Revokes an account: its tokens and sessions stop at once.
+    Revoke {
+        /// The account.
+        name: String,
+    },
+    /// Revokes one token, read from standard input.
+    RevokeToken,
+    /// Lists the accounts.
+    List {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `accounts` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AccountsArgs {
+    /// The service's folder.
+    #[arg(long)]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: AccountsCommand,
+}
+
+fn now() -> Timestamp {
+    crate::venue::now()
+}
+
+pub(crate) fn accounts(a: &AccountsArgs) -> Result<u8, CliError> {
+    std::fs::create_dir_all(&a.data).map_err(CliError::io(&a.data))?;
+    let directory = Directory::open(&a.data.join("service.sqlite"))?;
+    match &a.command {
+        AccountsCommand::Create {
+            name,
+            role,
+            scope,
+            door,
+        } => {
+            let account = Account {
+                name: name.clone(),
+                role: role.parse::<Role>()?,
+                scope: scope.clone(),
+                doors: door.clone(),
+                revoked: false,
+            };
+            println!("{}", directory.create(&account, now())?);
+        }
+        AccountsCommand::Token { name } => println!("{}", directory.issue(name, now())?),
+        AccountsCommand::Revoke { name } => directory.revoke(name)?,
+        AccountsCommand::RevokeToken => {
+            let token = std::io::read_to_string(std::io::stdin().lock())
+                .map_err(CliError::io(Path::new("-")))?;
+            directory.revoke_token(token.trim())?;
+        }
+        AccountsCommand::List { json } => {
+            let accounts = directory.accounts()?;
+            if *json {
+                crate::output::json(&accounts)?;
+            } else {
+                for x in accounts {
+                    println!(
+                        "{}\t{}\t{}{}{}",
+                        crate::output::shown(&x.name),
+                        x.role.name(),
+                        crate::output::shown(&x.scope.join(",")),
+                        if x.doors.is_empty() {
+                            String::new()
+                        } else {
+                            format!("\tdoors {}", crate::output::shown(&x.doors.join(",")))
+                        },
+                        if x.revoked { "\trevoked" } else { "" }
+                    );
+                }
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// The demo's day served: the demo's lists and records in a service under `out/service`, a
+/// manager and a district office account, the clock at 09:00 on the demo's day and running.
+pub(crate) fn demo_serve(
+    out: &Path,
+    listen: SocketAddr,
+    demo: &crate::demo::Demo,
+) -> Result<u8, CliError> {
+    let data = out.join("service");
+    if data.exists() {
+        std::fs::remove_dir_all(&data).map_err(CliError::io(&data))?;
+    }
+    std::fs::create_dir_all(&data).map_err(CliError::io(&data))?;
+    // The demo's ledger becomes the service's: the day's scans are there at once.
+    std::fs::copy(out.join("ledger.sqlite"), data.join("ledger.sqlite"))
+        .map_err(CliError::io(&data))?;
+    let directory = Directory::open(&data.join("service.sqlite"))?;
+    for (venue_id, division, name) in &demo.venues {
+        directory.note_venue(
+            &venuecode_server::directory::KnownVenue {
+                venue_id: (*venue_id).to_owned(),
+                division: *division,
+                name: (*name).to_owned(),
+            },
+            true,
+        )?;
+    }
+    let account = |name: &str, role, scope: &[&str]| Account {
+        name: name.into(),
+        role,
+        scope: scope.iter().map(|s| (*s).to_owned()).collect(),
+        doors: Vec::new(),
+        revoked: false,
+    };
+    let first = demo.venues[0].0;
+    let manager = directory.create(&account("demo-manager", Role::Manager, &[first]), demo.now)?;
+    let district = directory.create(
+        &account("demo-district", Role::District, &["310107"]),
+        demo.now,
+    )?;
+    drop(directory);
+    let started = std::time::Instant::now();
+    let start = demo.now.unix();
+    let config = Config {
+        data,
+        lists: ListSet {
+            trust: read(&out.join("trust.signed"))?,
+            root_kids: vec![demo.root_kid],
+            status: Some(read(&out.join("status.bin"))?),
+            revocations: Some(read(&out.join("revocations.bin"))?),
+            ..ListSet::default()
+        },
+        tracing: TracePublicKey::from_hex(&read_text(&out.join("trace.pub"))?)?,
+        venue_root: None,
+        clock: Arc::new(move || {
+            let elapsed = i64::try_from(started.elapsed().as_secs()).unwrap_or(i64::MAX);
+            Timestamp::from_unix(start.saturating_add(elapsed))
+        }),
+        limits: Limits::default(),
+        log: Arc::new(|_| {}),
+    };
+    let banner = format!(
+        "the demo's day, served (the clock starts at {} CST)\n  manager of {first}: log in with {manager}\n  \
+         district 310107:  log in with {district}\n  Ctrl-C stops it",
+        demo.now.cst()
+    );
+    run(config, listen, Some(banner))
+}

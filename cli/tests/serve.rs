@@ -1,0 +1,327 @@
+//! `venuecode serve` and `venuecode accounts` as processes: accounts made on the command line
+//! work over HTTP, and a service killed with SIGKILL during a load of check-ins has, when
+//! started again, every check-in it acknowledged, none twice.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use venuecode::door::CheckInRequest;
+use venuecode::health::{Colour, HealthStatus};
+use venuecode::id::IdNumber;
+use venuecode::person::{PersonalCode, PersonalIssue, Profile};
+use venuecode::token::TokenKey;
+use venuecode::{
+    Division, Prefix, Seal, SecretKey, Timestamp, TrustList, TrustedKey, Usage, Venue, VenueType,
+};
+
+const SH: &str = "HTTPS://VC.SH.GOV.CN/1/";
+
+fn key(seed: u8) -> SecretKey {
+    SecretKey::from_seed(&[seed; 32])
+}
+
+fn now() -> Timestamp {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    Timestamp::from_unix(i64::try_from(secs).unwrap())
+}
+
+/// The service's inputs in `dir`: a signed trust list (root key 9), its root key id.
+fn setup(dir: &Path) -> String {
+    let prefix = Prefix::new(SH).unwrap();
+    let mut trust = TrustList::new();
+    trust
+        .add(TrustedKey::new(key(1).public_key(), Usage::Venue).with_prefix(&prefix))
+        .unwrap();
+    trust
+        .add(TrustedKey::new(key(2).public_key(), Usage::Personal).with_prefix(&prefix))
+        .unwrap();
+    trust
+        .add(TrustedKey::new(key(9).public_key(), Usage::Root))
+        .unwrap();
+    let seal = Seal {
+        serial: 1,
+        issued_at: now().saturating_add(-3600),
+        valid_until: now().saturating_add(30 * 86_400),
+    };
+    let signed = venuecode::signed_trust::sign(&trust, &key(9), seal).unwrap();
+    std::fs::write(dir.join("trust.signed"), signed).unwrap();
+    key(9).public_key().id().to_string()
+}
+
+fn venue_code() -> String {
+    Venue {
+        id: "SH-PT-0018".into(),
+        venue_type: VenueType::ReligiousVenue,
+        name: "上海玉佛禅寺".into(),
+        division: "310106".parse::<Division>().unwrap(),
+        address: "安远路170号".into(),
+        door: "东门".into(),
+        issued_at: now().saturating_add(-3600),
+        valid_until: Some(now().saturating_add(365 * 86_400)),
+    }
+    .issue(&key(1), &Prefix::new(SH).unwrap())
+    .unwrap()
+}
+
+/// Check-in `i`: a visitor of its own (a name of its own, so a code of its own).
+fn request(venue: &str, i: usize) -> String {
+    let issue = PersonalIssue {
+        profile: Profile::Dynamic,
+        generation: 1,
+        issued_at: now(),
+        valid_secs: None,
+        status: Some(HealthStatus {
+            colour: Colour::Green,
+            nat: None,
+        }),
+    };
+    let personal = PersonalCode::for_holder(
+        &format!("访客{i}"),
+        &IdNumber::parse("11010519491231002X").unwrap(),
+        &TokenKey::from_bytes([7; 32]),
+        &issue,
+    )
+    .unwrap()
+    .issue(&key(2), &Prefix::new(SH).unwrap())
+    .unwrap();
+    CheckInRequest {
+        venue_code: venue.to_owned(),
+        personal_code: personal,
+        device: format!("phone-{i}"),
+        at: now(),
+    }
+    .to_json()
+}
+
+struct Served {
+    child: Child,
+    address: String,
+}
+
+fn serve(dir: &Path, kid: &str) -> Served {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("venuecode"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--root-kid", kid])
+        .arg("--data")
+        .arg(dir.join("data"))
+        .arg("--trust")
+        .arg(dir.join("trust.signed"))
+        .arg("--trace-pub")
+        .arg(common::trace_pub())
+        .env_remove("VENUECODE_ROOT_KID")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    Served { child, address }
+}
+
+/// One HTTP/1.1 request on its own connection: status and body.
+fn http(address: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let auth = token.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nhost: {address}\r\n{auth}content-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap_or_default();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_owned());
+    (status, body)
+}
+
+fn accounts(dir: &Path, args: &[&str]) -> String {
+    let out = common::signed()
+        .arg("accounts")
+        .arg("--data")
+        .arg(dir.join("data"))
+        .args(args)
+        .assert()
+        .success();
+    common::stdout_of(&out).trim().to_owned()
+}
+
+/// Every record id of the venue, by cursor paging.
+fn all_ids(address: &str, token: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut after = String::new();
+    loop {
+        let path = format!("/v1/venues/SH-PT-0018/records?limit=1000{after}");
+        let (status, body) = http(address, "GET", &path, Some(token), "");
+        assert_eq!(status, 200, "{body}");
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let records = page["records"].as_array().unwrap();
+        if records.is_empty() {
+            return ids;
+        }
+        ids.extend(records.iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+        after = format!("&after={}", page["next"].as_str().unwrap());
+    }
+}
+
+#[test]
+fn accounts_made_on_the_command_line_work_over_http_until_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let kid = setup(dir.path());
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let manager = accounts(
+        dir.path(),
+        &[
+            "create",
+            "temple",
+            "--role",
+            "manager",
+            "--scope",
+            "SH-PT-0018",
+        ],
+    );
+    assert!(
+        manager.starts_with("vct_") && manager.len() == 68,
+        "{manager}"
+    );
+    let refused = common::signed()
+        .args(["accounts", "--data"])
+        .arg(dir.path().join("data"))
+        .args(["create", "bad", "--role", "district", "--scope", "310"])
+        .assert()
+        .code(2);
+    assert!(common::stdout_of(&refused).is_empty());
+    let listed = accounts(dir.path(), &["list"]);
+    assert_eq!(listed, "temple\tmanager\tSH-PT-0018");
+    let mut served = serve(dir.path(), &kid);
+    let (status, body) = http(&served.address, "GET", "/v1/me", Some(&manager), "");
+    assert_eq!((status, body.contains("\"temple\"")), (200, true), "{body}");
+    accounts(dir.path(), &["revoke", "temple"]);
+    let (status, _) = http(&served.address, "GET", "/v1/me", Some(&manager), "");
+    assert_eq!(status, 401);
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+}
+
+#[test]
+fn a_killed_service_keeps_every_acknowledged_check_in_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let kid = setup(dir.path());
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let authority = accounts(dir.path(), &["create", "authority", "--role", "authority"]);
+    let venue = venue_code();
+    // Made before the load, so the clients only send.
+    let requests: Vec<String> = (0..4000).map(|i| request(&venue, i)).collect();
+    let requests = Arc::new(requests);
+    let mut served = serve(dir.path(), &kid);
+    let acked = Arc::new(Mutex::new(Vec::<(usize, String)>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..8)
+        .map(|c| {
+            let (requests, acked, stop, address) = (
+                requests.clone(),
+                acked.clone(),
+                stop.clone(),
+                served.address.clone(),
+            );
+            std::thread::spawn(move || {
+                for i in (c..requests.len()).step_by(8) {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let Ok(mut stream) = TcpStream::connect(&address) else {
+                        return;
+                    };
+                    let body = &requests[i];
+                    let sent = write!(
+                        stream,
+                        "POST /v1/check-ins HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+                         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let mut response = String::new();
+                    if sent.is_err() || stream.read_to_string(&mut response).is_err() {
+                        return;
+                    }
+                    // Acknowledged: a 200 with the record's id, read whole.
+                    if response.starts_with("HTTP/1.1 200")
+                        && let Some(json) = response.split_once("\r\n\r\n").map(|x| x.1)
+                        && let Ok(v) = serde_json::from_str::<serde_json::Value>(json)
+                    {
+                        let id = v["record_id"].as_str().unwrap().to_owned();
+                        acked.lock().unwrap().push((i, id));
+                    }
+                }
+            })
+        })
+        .collect();
+    // Kill it mid-load, once some check-ins are acknowledged.
+    while acked.lock().unwrap().len() < 300 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() < requests.len(), "the kill came after the load");
+
+    let mut served = serve(dir.path(), &kid);
+    let stored = all_ids(&served.address, &authority);
+    let unique: std::collections::BTreeSet<&String> = stored.iter().collect();
+    assert_eq!(unique.len(), stored.len(), "a record stored twice");
+    for (_, id) in &acked {
+        assert!(unique.contains(id), "acknowledged {id} lost");
+    }
+    // The apps retry what was not acknowledged: each stored once, the others already there.
+    let done: std::collections::BTreeSet<usize> = acked.iter().map(|a| a.0).collect();
+    let retried: Vec<usize> = (0..requests.len())
+        .filter(|i| !done.contains(i))
+        .take(200)
+        .collect();
+    let mut new = 0;
+    for &i in &retried {
+        let (status, body) = http(&served.address, "POST", "/v1/check-ins", None, &requests[i]);
+        assert_eq!(status, 200, "{body}");
+        let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let id = answer["record_id"].as_str().unwrap().to_owned();
+        // Stored before the kill (unacknowledged) or now, never both.
+        assert_eq!(answer["stored"], !unique.contains(&id), "{id}");
+        new += usize::from(answer["stored"] == true);
+    }
+    let after = all_ids(&served.address, &authority);
+    let unique_after: std::collections::BTreeSet<&String> = after.iter().collect();
+    assert_eq!(unique_after.len(), after.len());
+    assert_eq!(after.len(), stored.len() + new);
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+}

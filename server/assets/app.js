@@ -47,7 +47,6 @@ const cst = new Intl.DateTimeFormat('zh-CN', {
   hour: '2-digit', minute: '2-digit', second: '2-digit',
 });
 const local = (at) => cst.format(new Date(at));
-const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
 const num = (n) => (n === null || n === undefined ? '–' : String(n));
 
 function row(cells) {
@@ -92,11 +91,15 @@ function chart(hours) {
 
 async function refresh() {
   if (!venue) return;
-  const day = $('day').value || today();
-  const q = `day=${encodeURIComponent(day)}`;
+  // Without a day chosen, the service's today (its clock, China Standard Time).
+  let q = $('day').value ? `day=${encodeURIComponent($('day').value)}` : '';
   const base = `/v1/venues/${encodeURIComponent(venue)}`;
   try {
     const { summary, hours } = await api(`${base}/stats?${q}`);
+    if (!q) {
+      $('day').value = summary.day;
+      q = `day=${summary.day}`;
+    }
     $('scans').textContent = num(summary.scans);
     $('visitors').textContent = num(summary.distinct_visitors);
     $('green').textContent = num(summary.by_colour.green);
@@ -105,7 +108,7 @@ async function refresh() {
     $('reports-count').textContent = num(summary.reports);
     chart(hours.hours);
     $('doors').tBodies[0].replaceChildren(...summary.by_door.map((d) => row([d.door, num(d.scans)])));
-    const page = await api(`${base}/records?${q}&limit=200`);
+    const page = await api(`${base}/records?${q}&limit=50`);
     $('records').tBodies[0].replaceChildren(...page.records.reverse().map((r) => row([
       local(r.at), r.door, t(r.colour || 'none'), t(r.decision), r.code_state || '–',
       r.id_division || '–',
@@ -137,6 +140,9 @@ function listen(path) {
   });
 }
 
+// Counts of check-ins that raise no report are fetched again every 15 s.
+setInterval(() => refresh(), 15000);
+
 function choose(id) {
   venue = id;
   listen(`/v1/venues/${encodeURIComponent(id)}/reports`);
@@ -147,7 +153,6 @@ async function start() {
   for (const el of document.querySelectorAll('[data-i18n]')) ZH[el.dataset.i18n] = el.textContent;
   Object.assign(ZH, { admit: '通过', deny: '拒绝', manual: '人工核验', none: '无', offline: '未连接' });
   $('logout-csrf').value = csrf;
-  $('day').value = today();
   $('day').addEventListener('change', refresh);
   $('lang').addEventListener('click', () => {
     lang = lang === 'en' ? 'zh' : 'en';

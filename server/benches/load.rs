@@ -1,0 +1,224 @@
+//! Concurrent check-ins against the service on this machine: connections that each send one
+//! check-in after another (HTTP/1.1 keep-alive), every answer a durable acknowledgement (group
+//! commit, `synchronous = FULL`). Prints acknowledged check-ins a second and the latency
+//! percentiles; the README keeps the figures, nothing is asserted on time.
+//!
+//! `cargo bench -p venuecode-server --bench load` (release; `LOAD_CHECKINS=N`,
+//! `LOAD_CONNECTIONS=C`); `cargo test --benches` runs a small load as a test.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use venuecode::door::CheckInRequest;
+use venuecode::health::{Colour, HealthStatus};
+use venuecode::id::IdNumber;
+use venuecode::person::{PersonalCode, PersonalIssue, Profile};
+use venuecode::token::TokenKey;
+use venuecode::trace::TraceKey;
+use venuecode::{
+    Division, Prefix, Seal, SecretKey, Timestamp, TrustList, TrustedKey, Usage, Venue, VenueType,
+};
+use venuecode_server::{Config, Limits, ListSet, Service};
+
+const SH: &str = "HTTPS://VC.SH.GOV.CN/1/";
+
+fn key(seed: u8) -> SecretKey {
+    SecretKey::from_seed(&[seed; 32])
+}
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The lists and the requests: `n` visitors at four doors of one venue, each code its own.
+fn world(now: Timestamp, n: usize) -> (ListSet, Vec<String>) {
+    let prefix = Prefix::new(SH).unwrap();
+    let mut trust = TrustList::new();
+    trust
+        .add(TrustedKey::new(key(1).public_key(), Usage::Venue).with_prefix(&prefix))
+        .unwrap();
+    trust
+        .add(TrustedKey::new(key(2).public_key(), Usage::Personal).with_prefix(&prefix))
+        .unwrap();
+    trust
+        .add(TrustedKey::new(key(9).public_key(), Usage::Root))
+        .unwrap();
+    let seal = Seal {
+        serial: 1,
+        issued_at: now.saturating_add(-3600),
+        valid_until: now.saturating_add(86_400),
+    };
+    let lists = ListSet {
+        trust: venuecode::signed_trust::sign(&trust, &key(9), seal).unwrap(),
+        root_kids: vec![key(9).public_key().id()],
+        ..ListSet::default()
+    };
+    let doors: Vec<String> = ["东门", "西门", "南门", "北门"]
+        .iter()
+        .map(|door| {
+            Venue {
+                id: "SH-PT-0018".into(),
+                venue_type: VenueType::ReligiousVenue,
+                name: "上海玉佛禅寺".into(),
+                division: "310106".parse::<Division>().unwrap(),
+                address: "安远路170号".into(),
+                door: (*door).into(),
+                issued_at: now.saturating_add(-3600),
+                valid_until: Some(now.saturating_add(86_400)),
+            }
+            .issue(&key(1), &prefix)
+            .unwrap()
+        })
+        .collect();
+    let id = IdNumber::parse("11010519491231002X").unwrap();
+    let tokens = TokenKey::from_bytes([7; 32]);
+    let requests = (0..n)
+        .map(|i| {
+            let issue = PersonalIssue {
+                profile: Profile::Dynamic,
+                generation: 1,
+                issued_at: now,
+                valid_secs: None,
+                status: Some(HealthStatus {
+                    colour: if i % 50 == 0 {
+                        Colour::Yellow
+                    } else {
+                        Colour::Green
+                    },
+                    nat: None,
+                }),
+            };
+            let personal = PersonalCode::for_holder(&format!("访客{i}"), &id, &tokens, &issue)
+                .unwrap()
+                .issue(&key(2), &prefix)
+                .unwrap();
+            CheckInRequest {
+                venue_code: doors[i % doors.len()].clone(),
+                personal_code: personal,
+                device: format!("phone-{i}"),
+                at: now,
+            }
+            .to_json()
+        })
+        .collect();
+    (lists, requests)
+}
+
+/// Sends each request on one keep-alive connection in turn; gives each one's latency.
+async fn client(address: std::net::SocketAddr, requests: Vec<String>) -> Vec<Duration> {
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut latencies = Vec::with_capacity(requests.len());
+    let mut buffer = Vec::with_capacity(8192);
+    for body in requests {
+        let started = Instant::now();
+        let head = format!(
+            "POST /v1/check-ins HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(body.as_bytes()).await.unwrap();
+        buffer.clear();
+        let (status, length, header_end) = loop {
+            let mut chunk = [0u8; 4096];
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the service closed the connection");
+            buffer.extend_from_slice(&chunk[..n]);
+            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buffer[..end]).to_lowercase();
+                let status: u16 = head[9..12].parse().unwrap();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .unwrap()
+                    .trim()
+                    .parse()
+                    .unwrap();
+                break (status, length, end + 4);
+            }
+        };
+        while buffer.len() < header_end + length {
+            let mut chunk = [0u8; 4096];
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0);
+            buffer.extend_from_slice(&chunk[..n]);
+        }
+        let answer = String::from_utf8_lossy(&buffer[header_end..header_end + length]);
+        assert_eq!(status, 200, "{answer}");
+        assert!(answer.contains("\"stored\":true"), "{answer}");
+        latencies.push(started.elapsed());
+    }
+    latencies
+}
+
+fn main() {
+    let benching = std::env::args().any(|a| a == "--bench");
+    let n = env_or("LOAD_CHECKINS", if benching { 40_000 } else { 400 });
+    let connections = env_or("LOAD_CONNECTIONS", 64).min(n);
+    let now = {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        Timestamp::from_unix(i64::try_from(secs).unwrap())
+    };
+    let made = Instant::now();
+    let (lists, requests) = world(now, n);
+    eprintln!("{n} requests made in {:.1} s", made.elapsed().as_secs_f64());
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data: dir.path().to_owned(),
+        lists,
+        tracing: TraceKey::derive(&[5; 32]).public(),
+        venue_root: None,
+        clock: venuecode_server::system_clock(),
+        limits: Limits::default(),
+        log: Arc::new(|_| {}),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let service = Service::open(config).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = tokio::spawn(service.serve(listener, std::future::pending()));
+        let mut shares: Vec<Vec<String>> = vec![Vec::new(); connections];
+        for (i, r) in requests.into_iter().enumerate() {
+            shares[i % connections].push(r);
+        }
+        let started = Instant::now();
+        let clients: Vec<_> = shares
+            .into_iter()
+            .map(|share| tokio::spawn(client(address, share)))
+            .collect();
+        let mut latencies = Vec::with_capacity(n);
+        for c in clients {
+            latencies.extend(c.await.unwrap());
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        latencies.sort();
+        let pct = |p: f64| {
+            let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+            latencies[i].as_secs_f64() * 1000.0
+        };
+        assert_eq!(latencies.len(), n, "every check-in acknowledged");
+        println!(
+            "load (SQLite, group commit, synchronous=FULL): {n} check-ins over {connections} \
+             connections in {elapsed:.2} s: {:.0} acknowledged/s, p50 {:.1} ms, p99 {:.1} ms, \
+             max {:.1} ms",
+            n as f64 / elapsed,
+            pct(0.50),
+            pct(0.99),
+            pct(1.0)
+        );
+        server.abort();
+    });
+}

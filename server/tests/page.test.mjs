@@ -1,0 +1,139 @@
+// The manager's page of `venuecode demo --serve` in headless Chromium, driven by Playwright: log
+// in with the printed token, a visitor's check-in appears in the counts, a red one raises the
+// live report, another venue's records are refused, English switches on. A screenshot is kept
+// in target/artifacts/service-page.png. Run by scripts/test-all after the CLI is built.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.join(here, '../..');
+// playwright-core is installed with the WASM package's tools (scripts/wasm).
+const require = createRequire(path.join(root, 'bindings-wasm/package.json'));
+const { chromium } = require('playwright-core');
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
+const cli = path.join(targetDir, 'debug/venuecode');
+const PREFIX = 'HTTPS://VC.SH.GOV.CN/1/';
+
+// The demo, served on a free port; gives the address and the two logins it prints.
+async function demo(t) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'venuecode-service-'));
+  const child = spawn(cli, ['demo', '--out', dir, '--serve', '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.after(() => child.kill('SIGTERM'));
+  const lines = createInterface({ input: child.stdout });
+  const found = {};
+  const started = Date.now();
+  for await (const line of lines) {
+    const address = line.match(/^listening on (http:\/\/[0-9.:]+)\//);
+    if (address) found.base = address[1];
+    const clock = line.match(/clock starts at (\S+) CST/);
+    if (clock) found.clock = Date.parse(clock[1]);
+    const manager = line.match(/manager of (\S+): log in with (vct_[0-9a-f]+)/);
+    if (manager) [found.venue, found.manager] = [manager[1], manager[2]];
+    const district = line.match(/district (\d+):\s+log in with (vct_[0-9a-f]+)/);
+    if (district) {
+      found.district = district[2];
+      break;
+    }
+  }
+  found.started = started;
+  found.dir = dir;
+  return found;
+}
+
+// A visitor's check-in now (by the service's clock), with a fresh code of `colour`.
+async function checkIn(d, colour, n) {
+  const run = (args) => execFileSync(cli, args, { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
+  const serviceNow = new Date(d.clock + (Date.now() - d.started));
+  const at = serviceNow.toISOString().replace(/\.\d+Z$/, 'Z');
+  const venue = run(['venue', 'issue', '--prefix', PREFIX, '--key', path.join(d.dir, 'venue.pem'), '--id', d.venue,
+    '--type', 'religious-venue', '--name', '上海玉佛禅寺', '--division', '310107', '--address', '安远路170号',
+    '--door', '东门', '--issued', '2022-04-01T08:00:00+08:00']);
+  const personal = run(['person', 'issue', '--prefix', PREFIX, '--key', path.join(d.dir, 'personal.pem'),
+    '--token-key', path.join(d.dir, 'holder.key'), '--profile', 'dynamic', '--name', `访客${n}`,
+    '--id-number', '11010519491231002X', '--colour', colour, '--issued', at, '--valid-seconds', '240']);
+  const r = await fetch(`${d.base}/v1/check-ins`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ venue_code: venue, personal_code: personal, device: `phone-${n}`, at }),
+  });
+  const body = await r.json();
+  assert.equal(r.status, 200, JSON.stringify(body));
+  return body;
+}
+
+test('a manager logs in, sees a check-in counted and a red one reported live', async (t) => {
+  const d = await demo(t);
+  assert.ok(d.base && d.manager && d.district, JSON.stringify(d));
+  const profile = mkdtempSync(path.join(tmpdir(), 'venuecode-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1100, height: 1400 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+
+  // A wrong token: refused, still the login page.
+  await page.goto(`${d.base}/`);
+  await page.fill('#token', 'vct_wrong');
+  await page.click('#login');
+  await page.waitForSelector('.error');
+  await page.fill('#token', d.manager);
+  await page.click('#login');
+  await page.waitForSelector('#scans');
+  assert.equal(await page.textContent('h1'), '场所码 · 扫码记录', 'Chinese first');
+  await page.waitForFunction(() => document.querySelector('#scans').textContent !== '–');
+  const before = Number(await page.textContent('#scans'));
+  assert.ok(before > 0, 'the demo day has scans');
+
+  // A green check-in: in the counts once the page reads them again.
+  const green = await checkIn(d, 'green', 1);
+  assert.equal(green.pass.decision, 'admit');
+  await page.reload();
+  await page.waitForFunction((n) => Number(document.querySelector('#scans').textContent) === n, before + 1);
+
+  // A red one: the live report arrives without a reload, and the counts follow.
+  await page.waitForFunction(() => !document.querySelector('#live').classList.contains('off'));
+  await page.waitForTimeout(300);
+  const red = await checkIn(d, 'red', 2);
+  assert.equal(red.pass.report, true);
+  await page.waitForSelector('#alerts li.red', { timeout: 10000 });
+  await page.waitForFunction((n) => Number(document.querySelector('#scans').textContent) === n, before + 2);
+  const alert = await page.textContent('#alerts li.red');
+  assert.ok(alert.includes('东门') && alert.includes('红码'), alert);
+  assert.ok(!alert.includes('三丰') && !alert.includes('11010519491231002X'));
+  const details = await page.textContent('#records');
+  assert.ok(!details.includes('11010519491231002X') && !details.includes('访客'), 'details desensitised');
+
+  mkdirSync(path.join(targetDir, 'artifacts'), { recursive: true });
+  await page.screenshot({ path: path.join(targetDir, 'artifacts/service-page.png') });
+
+  // Another venue's records, with this session: refused.
+  const other = await page.evaluate(async () => {
+    const r = await fetch('/v1/venues/SH-PT-0101/records');
+    return { status: r.status, body: await r.json() };
+  });
+  assert.deepEqual([other.status, other.body.error.code], [403, 'forbidden']);
+  // A change by this session without its CSRF token: refused.
+  const forged = await page.evaluate(async () => (await fetch('/v1/lists/trust', { method: 'PUT', body: 'x' })).status);
+  assert.equal(forged, 403);
+
+  await page.click('#lang');
+  assert.equal(await page.textContent('h1'), 'Venue code · scan records');
+  await page.click('#logout button');
+  await page.waitForSelector('#token');
+  assert.deepEqual(errors, []);
+});

@@ -205,8 +205,11 @@ fn main() {
         }
         let elapsed = started.elapsed().as_secs_f64();
         latencies.sort();
-        let pct = |p: f64| {
-            let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+        let pct = |permille: usize| {
+            let i = (latencies.len() * permille)
+                .div_ceil(1000)
+                .clamp(1, latencies.len())
+                - 1;
             latencies[i].as_secs_f64() * 1000.0
         };
         assert_eq!(latencies.len(), n, "every check-in acknowledged");
@@ -215,9 +218,9 @@ fn main() {
              connections in {elapsed:.2} s: {:.0} acknowledged/s, p50 {:.1} ms, p99 {:.1} ms, \
              max {:.1} ms",
             n as f64 / elapsed,
-            pct(0.50),
-            pct(0.99),
-            pct(1.0)
+            pct(500),
+            pct(990),
+            pct(1000)
         );
         server.abort();
     });

@@ -32,6 +32,9 @@ pub const MAX_UPLOAD_RECORDS: usize = 1000;
 /// The largest request body, in bytes (an upload of 1,000 records).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// The largest registry CSV, in bytes (a city's venues).
+pub const MAX_REGISTRY_BYTES: usize = 32 << 20;
+
 /// The most records one page of `GET .../records` gives.
 pub const MAX_PAGE: u32 = 1000;
 
@@ -53,6 +56,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/districts/{division}/reports", get(district_reports))
         .route("/v1/lists/{kind}", get(list).put(publish))
         .route("/v1/lists/status/delta", get(status_delta))
+        .route("/v1/districts/{division}/coverage", get(coverage))
+        .route(
+            "/v1/registry",
+            post(import_registry).layer(DefaultBodyLimit::max(MAX_REGISTRY_BYTES)),
+        )
         .merge(page::routes())
         .layer(
             ServiceBuilder::new()
@@ -216,7 +224,13 @@ async fn check_in(State(s): Shared_, body: Bytes) -> Result<axum::Json<CheckInAn
     let check_in = s.gate().check_in(&request, now, &keys)?;
     s.gate_changes.fetch_add(1, Ordering::AcqRel);
     let division = door.division.code();
-    if s.directory.venue(&door.venue_id)?.map(|v| v.division) != Some(division) {
+    let noted = s
+        .noted
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&door.venue_id)
+        == Some(&division);
+    if !noted {
         s.directory.note_venue(
             &KnownVenue {
                 venue_id: door.venue_id.clone(),
@@ -225,6 +239,19 @@ async fn check_in(State(s): Shared_, body: Bytes) -> Result<axum::Json<CheckInAn
             },
             false,
         )?;
+        s.noted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(door.venue_id.clone(), division);
+    }
+    let door_key = (door.venue_id.clone(), door.door.clone());
+    let door_new = s
+        .doors
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(door_key);
+    if door_new {
+        s.directory.note_door(&door.venue_id, &door.door)?;
     }
     let record = check_in.record;
     let stored = s.store.append(vec![record.clone()]).await?;
@@ -594,4 +621,50 @@ async fn publish(
     .await
     .map_err(|_| ApiError::internal("publishing stopped"))??;
     Ok(axum::Json(published))
+}
+
+/// What a registry import did.
+#[derive(Debug, Serialize)]
+pub struct Imported {
+    /// Venues in the registry now.
+    pub venues: u64,
+}
+
+/// The authority imports the registry of venues (CSV), replacing the one before.
+async fn import_registry(
+    State(s): Shared_,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<axum::Json<Imported>, ApiError> {
+    if Caller::of(&s, &headers, &method)?.account.role != Role::Authority {
+        return Err(ApiError::forbidden());
+    }
+    let text =
+        std::str::from_utf8(&body).map_err(|_| ApiError::invalid("registry", "not UTF-8"))?;
+    let venues = crate::directory::parse_registry(text)?;
+    s.directory.import_registry(&venues)?;
+    Ok(axum::Json(Imported {
+        venues: venues.len() as u64,
+    }))
+}
+
+/// Coverage of a district (or city, or province): for its office and the authority.
+async fn coverage(
+    State(s): Shared_,
+    Path(division): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<axum::Json<venuecode::record::coverage::Coverage>, ApiError> {
+    if !venuecode::is_division_scope(&division) {
+        return Err(ApiError::invalid("division", "2, 4 or 6 digits"));
+    }
+    if !Caller::of(&s, &headers, &method)?.may_read_district(&division) {
+        return Err(ApiError::forbidden());
+    }
+    let registry = s.directory.registry()?;
+    let seen = s.directory.doors_seen()?;
+    Ok(axum::Json(venuecode::record::coverage::Coverage::of(
+        &division, &registry, &seen,
+    )))
 }

@@ -9,9 +9,11 @@ use crate::error::ApiError;
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Mutex;
 use venuecode::Timestamp;
+use venuecode::record::coverage::RegisteredVenue;
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +148,17 @@ CREATE TABLE IF NOT EXISTS sessions (
     account INTEGER NOT NULL REFERENCES accounts (id),
     csrf TEXT NOT NULL,
     expires INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS registry (
+    venue_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    division INTEGER NOT NULL,
+    doors TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS doors_seen (
+    venue_id TEXT NOT NULL,
+    door TEXT NOT NULL,
+    PRIMARY KEY (venue_id, door)
 );
 CREATE TABLE IF NOT EXISTS venues (
     venue_id TEXT PRIMARY KEY,
@@ -402,6 +415,123 @@ impl Directory {
         }
         Ok(out)
     }
+}
+
+impl Directory {
+    /// Replaces the registry with these venues (all or none), and notes each venue's division.
+    pub fn import_registry(&self, venues: &[RegisteredVenue]) -> Result<(), ApiError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM registry", [])?;
+        for v in venues {
+            tx.execute(
+                "INSERT INTO registry (venue_id, name, division, doors) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (venue_id) DO UPDATE SET name = excluded.name,
+                     division = excluded.division, doors = excluded.doors",
+                rusqlite::params![
+                    v.venue_id,
+                    v.name,
+                    v.division,
+                    serde_json::to_string(&v.doors).unwrap_or_default()
+                ],
+            )?;
+            tx.execute(
+                "INSERT INTO venues (venue_id, division, name, registered) VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (venue_id) DO UPDATE SET registered = 1",
+                rusqlite::params![v.venue_id, v.division, v.name],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> Result<Vec<RegisteredVenue>, ApiError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT venue_id, name, division, doors FROM registry ORDER BY venue_id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RegisteredVenue {
+                venue_id: r.get(0)?,
+                name: r.get(1)?,
+                division: r.get(2)?,
+                doors: list(&r.get::<_, String>(3)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Notes that a door's code verified here.
+    pub fn note_door(&self, venue_id: &str, door: &str) -> Result<(), ApiError> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO doors_seen (venue_id, door) VALUES (?1, ?2)",
+            [venue_id, door],
+        )?;
+        Ok(())
+    }
+
+    /// Every door whose code verified here, as (venue, door).
+    pub fn doors_seen(&self) -> Result<BTreeSet<(String, String)>, ApiError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT venue_id, door FROM doors_seen")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Reads a registry CSV: a header `venue_id,name,division,doors`, doors separated by `;`.
+pub fn parse_registry(text: &str) -> Result<Vec<RegisteredVenue>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        venue_id: String,
+        name: String,
+        division: String,
+        doors: String,
+    }
+    let mut out = Vec::new();
+    for (i, row) in csv::Reader::from_reader(text.as_bytes())
+        .deserialize::<Row>()
+        .enumerate()
+    {
+        let line = i + 2;
+        let row = row.map_err(|_| {
+            ApiError::invalid(
+                "registry",
+                &format!("line {line}: expected venue_id,name,division,doors"),
+            )
+        })?;
+        let division = row
+            .division
+            .parse::<venuecode::Division>()
+            .map_err(|_| ApiError::invalid("registry", &format!("line {line}: not a division")))?;
+        let doors: Vec<String> = row
+            .doors
+            .split(';')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let bounded = |s: &str| !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control);
+        if !bounded(&row.venue_id)
+            || !bounded(&row.name)
+            || doors.is_empty()
+            || !doors.iter().all(|d| bounded(d))
+        {
+            return Err(ApiError::invalid(
+                "registry",
+                &format!(
+                    "line {line}: a venue id, a name and at least one door, each 1 to 256 bytes"
+                ),
+            ));
+        }
+        out.push(RegisteredVenue {
+            venue_id: row.venue_id,
+            name: row.name,
+            division: division.code(),
+            doors,
+        });
+    }
+    Ok(out)
 }
 
 fn account_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Account, ApiError>> {

@@ -141,6 +141,10 @@ pub(crate) struct Shared {
     pub(crate) gate_changes: AtomicU64,
     pub(crate) lists: RwLock<ListSet>,
     pub(crate) keys: Mutex<HashMap<String, Arc<RecordKeys>>>,
+    /// The divisions of the venues noted since the start, so a check-in writes its venue once.
+    pub(crate) noted: Mutex<HashMap<String, u32>>,
+    /// The doors whose codes verified here since the start (noted once each).
+    pub(crate) doors: Mutex<std::collections::HashSet<(String, String)>>,
     pub(crate) tracing: TracePublicKey,
     pub(crate) venue_root: Option<Zeroizing<[u8; 32]>>,
     pub(crate) clock: Clock,
@@ -247,6 +251,8 @@ impl Service {
                 gate_changes: AtomicU64::new(0),
                 lists: RwLock::new(lists),
                 keys: Mutex::new(HashMap::new()),
+                noted: Mutex::new(HashMap::new()),
+                doors: Mutex::new(std::collections::HashSet::new()),
                 tracing: config.tracing,
                 venue_root: config.venue_root,
                 clock: config.clock,

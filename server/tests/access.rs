@@ -104,6 +104,13 @@ async fn every_route_against_every_account() {
         for division in ["310106", "310115", "31", "3101"] {
             calls.push(Call(
                 "GET",
+                "/v1/districts/{division}/coverage",
+                vec![("division", division)],
+                Vec::new(),
+                expect("district", division),
+            ));
+            calls.push(Call(
+                "GET",
                 "/v1/districts/{division}/reports",
                 vec![("division", division)],
                 Vec::new(),
@@ -111,6 +118,14 @@ async fn every_route_against_every_account() {
             ));
         }
         calls.push(Call("GET", "/v1/me", vec![], Vec::new(), expect("me", "")));
+        calls.push(Call(
+            "POST",
+            "/v1/registry",
+            vec![],
+            b"venue_id,name,division,doors\nSH-PT-0018,T,310106,\xe4\xb8\x9c\xe9\x97\xa8\n"
+                .to_vec(),
+            expect("publish", ""),
+        ));
         serial += 1;
         calls.push(Call(
             "PUT",
@@ -141,7 +156,7 @@ async fn every_route_against_every_account() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 9 * 16);
+    assert_eq!(checked, 9 * 21);
 }
 
 #[tokio::test]

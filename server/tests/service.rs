@@ -716,3 +716,98 @@ async fn limits_answer_json_errors() {
     assert_eq!(w.get("/v1/me", &[], "", "temple-manager").await.status, 200);
     let _ = SCHOOL;
 }
+
+#[tokio::test]
+async fn districts_see_the_coverage_of_their_registry() {
+    let w = World::new();
+    let csv = format!(
+        "venue_id,name,division,doors\n{TEMPLE},上海玉佛禅寺,310106,东门;北门\n{SCHOOL},浦东佛学院,310115,正门\n\
+         SH-PT-0200,静安某堂,310106,正门\n"
+    );
+    let import = |account: &str| {
+        w.call(
+            "POST",
+            "/v1/registry",
+            &[],
+            "",
+            Auth::Bearer(w.token(account)),
+            csv.clone().into_bytes(),
+        )
+    };
+    assert_eq!(import("jingan").await.status, 403);
+    let r = import("authority").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["venues"], 3);
+    // The temple's east door is used; nothing else.
+    w.check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "p"))
+        .await;
+    let route = "/v1/districts/{division}/coverage";
+    let jingan = w
+        .get(route, &[("division", "310106")], "", "jingan")
+        .await
+        .json();
+    assert_eq!(
+        (
+            jingan["venues"].as_u64(),
+            jingan["venues_covered"].as_u64(),
+            jingan["venues_without"].as_u64()
+        ),
+        (Some(2), Some(0), Some(1))
+    );
+    assert_eq!(
+        (jingan["doors"].as_u64(), jingan["doors_covered"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(
+        jingan["uncovered"][0]["missing"],
+        serde_json::json!(["北门"])
+    );
+    assert_eq!(jingan["uncovered"][1]["venue_id"], "SH-PT-0200");
+    let city = w
+        .get(route, &[("division", "31")], "", "shanghai")
+        .await
+        .json();
+    assert_eq!(city["venues"], 3);
+    assert_eq!(
+        w.get(route, &[("division", "310106")], "", "pudong")
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        w.get(route, &[("division", "31")], "", "jingan")
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        w.get(route, &[("division", "31")], "", "temple-manager")
+            .await
+            .status,
+        403
+    );
+    // A registry row that is not one: refused whole, the old registry stays.
+    let bad = w
+        .call(
+            "POST",
+            "/v1/registry",
+            &[],
+            "",
+            Auth::Bearer(w.token("authority")),
+            b"venue_id,name,division,doors\nX,Y,999999,\n".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (bad.status.as_u16(), bad.code().as_str()),
+        (400, "invalid_input")
+    );
+    assert_eq!(
+        w.get(route, &[("division", "31")], "", "authority")
+            .await
+            .json()["venues"],
+        3
+    );
+    // A registered venue is its district's to read, before any check-in there.
+    let r = w.get(STATS, &[("venue", "SH-PT-0200")], "", "jingan").await;
+    assert_eq!(r.status, 200);
+}

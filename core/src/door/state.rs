@@ -49,12 +49,33 @@ pub(crate) enum Replay {
     HereBefore,
 }
 
+/// How many codes wait unsorted before they are merged into the sorted ones: a lookup scans at
+/// most this many, a merge sorts once for this many admissions.
+const RECENT: usize = 256;
+
 /// A gate's state: serials and the dynamic codes it remembers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The codes are kept sorted by digest (a binary search finds one) with the latest few
+/// unsorted beside them, and expired ones are swept at most once a second: a service admitting
+/// thousands of codes a second does a few hundred steps for each, not one per code remembered.
+#[derive(Debug, Clone)]
 pub struct GateState {
     serials: Serials,
+    /// Sorted by `code`.
     seen: Vec<Seen>,
+    /// Not yet merged into `seen`.
+    recent: Vec<Seen>,
+    /// No code remembered expires before this (none is swept before it either).
+    next_sweep: Timestamp,
 }
+
+impl PartialEq for GateState {
+    fn eq(&self, other: &Self) -> bool {
+        self.serials == other.serials && self.entries() == other.entries()
+    }
+}
+
+impl Eq for GateState {}
 
 fn digest<const N: usize>(parts: &[&[u8]]) -> [u8; N] {
     let mut h = Sha256::new();
@@ -83,6 +104,44 @@ impl GateState {
         GateState {
             serials: Serials::new(),
             seen: Vec::new(),
+            recent: Vec::new(),
+            next_sweep: Timestamp::from_unix(0),
+        }
+    }
+
+    /// Every code remembered, sorted by digest.
+    fn entries(&self) -> Vec<Seen> {
+        let mut all = self.clone();
+        all.merge();
+        all.seen
+    }
+
+    /// Merges the unsorted codes into the sorted ones.
+    fn merge(&mut self) {
+        self.seen.append(&mut self.recent);
+        // Stable sort: it finds the sorted run and merges the new ones into it in linear time.
+        self.seen.sort_by_key(|s| s.code);
+    }
+
+    /// Forgets the codes expired at `now` (at most once a second) and, when full, the ones that
+    /// expire first.
+    fn sweep(&mut self, now: Timestamp) {
+        if now >= self.next_sweep {
+            self.seen.retain(|s| s.until > now);
+            self.recent.retain(|s| s.until > now);
+            self.next_sweep = now.saturating_add(1);
+        }
+        if self.seen.len() + self.recent.len() >= MAX_REMEMBERED {
+            // Every code of the earliest expiry second goes at once (at least one).
+            let first = self
+                .seen
+                .iter()
+                .chain(&self.recent)
+                .map(|s| s.until)
+                .min()
+                .unwrap_or(now);
+            self.seen.retain(|s| s.until > first);
+            self.recent.retain(|s| s.until > first);
         }
     }
 
@@ -122,19 +181,26 @@ impl GateState {
             });
         }
         r.finish()?;
-        Ok(GateState { serials, seen })
+        let mut state = GateState {
+            serials,
+            seen,
+            ..GateState::new()
+        };
+        state.merge();
+        Ok(state)
     }
 
     /// The bytes to store.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         self.serials.write(&mut out);
+        let entries = self.entries();
         out.extend_from_slice(
-            &u32::try_from(self.seen.len())
+            &u32::try_from(entries.len())
                 .unwrap_or(u32::MAX)
                 .to_be_bytes(),
         );
-        for s in &self.seen {
+        for s in &entries {
             out.extend_from_slice(&s.code);
             out.extend_from_slice(&s.door);
             out.extend_from_slice(&unix_u32(s.first_at).to_be_bytes());
@@ -150,7 +216,7 @@ impl GateState {
 
     /// How many dynamic codes it remembers.
     pub fn remembered(&self) -> usize {
-        self.seen.len()
+        self.seen.len() + self.recent.len()
     }
 
     /// Checks a set of verified lists against the serials and records them, all or none.
@@ -181,10 +247,15 @@ impl GateState {
         now: Timestamp,
         until: Timestamp,
     ) -> Replay {
-        self.seen.retain(|s| s.until > now);
+        self.sweep(now);
         let code = digest(&[text.as_bytes()]);
         let here = digest(&[venue_id.as_bytes(), door.as_bytes()]);
-        if let Some(s) = self.seen.iter().find(|s| s.code == code) {
+        let found = match self.seen.binary_search_by_key(&code, |s| s.code) {
+            Ok(i) => self.seen.get(i),
+            Err(_) => self.recent.iter().find(|s| s.code == code),
+        };
+        // Expired but not yet swept: forgotten.
+        if let Some(s) = found.filter(|s| s.until > now) {
             return if s.door != here {
                 Replay::ElsewhereFirst
             } else if now.unix() - s.first_at.unix() > REPLAY_GRACE_SECS {
@@ -193,17 +264,19 @@ impl GateState {
                 Replay::Fresh
             };
         }
-        if self.seen.len() >= MAX_REMEMBERED
-            && let Some(i) = (0..self.seen.len()).min_by_key(|&i| self.seen[i].until)
-        {
-            self.seen.swap_remove(i);
+        if let Some(stale) = found.map(|s| s.code) {
+            self.seen.retain(|s| s.code != stale);
+            self.recent.retain(|s| s.code != stale);
         }
-        self.seen.push(Seen {
+        self.recent.push(Seen {
             code,
             door: here,
             first_at: now,
             until,
         });
+        if self.recent.len() >= RECENT {
+            self.merge();
+        }
         Replay::Fresh
     }
 }
@@ -211,6 +284,74 @@ impl GateState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_codes_sorted_and_recent_are_found_and_forgotten_alike() {
+        let mut s = GateState::new();
+        let t = Timestamp::from_unix;
+        // Over several merges: 1,000 codes, a second apart, each valid 300 s.
+        for i in 0..1000 {
+            let code = format!("C{i}");
+            assert_eq!(
+                s.remember(&code, "V", "东门", t(i), t(i + 300)),
+                Replay::Fresh
+            );
+        }
+        assert_eq!(s.remembered(), 300, "the ones expired by 999 are swept");
+        // Sorted (merged) and unsorted (recent) ones alike are caught.
+        for i in [700, 800, 990, 999] {
+            let code = format!("C{i}");
+            assert_eq!(
+                s.remember(&code, "V", "西门", t(999), t(999 + 300)),
+                Replay::ElsewhereFirst
+            );
+        }
+        assert_eq!(
+            s.remember("C999", "V", "东门", t(1010), t(1299)),
+            Replay::HereBefore
+        );
+        // An expired code is new again.
+        assert_eq!(
+            s.remember("C0", "V", "西门", t(1010), t(1310)),
+            Replay::Fresh
+        );
+        let mut again = GateState::from_bytes(&s.to_bytes()).unwrap();
+        assert_eq!(again, s);
+        assert_eq!(again.to_bytes(), s.to_bytes());
+        assert_eq!(
+            again.remember("C990", "V", "西门", t(1011), t(1311)),
+            Replay::ElsewhereFirst
+        );
+    }
+
+    #[test]
+    fn a_full_memory_forgets_the_codes_that_expire_first() {
+        let mut s = GateState::new();
+        let t = Timestamp::from_unix;
+        let n = i64::try_from(MAX_REMEMBERED).unwrap();
+        for i in 0..n {
+            // Half expire at 500, half at 600.
+            s.remember(
+                &format!("C{i}"),
+                "V",
+                "东门",
+                t(100),
+                t(if i % 2 == 0 { 500 } else { 600 }),
+            );
+        }
+        assert_eq!(s.remembered(), MAX_REMEMBERED);
+        s.remember("new", "V", "东门", t(101), t(700));
+        assert_eq!(s.remembered(), MAX_REMEMBERED / 2 + 1);
+        assert_eq!(
+            s.remember("C1", "V", "西门", t(102), t(600)),
+            Replay::ElsewhereFirst
+        );
+        assert_eq!(
+            s.remember("C0", "V", "西门", t(102), t(500)),
+            Replay::Fresh,
+            "forgotten"
+        );
+    }
 
     #[test]
     fn remembers_codes_until_they_expire() {

@@ -20,6 +20,7 @@ use crate::privacy::trace::TraceRef;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod coverage;
 mod id;
 pub use id::RecordId;
 

@@ -49,29 +49,26 @@ pub(crate) enum Replay {
     HereBefore,
 }
 
-/// How many codes wait unsorted before they are merged into the sorted ones: a lookup scans at
-/// most this many, a merge sorts once for this many admissions.
-const RECENT: usize = 256;
-
 /// A gate's state: serials and the dynamic codes it remembers.
 ///
-/// The codes are kept sorted by digest (a binary search finds one) with the latest few
-/// unsorted beside them, and expired ones are swept at most once a second: a service admitting
-/// thousands of codes a second does a few hundred steps for each, not one per code remembered.
+/// The codes are found through an open-addressing index on their digests (a digest is already
+/// uniform, so its first bytes are the hash), and expired ones are swept at most once a second:
+/// a service admitting thousands of codes a second does a few steps for each, not one per code
+/// remembered.
 #[derive(Debug, Clone)]
 pub struct GateState {
     serials: Serials,
-    /// Sorted by `code`.
+    /// In the order admitted (the stored order).
     seen: Vec<Seen>,
-    /// Not yet merged into `seen`.
-    recent: Vec<Seen>,
-    /// No code remembered expires before this (none is swept before it either).
+    /// Slots of `seen` positions plus one (0: empty); at most half full.
+    index: Vec<u32>,
+    /// No code is swept before this.
     next_sweep: Timestamp,
 }
 
 impl PartialEq for GateState {
     fn eq(&self, other: &Self) -> bool {
-        self.serials == other.serials && self.entries() == other.entries()
+        self.serials == other.serials && self.seen == other.seen
     }
 }
 
@@ -104,44 +101,74 @@ impl GateState {
         GateState {
             serials: Serials::new(),
             seen: Vec::new(),
-            recent: Vec::new(),
+            index: Vec::new(),
             next_sweep: Timestamp::from_unix(0),
         }
     }
 
-    /// Every code remembered, sorted by digest.
-    fn entries(&self) -> Vec<Seen> {
-        let mut all = self.clone();
-        all.merge();
-        all.seen
+    /// Where a digest's search starts in the index.
+    fn slot(code: &[u8; 16], mask: usize) -> usize {
+        u32::from_be_bytes([code[0], code[1], code[2], code[3]]) as usize & mask
     }
 
-    /// Merges the unsorted codes into the sorted ones.
-    fn merge(&mut self) {
-        self.seen.append(&mut self.recent);
-        // Stable sort: it finds the sorted run and merges the new ones into it in linear time.
-        self.seen.sort_by_key(|s| s.code);
+    /// Puts `seen[position]` into the index.
+    fn index_one(&mut self, position: usize) {
+        let mask = self.index.len() - 1;
+        let mut i = Self::slot(&self.seen[position].code, mask);
+        while self.index[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.index[i] = u32::try_from(position + 1).unwrap_or(u32::MAX);
+    }
+
+    /// Builds the index again (after codes were dropped, or to grow it).
+    fn reindex(&mut self) {
+        let size = (self.seen.len() * 2 + 2).next_power_of_two().max(64);
+        self.index.clear();
+        self.index.resize(size, 0);
+        for p in 0..self.seen.len() {
+            self.index_one(p);
+        }
+    }
+
+    /// The position of a code in `seen`.
+    fn find(&self, code: &[u8; 16]) -> Option<usize> {
+        if self.index.is_empty() {
+            return None;
+        }
+        let mask = self.index.len() - 1;
+        let mut i = Self::slot(code, mask);
+        loop {
+            let p = self.index[i] as usize;
+            if p == 0 {
+                return None;
+            }
+            if self.seen.get(p - 1).is_some_and(|s| s.code == *code) {
+                return Some(p - 1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Drops the codes `keep` refuses, and builds the index again.
+    fn drop_where(&mut self, keep: impl FnMut(&Seen) -> bool) {
+        self.seen.retain(keep);
+        self.reindex();
     }
 
     /// Forgets the codes expired at `now` (at most once a second) and, when full, the ones that
     /// expire first.
     fn sweep(&mut self, now: Timestamp) {
         if now >= self.next_sweep {
-            self.seen.retain(|s| s.until > now);
-            self.recent.retain(|s| s.until > now);
             self.next_sweep = now.saturating_add(1);
+            if self.seen.iter().any(|s| s.until <= now) {
+                self.drop_where(|s| s.until > now);
+            }
         }
-        if self.seen.len() + self.recent.len() >= MAX_REMEMBERED {
+        if self.seen.len() >= MAX_REMEMBERED {
             // Every code of the earliest expiry second goes at once (at least one).
-            let first = self
-                .seen
-                .iter()
-                .chain(&self.recent)
-                .map(|s| s.until)
-                .min()
-                .unwrap_or(now);
-            self.seen.retain(|s| s.until > first);
-            self.recent.retain(|s| s.until > first);
+            let first = self.seen.iter().map(|s| s.until).min().unwrap_or(now);
+            self.drop_where(|s| s.until > first);
         }
     }
 
@@ -186,7 +213,7 @@ impl GateState {
             seen,
             ..GateState::new()
         };
-        state.merge();
+        state.reindex();
         Ok(state)
     }
 
@@ -194,13 +221,12 @@ impl GateState {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         self.serials.write(&mut out);
-        let entries = self.entries();
         out.extend_from_slice(
-            &u32::try_from(entries.len())
+            &u32::try_from(self.seen.len())
                 .unwrap_or(u32::MAX)
                 .to_be_bytes(),
         );
-        for s in &entries {
+        for s in &self.seen {
             out.extend_from_slice(&s.code);
             out.extend_from_slice(&s.door);
             out.extend_from_slice(&unix_u32(s.first_at).to_be_bytes());
@@ -216,7 +242,7 @@ impl GateState {
 
     /// How many dynamic codes it remembers.
     pub fn remembered(&self) -> usize {
-        self.seen.len() + self.recent.len()
+        self.seen.len()
     }
 
     /// Checks a set of verified lists against the serials and records them, all or none.
@@ -250,12 +276,9 @@ impl GateState {
         self.sweep(now);
         let code = digest(&[text.as_bytes()]);
         let here = digest(&[venue_id.as_bytes(), door.as_bytes()]);
-        let found = match self.seen.binary_search_by_key(&code, |s| s.code) {
-            Ok(i) => self.seen.get(i),
-            Err(_) => self.recent.iter().find(|s| s.code == code),
-        };
+        let found = self.find(&code);
         // Expired but not yet swept: forgotten.
-        if let Some(s) = found.filter(|s| s.until > now) {
+        if let Some(s) = found.map(|p| &self.seen[p]).filter(|s| s.until > now) {
             return if s.door != here {
                 Replay::ElsewhereFirst
             } else if now.unix() - s.first_at.unix() > REPLAY_GRACE_SECS {
@@ -264,18 +287,19 @@ impl GateState {
                 Replay::Fresh
             };
         }
-        if let Some(stale) = found.map(|s| s.code) {
-            self.seen.retain(|s| s.code != stale);
-            self.recent.retain(|s| s.code != stale);
+        if found.is_some() {
+            self.drop_where(|s| s.code != code);
         }
-        self.recent.push(Seen {
+        self.seen.push(Seen {
             code,
             door: here,
             first_at: now,
             until,
         });
-        if self.recent.len() >= RECENT {
-            self.merge();
+        if self.seen.len() * 2 > self.index.len() {
+            self.reindex();
+        } else {
+            self.index_one(self.seen.len() - 1);
         }
         Replay::Fresh
     }
@@ -286,10 +310,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn many_codes_sorted_and_recent_are_found_and_forgotten_alike() {
+    fn many_codes_are_found_through_the_index_and_forgotten_when_expired() {
         let mut s = GateState::new();
         let t = Timestamp::from_unix;
-        // Over several merges: 1,000 codes, a second apart, each valid 300 s.
+        // Over several growths of the index: 1,000 codes, a second apart, each valid 300 s.
         for i in 0..1000 {
             let code = format!("C{i}");
             assert_eq!(
@@ -298,7 +322,7 @@ mod tests {
             );
         }
         assert_eq!(s.remembered(), 300, "the ones expired by 999 are swept");
-        // Sorted (merged) and unsorted (recent) ones alike are caught.
+        // Old and recent ones alike are caught.
         for i in [700, 800, 990, 999] {
             let code = format!("C{i}");
             assert_eq!(

@@ -55,6 +55,10 @@ pub(crate) struct ServeArgs {
     /// records and the service's count a visitor once.
     #[arg(long)]
     venue_root: Option<PathBuf>,
+    /// Keep the records in this PostgreSQL database (libpq connection string or
+    /// postgres:// URL) instead of DIR/ledger.sqlite; accounts stay in DIR.
+    #[arg(long, env = "VENUECODE_DATABASE")]
+    database: Option<String>,
     /// Requests a second each token may make, on average.
     #[arg(long, default_value_t = 50.0)]
     rate: f64,
@@ -93,6 +97,7 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
     };
     let config = Config {
         data: a.data.clone(),
+        database: a.database.clone(),
         lists,
         tracing: TracePublicKey::from_hex(&read_text(&a.trace_pub)?)?,
         venue_root: venue_root(a.venue_root.as_deref())?,
@@ -113,7 +118,7 @@ fn run(config: Config, listen: SocketAddr, banner: Option<String>) -> Result<u8,
         .build()
         .map_err(|e| CliError::Usage(format!("cannot start the service: {e}")))?;
     runtime.block_on(async move {
-        let service = Service::open(config)?;
+        let service = Service::open(config).await?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| CliError::Usage(format!("cannot listen on {listen}: {e}")))?;
@@ -295,6 +300,7 @@ pub(crate) fn demo_serve(
     let start = demo.now.unix();
     let config = Config {
         data,
+        database: None,
         lists: ListSet {
             trust: read(&out.join("trust.signed"))?,
             root_kids: vec![demo.root_kid],

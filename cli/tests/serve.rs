@@ -108,9 +108,35 @@ struct Served {
     address: String,
 }
 
+/// A fresh database on the test PostgreSQL server (scripts/postgres), if there is one.
+fn postgres() -> Option<String> {
+    let server = std::env::var("VENUECODE_TEST_POSTGRES").ok()?;
+    let name = format!("vc_cli_{}", std::process::id());
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        let done = Command::new("psql")
+            .arg(format!("{server} dbname=postgres"))
+            .args(["-q", "-c", &sql])
+            .status()
+            .unwrap();
+        assert!(done.success(), "{sql}");
+    }
+    Some(format!("{server} dbname={name}"))
+}
+
 fn serve(dir: &Path, kid: &str) -> Served {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("venuecode"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--root-kid", kid])
+    serve_on(dir, kid, None)
+}
+
+fn serve_on(dir: &Path, kid: &str, database: Option<&str>) -> Served {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("venuecode"));
+    command.args(["serve", "--listen", "127.0.0.1:0", "--root-kid", kid]);
+    if let Some(url) = database {
+        command.args(["--database", url]);
+    }
+    let mut child = command
         .arg("--data")
         .arg(dir.join("data"))
         .arg("--trust")
@@ -118,6 +144,7 @@ fn serve(dir: &Path, kid: &str) -> Served {
         .arg("--trace-pub")
         .arg(common::trace_pub())
         .env_remove("VENUECODE_ROOT_KID")
+        .env_remove("VENUECODE_DATABASE")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -232,6 +259,21 @@ fn accounts_made_on_the_command_line_work_over_http_until_revoked() {
 
 #[test]
 fn a_killed_service_keeps_every_acknowledged_check_in_once() {
+    killed_under_load(None);
+}
+
+/// The same against PostgreSQL, when the test script started one.
+#[test]
+fn a_killed_service_on_postgres_keeps_every_acknowledged_check_in_once() {
+    match postgres() {
+        Some(url) => killed_under_load(Some(&url)),
+        None => {
+            eprintln!("VENUECODE_TEST_POSTGRES not set: scripts/test-all runs this on PostgreSQL")
+        }
+    }
+}
+
+fn killed_under_load(database: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let kid = setup(dir.path());
     std::fs::create_dir_all(dir.path().join("data")).unwrap();
@@ -240,7 +282,7 @@ fn a_killed_service_keeps_every_acknowledged_check_in_once() {
     // Made before the load, so the clients only send.
     let requests: Vec<String> = (0..4000).map(|i| request(&venue, i)).collect();
     let requests = Arc::new(requests);
-    let mut served = serve(dir.path(), &kid);
+    let mut served = serve_on(dir.path(), &kid, database);
     let acked = Arc::new(Mutex::new(Vec::<(usize, String)>::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..8)
@@ -295,7 +337,7 @@ fn a_killed_service_keeps_every_acknowledged_check_in_once() {
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() < requests.len(), "the kill came after the load");
 
-    let mut served = serve(dir.path(), &kid);
+    let mut served = serve_on(dir.path(), &kid, database);
     let stored = all_ids(&served.address, &authority);
     let unique: std::collections::BTreeSet<&String> = stored.iter().collect();
     assert_eq!(unique.len(), stored.len(), "a record stored twice");

@@ -44,44 +44,122 @@ fn csv_row(r: &ScanRecord) -> Result<Vec<String>, LedgerError> {
         .collect())
 }
 
-/// Writes the records that pass `filter` as JSON Lines; gives how many.
-pub fn jsonl<W: Write>(ledger: &Ledger, filter: &Filter, out: W) -> Result<u64, LedgerError> {
-    let mut out = std::io::BufWriter::new(out);
-    let mut failed: Option<LedgerError> = None;
-    let n = ledger.for_each(filter, |r| {
-        if failed.is_none()
-            && let Err(e) = serde_json::to_writer(&mut out, &ExportedRecord::of(&r))
-                .map_err(std::io::Error::from)
-                .and_then(|()| out.write_all(b"\n"))
-        {
-            failed = Some(e.into());
-        }
-    })?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    out.flush()?;
-    Ok(n)
+/// Records written as JSON Lines, one at a time, from a ledger or from anywhere.
+pub struct JsonlWriter<W: Write> {
+    out: std::io::BufWriter<W>,
+    n: u64,
 }
 
-/// Writes the records that pass `filter` as CSV with a header row; gives how many.
-pub fn csv<W: Write>(ledger: &Ledger, filter: &Filter, out: W) -> Result<u64, LedgerError> {
-    let mut w = csv::Writer::from_writer(out);
-    let io = |e: csv::Error| LedgerError::Io(e.into());
-    w.write_record(CSV_COLUMNS).map_err(io)?;
+impl<W: Write> JsonlWriter<W> {
+    /// A writer to `out`.
+    pub fn new(out: W) -> Self {
+        JsonlWriter {
+            out: std::io::BufWriter::new(out),
+            n: 0,
+        }
+    }
+
+    /// Writes one record, as it leaves the venue.
+    pub fn push(&mut self, r: &ScanRecord) -> Result<(), LedgerError> {
+        serde_json::to_writer(&mut self.out, &ExportedRecord::of(r))
+            .map_err(std::io::Error::from)?;
+        self.out.write_all(b"\n")?;
+        self.n += 1;
+        Ok(())
+    }
+
+    /// Flushes; gives how many records were written.
+    pub fn finish(mut self) -> Result<u64, LedgerError> {
+        self.out.flush()?;
+        Ok(self.n)
+    }
+}
+
+/// Records written as CSV with a header row, one at a time, from a ledger or from anywhere.
+pub struct CsvWriter<W: Write> {
+    w: csv::Writer<W>,
+    n: u64,
+}
+
+fn csv_io(e: csv::Error) -> LedgerError {
+    LedgerError::Io(e.into())
+}
+
+impl<W: Write> CsvWriter<W> {
+    /// A writer to `out`; writes the header row.
+    pub fn new(out: W) -> Result<Self, LedgerError> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(CSV_COLUMNS).map_err(csv_io)?;
+        Ok(CsvWriter { w, n: 0 })
+    }
+
+    /// Writes one record, as it leaves the venue.
+    pub fn push(&mut self, r: &ScanRecord) -> Result<(), LedgerError> {
+        self.w.write_record(csv_row(r)?).map_err(csv_io)?;
+        self.n += 1;
+        Ok(())
+    }
+
+    /// Flushes; gives how many records were written.
+    pub fn finish(mut self) -> Result<u64, LedgerError> {
+        self.w.flush()?;
+        Ok(self.n)
+    }
+}
+
+/// Streams the records that pass `filter` through `push`, stopping at the first error.
+fn stream(
+    ledger: &Ledger,
+    filter: &Filter,
+    mut push: impl FnMut(&ScanRecord) -> Result<(), LedgerError>,
+) -> Result<(), LedgerError> {
     let mut failed: Option<LedgerError> = None;
-    let n = ledger.for_each(filter, |r| {
+    ledger.for_each(filter, |r| {
         if failed.is_none()
-            && let Err(e) = csv_row(&r).and_then(|row| w.write_record(row).map_err(io))
+            && let Err(e) = push(&r)
         {
             failed = Some(e);
         }
     })?;
-    if let Some(e) = failed {
-        return Err(e);
+    failed.map_or(Ok(()), Err)
+}
+
+/// Writes the records that pass `filter` as JSON Lines; gives how many.
+pub fn jsonl<W: Write>(ledger: &Ledger, filter: &Filter, out: W) -> Result<u64, LedgerError> {
+    let mut w = JsonlWriter::new(out);
+    stream(ledger, filter, |r| w.push(r))?;
+    w.finish()
+}
+
+/// Writes records as JSON Lines; gives how many.
+pub fn jsonl_records<W: Write>(
+    records: impl IntoIterator<Item = ScanRecord>,
+    out: W,
+) -> Result<u64, LedgerError> {
+    let mut w = JsonlWriter::new(out);
+    for r in records {
+        w.push(&r)?;
     }
-    w.flush()?;
-    Ok(n)
+    w.finish()
+}
+
+/// Writes the records that pass `filter` as CSV with a header row; gives how many.
+pub fn csv<W: Write>(ledger: &Ledger, filter: &Filter, out: W) -> Result<u64, LedgerError> {
+    let mut w = CsvWriter::new(out)?;
+    stream(ledger, filter, |r| w.push(r))?;
+    w.finish()
+}
+
+/// Writes records as CSV with a header row; gives how many.
+pub fn csv_records<W: Write>(
+    records: impl IntoIterator<Item = ScanRecord>,
+    out: W,
+) -> Result<u64, LedgerError> {
+    let mut w = CsvWriter::new(out)?;
+    for r in records {
+        w.push(&r)?;
+    }
+    w.finish()
 }
 
 #[cfg(test)]

@@ -365,21 +365,21 @@ async fn stats(
         door: q.door,
         ..Filter::default()
     };
-    let (summary, hours) = s
+    let records = s
         .store
-        .read(move |l| {
-            let stats = l.daily_stats(day, &filter, None)?;
-            let mut hours = venuecode::record::HourlyCounts::new(day);
-            l.for_each(
-                &Filter {
-                    day: Some(day),
-                    ..filter
-                },
-                |r| hours.add(&r),
-            )?;
-            Ok((stats.summary(), hours))
+        .records(Filter {
+            day: Some(day),
+            ..filter
         })
         .await?;
+    let mut stats =
+        venuecode::record::DailyStats::new(day, venuecode::record::DEFAULT_RESCAN_WINDOW_SECS);
+    let mut hours = venuecode::record::HourlyCounts::new(day);
+    for r in &records {
+        stats.add(r)?;
+        hours.add(r);
+    }
+    let summary = stats.summary();
     Ok(axum::Json(serde_json::json!({"summary": summary, "hours": hours})).into_response())
 }
 
@@ -415,7 +415,7 @@ async fn records(
     };
     let page = s
         .store
-        .read(move |l| l.page(&filter, after, limit).map_err(ApiError::from))
+        .page(filter, after, limit)
         .await?
         .ok_or_else(|| ApiError::not_found("after: no such record here"))?;
     let next = page
@@ -448,18 +448,24 @@ async fn export(
         venue_id: Some(venue_id),
         door: q.door,
     };
-    let bytes = s
-        .store
-        .read(move |l| {
-            let mut out = Vec::new();
-            match format.as_str() {
-                "jsonl" => venuecode_ledger::export::jsonl(l, &filter, &mut out)?,
-                "csv" => venuecode_ledger::export::csv(l, &filter, &mut out)?,
-                _ => venuecode_ledger::parquet::export(l, &filter, &mut out)?,
-            };
-            Ok(out)
-        })
-        .await?;
+    let records = s.store.records(filter).await?;
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+        let mut out = Vec::new();
+        match format.as_str() {
+            "jsonl" => venuecode_ledger::export::jsonl_records(records, &mut out)?,
+            "csv" => venuecode_ledger::export::csv_records(records, &mut out)?,
+            _ => {
+                let mut w = venuecode_ledger::parquet::RecordWriter::new(&mut out)?;
+                for r in records {
+                    w.push(r)?;
+                }
+                w.finish()?
+            }
+        };
+        Ok(out)
+    })
+    .await
+    .map_err(|_| ApiError::internal("an export stopped"))??;
     let disposition = format!(
         "attachment; filename=\"{}\"",
         filename.replace(['"', '\\'], "_")

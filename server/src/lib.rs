@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! # async fn run(config: venuecode_server::Config) -> Result<(), venuecode_server::ApiError> {
-//! let service = venuecode_server::Service::open(config)?;
+//! let service = venuecode_server::Service::open(config).await?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! service.serve(listener, std::future::pending()).await
 //! # }
@@ -85,6 +85,9 @@ impl Default for Limits {
 pub struct Config {
     /// Its folder: `ledger.sqlite`, `service.sqlite`, `lists/`, `gate.state`.
     pub data: PathBuf,
+    /// A PostgreSQL database (libpq connection string or URL) for the records, instead of
+    /// `DIR/ledger.sqlite`. Accounts stay in `DIR/service.sqlite`.
+    pub database: Option<String>,
     /// The lists given at start (the signed trust list is required the first time).
     pub lists: ListSet,
     /// The authority's public tracing key: every record carries the holder sealed to it.
@@ -186,21 +189,12 @@ impl Shared {
         {
             return Ok(k.clone());
         }
-        let venue = venue_id.to_owned();
         let provisioned = self
             .venue_root
             .as_ref()
             .map(|root| PseudonymKey::for_venue(root, venue_id));
-        let tracing = self.tracing.clone();
-        let keys = self
-            .store
-            .read_mut(move |ledger| {
-                if let Some(key) = &provisioned {
-                    ledger.provision_venue_key(&venue, key)?;
-                }
-                Ok(Arc::new(ledger.record_keys(&venue, tracing)?))
-            })
-            .await?;
+        let pseudonyms = self.store.pseudonym_key(venue_id, provisioned).await?;
+        let keys = Arc::new(RecordKeys::new(pseudonyms, self.tracing.clone())?);
         self.keys
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -218,10 +212,14 @@ impl Service {
     /// Opens the data folder (created if new), loads the lists (those given, else those kept)
     /// and the gate's state, and verifies them all: a list older than one used before is
     /// refused (`rolled_back`).
-    pub fn open(config: Config) -> Result<Service, ApiError> {
+    pub async fn open(config: Config) -> Result<Service, ApiError> {
         std::fs::create_dir_all(&config.data)?;
         let directory = Directory::open(&config.data.join("service.sqlite"))?;
-        let store = store::Store::open(&config.data.join("ledger.sqlite"))?;
+        let store = store::Store::open(
+            &config.data.join("ledger.sqlite"),
+            config.database.as_deref(),
+        )
+        .await?;
         let state = match std::fs::read(config.data.join("gate.state")) {
             Ok(bytes) => GateState::from_bytes(&bytes)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => GateState::new(),

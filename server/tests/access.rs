@@ -46,7 +46,7 @@ struct Call(
 
 #[tokio::test]
 async fn every_route_against_every_account() {
-    let w = World::new();
+    let w = World::new().await;
     // Both venues known to the service (their divisions from their verified codes).
     for venue in [TEMPLE, SCHOOL] {
         // A fresh code each: the same one at a second venue is a replay.
@@ -161,7 +161,7 @@ async fn every_route_against_every_account() {
 
 #[tokio::test]
 async fn a_venue_unknown_to_the_service_is_the_authority_s_alone() {
-    let w = World::new();
+    let w = World::new().await;
     for account in ["shanghai", "jingan", "temple-manager", "school-gate"] {
         let r = w
             .get(

@@ -55,7 +55,7 @@ fn it_is_openapi_3_1_and_every_operation_has_an_id_and_responses() {
 
 #[tokio::test]
 async fn the_service_serves_the_document_it_was_built_with() {
-    let w = World::new();
+    let w = World::new().await;
     let r = w
         .call("GET", "/v1/openapi.json", &[], "", Auth::None, Vec::new())
         .await;
@@ -72,7 +72,7 @@ async fn the_service_serves_the_document_it_was_built_with() {
 
 #[tokio::test]
 async fn a_route_not_in_the_document_is_not_served() {
-    let w = World::new();
+    let w = World::new().await;
     for path in ["/v1/venues", "/v1/admin", "/v1/venues/x/trace"] {
         let request = axum::http::Request::get(path)
             .body(axum::body::Body::empty())

@@ -16,7 +16,7 @@ const RECORDS: &str = "/v1/venues/{venue}/records";
 
 #[tokio::test]
 async fn a_check_in_is_decided_stored_once_and_counted_for_the_manager() {
-    let w = World::new();
+    let w = World::new().await;
     let request = w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-a");
     let first = w.check_in(&request).await;
     assert_eq!(
@@ -74,7 +74,7 @@ async fn a_check_in_is_decided_stored_once_and_counted_for_the_manager() {
 
 #[tokio::test]
 async fn bad_check_ins_get_typed_errors_and_store_nothing() {
-    let w = World::new();
+    let w = World::new().await;
     let good = w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-a");
     // A counterfeit poster: the door's code signed by a key nobody trusts, and one damaged.
     let mut forged: serde_json::Value = serde_json::from_str(&good).unwrap();
@@ -111,7 +111,7 @@ async fn bad_check_ins_get_typed_errors_and_store_nothing() {
 
 #[tokio::test]
 async fn a_red_check_in_is_reported_live_to_its_venue_and_district_only() {
-    let w = World::new();
+    let w = World::new().await;
     let router = w.service.router();
     let subscribe = |path: &str, account: &str| {
         let request = axum::http::Request::get(path)
@@ -171,7 +171,7 @@ async fn a_red_check_in_is_reported_live_to_its_venue_and_district_only() {
 
 #[tokio::test]
 async fn a_gate_upload_stores_each_record_once_and_only_its_own() {
-    let w = World::new();
+    let w = World::new().await;
     // A gate's records: admissions at its door, made by core as the gate makes them.
     let records = common::gate_records(&w, 3);
     let upload = |records: &[venuecode::record::ScanRecord], account: &str| {
@@ -231,7 +231,7 @@ async fn a_gate_upload_stores_each_record_once_and_only_its_own() {
 
 #[tokio::test]
 async fn a_self_built_system_syncs_by_cursor_and_gets_late_records_too() {
-    let w = World::new();
+    let w = World::new().await;
     let mut ids = Vec::new();
     for i in 0..5 {
         w.advance(60);
@@ -291,7 +291,7 @@ async fn a_self_built_system_syncs_by_cursor_and_gets_late_records_too() {
 
 #[tokio::test]
 async fn exports_are_files_of_the_day() {
-    let w = World::new();
+    let w = World::new().await;
     w.check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "p"))
         .await;
     let export = "/v1/venues/{venue}/export";
@@ -334,7 +334,7 @@ async fn exports_are_files_of_the_day() {
 
 #[tokio::test]
 async fn lists_are_served_with_etags_and_only_the_authority_publishes_newer_ones() {
-    let w = World::new();
+    let w = World::new().await;
     let route = "/v1/lists/{kind}";
     let r = w
         .call(
@@ -436,7 +436,7 @@ async fn lists_are_served_with_etags_and_only_the_authority_publishes_newer_ones
 
 #[tokio::test]
 async fn a_restart_keeps_records_lists_and_refuses_an_older_trust_list() {
-    let w = World::new();
+    let w = World::new().await;
     w.check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "p"))
         .await;
     let r = w
@@ -452,6 +452,7 @@ async fn a_restart_keeps_records_lists_and_refuses_an_older_trust_list() {
     assert_eq!(r.status, 200);
     let World {
         dir,
+        database,
         clock,
         service,
         log,
@@ -460,13 +461,18 @@ async fn a_restart_keeps_records_lists_and_refuses_an_older_trust_list() {
     } = w;
     drop(service);
     // Started again with the list of serial 1 on its command line: refused.
-    let old =
-        venuecode_server::Service::open(common::config(dir.path(), clock.clone(), log.clone()));
+    let old = venuecode_server::Service::open(common::config(
+        dir.path(),
+        database.clone(),
+        clock.clone(),
+        log.clone(),
+    ))
+    .await;
     assert_eq!(old.err().map(|e| e.code), Some("rolled_back"));
     // Started without one: the kept serial 3 is in force, the record is there.
-    let mut config = common::config(dir.path(), clock, log);
+    let mut config = common::config(dir.path(), database, clock, log);
     config.lists.trust.clear();
-    let service = venuecode_server::Service::open(config).unwrap();
+    let service = venuecode_server::Service::open(config).await.unwrap();
     let request = axum::http::Request::get(format!("/v1/venues/{TEMPLE}/records"))
         .header(
             "authorization",
@@ -490,7 +496,7 @@ async fn a_restart_keeps_records_lists_and_refuses_an_older_trust_list() {
 
 #[tokio::test]
 async fn the_page_logs_in_with_a_strict_session_and_needs_csrf_for_changes() {
-    let w = World::new();
+    let w = World::new().await;
     let page = w
         .service
         .router()
@@ -633,7 +639,7 @@ async fn the_page_logs_in_with_a_strict_session_and_needs_csrf_for_changes() {
 
 #[tokio::test]
 async fn revoked_tokens_and_accounts_stop_at_once() {
-    let w = World::new();
+    let w = World::new().await;
     async fn me(w: &World, token: &str) -> common::Answer {
         w.call("GET", "/v1/me", &[], "", Auth::Bearer(token), Vec::new())
             .await
@@ -675,7 +681,7 @@ async fn revoked_tokens_and_accounts_stop_at_once() {
 
 #[tokio::test]
 async fn limits_answer_json_errors() {
-    let w = World::new();
+    let w = World::new().await;
     let big = vec![b'x'; 2 << 20];
     let r = w
         .call(
@@ -719,7 +725,7 @@ async fn limits_answer_json_errors() {
 
 #[tokio::test]
 async fn districts_see_the_coverage_of_their_registry() {
-    let w = World::new();
+    let w = World::new().await;
     let csv = format!(
         "venue_id,name,division,doors\n{TEMPLE},上海玉佛禅寺,310106,东门;北门\n{SCHOOL},浦东佛学院,310115,正门\n\
          SH-PT-0200,静安某堂,310106,正门\n"

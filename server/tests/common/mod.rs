@@ -110,6 +110,7 @@ pub fn personal(colour: Colour, issued: Timestamp) -> String {
 
 pub struct World {
     pub dir: tempfile::TempDir,
+    pub database: Option<String>,
     pub clock: Arc<AtomicI64>,
     pub service: Service,
     pub tokens: std::collections::BTreeMap<&'static str, String>,
@@ -129,13 +130,34 @@ pub const ACCOUNTS: &[(&str, Role, &[&str], &[&str])] = &[
     ("school-gate", Role::Gate, &[SCHOOL], &[]),
 ];
 
+/// A fresh database on the test server `VENUECODE_TEST_POSTGRES` names (scripts/postgres), or
+/// none: the tests then run on the SQLite default. scripts/test-all runs them both ways.
+pub async fn database() -> Option<String> {
+    let server = std::env::var("VENUECODE_TEST_POSTGRES").ok()?;
+    let (client, connection) =
+        tokio_postgres::connect(&format!("{server} dbname=postgres"), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let mut name = [0u8; 8];
+    getrandom::fill(&mut name).unwrap();
+    let name = format!("vc_{}", hex::encode(name));
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    Some(format!("{server} dbname={name}"))
+}
+
 pub fn config(
     dir: &std::path::Path,
+    database: Option<String>,
     clock: Arc<AtomicI64>,
     log: Arc<Mutex<Vec<String>>>,
 ) -> Config {
     Config {
         data: dir.to_owned(),
+        database,
         lists: ListSet {
             trust: signed_trust_list(1),
             root_kids: vec![key(9).public_key().id()],
@@ -150,11 +172,19 @@ pub fn config(
 }
 
 impl World {
-    pub fn new() -> World {
+    pub async fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(AtomicI64::new(at("2022-04-06T09:00:00+08:00").unix()));
         let log = Arc::new(Mutex::new(Vec::new()));
-        let service = Service::open(config(dir.path(), clock.clone(), log.clone())).unwrap();
+        let database = database().await;
+        let service = Service::open(config(
+            dir.path(),
+            database.clone(),
+            clock.clone(),
+            log.clone(),
+        ))
+        .await
+        .unwrap();
         let mut tokens = std::collections::BTreeMap::new();
         for (name, role, scope, doors) in ACCOUNTS {
             let account = Account {
@@ -175,6 +205,7 @@ impl World {
         let openapi = serde_json::from_str(venuecode_server::api::OPENAPI).unwrap();
         World {
             dir,
+            database,
             clock,
             service,
             tokens,

@@ -1,0 +1,171 @@
+//! Where the service keeps records: the SQLite ledger in its folder (the default, nothing to
+//! install), or PostgreSQL for a city (`--database`). Both commit in groups and answer a request
+//! only once its records are durable; both keep each record once (its id is unique); both give
+//! a venue's records in the order they were stored.
+
+mod postgres;
+mod sqlite;
+
+use crate::error::ApiError;
+use std::path::Path;
+use tokio::sync::oneshot;
+use venuecode::pseudonym::PseudonymKey;
+use venuecode::record::{RecordId, ScanRecord};
+use venuecode_ledger::Filter;
+
+/// The records store.
+#[derive(Clone)]
+pub enum Store {
+    /// `DIR/ledger.sqlite`.
+    Sqlite(sqlite::SqliteStore),
+    /// A PostgreSQL database.
+    Postgres(postgres::PgStore),
+}
+
+impl Store {
+    /// The SQLite ledger at `path`, or the PostgreSQL database a libpq connection string or
+    /// URL names (its tables created if missing).
+    pub async fn open(path: &Path, database: Option<&str>) -> Result<Store, ApiError> {
+        Ok(match database {
+            None => Store::Sqlite(sqlite::SqliteStore::open(path)?),
+            Some(url) => Store::Postgres(postgres::PgStore::open(url).await?),
+        })
+    }
+
+    /// Stores records durably; says of each whether it was new.
+    pub async fn append(&self, records: Vec<ScanRecord>) -> Result<Vec<bool>, ApiError> {
+        match self {
+            Store::Sqlite(s) => s.append(records).await,
+            Store::Postgres(p) => p.append(records).await,
+        }
+    }
+
+    /// The records that pass `filter` (a day and a venue: what a day's statistics and exports
+    /// read), in the order stored.
+    pub async fn records(&self, filter: Filter) -> Result<Vec<ScanRecord>, ApiError> {
+        match self {
+            Store::Sqlite(s) => {
+                s.read(move |l| {
+                    let mut out = Vec::new();
+                    l.for_each(&filter, |r| out.push(r))?;
+                    Ok(out)
+                })
+                .await
+            }
+            Store::Postgres(p) => p
+                .records(&filter, None, None)
+                .await
+                .map(Option::unwrap_or_default),
+        }
+    }
+
+    /// Up to `limit` records after the record `after`, in the order stored; `None` if `after`
+    /// is not here.
+    pub async fn page(
+        &self,
+        filter: Filter,
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Option<Vec<ScanRecord>>, ApiError> {
+        match self {
+            Store::Sqlite(s) => {
+                s.read(move |l| l.page(&filter, after, limit).map_err(ApiError::from))
+                    .await
+            }
+            Store::Postgres(p) => p.records(&filter, Some(after), Some(limit)).await,
+        }
+    }
+
+    /// The pseudonym key of a venue: `provisioned` (stored, refused if the venue already has
+    /// another), else the one stored, else one derived from the store's own root.
+    pub async fn pseudonym_key(
+        &self,
+        venue_id: &str,
+        provisioned: Option<PseudonymKey>,
+    ) -> Result<PseudonymKey, ApiError> {
+        match self {
+            Store::Sqlite(s) => {
+                let venue = venue_id.to_owned();
+                s.read(move |l| {
+                    if let Some(key) = &provisioned {
+                        l.provision_venue_key(&venue, key)?;
+                    }
+                    Ok(l.pseudonym_key(&venue)?)
+                })
+                .await
+            }
+            Store::Postgres(p) => p.pseudonym_key(venue_id, provisioned).await,
+        }
+    }
+}
+
+/// The most records one group commit stores: past this, the next group waits for the next
+/// transaction (bounds a transaction's time and memory).
+const MAX_GROUP_RECORDS: usize = 8192;
+
+/// The most requests waiting for a writer; past this, storing answers `unavailable` at once
+/// rather than queueing without bound.
+pub(crate) const MAX_QUEUED: usize = 16_384;
+
+/// A request's records, waiting for a writer, and where its answer goes.
+pub(crate) struct Job {
+    pub(crate) records: Vec<ScanRecord>,
+    reply: oneshot::Sender<Result<Vec<bool>, ApiError>>,
+}
+
+/// Hands records to a writer (`send` refuses when its queue is full) and waits for the answer:
+/// whether each was new, once they are durable.
+pub(crate) async fn submit(
+    records: Vec<ScanRecord>,
+    send: impl FnOnce(Job) -> bool,
+) -> Result<Vec<bool>, ApiError> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (reply, answer) = oneshot::channel();
+    if !send(Job { records, reply }) {
+        return Err(ApiError::unavailable("the store is busy; retry"));
+    }
+    answer
+        .await
+        .map_err(|_| ApiError::unavailable("the store stopped"))?
+}
+
+/// A group: `first` and the jobs waiting behind it (`next` gives one if there is), up to
+/// [`MAX_GROUP_RECORDS`] records.
+pub(crate) fn group(first: Job, mut next: impl FnMut() -> Option<Job>) -> Vec<Job> {
+    let mut count = first.records.len();
+    let mut group = vec![first];
+    while count < MAX_GROUP_RECORDS {
+        match next() {
+            Some(job) => {
+                count += job.records.len();
+                group.push(job);
+            }
+            None => break,
+        }
+    }
+    group
+}
+
+/// Answers each job of a group with its share of `added` (one flag a record, in the group's
+/// order), or all of them with the error.
+pub(crate) fn answer(group: Vec<Job>, added: Result<Vec<bool>, ApiError>) {
+    match added {
+        Ok(added) => {
+            let mut rest = added.as_slice();
+            for job in group {
+                let (mine, tail) = rest.split_at(job.records.len().min(rest.len()));
+                rest = tail;
+                // The requester may have gone (a timeout): its records are stored all the
+                // same, and its retry finds them there.
+                let _ = job.reply.send(Ok(mine.to_vec()));
+            }
+        }
+        Err(e) => {
+            for job in group {
+                let _ = job.reply.send(Err(e.clone()));
+            }
+        }
+    }
+}

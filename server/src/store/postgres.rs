@@ -1,0 +1,230 @@
+//! The city store: PostgreSQL. A record is a row `(seq, record_id, venue_id, door, day, record)`
+//! whose `record` is the scan record's own JSON (one definition of its shape: serde's), with the
+//! columns a query selects on beside it. One task writes: it takes every request waiting and
+//! stores their records with one statement (`INSERT ... SELECT FROM unnest(...) ON CONFLICT DO
+//! NOTHING RETURNING record_id`), committed with `synchronous_commit = on`, then answers each.
+
+use super::{Job, MAX_QUEUED};
+use crate::error::ApiError;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_postgres::{Client, NoTls};
+use venuecode::pseudonym::PseudonymKey;
+use venuecode::record::{Day, RecordId, ScanRecord};
+use venuecode_ledger::Filter;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scans (
+    seq BIGSERIAL PRIMARY KEY,
+    record_id TEXT NOT NULL UNIQUE,
+    venue_id TEXT NOT NULL,
+    door TEXT NOT NULL,
+    day BIGINT NOT NULL,
+    record JSONB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS scans_by_venue_day ON scans (venue_id, day, seq);
+CREATE TABLE IF NOT EXISTS venue_keys (venue_id TEXT PRIMARY KEY, key TEXT NOT NULL);
+";
+
+/// A PostgreSQL database of records.
+#[derive(Clone)]
+pub struct PgStore {
+    jobs: mpsc::Sender<Job>,
+    reader: Arc<Client>,
+}
+
+fn failed(e: tokio_postgres::Error) -> ApiError {
+    ApiError::unavailable(&format!("postgres: {e}"))
+}
+
+async fn connect(url: &str) -> Result<Client, ApiError> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(failed)?;
+    tokio::spawn(async move {
+        // Ends when the client is dropped or the server goes; requests then fail `unavailable`.
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+impl PgStore {
+    /// Connects (a writer and a reader connection) and creates the tables if missing.
+    pub async fn open(url: &str) -> Result<Self, ApiError> {
+        let writer = connect(url).await?;
+        writer.batch_execute(SCHEMA).await.map_err(failed)?;
+        writer
+            .batch_execute("SET synchronous_commit = on")
+            .await
+            .map_err(failed)?;
+        let root = random_hex()?;
+        writer
+            .execute(
+                "INSERT INTO meta (name, value) VALUES ('pseudonym_root', $1)
+                 ON CONFLICT (name) DO NOTHING",
+                &[&root],
+            )
+            .await
+            .map_err(failed)?;
+        let reader = connect(url).await?;
+        let (jobs, queue) = mpsc::channel(MAX_QUEUED);
+        tokio::spawn(write_groups(writer, queue));
+        Ok(PgStore {
+            jobs,
+            reader: Arc::new(reader),
+        })
+    }
+
+    pub(crate) async fn append(&self, records: Vec<ScanRecord>) -> Result<Vec<bool>, ApiError> {
+        super::submit(records, |job| self.jobs.try_send(job).is_ok()).await
+    }
+
+    /// Records that pass `filter` in the order stored: all of them (`page` None), or up to
+    /// `limit` after a record (`None` if it is not here).
+    pub(crate) async fn records(
+        &self,
+        filter: &Filter,
+        page: Option<Option<RecordId>>,
+        limit: Option<u32>,
+    ) -> Result<Option<Vec<ScanRecord>>, ApiError> {
+        let start: i64 = match page.flatten() {
+            None => 0,
+            Some(id) => {
+                let row = self
+                    .reader
+                    .query_opt(
+                        "SELECT seq FROM scans WHERE record_id = $1",
+                        &[&id.to_string()],
+                    )
+                    .await
+                    .map_err(failed)?;
+                match row {
+                    Some(r) => r.get(0),
+                    None => return Ok(None),
+                }
+            }
+        };
+        let day = filter.day.map(|d: Day| d.0);
+        let limit = limit.map_or(i64::MAX, i64::from);
+        let rows = self
+            .reader
+            .query(
+                "SELECT record::text FROM scans
+                 WHERE seq > $1 AND ($2::BIGINT IS NULL OR day = $2)
+                   AND ($3::TEXT IS NULL OR venue_id = $3) AND ($4::TEXT IS NULL OR door = $4)
+                 ORDER BY seq LIMIT $5",
+                &[&start, &day, &filter.venue_id, &filter.door, &limit],
+            )
+            .await
+            .map_err(failed)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let text: String = row.get(0);
+            out.push(
+                serde_json::from_str(&text)
+                    .map_err(|_| ApiError::unavailable("postgres: a stored record is not valid"))?,
+            );
+        }
+        Ok(Some(out))
+    }
+
+    pub(crate) async fn pseudonym_key(
+        &self,
+        venue_id: &str,
+        provisioned: Option<PseudonymKey>,
+    ) -> Result<PseudonymKey, ApiError> {
+        if let Some(key) = &provisioned {
+            self.reader
+                .execute(
+                    "INSERT INTO venue_keys (venue_id, key) VALUES ($1, $2)
+                     ON CONFLICT (venue_id) DO NOTHING",
+                    &[&venue_id, &key.to_hex().trim()],
+                )
+                .await
+                .map_err(failed)?;
+        }
+        let stored = self
+            .reader
+            .query_opt(
+                "SELECT key FROM venue_keys WHERE venue_id = $1",
+                &[&venue_id],
+            )
+            .await
+            .map_err(failed)?;
+        let corrupt = || ApiError::unavailable("postgres: a stored key is not valid");
+        let key = match stored {
+            Some(row) => PseudonymKey::from_hex(&row.get::<_, String>(0)).map_err(|_| corrupt())?,
+            None => {
+                let row = self
+                    .reader
+                    .query_one("SELECT value FROM meta WHERE name = 'pseudonym_root'", &[])
+                    .await
+                    .map_err(failed)?;
+                let mut root = zeroize::Zeroizing::new([0u8; 32]);
+                hex::decode_to_slice(row.get::<_, String>(0).trim(), root.as_mut())
+                    .map_err(|_| corrupt())?;
+                PseudonymKey::for_venue(&root, venue_id)
+            }
+        };
+        if let Some(wanted) = provisioned
+            && wanted.fingerprint() != key.fingerprint()
+        {
+            return Err(ApiError::conflict(&format!(
+                "venue {venue_id} has another pseudonym key here"
+            )));
+        }
+        Ok(key)
+    }
+}
+
+fn random_hex() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(&e.to_string()))?;
+    Ok(hex::encode(bytes))
+}
+
+async fn write_groups(client: Client, mut queue: mpsc::Receiver<Job>) {
+    while let Some(first) = queue.recv().await {
+        let group = super::group(first, || queue.try_recv().ok());
+        let all: Vec<&ScanRecord> = group.iter().flat_map(|j| &j.records).collect();
+        let added = insert(&client, &all).await.map(|mut new| {
+            all.iter()
+                .map(|r| new.remove(&r.id.to_string()))
+                .collect::<Vec<bool>>()
+        });
+        super::answer(group, added);
+    }
+}
+
+/// Stores records with one statement; gives the ids that were new (each once: a record twice
+/// in a group is new only the first time).
+async fn insert(
+    client: &Client,
+    records: &[&ScanRecord],
+) -> Result<std::collections::HashSet<String>, ApiError> {
+    let mut ids = Vec::with_capacity(records.len());
+    let mut venues = Vec::with_capacity(records.len());
+    let mut doors = Vec::with_capacity(records.len());
+    let mut days = Vec::with_capacity(records.len());
+    let mut bodies = Vec::with_capacity(records.len());
+    for r in records {
+        ids.push(r.id.to_string());
+        venues.push(r.venue_id.clone());
+        doors.push(r.door.clone());
+        days.push(Day::of(r.at).0);
+        bodies.push(serde_json::to_string(r).map_err(|e| ApiError::internal(&e.to_string()))?);
+    }
+    let rows = client
+        .query(
+            "INSERT INTO scans (record_id, venue_id, door, day, record)
+             SELECT id, venue, door, day, body::jsonb
+             FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[])
+                  WITH ORDINALITY AS t (id, venue, door, day, body, n)
+             ORDER BY n
+             ON CONFLICT (record_id) DO NOTHING
+             RETURNING record_id",
+            &[&ids, &venues, &doors, &days, &bodies],
+        )
+        .await
+        .map_err(failed)?;
+    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+}

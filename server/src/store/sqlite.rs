@@ -1,0 +1,71 @@
+//! The embedded store: the SQLite ledger, written by one thread with group commit, read through
+//! its own connection.
+//!
+//! Every request that stores records (a check-in, a gate's batch) hands them to the writer and
+//! waits. The writer takes every request that arrived while it was committing, stores them all in
+//! one transaction (WAL, `synchronous = FULL`: one fsync for the group) and then answers each.
+//! A request is acknowledged only after its transaction is on disk, so a killed service loses no
+//! acknowledged record; record ids are unique, so a retry stores nothing twice.
+
+use super::{Job, MAX_QUEUED};
+use crate::error::ApiError;
+use std::path::Path;
+use std::sync::{Arc, Mutex, mpsc};
+use venuecode::record::ScanRecord;
+use venuecode_ledger::Ledger;
+
+/// The ledger of the service.
+#[derive(Clone)]
+pub struct SqliteStore {
+    jobs: mpsc::SyncSender<Job>,
+    reader: Arc<Mutex<Ledger>>,
+}
+
+impl SqliteStore {
+    /// Opens the ledger at `path` and starts its writer thread.
+    pub fn open(path: &Path) -> Result<Self, ApiError> {
+        let mut writer = Ledger::open(path)?;
+        let reader = Ledger::open(path)?;
+        let (jobs, queue) = mpsc::sync_channel::<Job>(MAX_QUEUED);
+        std::thread::Builder::new()
+            .name("venuecode-writer".into())
+            .spawn(move || write_groups(&mut writer, &queue))?;
+        Ok(SqliteStore {
+            jobs,
+            reader: Arc::new(Mutex::new(reader)),
+        })
+    }
+
+    /// Stores records durably; says of each whether it was new. Returns once they are on disk.
+    pub async fn append(&self, records: Vec<ScanRecord>) -> Result<Vec<bool>, ApiError> {
+        super::submit(records, |job| self.jobs.try_send(job).is_ok()).await
+    }
+
+    /// Runs a read (or a small write outside the records: a venue's key) on the reading
+    /// connection, off the async threads.
+    pub(crate) async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Ledger) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut ledger = reader
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut ledger)
+        })
+        .await
+        .map_err(|_| ApiError::internal("a read stopped"))?
+    }
+}
+
+fn write_groups(ledger: &mut Ledger, queue: &mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let group = super::group(first, || queue.try_recv().ok());
+        let all: Vec<ScanRecord> = group
+            .iter()
+            .flat_map(|j| j.records.iter().cloned())
+            .collect();
+        super::answer(group, ledger.append_each(&all).map_err(ApiError::from));
+    }
+}

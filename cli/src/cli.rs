@@ -41,6 +41,8 @@ enum Command {
     Serve(Box<crate::serve::ServeArgs>),
     /// The service's accounts (authority, district, manager, gate) and their tokens.
     Accounts(Box<crate::serve::AccountsArgs>),
+    /// The service's webhooks: reports of a venue or division POSTed, signed, retried.
+    Webhooks(Box<crate::serve::WebhooksArgs>),
     /// Makes a new Ed25519 key (PKCS#8 PEM, file mode 0600), optionally trusting it.
     Keygen {
         /// Where to write the private key; an existing file is never overwritten.
@@ -346,6 +348,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         }
         Command::Serve(a) => crate::serve::serve(&a),
         Command::Accounts(a) => crate::serve::accounts(&a),
+        Command::Webhooks(a) => crate::serve::webhooks(&a),
         Command::Keygen {
             out,
             trust,

@@ -106,6 +106,7 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
             per_token_per_sec: a.rate,
             ..Limits::default()
         },
+        webhook_backoff: venuecode_server::webhooks::FIRST_BACKOFF,
         log: stderr_log(),
     };
     run(config, a.listen, None)
@@ -315,6 +316,7 @@ pub(crate) fn demo_serve(
             Timestamp::from_unix(start.saturating_add(elapsed))
         }),
         limits: Limits::default(),
+        webhook_backoff: venuecode_server::webhooks::FIRST_BACKOFF,
         log: Arc::new(|_| {}),
     };
     let banner = format!(
@@ -323,4 +325,70 @@ pub(crate) fn demo_serve(
         demo.now.cst()
     );
     run(config, listen, Some(banner))
+}
+
+/// `webhooks` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum WebhooksCommand {
+    /// Adds a webhook and prints its id and secret (the HMAC key its receiver checks with).
+    Add {
+        /// Where reports are POSTed (http://; an https receiver behind a TLS proxy).
+        #[arg(long)]
+        url: String,
+        /// A venue's reports.
+        #[arg(
+            long,
+            conflicts_with = "division",
+            required_unless_present = "division"
+        )]
+        venue: Option<String>,
+        /// A division's reports (2, 4 or 6 digits).
+        #[arg(long)]
+        division: Option<String>,
+    },
+    /// Lists the webhooks (without secrets).
+    List,
+    /// Removes a webhook.
+    Remove {
+        /// Its id.
+        id: i64,
+    },
+}
+
+/// `webhooks` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct WebhooksArgs {
+    /// The service's folder.
+    #[arg(long)]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: WebhooksCommand,
+}
+
+pub(crate) fn webhooks(a: &WebhooksArgs) -> Result<u8, CliError> {
+    std::fs::create_dir_all(&a.data).map_err(CliError::io(&a.data))?;
+    let directory = Directory::open(&a.data.join("service.sqlite"))?;
+    match &a.command {
+        WebhooksCommand::Add {
+            url,
+            venue,
+            division,
+        } => {
+            let hook = directory.add_webhook(url, venue.as_deref(), division.as_deref())?;
+            println!("{}\t{}", hook.id, hook.secret);
+        }
+        WebhooksCommand::List => {
+            for h in directory.webhooks()? {
+                let scope = h.venue_id.or(h.division).unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}",
+                    h.id,
+                    crate::output::shown(&h.url),
+                    crate::output::shown(&scope)
+                );
+            }
+        }
+        WebhooksCommand::Remove { id } => directory.remove_webhook(*id)?,
+    }
+    Ok(EXIT_OK)
 }

@@ -187,6 +187,7 @@ fn main() {
         venue_root: None,
         clock: venuecode_server::system_clock(),
         limits: Limits::default(),
+        webhook_backoff: venuecode_server::webhooks::FIRST_BACKOFF,
         log: Arc::new(|_| {}),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -257,7 +257,7 @@ async fn check_in(State(s): Shared_, body: Bytes) -> Result<axum::Json<CheckInAn
     let stored = s.store.append(vec![record.clone()]).await?;
     let stored = stored.first().copied().unwrap_or(false);
     if stored && let Some(report) = Report::of(&record, Some(division)) {
-        s.reports.publish(report);
+        s.report(report);
     }
     Ok(axum::Json(CheckInAnswer {
         pass: check_in.pass,
@@ -327,7 +327,7 @@ async fn upload(
     let added = flags.iter().filter(|&&f| f).count() as u64;
     for (r, _) in records.iter().zip(&flags).filter(|(_, f)| **f) {
         if let Some(report) = Report::of(r, division) {
-            s.reports.publish(report);
+            s.report(report);
         }
     }
     Ok(axum::Json(Uploaded {

@@ -6,6 +6,7 @@
 //! copy of the file gives no one a way in.
 
 use crate::error::ApiError;
+use crate::webhooks::Webhook;
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -159,6 +160,13 @@ CREATE TABLE IF NOT EXISTS doors_seen (
     venue_id TEXT NOT NULL,
     door TEXT NOT NULL,
     PRIMARY KEY (venue_id, door)
+);
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    venue_id TEXT,
+    division TEXT,
+    secret TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS venues (
     venue_id TEXT PRIMARY KEY,
@@ -476,6 +484,70 @@ impl Directory {
         let mut stmt = conn.prepare("SELECT venue_id, door FROM doors_seen")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl Directory {
+    /// Adds a webhook for a venue's or a division's reports; gives it with its new secret.
+    pub fn add_webhook(
+        &self,
+        url: &str,
+        venue_id: Option<&str>,
+        division: Option<&str>,
+    ) -> Result<Webhook, ApiError> {
+        crate::webhooks::check_url(url)?;
+        match (venue_id, division) {
+            (Some(v), None) if !v.is_empty() && v.len() <= 256 => {}
+            (None, Some(d)) if venuecode::is_division_scope(d) => {}
+            _ => {
+                return Err(ApiError::invalid(
+                    "scope",
+                    "a venue, or a division of 2, 4 or 6 digits",
+                ));
+            }
+        }
+        let secret = random_hex()?;
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO webhooks (url, venue_id, division, secret) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![url, venue_id, division, secret],
+        )?;
+        Ok(Webhook {
+            id: conn.last_insert_rowid(),
+            url: url.to_owned(),
+            venue_id: venue_id.map(str::to_owned),
+            division: division.map(str::to_owned),
+            secret,
+        })
+    }
+
+    /// Every webhook.
+    pub fn webhooks(&self) -> Result<Vec<Webhook>, ApiError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT id, url, venue_id, division, secret FROM webhooks ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Webhook {
+                id: r.get(0)?,
+                url: r.get(1)?,
+                venue_id: r.get(2)?,
+                division: r.get(3)?,
+                secret: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Removes a webhook.
+    pub fn remove_webhook(&self, id: i64) -> Result<(), ApiError> {
+        if self
+            .conn()
+            .execute("DELETE FROM webhooks WHERE id = ?1", [id])?
+            == 0
+        {
+            return Err(ApiError::not_found("no such webhook"));
+        }
+        Ok(())
     }
 }
 

@@ -23,6 +23,7 @@ pub mod lists;
 pub mod page;
 pub mod reports;
 pub mod store;
+pub mod webhooks;
 
 pub use directory::{Account, Directory, Role};
 pub use error::{ApiError, SERVICE_ERROR_CODES};
@@ -100,6 +101,9 @@ pub struct Config {
     pub clock: Clock,
     /// Limits.
     pub limits: Limits,
+    /// The wait before a webhook's second attempt (doubled each time after):
+    /// [`webhooks::FIRST_BACKOFF`].
+    pub webhook_backoff: Duration,
     /// The access log.
     pub log: LogSink,
 }
@@ -154,6 +158,7 @@ pub(crate) struct Shared {
     pub(crate) limits: Limits,
     pub(crate) limiter: Limiter,
     pub(crate) reports: reports::Reports,
+    pub(crate) webhooks: webhooks::Sender,
     pub(crate) log: LogSink,
 }
 
@@ -166,6 +171,15 @@ impl Shared {
         self.gate
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Sends a report to its subscribers and webhooks.
+    pub(crate) fn report(&self, report: reports::Report) {
+        match self.directory.webhooks() {
+            Ok(hooks) => self.webhooks.deliver(&report, &hooks),
+            Err(e) => (self.log)(&format!("webhooks not read: {}", e.code)),
+        }
+        self.reports.publish(report);
     }
 
     /// Writes the gate's state if it changed since `seen`; gives the change count written.
@@ -240,6 +254,11 @@ impl Service {
             }
         }
         lists::write_atomically(&config.data, "gate.state", &gate.state().to_bytes())?;
+        let webhooks = webhooks::Sender::new(
+            config.clock.clone(),
+            config.log.clone(),
+            config.webhook_backoff,
+        );
         Ok(Service {
             shared: Arc::new(Shared {
                 data: config.data,
@@ -257,6 +276,7 @@ impl Service {
                 limits: config.limits,
                 limiter: Limiter::default(),
                 reports: reports::Reports::default(),
+                webhooks,
                 log: config.log,
             }),
         })

@@ -817,3 +817,105 @@ async fn districts_see_the_coverage_of_their_registry() {
     let r = w.get(STATS, &[("venue", "SH-PT-0200")], "", "jingan").await;
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test]
+async fn a_report_is_posted_to_its_webhooks_signed_and_retried_until_taken() {
+    use hmac::{Hmac, KeyInit, Mac};
+    type Seen = std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>;
+    let w = World::new().await;
+    // A receiver that fails the first delivery and takes the next.
+    let seen: Seen = Default::default();
+    let receiver = {
+        let seen = seen.clone();
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                    let seen = seen.clone();
+                    async move {
+                        let mut seen = seen.lock().unwrap();
+                        seen.push((headers, body.to_vec()));
+                        if seen.len() == 1 {
+                            axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                        } else {
+                            axum::http::StatusCode::OK
+                        }
+                    }
+                },
+            ),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+    let temple = w
+        .service
+        .directory()
+        .add_webhook(&url, Some(TEMPLE), None)
+        .unwrap();
+    let pudong = w
+        .service
+        .directory()
+        .add_webhook(&format!("{url}-pudong"), None, Some("310115"))
+        .unwrap();
+    assert_ne!(temple.secret, pudong.secret);
+    assert!(
+        w.service
+            .directory()
+            .add_webhook("https://x/hook", Some(TEMPLE), None)
+            .is_err()
+    );
+    assert!(
+        w.service
+            .directory()
+            .add_webhook(&url, None, Some("310"))
+            .is_err()
+    );
+
+    // A green check-in is no report; a red one is.
+    w.check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "a"))
+        .await;
+    w.advance(30);
+    let red = w
+        .check_in(&w.check_in_request(TEMPLE, "东门", Colour::Red, "b"))
+        .await
+        .json();
+    let started = std::time::Instant::now();
+    while seen.lock().unwrap().len() < 2 {
+        assert!(started.elapsed().as_secs() < 10, "not retried");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        seen.len(),
+        2,
+        "delivered until taken, then no more; Pudong's hook got nothing"
+    );
+    for (headers, body) in seen.iter() {
+        let record: serde_json::Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(record["id"], red["record_id"]);
+        w.validate("ScanRecord", &record);
+        assert_eq!(
+            headers["x-venuecode-delivery"],
+            red["record_id"].as_str().unwrap()
+        );
+        let timestamp = headers["x-venuecode-timestamp"].to_str().unwrap();
+        let mut mac =
+            <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(temple.secret.as_bytes()).unwrap();
+        mac.update(format!("{timestamp}.").as_bytes());
+        mac.update(body);
+        let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        assert_eq!(headers["x-venuecode-signature"], expected.as_str());
+        assert!(!String::from_utf8_lossy(body).contains(NAME));
+    }
+    assert!(
+        w.log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("attempt 1 of 7: answered 500"))
+    );
+    w.service.directory().remove_webhook(temple.id).unwrap();
+    assert_eq!(w.service.directory().webhooks().unwrap().len(), 1);
+}

@@ -167,6 +167,8 @@ pub fn config(
         venue_root: None,
         clock: Arc::new(move || Timestamp::from_unix(clock.load(Ordering::SeqCst))),
         limits: venuecode_server::Limits::default(),
+        // Retried webhooks come quickly in tests.
+        webhook_backoff: std::time::Duration::from_millis(50),
         log: Arc::new(move |line| log.lock().unwrap().push(line.to_owned())),
     }
 }

@@ -200,8 +200,8 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 
 /// What the demo made that its service needs: the venues, the root key's id, the demo's time.
 pub(crate) struct Demo {
-    /// id, division, name.
-    pub(crate) venues: Vec<(&'static str, u32, &'static str)>,
+    /// id, division, name, doors.
+    pub(crate) venues: Vec<(&'static str, u32, &'static str, [&'static str; 2])>,
     /// The root key the trust list is signed by.
     pub(crate) root_kid: venuecode::KeyId,
     /// 09:00 on the demo's day.
@@ -754,7 +754,7 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
         ))
     } else if matches {
         Ok(Demo {
-            venues: VENUES.iter().map(|v| (v.0, v.3, v.2)).collect(),
+            venues: VENUES.iter().map(|v| (v.0, v.3, v.2, v.5)).collect(),
             root_kid: root_key.public_key().id(),
             now: day_start.saturating_add(9 * 3600),
         })

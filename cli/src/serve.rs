@@ -6,6 +6,7 @@ use crate::files::{read_secret_text, read_text};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use venuecode::record::coverage::RegisteredVenue;
 use venuecode::trace::TracePublicKey;
 use venuecode::{KeyId, Timestamp};
 use venuecode_server::{Account, ApiError, Config, Directory, Limits, ListSet, Role, Service};
@@ -273,16 +274,30 @@ pub(crate) fn demo_serve(
     std::fs::copy(out.join("ledger.sqlite"), data.join("ledger.sqlite"))
         .map_err(CliError::io(&data))?;
     let directory = Directory::open(&data.join("service.sqlite"))?;
-    for (venue_id, division, name) in &demo.venues {
-        directory.note_venue(
-            &venuecode_server::directory::KnownVenue {
-                venue_id: (*venue_id).to_owned(),
-                division: *division,
-                name: (*name).to_owned(),
-            },
-            true,
-        )?;
+    // The registry: the demo's venues, whose six doors' codes were all verified in the demo,
+    // and one registered venue that has not put up its codes.
+    let mut registry: Vec<RegisteredVenue> = demo
+        .venues
+        .iter()
+        .map(|(venue_id, division, name, doors)| RegisteredVenue {
+            venue_id: (*venue_id).to_owned(),
+            name: (*name).to_owned(),
+            division: *division,
+            doors: doors.iter().map(|d| (*d).to_owned()).collect(),
+        })
+        .collect();
+    for v in &registry {
+        for door in &v.doors {
+            directory.note_door(&v.venue_id, door)?;
+        }
     }
+    registry.push(RegisteredVenue {
+        venue_id: "SH-PT-0999".into(),
+        name: "示例未申领场所".into(),
+        division: 310_107,
+        doors: vec!["正门".into()],
+    });
+    directory.import_registry(&registry)?;
     let account = |name: &str, role, scope: &[&str]| Account {
         name: name.into(),
         role,

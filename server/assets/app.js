@@ -10,6 +10,8 @@ const EN = {
   details: 'Scan details (desensitised)', download: 'Download', time: 'Time', door: 'Door',
   colour: 'Colour', decision: 'Decision', code: 'Code', division: 'ID division',
   admit: 'admitted', deny: 'refused', manual: 'to staff', none: 'none', offline: 'not live',
+  coverage: 'Venue codes in use (coverage)', name: 'Name', missing: 'Doors without a code seen',
+  covered: 'venues covered', without: 'venues without any code', doors_covered: 'doors covered',
 };
 const ZH = {};
 const csrf = document.querySelector('meta[name=csrf]').content;
@@ -122,6 +124,15 @@ async function refresh() {
   }
 }
 
+// A district's coverage against the registry (申领情况).
+async function coverage(area) {
+  const c = await api(`/v1/districts/${encodeURIComponent(area)}/coverage`);
+  $('coverage-section').hidden = false;
+  $('coverage-summary').textContent = `${area}: ${c.venues_covered}/${c.venues} ${t('covered')}, `
+    + `${c.venues_without} ${t('without')}, ${c.doors_covered}/${c.doors} ${t('doors_covered')}`;
+  $('coverage').tBodies[0].replaceChildren(...c.uncovered.map((u) => row([u.venue_id, u.name, u.missing.join('、')])));
+}
+
 function alert(r) {
   const li = document.createElement('li');
   li.className = r.colour || 'none';
@@ -151,7 +162,10 @@ function choose(id) {
 
 async function start() {
   for (const el of document.querySelectorAll('[data-i18n]')) ZH[el.dataset.i18n] = el.textContent;
-  Object.assign(ZH, { admit: '通过', deny: '拒绝', manual: '人工核验', none: '无', offline: '未连接' });
+  Object.assign(ZH, {
+    admit: '通过', deny: '拒绝', manual: '人工核验', none: '无', offline: '未连接',
+    covered: '场所已全部启用', without: '场所尚无场所码', doors_covered: '门已启用',
+  });
   $('logout-csrf').value = csrf;
   $('day').addEventListener('change', refresh);
   $('lang').addEventListener('click', () => {
@@ -175,7 +189,10 @@ async function start() {
       $('open').addEventListener('click', () => choose($('venue-id').value.trim()));
       // A district (or the authority) sees its whole area's reports live.
       const area = me.role === 'district' ? me.scope[0] : null;
-      if (area) listen(`/v1/districts/${encodeURIComponent(area)}/reports`);
+      if (area) {
+        listen(`/v1/districts/${encodeURIComponent(area)}/reports`);
+        await coverage(area);
+      }
     }
   } catch (e) {
     showError(e);

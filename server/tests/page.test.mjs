@@ -135,5 +135,14 @@ test('a manager logs in, sees a check-in counted and a red one reported live', a
   assert.equal(await page.textContent('h1'), 'Venue code · scan records');
   await page.click('#logout button');
   await page.waitForSelector('#token');
+
+  // The district's page: its coverage, with the registered venue that has no code.
+  await page.fill('#token', d.district);
+  await page.click('#login');
+  await page.waitForSelector('#coverage tbody tr');
+  const summary = await page.textContent('#coverage-summary');
+  assert.ok(summary.startsWith('310107: 2/3'), summary);
+  assert.ok((await page.textContent('#coverage')).includes('SH-PT-0999'));
+  await page.screenshot({ path: path.join(targetDir, 'artifacts/service-district.png') });
   assert.deepEqual(errors, []);
 });

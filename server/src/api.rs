@@ -231,14 +231,11 @@ async fn check_in(State(s): Shared_, body: Bytes) -> Result<axum::Json<CheckInAn
         .get(&door.venue_id)
         == Some(&division);
     if !noted {
-        s.directory.note_venue(
-            &KnownVenue {
-                venue_id: door.venue_id.clone(),
-                division,
-                name: door.venue_name.clone(),
-            },
-            false,
-        )?;
+        s.directory.note_venue(&KnownVenue {
+            venue_id: door.venue_id.clone(),
+            division,
+            name: door.venue_name.clone(),
+        })?;
         s.noted
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -171,8 +171,7 @@ CREATE TABLE IF NOT EXISTS webhooks (
 CREATE TABLE IF NOT EXISTS venues (
     venue_id TEXT PRIMARY KEY,
     division INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    registered INTEGER NOT NULL DEFAULT 0
+    name TEXT NOT NULL
 );
 ";
 
@@ -365,19 +364,13 @@ impl Directory {
         Ok(())
     }
 
-    /// Notes a venue and its division (from a verified code, a gate account or the registry;
-    /// `registered` marks the registry's). A verified code's division replaces what was known.
-    pub fn note_venue(&self, venue: &KnownVenue, registered: bool) -> Result<(), ApiError> {
+    /// Notes a venue and its division (from a verified code): what was known is replaced.
+    pub fn note_venue(&self, venue: &KnownVenue) -> Result<(), ApiError> {
         self.conn().execute(
-            "INSERT INTO venues (venue_id, division, name, registered) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO venues (venue_id, division, name) VALUES (?1, ?2, ?3)
              ON CONFLICT (venue_id) DO UPDATE SET division = excluded.division,
-                 name = excluded.name, registered = MAX(registered, excluded.registered)",
-            rusqlite::params![
-                venue.venue_id,
-                venue.division,
-                venue.name,
-                i64::from(registered)
-            ],
+                 name = excluded.name",
+            rusqlite::params![venue.venue_id, venue.division, venue.name],
         )?;
         Ok(())
     }
@@ -398,30 +391,6 @@ impl Directory {
                 },
             )
             .optional()?)
-    }
-
-    /// The registry's venues whose division lies in a scope (2, 4 or 6 digits).
-    pub fn registered_in(&self, scope: &str) -> Result<Vec<KnownVenue>, ApiError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT venue_id, division, name FROM venues WHERE registered = 1 ORDER BY venue_id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(KnownVenue {
-                venue_id: r.get(0)?,
-                division: r.get(1)?,
-                name: r.get(2)?,
-            })
-        })?;
-        let scope = [scope.to_owned()];
-        let mut out = Vec::new();
-        for v in rows {
-            let v = v?;
-            if venuecode::division_in(&scope, v.division) {
-                out.push(v);
-            }
-        }
-        Ok(out)
     }
 }
 
@@ -444,8 +413,9 @@ impl Directory {
                 ],
             )?;
             tx.execute(
-                "INSERT INTO venues (venue_id, division, name, registered) VALUES (?1, ?2, ?3, 1)
-                 ON CONFLICT (venue_id) DO UPDATE SET registered = 1",
+                // A venue a verified code placed keeps that division.
+                "INSERT INTO venues (venue_id, division, name) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (venue_id) DO NOTHING",
                 rusqlite::params![v.venue_id, v.division, v.name],
             )?;
         }

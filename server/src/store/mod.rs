@@ -72,7 +72,7 @@ impl Store {
                 s.read(move |l| l.page(&filter, after, limit).map_err(ApiError::from))
                     .await
             }
-            Store::Postgres(p) => p.records(&filter, Some(after), Some(limit)).await,
+            Store::Postgres(p) => p.records(&filter, after, Some(limit)).await,
         }
     }
 

@@ -78,15 +78,15 @@ impl PgStore {
         super::submit(records, |job| self.jobs.try_send(job).is_ok()).await
     }
 
-    /// Records that pass `filter` in the order stored: all of them (`page` None), or up to
-    /// `limit` after a record (`None` if it is not here).
+    /// Up to `limit` records that pass `filter`, in the order stored, after the record
+    /// `after` (`None` if it is not here).
     pub(crate) async fn records(
         &self,
         filter: &Filter,
-        page: Option<Option<RecordId>>,
+        after: Option<RecordId>,
         limit: Option<u32>,
     ) -> Result<Option<Vec<ScanRecord>>, ApiError> {
-        let start: i64 = match page.flatten() {
+        let start: i64 = match after {
             None => 0,
             Some(id) => {
                 let row = self

@@ -7,9 +7,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use venuecode::record::coverage::RegisteredVenue;
-use venuecode::trace::TracePublicKey;
+use venuecode::trace::{TraceKey, TracePublicKey};
 use venuecode::{KeyId, Timestamp};
-use venuecode_server::{Account, ApiError, Config, Directory, Limits, ListSet, Role, Service};
+use venuecode_server::{
+    Account, ApiError, Config, Directory, Limits, ListSet, Role, Service, TraceDesk,
+};
 
 impl From<ApiError> for CliError {
     fn from(e: ApiError) -> Self {
@@ -63,6 +65,25 @@ pub(crate) struct ServeArgs {
     /// Requests a second each token may make, on average.
     #[arg(long, default_value_t = 50.0)]
     rate: f64,
+    /// The authority's tracing key (mode 0600): on the authority's own node only, to answer
+    /// its accounts' trace queries (`POST /v1/trace/...`).
+    #[arg(long)]
+    trace_key: Option<PathBuf>,
+    /// The holder-token key, so trace queries may name a person by ID number.
+    #[arg(long, requires = "trace_key")]
+    token_key: Option<PathBuf>,
+    /// The trace audit log (default DIR/trace-audit.jsonl).
+    #[arg(long, requires = "trace_key", env = "VENUECODE_TRACE_AUDIT")]
+    trace_audit: Option<PathBuf>,
+}
+
+/// The desk of a node that traces: its keys and audit log.
+fn trace_desk(key: &Path, token_key: Option<&Path>, audit: PathBuf) -> Result<TraceDesk, CliError> {
+    Ok(TraceDesk {
+        key: TraceKey::from_hex(&read_secret_text(key)?)?,
+        token_key: token_key.map(crate::lists::read_token_key).transpose()?,
+        audit,
+    })
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, CliError> {
@@ -109,6 +130,17 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
         },
         webhook_backoff: venuecode_server::webhooks::FIRST_BACKOFF,
         log: stderr_log(),
+        trace_desk: a
+            .trace_key
+            .as_deref()
+            .map(|key| {
+                let audit = a
+                    .trace_audit
+                    .clone()
+                    .unwrap_or_else(|| a.data.join("trace-audit.jsonl"));
+                trace_desk(key, a.token_key.as_deref(), audit)
+            })
+            .transpose()?,
     };
     run(config, a.listen, None)
 }
@@ -311,6 +343,7 @@ pub(crate) fn demo_serve(
         &account("demo-district", Role::District, &["310107"]),
         demo.now,
     )?;
+    let authority = directory.create(&account("demo-authority", Role::Authority, &[]), demo.now)?;
     drop(directory);
     let started = std::time::Instant::now();
     let start = demo.now.unix();
@@ -333,10 +366,17 @@ pub(crate) fn demo_serve(
         limits: Limits::default(),
         webhook_backoff: venuecode_server::webhooks::FIRST_BACKOFF,
         log: Arc::new(|_| {}),
+        trace_desk: Some(trace_desk(
+            &out.join("trace.key"),
+            Some(&out.join("holder.key")),
+            out.join("trace-audit.jsonl"),
+        )?),
     };
     let banner = format!(
         "the demo's day, served (the clock starts at {} CST)\n  manager of {first}: log in with {manager}\n  \
-         district 310107:  log in with {district}\n  Ctrl-C stops it",
+         district 310107:  log in with {district}\n  \
+         authority (trace queries, POST /v1/trace/venue and /v1/trace/holder): token {authority}\n  \
+         Ctrl-C stops it",
         demo.now.cst()
     );
     run(config, listen, Some(banner))

@@ -7,15 +7,16 @@ use crate::files::{read_secret_text, write_private};
 use crate::lists::read_token_key;
 use crate::output::{say, shown};
 use crate::venue::time_or_now;
-use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use venuecode::Timestamp;
 use venuecode::id::IdNumber;
-use venuecode::trace::audit::AuditChain;
+use venuecode::token::HolderToken;
+use venuecode::trace::audit::{Logged, TraceQuery};
 use venuecode::trace::{
     DEFAULT_WINDOW_MINUTES, HolderReport, HolderTrace, Period, TraceKey, TracePublicKey,
     VenueReport, VenueTrace,
 };
+use venuecode_ledger::audit;
 use venuecode_ledger::presence::{OpenedWriter, read_presences};
 
 /// The authority's public tracing key, which every record's holder reference is sealed to.
@@ -93,12 +94,15 @@ pub(crate) struct Asker {
 pub(crate) struct HolderArgs {
     #[command(flatten)]
     asker: Asker,
-    /// The authority's holder-token key.
-    #[arg(long)]
-    token_key: PathBuf,
+    /// The authority's holder-token key (with --id-number).
+    #[arg(long, requires = "id_number")]
+    token_key: Option<PathBuf>,
     /// The person's ID number (only its holder token is logged).
-    #[arg(long)]
-    id_number: String,
+    #[arg(long, requires = "token_key", required_unless_present = "holder")]
+    id_number: Option<String>,
+    /// The person's holder token instead (32 hex digits: a contact of an earlier trace).
+    #[arg(long, conflicts_with = "id_number")]
+    holder: Option<String>,
     /// From this RFC 3339 time.
     #[arg(long)]
     from: Option<String>,
@@ -157,7 +161,7 @@ pub(crate) fn run(command: &TraceCommand) -> Result<u8, CliError> {
         TraceCommand::Holder(a) => holder(a),
         TraceCommand::Venue(a) => venue(a),
         TraceCommand::Open(a) => open(a),
-        TraceCommand::Audit { log, head, json } => audit(log, head.as_deref(), *json),
+        TraceCommand::Audit { log, head, json } => verify_audit(log, head.as_deref(), *json),
     }
 }
 
@@ -192,51 +196,39 @@ impl Asker {
         Ok(TraceKey::from_hex(&read_secret_text(&self.trace_key)?)?)
     }
 
-    /// Appends the query to the audit log, under an exclusive lock, after checking the chain;
-    /// gives the new head. Nothing is shown unless this succeeded.
-    fn log(&self, query: serde_json::Value, results: u64) -> Result<String, CliError> {
-        let path = &self.audit;
-        let io = CliError::io(path);
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true).append(true).create(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path).map_err(CliError::io(path))?;
-        file.lock().map_err(CliError::io(path))?;
-        let mut chain = read_chain(&mut file, path)?;
-        let line = chain.append(
-            time_or_now(self.at.as_deref())?,
-            &self.by,
-            &self.reason,
-            query,
-            results,
-        )?;
-        file.write_all(line.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(io)?;
-        Ok(chain.head().to_owned())
+    /// Appends the query to the audit log (ledger's [`audit::append`]); gives the new head.
+    /// Nothing is shown unless this succeeded.
+    fn log(&self, query: &TraceQuery<'_>, results: u64) -> Result<String, CliError> {
+        Ok(audit::append(
+            &self.audit,
+            &audit::Asked {
+                at: time_or_now(self.at.as_deref())?,
+                by: &self.by,
+                reason: &self.reason,
+                query: &query.to_json(),
+                results,
+            },
+        )?)
     }
 }
 
-fn read_chain(file: &mut std::fs::File, path: &Path) -> Result<AuditChain, CliError> {
-    file.rewind().map_err(CliError::io(path))?;
-    let mut text = String::new();
-    file.read_to_string(&mut text).map_err(CliError::io(path))?;
-    let mut chain = AuditChain::new();
-    for line in text.lines() {
-        chain.push_line(line)?;
-    }
-    Ok(chain)
-}
-
-fn sources_json(sources: &[PathBuf]) -> serde_json::Value {
+fn source_names(sources: &[PathBuf]) -> Vec<String> {
     sources.iter().map(|p| p.display().to_string()).collect()
 }
 
 fn holder(a: &HolderArgs) -> Result<u8, CliError> {
     let key = a.asker.key()?;
-    let holder = read_token_key(&a.token_key)?.token(&IdNumber::parse(&a.id_number)?);
+    let holder = match (&a.holder, &a.id_number, &a.token_key) {
+        (Some(token), _, _) => HolderToken::from_hex(token)?,
+        (None, Some(id), Some(key)) => read_token_key(key)?.token(&IdNumber::parse(id)?),
+        _ => {
+            return Err(CliError::Usage(
+                "--holder, or --id-number with --token-key".into(),
+            ));
+        }
+    };
     let period = period(a.from.as_deref(), a.to.as_deref())?;
+    venuecode::trace::check_window(a.window_minutes)?;
     let mut trace = HolderTrace::new(&key, holder, period, a.window_minutes);
     for source in &a.sources {
         read_presences(source, |batch| trace.find_visits(batch))?;
@@ -245,22 +237,22 @@ fn holder(a: &HolderArgs) -> Result<u8, CliError> {
         read_presences(source, |batch| trace.find_contacts(batch))?;
     }
     let report = trace.report();
-    let query = serde_json::json!({
-        "kind": "holder",
-        "holder": holder.to_string(),
-        "period": period,
-        "window_minutes": a.window_minutes,
-        "sources": sources_json(&a.sources),
-    });
+    let sources = source_names(&a.sources);
+    let query = TraceQuery::Holder {
+        holder,
+        period,
+        window_minutes: a.window_minutes,
+        sources: &sources,
+    };
     let results = report.visits.len() as u64;
-    answer(&a.asker, query, results, &report, a.json, show_holder)
+    answer(&a.asker, &query, results, &report, a.json, show_holder)
 }
 
 /// Logs the query, then shows its answer (JSON with the log's new head, or text): an answer
 /// whose query could not be logged is not shown.
 fn answer<T: serde::Serialize>(
     asker: &Asker,
-    query: serde_json::Value,
+    query: &TraceQuery<'_>,
     results: u64,
     report: &T,
     json: bool,
@@ -276,14 +268,6 @@ fn answer<T: serde::Serialize>(
         show(report, &head);
     }
     Ok(0)
-}
-
-/// A report with the audit log's new head.
-#[derive(serde::Serialize)]
-struct Logged<'a, T> {
-    #[serde(flatten)]
-    report: &'a T,
-    audit_head: &'a str,
 }
 
 fn show_holder(r: &HolderReport, head: &str) {
@@ -336,14 +320,14 @@ fn venue(a: &VenueArgs) -> Result<u8, CliError> {
         read_presences(source, |batch| trace.read(batch))?;
     }
     let report = trace.report();
-    let query = serde_json::json!({
-        "kind": "venue",
-        "venue_id": a.venue,
-        "period": period,
-        "sources": sources_json(&a.sources),
-    });
+    let sources = source_names(&a.sources);
+    let query = TraceQuery::Venue {
+        venue_id: &a.venue,
+        period,
+        sources: &sources,
+    };
     let results = report.present.len() as u64;
-    answer(&a.asker, query, results, &report, a.json, show_venue)
+    answer(&a.asker, &query, results, &report, a.json, show_venue)
 }
 
 fn show_venue(r: &VenueReport, head: &str) {
@@ -390,19 +374,15 @@ fn open(a: &OpenArgs) -> Result<u8, CliError> {
         return Err(e.into());
     }
     let rows = index.finish()?;
-    let query = serde_json::json!({
-        "kind": "open",
-        "sources": sources_json(&a.sources),
-    });
-    let head = a.asker.log(query, rows)?;
+    let sources = source_names(&a.sources);
+    let head = a.asker.log(&TraceQuery::Open { sources: &sources }, rows)?;
     say!("wrote {} holders of records to {}", rows, a.out.display());
     show_coverage(&coverage, &head);
     Ok(0)
 }
 
-fn audit(log: &Path, head: Option<&str>, json: bool) -> Result<u8, CliError> {
-    let mut file = std::fs::File::open(log).map_err(CliError::io(log))?;
-    let chain = read_chain(&mut file, log)?;
+fn verify_audit(log: &Path, head: Option<&str>, json: bool) -> Result<u8, CliError> {
+    let chain = audit::read(log)?;
     if let Some(expected) = head
         && expected != chain.head()
     {
@@ -415,10 +395,7 @@ fn audit(log: &Path, head: Option<&str>, json: bool) -> Result<u8, CliError> {
         )));
     }
     if json {
-        crate::output::json(&serde_json::json!({
-            "entries": chain.entries(),
-            "head": chain.head(),
-        }))?;
+        crate::output::json(&chain)?;
     } else {
         say!(
             "{} entries, chain intact, head {}",

@@ -277,6 +277,34 @@ fn a_case_is_traced_across_two_venues_and_every_query_is_audited() {
         .args(["--id-number", CASE]);
     let wide = json(&wide.assert().code(0));
     assert_eq!(holders(&wide["visits"][0]).len(), 2);
+    // A contact traced next by the token the answer gave: no ID number, no token key.
+    let near = visits[0]["contacts"][0]["holder"].as_str().unwrap();
+    let by_token = json(
+        &c.trace(
+            "trace.key",
+            &["holder", "--json", "--holder", near],
+            &sources,
+        )
+        .assert()
+        .code(0),
+    );
+    assert_eq!(by_token["holder"], near);
+    assert_eq!(by_token["visits"], c.holder(NEAR_A, &sources)["visits"]);
+    // A window past a day either side is refused before anything is read or logged.
+    c.trace(
+        "trace.key",
+        &[
+            "holder",
+            "--json",
+            "--holder",
+            near,
+            "--window-minutes",
+            "1441",
+        ],
+        &sources,
+    )
+    .assert()
+    .code(2);
 
     // Everyone at venue B that afternoon.
     let venue = json(
@@ -307,7 +335,7 @@ fn a_case_is_traced_across_two_venues_and_every_query_is_audited() {
 
     // Every query was logged, by token and never by ID number, and the chain holds.
     let log = std::fs::read_to_string(c.s.path("audit.jsonl")).unwrap();
-    assert_eq!(log.lines().count(), 7, "{log}");
+    assert_eq!(log.lines().count(), 9, "{log}");
     for id in [CASE, NEAR_A, NEAR_B] {
         assert!(!log.contains(id), "{log}");
     }
@@ -330,7 +358,7 @@ fn a_case_is_traced_across_two_venues_and_every_query_is_audited() {
     };
     let head = report["audit_head"].as_str().unwrap().to_owned();
     let now = json(&audit(&[]).code(0));
-    assert_eq!(now["entries"], 7);
+    assert_eq!(now["entries"], 9);
     // Cut short to the first entry: the chain still reads, but not up to the head kept.
     let head_now = now["head"].as_str().unwrap().to_owned();
     std::fs::write(

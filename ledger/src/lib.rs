@@ -21,6 +21,7 @@
 //! single key becomes the key of each venue it holds; version 2 gains `trace_ref`, empty on the
 //! records it had (nobody can trace those).
 
+pub mod audit;
 pub mod export;
 pub mod parquet;
 pub mod presence;
@@ -66,6 +67,10 @@ pub enum LedgerError {
     /// The file could not be created or written.
     #[error("ledger: {0}")]
     Io(#[from] std::io::Error),
+    /// A file beside the ledger (the trace audit log) could not be opened, locked, read or
+    /// written: its path and why.
+    #[error("{0}: {1}")]
+    File(String, std::io::Error),
 }
 
 impl LedgerError {

@@ -189,6 +189,7 @@ fn main() {
         limits: Limits::default(),
         webhook_backoff: venuecode_server::webhooks::FIRST_BACKOFF,
         log: Arc::new(|_| {}),
+        trace_desk: None,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

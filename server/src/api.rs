@@ -57,6 +57,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/lists/{kind}", get(list).put(publish))
         .route("/v1/lists/status/delta", get(status_delta))
         .route("/v1/districts/{division}/coverage", get(coverage))
+        .route("/v1/trace/holder", post(crate::trace::holder))
+        .route("/v1/trace/venue", post(crate::trace::venue))
+        .route("/v1/trace/audit", get(crate::trace::audit_head))
         .route(
             "/v1/registry",
             post(import_registry).layer(DefaultBodyLimit::max(MAX_REGISTRY_BYTES)),

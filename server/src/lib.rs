@@ -23,11 +23,13 @@ pub mod lists;
 pub mod page;
 pub mod reports;
 pub mod store;
+pub mod trace;
 pub mod webhooks;
 
 pub use directory::{Account, Directory, Role};
 pub use error::{ApiError, SERVICE_ERROR_CODES};
 pub use lists::{Kind, ListSet};
+pub use trace::TraceDesk;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -106,6 +108,9 @@ pub struct Config {
     pub webhook_backoff: Duration,
     /// The access log.
     pub log: LogSink,
+    /// The tracing key and audit log, on the authority's own node only: with it the
+    /// authority's accounts may trace over HTTP (SPEC.md §16.7).
+    pub trace_desk: Option<TraceDesk>,
 }
 
 /// A per-token rate limiter (a token bucket each).
@@ -160,6 +165,7 @@ pub(crate) struct Shared {
     pub(crate) reports: reports::Reports,
     pub(crate) webhooks: webhooks::Sender,
     pub(crate) log: LogSink,
+    pub(crate) trace_desk: Option<Arc<TraceDesk>>,
 }
 
 impl Shared {
@@ -278,6 +284,7 @@ impl Service {
                 reports: reports::Reports::default(),
                 webhooks,
                 log: config.log,
+                trace_desk: config.trace_desk.map(Arc::new),
             }),
         })
     }

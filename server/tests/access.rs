@@ -1,6 +1,6 @@
 //! Who may do what (SPEC.md §16.2), every route against every account: a venue never sees
 //! another venue's records, a district never another district's, a gate reads nothing, and only
-//! the authority publishes lists. Each expectation is written out, not derived from the code.
+//! the authority publishes lists and traces. Each expectation is written out, not derived from the code.
 
 #![allow(clippy::unwrap_used)]
 
@@ -20,7 +20,7 @@ fn allowed(route: &str, arg: &str) -> &'static [&'static str] {
         ("district", "310115") => &["authority", "shanghai", "pudong"],
         ("district", "31") => &["authority", "shanghai"],
         ("district", "3101") => &["authority", "shanghai"],
-        ("publish", _) => &["authority"],
+        ("publish" | "trace", _) => &["authority"],
         ("me", _) => &[
             "authority",
             "shanghai",
@@ -134,6 +134,35 @@ async fn every_route_against_every_account() {
             common::signed_trust_list(serial),
             expect("publish", ""),
         ));
+        let venue_trace = serde_json::json!({
+            "venue_id": TEMPLE,
+            "from": "2022-04-06T00:00:00+08:00",
+            "to": "2022-04-07T00:00:00+08:00",
+            "reason": "case 2022-0406-01",
+        });
+        let holder_trace = serde_json::json!({
+            "id_number": common::HOLDER,
+            "reason": "case 2022-0406-01",
+        });
+        for (route, body) in [
+            ("/v1/trace/venue", &venue_trace),
+            ("/v1/trace/holder", &holder_trace),
+        ] {
+            calls.push(Call(
+                "POST",
+                route,
+                vec![],
+                serde_json::to_vec(body).unwrap(),
+                expect("trace", ""),
+            ));
+        }
+        calls.push(Call(
+            "GET",
+            "/v1/trace/audit",
+            vec![],
+            Vec::new(),
+            expect("trace", ""),
+        ));
         for Call(method, route, params, body, want) in calls {
             let r = w.call(method, route, &params, "", auth(), body).await;
             assert_eq!(
@@ -156,7 +185,10 @@ async fn every_route_against_every_account() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 9 * 21);
+    assert_eq!(checked, 9 * 24);
+    // Only the authority's two queries were answered, and so logged.
+    let audit = w.get("/v1/trace/audit", &[], "", "authority").await;
+    assert_eq!(audit.json()["entries"], 2);
 }
 
 #[tokio::test]

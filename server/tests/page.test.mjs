@@ -39,8 +39,10 @@ async function demo(t) {
     const manager = line.match(/manager of (\S+): log in with (vct_[0-9a-f]+)/);
     if (manager) [found.venue, found.manager] = [manager[1], manager[2]];
     const district = line.match(/district (\d+):\s+log in with (vct_[0-9a-f]+)/);
-    if (district) {
-      found.district = district[2];
+    if (district) found.district = district[2];
+    const authority = line.match(/authority \(trace.*token (vct_[0-9a-f]+)/);
+    if (authority) {
+      found.authority = authority[1];
       break;
     }
   }
@@ -145,4 +147,20 @@ test('a manager logs in, sees a check-in counted and a red one reported live', a
   assert.ok((await page.textContent('#coverage')).includes('SH-PT-0999'));
   await page.screenshot({ path: path.join(targetDir, 'artifacts/service-district.png') });
   assert.deepEqual(errors, []);
+
+  // The authority traces the venue's day over HTTP; the manager may not.
+  const query = {
+    venue_id: d.venue, from: '2022-04-06T00:00:00+08:00', to: '2022-04-06T23:59:59+08:00', reason: 'demo case',
+  };
+  const ask = (token) => fetch(`${d.base}/v1/trace/venue`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(query),
+  });
+  const traced = await ask(d.authority);
+  const report = await traced.json();
+  assert.equal(traced.status, 200, JSON.stringify(report));
+  assert.ok(report.present.length > 0, JSON.stringify(report.coverage));
+  assert.match(report.audit_head, /^[0-9a-f]{64}$/);
+  assert.equal((await ask(d.manager)).status, 403);
 });

@@ -29,6 +29,19 @@ impl serde::Serialize for HolderToken {
     }
 }
 
+impl HolderToken {
+    /// From its text form (what traces and exports print): 32 hex digits, either case,
+    /// surrounding white space ignored; `invalid_input` otherwise.
+    pub fn from_hex(text: &str) -> Result<Self, Error> {
+        let mut bytes = [0u8; 16];
+        hex::decode_to_slice(text.trim(), &mut bytes).map_err(|_| Error::InvalidInput {
+            field: "holder",
+            reason: "a holder token is 32 hex digits".into(),
+        })?;
+        Ok(HolderToken(bytes))
+    }
+}
+
 impl std::fmt::Display for HolderToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&hex::encode(self.0))
@@ -99,6 +112,18 @@ impl TokenKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_reads_back_from_its_text_and_nothing_else_does() {
+        let token = HolderToken([0xab; 16]);
+        let text = token.to_string();
+        assert_eq!(HolderToken::from_hex(&text).unwrap(), token);
+        assert_eq!(HolderToken::from_hex(&text.to_uppercase()).unwrap(), token);
+        for bad in ["", &text[..30], "zz", &format!("{text}00")] {
+            let err = HolderToken::from_hex(bad).unwrap_err();
+            assert_eq!(err.code(), "invalid_input", "{bad}");
+        }
+    }
 
     #[test]
     fn tokens_are_keyed_and_stable() {

@@ -6,6 +6,8 @@
 use crate::encoding::text;
 use crate::encoding::timestamp::Timestamp;
 use crate::error::Error;
+use crate::privacy::token::HolderToken;
+use crate::trace::Period;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -78,8 +80,59 @@ impl AuditEntry {
     }
 }
 
-/// A log read so far: how many entries, and the last one's hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a trace asked, as its entry's `query` holds it (holder tokens, never ID numbers): one
+/// shape for every face that traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TraceQuery<'a> {
+    /// A holder trace.
+    Holder {
+        /// The person, by holder token.
+        holder: HolderToken,
+        /// The period searched.
+        period: Period,
+        /// The co-visit window, in minutes either side.
+        window_minutes: u32,
+        /// What was read: files, or the records service.
+        sources: &'a [String],
+    },
+    /// A venue trace.
+    Venue {
+        /// The venue.
+        venue_id: &'a str,
+        /// The period searched.
+        period: Period,
+        /// What was read.
+        sources: &'a [String],
+    },
+    /// The index of every reference that opens (SPEC.md §15.3).
+    Open {
+        /// What was read.
+        sources: &'a [String],
+    },
+}
+
+impl TraceQuery<'_> {
+    /// Its JSON, for [`AuditChain::append`].
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_else(|_| unreachable!("the query serialises"))
+    }
+}
+
+/// A trace's answer as a face gives it: the report's fields and the log's head after its
+/// query was logged (`audit_head`), to keep outside the log.
+#[derive(Debug, Serialize)]
+pub struct Logged<'a, T> {
+    /// The report.
+    #[serde(flatten)]
+    pub report: &'a T,
+    /// The log's head with this query.
+    pub audit_head: &'a str,
+}
+
+/// A log read so far: how many entries, and the last one's hash. Its JSON is
+/// `{"entries": N, "head": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditChain {
     entries: u64,
     head: String,
@@ -181,6 +234,32 @@ impl AuditChain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_query_is_logged_in_the_shape_of_spec_15_2() {
+        let sources = ["a.sqlite".to_owned()];
+        let holder = TraceQuery::Holder {
+            holder: HolderToken([0xab; 16]),
+            period: Period::default(),
+            window_minutes: 30,
+            sources: &sources,
+        };
+        assert_eq!(
+            holder.to_json(),
+            serde_json::json!({
+                "kind": "holder",
+                "holder": "ab".repeat(16),
+                "period": {"from": null, "to": null},
+                "window_minutes": 30,
+                "sources": ["a.sqlite"],
+            })
+        );
+        let open = TraceQuery::Open { sources: &sources };
+        assert_eq!(
+            open.to_json(),
+            serde_json::json!({"kind": "open", "sources": ["a.sqlite"]})
+        );
+    }
 
     fn log(n: u64) -> Vec<String> {
         let mut chain = AuditChain::new();

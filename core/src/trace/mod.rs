@@ -22,6 +22,22 @@ use std::collections::{BTreeMap, HashSet};
 /// The default co-visit window: 30 minutes either side of a visit.
 pub const DEFAULT_WINDOW_MINUTES: u32 = 30;
 
+/// The widest co-visit window a query may ask: a day either side.
+pub const MAX_WINDOW_MINUTES: u32 = 24 * 60;
+
+/// `minutes` if it is a co-visit window a query may ask (1 to [`MAX_WINDOW_MINUTES`]),
+/// `invalid_input` otherwise.
+pub fn check_window(minutes: u32) -> Result<u32, Error> {
+    if (1..=MAX_WINDOW_MINUTES).contains(&minutes) {
+        Ok(minutes)
+    } else {
+        Err(Error::InvalidInput {
+            field: "window_minutes",
+            reason: format!("1 to {MAX_WINDOW_MINUTES} minutes"),
+        })
+    }
+}
+
 /// What a trace reads of a record: where, when, how, and the sealed reference. From a ledger's
 /// record or an exported row alike.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,9 +8,10 @@ mod sqlite;
 
 use crate::error::ApiError;
 use std::path::Path;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use venuecode::pseudonym::PseudonymKey;
-use venuecode::record::{RecordId, ScanRecord};
+use venuecode::record::{Day, RecordId, ScanRecord};
+use venuecode::trace::Presence;
 use venuecode_ledger::Filter;
 
 /// The records store.
@@ -98,6 +99,26 @@ impl Store {
         }
     }
 }
+
+impl Store {
+    /// The presences of the records from `from` to `to` (CST days; a store may give more, a
+    /// trace keeps only its period), in batches as they are read; an error ends them.
+    pub fn presences(
+        &self,
+        from: Option<Day>,
+        to: Option<Day>,
+    ) -> mpsc::Receiver<Result<Vec<Presence>, ApiError>> {
+        let (batches, out) = mpsc::channel(4);
+        match self {
+            Store::Sqlite(s) => s.presences(batches),
+            Store::Postgres(p) => p.presences(from, to, batches),
+        }
+        out
+    }
+}
+
+/// Where a store sends a trace's presences.
+pub(crate) type Batches = mpsc::Sender<Result<Vec<Presence>, ApiError>>;
 
 /// The most records one group commit stores: past this, the next group waits for the next
 /// transaction (bounds a transaction's time and memory).

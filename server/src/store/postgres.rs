@@ -4,13 +4,14 @@
 //! stores their records with one statement (`INSERT ... SELECT FROM unnest(...) ON CONFLICT DO
 //! NOTHING RETURNING record_id`), committed with `synchronous_commit = on`, then answers each.
 
-use super::{Job, MAX_QUEUED};
+use super::{Batches, Job, MAX_QUEUED};
 use crate::error::ApiError;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_postgres::{Client, NoTls};
 use venuecode::pseudonym::PseudonymKey;
 use venuecode::record::{Day, RecordId, ScanRecord};
+use venuecode::trace::Presence;
 use venuecode_ledger::Filter;
 
 const SCHEMA: &str = "
@@ -116,15 +117,55 @@ impl PgStore {
             )
             .await
             .map_err(failed)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let text: String = row.get(0);
-            out.push(
-                serde_json::from_str(&text)
-                    .map_err(|_| ApiError::unavailable("postgres: a stored record is not valid"))?,
-            );
-        }
-        Ok(Some(out))
+        let out: Result<Vec<ScanRecord>, ApiError> =
+            rows.iter().map(|row| stored(row.get(0))).collect();
+        out.map(Some)
+    }
+
+    /// The presences of the records of the days from `from` to `to`, [`PRESENCE_BATCH`] rows
+    /// a query, in the order stored.
+    pub(crate) fn presences(&self, from: Option<Day>, to: Option<Day>, batches: Batches) {
+        let reader = self.reader.clone();
+        tokio::spawn(async move {
+            let (from, to) = (from.map(|d| d.0), to.map(|d| d.0));
+            let mut after = 0i64;
+            loop {
+                let rows = reader
+                    .query(
+                        "SELECT seq, record::text FROM scans
+                         WHERE seq > $1 AND ($2::BIGINT IS NULL OR day >= $2)
+                           AND ($3::BIGINT IS NULL OR day <= $3)
+                         ORDER BY seq LIMIT $4",
+                        &[&after, &from, &to, &PRESENCE_BATCH],
+                    )
+                    .await
+                    .map_err(failed);
+                let batch = rows.and_then(|rows| {
+                    if let Some(last) = rows.last() {
+                        after = last.get(0);
+                    }
+                    rows.iter()
+                        .map(|row| stored(row.get(1)).map(|r| Presence::of(&r)))
+                        .filter_map(Result::transpose)
+                        .collect::<Result<Vec<Presence>, ApiError>>()
+                        .map(|b| (b, rows.len()))
+                });
+                match batch {
+                    Ok((batch, read)) => {
+                        if !batch.is_empty() && batches.send(Ok(batch)).await.is_err() {
+                            return;
+                        }
+                        if (read as u64) < PRESENCE_BATCH.unsigned_abs() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = batches.send(Err(e)).await;
+                        return;
+                    }
+                }
+            }
+        });
     }
 
     pub(crate) async fn pseudonym_key(
@@ -174,6 +215,15 @@ impl PgStore {
         }
         Ok(key)
     }
+}
+
+/// Rows one query of a trace reads.
+const PRESENCE_BATCH: i64 = 4096;
+
+/// A stored record, from its JSON.
+fn stored(text: String) -> Result<ScanRecord, ApiError> {
+    serde_json::from_str(&text)
+        .map_err(|_| ApiError::unavailable("postgres: a stored record is not valid"))
 }
 
 fn random_hex() -> Result<String, ApiError> {

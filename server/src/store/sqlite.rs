@@ -7,9 +7,9 @@
 //! A request is acknowledged only after its transaction is on disk, so a killed service loses no
 //! acknowledged record; record ids are unique, so a retry stores nothing twice.
 
-use super::{Job, MAX_QUEUED};
+use super::{Batches, Job, MAX_QUEUED};
 use crate::error::ApiError;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use venuecode::record::ScanRecord;
 use venuecode_ledger::Ledger;
@@ -17,6 +17,7 @@ use venuecode_ledger::Ledger;
 /// The ledger of the service.
 #[derive(Clone)]
 pub struct SqliteStore {
+    path: PathBuf,
     jobs: mpsc::SyncSender<Job>,
     reader: Arc<Mutex<Ledger>>,
 }
@@ -31,6 +32,7 @@ impl SqliteStore {
             .name("venuecode-writer".into())
             .spawn(move || write_groups(&mut writer, &queue))?;
         Ok(SqliteStore {
+            path: path.to_owned(),
             jobs,
             reader: Arc::new(Mutex::new(reader)),
         })
@@ -56,6 +58,25 @@ impl SqliteStore {
         })
         .await
         .map_err(|_| ApiError::internal("a read stopped"))?
+    }
+}
+
+impl SqliteStore {
+    /// Every presence the ledger holds, in batches, read through a connection of its own so
+    /// that a long trace holds up no other read.
+    pub(crate) fn presences(&self, batches: Batches) {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let read = Ledger::open(&path).and_then(|l| {
+                l.presences(|batch| {
+                    // A caller gone (its request timed out) stops the sending, not the read.
+                    let _ = batches.blocking_send(Ok(batch.to_vec()));
+                })
+            });
+            if let Err(e) = read {
+                let _ = batches.blocking_send(Err(e.into()));
+            }
+        });
     }
 }
 

@@ -90,6 +90,11 @@ pub fn venue_code_signed_by(venue_id: &str, door: &str, seed: u8) -> String {
 
 /// A dynamic personal code of `colour`, issued at `issued`.
 pub fn personal(colour: Colour, issued: Timestamp) -> String {
+    personal_of(NAME, HOLDER, colour, issued)
+}
+
+/// Another person's dynamic personal code.
+pub fn personal_of(name: &str, id_number: &str, colour: Colour, issued: Timestamp) -> String {
     let issue = PersonalIssue {
         profile: Profile::Dynamic,
         generation: 1,
@@ -98,8 +103,8 @@ pub fn personal(colour: Colour, issued: Timestamp) -> String {
         status: Some(HealthStatus { colour, nat: None }),
     };
     PersonalCode::for_holder(
-        NAME,
-        &IdNumber::parse(HOLDER).unwrap(),
+        name,
+        &IdNumber::parse(id_number).unwrap(),
         &TokenKey::from_bytes([7; 32]),
         &issue,
     )
@@ -170,23 +175,29 @@ pub fn config(
         // Retried webhooks come quickly in tests.
         webhook_backoff: std::time::Duration::from_millis(50),
         log: Arc::new(move |line| log.lock().unwrap().push(line.to_owned())),
+        // The authority's own node: it traces, by token or ID number.
+        trace_desk: Some(venuecode_server::TraceDesk {
+            key: TraceKey::derive(&[5; 32]),
+            token_key: Some(TokenKey::from_bytes([7; 32])),
+            audit: dir.join("trace-audit.jsonl"),
+        }),
     }
 }
 
 impl World {
     pub async fn new() -> World {
+        World::with(|_| {}).await
+    }
+
+    /// A world whose service's configuration `change` alters first.
+    pub async fn with(change: impl FnOnce(&mut Config)) -> World {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(AtomicI64::new(at("2022-04-06T09:00:00+08:00").unix()));
         let log = Arc::new(Mutex::new(Vec::new()));
         let database = database().await;
-        let service = Service::open(config(
-            dir.path(),
-            database.clone(),
-            clock.clone(),
-            log.clone(),
-        ))
-        .await
-        .unwrap();
+        let mut config = config(dir.path(), database.clone(), clock.clone(), log.clone());
+        change(&mut config);
+        let service = Service::open(config).await.unwrap();
         let mut tokens = std::collections::BTreeMap::new();
         for (name, role, scope, doors) in ACCOUNTS {
             let account = Account {
@@ -240,6 +251,17 @@ impl World {
             venue_code: venue_code(venue_id, door),
             personal_code: personal(colour, self.now()),
             device: device.into(),
+            at: self.now(),
+        }
+        .to_json()
+    }
+
+    /// A check-in request of the person `id_number` at a door of a venue, now.
+    pub fn check_in_request_of(&self, id_number: &str, venue_id: &str, door: &str) -> String {
+        CheckInRequest {
+            venue_code: venue_code(venue_id, door),
+            personal_code: personal_of("李四", id_number, Colour::Green, self.now()),
+            device: "phone".into(),
             at: self.now(),
         }
         .to_json()

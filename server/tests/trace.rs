@@ -1,0 +1,265 @@
+//! Trace-back over HTTP (SPEC.md §16.7): the authority's holder and venue queries over the
+//! service's records, by ID number or holder token, each in the audit log before its answer;
+//! refused queries logged nowhere; a broken log answers nothing; a node without the tracing
+//! key traces nothing.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Answer, Auth, HOLDER, SCHOOL, TEMPLE, World};
+use serde_json::{Value, json};
+use venuecode::id::IdNumber;
+use venuecode::token::TokenKey;
+
+/// A second and a third visitor.
+const OTHER: &str = "310101198001010018";
+const LATE: &str = "44030419900101002X";
+
+fn token(id: &str) -> String {
+    TokenKey::from_bytes([7; 32])
+        .token(&IdNumber::parse(id).unwrap())
+        .to_string()
+}
+
+async fn trace(w: &World, kind: &str, body: &Value) -> Answer {
+    w.call(
+        "POST",
+        &format!("/v1/trace/{kind}"),
+        &[],
+        "",
+        Auth::Bearer(w.token("authority")),
+        serde_json::to_vec(body).unwrap(),
+    )
+    .await
+}
+
+/// A holder trace by the person's token.
+async fn by_token(w: &World, id: &str) -> Answer {
+    trace(w, "holder", &json!({"holder": token(id), "reason": "r"})).await
+}
+
+/// 09:00 the case checks in at the temple, 09:10 another visitor; 11:00 the case at the
+/// school, 13:00 a third visitor there (outside the window).
+async fn a_day(w: &World) {
+    let visits = [
+        (HOLDER, TEMPLE, 0),
+        (OTHER, TEMPLE, 600),
+        (HOLDER, SCHOOL, 6600),
+        (LATE, SCHOOL, 7200),
+    ];
+    for (id, venue, after) in visits {
+        w.advance(after);
+        let r = w.check_in(&w.check_in_request_of(id, venue, "东门")).await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+}
+
+#[tokio::test]
+async fn the_authority_traces_a_case_and_its_contact_and_every_query_is_logged_first() {
+    let w = World::new().await;
+    a_day(&w).await;
+    let reason = "case 2022-0406-01";
+
+    let case = trace(
+        &w,
+        "holder",
+        &json!({"id_number": HOLDER, "reason": reason}),
+    )
+    .await;
+    assert_eq!(case.status, 200, "{}", String::from_utf8_lossy(&case.body));
+    let case = case.json();
+    assert_eq!(case["holder"], token(HOLDER));
+    let visits = case["visits"].as_array().unwrap();
+    assert_eq!(visits.len(), 2);
+    assert_eq!(visits[0]["venue_id"], TEMPLE);
+    assert_eq!(visits[0]["contacts"][0]["holder"], token(OTHER));
+    assert_eq!(visits[0]["contacts"].as_array().unwrap().len(), 1);
+    assert_eq!(visits[1]["venue_id"], SCHOOL);
+    assert_eq!(
+        visits[1]["contacts"],
+        json!([]),
+        "13:00 is outside 11:00 ± 30 min"
+    );
+    assert_eq!(case["contacts"], 1);
+    assert_eq!(case["coverage"]["records"], 4);
+
+    // The contact, by the token the first answer gave.
+    let contact = trace(
+        &w,
+        "holder",
+        &json!({"holder": token(OTHER), "window_minutes": 15, "reason": reason}),
+    )
+    .await
+    .json();
+    assert_eq!(contact["visits"].as_array().unwrap().len(), 1);
+    assert_eq!(contact["visits"][0]["contacts"][0]["holder"], token(HOLDER));
+
+    let venue = trace(
+        &w,
+        "venue",
+        &json!({
+            "venue_id": SCHOOL,
+            "from": "2022-04-06T10:00:00+08:00",
+            "to": "2022-04-06T23:59:59+08:00",
+            "reason": reason,
+        }),
+    )
+    .await
+    .json();
+    let present: Vec<&Value> = venue["present"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["holder"])
+        .collect();
+    assert_eq!(present.len(), 2);
+    assert!(present.contains(&&Value::from(token(LATE))));
+
+    // Three entries, by the account, each with its reason; the head is the last answer's.
+    let head = w.get("/v1/trace/audit", &[], "", "authority").await.json();
+    assert_eq!(head["entries"], 3);
+    assert_eq!(head["head"], venue["audit_head"]);
+    let log = std::fs::read_to_string(w.dir.path().join("trace-audit.jsonl")).unwrap();
+    let entries: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries[0]["by"], "authority");
+    assert_eq!(entries[0]["reason"], reason);
+    assert_eq!(entries[0]["query"]["kind"], "holder");
+    assert_eq!(entries[0]["query"]["holder"], token(HOLDER));
+    assert_eq!(entries[0]["query"]["sources"], json!(["records service"]));
+    assert_eq!(entries[0]["results"], 2);
+    assert_eq!(entries[2]["query"]["kind"], "venue");
+    // No ID number in the audit log or the access log: the query names the token.
+    let access = w.log.lock().unwrap().join("\n");
+    for id in [HOLDER, OTHER] {
+        assert!(!log.contains(id), "{id} in the audit log");
+        assert!(!access.contains(id), "{id} in the access log");
+    }
+    assert!(access.contains("POST /v1/trace/holder 200"), "{access}");
+}
+
+#[tokio::test]
+async fn a_refused_query_is_answered_and_logged_nowhere() {
+    let w = World::new().await;
+    a_day(&w).await;
+    let bad = [
+        json!({"id_number": HOLDER, "reason": "  "}),
+        json!({"id_number": HOLDER}),
+        json!({"id_number": HOLDER, "holder": token(HOLDER), "reason": "r"}),
+        json!({"reason": "r"}),
+        json!({"holder": "not hex", "reason": "r"}),
+        json!({"id_number": "110105194912310021", "reason": "r"}),
+        json!({"id_number": HOLDER, "window_minutes": 0, "reason": "r"}),
+        json!({"id_number": HOLDER, "window_minutes": 1441, "reason": "r"}),
+        json!({"id_number": HOLDER, "from": "2022-04-07T00:00:00Z", "to": "2022-04-06T00:00:00Z", "reason": "r"}),
+        json!({"id_number": HOLDER, "reason": "r", "extra": 1}),
+    ];
+    for body in &bad {
+        let r = trace(&w, "holder", body).await;
+        assert_eq!(
+            r.status,
+            400,
+            "{body}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(r.code(), "invalid_input", "{body}");
+    }
+    let r = trace(
+        &w,
+        "venue",
+        &json!({"venue_id": TEMPLE, "from": "2022-04-06T00:00:00Z", "reason": "r"}),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        w.get("/v1/trace/audit", &[], "", "authority").await.json()["entries"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_broken_audit_log_answers_nothing() {
+    let w = World::new().await;
+    a_day(&w).await;
+    let body = json!({"id_number": HOLDER, "reason": "case 1"});
+    assert_eq!(trace(&w, "holder", &body).await.status, 200);
+    let path = w.dir.path().join("trace-audit.jsonl");
+    let edited = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("case 1", "case 2");
+    std::fs::write(&path, edited).unwrap();
+    let r = trace(&w, "holder", &body).await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.code(), "internal");
+    assert!(r.json().get("visits").is_none());
+    assert_eq!(
+        w.get("/v1/trace/audit", &[], "", "authority").await.status,
+        500
+    );
+}
+
+#[tokio::test]
+async fn a_node_without_the_tracing_key_traces_nothing() {
+    let w = World::with(|c| c.trace_desk = None).await;
+    a_day(&w).await;
+    let r = trace(&w, "holder", &json!({"id_number": HOLDER, "reason": "r"})).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.code(), "not_found");
+    // Still the authority's question alone: others learn nothing about the node.
+    let r = w
+        .call(
+            "GET",
+            "/v1/trace/audit",
+            &[],
+            "",
+            Auth::Bearer(w.token("jingan")),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn without_the_token_key_a_person_is_named_by_token_only() {
+    let w = World::with(|c| {
+        if let Some(desk) = c.trace_desk.as_mut() {
+            desk.token_key = None;
+        }
+    })
+    .await;
+    a_day(&w).await;
+    let r = trace(&w, "holder", &json!({"id_number": HOLDER, "reason": "r"})).await;
+    assert_eq!(r.status, 400);
+    let r = by_token(&w, HOLDER).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["visits"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_trace_reads_every_record_however_many_batches_the_store_gives() {
+    let w = World::new().await;
+    // More than one batch of PostgreSQL's reads (4,096 rows) and of the ledger's.
+    let records = common::gate_records(&w, 4500);
+    for chunk in records.chunks(1000) {
+        let r = w
+            .call(
+                "POST",
+                "/v1/venues/{venue}/records",
+                &[("venue", TEMPLE)],
+                "",
+                Auth::Bearer(w.token("temple-east-gate")),
+                serde_json::to_vec(&json!({ "records": chunk })).unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let r = by_token(&w, HOLDER).await;
+    assert_eq!(r.status, 200);
+    let report = r.json();
+    assert_eq!(report["coverage"]["records"], 4500);
+    assert_eq!(report["visits"].as_array().unwrap().len(), 4500);
+    assert_eq!(report["contacts"], 0, "one person, however often");
+}

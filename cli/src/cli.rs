@@ -22,6 +22,19 @@ pub(crate) struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Shell completions, on standard output (e.g. `venuecode completions bash >
+    /// /etc/bash_completion.d/venuecode`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// The manual (roff): this command's page on standard output, or with --out a page per
+    /// command (venuecode.1, venuecode-venue-issue.1, ...) in a folder.
+    Man {
+        /// The folder to write every page to (created if missing).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The main job on embedded defaults: keys, codes for three venues, attacks refused.
     Demo {
         /// Where to write the key, trust list and codes.
@@ -51,8 +64,8 @@ enum Command {
         /// Also add the public key to this trust list (JSON, created if missing).
         #[arg(long, requires = "usage")]
         trust: Option<PathBuf>,
-        /// What the key may sign: venue, personal, policy or status.
-        #[arg(long, requires = "trust")]
+        /// What the key may sign.
+        #[arg(long, requires = "trust", value_parser = crate::manual::usages())]
         usage: Option<String>,
         /// Its scope in the trust list.
         #[command(flatten)]
@@ -197,8 +210,8 @@ enum TrustCommand {
         /// The key file.
         #[arg(long)]
         key: PathBuf,
-        /// What the key may sign: venue, personal, policy, status or root.
-        #[arg(long)]
+        /// What the key may sign.
+        #[arg(long, value_parser = crate::manual::usages())]
         usage: String,
         /// Its scope.
         #[command(flatten)]
@@ -346,6 +359,8 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
                 Ok(crate::error::EXIT_OK)
             }
         }
+        Command::Completions { shell } => crate::manual::completions(shell),
+        Command::Man { out } => crate::manual::man(out.as_deref()),
         Command::Serve(a) => crate::serve::serve(&a),
         Command::Accounts(a) => crate::serve::accounts(&a),
         Command::Webhooks(a) => crate::serve::webhooks(&a),

@@ -9,6 +9,7 @@ mod error;
 mod files;
 mod keys;
 mod lists;
+mod manual;
 mod output;
 mod person;
 mod policy;
@@ -77,6 +78,13 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         ErrorKind::InvalidUtf8 => "an argument that is not UTF-8",
         _ => "bad arguments",
     };
-    eprintln!("venuecode: {what}{argument} (values are not repeated here; see --help)");
+    // The values an argument takes are ours, not the caller's: those may be named.
+    let valid = match e.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(valid)) if !valid.is_empty() => {
+            format!(": one of {}", valid.join(", "))
+        }
+        _ => String::new(),
+    };
+    eprintln!("venuecode: {what}{argument}{valid} (values are not repeated here; see --help)");
     ExitCode::from(error::EXIT_USAGE)
 }

@@ -41,8 +41,8 @@ pub(crate) struct IssueArgs {
     /// Offline codes: the holder's slot in the city status list (`status build --slots`).
     #[arg(long)]
     slot: Option<u32>,
-    /// Dynamic codes: the colour (green, yellow, red).
-    #[arg(long)]
+    /// Dynamic codes: the colour.
+    #[arg(long, value_parser = crate::manual::colours())]
     colour: Option<String>,
     /// Dynamic codes: the latest nucleic-acid test (negative, positive).
     #[arg(long, requires = "nat_sampled")]

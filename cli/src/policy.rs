@@ -25,8 +25,8 @@ pub(crate) struct DoorArgs {
     /// A signed rule set (from `policy sign`).
     #[arg(long, conflicts_with = "builtin")]
     policy: Option<PathBuf>,
-    /// A built-in rule set: sh-2022-04-01 (the default) or sh-2022-public-48h.
-    #[arg(long)]
+    /// A built-in rule set (default sh-2022-04-01).
+    #[arg(long, value_parser = crate::manual::builtins())]
     builtin: Option<String>,
     #[command(flatten)]
     lists: ListArgs,

@@ -51,8 +51,8 @@ pub(crate) struct ServeArgs {
     /// A signed rule set to decide with (else the built-in one).
     #[arg(long, conflicts_with = "builtin")]
     policy: Option<PathBuf>,
-    /// A built-in rule set: sh-2022-04-01 (the default) or sh-2022-public-48h.
-    #[arg(long)]
+    /// A built-in rule set (default sh-2022-04-01).
+    #[arg(long, value_parser = crate::manual::builtins())]
     builtin: Option<String>,
     /// The authority's root of venue pseudonym keys (as for `venue-key`), so that gates'
     /// records and the service's count a visitor once.

@@ -1,0 +1,54 @@
+//! Shell completions and manual pages, made by clap's own generators from the definitions that
+//! `--help` shows, so that the three never disagree; and the closed sets of values that
+//! arguments take, from the core's own lists, so that `--help` names them.
+
+use crate::error::CliError;
+use clap::CommandFactory;
+use clap::builder::PossibleValuesParser;
+use std::io::Write;
+use std::path::Path;
+
+/// `venuecode completions SHELL`: the script on standard output.
+pub(crate) fn completions(shell: clap_complete::Shell) -> Result<u8, CliError> {
+    let mut command = crate::cli::Args::command();
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut command, "venuecode", &mut out);
+    out.flush().map_err(CliError::io(Path::new("-")))?;
+    Ok(crate::error::EXIT_OK)
+}
+
+/// `venuecode man`: the command's page on standard output, or with `out` one page per command
+/// (`venuecode.1`, `venuecode-venue-issue.1`, ...) in that folder.
+pub(crate) fn man(out: Option<&Path>) -> Result<u8, CliError> {
+    let command = crate::cli::Args::command();
+    match out {
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            clap_mangen::Man::new(command)
+                .render(&mut stdout)
+                .and_then(|()| stdout.flush())
+                .map_err(CliError::io(Path::new("-")))?;
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(CliError::io(dir))?;
+            clap_mangen::generate_to(command, dir).map_err(CliError::io(dir))?;
+            crate::output::say!("wrote the manual pages to {}", dir.display());
+        }
+    }
+    Ok(crate::error::EXIT_OK)
+}
+
+/// The key usages (`venue`, `personal`, `policy`, `status`, `root`).
+pub(crate) fn usages() -> PossibleValuesParser {
+    PossibleValuesParser::new(venuecode::Usage::ALL.map(venuecode::Usage::as_str))
+}
+
+/// The colours of a health code.
+pub(crate) fn colours() -> PossibleValuesParser {
+    PossibleValuesParser::new(venuecode::health::Colour::ALL.map(venuecode::health::Colour::name))
+}
+
+/// The built-in rule sets, by id.
+pub(crate) fn builtins() -> PossibleValuesParser {
+    PossibleValuesParser::new(venuecode::policy::BUILTIN.map(|(id, _)| id))
+}

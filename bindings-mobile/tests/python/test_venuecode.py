@@ -1,7 +1,7 @@
 """The Python bindings against the built library, through pytest: the core's vectors give the
 same results and error codes as in Rust, and a full gate flow (verify the venue code, verify the
-personal code, decide, mask) works. Run by scripts/mobile, which puts the generated module and
-the library on the path and names the data folder in VENUECODE_MOBILE_DATA."""
+personal code, decide, mask) works. Run by scripts/mobile against the `venuecode` wheel (maturin)
+installed into a fresh venv, with the data folder in VENUECODE_MOBILE_DATA."""
 import json
 import os
 from datetime import datetime
@@ -9,10 +9,17 @@ from pathlib import Path
 
 import pytest
 
-import venuecode_mobile as vc
+import venuecode as vc
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA = Path(os.environ["VENUECODE_MOBILE_DATA"])
+
+
+def test_the_package_is_the_installed_wheel():
+    # Not a module lying next to the tests: the one pip installed, with its library inside.
+    package = Path(vc.__file__).parent
+    assert "site-packages" in package.parts
+    assert (package / "libvenuecode_mobile.so").is_file()
 
 
 def vectors(kind):

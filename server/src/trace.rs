@@ -77,9 +77,17 @@ fn authority(
 }
 
 fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Where, not what: serde's messages quote the values they refuse, and a value here may be
+    // an ID number.
     serde_json::from_slice(bytes).map_err(|e| {
-        // serde's message names fields, never values.
-        ApiError::invalid("body", &e.to_string())
+        ApiError::invalid(
+            "body",
+            &format!(
+                "not a trace query (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
     })
 }
 

@@ -167,6 +167,15 @@ async fn a_refused_query_is_answered_and_logged_nowhere() {
         );
         assert_eq!(r.code(), "invalid_input", "{body}");
     }
+    // An ID number where a number belongs: refused without being quoted back.
+    let r = trace(
+        &w,
+        "holder",
+        &json!({"holder": token(HOLDER), "window_minutes": HOLDER, "reason": "r"}),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(!String::from_utf8_lossy(&r.body).contains(HOLDER), "echoed");
     let r = trace(
         &w,
         "venue",

@@ -13,16 +13,16 @@ fn main() -> Result<(), venuecode::Error> {
     let prefix = Prefix::new("HTTPS://VC.SH.GOV.CN/1/")?;
     trust.add(TrustedKey::new(authority.public_key(), Usage::Venue).with_prefix(&prefix))?;
 
-    let venue = Venue {
-        id: "SH-PT-0018".into(),
-        venue_type: VenueType::ReligiousVenue,
-        name: "上海玉佛禅寺".into(),
-        division: "310107".parse()?,
-        address: "安远路170号".into(),
-        door: "东门".into(),
-        issued_at: Timestamp::parse_rfc3339("2022-04-01T08:00:00+08:00")?,
-        valid_until: Some(Timestamp::parse_rfc3339("2023-04-01T00:00:00+08:00")?),
-    };
+    let venue = Venue::new(
+        "SH-PT-0018",
+        VenueType::ReligiousVenue,
+        "上海玉佛禅寺",
+        "310107".parse()?,
+        "东门",
+        Timestamp::parse_rfc3339("2022-04-01T08:00:00+08:00")?,
+    )
+    .with_address("安远路170号")
+    .with_valid_until(Timestamp::parse_rfc3339("2023-04-01T00:00:00+08:00")?);
     let text = venue.issue(&authority, &prefix)?;
     println!("code ({} characters): {text}", text.len());
 

@@ -189,6 +189,15 @@ pub enum CodeKind {
     Personal,
 }
 
+/// What a newer core has and these bindings cannot yet say: refused rather than guessed.
+fn newer(what: &'static str) -> VenuecodeError {
+    venuecode::Error::InvalidInput {
+        field: "code",
+        reason: format!("{what} these bindings do not know yet"),
+    }
+    .into()
+}
+
 /// Which kind of code a text claims to be, from its format version alone (nothing is verified):
 /// tells a scanner which verifier to call.
 #[uniffi::export]
@@ -196,6 +205,7 @@ pub fn code_kind(text: &str) -> Result<CodeKind> {
     Ok(match venuecode::code_kind(text)? {
         venuecode::CodeKind::Venue => CodeKind::Venue,
         venuecode::CodeKind::Personal => CodeKind::Personal,
+        _ => return Err(newer("a kind of code")),
     })
 }
 

@@ -12,6 +12,96 @@ use venuecode::door::{Door, Gate as CoreGate, PolicyChoice};
 use venuecode::{Error, Timestamp, TrustList};
 use wasm_bindgen::prelude::*;
 
+// The TypeScript shapes of the results (SPEC.md §12, serialised by the core) and options, in
+// every build's `.d.ts`. The package test checks them against what the module returns
+// (bindings-wasm/tests/package/types.test.mjs) and the error codes against `errorCodes()`.
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** An RFC 3339 time in UTC, as every result gives times: `2022-04-06T01:00:30Z`. */
+export type Rfc3339 = string;
+/** Why a code is refused: a code's state when it is not `valid`. */
+export type RejectionCode = 'malformed' | 'unsupported_version' | 'unknown_key' | 'wrong_key_usage'
+  | 'bad_signature' | 'expired' | 'not_yet_valid' | 'revoked' | 'superseded' | 'out_of_scope'
+  | 'replayed';
+/** Every stable error code (`errorCodes()` lists them at run time). */
+export type ErrorCode = RejectionCode | 'rolled_back' | 'equivocation' | 'invalid_input'
+  | 'invalid_key' | 'invalid_trust_list' | 'invalid_policy' | 'invalid_image' | 'randomness';
+/** What every function throws: a real `Error` with the stable code. */
+export interface VenuecodeError extends Error { code: ErrorCode }
+/** A code's state: `valid` or why it is refused. */
+export type CodeState = 'valid' | RejectionCode;
+export type CodeKind = 'venue' | 'personal';
+export type Colour = 'green' | 'yellow' | 'red';
+export type NatResult = 'negative' | 'positive';
+export type Profile = 'offline' | 'dynamic';
+export type Decision = 'admit' | 'deny' | 'manual';
+export interface NatTest { result: NatResult; sampled_at: Rfc3339 }
+export interface HealthStatus { colour: Colour; nat: NatTest | null }
+/** A status from a signed list (or carried by a dynamic code), fresh or stale. */
+export interface KnownStatus { state: 'fresh' | 'stale'; colour: Colour; nat: NatTest | null; as_of: Rfc3339 }
+export interface UnknownStatus { state: 'unknown' }
+export type ResolvedStatus = KnownStatus | UnknownStatus;
+/** Masked holder data only: 张*丰, 110105********00**. */
+export interface MaskedHolder { name: string; id_number: string }
+export interface Reason { zh: string; en: string }
+/** `verifyVenueCode`: the venue's fields, the key that signed and where the code points. */
+export interface VenueCode {
+  id: string; type: string; name: string; division: string; address: string; door: string;
+  issued_at: Rfc3339; valid_until: Rfc3339 | null; key_id: string; prefix: string; host: string;
+}
+/** The door a gate is set to (`Gate.door`). */
+export interface Door {
+  venue_id: string; venue_name: string; door: string; division: string; venue_type: string;
+  class: string; key_id: string; host: string;
+}
+/** `verifyPersonalCode`: fields are left out where the code gives none (a rejected code). */
+export interface PersonalReport {
+  valid: boolean; code: CodeState; message?: string; profile?: Profile; holder?: MaskedHolder;
+  generation?: number; issued_at?: Rfc3339; valid_until?: Rfc3339; carried_status?: HealthStatus;
+  key_id?: string; host?: string; status: ResolvedStatus; revocations_checked: boolean; at: Rfc3339;
+}
+/** The decision at the door (`admit`, `decide`, `Gate.admit`, `Gate.decide`). */
+export interface Admission {
+  decision: Decision; report: boolean; rule: string; reasons: Reason[]; policy: string;
+  class: string; door: Door | null; at: Rfc3339; code: CodeState; holder: MaskedHolder | null;
+  profile: Profile | null; status: ResolvedStatus; revocations_checked: boolean;
+}
+/** What a visitor's app sends after a check-in; the receiver verifies and decides again. */
+export interface CheckInRequest { venue_code: string; personal_code: string; device: string; at: Rfc3339 }
+/** The visitor's pass, for their own screen. */
+export interface Pass {
+  venue_name: string; venue_id: string; door: string; local_time: string;
+  holder: MaskedHolder | null; colour: Colour | null; test: NatResult | null;
+  test_age_hours: number | null; code: CodeState; decision: Decision; report: boolean;
+  reasons: Reason[];
+}
+export interface CheckIn { pass: Pass; request: CheckInRequest }
+export interface Point { x: number; y: number }
+/** A QR code found in a frame: its text, its bytes in hex, its corners (top-left first,
+ * clockwise) and, for a structured-append symbol, its place in the sequence. */
+export interface Found {
+  text: string; bytes_hex: string; corners: [Point, Point, Point, Point];
+  sequence?: { index: number; count: number; parity: number };
+}
+/** Options of the one-shot verifiers: the signed lists, as bytes. */
+export interface VerifyOptions {
+  statusList?: Uint8Array | null; revocations?: Uint8Array | null;
+  /** How old a status list may be before its answers are stale. */
+  maxStatusAgeHours?: number | null;
+}
+/** Options of a gate: the lists, the stored state, the pinned root keys and the rule set. */
+export interface GateOptions extends VerifyOptions {
+  /** The bytes of `Gate.state()` from the last run. */
+  state?: Uint8Array | null;
+  /** Root key ids (16 hex digits) a signed trust list must be signed by. */
+  rootKids?: string[] | null;
+  /** A built-in rule set's id (`sh-2022-public-48h`). */
+  builtin?: string | null;
+  /** A signed rule set's JSON. */
+  policy?: string | null;
+}
+"#;
+
 /// The one place a core error becomes a JavaScript error: `Error(message)` with `code`.
 fn js_error(e: &Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
@@ -48,11 +138,11 @@ fn trust(json: &str) -> Result<TrustList, JsValue> {
 
 /// Verifies a venue code's text against a trust list (JSON) at `nowMs`; gives the venue's fields,
 /// or throws.
-#[wasm_bindgen(js_name = verifyVenueCode)]
+#[wasm_bindgen(js_name = verifyVenueCode, unchecked_return_type = "VenueCode")]
 pub fn verify_venue_code(
     text: &str,
-    trust_list_json: &str,
-    now_ms: f64,
+    #[wasm_bindgen(js_name = "trustListJson")] trust_list_json: &str,
+    #[wasm_bindgen(js_name = "nowMs")] now_ms: f64,
 ) -> Result<JsValue, JsValue> {
     let code = venuecode::verify_venue_code(text, &trust(trust_list_json)?, instant(now_ms)?)
         .map_err(|e| js_error(&e))?;
@@ -61,19 +151,17 @@ pub fn verify_venue_code(
 
 /// Which kind of code a text claims to be, `"venue"` or `"personal"`, from its format version
 /// alone (nothing is verified): tells a scanner page which verifier to call.
-#[wasm_bindgen(js_name = codeKind)]
+#[wasm_bindgen(js_name = codeKind, unchecked_return_type = "CodeKind")]
 pub fn code_kind(text: &str) -> Result<String, JsValue> {
     let kind = venuecode::code_kind(text).map_err(|e| js_error(&e))?;
-    Ok(match kind {
-        venuecode::CodeKind::Venue => "venue",
-        venuecode::CodeKind::Personal => "personal",
-    }
-    .to_owned())
+    Ok(kind.name().to_owned())
 }
 
 /// The venue class a venue type falls under at the door (`religious`, `office` or `public`).
 #[wasm_bindgen(js_name = venueClass)]
-pub fn venue_class(venue_type: &str) -> Result<String, JsValue> {
+pub fn venue_class(
+    #[wasm_bindgen(js_name = "venueType")] venue_type: &str,
+) -> Result<String, JsValue> {
     let t: venuecode::VenueType = venue_type.parse().map_err(|e| js_error(&e))?;
     Ok(t.class().name().to_owned())
 }
@@ -166,11 +254,12 @@ fn lists(o: &Options) -> SignedLists<'_> {
 /// the personal-code report of SPEC.md §12 (`{valid, code, profile, holder: {name, id_number},
 /// status: {state, …}, key_id, …}`), masked holder data only; throws on rejection (`superseded`
 /// included).
-#[wasm_bindgen(js_name = verifyPersonalCode)]
+#[wasm_bindgen(js_name = verifyPersonalCode, unchecked_return_type = "PersonalReport")]
 pub fn verify_personal_code(
     text: &str,
-    trust_list_json: &str,
-    now_ms: f64,
+    #[wasm_bindgen(js_name = "trustListJson")] trust_list_json: &str,
+    #[wasm_bindgen(js_name = "nowMs")] now_ms: f64,
+    #[wasm_bindgen(js_name = "options", unchecked_optional_param_type = "VerifyOptions")]
     options_object: JsValue,
 ) -> Result<JsValue, JsValue> {
     let trust = trust(trust_list_json)?;
@@ -231,12 +320,14 @@ fn choice(o: &Options) -> PolicyChoice<'_> {
 /// `verifyPersonalCode`, plus `builtin` (a rule set id) or `policy` (a signed rule set's JSON)):
 /// the admission of SPEC.md §12. A rejected code is a decision too.
 #[cfg(feature = "policy")]
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Admission")]
 pub fn decide(
     text: &str,
+    #[wasm_bindgen(js_name = "trustList", unchecked_param_type = "Uint8Array | string")]
     trust_list_json: JsValue,
-    now_ms: f64,
-    venue_class: &str,
+    #[wasm_bindgen(js_name = "nowMs")] now_ms: f64,
+    #[wasm_bindgen(js_name = "venueClass")] venue_class: &str,
+    #[wasm_bindgen(js_name = "options", unchecked_optional_param_type = "GateOptions")]
     options_object: JsValue,
 ) -> Result<JsValue, JsValue> {
     Gate::new(trust_list_json, now_ms, options_object)?.decide(venue_class, text, now_ms)
@@ -245,12 +336,14 @@ pub fn decide(
 /// The admission at a door in one call: the door's venue code (verified, and checked against
 /// the revocation list), then the personal code. For many scans, keep a [`Gate`].
 #[cfg(feature = "policy")]
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Admission")]
 pub fn admit(
-    venue_text: &str,
-    personal_text: &str,
+    #[wasm_bindgen(js_name = "venueText")] venue_text: &str,
+    #[wasm_bindgen(js_name = "personalText")] personal_text: &str,
+    #[wasm_bindgen(js_name = "trustList", unchecked_param_type = "Uint8Array | string")]
     trust_list_json: JsValue,
-    now_ms: f64,
+    #[wasm_bindgen(js_name = "nowMs")] now_ms: f64,
+    #[wasm_bindgen(js_name = "options", unchecked_optional_param_type = "GateOptions")]
     options_object: JsValue,
 ) -> Result<JsValue, JsValue> {
     let mut gate = Gate::new(trust_list_json, now_ms, options_object)?;
@@ -276,7 +369,13 @@ impl Gate {
     /// serials against `options.state` (the bytes of `state()` from the last run): an older
     /// list than the gate has used throws `rolled_back`.
     #[wasm_bindgen(constructor)]
-    pub fn new(trust_list: JsValue, now_ms: f64, options_object: JsValue) -> Result<Gate, JsValue> {
+    pub fn new(
+        #[wasm_bindgen(js_name = "trustList", unchecked_param_type = "Uint8Array | string")]
+        trust_list: JsValue,
+        #[wasm_bindgen(js_name = "nowMs")] now_ms: f64,
+        #[wasm_bindgen(js_name = "options", unchecked_optional_param_type = "GateOptions")]
+        options_object: JsValue,
+    ) -> Result<Gate, JsValue> {
         let o = options(&options_object)?;
         let now = instant(now_ms)?;
         let mut state = state(&o)?;
@@ -296,7 +395,12 @@ impl Gate {
     /// gives it: `{venue_id, venue_name, door, division, venue_type, class, key_id}`. Staff set
     /// it once: a second call throws, so a visitor cannot swap the door (and its rules) by
     /// showing a venue code first; make a new gate to move it.
-    pub fn door(&mut self, venue_text: &str, now_ms: f64) -> Result<JsValue, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Door")]
+    pub fn door(
+        &mut self,
+        #[wasm_bindgen(js_name = "venueText")] venue_text: &str,
+        #[wasm_bindgen(js_name = "nowMs")] now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
         if self.door.is_some() {
             return Err(invalid(
                 "door",
@@ -313,7 +417,12 @@ impl Gate {
     }
 
     /// The admission of a personal code at the door set with `door()`.
-    pub fn admit(&mut self, personal_text: &str, now_ms: f64) -> Result<JsValue, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Admission")]
+    pub fn admit(
+        &mut self,
+        #[wasm_bindgen(js_name = "personalText")] personal_text: &str,
+        #[wasm_bindgen(js_name = "nowMs")] now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
         let door = self
             .door
             .as_ref()
@@ -322,11 +431,12 @@ impl Gate {
     }
 
     /// The decision for a personal code at a venue of `venueClass`, without a door.
+    #[wasm_bindgen(unchecked_return_type = "Admission")]
     pub fn decide(
         &self,
-        venue_class: &str,
-        personal_text: &str,
-        now_ms: f64,
+        #[wasm_bindgen(js_name = "venueClass")] venue_class: &str,
+        #[wasm_bindgen(js_name = "personalText")] personal_text: &str,
+        #[wasm_bindgen(js_name = "nowMs")] now_ms: f64,
     ) -> Result<JsValue, JsValue> {
         let class = venuecode::VenueClass::named(venue_class);
         let a = self
@@ -341,13 +451,13 @@ impl Gate {
     /// (the pass: venue, door, local time, masked holder, colour, test, decision, reasons), and
     /// the request to send it (`{venue_code, personal_code, device, at}`), which the receiver
     /// verifies and decides again.
-    #[wasm_bindgen(js_name = checkIn)]
+    #[wasm_bindgen(js_name = checkIn, unchecked_return_type = "CheckIn")]
     pub fn check_in(
         &mut self,
-        venue_text: &str,
-        personal_text: &str,
+        #[wasm_bindgen(js_name = "venueText")] venue_text: &str,
+        #[wasm_bindgen(js_name = "personalText")] personal_text: &str,
         device: &str,
-        now_ms: f64,
+        #[wasm_bindgen(js_name = "nowMs")] now_ms: f64,
     ) -> Result<JsValue, JsValue> {
         let now = instant(now_ms)?;
         let request = venuecode::door::CheckInRequest {
@@ -364,8 +474,12 @@ impl Gate {
     }
 
     /// `verifyPersonalCode` with this gate's lists.
-    #[wasm_bindgen(js_name = verifyPersonalCode)]
-    pub fn verify_personal_code(&self, text: &str, now_ms: f64) -> Result<JsValue, JsValue> {
+    #[wasm_bindgen(js_name = verifyPersonalCode, unchecked_return_type = "PersonalReport")]
+    pub fn verify_personal_code(
+        &self,
+        text: &str,
+        #[wasm_bindgen(js_name = "nowMs")] now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
         personal_report(&self.gate.check(text, instant(now_ms)?))
     }
 }
@@ -373,8 +487,12 @@ impl Gate {
 /// Every QR code in a camera frame: RGBA (`ImageData.data`, 4 bytes a pixel) or 8-bit grey,
 /// told apart by the length; `[{text, corners: [{x, y} ×4]}]`.
 #[cfg(feature = "full")]
-#[wasm_bindgen(js_name = scanFrame)]
-pub fn scan_frame(pixels: &[u8], width: u32, height: u32) -> Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = scanFrame, unchecked_return_type = "Found[]")]
+pub fn scan_frame(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | Uint8ClampedArray")] pixels: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<JsValue, JsValue> {
     let image =
         venuecode::raster::GreyImage::from_packed_frame(pixels, width as usize, height as usize)
             .map_err(|e| js_error(&e))?;
@@ -384,7 +502,10 @@ pub fn scan_frame(pixels: &[u8], width: u32, height: u32) -> Result<JsValue, JsV
 /// A code's text as an SVG QR code (error correction M, 4-module quiet zone).
 #[cfg(feature = "full")]
 #[wasm_bindgen(js_name = renderSvg)]
-pub fn render_svg(text: &str, module_px: Option<u32>) -> Result<String, JsValue> {
+pub fn render_svg(
+    text: &str,
+    #[wasm_bindgen(js_name = "modulePx")] module_px: Option<u32>,
+) -> Result<String, JsValue> {
     use venuecode::qr::{EcLevel, QrMatrix};
     let matrix = QrMatrix::encode(text, EcLevel::M).map_err(|e| js_error(&e))?;
     Ok(matrix.to_svg(module_px.unwrap_or(8)))
@@ -411,7 +532,7 @@ pub fn mask_phone(phone: &str) -> Result<String, JsValue> {
 }
 
 /// Every stable error code.
-#[wasm_bindgen(js_name = errorCodes)]
+#[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "ErrorCode[]")]
 pub fn error_codes() -> Vec<String> {
     venuecode::ERROR_CODES
         .iter()

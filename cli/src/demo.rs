@@ -279,16 +279,16 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
     let mut doors = Vec::new();
     for (id, venue_type, name, division, address, door_names) in VENUES {
         for door in door_names {
-            let venue = Venue {
-                id: id.into(),
+            let venue = Venue::new(
+                id,
                 venue_type,
-                name: name.into(),
-                division: Division::new(division)?,
-                address: address.into(),
-                door: door.into(),
-                issued_at: t("2022-04-01T08:00:00+08:00")?,
-                valid_until: Some(t("2023-04-01T00:00:00+08:00")?),
-            };
+                name,
+                Division::new(division)?,
+                door,
+                t("2022-04-01T08:00:00+08:00")?,
+            )
+            .with_address(address)
+            .with_valid_until(t("2023-04-01T00:00:00+08:00")?);
             let text = venue.issue(&venue_key, &prefix)?;
             let stem = format!("{id}-{}", doors.len() % 2 + 1);
             write(
@@ -426,7 +426,7 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = fs::remove_file(format!("{}{suffix}", db.display()));
     }
-    let mut ledger = Ledger::open(&db)?;
+    let mut ledger = crate::files::ledger(&db)?;
     let mut truth = Truth::default();
     // A scan at a door: the gate's, or (`phone`) the visitor's own check-in with their phone.
     let mut gate = |text: &str,

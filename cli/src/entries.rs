@@ -16,7 +16,6 @@ use venuecode::id::IdNumber;
 use venuecode::policy::Outcome;
 use venuecode::pseudonym::PseudonymKey;
 use venuecode::record::{RecordId, ScanRecord};
-use venuecode_ledger::Ledger;
 
 /// `check-in` options.
 #[derive(Debug, clap::Args)]
@@ -73,7 +72,7 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
         }
     };
     let mut gate = a.door.gate(now)?;
-    let mut ledger = Ledger::open(&a.db)?;
+    let mut ledger = crate::files::ledger(&a.db)?;
     let venue_id = gate.door(&request.venue_code, now)?.venue_id;
     let keys = ledger.record_keys(&venue_id, a.tracing.public_key()?)?;
     let check_in = gate.check_in(&request, now, &keys)?;
@@ -177,7 +176,7 @@ pub(crate) fn register_person(a: &RegisterArgs) -> Result<u8, CliError> {
     a.trust.pin.save(&state)?;
     let door = checkpoint.door(&a.venue, now)?;
     let id = IdNumber::parse(&a.id_number)?;
-    let mut ledger = Ledger::open(&a.db)?;
+    let mut ledger = crate::files::ledger(&a.db)?;
     let record = register(
         &door,
         &Registration {
@@ -234,7 +233,7 @@ pub(crate) struct ResolveArgs {
 pub(crate) fn resolve_manual(a: &ResolveArgs) -> Result<u8, CliError> {
     let now = time_or_now(a.desk.at.as_deref())?;
     let id: RecordId = a.record.parse()?;
-    let mut ledger = Ledger::open(&a.db)?;
+    let mut ledger = crate::files::ledger(&a.db)?;
     let manual = ledger
         .get(id)?
         .ok_or_else(|| CliError::Usage(format!("no record {id} in the ledger")))?;

@@ -6,8 +6,68 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use venuecode::{PublicKey, SecretKey, TrustList};
 
+/// The most bytes read from standard input: a city's status list is some 25 MB.
+const MAX_STDIN_BYTES: u64 = 256 << 20;
+
+/// `-` names standard input or output wherever a file is expected.
+pub(crate) fn is_std(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// A file's bytes, or standard input's for `-` (once per run: a second `-` would read nothing).
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, CliError> {
+    if !is_std(path) {
+        return fs::read(path).map_err(CliError::io(path));
+    }
+    static STDIN_READ: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if STDIN_READ.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return Err(CliError::Usage(
+            "standard input is read once: only one file argument may be -".into(),
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::io::stdin().lock(), MAX_STDIN_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(CliError::io(path))?;
+    if bytes.len() as u64 > MAX_STDIN_BYTES {
+        return Err(CliError::Usage(format!(
+            "standard input: more than {MAX_STDIN_BYTES} bytes"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// A file's text (UTF-8), or standard input's for `-`.
 pub(crate) fn read_text(path: &Path) -> Result<String, CliError> {
-    fs::read_to_string(path).map_err(CliError::io(path))
+    String::from_utf8(read_bytes(path)?)
+        .map_err(|_| CliError::Usage(format!("{}: not UTF-8 text", shown(path))))
+}
+
+/// A path as messages name it: `-` is standard input or output.
+pub(crate) fn shown(path: &Path) -> String {
+    if is_std(path) {
+        "standard input/output".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// A ledger is a SQLite file, which standard input or output cannot be.
+pub(crate) fn check_ledger_path(path: &Path) -> Result<(), CliError> {
+    if is_std(path) {
+        return Err(CliError::Usage(
+            "a ledger is a file: - (standard input or output) cannot be one".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Opens a ledger ([`check_ledger_path`] first).
+pub(crate) fn ledger(path: &Path) -> Result<venuecode_ledger::Ledger, CliError> {
+    check_ledger_path(path)?;
+    Ok(venuecode_ledger::Ledger::open(path)?)
 }
 
 pub(crate) fn read_secret_key(path: &Path) -> Result<SecretKey, CliError> {
@@ -19,7 +79,7 @@ pub(crate) fn read_secret_key(path: &Path) -> Result<SecretKey, CliError> {
 /// published.
 pub(crate) fn read_secret_text(path: &Path) -> Result<String, CliError> {
     #[cfg(unix)]
-    {
+    if !is_std(path) {
         use std::os::unix::fs::PermissionsExt;
         let mode = fs::metadata(path)
             .map_err(CliError::io(path))?
@@ -51,8 +111,15 @@ pub(crate) fn read_trust_list(path: &Path) -> Result<TrustList, CliError> {
     Ok(TrustList::from_json(&read_text(path)?)?)
 }
 
-/// Writes a new private file (mode 0600); an existing file is an error, never overwritten.
+/// Writes a new private file (mode 0600); an existing file is an error, never overwritten. A
+/// secret is never written to standard output (a terminal, a log, a pipe's next program).
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    if is_std(path) {
+        return Err(CliError::Usage(
+            "a secret key is written to a file of its own (mode 0600), never to standard output"
+                .into(),
+        ));
+    }
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -88,7 +155,7 @@ pub(crate) fn write_with<T>(
     access: Access,
     fill: impl FnOnce(&mut (dyn Write + Send)) -> Result<T, CliError>,
 ) -> Result<T, CliError> {
-    if path == Path::new("-") {
+    if is_std(path) {
         let mut out = std::io::stdout();
         let value = fill(&mut out)?;
         out.flush().map_err(CliError::io(path))?;

@@ -243,7 +243,7 @@ pub(crate) fn read_list(path: &Path) -> Result<Vec<u8>, CliError> {
         })
         .into());
     }
-    std::fs::read(path).map_err(CliError::io(path))
+    crate::files::read_bytes(path)
 }
 
 /// `status delta` options.

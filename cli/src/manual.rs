@@ -48,6 +48,65 @@ pub(crate) fn colours() -> PossibleValuesParser {
     PossibleValuesParser::new(venuecode::health::Colour::ALL.map(venuecode::health::Colour::name))
 }
 
+/// Personal-code profiles (`offline`, `dynamic`).
+pub(crate) fn profiles() -> PossibleValuesParser {
+    PossibleValuesParser::new(venuecode::person::Profile::ALL.map(venuecode::person::Profile::name))
+}
+
+/// Export formats (`jsonl`, `csv`, `parquet`).
+pub(crate) fn export_formats() -> PossibleValuesParser {
+    PossibleValuesParser::new(venuecode_ledger::export::FORMATS)
+}
+
+/// The service's account roles.
+pub(crate) fn roles() -> PossibleValuesParser {
+    PossibleValuesParser::new(venuecode_server::Role::ALL.map(venuecode_server::Role::name))
+}
+
+/// Venue types: the named ones, which `--help` and completions list, and `type-N` for a code
+/// this version does not name.
+#[derive(Clone)]
+pub(crate) struct VenueTypes;
+
+impl clap::builder::TypedValueParser for VenueTypes {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        use clap::error::{ContextKind, ContextValue, ErrorKind};
+        match value.to_str() {
+            Some(text) if text.parse::<venuecode::VenueType>().is_ok() => Ok(text.to_owned()),
+            _ => {
+                let mut e = clap::Error::new(ErrorKind::InvalidValue).with_cmd(cmd);
+                if let Some(arg) = arg {
+                    e.insert(
+                        ContextKind::InvalidArg,
+                        ContextValue::String(arg.to_string()),
+                    );
+                }
+                let valid = venuecode::VenueType::slugs().chain(["type-N"]);
+                e.insert(
+                    ContextKind::ValidValue,
+                    ContextValue::Strings(valid.map(str::to_owned).collect()),
+                );
+                Err(e)
+            }
+        }
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            venuecode::VenueType::slugs().map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
 /// The built-in rule sets, by id.
 pub(crate) fn builtins() -> PossibleValuesParser {
     PossibleValuesParser::new(venuecode::policy::BUILTIN.map(|(id, _)| id))

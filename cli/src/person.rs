@@ -27,7 +27,7 @@ pub(crate) struct IssueArgs {
     #[arg(long)]
     token_key: PathBuf,
     /// offline (printed, 180 days, no status) or dynamic (on screen, 60 s, with status).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::manual::profiles())]
     profile: String,
     /// The holder's name; only its masked form enters the code.
     #[arg(long)]

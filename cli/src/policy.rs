@@ -50,7 +50,7 @@ impl DoorArgs {
     /// The core's gate: trust list, lists and rule set, each verified at `now`.
     pub(crate) fn gate(&self, now: Timestamp) -> Result<Gate, CliError> {
         let signed = match &self.policy {
-            Some(path) => Some(std::fs::read(path).map_err(CliError::io(path))?),
+            Some(path) => Some(crate::files::read_bytes(path)?),
             None => None,
         };
         let choice = PolicyChoice {
@@ -192,7 +192,7 @@ pub(crate) fn test(path: &Path) -> Result<u8, CliError> {
 
 /// `policy sign --key K.pem FILE [--out F]`.
 pub(crate) fn sign(key: &Path, path: &Path, out: Option<&Path>) -> Result<u8, CliError> {
-    let json = std::fs::read(path).map_err(CliError::io(path))?;
+    let json = crate::files::read_bytes(path)?;
     let signed = Policy::sign(&json, &read_secret_key(key)?)?;
     match out {
         Some(out) => write_atomically(out, &signed)?,

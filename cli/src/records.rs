@@ -45,6 +45,7 @@ pub(crate) struct GateArgs {
 
 pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
     venuecode::record::check_device_id(&a.device, "device")?;
+    crate::files::check_ledger_path(&a.db)?;
     let now = time_or_now(a.at.as_deref())?;
     let mut gate = a.door.gate(now)?;
     let tracing = a.tracing.public_key()?;
@@ -120,8 +121,8 @@ enum RecordsCommand {
         /// The ledger.
         #[arg(long)]
         db: PathBuf,
-        /// jsonl, csv or parquet.
-        #[arg(long)]
+        /// JSON Lines, CSV or Apache Parquet.
+        #[arg(long, value_parser = crate::manual::export_formats())]
         format: String,
         /// The output file (written whole, then renamed into place; mode 0600), or - for
         /// standard output.
@@ -178,7 +179,7 @@ pub(crate) fn records(a: &RecordsArgs) -> Result<u8, CliError> {
             day,
         }) => export(db, format, out, day.as_deref()),
         Some(RecordsCommand::Merge { db, sources }) => {
-            let mut target = Ledger::open(db)?;
+            let mut target = crate::files::ledger(db)?;
             for source in sources {
                 if !source.is_file() {
                     return Err(CliError::Usage(format!(
@@ -186,7 +187,7 @@ pub(crate) fn records(a: &RecordsArgs) -> Result<u8, CliError> {
                         source.display()
                     )));
                 }
-                let m = target.merge_from(&Ledger::open(source)?)?;
+                let m = target.merge_from(&crate::files::ledger(source)?)?;
                 say!(
                     "{}: {} records added, {} already there",
                     source.display(),
@@ -204,14 +205,14 @@ pub(crate) fn records(a: &RecordsArgs) -> Result<u8, CliError> {
             let key = venuecode::pseudonym::PseudonymKey::from_hex(
                 &crate::files::read_secret_text(key_file)?,
             )?;
-            Ledger::open(db)?.provision_venue_key(venue_id, &key)?;
+            crate::files::ledger(db)?.provision_venue_key(venue_id, &key)?;
             say!("venue {} provisioned", shown(venue_id));
             Ok(EXIT_OK)
         }
         Some(RecordsCommand::Purge { db, older_than, at }) => {
             let now = time_or_now(at.as_deref())?;
             let cutoff = now.saturating_add(-i64::from(*older_than) * 86_400);
-            let n = Ledger::open(db)?.purge_before(cutoff)?;
+            let n = crate::files::ledger(db)?.purge_before(cutoff)?;
             say!("{n} records before {} deleted", cutoff.cst());
             Ok(EXIT_OK)
         }
@@ -226,7 +227,7 @@ fn show(a: &RecordsArgs) -> Result<u8, CliError> {
         ));
     };
     let day: Day = day.parse()?;
-    let ledger = Ledger::open(db)?;
+    let ledger = crate::files::ledger(db)?;
     let filter = Filter {
         day: Some(day),
         venue_id: a.venue.clone(),
@@ -312,10 +313,7 @@ fn export(
         day: day.map(str::parse).transpose()?,
         ..Filter::default()
     };
-    if !["jsonl", "csv", "parquet"].contains(&format) {
-        return Err(CliError::Usage("--format is jsonl, csv or parquet".into()));
-    }
-    let ledger = Ledger::open(db)?;
+    let ledger = crate::files::ledger(db)?;
     let n = write_with(out, Access::Private, |w| {
         Ok(match format {
             "parquet" => venuecode_ledger::parquet::export(&ledger, &filter, w)?,

@@ -65,7 +65,7 @@ pub(crate) fn run(
 
 fn one(path: &Path, trust: Option<&TrustList>, now: Timestamp, json: bool) -> Result<u8, CliError> {
     let file = path.display().to_string();
-    let image = std::fs::read(path)
+    let image = crate::files::read_bytes(path)
         .map_err(|e| venuecode::Error::InvalidImage(e.to_string()))
         .and_then(|bytes| GreyImage::decode(&bytes));
     let image = match image {

@@ -87,7 +87,7 @@ fn trace_desk(key: &Path, token_key: Option<&Path>, audit: PathBuf) -> Result<Tr
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(CliError::io(path))
+    crate::files::read_bytes(path)
 }
 
 fn read_opt(path: Option<&Path>) -> Result<Option<Vec<u8>>, CliError> {
@@ -194,8 +194,8 @@ pub(crate) enum AccountsCommand {
     Create {
         /// Its unique name.
         name: String,
-        /// authority, district, manager or gate.
-        #[arg(long)]
+        /// What the account may do.
+        #[arg(long, value_parser = crate::manual::roles())]
         role: String,
         /// A district's divisions (2, 4 or 6 digits), a manager's venues, a gate's venue;
         /// repeat or separate with commas.

@@ -3,7 +3,7 @@
 //! `--insecure-unsigned-trust`), and the state file of serials and remembered codes.
 
 use crate::error::CliError;
-use crate::files::{Access, read_text, write_with};
+use crate::files::{Access, write_with};
 use std::path::{Path, PathBuf};
 use venuecode::door::GateState;
 use venuecode::{KeyId, Timestamp, TrustList};
@@ -52,7 +52,7 @@ impl TrustPin {
     pub(crate) fn state(&self) -> Result<GateState, CliError> {
         match &self.state {
             Some(path) if path.exists() => {
-                let bytes = std::fs::read(path).map_err(CliError::io(path))?;
+                let bytes = crate::files::read_bytes(path)?;
                 Ok(GateState::from_bytes(&bytes)?)
             }
             _ => Ok(GateState::new()),
@@ -77,16 +77,19 @@ impl TrustPin {
         now: Timestamp,
         state: &mut GateState,
     ) -> Result<TrustList, CliError> {
-        let bytes = std::fs::read(path).map_err(CliError::io(path))?;
+        let bytes = crate::files::read_bytes(path)?;
         if bytes.first() == Some(&b'{') {
             if !self.insecure_unsigned_trust {
                 return Err(CliError::Usage(format!(
                     "{}: an unsigned trust list: sign it (venuecode trust sign) and pass \
                      --root-kid, or accept it with --insecure-unsigned-trust",
-                    path.display()
+                    crate::files::shown(path)
                 )));
             }
-            return Ok(TrustList::from_json(&read_text(path)?)?);
+            let json = String::from_utf8(bytes).map_err(|_| {
+                CliError::Usage(format!("{}: not UTF-8 text", crate::files::shown(path)))
+            })?;
+            return Ok(TrustList::from_json(&json)?);
         }
         if self.root_kids.is_empty() {
             return Err(CliError::Usage(

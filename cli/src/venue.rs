@@ -21,9 +21,8 @@ pub(crate) struct VenueFields {
     /// The venue's registry number (ASCII, at most 32).
     #[arg(long, required = false)]
     pub(crate) id: String,
-    /// religious-venue, religious-school, muslim-cemetery, religious-office, social-office or
-    /// other.
-    #[arg(long = "type", required = false)]
+    /// The venue's type; `type-N` for a code this version does not name.
+    #[arg(long = "type", required = false, value_parser = crate::manual::VenueTypes)]
     pub(crate) venue_type: String,
     /// The venue's name.
     #[arg(long, required = false)]
@@ -77,23 +76,24 @@ pub(crate) fn time_or_now(at: Option<&str>) -> Result<Timestamp, CliError> {
 }
 
 pub(crate) fn venue_from(f: &VenueFields) -> Result<Venue, Error> {
-    Ok(Venue {
-        id: f.id.clone(),
-        venue_type: f.venue_type.parse::<VenueType>()?,
-        name: f.name.clone(),
-        division: f.division.parse::<Division>()?,
-        address: f.address.clone(),
-        door: f.door.clone(),
-        issued_at: match &f.issued {
+    Ok(Venue::new(
+        f.id.clone(),
+        f.venue_type.parse::<VenueType>()?,
+        f.name.clone(),
+        f.division.parse::<Division>()?,
+        f.door.clone(),
+        match &f.issued {
             Some(t) => Timestamp::parse_rfc3339(t)?,
             None => now(),
         },
-        valid_until: f
-            .valid_until
+    )
+    .with_address(f.address.clone())
+    .with_valid_until(
+        f.valid_until
             .as_deref()
             .map(Timestamp::parse_rfc3339)
             .transpose()?,
-    })
+    ))
 }
 
 /// Signs a venue and gives the code's text.

@@ -133,7 +133,6 @@ fn usage_and_io_errors_exit_2() {
     // Bad field values and bad times.
     for (flag, value) in [
         ("--division", "31010"),
-        ("--type", "church"),
         ("--door", ""),
         ("--valid-until", "tomorrow"),
         ("--prefix", "http://vc.example.cn/"),
@@ -158,6 +157,12 @@ fn usage_and_io_errors_exit_2() {
             .code(2)
             .stderr(predicates::str::contains("invalid_input"));
     }
+    // A venue type is a typed choice (clap): told the valid ones.
+    venuecode()
+        .args(["venue", "issue", "--type", "church"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("invalid value for --type"));
     // Missing arguments (clap).
     venuecode().args(["venue", "issue"]).assert().code(2);
     // An existing key file is never overwritten.

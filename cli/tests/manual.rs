@@ -79,3 +79,52 @@ fn help_names_the_values_and_a_wrong_one_is_told_them_but_not_echoed() {
     assert!(!err.contains("venue-ish"), "{err}");
     assert!(!s.path("k.pem").exists());
 }
+
+#[test]
+fn venue_types_profiles_formats_and_roles_are_typed_choices_from_the_core_lists() {
+    let issue = stdout(&["venue", "issue", "--help"]);
+    assert!(
+        issue.contains("other, religious-venue, religious-school, muslim-cemetery"),
+        "{issue}"
+    );
+    assert!(stdout(&["person", "issue", "--help"]).contains("offline, dynamic"));
+    assert!(stdout(&["records", "export", "--help"]).contains("jsonl, csv, parquet"));
+    assert!(
+        stdout(&["accounts", "create", "--help"]).contains("authority, district, manager, gate")
+    );
+    // A type this version does not name is still written type-N.
+    let s = Setup::new();
+    s.key("v.pem", "venue");
+    let fields = |venue_type: &str| {
+        let mut cmd = venuecode();
+        cmd.args(["venue", "issue", "--key"])
+            .arg(s.path("v.pem"))
+            .args([
+                "--prefix",
+                "HTTPS://VC.SH.GOV.CN/1/",
+                "--id",
+                "X-1",
+                "--type",
+                venue_type,
+            ])
+            .args([
+                "--name",
+                "某场所",
+                "--division",
+                "310107",
+                "--address",
+                "某路1号",
+                "--door",
+                "东门",
+            ]);
+        cmd
+    };
+    fields("type-9").assert().code(0);
+    let refused = fields("stadium-ish").assert().code(2);
+    let err = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(
+        err.contains("--type") && err.contains("social-office, type-N"),
+        "{err}"
+    );
+    assert!(!err.contains("stadium-ish"), "{err}");
+}

@@ -359,3 +359,38 @@ fn the_demo_counts_two_venues_east_doors_as_two_doors() {
     assert_eq!(east.len(), 2);
     assert_ne!(east[0]["venue_id"], east[1]["venue_id"]);
 }
+
+#[test]
+fn a_dash_is_standard_input_or_output_never_a_file_named_dash() {
+    let s = Setup::new();
+    s.key("v.pem", "venue");
+    let text = s.issue("v.pem", &[]);
+    // The trust list read from standard input.
+    let trust = std::fs::read_to_string(s.path("trust.json")).unwrap();
+    let out = venuecode()
+        .current_dir(s.dir.path())
+        .args(["venue", "verify", "--json", "--trust", "-", "--at"])
+        .args(["2022-06-01T00:00:00Z", &text])
+        .write_stdin(trust)
+        .assert()
+        .code(0);
+    let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["venue"]["door"], "东门");
+    // A secret key is never written to standard output.
+    let out = venuecode()
+        .current_dir(s.dir.path())
+        .args(["keygen", "--out", "-"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("never to standard output"), "{stderr}");
+    assert!(out.get_output().stdout.is_empty());
+    // A ledger is a file.
+    let out = venuecode()
+        .current_dir(s.dir.path())
+        .args(["records", "--db", "-", "--day", "2022-06-01"])
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("a ledger is a file"));
+    assert!(!s.path("-").exists(), "no file named -");
+}

@@ -59,16 +59,16 @@ fn setup(dir: &Path) -> String {
 }
 
 fn venue_code() -> String {
-    Venue {
-        id: "SH-PT-0018".into(),
-        venue_type: VenueType::ReligiousVenue,
-        name: "上海玉佛禅寺".into(),
-        division: "310106".parse::<Division>().unwrap(),
-        address: "安远路170号".into(),
-        door: "东门".into(),
-        issued_at: now().saturating_add(-3600),
-        valid_until: Some(now().saturating_add(365 * 86_400)),
-    }
+    Venue::new(
+        "SH-PT-0018",
+        VenueType::ReligiousVenue,
+        "上海玉佛禅寺",
+        "310106".parse::<Division>().unwrap(),
+        "东门",
+        now().saturating_add(-3600),
+    )
+    .with_address("安远路170号")
+    .with_valid_until(now().saturating_add(365 * 86_400))
     .issue(&key(1), &Prefix::new(SH).unwrap())
     .unwrap()
 }

@@ -55,6 +55,7 @@ pub enum FormatError {
 
 /// What a validity window belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Subject {
     /// The code itself (its issued-at and valid-until).
     Code,

@@ -52,16 +52,16 @@ fn trust() -> TrustList {
 }
 
 fn venue(door: &str) -> Venue {
-    Venue {
-        id: "SH-PT-0018".into(),
-        venue_type: VenueType::ReligiousVenue,
-        name: "上海玉佛禅寺".into(),
-        division: "310107".parse::<Division>().unwrap(),
-        address: "安远路170号".into(),
-        door: door.into(),
-        issued_at: at("2022-04-01T08:00:00+08:00"),
-        valid_until: Some(at("2023-04-01T00:00:00+08:00")),
-    }
+    Venue::new(
+        "SH-PT-0018",
+        VenueType::ReligiousVenue,
+        "上海玉佛禅寺",
+        "310107".parse::<Division>().unwrap(),
+        door,
+        at("2022-04-01T08:00:00+08:00"),
+    )
+    .with_address("安远路170号")
+    .with_valid_until(at("2023-04-01T00:00:00+08:00"))
 }
 
 fn holder() -> venuecode::token::HolderToken {

@@ -8,6 +8,9 @@ use std::io::Write;
 use venuecode::record::{ExportedRecord, ScanRecord};
 use venuecode::text::for_csv;
 
+/// The export formats, by name: JSON Lines, CSV, Apache Parquet.
+pub const FORMATS: [&str; 3] = ["jsonl", "csv", "parquet"];
+
 /// The CSV columns of an export, in order (the JSON Schema's `required`, in its order).
 pub const CSV_COLUMNS: [&str; 18] = [
     "id",

@@ -48,7 +48,7 @@ pub const SCHEMA_VERSION: i64 = 3;
 pub enum LedgerError {
     /// SQLite refused (full disk, read-only file, corruption…).
     #[error("ledger: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(SqliteError),
     /// The file is a ledger of another schema version, or not a ledger.
     #[error("ledger: {0}")]
     Schema(String),
@@ -71,6 +71,31 @@ pub enum LedgerError {
     /// written: its path and why.
     #[error("{0}: {1}")]
     File(String, std::io::Error),
+}
+
+/// An error of the embedded SQLite: its message, and where it came from as the error's
+/// `source`. Opaque, so that the SQLite binding's version is not part of this crate's API.
+#[derive(Debug)]
+pub struct SqliteError(rusqlite::Error);
+
+impl std::fmt::Display for SqliteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SqliteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+// For `?` inside the crate; hidden, since rusqlite is not part of the API.
+#[doc(hidden)]
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> Self {
+        LedgerError::Sqlite(SqliteError(e))
+    }
 }
 
 impl LedgerError {
@@ -847,3 +872,8 @@ pub(crate) mod tests {
         assert!(matches!(Ledger::open(&path), Err(LedgerError::Schema(_))));
     }
 }
+
+/// The crate README's example, run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -35,6 +35,7 @@ const PROJECTION: &str = "message scan_record {
 
 /// What kind of file a source is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SourceKind {
     /// A scan ledger.
     Ledger,

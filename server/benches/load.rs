@@ -61,16 +61,16 @@ fn world(now: Timestamp, n: usize) -> (ListSet, Vec<String>) {
     let doors: Vec<String> = ["东门", "西门", "南门", "北门"]
         .iter()
         .map(|door| {
-            Venue {
-                id: "SH-PT-0018".into(),
-                venue_type: VenueType::ReligiousVenue,
-                name: "上海玉佛禅寺".into(),
-                division: "310106".parse::<Division>().unwrap(),
-                address: "安远路170号".into(),
-                door: (*door).into(),
-                issued_at: now.saturating_add(-3600),
-                valid_until: Some(now.saturating_add(86_400)),
-            }
+            Venue::new(
+                "SH-PT-0018",
+                VenueType::ReligiousVenue,
+                "上海玉佛禅寺",
+                "310106".parse::<Division>().unwrap(),
+                *door,
+                now.saturating_add(-3600),
+            )
+            .with_address("安远路170号")
+            .with_valid_until(now.saturating_add(86_400))
             .issue(&key(1), &prefix)
             .unwrap()
         })

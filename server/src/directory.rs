@@ -19,6 +19,7 @@ use venuecode::record::coverage::RegisteredVenue;
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Role {
     /// The health authority: every venue, every district, the trace queries, the lists.
     Authority,
@@ -31,6 +32,9 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role.
+    pub const ALL: [Role; 4] = [Role::Authority, Role::District, Role::Manager, Role::Gate];
+
     /// Its name, as the command line and the JSON write it.
     pub fn name(self) -> &'static str {
         match self {
@@ -45,7 +49,7 @@ impl Role {
 impl std::str::FromStr for Role {
     type Err = ApiError;
     fn from_str(s: &str) -> Result<Self, ApiError> {
-        [Role::Authority, Role::District, Role::Manager, Role::Gate]
+        Role::ALL
             .into_iter()
             .find(|r| r.name() == s)
             .ok_or_else(|| {

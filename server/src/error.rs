@@ -24,6 +24,7 @@ pub const SERVICE_ERROR_CODES: &[&str] = &[
 /// An error answered to a request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
+#[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,

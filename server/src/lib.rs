@@ -328,3 +328,8 @@ impl Service {
         Ok(served?)
     }
 }
+
+/// The crate README's example, run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

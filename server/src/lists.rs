@@ -11,6 +11,7 @@ use venuecode::{KeyId, Timestamp};
 
 /// A list the service serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Kind {
     /// The signed trust list.
     Trust,

@@ -14,11 +14,22 @@ use envelope::Envelope;
 /// tells a scanner which verifier to call. Nothing is verified here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum CodeKind {
     /// A venue code ([`crate::verify_venue_code`]).
     Venue,
     /// A personal code ([`crate::codes::person::verify_personal_code`]).
     Personal,
+}
+
+impl CodeKind {
+    /// Its name, as serialised: `venue` or `personal`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CodeKind::Venue => "venue",
+            CodeKind::Personal => "personal",
+        }
+    }
 }
 
 /// The kind a text claims to be: `malformed` if it is not a code at all, `unsupported_version`

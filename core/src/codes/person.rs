@@ -64,14 +64,26 @@ pub enum Profile {
     Dynamic,
 }
 
+impl Profile {
+    /// Every profile.
+    pub const ALL: [Profile; 2] = [Profile::Offline, Profile::Dynamic];
+
+    /// Its name, as the command line and JSON write it: `offline` or `dynamic`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Offline => "offline",
+            Profile::Dynamic => "dynamic",
+        }
+    }
+}
+
 impl std::str::FromStr for Profile {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        match s {
-            "offline" => Ok(Profile::Offline),
-            "dynamic" => Ok(Profile::Dynamic),
-            _ => Err(invalid("profile", "expected offline or dynamic")),
-        }
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| invalid("profile", "expected offline or dynamic"))
     }
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// `valid`, or the rejection a code's verification ended in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum CodeState {
     /// The code verified.
     Valid,

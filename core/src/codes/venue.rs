@@ -99,6 +99,12 @@ impl VenueType {
         NAMED_TYPES.iter().map(|t| t.0)
     }
 
+    /// The command-line names of the named types (`religious-venue`, …); any code is also
+    /// `type-N`.
+    pub fn slugs() -> impl Iterator<Item = &'static str> {
+        NAMED_TYPES.iter().map(|t| t.2)
+    }
+
     /// The one-byte code.
     pub fn code(self) -> u8 {
         match self {
@@ -267,7 +273,11 @@ impl std::str::FromStr for Division {
 }
 
 /// What a venue code says: one door of one venue.
+///
+/// Built with [`Venue::new`] and the `with_` methods (fields may be added, so it is not built
+/// by a struct literal outside this crate); its fields are read directly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Venue {
     /// The registry number (ASCII, at most 32 bytes).
     pub id: String,
@@ -304,6 +314,42 @@ pub(crate) fn serialize_division<S: serde::Serializer>(
 type FieldProblem = (&'static str, &'static str);
 
 impl Venue {
+    /// A venue's door, issued at `issued_at`, with no address and no end of validity. Nothing
+    /// is checked here: [`Venue::issue`] checks every field against the format's rules.
+    pub fn new(
+        id: impl Into<String>,
+        venue_type: VenueType,
+        name: impl Into<String>,
+        division: Division,
+        door: impl Into<String>,
+        issued_at: Timestamp,
+    ) -> Self {
+        Venue {
+            id: id.into(),
+            venue_type,
+            name: name.into(),
+            division,
+            address: String::new(),
+            door: door.into(),
+            issued_at,
+            valid_until: None,
+        }
+    }
+
+    /// The address below the division (详细地址).
+    #[must_use]
+    pub fn with_address(mut self, address: impl Into<String>) -> Self {
+        self.address = address.into();
+        self
+    }
+
+    /// When the code stops being valid (`None`: never).
+    #[must_use]
+    pub fn with_valid_until(mut self, valid_until: impl Into<Option<Timestamp>>) -> Self {
+        self.valid_until = valid_until.into();
+        self
+    }
+
     /// Checks every field against the format's rules: the same rules that decoding applies.
     fn check(&self) -> Result<(), FieldProblem> {
         let id = &self.id;

@@ -16,6 +16,9 @@ use crate::error::Error;
 use serde::{Deserialize, Serialize};
 
 /// Health-code colour.
+///
+/// Deliberately not `#[non_exhaustive]`: every rule set, gate and face must say what each colour
+/// means at the door, so a new colour would be a breaking change, in a new major version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Colour {

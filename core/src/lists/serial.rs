@@ -10,6 +10,7 @@ use crate::keys::trust::Usage;
 
 /// The kinds of signed object a gate keeps serials for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum ListKind {
     /// A signed trust list (usage `root`).
     Trust,

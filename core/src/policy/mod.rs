@@ -45,6 +45,9 @@ pub const BUILTIN: [(&str, &str); 2] = [
 pub const MAX_POLICY_BYTES: usize = 256 << 10;
 
 /// What happens at the door.
+///
+/// Deliberately not `#[non_exhaustive]`: a gate must handle every decision itself rather than
+/// fall into a wildcard, so a new decision would be a breaking change, in a new major version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
@@ -93,6 +96,7 @@ pub struct Decision<'a> {
 
 /// The state of a test, relative to a rule set's window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TestFact {
     /// No test known.
     None,

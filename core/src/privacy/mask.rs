@@ -35,6 +35,7 @@ fn is_name_separator(c: char) -> bool {
 
 /// How much of a name to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum NameMask {
     /// The surname and the given name's last character: 张*丰 (the default).
     #[default]

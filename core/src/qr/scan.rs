@@ -56,6 +56,7 @@ pub struct Sequence {
 
 /// How pixels are split into dark and light before finder patterns are searched for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Binarize {
     /// rqrr's own: a moving average along each row.
     RowAverage,

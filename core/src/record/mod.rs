@@ -74,6 +74,7 @@ impl Serialize for Day {
 /// Who made a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Origin {
     /// A gate scanned the visitor's personal code.
     Gate,

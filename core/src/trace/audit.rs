@@ -84,6 +84,7 @@ impl AuditEntry {
 /// shape for every face that traces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TraceQuery<'a> {
     /// A holder trace.
     Holder {

@@ -74,16 +74,16 @@ pub fn venue_code_signed_by(venue_id: &str, door: &str, seed: u8) -> String {
         TEMPLE => ("上海玉佛禅寺", "310106", VenueType::ReligiousVenue),
         _ => ("浦东佛学院", "310115", VenueType::ReligiousSchool),
     };
-    Venue {
-        id: venue_id.into(),
-        venue_type: kind,
-        name: name.into(),
-        division: division.parse::<Division>().unwrap(),
-        address: "某路1号".into(),
-        door: door.into(),
-        issued_at: at("2022-04-01T08:00:00+08:00"),
-        valid_until: Some(at("2023-04-01T00:00:00+08:00")),
-    }
+    Venue::new(
+        venue_id,
+        kind,
+        name,
+        division.parse::<Division>().unwrap(),
+        door,
+        at("2022-04-01T08:00:00+08:00"),
+    )
+    .with_address("某路1号")
+    .with_valid_until(at("2023-04-01T00:00:00+08:00"))
     .issue(&key(seed), &Prefix::new(SH).unwrap())
     .unwrap()
 }

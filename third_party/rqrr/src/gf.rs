@@ -51,6 +51,8 @@ macro_rules! field {
             const LOG: [u8; $size] = tables::<{ 2 * ($size - 1) }, $size>($modulus).1;
         }
 
+        // Addition in GF(2^n) is XOR.
+        #[allow(clippy::suspicious_arithmetic_impl)]
         impl Add for $name {
             type Output = Self;
             fn add(self, rhs: Self) -> Self {
@@ -58,6 +60,7 @@ macro_rules! field {
             }
         }
 
+        #[allow(clippy::suspicious_op_assign_impl)]
         impl AddAssign for $name {
             fn add_assign(&mut self, rhs: Self) {
                 self.0 ^= rhs.0;

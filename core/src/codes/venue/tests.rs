@@ -332,3 +332,32 @@ fn text_encoding_choice_numbers() {
     assert_eq!(text.len(), rows[0].1.1);
     assert_eq!(rows.map(|r| r.1.2), [8, 9, 9, 9]);
 }
+
+#[test]
+fn the_builder_sets_every_field() {
+    let r = reference();
+    let built = Venue::new(
+        r.id.clone(),
+        r.venue_type,
+        r.name.clone(),
+        r.division,
+        r.door.clone(),
+        r.issued_at,
+    );
+    assert_eq!((built.address.as_str(), built.valid_until), ("", None));
+    let built = built
+        .with_address(r.address.clone())
+        .with_valid_until(r.valid_until);
+    assert_eq!(built, r);
+    assert_eq!(built.clone().with_valid_until(None).valid_until, None);
+}
+
+#[test]
+fn code_kind_names_are_the_serialised_ones() {
+    for kind in [crate::CodeKind::Venue, crate::CodeKind::Personal] {
+        assert_eq!(
+            serde_json::to_string(&kind).unwrap(),
+            format!("\"{}\"", kind.name())
+        );
+    }
+}

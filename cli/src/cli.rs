@@ -18,6 +18,14 @@ use venuecode::{Prefix, Timestamp, TrustedKey};
 pub(crate) struct Args {
     #[command(subcommand)]
     command: Command,
+    /// Print the result as JSON (one object, or one line per item), in the shapes of SPEC.md
+    /// §12: the same in every language.
+    #[arg(long, global = true)]
+    json: bool,
+    /// The language of human output; by default the locale's (`LC_ALL`, `LC_MESSAGES`, `LANG`:
+    /// zh_* is Chinese). JSON and error codes are the same in every language.
+    #[arg(long, global = true, value_parser = ["zh", "en"])]
+    lang: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,9 +167,6 @@ enum Command {
         /// Verify as of this RFC 3339 time instead of now.
         #[arg(long)]
         at: Option<String>,
-        /// One JSON line per image.
-        #[arg(long)]
-        json: bool,
         /// The image files.
         #[arg(required = true)]
         images: Vec<PathBuf>,
@@ -265,9 +270,6 @@ enum VenueCommand {
         /// Verify as of this RFC 3339 time instead of now.
         #[arg(long)]
         at: Option<String>,
-        /// Print one JSON object.
-        #[arg(long)]
-        json: bool,
         /// A revocation list (from `revoke`): revoked codes are refused.
         #[arg(long)]
         revocations: Option<PathBuf>,
@@ -283,9 +285,6 @@ struct PersonVerifyArgs {
     /// Verify as of this RFC 3339 time instead of now.
     #[arg(long)]
     at: Option<String>,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
     /// With --id-number: check that the code was made for this ID number (holder matches).
     #[arg(long, requires = "id_number")]
     token_key: Option<PathBuf>,
@@ -350,6 +349,8 @@ struct IssueArgs {
 
 /// Runs a command and gives its exit code.
 pub(crate) fn run(args: Args) -> Result<u8, CliError> {
+    crate::output::set_json(args.json);
+    crate::output::set_lang(crate::output::Lang::choose(args.lang.as_deref()));
     match args.command {
         Command::Demo { out, serve, listen } => {
             let demo = crate::demo::run(&out)?;
@@ -411,11 +412,16 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
                 VenueCommand::Verify {
                     trust,
                     at,
-                    json,
                     revocations,
                     text,
                 },
-        } => crate::venue::verify(&trust, at.as_deref(), json, revocations.as_deref(), &text),
+        } => crate::venue::verify(
+            &trust,
+            at.as_deref(),
+            crate::output::is_json(),
+            revocations.as_deref(),
+            &text,
+        ),
         Command::Poster(a) => crate::poster::run(&a),
         Command::TokenKey { out } => crate::person::token_key(&out),
         Command::Person {
@@ -425,7 +431,14 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
             command: PersonCommand::Verify(v),
         } => {
             let check = v.token_key.as_deref().zip(v.id_number.as_deref());
-            crate::person::verify(&v.trust, v.at.as_deref(), v.json, check, &v.lists, &v.text)
+            crate::person::verify(
+                &v.trust,
+                v.at.as_deref(),
+                crate::output::is_json(),
+                check,
+                &v.lists,
+                &v.text,
+            )
         }
         Command::Status {
             command: StatusCommand::Build(a),
@@ -460,8 +473,13 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
             pin,
             raw: _,
             at,
-            json,
             images,
-        } => crate::scan::run(&images, trust.as_deref(), &pin, at.as_deref(), json),
+        } => crate::scan::run(
+            &images,
+            trust.as_deref(),
+            &pin,
+            at.as_deref(),
+            crate::output::is_json(),
+        ),
     }
 }

@@ -748,6 +748,15 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
         db.display()
     );
     say!("done in {:.1} s", started.elapsed().as_secs_f64());
+    crate::output::report(
+        &serde_json::json!({
+            "out": out.display().to_string(),
+            "root_kid": root_key.public_key().id().to_string(),
+            "scans": want.0, "visits": want.1, "visitors": want.2, "reports": want.3,
+            "report_matches": matches, "trace_matches": traced,
+        }),
+        || {},
+    )?;
     if !traced {
         Err(CliError::Usage(
             "the trace does not match the simulated truth".into(),

@@ -40,9 +40,6 @@ pub(crate) struct CheckInArgs {
     /// The check-in's time (and the receiver's), RFC 3339, instead of now.
     #[arg(long)]
     at: Option<String>,
-    /// Print one JSON object: the pass and the record.
-    #[arg(long)]
-    json: bool,
     /// The visitor's own current personal code.
     #[arg(required_unless_present = "request")]
     text: Option<String>,
@@ -78,7 +75,7 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
     let check_in = gate.check_in(&request, now, &keys)?;
     a.door.trust.pin.save(gate.state())?;
     let added = ledger.append(&check_in.record)?;
-    if a.json {
+    if crate::output::is_json() {
         #[derive(serde::Serialize)]
         struct View<'a> {
             #[serde(flatten)]
@@ -99,9 +96,15 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
         if let Some(c) = p.colour {
             say!("  {} {}", c.name_zh(), c);
         }
+        let zh = output::lang() == output::Lang::Zh;
+        let decision = match (p.decision, zh) {
+            (venuecode::policy::Outcome::Admit, true) => "通行",
+            (venuecode::policy::Outcome::Deny, true) => "禁止通行",
+            (venuecode::policy::Outcome::Manual, true) => "人工核验",
+            (d, false) => d.name(),
+        };
         say!(
-            "  {:?}{}",
-            p.decision,
+            "  {decision}{}",
             if p.report {
                 "  REPORT 立即报告"
             } else {
@@ -109,12 +112,22 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
             }
         );
         for r in &p.reasons {
-            say!("  {} / {}", r.zh, r.en);
+            if zh {
+                say!("  {}", r.zh);
+            } else {
+                say!("  {} / {}", r.zh, r.en);
+            }
         }
-        say!(
-            "  record {} ({})",
-            check_in.record.id,
-            if added { "stored" } else { "already stored" }
+        let stored = match (added, zh) {
+            (true, true) => "已保存",
+            (false, true) => "此前已保存",
+            (true, false) => "stored",
+            (false, false) => "already stored",
+        };
+        output::say_in!(
+            "  记录 {}（{stored}）",
+            "  record {} ({stored})",
+            check_in.record.id
         );
     }
     Ok(exit_of(check_in.pass.decision))
@@ -192,7 +205,7 @@ pub(crate) fn register_person(a: &RegisterArgs) -> Result<u8, CliError> {
         &ledger.record_keys(&door.venue_id, a.tracing.public_key()?)?,
     )?;
     let added = ledger.append(&record)?;
-    show_record(&record, added, a.desk.json)?;
+    show_record(&record, added, crate::output::is_json())?;
     Ok(exit_of(record.decision))
 }
 
@@ -212,9 +225,6 @@ pub(crate) struct DeskArgs {
     /// When, RFC 3339, instead of now.
     #[arg(long)]
     at: Option<String>,
-    /// Print the record as JSON.
-    #[arg(long)]
-    json: bool,
 }
 
 /// `resolve` options.
@@ -245,7 +255,7 @@ pub(crate) fn resolve_manual(a: &ResolveArgs) -> Result<u8, CliError> {
         now,
     )?;
     let added = ledger.append(&record)?;
-    show_record(&record, added, a.desk.json)?;
+    show_record(&record, added, crate::output::is_json())?;
     Ok(exit_of(record.decision))
 }
 
@@ -281,10 +291,16 @@ pub(crate) fn venue_key(
         .map_err(|_| venuecode::Error::InvalidKey("a root key is 64 hex digits".into()))?;
     let key = PseudonymKey::for_venue(&bytes, venue_id);
     write_private(out, key.to_hex().as_bytes())?;
-    eprintln!(
-        "venue key of {} written to {} (keep it secret)",
-        shown(venue_id),
-        out.display()
-    );
+    if crate::output::is_json() {
+        crate::output::json(
+            &serde_json::json!({ "venue_id": venue_id, "out": out.display().to_string() }),
+        )?;
+    } else {
+        eprintln!(
+            "venue key of {} written to {} (keep it secret)",
+            shown(venue_id),
+            out.display()
+        );
+    }
     Ok(EXIT_OK)
 }

@@ -36,6 +36,15 @@ pub(crate) enum CliError {
 }
 
 impl CliError {
+    /// The stable code: the library's, or `io` and `usage`.
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            CliError::Io { .. } => "io",
+            CliError::Core(e) => e.code(),
+            CliError::Usage(_) => "usage",
+        }
+    }
+
     /// Wraps an I/O error with the path it concerns.
     pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
         move |source| CliError::Io {

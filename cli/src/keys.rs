@@ -26,7 +26,11 @@ pub(crate) fn keygen(
     if let (Some(trust), Some(entry)) = (trust, entry) {
         add_to_trust_list(trust, entry)?;
     }
-    say!("{}", key.public_key().id());
+    let kid = key.public_key().id().to_string();
+    crate::output::report(
+        &serde_json::json!({ "kid": kid, "usage": usage.map(Usage::as_str) }),
+        || say!("{kid}"),
+    )?;
     Ok(EXIT_OK)
 }
 

@@ -167,11 +167,16 @@ pub(crate) fn status_build(a: &StatusBuildArgs) -> Result<u8, CliError> {
         StatusList::build(entries, seal, &key)?
     };
     write_atomically(&a.out, &bytes)?;
-    say!(
-        "{count} holders, {} bytes, valid until {}",
-        bytes.len(),
-        until.cst()
-    );
+    crate::output::report(
+        &serde_json::json!({ "holders": count, "bytes": bytes.len(), "valid_until": until }),
+        || {
+            say!(
+                "{count} holders, {} bytes, valid until {}",
+                bytes.len(),
+                until.cst()
+            )
+        },
+    )?;
     Ok(EXIT_OK)
 }
 
@@ -226,24 +231,40 @@ pub(crate) fn revoke(a: &RevokeArgs) -> Result<u8, CliError> {
     let venues: Vec<&str> = a.venues.iter().map(String::as_str).collect();
     let bytes = RevocationList::build(&venues, &holders, seal, &read_secret_key(&a.key)?)?;
     write_atomically(&a.out, &bytes)?;
-    say!(
-        "{} venue codes, {} holders, valid until {}",
-        venues.len(),
-        holders.len(),
-        until.cst()
-    );
+    let value = serde_json::json!({
+        "venue_codes": venues.len(), "holders": holders.len(), "bytes": bytes.len(),
+        "valid_until": until,
+    });
+    crate::output::report(&value, || {
+        say!(
+            "{} venue codes, {} holders, valid until {}",
+            venues.len(),
+            holders.len(),
+            until.cst()
+        )
+    })?;
     Ok(EXIT_OK)
 }
 
 pub(crate) fn read_list(path: &Path) -> Result<Vec<u8>, CliError> {
-    let len = std::fs::metadata(path).map_err(CliError::io(path))?.len();
-    if len > venuecode::MAX_LIST_BYTES as u64 {
-        return Err(venuecode::Error::from(venuecode::FormatError::TooLong {
+    let too_long = || -> CliError {
+        venuecode::Error::from(venuecode::FormatError::TooLong {
             max: venuecode::MAX_LIST_BYTES,
         })
-        .into());
+        .into()
+    };
+    // A file's size is known before reading it; standard input's only after.
+    if !crate::files::is_std(path) {
+        let len = std::fs::metadata(path).map_err(CliError::io(path))?.len();
+        if len > venuecode::MAX_LIST_BYTES as u64 {
+            return Err(too_long());
+        }
     }
-    crate::files::read_bytes(path)
+    let bytes = crate::files::read_bytes(path)?;
+    if bytes.len() > venuecode::MAX_LIST_BYTES {
+        return Err(too_long());
+    }
+    Ok(bytes)
 }
 
 /// `status delta` options.
@@ -263,7 +284,9 @@ pub(crate) struct StatusDeltaArgs {
 pub(crate) fn status_delta(a: &StatusDeltaArgs) -> Result<u8, CliError> {
     let delta = venuecode::status_delta::delta(&read_list(&a.from)?, &read_list(&a.to)?)?;
     write_atomically(&a.out, &delta)?;
-    say!("{} bytes", delta.len());
+    crate::output::report(&serde_json::json!({ "bytes": delta.len() }), || {
+        say!("{} bytes", delta.len())
+    })?;
     Ok(EXIT_OK)
 }
 
@@ -284,6 +307,8 @@ pub(crate) struct StatusApplyArgs {
 pub(crate) fn status_apply(a: &StatusApplyArgs) -> Result<u8, CliError> {
     let list = venuecode::status_delta::apply(&read_list(&a.list)?, &read_list(&a.delta)?)?;
     write_atomically(&a.out, &list)?;
-    say!("{} bytes", list.len());
+    crate::output::report(&serde_json::json!({ "bytes": list.len() }), || {
+        say!("{} bytes", list.len())
+    })?;
     Ok(EXIT_OK)
 }

@@ -33,7 +33,11 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("venuecode: {e}");
+            // The code's meaning in Chinese for staff; the message and the code stay as they are.
+            match output::lang() {
+                output::Lang::Zh => eprintln!("venuecode: {}：{e}", output::error_zh(e.code())),
+                output::Lang::En => eprintln!("venuecode: {e}"),
+            }
             ExitCode::from(error::EXIT_USAGE)
         }
     }
@@ -80,11 +84,40 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     };
     // The values an argument takes are ours, not the caller's: those may be named.
     let valid = match e.get(ContextKind::ValidValue) {
-        Some(ContextValue::Strings(valid)) if !valid.is_empty() => {
-            format!(": one of {}", valid.join(", "))
-        }
+        Some(ContextValue::Strings(valid)) if !valid.is_empty() => valid.join(", "),
         _ => String::new(),
     };
-    eprintln!("venuecode: {what}{argument}{valid} (values are not repeated here; see --help)");
+    // The arguments did not parse, so --lang is looked for among them by hand.
+    let args: Vec<String> = std::env::args().collect();
+    let flag = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| match a.strip_prefix("--lang") {
+            Some("") => args.get(i + 1).map(String::as_str),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        });
+    match output::Lang::choose(flag) {
+        output::Lang::Zh => {
+            let valid = if valid.is_empty() {
+                valid
+            } else {
+                format!("：可选 {valid}")
+            };
+            eprintln!(
+                "venuecode: 参数有误（{what}{argument}）{valid}（此处不回显所填的值；见 --help）"
+            );
+        }
+        output::Lang::En => {
+            let valid = if valid.is_empty() {
+                valid
+            } else {
+                format!(": one of {valid}")
+            };
+            eprintln!(
+                "venuecode: {what}{argument}{valid} (values are not repeated here; see --help)"
+            );
+        }
+    }
     ExitCode::from(error::EXIT_USAGE)
 }

@@ -8,9 +8,111 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static CLOSED: AtomicBool = AtomicBool::new(false);
+static JSON: AtomicBool = AtomicBool::new(false);
 
-/// Writes one line to standard output; after a write fails (a closed pipe), writes nothing more.
+/// `--json`, for every command: results as JSON, the same in every language.
+pub(crate) fn set_json(on: bool) {
+    JSON.store(on, Ordering::Relaxed);
+}
+
+/// Whether results are printed as JSON.
+pub(crate) fn is_json() -> bool {
+    JSON.load(Ordering::Relaxed)
+}
+
+/// The language of human output. JSON and error codes are the same in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    /// 中文.
+    Zh,
+    /// English.
+    En,
+}
+
+static ZH: AtomicBool = AtomicBool::new(false);
+
+impl Lang {
+    /// `--lang`, else the locale: the first of `LC_ALL`, `LC_MESSAGES` and `LANG` that is set and
+    /// not empty, Chinese when it starts with `zh`.
+    pub(crate) fn choose(flag: Option<&str>) -> Lang {
+        let locale = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        let tag = flag.map(str::to_owned).or_else(|| {
+            locale("LC_ALL")
+                .or_else(|| locale("LC_MESSAGES"))
+                .or_else(|| locale("LANG"))
+        });
+        match tag {
+            Some(t) if t.to_ascii_lowercase().starts_with("zh") => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+}
+
+/// Sets the language of human output, once at start.
+pub(crate) fn set_lang(lang: Lang) {
+    ZH.store(lang == Lang::Zh, Ordering::Relaxed);
+}
+
+/// The language of human output.
+pub(crate) fn lang() -> Lang {
+    if ZH.load(Ordering::Relaxed) {
+        Lang::Zh
+    } else {
+        Lang::En
+    }
+}
+
+/// What a stable error code means, in Chinese, for staff: shown before the library's message
+/// (which is English) under `--lang zh`. One entry for every code of `venuecode::ERROR_CODES`
+/// (a test checks it) and the CLI's own `usage` and `io`.
+pub(crate) fn error_zh(code: &str) -> &'static str {
+    match code {
+        "malformed" => "码格式错误",
+        "unsupported_version" => "不支持的码版本",
+        "unknown_key" => "签发密钥不受信任（可能是伪造的码）",
+        "wrong_key_usage" => "密钥用途不符",
+        "bad_signature" => "签名无效（码被篡改或伪造）",
+        "expired" => "已过期（可能是截图重放）",
+        "not_yet_valid" => "尚未生效",
+        "revoked" => "已吊销",
+        "superseded" => "已被新码取代（旧卡作废）",
+        "out_of_scope" => "超出密钥的授权范围",
+        "replayed" => "重复出示（截图重放）",
+        "rolled_back" => "名单比已用过的旧（回滚）",
+        "equivocation" => "同一序号出现两份不同名单",
+        "invalid_input" => "输入无效",
+        "invalid_key" => "密钥无效",
+        "invalid_trust_list" => "信任列表无效",
+        "invalid_policy" => "规则集无效",
+        "invalid_image" => "图像无效",
+        "randomness" => "系统随机数不可用",
+        "key_mismatch" => "场所假名密钥不一致",
+        "ledger" => "台账读写失败",
+        "io" => "文件读写失败",
+        _ => "用法错误",
+    }
+}
+
+/// A command's result: one line of JSON with `--json`, else what `human` prints.
+pub(crate) fn report(value: &impl serde::Serialize, human: impl FnOnce()) -> Result<(), CliError> {
+    if is_json() {
+        json(value)
+    } else {
+        human();
+        Ok(())
+    }
+}
+
+/// Writes one line of human output to standard output; after a write fails (a closed pipe),
+/// writes nothing more. With `--json` standard output carries JSON alone, so human lines are
+/// left out.
 pub(crate) fn line(args: std::fmt::Arguments<'_>) {
+    if !is_json() {
+        write_line(args);
+    }
+}
+
+fn write_line(args: std::fmt::Arguments<'_>) {
     if CLOSED.load(Ordering::Relaxed) {
         return;
     }
@@ -39,7 +141,7 @@ pub(crate) fn bytes(b: &[u8]) {
 /// Writes a value as one line of JSON.
 pub(crate) fn json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string(value).map_err(|e| CliError::Usage(e.to_string()))?;
-    line(format_args!("{text}"));
+    write_line(format_args!("{text}"));
     Ok(())
 }
 
@@ -55,3 +157,37 @@ macro_rules! say {
     };
 }
 pub(crate) use say;
+
+/// [`say!`] in the language of human output: the Chinese format first, then the English.
+macro_rules! say_in {
+    ($zh:literal, $en:literal $(, $arg:expr)* $(,)?) => {
+        match $crate::output::lang() {
+            $crate::output::Lang::Zh => $crate::output::line(format_args!($zh $(, $arg)*)),
+            $crate::output::Lang::En => $crate::output::line(format_args!($en $(, $arg)*)),
+        }
+    };
+}
+pub(crate) use say_in;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stable_error_code_has_its_chinese_meaning() {
+        let fallback = error_zh("no such code");
+        for code in venuecode::ERROR_CODES
+            .iter()
+            .chain(&["key_mismatch", "ledger", "io"])
+        {
+            assert_ne!(error_zh(code), fallback, "{code} has no Chinese text");
+        }
+    }
+
+    #[test]
+    fn the_locale_chooses_chinese_unless_the_flag_says_otherwise() {
+        assert_eq!(Lang::choose(Some("zh")), Lang::Zh);
+        assert_eq!(Lang::choose(Some("en")), Lang::En);
+        assert_eq!(Lang::choose(Some("zh_CN.UTF-8")), Lang::Zh);
+    }
+}

@@ -4,7 +4,7 @@
 use crate::error::{CliError, EXIT_OK};
 use crate::files::{read_secret_key, write_private};
 use crate::lists::read_token_key;
-use crate::output::{self, say, shown};
+use crate::output::{self, say, say_in, shown};
 use crate::policy::ListArgs;
 use crate::venue::{CodeImages, time_or_now, verdict_of};
 use std::path::{Path, PathBuf};
@@ -100,7 +100,10 @@ pub(crate) fn issue(a: &IssueArgs) -> Result<u8, CliError> {
     }
     let text = code.issue(&read_secret_key(&a.key)?, &Prefix::new(&a.prefix)?)?;
     a.images.write(&text, EcLevel::M)?;
-    say!("{text}");
+    crate::output::report(
+        &serde_json::json!({ "text": text, "profile": issue.profile }),
+        || say!("{text}"),
+    )?;
     Ok(EXIT_OK)
 }
 
@@ -144,59 +147,75 @@ pub(crate) fn verify(
 }
 
 fn print_human(r: &PersonalReport, holder_matches: Option<bool>) {
+    let zh = crate::output::lang() == crate::output::Lang::Zh;
     let (Some(profile), Some(holder)) = (r.profile, &r.holder) else {
-        say!(
-            "rejected: {} ({})",
-            r.code,
-            r.message.as_deref().unwrap_or("")
-        );
+        let message = r.message.as_deref().unwrap_or("");
+        let code = r.code.name();
+        if zh {
+            say!("拒绝：{}（{code}）{message}", crate::output::error_zh(code));
+        } else {
+            say!("rejected: {code} ({message})");
+        }
         return;
     };
     let profile = match profile {
         Profile::Offline => "offline 离线码",
         Profile::Dynamic => "dynamic 动态码",
     };
-    say!("valid personal code ({profile})");
-    say!(
+    say_in!("个人码有效（{profile}）", "valid personal code ({profile})");
+    say_in!(
+        "  持码人       {}  {}",
         "  holder       {}  {}",
         shown(&holder.name),
         holder.id_number
     );
-    let state = match r.status {
-        Resolved::Fresh(_) => "fresh",
-        Resolved::Stale(_) => "stale",
-        Resolved::Unknown => "unknown",
+    let state = match (r.status, zh) {
+        (Resolved::Fresh(_), false) => "fresh",
+        (Resolved::Stale(_), false) => "stale",
+        (Resolved::Unknown, false) => "unknown",
+        (Resolved::Fresh(_), true) => "最新",
+        (Resolved::Stale(_), true) => "已过时",
+        (Resolved::Unknown, true) => "未知",
     };
     match r.status.answer() {
         Some(a) => {
-            say!(
+            say_in!(
+                "  健康码       {} {}（{state}，截至 {}）",
                 "  colour       {} {} ({state}, as of {})",
                 a.status.colour.name_zh(),
                 a.status.colour,
                 a.as_of.cst()
             );
             match a.status.nat {
-                Some(n) => say!(
+                Some(n) => say_in!(
+                    "  最近核酸     {} {}，采样于 {}",
                     "  latest test  {} {}, sampled {}",
                     n.result.name_zh(),
                     n.result,
                     n.sampled_at.cst()
                 ),
-                None => say!("  latest test  none"),
+                None => say_in!("  最近核酸     无", "  latest test  none"),
             }
         }
-        None => say!("  status       unknown (offline code: give --status)"),
+        None => say_in!(
+            "  状态         未知（离线码：请给 --status）",
+            "  status       unknown (offline code: give --status)"
+        ),
     }
     if let Some(g) = r.generation {
-        say!("  generation   {g}");
+        say_in!("  代次         {g}", "  generation   {g}");
     }
     if let Some(t) = r.valid_until {
-        say!("  valid until  {}", t.cst());
+        say_in!("  有效期至     {}", "  valid until  {}", t.cst());
     }
     if let Some(m) = holder_matches {
-        say!(
-            "  holder matches the ID number given: {}",
-            if m { "yes" } else { "NO" }
-        );
+        match (m, zh) {
+            (true, true) => say!("  与所给身份证号一致：是"),
+            (false, true) => say!("  与所给身份证号一致：否"),
+            (m, false) => say!(
+                "  holder matches the ID number given: {}",
+                if m { "yes" } else { "NO" }
+            ),
+        }
     }
 }

@@ -96,9 +96,6 @@ pub(crate) struct CheckArgs {
     /// Decide as of this RFC 3339 time instead of now.
     #[arg(long)]
     at: Option<String>,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
     /// The personal code's text.
     text: String,
 }
@@ -116,7 +113,7 @@ pub(crate) fn check(a: &CheckArgs) -> Result<u8, CliError> {
         )));
     }
     let admission = gate.decide(&class, &a.text, now)?;
-    show_admission(&admission, a.json)?;
+    show_admission(&admission, crate::output::is_json())?;
     Ok(exit_of(admission.decision))
 }
 
@@ -144,21 +141,35 @@ pub(crate) fn show_admission(a: &Admission, json: bool) -> Result<(), CliError> 
         None => say!("{verdict}{report}"),
     }
     if let Some(h) = &a.holder {
-        say!("  holder   {}  {}", shown(&h.name), h.id_number);
+        output::say_in!(
+            "  持码人   {}  {}",
+            "  holder   {}  {}",
+            shown(&h.name),
+            h.id_number
+        );
     }
     if let Some(s) = a.status.answer() {
-        say!(
+        output::say_in!(
+            "  健康码   {} {}",
             "  colour   {} {}",
             s.status.colour.name_zh(),
             s.status.colour
         );
     }
-    say!("  code     {}", a.code);
+    output::say_in!("  码状态   {}", "  code     {}", a.code);
     for r in &a.reasons {
-        say!("  reason   {} / {}", r.zh, r.en);
+        match output::lang() {
+            output::Lang::Zh => say!("  理由     {}", r.zh),
+            output::Lang::En => say!("  reason   {} / {}", r.zh, r.en),
+        }
     }
-    say!("  rule     {} ({})", a.rule, a.policy);
-    say!("  at       {}", a.at.cst());
+    output::say_in!(
+        "  规则     {}（{}）",
+        "  rule     {} ({})",
+        a.rule,
+        a.policy
+    );
+    output::say_in!("  时间     {}", "  at       {}", a.at.cst());
     Ok(())
 }
 
@@ -175,16 +186,24 @@ pub(crate) fn exit_of(decision: Outcome) -> u8 {
 pub(crate) fn test(path: &Path) -> Result<u8, CliError> {
     match Policy::from_json(&read_text(path)?) {
         Ok(p) => {
-            say!(
-                "{} revision {}: {} tests passed, no conflicting rules",
-                p.id(),
-                p.revision(),
-                p.test_count()
-            );
+            let value = serde_json::json!({
+                "valid": true, "id": p.id(), "revision": p.revision(), "tests": p.test_count(),
+            });
+            crate::output::report(&value, || {
+                say!(
+                    "{} revision {}: {} tests passed, no conflicting rules",
+                    p.id(),
+                    p.revision(),
+                    p.test_count()
+                )
+            })?;
             Ok(EXIT_OK)
         }
         Err(e) => {
-            say!("refused: {e} ({})", e.code());
+            let value = serde_json::json!({
+                "valid": false, "code": e.code(), "message": e.to_string(),
+            });
+            crate::output::report(&value, || say!("refused: {e} ({})", e.code()))?;
             Ok(EXIT_REJECTED)
         }
     }

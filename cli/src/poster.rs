@@ -73,7 +73,8 @@ pub(crate) fn run(a: &PosterArgs) -> Result<u8, CliError> {
                 }
                 _ => return Err(CliError::Usage("--out must end in .svg or .png".into())),
             }
-            say!("{text}");
+            let value = serde_json::json!({ "text": text, "out": a.out.display().to_string() });
+            crate::output::report(&value, || say!("{text}"))?;
             Ok(EXIT_OK)
         }
         (None, Some(csv)) => batch(a, csv, &key, &options),
@@ -241,12 +242,18 @@ fn batch(
         .into_inner()
         .map_err(|e| CliError::Usage(e.to_string()))?;
     write_atomically(&summary_path, &bytes)?;
-    say!(
-        "{} of {} doors issued; summary: {}",
-        summaries.len() - failed,
-        summaries.len(),
-        summary_path.display()
-    );
+    let value = serde_json::json!({
+        "issued": summaries.len() - failed, "doors": summaries.len(),
+        "summary": summary_path.display().to_string(),
+    });
+    crate::output::report(&value, || {
+        say!(
+            "{} of {} doors issued; summary: {}",
+            summaries.len() - failed,
+            summaries.len(),
+            summary_path.display()
+        )
+    })?;
     Ok(if failed == 0 { EXIT_OK } else { EXIT_REJECTED })
 }
 

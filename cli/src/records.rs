@@ -36,9 +36,6 @@ pub(crate) struct GateArgs {
     /// As of this RFC 3339 time instead of now.
     #[arg(long)]
     at: Option<String>,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
     /// The visitor's personal code.
     text: String,
 }
@@ -54,7 +51,7 @@ pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
     let admission = gate.admit(&door, &a.text, now);
     // The decision is shown before it is stored, so a full disk or a read-only ledger does not
     // keep a person waiting; a closed standard output does not stop the storing either.
-    show_admission(&admission, a.json)?;
+    show_admission(&admission, crate::output::is_json())?;
     // The record first, then the state; a failure of either is said, and the other still tried:
     // neither a record nor the memory of a dynamic code is dropped silently.
     let remembered = a.door.trust.pin.save(gate.state());
@@ -108,9 +105,6 @@ pub(crate) struct RecordsArgs {
     /// Withhold every count below this (for statistics shared beyond the venue).
     #[arg(long)]
     k: Option<u64>,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -188,12 +182,17 @@ pub(crate) fn records(a: &RecordsArgs) -> Result<u8, CliError> {
                     )));
                 }
                 let m = target.merge_from(&crate::files::ledger(source)?)?;
-                say!(
-                    "{}: {} records added, {} already there",
-                    source.display(),
-                    m.added,
-                    m.already
-                );
+                let value = serde_json::json!({
+                    "source": source.display().to_string(), "added": m.added, "already": m.already,
+                });
+                crate::output::report(&value, || {
+                    say!(
+                        "{}: {} records added, {} already there",
+                        source.display(),
+                        m.added,
+                        m.already
+                    )
+                })?;
             }
             Ok(EXIT_OK)
         }
@@ -206,14 +205,19 @@ pub(crate) fn records(a: &RecordsArgs) -> Result<u8, CliError> {
                 &crate::files::read_secret_text(key_file)?,
             )?;
             crate::files::ledger(db)?.provision_venue_key(venue_id, &key)?;
-            say!("venue {} provisioned", shown(venue_id));
+            crate::output::report(&serde_json::json!({ "provisioned": venue_id }), || {
+                say!("venue {} provisioned", shown(venue_id))
+            })?;
             Ok(EXIT_OK)
         }
         Some(RecordsCommand::Purge { db, older_than, at }) => {
             let now = time_or_now(at.as_deref())?;
             let cutoff = now.saturating_add(-i64::from(*older_than) * 86_400);
             let n = crate::files::ledger(db)?.purge_before(cutoff)?;
-            say!("{n} records before {} deleted", cutoff.cst());
+            crate::output::report(
+                &serde_json::json!({ "deleted": n, "before": cutoff }),
+                || say!("{n} records before {} deleted", cutoff.cst()),
+            )?;
             Ok(EXIT_OK)
         }
         None => show(a),
@@ -242,7 +246,7 @@ fn show(a: &RecordsArgs) -> Result<u8, CliError> {
     if a.details && a.k.is_none() {
         ledger.for_each(&filter, |r| details.push(r))?;
     }
-    if a.json {
+    if crate::output::is_json() {
         /// `records --json`: the day's statistics and, with --details, its records.
         #[derive(serde::Serialize)]
         struct View<'a> {
@@ -257,7 +261,8 @@ fn show(a: &RecordsArgs) -> Result<u8, CliError> {
         return Ok(EXIT_OK);
     }
     let n = |v: Option<u64>| v.map_or_else(|| "<k".to_owned(), |n| n.to_string());
-    say!(
+    crate::output::say_in!(
+        "{day}：扫码 {} 次，到访 {} 人次，{} 人，上报 {} 次",
         "{day}: {} scans, {} visits, {} visitors, {} reports",
         n(summary.scans),
         n(summary.visits),
@@ -265,7 +270,8 @@ fn show(a: &RecordsArgs) -> Result<u8, CliError> {
         n(summary.reports)
     );
     let c = summary.by_colour;
-    say!(
+    crate::output::say_in!(
+        "  健康码    绿码 {}  黄码 {}  红码 {}  无 {}",
         "  colour    green {}  yellow {}  red {}  none {}",
         n(c.green),
         n(c.yellow),
@@ -273,14 +279,16 @@ fn show(a: &RecordsArgs) -> Result<u8, CliError> {
         n(c.none)
     );
     let d = summary.by_decision;
-    say!(
+    crate::output::say_in!(
+        "  结果      通行 {}  禁止 {}  人工 {}",
         "  decision  admit {}  deny {}  manual {}",
         n(d.admit),
         n(d.deny),
         n(d.manual)
     );
     for door in &summary.by_door {
-        say!(
+        crate::output::say_in!(
+            "  门        {} {}：{}",
             "  door      {} {}: {}",
             shown(&door.venue_id),
             shown(&door.door),
@@ -321,8 +329,10 @@ fn export(
             _ => venuecode_ledger::export::jsonl(&ledger, &filter, w)?,
         })
     })?;
-    if out != std::path::Path::new("-") {
-        say!("{n} records written to {}", out.display());
+    // Standard output holds the export itself.
+    if !crate::files::is_std(out) {
+        let value = serde_json::json!({ "records": n, "out": out.display().to_string() });
+        crate::output::report(&value, || say!("{n} records written to {}", out.display()))?;
     }
     Ok(EXIT_OK)
 }

@@ -78,7 +78,7 @@ fn one(path: &Path, trust: Option<&TrustList>, now: Timestamp, json: bool) -> Re
                     error: Some(e.code()),
                     message: Some(e.to_string()),
                 };
-                say!("{}", to_json(&out)?);
+                crate::output::json(&out)?;
             } else {
                 say!("{}: {} ({e})", shown(&file), e.code());
             }
@@ -100,22 +100,22 @@ fn one(path: &Path, trust: Option<&TrustList>, now: Timestamp, json: bool) -> Re
                 verification: r.as_ref().map(|r| VenueReport::of(r, false)),
             })
             .collect();
-        say!(
-            "{}",
-            to_json(&ImageOut {
-                file,
-                codes: Some(codes),
-                error: None,
-                message: None
-            })?
-        );
+        crate::output::json(&ImageOut {
+            file,
+            codes: Some(codes),
+            error: None,
+            message: None,
+        })?;
     } else {
-        say!(
-            "{}: {} code{}",
-            shown(&file),
-            found.len(),
-            if found.len() == 1 { "" } else { "s" }
-        );
+        match crate::output::lang() {
+            crate::output::Lang::Zh => say!("{}：{} 个码", shown(&file), found.len()),
+            crate::output::Lang::En => say!(
+                "{}: {} code{}",
+                shown(&file),
+                found.len(),
+                if found.len() == 1 { "" } else { "s" }
+            ),
+        }
         for (f, r) in found.iter().zip(&results) {
             say!("  {}", shown(&f.text));
             if let Some(r) = r {
@@ -128,8 +128,4 @@ fn one(path: &Path, trust: Option<&TrustList>, now: Timestamp, json: bool) -> Re
     } else {
         EXIT_REJECTED
     })
-}
-
-fn to_json(value: &impl serde::Serialize) -> Result<String, CliError> {
-    serde_json::to_string(value).map_err(|e| CliError::Usage(e.to_string()))
 }

@@ -159,10 +159,15 @@ fn run(config: Config, listen: SocketAddr, banner: Option<String>) -> Result<u8,
         let address = listener
             .local_addr()
             .map_err(|e| CliError::Usage(e.to_string()))?;
-        println!("listening on http://{address}/");
-        if let Some(banner) = banner {
-            println!("{banner}");
-        }
+        crate::output::report(
+            &serde_json::json!({ "listening": format!("http://{address}/"), "banner": banner }),
+            || {
+                crate::output::say!("listening on http://{address}/");
+                if let Some(banner) = &banner {
+                    crate::output::say!("{banner}");
+                }
+            },
+        )?;
         service.serve(listener, stopped()).await?;
         Ok(EXIT_OK)
     })
@@ -218,11 +223,7 @@ pub(crate) enum AccountsCommand {
     /// Revokes one token, read from standard input.
     RevokeToken,
     /// Lists the accounts.
-    List {
-        /// As JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    List,
 }
 
 /// `accounts` options.
@@ -256,18 +257,26 @@ pub(crate) fn accounts(a: &AccountsArgs) -> Result<u8, CliError> {
                 doors: door.clone(),
                 revoked: false,
             };
-            println!("{}", directory.create(&account, now())?);
+            let token = directory.create(&account, now())?;
+            crate::output::report(&serde_json::json!({ "name": name, "token": token }), || {
+                crate::output::say!("{token}")
+            })?;
         }
-        AccountsCommand::Token { name } => println!("{}", directory.issue(name, now())?),
+        AccountsCommand::Token { name } => {
+            let token = directory.issue(name, now())?;
+            crate::output::report(&serde_json::json!({ "name": name, "token": token }), || {
+                crate::output::say!("{token}")
+            })?;
+        }
         AccountsCommand::Revoke { name } => directory.revoke(name)?,
         AccountsCommand::RevokeToken => {
             let token = std::io::read_to_string(std::io::stdin().lock())
                 .map_err(CliError::io(Path::new("-")))?;
             directory.revoke_token(token.trim())?;
         }
-        AccountsCommand::List { json } => {
+        AccountsCommand::List => {
             let accounts = directory.accounts()?;
-            if *json {
+            if crate::output::is_json() {
                 crate::output::json(&accounts)?;
             } else {
                 for x in accounts {
@@ -430,18 +439,32 @@ pub(crate) fn webhooks(a: &WebhooksArgs) -> Result<u8, CliError> {
             division,
         } => {
             let hook = directory.add_webhook(url, venue.as_deref(), division.as_deref())?;
-            println!("{}\t{}", hook.id, hook.secret);
+            let value = serde_json::json!({ "id": hook.id, "secret": hook.secret });
+            crate::output::report(&value, || {
+                crate::output::say!("{}\t{}", hook.id, hook.secret)
+            })?;
         }
         WebhooksCommand::List => {
-            for h in directory.webhooks()? {
-                let scope = h.venue_id.or(h.division).unwrap_or_default();
-                println!(
-                    "{}\t{}\t{}",
-                    h.id,
-                    crate::output::shown(&h.url),
-                    crate::output::shown(&scope)
-                );
-            }
+            let hooks = directory.webhooks()?;
+            let value: Vec<_> = hooks
+                .iter()
+                .map(|h| {
+                    serde_json::json!({
+                        "id": h.id, "url": h.url, "venue_id": h.venue_id, "division": h.division,
+                    })
+                })
+                .collect();
+            crate::output::report(&value, || {
+                for h in &hooks {
+                    let scope = h.venue_id.as_ref().or(h.division.as_ref());
+                    crate::output::say!(
+                        "{}\t{}\t{}",
+                        h.id,
+                        crate::output::shown(&h.url),
+                        crate::output::shown(scope.map_or("", String::as_str))
+                    );
+                }
+            })?;
         }
         WebhooksCommand::Remove { id } => directory.remove_webhook(*id)?,
     }

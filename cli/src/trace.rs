@@ -63,9 +63,6 @@ pub(crate) enum TraceCommand {
         /// The head hash the log must end at (printed by every query).
         #[arg(long)]
         head: Option<String>,
-        /// Print one JSON object.
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -112,9 +109,6 @@ pub(crate) struct HolderArgs {
     /// Co-visitors within this many minutes either side of each visit.
     #[arg(long, default_value_t = DEFAULT_WINDOW_MINUTES)]
     window_minutes: u32,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
     /// Ledgers and Parquet exports.
     #[arg(required = true)]
     sources: Vec<PathBuf>,
@@ -134,9 +128,6 @@ pub(crate) struct VenueArgs {
     /// To this RFC 3339 time.
     #[arg(long)]
     to: String,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
     /// Ledgers and Parquet exports.
     #[arg(required = true)]
     sources: Vec<PathBuf>,
@@ -161,7 +152,9 @@ pub(crate) fn run(command: &TraceCommand) -> Result<u8, CliError> {
         TraceCommand::Holder(a) => holder(a),
         TraceCommand::Venue(a) => venue(a),
         TraceCommand::Open(a) => open(a),
-        TraceCommand::Audit { log, head, json } => verify_audit(log, head.as_deref(), *json),
+        TraceCommand::Audit { log, head } => {
+            verify_audit(log, head.as_deref(), crate::output::is_json())
+        }
     }
 }
 
@@ -176,7 +169,12 @@ fn key(out: &Path) -> Result<u8, CliError> {
     }
     write_private(out, key.to_hex().as_bytes())?;
     crate::files::write_atomically(&public, key.public().to_hex().as_bytes())?;
-    say!("wrote {} (secret) and {}", out.display(), public.display());
+    let value = serde_json::json!({
+        "secret": out.display().to_string(), "public": public.display().to_string(),
+    });
+    crate::output::report(&value, || {
+        say!("wrote {} (secret) and {}", out.display(), public.display())
+    })?;
     Ok(0)
 }
 
@@ -245,7 +243,14 @@ fn holder(a: &HolderArgs) -> Result<u8, CliError> {
         sources: &sources,
     };
     let results = report.visits.len() as u64;
-    answer(&a.asker, &query, results, &report, a.json, show_holder)
+    answer(
+        &a.asker,
+        &query,
+        results,
+        &report,
+        crate::output::is_json(),
+        show_holder,
+    )
 }
 
 /// Logs the query, then shows its answer (JSON with the log's new head, or text): an answer
@@ -327,7 +332,14 @@ fn venue(a: &VenueArgs) -> Result<u8, CliError> {
         sources: &sources,
     };
     let results = report.present.len() as u64;
-    answer(&a.asker, &query, results, &report, a.json, show_venue)
+    answer(
+        &a.asker,
+        &query,
+        results,
+        &report,
+        crate::output::is_json(),
+        show_venue,
+    )
 }
 
 fn show_venue(r: &VenueReport, head: &str) {
@@ -376,8 +388,13 @@ fn open(a: &OpenArgs) -> Result<u8, CliError> {
     let rows = index.finish()?;
     let sources = source_names(&a.sources);
     let head = a.asker.log(&TraceQuery::Open { sources: &sources }, rows)?;
-    say!("wrote {} holders of records to {}", rows, a.out.display());
-    show_coverage(&coverage, &head);
+    let value = serde_json::json!({
+        "rows": rows, "out": a.out.display().to_string(), "coverage": coverage, "audit_head": head,
+    });
+    crate::output::report(&value, || {
+        say!("wrote {} holders of records to {}", rows, a.out.display());
+        show_coverage(&coverage, &head);
+    })?;
     Ok(0)
 }
 

@@ -2,7 +2,7 @@
 
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED};
 use crate::files::{read_secret_key, write_atomically};
-use crate::output::say;
+use crate::output::{Lang, say, say_in};
 use crate::trust::TrustArgs;
 use std::path::{Path, PathBuf};
 use venuecode::door::{Checkpoint, SignedLists, VenueReport};
@@ -165,7 +165,7 @@ pub(crate) fn issue(
         &read_secret_key(&signing.key)?,
     )?;
     images.write(&text, ec)?;
-    say!("{text}");
+    crate::output::report(&serde_json::json!({ "text": text }), || say!("{text}"))?;
     Ok(EXIT_OK)
 }
 
@@ -174,29 +174,73 @@ pub(crate) fn print_verification(result: &Result<VerifiedVenueCode, Error>, inde
     match result {
         Ok(code) => {
             let v = code.venue();
-            say!("{indent}valid venue code");
-            say!(
+            say_in!("{indent}场所码有效", "{indent}valid venue code");
+            say_in!(
+                "{indent}  网址         {}（手机扫码打开的地址）",
                 "{indent}  host         {} (what a phone opens)",
                 code.host()
             );
-            say!("{indent}  venue id     {}", v.id);
-            say!(
+            say_in!(
+                "{indent}  场所编号     {}",
+                "{indent}  venue id     {}",
+                v.id
+            );
+            say_in!(
+                "{indent}  类型         {}（{}）",
                 "{indent}  type         {} ({})",
                 v.venue_type.slug(),
-                v.venue_type.name_zh().unwrap_or("unassigned")
+                v.venue_type.name_zh().unwrap_or("未分配")
             );
-            say!("{indent}  name         {}", v.name);
-            say!("{indent}  division     {}", v.division);
-            say!("{indent}  address      {}", v.address);
-            say!("{indent}  door         {}", v.door);
-            say!("{indent}  issued at    {}", v.issued_at.cst());
+            say_in!(
+                "{indent}  名称         {}",
+                "{indent}  name         {}",
+                v.name
+            );
+            say_in!(
+                "{indent}  行政区划     {}",
+                "{indent}  division     {}",
+                v.division
+            );
+            say_in!(
+                "{indent}  地址         {}",
+                "{indent}  address      {}",
+                v.address
+            );
+            say_in!(
+                "{indent}  门           {}",
+                "{indent}  door         {}",
+                v.door
+            );
+            say_in!(
+                "{indent}  签发时间     {}",
+                "{indent}  issued at    {}",
+                v.issued_at.cst()
+            );
             match v.valid_until {
-                Some(t) => say!("{indent}  valid until  {}", t.cst()),
-                None => say!("{indent}  valid until  (no end)"),
+                Some(t) => say_in!(
+                    "{indent}  有效期至     {}",
+                    "{indent}  valid until  {}",
+                    t.cst()
+                ),
+                None => say_in!(
+                    "{indent}  有效期至     （长期）",
+                    "{indent}  valid until  (no end)"
+                ),
             }
-            say!("{indent}  signed by    {}", code.key_id());
+            say_in!(
+                "{indent}  签发密钥     {}",
+                "{indent}  signed by    {}",
+                code.key_id()
+            );
         }
-        Err(e) => say!("{indent}rejected: {} ({e})", e.code()),
+        Err(e) => match crate::output::lang() {
+            Lang::Zh => say!(
+                "{indent}拒绝：{}（{}）{e}",
+                crate::output::error_zh(e.code()),
+                e.code()
+            ),
+            Lang::En => say!("{indent}rejected: {} ({e})", e.code()),
+        },
     }
 }
 
@@ -238,7 +282,10 @@ pub(crate) fn verify(
     } else {
         print_verification(&result, "");
         if !checked {
-            say!("  revocations  not checked (no --revocations): a revoked poster passes");
+            say_in!(
+                "  吊销名单     未核对（未给 --revocations）：已吊销的码也会通过",
+                "  revocations  not checked (no --revocations): a revoked poster passes"
+            );
         }
     }
     verdict(result)

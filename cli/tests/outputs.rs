@@ -394,3 +394,170 @@ fn a_dash_is_standard_input_or_output_never_a_file_named_dash() {
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("a ledger is a file"));
     assert!(!s.path("-").exists(), "no file named -");
 }
+
+/// Every line of standard output, as JSON: with `--json` nothing else is printed there.
+fn json_out(cmd: &mut assert_cmd::Command) -> Vec<Value> {
+    let out = cmd.assert().success();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    assert!(!lines.is_empty(), "no JSON result");
+    lines
+}
+
+#[test]
+fn json_is_printed_by_every_command_that_prints_a_result() {
+    let s = Setup::new();
+    let key = json_out(
+        venuecode()
+            .args([
+                "keygen",
+                "--json",
+                "--usage",
+                "venue",
+                "--prefix",
+                "HTTPS://VC.SH.GOV.CN/1/",
+            ])
+            .arg("--out")
+            .arg(s.path("v.pem"))
+            .arg("--trust")
+            .arg(s.path("trust.json")),
+    );
+    assert_eq!(key[0]["usage"], "venue");
+    assert_eq!(key[0]["kid"].as_str().unwrap().len(), 16);
+    let issued = json_out(
+        venuecode()
+            .args(["--json", "venue", "issue", "--key"])
+            .arg(s.path("v.pem"))
+            .args([
+                "--prefix",
+                "HTTPS://VC.SH.GOV.CN/1/",
+                "--id",
+                "X-1",
+                "--type",
+                "other",
+            ])
+            .args([
+                "--name",
+                "某场所",
+                "--division",
+                "310107",
+                "--address",
+                "某路1号",
+                "--door",
+                "东门",
+            ]),
+    );
+    assert!(
+        issued[0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("HTTPS://VC.SH.GOV.CN/1/")
+    );
+    let policy = json_out(
+        venuecode().args(["policy", "test", "--json"]).arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../core/policies/sh-2022-04-01.json"),
+        ),
+    );
+    assert_eq!(policy[0]["valid"], true);
+    let trace = json_out(
+        venuecode()
+            .args(["trace", "key", "--json", "--out"])
+            .arg(s.path("trace.key")),
+    );
+    assert!(trace[0]["public"].as_str().unwrap().ends_with(".pub"));
+    let data = s.path("service");
+    let token = json_out(
+        venuecode()
+            .args(["accounts", "--json", "--data"])
+            .arg(&data)
+            .args(["create", "m1", "--role", "manager", "--scope", "X-1"]),
+    );
+    assert_eq!(token[0]["name"], "m1");
+    let accounts = json_out(
+        venuecode()
+            .args(["accounts", "--json", "--data"])
+            .arg(&data)
+            .arg("list"),
+    );
+    assert_eq!(accounts[0][0]["role"], "manager");
+    json_out(
+        venuecode()
+            .args(["webhooks", "--json", "--data"])
+            .arg(&data)
+            .args(["add", "--url", "http://127.0.0.1:9/hook", "--venue", "X-1"]),
+    );
+    let hooks = json_out(
+        venuecode()
+            .args(["webhooks", "--json", "--data"])
+            .arg(&data)
+            .arg("list"),
+    );
+    assert_eq!(hooks[0][0]["venue_id"], "X-1");
+    // The demo: its whole report checked, one JSON object out.
+    let demo = json_out(
+        venuecode()
+            .args(["demo", "--json", "--out"])
+            .arg(s.path("demo")),
+    );
+    assert_eq!(demo.len(), 1);
+    assert_eq!(
+        (&demo[0]["report_matches"], &demo[0]["trace_matches"]),
+        (&Value::Bool(true), &Value::Bool(true))
+    );
+}
+
+#[test]
+fn chinese_under_a_chinese_locale_or_lang_zh_with_the_same_json_and_codes() {
+    let s = Setup::new();
+    s.key("v.pem", "venue");
+    let text = s.issue("v.pem", &[]);
+    let verify = |lang: Option<&str>, env_lang: &str, json: bool| {
+        let mut cmd = venuecode();
+        cmd.env("LANG", env_lang)
+            .args(["venue", "verify", "--trust"]);
+        cmd.arg(s.path("trust.json"))
+            .args(["--at", "2022-06-01T00:00:00Z", &text]);
+        if let Some(l) = lang {
+            cmd.args(["--lang", l]);
+        }
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.assert().code(0);
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    let zh = verify(None, "zh_CN.UTF-8", false);
+    assert!(zh.contains("场所码有效") && zh.contains("签发密钥"), "{zh}");
+    assert_eq!(verify(Some("zh"), "C.UTF-8", false), zh);
+    let en = verify(Some("en"), "zh_CN.UTF-8", false);
+    assert!(
+        en.contains("valid venue code") && !en.contains("场所码有效"),
+        "{en}"
+    );
+    // JSON is the same in every language.
+    assert_eq!(
+        verify(Some("zh"), "C.UTF-8", true),
+        verify(Some("en"), "C.UTF-8", true)
+    );
+    // A refusal: the code's meaning in Chinese, the stable code as it is.
+    let forged = {
+        let f = Setup::new();
+        f.key("f.pem", "venue");
+        f.issue("f.pem", &[])
+    };
+    let out = venuecode()
+        .args(["--lang", "zh", "venue", "verify", "--trust"])
+        .arg(s.path("trust.json"))
+        .args(["--at", "2022-06-01T00:00:00Z", &forged])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("拒绝：签发密钥不受信任") && stdout.contains("unknown_key"),
+        "{stdout}"
+    );
+}

@@ -26,6 +26,10 @@ pub fn signed() -> Command {
     cmd.env_remove("VENUECODE_INSECURE_UNSIGNED_TRUST");
     cmd.env_remove("VENUECODE_ROOT_KID");
     cmd.env_remove("VENUECODE_STATE");
+    // English human output whatever the machine's locale; tests of Chinese say --lang zh.
+    cmd.env_remove("LC_ALL");
+    cmd.env_remove("LC_MESSAGES");
+    cmd.env("LANG", "C.UTF-8");
     cmd
 }
 

@@ -97,27 +97,22 @@ fn usage_error(e: &clap::Error) -> ExitCode {
             Some(rest) => rest.strip_prefix('='),
             None => None,
         });
-    match output::Lang::choose(flag) {
-        output::Lang::Zh => {
-            let valid = if valid.is_empty() {
-                valid
-            } else {
-                format!("：可选 {valid}")
-            };
-            eprintln!(
-                "venuecode: 参数有误（{what}{argument}）{valid}（此处不回显所填的值；见 --help）"
-            );
-        }
-        output::Lang::En => {
-            let valid = if valid.is_empty() {
-                valid
-            } else {
-                format!(": one of {valid}")
-            };
-            eprintln!(
-                "venuecode: {what}{argument}{valid} (values are not repeated here; see --help)"
-            );
-        }
+    if output::Lang::choose(flag) == output::Lang::Zh {
+        let valid = if valid.is_empty() {
+            valid
+        } else {
+            format!("：可选 {valid}")
+        };
+        eprintln!(
+            "venuecode: 参数有误（{what}{argument}）{valid}（此处不回显所填的值；见 --help）"
+        );
+    } else {
+        let valid = if valid.is_empty() {
+            valid
+        } else {
+            format!(": one of {valid}")
+        };
+        eprintln!("venuecode: {what}{argument}{valid} (values are not repeated here; see --help)");
     }
     ExitCode::from(error::EXIT_USAGE)
 }

@@ -243,14 +243,7 @@ fn holder(a: &HolderArgs) -> Result<u8, CliError> {
         sources: &sources,
     };
     let results = report.visits.len() as u64;
-    answer(
-        &a.asker,
-        &query,
-        results,
-        &report,
-        crate::output::is_json(),
-        show_holder,
-    )
+    answer(&a.asker, &query, results, &report, show_holder)
 }
 
 /// Logs the query, then shows its answer (JSON with the log's new head, or text): an answer
@@ -260,11 +253,10 @@ fn answer<T: serde::Serialize>(
     query: &TraceQuery<'_>,
     results: u64,
     report: &T,
-    json: bool,
     show: fn(&T, &str),
 ) -> Result<u8, CliError> {
     let head = asker.log(query, results)?;
-    if json {
+    if crate::output::is_json() {
         crate::output::json(&Logged {
             report,
             audit_head: &head,
@@ -332,14 +324,7 @@ fn venue(a: &VenueArgs) -> Result<u8, CliError> {
         sources: &sources,
     };
     let results = report.present.len() as u64;
-    answer(
-        &a.asker,
-        &query,
-        results,
-        &report,
-        crate::output::is_json(),
-        show_venue,
-    )
+    answer(&a.asker, &query, results, &report, show_venue)
 }
 
 fn show_venue(r: &VenueReport, head: &str) {

@@ -431,24 +431,8 @@ fn json_is_printed_by_every_command_that_prints_a_result() {
         venuecode()
             .args(["--json", "venue", "issue", "--key"])
             .arg(s.path("v.pem"))
-            .args([
-                "--prefix",
-                "HTTPS://VC.SH.GOV.CN/1/",
-                "--id",
-                "X-1",
-                "--type",
-                "other",
-            ])
-            .args([
-                "--name",
-                "某场所",
-                "--division",
-                "310107",
-                "--address",
-                "某路1号",
-                "--door",
-                "东门",
-            ]),
+            .args(FIELDS)
+            .args(["--prefix", "HTTPS://VC.SH.GOV.CN/1/"]),
     );
     assert!(
         issued[0]["text"]

@@ -8,7 +8,7 @@
 //! fixed seed; only the keys are new each run.
 
 use crate::error::CliError;
-use crate::output::say;
+use crate::output::{decision as decision_text, say, say_in, tr};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
@@ -270,7 +270,8 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
     write(&out.join("trust.json"), trust.to_json().as_bytes())?;
     write(&out.join("trust.signed"), &signed_trust)?;
     write(&out.join("root.pem"), root_key.to_pkcs8_pem().as_bytes())?;
-    say!(
+    say_in!(
+        "venuecode 演示：三个场所的一天，{}（规则集 {POLICY}）\n",
         "venuecode demo: a day at three venues, {} (policy {POLICY})\n",
         Day::of(day_start)
     );
@@ -302,7 +303,8 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
             doors.push((venue, text));
         }
     }
-    say!(
+    say_in!(
+        "签发场所码 {} 个，每个门一张 A4 海报（一门一码）",
         "issued {} venue codes with A4 posters (one per door)",
         doors.len()
     );
@@ -310,8 +312,8 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
     // A counterfeit poster: the first door's fields, signed by someone else.
     let forged = doors[0].0.issue(&SecretKey::generate()?, &prefix)?;
     let counterfeit = match verify_venue_code(&forged, &trust, day_start.saturating_add(9 * 3600)) {
-        Ok(_) => "ACCEPTED".to_owned(),
-        Err(e) => format!("refused, {}", e.code()),
+        Ok(_) => tr("被接受", "ACCEPTED").to_owned(),
+        Err(e) => format!("{}, {}", tr("已拒绝", "refused"), e.code()),
     };
 
     // The crowd.
@@ -415,8 +417,8 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
         as_of,
         door_gate.state().clone(),
     ) {
-        Ok(_) => "ACCEPTED".to_owned(),
-        Err(e) => format!("refused, {}", e.code()),
+        Ok(_) => tr("被接受", "ACCEPTED").to_owned(),
+        Err(e) => format!("{}, {}", tr("已拒绝", "refused"), e.code()),
     };
     let gate_doors = doors
         .iter()
@@ -496,8 +498,17 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
             let (decision, report, code) = gate(&issue(v, 0, v.at)?, v.at, door, None)?;
             truth.scan(None, true, None, Outcome::Deny, false);
             incidents.push(format!(
-                "lost offline card shown after re-issue: {decision:?}, {code}{}",
-                if report { ", reported" } else { "" }
+                "{}: {}, {code}{}",
+                tr(
+                    "补办后出示挂失的旧离线码",
+                    "lost offline card shown after re-issue"
+                ),
+                decision_text(decision),
+                if report {
+                    tr("，已上报", ", reported")
+                } else {
+                    ""
+                }
             ));
         }
         let generation = u16::from(i == 0);
@@ -547,9 +558,17 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
             let (decision, report, code) = gate(&copy, at, other, None)?;
             truth.scan(None, true, None, Outcome::Deny, true);
             incidents.push(format!(
-                "screenshot of a dynamic code shown at the other door 30 s later: {decision:?}, \
-                 {code}{}",
-                if report { ", reported" } else { "" }
+                "{}: {}, {code}{}",
+                tr(
+                    "动态码截图 30 秒后在另一门出示",
+                    "screenshot of a dynamic code shown at the other door 30 s later"
+                ),
+                decision_text(decision),
+                if report {
+                    tr("，已上报", ", reported")
+                } else {
+                    ""
+                }
             ));
         }
         // Visitor 1 with a dynamic code: a screenshot of it replayed two minutes later.
@@ -566,7 +585,9 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
             let (decision, _, code) = gate(&screenshot, replay_at, door, None)?;
             truth.scan(None, true, None, Outcome::Deny, false);
             incidents.push(format!(
-                "screenshot replayed after 2 minutes: {decision:?}, {code}"
+                "{}: {}, {code}",
+                tr("截图 2 分钟后重放", "screenshot replayed after 2 minutes"),
+                decision_text(decision)
             ));
         }
         bar.inc(1);
@@ -602,43 +623,62 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
     ledger.for_each(&Filter::default(), |r| {
         *origins.entry(r.origin.name()).or_default() += 1;
     })?;
+    incidents.insert(0, {
+        let (gate, own, staff) = (
+            origins.get("gate").unwrap_or(&0),
+            origins.get("self_scan").unwrap_or(&0),
+            origins.get("staff").unwrap_or(&0),
+        );
+        match crate::output::lang() {
+            crate::output::Lang::Zh => {
+                format!("登记：闸机扫码 {gate} 次，自助扫码打卡 {own} 次，人工登记 {staff} 次")
+            }
+            crate::output::Lang::En => format!(
+                "entries: {gate} gate scans, {own} self check-ins, {staff} registered by hand"
+            ),
+        }
+    });
     incidents.insert(
         0,
         format!(
-            "entries: {} gate scans, {} self check-ins, {} registered by hand",
-            origins.get("gate").unwrap_or(&0),
-            origins.get("self_scan").unwrap_or(&0),
-            origins.get("staff").unwrap_or(&0)
+            "{}: {rollback}",
+            tr(
+                "向闸机重放昨天的状态名单",
+                "yesterday's status list replayed to the gate"
+            )
         ),
     );
     incidents.insert(
         0,
-        format!("yesterday's status list replayed to the gate: {rollback}"),
-    );
-    incidents.insert(
-        0,
-        format!("counterfeit poster (fields copied, signed by another key): {counterfeit}"),
+        format!(
+            "{}: {counterfeit}",
+            tr(
+                "伪造的场所码（照抄字段，他人密钥签名）",
+                "counterfeit poster (fields copied, signed by another key)"
+            )
+        ),
     );
 
     // The desensitised report, per venue and in all.
     let day = Day::of(day_start);
-    say!(
+    say_in!(
+        "\n{day} 日报（脱敏：姓名与身份证号打码，到访者以假名计）\n",
         "\ndaily report {day} (desensitised: masked names and ID numbers, pseudonymous visitors)\n"
     );
     say!(
         "  {:<12} {:<14} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
-        "venue",
-        "name",
-        "scans",
-        "visits",
-        "visitors",
-        "green",
-        "yellow",
-        "red",
-        "admit",
-        "deny",
-        "manual",
-        "reports"
+        tr("场所", "venue"),
+        tr("名称", "name"),
+        tr("扫码", "scans"),
+        tr("人次", "visits"),
+        tr("人数", "visitors"),
+        tr("绿码", "green"),
+        tr("黄码", "yellow"),
+        tr("红码", "red"),
+        tr("通行", "admit"),
+        tr("禁止", "deny"),
+        tr("人工", "manual"),
+        tr("上报", "reports")
     );
     for (id, _, name, ..) in VENUES {
         let s = ledger
@@ -670,7 +710,7 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
     let s = all.summary();
     say!(
         "  {:<23} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
-        "all venues",
+        tr("全部场所", "all venues"),
         all.scans(),
         all.visits(),
         all.distinct_visitors(),
@@ -682,7 +722,7 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
         s.by_decision.manual.unwrap_or(0),
         s.reports.unwrap_or(0)
     );
-    say!("\nincidents:");
+    say_in!("\n事件：", "\nincidents:");
     for incident in &incidents {
         say!("  {incident}");
     }
@@ -723,31 +763,53 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
         day_start.saturating_add(86_400 + 9 * 3600),
     )?;
     let matches = got == want;
-    say!(
+    say_in!(
+        "\n{}：扫码 {} 次，到访 {} 人次，{} 人，上报 {} 次",
         "\n{}: {} scans, {} visits, {} visitors, {} reports",
         if matches {
-            "the report matches the simulated truth"
+            tr(
+                "日报与模拟的真实情况一致",
+                "the report matches the simulated truth",
+            )
         } else {
-            "MISMATCH with the simulated truth"
+            tr(
+                "日报与模拟的真实情况不一致",
+                "MISMATCH with the simulated truth",
+            )
         },
         want.0,
         want.1,
         want.2,
         want.3
     );
-    say!(
+    say_in!(
+        "{} 中的文件：trust.json、trust.signed（根密钥 {}）、root.pem、venue.pem、",
         "files in {}: trust.json, trust.signed (root key id {}), root.pem, venue.pem,",
         out.display(),
         root_key.public_key().id()
     );
-    say!("  personal.pem, status.pem, holder.key, trace.key (keys:");
-    say!("  mode 0600), trace.pub, posters/ (A4 SVG posters and code PNGs), status.bin,");
-    say!("  revocations.bin, ledger.sqlite, trace-audit.jsonl");
-    say!(
+    say_in!(
+        "  personal.pem、status.pem、holder.key、trace.key（密钥：",
+        "  personal.pem, status.pem, holder.key, trace.key (keys:"
+    );
+    say_in!(
+        "  权限 0600）、trace.pub、posters/（A4 SVG 海报与码的 PNG）、status.bin、",
+        "  mode 0600), trace.pub, posters/ (A4 SVG posters and code PNGs), status.bin,"
+    );
+    say_in!(
+        "  revocations.bin、ledger.sqlite、trace-audit.jsonl",
+        "  revocations.bin, ledger.sqlite, trace-audit.jsonl"
+    );
+    say_in!(
+        "  查看：venuecode records --db {} --day {day} --details",
         "  see them with: venuecode records --db {} --day {day} --details",
         db.display()
     );
-    say!("done in {:.1} s", started.elapsed().as_secs_f64());
+    say_in!(
+        "用时 {:.1} 秒",
+        "done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     crate::output::report(
         &serde_json::json!({
             "out": out.display().to_string(),
@@ -825,7 +887,9 @@ fn trace_the_case(
             )
         })
         .collect();
-    say!(
+    say_in!(
+        "
+病例追溯（仅卫生部门的密钥可开启；查询已记入 {}）：",
         "
 trace after a case (the authority's key alone; the query logged in {}):",
         audit_log.display()
@@ -835,23 +899,30 @@ trace after a case (the authority's key alone; the query logged in {}):",
             .iter()
             .find(|x| x.0 == v.venue_id)
             .map_or("?", |x| x.2);
-        say!(
-            "  {} {} {} ({}): {} people present within {} minutes",
+        let (n, window) = (v.contacts.len(), DEFAULT_WINDOW_MINUTES);
+        say_in!(
+            "  {} {} {}（{}）：前后 {window} 分钟内在场 {n} 人",
+            "  {} {} {} ({}): {n} people present within {window} minutes",
             v.at.cst(),
             name,
             v.door,
-            v.origin.name(),
-            v.contacts.len(),
-            DEFAULT_WINDOW_MINUTES
+            v.origin.name()
         );
     }
     let traced = got == want;
-    say!(
+    say_in!(
+        "{}：到访 {} 次，密接 {} 人，读取记录 {} 条",
         "{}: {} visits, {} distinct contacts, {} records read",
         if traced {
-            "the trace matches the simulated truth"
+            tr(
+                "追溯与模拟的真实情况一致",
+                "the trace matches the simulated truth",
+            )
         } else {
-            "MISMATCH of the trace with the simulated truth"
+            tr(
+                "追溯与模拟的真实情况不一致",
+                "MISMATCH of the trace with the simulated truth",
+            )
         },
         report.visits.len(),
         report.contacts,

@@ -97,12 +97,7 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
             say!("  {} {}", c.name_zh(), c);
         }
         let zh = output::lang() == output::Lang::Zh;
-        let decision = match (p.decision, zh) {
-            (venuecode::policy::Outcome::Admit, true) => "通行",
-            (venuecode::policy::Outcome::Deny, true) => "禁止通行",
-            (venuecode::policy::Outcome::Manual, true) => "人工核验",
-            (d, false) => d.name(),
-        };
+        let decision = output::decision(p.decision);
         say!(
             "  {decision}{}",
             if p.report {
@@ -118,11 +113,10 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
                 say!("  {} / {}", r.zh, r.en);
             }
         }
-        let stored = match (added, zh) {
-            (true, true) => "已保存",
-            (false, true) => "此前已保存",
-            (true, false) => "stored",
-            (false, false) => "already stored",
+        let stored = if added {
+            output::tr("已保存", "stored")
+        } else {
+            output::tr("此前已保存", "already stored")
         };
         output::say_in!(
             "  记录 {}（{stored}）",
@@ -264,18 +258,19 @@ fn show_record(r: &ScanRecord, added: bool, json: bool) -> Result<(), CliError> 
         return output::json(r);
     }
     say!(
-        "{:?} {}  [{} {}]  {}",
-        r.decision,
+        "{} {}  [{} {}]  {}",
+        output::decision(r.decision),
         r.name.as_deref().map_or("-".into(), shown),
         shown(&r.venue_id),
         shown(&r.door),
         r.at.cst()
     );
-    say!(
-        "  record {} ({})",
-        r.id,
-        if added { "stored" } else { "already stored" }
-    );
+    let stored = if added {
+        output::tr("已保存", "stored")
+    } else {
+        output::tr("此前已保存", "already stored")
+    };
+    output::say_in!("  记录 {}（{stored}）", "  record {} ({stored})", r.id);
     Ok(())
 }
 

@@ -17,7 +17,6 @@
 use crate::error::{CliError, EXIT_OK};
 use crate::files::{read_secret_key, write_atomically};
 use crate::keys::seal_of;
-use crate::output::say;
 use crate::venue::time_or_now;
 use std::path::{Path, PathBuf};
 use venuecode::health::{HealthStatus, NatTest};
@@ -170,7 +169,8 @@ pub(crate) fn status_build(a: &StatusBuildArgs) -> Result<u8, CliError> {
     crate::output::report(
         &serde_json::json!({ "holders": count, "bytes": bytes.len(), "valid_until": until }),
         || {
-            say!(
+            crate::output::say_in!(
+                "{count} 人，{} 字节，有效期至 {}",
                 "{count} holders, {} bytes, valid until {}",
                 bytes.len(),
                 until.cst()
@@ -236,7 +236,8 @@ pub(crate) fn revoke(a: &RevokeArgs) -> Result<u8, CliError> {
         "valid_until": until,
     });
     crate::output::report(&value, || {
-        say!(
+        crate::output::say_in!(
+            "场所码 {} 个，持码人 {} 人，有效期至 {}",
             "{} venue codes, {} holders, valid until {}",
             venues.len(),
             holders.len(),
@@ -285,7 +286,7 @@ pub(crate) fn status_delta(a: &StatusDeltaArgs) -> Result<u8, CliError> {
     let delta = venuecode::status_delta::delta(&read_list(&a.from)?, &read_list(&a.to)?)?;
     write_atomically(&a.out, &delta)?;
     crate::output::report(&serde_json::json!({ "bytes": delta.len() }), || {
-        say!("{} bytes", delta.len())
+        crate::output::say_in!("{} 字节", "{} bytes", delta.len())
     })?;
     Ok(EXIT_OK)
 }
@@ -308,7 +309,7 @@ pub(crate) fn status_apply(a: &StatusApplyArgs) -> Result<u8, CliError> {
     let list = venuecode::status_delta::apply(&read_list(&a.list)?, &read_list(&a.delta)?)?;
     write_atomically(&a.out, &list)?;
     crate::output::report(&serde_json::json!({ "bytes": list.len() }), || {
-        say!("{} bytes", list.len())
+        crate::output::say_in!("{} 字节", "{} bytes", list.len())
     })?;
     Ok(EXIT_OK)
 }

@@ -62,6 +62,24 @@ pub(crate) fn lang() -> Lang {
     }
 }
 
+/// One of two texts, by the language of human output.
+pub(crate) fn tr(zh: &'static str, en: &'static str) -> &'static str {
+    match lang() {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// A decision as staff read it.
+pub(crate) fn decision(o: venuecode::policy::Outcome) -> &'static str {
+    use venuecode::policy::Outcome;
+    match o {
+        Outcome::Admit => tr("通行", "Admit"),
+        Outcome::Deny => tr("禁止通行", "Deny"),
+        Outcome::Manual => tr("人工核验", "Manual"),
+    }
+}
+
 /// What a stable error code means, in Chinese, for staff: shown before the library's message
 /// (which is English) under `--lang zh`. One entry for every code of `venuecode::ERROR_CODES`
 /// (a test checks it) and the CLI's own `usage` and `io`.

@@ -190,7 +190,8 @@ pub(crate) fn test(path: &Path) -> Result<u8, CliError> {
                 "valid": true, "id": p.id(), "revision": p.revision(), "tests": p.test_count(),
             });
             crate::output::report(&value, || {
-                say!(
+                output::say_in!(
+                    "{} 第 {} 版：{} 项测试通过，无冲突规则",
                     "{} revision {}: {} tests passed, no conflicting rules",
                     p.id(),
                     p.revision(),
@@ -203,7 +204,10 @@ pub(crate) fn test(path: &Path) -> Result<u8, CliError> {
             let value = serde_json::json!({
                 "valid": false, "code": e.code(), "message": e.to_string(),
             });
-            crate::output::report(&value, || say!("refused: {e} ({})", e.code()))?;
+            crate::output::report(&value, || match output::lang() {
+                output::Lang::Zh => say!("拒绝：{}（{}）{e}", output::error_zh(e.code()), e.code()),
+                output::Lang::En => say!("refused: {e} ({})", e.code()),
+            })?;
             Ok(EXIT_REJECTED)
         }
     }

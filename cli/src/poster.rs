@@ -247,7 +247,8 @@ fn batch(
         "summary": summary_path.display().to_string(),
     });
     crate::output::report(&value, || {
-        say!(
+        crate::output::say_in!(
+            "已签发 {} / {} 个门；汇总：{}",
             "{} of {} doors issued; summary: {}",
             summaries.len() - failed,
             summaries.len(),

@@ -186,7 +186,8 @@ pub(crate) fn records(a: &RecordsArgs) -> Result<u8, CliError> {
                     "source": source.display().to_string(), "added": m.added, "already": m.already,
                 });
                 crate::output::report(&value, || {
-                    say!(
+                    crate::output::say_in!(
+                        "{}：新增记录 {} 条，已有 {} 条",
                         "{}: {} records added, {} already there",
                         source.display(),
                         m.added,
@@ -206,7 +207,7 @@ pub(crate) fn records(a: &RecordsArgs) -> Result<u8, CliError> {
             )?;
             crate::files::ledger(db)?.provision_venue_key(venue_id, &key)?;
             crate::output::report(&serde_json::json!({ "provisioned": venue_id }), || {
-                say!("venue {} provisioned", shown(venue_id))
+                crate::output::say_in!("场所 {} 已配置", "venue {} provisioned", shown(venue_id))
             })?;
             Ok(EXIT_OK)
         }
@@ -216,7 +217,13 @@ pub(crate) fn records(a: &RecordsArgs) -> Result<u8, CliError> {
             let n = crate::files::ledger(db)?.purge_before(cutoff)?;
             crate::output::report(
                 &serde_json::json!({ "deleted": n, "before": cutoff }),
-                || say!("{n} records before {} deleted", cutoff.cst()),
+                || {
+                    crate::output::say_in!(
+                        "已删除 {} 之前的记录 {n} 条",
+                        "{n} records before {} deleted",
+                        cutoff.cst()
+                    )
+                },
             )?;
             Ok(EXIT_OK)
         }
@@ -332,7 +339,13 @@ fn export(
     // Standard output holds the export itself.
     if !crate::files::is_std(out) {
         let value = serde_json::json!({ "records": n, "out": out.display().to_string() });
-        crate::output::report(&value, || say!("{n} records written to {}", out.display()))?;
+        crate::output::report(&value, || {
+            crate::output::say_in!(
+                "已写出 {n} 条记录到 {}",
+                "{n} records written to {}",
+                out.display()
+            )
+        })?;
     }
     Ok(EXIT_OK)
 }

@@ -5,7 +5,7 @@
 use crate::error::CliError;
 use crate::files::{read_secret_text, write_private};
 use crate::lists::read_token_key;
-use crate::output::{say, shown};
+use crate::output::{say, say_in, shown};
 use crate::venue::time_or_now;
 use std::path::{Path, PathBuf};
 use venuecode::Timestamp;
@@ -173,7 +173,12 @@ fn key(out: &Path) -> Result<u8, CliError> {
         "secret": out.display().to_string(), "public": public.display().to_string(),
     });
     crate::output::report(&value, || {
-        say!("wrote {} (secret) and {}", out.display(), public.display())
+        say_in!(
+            "已写入 {}（私钥）和 {}",
+            "wrote {} (secret) and {}",
+            out.display(),
+            public.display()
+        )
     })?;
     Ok(0)
 }
@@ -268,7 +273,8 @@ fn answer<T: serde::Serialize>(
 }
 
 fn show_holder(r: &HolderReport, head: &str) {
-    say!(
+    say_in!(
+        "持码人 {}：到访 {} 次，密接 {} 人（{} 分钟内）",
         "holder {}: {} visits, {} distinct contacts within {} minutes",
         r.holder,
         r.visits.len(),
@@ -276,7 +282,8 @@ fn show_holder(r: &HolderReport, head: &str) {
         r.window_minutes
     );
     for v in &r.visits {
-        say!(
+        say_in!(
+            "  {}  {} {} {} {}：密接 {} 人",
             "  {}  {} {} {} {}: {} contacts",
             v.at.cst(),
             shown(&v.venue_id),
@@ -299,13 +306,14 @@ fn show_holder(r: &HolderReport, head: &str) {
 }
 
 fn show_coverage(c: &venuecode::trace::Coverage, head: &str) {
-    say!(
+    say_in!(
+        "读取记录 {} 条：无密封引用 {} 条，此密钥无法开启 {} 条",
         "read {} records: {} without a sealed reference, {} that did not open with this key",
         c.records,
         c.unsealed,
         c.unopened
     );
-    say!("audit log head {head}");
+    say_in!("审计日志头 {head}", "audit log head {head}");
 }
 
 fn venue(a: &VenueArgs) -> Result<u8, CliError> {
@@ -328,14 +336,16 @@ fn venue(a: &VenueArgs) -> Result<u8, CliError> {
 }
 
 fn show_venue(r: &VenueReport, head: &str) {
-    say!(
+    say_in!(
+        "场所 {}：在场 {} 人",
         "venue {}: {} people present",
         shown(&r.venue_id),
         r.present.len()
     );
     for p in &r.present {
         let first = p.entries.first();
-        say!(
+        say_in!(
+            "  {}  进入 {} 次，首次 {} {}",
             "  {}  {} entries, first {} {}",
             p.holder,
             p.entries.len(),
@@ -377,7 +387,12 @@ fn open(a: &OpenArgs) -> Result<u8, CliError> {
         "rows": rows, "out": a.out.display().to_string(), "coverage": coverage, "audit_head": head,
     });
     crate::output::report(&value, || {
-        say!("wrote {} holders of records to {}", rows, a.out.display());
+        say_in!(
+            "已写入 {} 条记录的持码人到 {}",
+            "wrote {} holders of records to {}",
+            rows,
+            a.out.display()
+        );
         show_coverage(&coverage, &head);
     })?;
     Ok(0)
@@ -399,7 +414,8 @@ fn verify_audit(log: &Path, head: Option<&str>, json: bool) -> Result<u8, CliErr
     if json {
         crate::output::json(&chain)?;
     } else {
-        say!(
+        say_in!(
+            "{} 条记录，链完整，头 {}",
             "{} entries, chain intact, head {}",
             chain.entries(),
             chain.head()

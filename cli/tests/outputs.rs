@@ -544,4 +544,20 @@ fn chinese_under_a_chinese_locale_or_lang_zh_with_the_same_json_and_codes() {
         stdout.contains("拒绝：签发密钥不受信任") && stdout.contains("unknown_key"),
         "{stdout}"
     );
+    // The main job in Chinese: its report, incidents and trace, checked against the truth.
+    let out = venuecode()
+        .args(["--lang", "zh", "demo", "--out"])
+        .arg(s.path("demo"))
+        .assert()
+        .code(0);
+    let demo = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for line in [
+        "日报与模拟的真实情况一致",
+        "追溯与模拟的真实情况一致",
+        "伪造的场所码",
+        "禁止通行, replayed",
+    ] {
+        assert!(demo.contains(line), "{line} not in {demo}");
+    }
+    assert!(!demo.contains("incidents"), "{demo}");
 }

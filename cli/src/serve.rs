@@ -9,9 +9,7 @@ use std::sync::Arc;
 use venuecode::record::coverage::RegisteredVenue;
 use venuecode::trace::{TraceKey, TracePublicKey};
 use venuecode::{KeyId, Timestamp};
-use venuecode_server::{
-    Account, ApiError, Config, Directory, Limits, ListSet, Role, Service, TraceDesk,
-};
+use venuecode_server::{Account, ApiError, Config, Directory, ListSet, Role, Service, TraceDesk};
 
 impl From<ApiError> for CliError {
     fn from(e: ApiError) -> Self {
@@ -103,10 +101,6 @@ fn venue_root(path: Option<&Path>) -> Result<Option<zeroize::Zeroizing<[u8; 32]>
 }
 
 /// The access log on standard error.
-fn stderr_log() -> venuecode_server::LogSink {
-    Arc::new(|line| eprintln!("{line}"))
-}
-
 pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
     let lists = ListSet {
         trust: read_opt(a.trust.as_deref())?.unwrap_or_default(),
@@ -117,31 +111,25 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
         builtin: a.builtin.clone(),
         ..ListSet::default()
     };
-    let config = Config {
-        data: a.data.clone(),
-        database: a.database.clone(),
+    let mut config = Config::new(
+        a.data.clone(),
         lists,
-        tracing: TracePublicKey::from_hex(&read_text(&a.trace_pub)?)?,
-        venue_root: venue_root(a.venue_root.as_deref())?,
-        clock: venuecode_server::system_clock(),
-        limits: Limits {
-            per_token_per_sec: a.rate,
-            ..Limits::default()
-        },
-        webhook_backoff: venuecode_server::webhooks::FIRST_BACKOFF,
-        log: stderr_log(),
-        trace_desk: a
-            .trace_key
-            .as_deref()
-            .map(|key| {
-                let audit = a
-                    .trace_audit
-                    .clone()
-                    .unwrap_or_else(|| a.data.join("trace-audit.jsonl"));
-                trace_desk(key, a.token_key.as_deref(), audit)
-            })
-            .transpose()?,
-    };
+        TracePublicKey::from_hex(&read_text(&a.trace_pub)?)?,
+    );
+    config.database = a.database.clone();
+    config.venue_root = venue_root(a.venue_root.as_deref())?;
+    config.limits.per_token_per_sec = a.rate;
+    config.trace_desk = a
+        .trace_key
+        .as_deref()
+        .map(|key| {
+            let audit = a
+                .trace_audit
+                .clone()
+                .unwrap_or_else(|| a.data.join("trace-audit.jsonl"));
+            trace_desk(key, a.token_key.as_deref(), audit)
+        })
+        .transpose()?;
     run(config, a.listen, None)
 }
 
@@ -356,31 +344,25 @@ pub(crate) fn demo_serve(
     drop(directory);
     let started = std::time::Instant::now();
     let start = demo.now.unix();
-    let config = Config {
-        data,
-        database: None,
-        lists: ListSet {
-            trust: read(&out.join("trust.signed"))?,
-            root_kids: vec![demo.root_kid],
-            status: Some(read(&out.join("status.bin"))?),
-            revocations: Some(read(&out.join("revocations.bin"))?),
-            ..ListSet::default()
-        },
-        tracing: TracePublicKey::from_hex(&read_text(&out.join("trace.pub"))?)?,
-        venue_root: None,
-        clock: Arc::new(move || {
-            let elapsed = i64::try_from(started.elapsed().as_secs()).unwrap_or(i64::MAX);
-            Timestamp::from_unix(start.saturating_add(elapsed))
-        }),
-        limits: Limits::default(),
-        webhook_backoff: venuecode_server::webhooks::FIRST_BACKOFF,
-        log: Arc::new(|_| {}),
-        trace_desk: Some(trace_desk(
-            &out.join("trace.key"),
-            Some(&out.join("holder.key")),
-            out.join("trace-audit.jsonl"),
-        )?),
+    let lists = ListSet {
+        trust: read(&out.join("trust.signed"))?,
+        root_kids: vec![demo.root_kid],
+        status: Some(read(&out.join("status.bin"))?),
+        revocations: Some(read(&out.join("revocations.bin"))?),
+        ..ListSet::default()
     };
+    let tracing = TracePublicKey::from_hex(&read_text(&out.join("trace.pub"))?)?;
+    let mut config = Config::new(data, lists, tracing);
+    config.clock = Arc::new(move || {
+        let elapsed = i64::try_from(started.elapsed().as_secs()).unwrap_or(i64::MAX);
+        Timestamp::from_unix(start.saturating_add(elapsed))
+    });
+    config.log = Arc::new(|_| {});
+    config.trace_desk = Some(trace_desk(
+        &out.join("trace.key"),
+        Some(&out.join("holder.key")),
+        out.join("trace-audit.jsonl"),
+    )?);
     let banner = format!(
         "the demo's day, served (the clock starts at {} CST)\n  manager of {first}: log in with {manager}\n  \
          district 310107:  log in with {district}\n  \

@@ -20,7 +20,7 @@ use venuecode::trace::TraceKey;
 use venuecode::{
     Division, Prefix, Seal, SecretKey, Timestamp, TrustList, TrustedKey, Usage, Venue, VenueType,
 };
-use venuecode_server::{Config, Limits, ListSet, Service};
+use venuecode_server::{Config, ListSet, Service};
 
 const SH: &str = "HTTPS://VC.SH.GOV.CN/1/";
 
@@ -179,18 +179,9 @@ fn main() {
     } else {
         "SQLite, group commit, synchronous=FULL"
     };
-    let config = Config {
-        data: dir.path().to_owned(),
-        database,
-        lists,
-        tracing: TraceKey::derive(&[5; 32]).public(),
-        venue_root: None,
-        clock: venuecode_server::system_clock(),
-        limits: Limits::default(),
-        webhook_backoff: venuecode_server::webhooks::FIRST_BACKOFF,
-        log: Arc::new(|_| {}),
-        trace_desk: None,
-    };
+    let mut config = Config::new(dir.path(), lists, TraceKey::derive(&[5; 32]).public());
+    config.database = database;
+    config.log = Arc::new(|_| {});
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -60,8 +60,10 @@ pub fn system_clock() -> Clock {
     })
 }
 
-/// Limits on what a client may send and how often.
+/// Limits on what a client may send and how often: `Limits::default()`, then the fields to
+/// change (more may come).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Requests a second each token or session may make, on average.
     pub per_token_per_sec: f64,
@@ -84,7 +86,9 @@ impl Default for Limits {
     }
 }
 
-/// What the service is started with.
+/// What the service is started with: [`Config::new`], then the fields to change (more may
+/// come, so it is not built by a struct literal outside this crate).
+#[non_exhaustive]
 pub struct Config {
     /// Its folder: `ledger.sqlite`, `service.sqlite`, `lists/`, `gate.state`.
     pub data: PathBuf,
@@ -111,6 +115,27 @@ pub struct Config {
     /// The tracing key and audit log, on the authority's own node only: with it the
     /// authority's accounts may trace over HTTP (SPEC.md §16.7).
     pub trace_desk: Option<TraceDesk>,
+}
+
+impl Config {
+    /// A service on the folder `data` with the lists given at start and the authority's public
+    /// tracing key; the rest as a production node has it: the records in `data/ledger.sqlite`,
+    /// the ledger's own pseudonym root, the system clock, [`Limits::default`], webhooks retried
+    /// from [`webhooks::FIRST_BACKOFF`], the access log on standard error, no trace queries.
+    pub fn new(data: impl Into<PathBuf>, lists: ListSet, tracing: TracePublicKey) -> Config {
+        Config {
+            data: data.into(),
+            database: None,
+            lists,
+            tracing,
+            venue_root: None,
+            clock: system_clock(),
+            limits: Limits::default(),
+            webhook_backoff: webhooks::FIRST_BACKOFF,
+            log: Arc::new(|line| eprintln!("{line}")),
+            trace_desk: None,
+        }
+    }
 }
 
 /// A per-token rate limiter (a token bucket each).

@@ -160,28 +160,24 @@ pub fn config(
     clock: Arc<AtomicI64>,
     log: Arc<Mutex<Vec<String>>>,
 ) -> Config {
-    Config {
-        data: dir.to_owned(),
-        database,
-        lists: ListSet {
-            trust: signed_trust_list(1),
-            root_kids: vec![key(9).public_key().id()],
-            ..ListSet::default()
-        },
-        tracing: TraceKey::derive(&[5; 32]).public(),
-        venue_root: None,
-        clock: Arc::new(move || Timestamp::from_unix(clock.load(Ordering::SeqCst))),
-        limits: venuecode_server::Limits::default(),
-        // Retried webhooks come quickly in tests.
-        webhook_backoff: std::time::Duration::from_millis(50),
-        log: Arc::new(move |line| log.lock().unwrap().push(line.to_owned())),
-        // The authority's own node: it traces, by token or ID number.
-        trace_desk: Some(venuecode_server::TraceDesk {
-            key: TraceKey::derive(&[5; 32]),
-            token_key: Some(TokenKey::from_bytes([7; 32])),
-            audit: dir.join("trace-audit.jsonl"),
-        }),
-    }
+    let lists = ListSet {
+        trust: signed_trust_list(1),
+        root_kids: vec![key(9).public_key().id()],
+        ..ListSet::default()
+    };
+    let mut config = Config::new(dir, lists, TraceKey::derive(&[5; 32]).public());
+    config.database = database;
+    config.clock = Arc::new(move || Timestamp::from_unix(clock.load(Ordering::SeqCst)));
+    // Retried webhooks come quickly in tests.
+    config.webhook_backoff = std::time::Duration::from_millis(50);
+    config.log = Arc::new(move |line| log.lock().unwrap().push(line.to_owned()));
+    // The authority's own node: it traces, by token or ID number.
+    config.trace_desk = Some(venuecode_server::TraceDesk {
+        key: TraceKey::derive(&[5; 32]),
+        token_key: Some(TokenKey::from_bytes([7; 32])),
+        audit: dir.join("trace-audit.jsonl"),
+    });
+    config
 }
 
 impl World {

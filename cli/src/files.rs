@@ -41,12 +41,17 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, CliError> {
 
 /// A file's text (UTF-8), or standard input's for `-`.
 pub(crate) fn read_text(path: &Path) -> Result<String, CliError> {
-    String::from_utf8(read_bytes(path)?)
-        .map_err(|_| CliError::Usage(format!("{}: not UTF-8 text", shown(path))))
+    utf8(path, read_bytes(path)?)
+}
+
+/// The bytes read from `path`, as UTF-8 text.
+pub(crate) fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, CliError> {
+    String::from_utf8(bytes)
+        .map_err(|_| CliError::Usage(format!("{}: not UTF-8 text", named(path))))
 }
 
 /// A path as messages name it: `-` is standard input or output.
-pub(crate) fn shown(path: &Path) -> String {
+pub(crate) fn named(path: &Path) -> String {
     if is_std(path) {
         "standard input/output".into()
     } else {

@@ -83,13 +83,10 @@ impl TrustPin {
                 return Err(CliError::Usage(format!(
                     "{}: an unsigned trust list: sign it (venuecode trust sign) and pass \
                      --root-kid, or accept it with --insecure-unsigned-trust",
-                    crate::files::shown(path)
+                    crate::files::named(path)
                 )));
             }
-            let json = String::from_utf8(bytes).map_err(|_| {
-                CliError::Usage(format!("{}: not UTF-8 text", crate::files::shown(path)))
-            })?;
-            return Ok(TrustList::from_json(&json)?);
+            return Ok(TrustList::from_json(&crate::files::utf8(path, bytes)?)?);
         }
         if self.root_kids.is_empty() {
             return Err(CliError::Usage(

@@ -96,7 +96,6 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
         if let Some(c) = p.colour {
             say!("  {} {}", c.name_zh(), c);
         }
-        let zh = output::lang() == output::Lang::Zh;
         let decision = output::decision(p.decision);
         say!(
             "  {decision}{}",
@@ -107,22 +106,9 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
             }
         );
         for r in &p.reasons {
-            if zh {
-                say!("  {}", r.zh);
-            } else {
-                say!("  {} / {}", r.zh, r.en);
-            }
+            say!("  {}", output::reason(r));
         }
-        let stored = if added {
-            output::tr("已保存", "stored")
-        } else {
-            output::tr("此前已保存", "already stored")
-        };
-        output::say_in!(
-            "  记录 {}（{stored}）",
-            "  record {} ({stored})",
-            check_in.record.id
-        );
+        output::say_stored(check_in.record.id, added);
     }
     Ok(exit_of(check_in.pass.decision))
 }
@@ -265,12 +251,7 @@ fn show_record(r: &ScanRecord, added: bool, json: bool) -> Result<(), CliError> 
         shown(&r.door),
         r.at.cst()
     );
-    let stored = if added {
-        output::tr("已保存", "stored")
-    } else {
-        output::tr("此前已保存", "already stored")
-    };
-    output::say_in!("  记录 {}（{stored}）", "  record {} ({stored})", r.id);
+    output::say_stored(r.id, added);
     Ok(())
 }
 

@@ -70,45 +70,45 @@ pub(crate) fn tr(zh: &'static str, en: &'static str) -> &'static str {
     }
 }
 
-/// A decision as staff read it.
+/// A decision as staff read it: the core's Chinese name, or its English word.
 pub(crate) fn decision(o: venuecode::policy::Outcome) -> &'static str {
     use venuecode::policy::Outcome;
-    match o {
-        Outcome::Admit => tr("通行", "Admit"),
-        Outcome::Deny => tr("禁止通行", "Deny"),
-        Outcome::Manual => tr("人工核验", "Manual"),
+    match (lang(), o) {
+        (Lang::Zh, o) => o.name_zh(),
+        (Lang::En, Outcome::Admit) => "Admit",
+        (Lang::En, Outcome::Deny) => "Deny",
+        (Lang::En, Outcome::Manual) => "Manual",
     }
 }
 
+/// A rule's reason as staff read it: the Chinese text, or both texts in English output.
+pub(crate) fn reason(r: &venuecode::policy::Reason) -> String {
+    match lang() {
+        Lang::Zh => r.zh.clone(),
+        Lang::En => format!("{} / {}", r.zh, r.en),
+    }
+}
+
+/// The line that says a record was stored now or before (a retry stores nothing twice).
+pub(crate) fn say_stored(id: venuecode::record::RecordId, added: bool) {
+    let stored = if added {
+        tr("已保存", "stored")
+    } else {
+        tr("此前已保存", "already stored")
+    };
+    say_in!("  记录 {id}（{stored}）", "  record {id} ({stored})");
+}
+
 /// What a stable error code means, in Chinese, for staff: shown before the library's message
-/// (which is English) under `--lang zh`. One entry for every code of `venuecode::ERROR_CODES`
-/// (a test checks it) and the CLI's own `usage` and `io`.
+/// (which is English) under `--lang zh`. The core's meaning for its codes
+/// ([`venuecode::meaning_zh`]), then the ledger's and the CLI's own.
 pub(crate) fn error_zh(code: &str) -> &'static str {
-    match code {
-        "malformed" => "码格式错误",
-        "unsupported_version" => "不支持的码版本",
-        "unknown_key" => "签发密钥不受信任（可能是伪造的码）",
-        "wrong_key_usage" => "密钥用途不符",
-        "bad_signature" => "签名无效（码被篡改或伪造）",
-        "expired" => "已过期（可能是截图重放）",
-        "not_yet_valid" => "尚未生效",
-        "revoked" => "已吊销",
-        "superseded" => "已被新码取代（旧卡作废）",
-        "out_of_scope" => "超出密钥的授权范围",
-        "replayed" => "重复出示（截图重放）",
-        "rolled_back" => "名单比已用过的旧（回滚）",
-        "equivocation" => "同一序号出现两份不同名单",
-        "invalid_input" => "输入无效",
-        "invalid_key" => "密钥无效",
-        "invalid_trust_list" => "信任列表无效",
-        "invalid_policy" => "规则集无效",
-        "invalid_image" => "图像无效",
-        "randomness" => "系统随机数不可用",
+    venuecode::meaning_zh(code).unwrap_or(match code {
         "key_mismatch" => "场所假名密钥不一致",
         "ledger" => "台账读写失败",
         "io" => "文件读写失败",
         _ => "用法错误",
-    }
+    })
 }
 
 /// A command's result: one line of JSON with `--json`, else what `human` prints.

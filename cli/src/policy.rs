@@ -123,10 +123,11 @@ pub(crate) fn show_admission(a: &Admission, json: bool) -> Result<(), CliError> 
         return output::json(a);
     }
     let verdict = match a.decision {
-        Outcome::Admit => "ADMIT 通行",
-        Outcome::Deny => "DENY 不予通行",
-        Outcome::Manual => "MANUAL CHECK 人工核验",
+        Outcome::Admit => "ADMIT",
+        Outcome::Deny => "DENY",
+        Outcome::Manual => "MANUAL CHECK",
     };
+    let verdict = format!("{verdict} {}", a.decision.name_zh());
     let report = if a.report {
         "  — REPORT NOW 立即报告"
     } else {
@@ -158,10 +159,7 @@ pub(crate) fn show_admission(a: &Admission, json: bool) -> Result<(), CliError> 
     }
     output::say_in!("  码状态   {}", "  code     {}", a.code);
     for r in &a.reasons {
-        match output::lang() {
-            output::Lang::Zh => say!("  理由     {}", r.zh),
-            output::Lang::En => say!("  reason   {} / {}", r.zh, r.en),
-        }
+        output::say_in!("  理由     {}", "  reason   {}", output::reason(r));
     }
     output::say_in!(
         "  规则     {}（{}）",

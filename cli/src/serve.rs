@@ -428,15 +428,8 @@ pub(crate) fn webhooks(a: &WebhooksArgs) -> Result<u8, CliError> {
         }
         WebhooksCommand::List => {
             let hooks = directory.webhooks()?;
-            let value: Vec<_> = hooks
-                .iter()
-                .map(|h| {
-                    serde_json::json!({
-                        "id": h.id, "url": h.url, "venue_id": h.venue_id, "division": h.division,
-                    })
-                })
-                .collect();
-            crate::output::report(&value, || {
+            // The service's own shape of a webhook (its secret is never serialised).
+            crate::output::report(&hooks, || {
                 for h in &hooks {
                     let scope = h.venue_id.as_ref().or(h.division.as_ref());
                     crate::output::say!(

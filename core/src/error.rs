@@ -231,6 +231,33 @@ impl Error {
 /// [`ERROR_CODES`].
 pub const REJECTION_CODES: &[&str] = ERROR_CODES.split_at(11).0;
 
+/// What a stable error code means, in Chinese, for staff (签名无效, 已过期…): every code of
+/// [`ERROR_CODES`] has one; `None` for any other string.
+pub fn meaning_zh(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "malformed" => "码格式错误",
+        "unsupported_version" => "不支持的码版本",
+        "unknown_key" => "签发密钥不受信任（可能是伪造的码）",
+        "wrong_key_usage" => "密钥用途不符",
+        "bad_signature" => "签名无效（码被篡改或伪造）",
+        "expired" => "已过期（可能是截图重放）",
+        "not_yet_valid" => "尚未生效",
+        "revoked" => "已吊销",
+        "superseded" => "已被新码取代（旧卡作废）",
+        "out_of_scope" => "超出密钥的授权范围",
+        "replayed" => "重复出示（截图重放）",
+        "rolled_back" => "名单比已用过的旧（回滚）",
+        "equivocation" => "同一序号出现两份不同名单",
+        "invalid_input" => "输入无效",
+        "invalid_key" => "密钥无效",
+        "invalid_trust_list" => "信任列表无效",
+        "invalid_policy" => "规则集无效",
+        "invalid_image" => "图像无效",
+        "randomness" => "系统随机数不可用",
+        _ => return None,
+    })
+}
+
 /// Every stable error code, for bindings and documentation.
 pub const ERROR_CODES: &[&str] = &[
     "malformed",
@@ -301,6 +328,14 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_stable_code_has_its_chinese_meaning() {
+        for code in ERROR_CODES {
+            assert!(meaning_zh(code).is_some(), "{code}");
+        }
+        assert_eq!(meaning_zh("no_such_code"), None);
+    }
 
     #[test]
     fn rejection_codes_are_the_rejections() {

@@ -28,7 +28,7 @@ pub use codes::venue::{
 pub use codes::{CodeKind, code_kind};
 pub use encoding::timestamp::Timestamp;
 pub use encoding::{base41, text};
-pub use error::{ERROR_CODES, Error, FormatError, REJECTION_CODES, Subject};
+pub use error::{ERROR_CODES, Error, FormatError, REJECTION_CODES, Subject, meaning_zh};
 pub use keys::key::{PublicKey, SIGNATURE_LEN, SecretKey};
 pub use keys::signature::CLOCK_SKEW_SECS;
 pub use keys::trust::{

@@ -69,6 +69,15 @@ impl Outcome {
             Outcome::Manual => "manual",
         }
     }
+
+    /// The Chinese name staff read (通行, 禁止通行, 人工核验).
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Outcome::Admit => "通行",
+            Outcome::Deny => "禁止通行",
+            Outcome::Manual => "人工核验",
+        }
+    }
 }
 
 /// A reason, in Chinese and English.

@@ -8,7 +8,7 @@
 //! variant for each of the core's stable error codes.
 
 use std::sync::{Arc, Mutex};
-use venuecode::door::{Admission, Checked, Door, Gate, GateState, PolicyChoice, SignedLists};
+use venuecode::door::{Admission, Checked, Door, GateConfig, GateState, GateTrust, SharedGate};
 use venuecode::health::{Colour as CoreColour, HealthStatus, NatResult};
 use venuecode::person::Profile as CoreProfile;
 use venuecode::policy::Outcome;
@@ -320,12 +320,27 @@ pub struct GateOptions {
 }
 
 impl GateOptions {
-    fn lists(&self) -> SignedLists<'_> {
-        SignedLists {
-            status_list: self.status_list.as_deref(),
-            revocations: self.revocations.as_deref(),
-            max_status_age_secs: Some(i64::from(self.max_status_age_hours) * 3600),
-        }
+    /// The core's gate configuration of these options and a trust list (the signed one if
+    /// given, else the JSON).
+    fn config(&self, trust_list_json: &str) -> Result<GateConfig> {
+        let trust = match &self.signed_trust {
+            Some(signed) => GateTrust::Signed {
+                list: signed.clone(),
+                roots: self
+                    .root_kids
+                    .iter()
+                    .map(|k| k.parse().map_err(venuecode::Error::from))
+                    .collect::<std::result::Result<Vec<venuecode::KeyId>, _>>()?,
+            },
+            None => GateTrust::Unsigned(trust(trust_list_json)?),
+        };
+        let mut config = GateConfig::new(trust);
+        config.status.clone_from(&self.status_list);
+        config.revocations.clone_from(&self.revocations);
+        config.max_status_age_secs = Some(i64::from(self.max_status_age_hours) * 3600);
+        config.builtin.clone_from(&self.builtin);
+        config.policy = self.policy.as_ref().map(|p| p.as_bytes().to_vec());
+        Ok(config)
     }
 }
 
@@ -555,7 +570,7 @@ pub struct VisitorPass {
 /// it is freed with its last reference; in Python by the garbage collector.
 #[derive(uniffi::Object)]
 pub struct DoorGate {
-    gate: Mutex<Gate>,
+    gate: SharedGate,
     door: Mutex<Option<Door>>,
 }
 
@@ -566,28 +581,15 @@ fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl DoorGate {
     fn load(trust_list_json: &str, options: &GateOptions, now_ms: i64) -> Result<Self> {
-        let choice = PolicyChoice {
-            builtin: options.builtin.as_deref(),
-            signed: options.policy.as_ref().map(String::as_bytes),
-        };
-        let now = Timestamp::from_unix_millis(now_ms);
-        let mut state = match &options.state {
+        let state = match &options.state {
             Some(bytes) => GateState::from_bytes(bytes)?,
             None => GateState::new(),
         };
-        let trust = match &options.signed_trust {
-            Some(signed) => {
-                let pinned = options
-                    .root_kids
-                    .iter()
-                    .map(|k| k.parse().map_err(venuecode::Error::from))
-                    .collect::<std::result::Result<Vec<venuecode::KeyId>, _>>()?;
-                state.trust_list(signed, &pinned, now)?
-            }
-            None => trust(trust_list_json)?,
-        };
+        let gate = options
+            .config(trust_list_json)?
+            .load(Timestamp::from_unix_millis(now_ms), state)?;
         Ok(DoorGate {
-            gate: Mutex::new(Gate::load(trust, &options.lists(), &choice, now, state)?),
+            gate: SharedGate::new(gate),
             door: Mutex::new(None),
         })
     }
@@ -609,12 +611,14 @@ impl DoorGate {
     /// The state to store (serials of the lists used, dynamic codes seen), given back as
     /// `GateOptions.state` next time. Store it after every admission.
     pub fn state(&self) -> Vec<u8> {
-        locked(&self.gate).state().to_bytes()
+        self.gate.state_bytes()
     }
 
     /// Verifies a door's venue code, and checks it against the revocation list.
     pub fn verify_venue_code(&self, text: &str, now_ms: i64) -> Result<VenueInfo> {
-        let code = locked(&self.gate)
+        let code = self
+            .gate
+            .rules()
             .checkpoint()
             .verify_venue_code(text, Timestamp::from_unix_millis(now_ms))?;
         Ok(venue_info(&code))
@@ -630,7 +634,9 @@ impl DoorGate {
                 detail: "invalid door: the door is set; make a new DoorGate to change it".into(),
             });
         }
-        let code = locked(&self.gate)
+        let code = self
+            .gate
+            .rules()
             .checkpoint()
             .verify_venue_code(venue_text, Timestamp::from_unix_millis(now_ms))?;
         let info = venue_info(&code);
@@ -645,7 +651,9 @@ impl DoorGate {
             .ok_or_else(|| VenuecodeError::InvalidInput {
                 detail: "invalid door: set the door with set_door first".into(),
             })?;
-        let a = locked(&self.gate).admit(&door, personal_text, Timestamp::from_unix_millis(now_ms));
+        let a = self
+            .gate
+            .admit(&door, personal_text, Timestamp::from_unix_millis(now_ms));
         Ok(door_decision(&a))
     }
 
@@ -665,7 +673,7 @@ impl DoorGate {
             device: device.to_owned(),
             at: now,
         };
-        let p = locked(&self.gate).check_in_pass(&request, now)?;
+        let p = self.gate.check_in(&request, now)?.pass();
         Ok(VisitorPass {
             venue_name: p.venue_name,
             venue_id: p.venue_id,
@@ -695,16 +703,18 @@ impl DoorGate {
 
     /// Verifies a personal code; throws on rejection.
     pub fn verify_personal_code(&self, text: &str, now_ms: i64) -> Result<PersonalInfo> {
-        personal_info(locked(&self.gate).check(text, Timestamp::from_unix_millis(now_ms)))
+        personal_info(
+            self.gate
+                .rules()
+                .check(text, Timestamp::from_unix_millis(now_ms)),
+        )
     }
 
     /// The decision at the door for a personal code at a venue of `venue_class`, without a door.
     pub fn decide(&self, text: &str, now_ms: i64, venue_class: &str) -> Result<DoorDecision> {
         let now = Timestamp::from_unix_millis(now_ms);
         let class = venuecode::VenueClass::named(venue_class);
-        Ok(door_decision(
-            &locked(&self.gate).decide(&class, text, now)?,
-        ))
+        Ok(door_decision(&self.gate.rules().decide(&class, text, now)?))
     }
 }
 

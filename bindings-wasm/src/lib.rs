@@ -8,7 +8,7 @@
 use js_sys::{Reflect, Uint8Array};
 use venuecode::door::{Checkpoint, GateState, PersonalReport, SignedLists};
 #[cfg(feature = "policy")]
-use venuecode::door::{Door, Gate as CoreGate, PolicyChoice};
+use venuecode::door::{Door, Gate as CoreGate, GateConfig, GateTrust};
 use venuecode::{Error, Timestamp, TrustList};
 use wasm_bindgen::prelude::*;
 
@@ -266,7 +266,7 @@ pub fn verify_personal_code(
     let o = options(&options_object)?;
     let now = instant(now_ms)?;
     // A one-shot check keeps nothing: no state to read (a Gate keeps one).
-    let checked = Checkpoint::load(trust, &lists(&o), now, GateState::new())
+    let checked = Checkpoint::load(trust, &lists(&o), now, &mut GateState::new())
         .map_err(|e| js_error(&e))?
         .check(text, now);
     personal_report(&checked)
@@ -281,39 +281,34 @@ fn state(o: &Options) -> Result<GateState, JsValue> {
         .map_err(|e| js_error(&e))
 }
 
-/// The trust list a gate is given: a signed one (a `Uint8Array`, verified against the options'
-/// `rootKids`, its serial recorded in `state`) or the JSON of an unsigned one (a string).
+/// The core's gate configuration: the trust list a gate is given, a signed one (a
+/// `Uint8Array`, verified against the options' `rootKids`) or the JSON of an unsigned one (a
+/// string), with the lists and the rule set of the options.
 #[cfg(feature = "policy")]
-fn gate_trust(
-    trust: &JsValue,
-    o: &Options,
-    now: Timestamp,
-    state: &mut GateState,
-) -> Result<TrustList, JsValue> {
-    if let Some(json) = trust.as_string() {
-        return self::trust(&json);
-    }
-    let signed = trust
-        .dyn_ref::<Uint8Array>()
-        .ok_or_else(|| invalid("trust", "a signed trust list (Uint8Array) or its JSON"))?
-        .to_vec();
-    state
-        .trust_list(&signed, &o.root_kids, now)
-        .map_err(|e| js_error(&e))
+fn config(trust: &JsValue, o: Options) -> Result<GateConfig, JsValue> {
+    let trust = match trust.as_string() {
+        Some(json) => GateTrust::Unsigned(self::trust(&json)?),
+        None => GateTrust::Signed {
+            list: trust
+                .dyn_ref::<Uint8Array>()
+                .ok_or_else(|| invalid("trust", "a signed trust list (Uint8Array) or its JSON"))?
+                .to_vec(),
+            roots: o.root_kids.clone(),
+        },
+    };
+    let max_status_age_secs = lists(&o).max_status_age_secs;
+    let mut config = GateConfig::new(trust);
+    config.status = o.status_list;
+    config.revocations = o.revocations;
+    config.max_status_age_secs = max_status_age_secs;
+    config.builtin = o.builtin;
+    config.policy = o.policy.map(String::into_bytes);
+    Ok(config)
 }
 
 fn personal_report(checked: &venuecode::door::Checked) -> Result<JsValue, JsValue> {
     checked.code.as_ref().map_err(js_error)?;
     plain(&PersonalReport::of(checked))
-}
-
-/// The rule set the options name.
-#[cfg(feature = "policy")]
-fn choice(o: &Options) -> PolicyChoice<'_> {
-    PolicyChoice {
-        builtin: o.builtin.as_deref(),
-        signed: o.policy.as_ref().map(String::as_bytes),
-    }
 }
 
 /// The decision for a personal code at a venue of `venueClass`, without a door (options as for
@@ -378,10 +373,10 @@ impl Gate {
     ) -> Result<Gate, JsValue> {
         let o = options(&options_object)?;
         let now = instant(now_ms)?;
-        let mut state = state(&o)?;
-        let trust = gate_trust(&trust_list, &o, now, &mut state)?;
-        let gate =
-            CoreGate::load(trust, &lists(&o), &choice(&o), now, state).map_err(|e| js_error(&e))?;
+        let state = state(&o)?;
+        let gate = config(&trust_list, o)?
+            .load(now, state)
+            .map_err(|e| js_error(&e))?;
         Ok(Gate { gate, door: None })
     }
 
@@ -468,8 +463,9 @@ impl Gate {
         };
         let pass = self
             .gate
-            .check_in_pass(&request, now)
-            .map_err(|e| js_error(&e))?;
+            .check_in(&request, now)
+            .map_err(|e| js_error(&e))?
+            .pass();
         plain(&serde_json::json!({ "pass": pass, "request": request }))
     }
 

@@ -2,12 +2,13 @@
 
 use crate::error::CliError;
 use crate::files::read_any_public_key;
+use crate::keys::ScopeArgs;
 use crate::poster::PosterArgs;
 use crate::trust::{TrustArgs, TrustPin};
 use crate::venue::{Signing, VenueFields};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
-use venuecode::{Prefix, Timestamp, TrustedKey};
+use venuecode::Timestamp;
 
 /// Signed venue codes (场所码): keys, trust lists, issuing, posters, scanning and verifying.
 ///
@@ -173,38 +174,6 @@ enum Command {
     },
 }
 
-/// A key's scope in a trust list.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub(crate) struct ScopeArgs {
-    /// An exact URL prefix it may sign codes under (venue and personal keys: at least one;
-    /// repeat for several).
-    #[arg(long = "prefix")]
-    pub(crate) prefixes: Vec<String>,
-    /// A division it may sign for: 2, 4 or 6 digits (repeat for several; none: all).
-    #[arg(long = "division")]
-    pub(crate) divisions: Vec<String>,
-    /// The issuer whose list serials it continues (status and policy keys; default its key id).
-    #[arg(long)]
-    pub(crate) issuer: Option<String>,
-}
-
-impl ScopeArgs {
-    /// The key's entry with this scope.
-    pub(crate) fn entry(
-        &self,
-        key: venuecode::PublicKey,
-        usage: venuecode::Usage,
-    ) -> Result<TrustedKey, CliError> {
-        let mut entry = TrustedKey::new(key, usage);
-        for p in &self.prefixes {
-            entry = entry.with_prefix(&Prefix::new(p)?);
-        }
-        entry.divisions.clone_from(&self.divisions);
-        entry.issuer.clone_from(&self.issuer);
-        Ok(entry)
-    }
-}
-
 #[derive(Debug, Subcommand)]
 enum TrustCommand {
     /// Adds a key (a private PKCS#8 or public SPKI PEM) to a trust list, created if missing.
@@ -360,8 +329,8 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
                 Ok(crate::error::EXIT_OK)
             }
         }
-        Command::Completions { shell } => crate::manual::completions(shell),
-        Command::Man { out } => crate::manual::man(out.as_deref()),
+        Command::Completions { shell } => crate::manual::completions(Args::command(), shell),
+        Command::Man { out } => crate::manual::man(Args::command(), out.as_deref()),
         Command::Serve(a) => crate::serve::serve(&a),
         Command::Accounts(a) => crate::serve::accounts(&a),
         Command::Webhooks(a) => crate::serve::webhooks(&a),

@@ -14,7 +14,7 @@ use std::fs;
 use std::path::Path;
 use venuecode::CodeState;
 use venuecode::door::{
-    CheckInRequest, Door, Gate, GateState, PolicyChoice, Registration, SignedLists, register,
+    CheckInRequest, Door, GateConfig, GateState, GateTrust, Registration, register,
 };
 use venuecode::health::{Colour, HealthStatus, NatResult, NatTest};
 use venuecode::id::IdNumber;
@@ -383,19 +383,16 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
     write(&out.join("status.bin"), &status_bytes)?;
     write(&out.join("revocations.bin"), &revocation_bytes)?;
     // The gate: the core's, as a venue's gate device holds it, into a fresh ledger.
-    let lists = SignedLists {
-        status_list: Some(&status_bytes),
-        revocations: Some(&revocation_bytes),
-        max_status_age_secs: Some(24 * 3600),
-    };
-    let choice = PolicyChoice {
-        builtin: Some(POLICY),
-        signed: None,
-    };
-    // The gate pins the root's key id, and keeps its state: serials and codes seen.
-    let mut state = GateState::new();
-    let gate_trust = state.trust_list(&signed_trust, &[root_key.public_key().id()], as_of)?;
-    let mut door_gate = Gate::load(gate_trust.clone(), &lists, &choice, as_of, state)?;
+    // It pins the root's key id, and keeps its state: serials and codes seen.
+    let mut config = GateConfig::new(GateTrust::Signed {
+        list: signed_trust.clone(),
+        roots: vec![root_key.public_key().id()],
+    });
+    config.status = Some(status_bytes.clone());
+    config.revocations = Some(revocation_bytes.clone());
+    config.max_status_age_secs = Some(24 * 3600);
+    config.builtin = Some(POLICY.to_owned());
+    let mut door_gate = config.load(as_of, GateState::new())?;
     // Yesterday's list, still inside its 48-hour window, replayed to the gate.
     let yesterday = StatusList::build(
         Vec::new(),
@@ -406,17 +403,9 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
         },
         &status_key,
     )?;
-    let old_lists = SignedLists {
-        status_list: Some(&yesterday),
-        ..lists
-    };
-    let rollback = match Gate::load(
-        gate_trust,
-        &old_lists,
-        &choice,
-        as_of,
-        door_gate.state().clone(),
-    ) {
+    let mut replayed = config.clone();
+    replayed.status = Some(yesterday);
+    let rollback = match replayed.load(as_of, door_gate.state().clone()) {
         Ok(_) => tr("被接受", "ACCEPTED").to_owned(),
         Err(e) => format!("{}, {}", tr("已拒绝", "refused"), e.code()),
     };
@@ -450,14 +439,12 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
                     device: format!("phone-{visitor}"),
                     at,
                 };
-                let c = door_gate.check_in(&request, at, &key)?;
+                let c = door_gate.check_in(&request, at)?.recorded(&key);
                 let p = &c.pass;
-                (Some(c.record.clone()), p.decision, p.report, p.code)
+                (c.record.clone(), p.decision, p.report, p.code)
             }
         };
-        if let Some(record) = record {
-            ledger.append(&record)?;
-        }
+        ledger.append(&record)?;
         Ok((decision, report, code))
     };
     let issue = |v: &Visitor, generation: u16, at: Timestamp| -> Result<String, CliError> {
@@ -906,7 +893,7 @@ trace after a case (the authority's key alone; the query logged in {}):",
             v.at.cst(),
             name,
             v.door,
-            v.origin.name()
+            crate::output::origin(v.origin)
         );
     }
     let traced = got == want;

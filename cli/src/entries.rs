@@ -3,13 +3,13 @@
 //! desk) and `resolve` (staff's final decision on a scan sent to them); and `venue-key`, the
 //! authority's per-venue pseudonym key for every device of a venue.
 
+use crate::clock::time_or_now;
 use crate::error::{CliError, EXIT_OK};
 use crate::files::{read_secret_text, write_private};
 use crate::lists::read_token_key;
 use crate::output::{self, say, shown};
 use crate::policy::{DoorArgs, exit_of};
 use crate::trace::TracingArgs;
-use crate::venue::time_or_now;
 use std::path::PathBuf;
 use venuecode::door::{CheckInRequest, Registration, register, resolve};
 use venuecode::id::IdNumber;
@@ -70,9 +70,9 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
     };
     let mut gate = a.door.gate(now)?;
     let mut ledger = crate::files::ledger(&a.db)?;
-    let venue_id = gate.door(&request.venue_code, now)?.venue_id;
-    let keys = ledger.record_keys(&venue_id, a.tracing.public_key()?)?;
-    let check_in = gate.check_in(&request, now, &keys)?;
+    let arrival = gate.check_in(&request, now)?;
+    let keys = ledger.record_keys(&arrival.door().venue_id, a.tracing.public_key()?)?;
+    let check_in = arrival.recorded(&keys);
     a.door.trust.pin.save(gate.state())?;
     let added = ledger.append(&check_in.record)?;
     if crate::output::is_json() {
@@ -94,7 +94,7 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
             say!("  {}  {}", shown(&h.name), h.id_number);
         }
         if let Some(c) = p.colour {
-            say!("  {} {}", c.name_zh(), c);
+            say!("  {}", output::colour(c));
         }
         let decision = output::decision(p.decision);
         say!(
@@ -165,7 +165,7 @@ pub(crate) struct RegisterArgs {
 pub(crate) fn register_person(a: &RegisterArgs) -> Result<u8, CliError> {
     let now = time_or_now(a.desk.at.as_deref())?;
     let mut state = a.trust.pin.state()?;
-    let checkpoint = venuecode::door::Checkpoint::new(a.trust.load(now, &mut state)?);
+    let checkpoint = a.trust.config()?.checkpoint(now, &mut state)?;
     a.trust.pin.save(&state)?;
     let door = checkpoint.door(&a.venue, now)?;
     let id = IdNumber::parse(&a.id_number)?;

@@ -45,6 +45,16 @@ impl CliError {
         }
     }
 
+    /// What it means in Chinese, for staff: the library's own words for its errors
+    /// ([`venuecode::Error::meaning_zh`]: an expired list is not a screenshot), else the
+    /// meaning of the code.
+    pub(crate) fn meaning_zh(&self) -> &'static str {
+        match self {
+            CliError::Core(e) => e.meaning_zh(),
+            other => crate::output::error_zh(other.code()),
+        }
+    }
+
     /// Wraps an I/O error with the path it concerns.
     pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
         move |source| CliError::Io {

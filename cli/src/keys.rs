@@ -1,11 +1,42 @@
 //! `keygen`, `root keygen`, `trust add`, `trust revoke`, `trust sign`.
 
-use crate::cli::ScopeArgs;
 use crate::error::{CliError, EXIT_OK};
 use crate::files::{read_secret_key, read_trust_list, write_atomically, write_private};
 use crate::output::say;
 use std::path::{Path, PathBuf};
-use venuecode::{ListKind, Seal, SecretKey, Timestamp, TrustList, TrustedKey, Usage};
+use venuecode::{ListKind, Prefix, Seal, SecretKey, Timestamp, TrustList, TrustedKey, Usage};
+
+/// A key's scope in a trust list.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct ScopeArgs {
+    /// An exact URL prefix it may sign codes under (venue and personal keys: at least one;
+    /// repeat for several).
+    #[arg(long = "prefix")]
+    pub(crate) prefixes: Vec<String>,
+    /// A division it may sign for: 2, 4 or 6 digits (repeat for several; none: all).
+    #[arg(long = "division")]
+    pub(crate) divisions: Vec<String>,
+    /// The issuer whose list serials it continues (status and policy keys; default its key id).
+    #[arg(long)]
+    pub(crate) issuer: Option<String>,
+}
+
+impl ScopeArgs {
+    /// The key's entry with this scope.
+    pub(crate) fn entry(
+        &self,
+        key: venuecode::PublicKey,
+        usage: venuecode::Usage,
+    ) -> Result<TrustedKey, CliError> {
+        let mut entry = TrustedKey::new(key, usage);
+        for p in &self.prefixes {
+            entry = entry.with_prefix(&Prefix::new(p)?);
+        }
+        entry.divisions.clone_from(&self.divisions);
+        entry.issuer.clone_from(&self.issuer);
+        Ok(entry)
+    }
+}
 
 pub(crate) fn keygen(
     out: &Path,
@@ -80,7 +111,7 @@ pub(crate) fn seal_of(
 pub(crate) fn sign_trust(a: &TrustSignArgs) -> Result<u8, CliError> {
     let list = read_trust_list(&a.input)?;
     let root = read_secret_key(&a.root)?;
-    let issued = crate::venue::time_or_now(a.issued.as_deref())?;
+    let issued = crate::clock::time_or_now(a.issued.as_deref())?;
     let days = i64::from(a.valid_days);
     if days * 86_400 > ListKind::Trust.max_lifetime_secs() {
         return Err(CliError::Usage(
@@ -109,7 +140,11 @@ pub(crate) fn add_to_trust_list(path: &Path, entry: TrustedKey) -> Result<u8, Cl
     let kid = entry.key.id();
     list.add(entry)?;
     write_atomically(path, list.to_json().as_bytes())?;
-    eprintln!("trusted {kid} in {}", path.display());
+    let path = crate::files::named(path);
+    match crate::output::lang() {
+        crate::output::Lang::Zh => eprintln!("已将 {kid} 加入信任列表 {path}"),
+        crate::output::Lang::En => eprintln!("trusted {kid} in {path}"),
+    }
     Ok(EXIT_OK)
 }
 

@@ -14,10 +14,10 @@
 //! then only validated. A bad row stops the build (a partial list would turn holders into
 //! "unknown" at the gate); every bad row is reported by line, never with its ID number.
 
+use crate::clock::time_or_now;
 use crate::error::{CliError, EXIT_OK};
 use crate::files::{read_secret_key, write_atomically};
 use crate::keys::seal_of;
-use crate::venue::time_or_now;
 use std::path::{Path, PathBuf};
 use venuecode::health::{HealthStatus, NatTest};
 use venuecode::id::IdNumber;

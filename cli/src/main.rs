@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 rejected, 2 usage or I/O error (see `error.rs`).
 
 mod cli;
+mod clock;
 mod demo;
 mod entries;
 mod error;
@@ -35,7 +36,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // The code's meaning in Chinese for staff; the message and the code stay as they are.
             match output::lang() {
-                output::Lang::Zh => eprintln!("venuecode: {}：{e}", output::error_zh(e.code())),
+                output::Lang::Zh => eprintln!("venuecode: {}：{e}", e.meaning_zh()),
                 output::Lang::En => eprintln!("venuecode: {e}"),
             }
             ExitCode::from(error::EXIT_USAGE)

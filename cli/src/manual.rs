@@ -3,14 +3,15 @@
 //! arguments take, from the core's own lists, so that `--help` names them.
 
 use crate::error::CliError;
-use clap::CommandFactory;
 use clap::builder::PossibleValuesParser;
 use std::io::Write;
 use std::path::Path;
 
-/// `venuecode completions SHELL`: the script on standard output.
-pub(crate) fn completions(shell: clap_complete::Shell) -> Result<u8, CliError> {
-    let mut command = crate::cli::Args::command();
+/// `venuecode completions SHELL`: the script for `command` on standard output.
+pub(crate) fn completions(
+    mut command: clap::Command,
+    shell: clap_complete::Shell,
+) -> Result<u8, CliError> {
     let mut out = std::io::stdout().lock();
     clap_complete::generate(shell, &mut command, "venuecode", &mut out);
     out.flush().map_err(CliError::io(Path::new("-")))?;
@@ -19,8 +20,7 @@ pub(crate) fn completions(shell: clap_complete::Shell) -> Result<u8, CliError> {
 
 /// `venuecode man`: the command's page on standard output, or with `out` one page per command
 /// (`venuecode.1`, `venuecode-venue-issue.1`, ...) in that folder.
-pub(crate) fn man(out: Option<&Path>) -> Result<u8, CliError> {
-    let command = crate::cli::Args::command();
+pub(crate) fn man(command: clap::Command, out: Option<&Path>) -> Result<u8, CliError> {
     match out {
         None => {
             let mut stdout = std::io::stdout().lock();

@@ -81,6 +81,41 @@ pub(crate) fn decision(o: venuecode::policy::Outcome) -> &'static str {
     }
 }
 
+/// A colour as the reader's language names it: Chinese alone (绿码), or both names in English
+/// output (绿码 green), as staff compare it with the phone's screen.
+pub(crate) fn colour(c: venuecode::health::Colour) -> String {
+    match lang() {
+        Lang::Zh => c.name_zh().to_owned(),
+        Lang::En => format!("{} {c}", c.name_zh()),
+    }
+}
+
+/// A test result in the reader's language (阴性, or 阴性 negative).
+pub(crate) fn nat(r: venuecode::health::NatResult) -> String {
+    match lang() {
+        Lang::Zh => r.name_zh().to_owned(),
+        Lang::En => format!("{} {r}", r.name_zh()),
+    }
+}
+
+/// How an entry was made (扫码打卡, or self_scan).
+pub(crate) fn origin(o: venuecode::record::Origin) -> &'static str {
+    match lang() {
+        Lang::Zh => o.name_zh(),
+        Lang::En => o.name(),
+    }
+}
+
+/// A code's state: 有效, or its rejection's meaning with the stable code (已过期（expired）);
+/// in English the code alone.
+pub(crate) fn code_state(c: venuecode::CodeState) -> String {
+    match (lang(), c) {
+        (Lang::En, c) => c.name().to_owned(),
+        (Lang::Zh, venuecode::CodeState::Valid) => "有效".to_owned(),
+        (Lang::Zh, c) => format!("{}（{}）", error_zh(c.name()), c.name()),
+    }
+}
+
 /// A rule's reason as staff read it: the Chinese text, or both texts in English output.
 pub(crate) fn reason(r: &venuecode::policy::Reason) -> String {
     match lang() {

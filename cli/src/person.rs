@@ -1,14 +1,15 @@
 //! `token-key`, `person issue`, `person verify`. Nothing they print holds the raw name or ID
 //! number: codes carry masks and a holder token, and errors never echo values.
 
+use crate::clock::time_or_now;
 use crate::error::{CliError, EXIT_OK};
 use crate::files::{read_secret_key, write_private};
 use crate::lists::read_token_key;
 use crate::output::{self, say, say_in, shown};
 use crate::policy::ListArgs;
-use crate::venue::{CodeImages, time_or_now, verdict_of};
+use crate::venue::{CodeImages, verdict_of};
 use std::path::{Path, PathBuf};
-use venuecode::door::{PersonalReport, PolicyChoice};
+use venuecode::door::PersonalReport;
 use venuecode::health::{HealthStatus, NatTest};
 use venuecode::id::IdNumber;
 use venuecode::person::{PersonalCode, PersonalIssue, Profile};
@@ -125,9 +126,7 @@ pub(crate) fn verify(
     text: &str,
 ) -> Result<u8, CliError> {
     let now = time_or_now(at)?;
-    let checked = lists
-        .gate(trust, &PolicyChoice::default(), now)?
-        .check(text, now);
+    let checked = crate::policy::load_gate(trust, &lists.config(trust)?, now)?.check(text, now);
     let holder_matches = match (&checked.code, check) {
         (Ok(v), Some((token_key, id))) => {
             Some(read_token_key(token_key)?.holder_matches(&IdNumber::parse(id)?, &v.code().holder))
@@ -158,11 +157,18 @@ fn print_human(r: &PersonalReport, holder_matches: Option<bool>) {
         }
         return;
     };
-    let profile = match profile {
-        Profile::Offline => "offline 离线码",
-        Profile::Dynamic => "dynamic 动态码",
+    let profile = match (profile, zh) {
+        (Profile::Offline, true) => "离线码",
+        (Profile::Dynamic, true) => "动态码",
+        (Profile::Offline, false) => "offline",
+        (Profile::Dynamic, false) => "dynamic",
     };
     say_in!("个人码有效（{profile}）", "valid personal code ({profile})");
+    // Every output of a verified code names its host (SPEC.md §7): the one the signing key is
+    // scoped to, which a visitor can compare with the address their phone opened.
+    if let Some(host) = &r.host {
+        say_in!("  签发域名     {}", "  host         {}", shown(host));
+    }
     say_in!(
         "  持码人       {}  {}",
         "  holder       {}  {}",
@@ -180,18 +186,16 @@ fn print_human(r: &PersonalReport, holder_matches: Option<bool>) {
     match r.status.answer() {
         Some(a) => {
             say_in!(
-                "  健康码       {} {}（{state}，截至 {}）",
-                "  colour       {} {} ({state}, as of {})",
-                a.status.colour.name_zh(),
-                a.status.colour,
+                "  健康码       {}（{state}，截至 {}）",
+                "  colour       {} ({state}, as of {})",
+                crate::output::colour(a.status.colour),
                 a.as_of.cst()
             );
             match a.status.nat {
                 Some(n) => say_in!(
-                    "  最近核酸     {} {}，采样于 {}",
-                    "  latest test  {} {}, sampled {}",
-                    n.result.name_zh(),
-                    n.result,
+                    "  最近核酸     {}，采样于 {}",
+                    "  latest test  {}, sampled {}",
+                    crate::output::nat(n.result),
                     n.sampled_at.cst()
                 ),
                 None => say_in!("  最近核酸     无", "  latest test  none"),

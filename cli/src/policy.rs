@@ -2,15 +2,15 @@
 //!
 //! `check` exits 0 to admit, 1 to deny, 3 for a manual check by staff, 2 for usage errors.
 
+use crate::clock::time_or_now;
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED};
 use crate::files::{read_secret_key, read_text, write_atomically};
 use crate::lists::read_list;
 use crate::output::say;
 use crate::output::{self, shown};
 use crate::trust::TrustArgs;
-use crate::venue::time_or_now;
 use std::path::{Path, PathBuf};
-use venuecode::door::{Admission, Gate, PolicyChoice, SignedLists};
+use venuecode::door::{Admission, Gate, GateConfig};
 use venuecode::policy::{Outcome, Policy};
 use venuecode::{Timestamp, VenueClass};
 
@@ -49,39 +49,36 @@ pub(crate) struct ListArgs {
 impl DoorArgs {
     /// The core's gate: trust list, lists and rule set, each verified at `now`.
     pub(crate) fn gate(&self, now: Timestamp) -> Result<Gate, CliError> {
-        let signed = match &self.policy {
-            Some(path) => Some(crate::files::read_bytes(path)?),
-            None => None,
-        };
-        let choice = PolicyChoice {
-            builtin: self.builtin.as_deref(),
-            signed: signed.as_deref(),
-        };
-        self.lists.gate(&self.trust, &choice, now)
+        let mut config = self.lists.config(&self.trust)?;
+        config.policy = self
+            .policy
+            .as_deref()
+            .map(crate::files::read_bytes)
+            .transpose()?;
+        config.builtin.clone_from(&self.builtin);
+        load_gate(&self.trust, &config, now)
     }
 }
 
+/// The core's gate of `config`, its serials checked against the state file and recorded there.
+pub(crate) fn load_gate(
+    trust: &TrustArgs,
+    config: &GateConfig,
+    now: Timestamp,
+) -> Result<Gate, CliError> {
+    let gate = config.load(now, trust.pin.state()?)?;
+    trust.pin.save(gate.state())?;
+    Ok(gate)
+}
+
 impl ListArgs {
-    /// The core's gate with these lists and the rule set `choice`, its serials checked against
-    /// the state file and recorded there.
-    pub(crate) fn gate(
-        &self,
-        trust: &TrustArgs,
-        choice: &PolicyChoice<'_>,
-        now: Timestamp,
-    ) -> Result<Gate, CliError> {
-        let mut state = trust.pin.state()?;
-        let list = trust.load(now, &mut state)?;
-        let status = self.status.as_deref().map(read_list).transpose()?;
-        let revocations = self.revocations.as_deref().map(read_list).transpose()?;
-        let lists = SignedLists {
-            status_list: status.as_deref(),
-            revocations: revocations.as_deref(),
-            max_status_age_secs: Some(i64::from(self.max_status_age_hours) * 3600),
-        };
-        let gate = Gate::load(list, &lists, choice, now, state)?;
-        trust.pin.save(gate.state())?;
-        Ok(gate)
+    /// The gate configuration of `--trust` and these lists (the default rule set).
+    pub(crate) fn config(&self, trust: &TrustArgs) -> Result<GateConfig, CliError> {
+        let mut config = trust.config()?;
+        config.status = self.status.as_deref().map(read_list).transpose()?;
+        config.revocations = self.revocations.as_deref().map(read_list).transpose()?;
+        config.max_status_age_secs = Some(i64::from(self.max_status_age_hours) * 3600);
+        Ok(config)
     }
 }
 
@@ -151,13 +148,12 @@ pub(crate) fn show_admission(a: &Admission, json: bool) -> Result<(), CliError> 
     }
     if let Some(s) = a.status.answer() {
         output::say_in!(
-            "  健康码   {} {}",
-            "  colour   {} {}",
-            s.status.colour.name_zh(),
-            s.status.colour
+            "  健康码   {}",
+            "  colour   {}",
+            output::colour(s.status.colour)
         );
     }
-    output::say_in!("  码状态   {}", "  code     {}", a.code);
+    output::say_in!("  码状态   {}", "  code     {}", output::code_state(a.code));
     for r in &a.reasons {
         output::say_in!("  理由     {}", "  reason   {}", output::reason(r));
     }
@@ -203,7 +199,7 @@ pub(crate) fn test(path: &Path) -> Result<u8, CliError> {
                 "valid": false, "code": e.code(), "message": e.to_string(),
             });
             crate::output::report(&value, || match output::lang() {
-                output::Lang::Zh => say!("拒绝：{}（{}）{e}", output::error_zh(e.code()), e.code()),
+                output::Lang::Zh => say!("拒绝：{}（{}）{e}", e.meaning_zh(), e.code()),
                 output::Lang::En => say!("refused: {e} ({})", e.code()),
             })?;
             Ok(EXIT_REJECTED)

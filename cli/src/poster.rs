@@ -34,10 +34,11 @@ pub(crate) struct PosterArgs {
     /// folder) and summary.csv.
     #[arg(long, conflicts_with = "venue")]
     pub(crate) batch: Option<PathBuf>,
-    /// The poster file (.svg or .png), or with --batch the output folder.
+    /// The poster file (.svg or .png; - for standard output: SVG, or PNG with --png, and then
+    /// nothing else is written there), or with --batch the output folder.
     #[arg(long)]
     pub(crate) out: PathBuf,
-    /// With --batch: PNG posters too (SVG always).
+    /// With --batch: PNG posters too (SVG always); with --out -: the poster as PNG.
     #[arg(long)]
     pub(crate) png: bool,
     /// A TrueType/OpenType font with Chinese glyphs for PNG posters; default: a free CJK font
@@ -63,7 +64,13 @@ pub(crate) fn run(a: &PosterArgs) -> Result<u8, CliError> {
         (Some(fields), None) => {
             let venue = venue_from(fields)?;
             let text = sign(&venue, &a.signing, &key)?;
-            match a.out.extension().and_then(|e| e.to_str()) {
+            let to_stdout = crate::files::is_std(&a.out);
+            let format = match a.out.extension().and_then(|e| e.to_str()) {
+                _ if to_stdout && a.png => Some("png"),
+                _ if to_stdout => Some("svg"),
+                other => other,
+            };
+            match format {
                 Some("svg") => {
                     write_atomically(&a.out, poster_svg(&venue, &text, &options)?.as_bytes())?
                 }
@@ -71,7 +78,15 @@ pub(crate) fn run(a: &PosterArgs) -> Result<u8, CliError> {
                     let font = read_cjk_font(a.font.as_deref())?;
                     write_atomically(&a.out, &poster_png(&venue, &text, &font, &options)?)?;
                 }
-                _ => return Err(CliError::Usage("--out must end in .svg or .png".into())),
+                _ => {
+                    return Err(CliError::Usage(
+                        "--out must end in .svg or .png, or be - for standard output".into(),
+                    ));
+                }
+            }
+            if to_stdout {
+                // Standard output carries the poster alone.
+                return Ok(EXIT_OK);
             }
             let value = serde_json::json!({ "text": text, "out": a.out.display().to_string() });
             crate::output::report(&value, || say!("{text}"))?;

@@ -1,12 +1,12 @@
 //! `gate` (check at the door and record), and `records`: the venue manager's desensitised daily
 //! view, exports and retention.
 
+use crate::clock::time_or_now;
 use crate::error::{CliError, EXIT_OK, EXIT_USAGE};
 use crate::files::{Access, write_with};
 use crate::output::say;
 use crate::output::shown;
 use crate::policy::{exit_of, show_admission};
-use crate::venue::time_or_now;
 use std::path::PathBuf;
 use venuecode::record::Day;
 use venuecode_ledger::{Filter, Ledger, LedgerError};
@@ -57,13 +57,7 @@ pub(crate) fn gate(a: &GateArgs) -> Result<u8, CliError> {
     let remembered = a.door.trust.pin.save(gate.state());
     let stored = Ledger::open(&a.db).and_then(|mut ledger| {
         let keys = ledger.record_keys(&door.venue_id, tracing)?;
-        let record = admission
-            .record(&keys, &a.device)
-            .ok_or(venuecode::Error::InvalidInput {
-                field: "door",
-                reason: "an admission at a door has a record".into(),
-            })?;
-        ledger.append(&record)
+        ledger.append(&admission.record(&keys, &a.device))
     });
     if let Err(e) = &remembered {
         eprintln!("venuecode: the gate state was NOT saved (replays and serials): {e}");

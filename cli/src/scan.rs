@@ -8,11 +8,12 @@
 //! Exit code: 0 when every image held a code (each valid, with --trust), 1 when an image held no
 //! code or a code was rejected, 2 when an image could not be read.
 
+use crate::clock::time_or_now;
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED, EXIT_USAGE};
 use crate::output::say;
 use crate::output::shown;
 use crate::trust::TrustPin;
-use crate::venue::{print_verification, time_or_now};
+use crate::venue::print_verification;
 use std::path::{Path, PathBuf};
 use venuecode::door::VenueReport;
 use venuecode::raster::GreyImage;

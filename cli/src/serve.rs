@@ -225,7 +225,7 @@ pub(crate) struct AccountsArgs {
 }
 
 fn now() -> Timestamp {
-    crate::venue::now()
+    crate::clock::now()
 }
 
 pub(crate) fn accounts(a: &AccountsArgs) -> Result<u8, CliError> {

@@ -2,11 +2,11 @@
 //! and venue queries over ledgers and Parquet exports, the index for SQL engines, and the audit
 //! log every query is written to before its answer is shown.
 
+use crate::clock::time_or_now;
 use crate::error::CliError;
 use crate::files::{read_secret_text, write_private};
 use crate::lists::read_token_key;
 use crate::output::{say, say_in, shown};
-use crate::venue::time_or_now;
 use std::path::{Path, PathBuf};
 use venuecode::Timestamp;
 use venuecode::id::IdNumber;
@@ -288,8 +288,8 @@ fn show_holder(r: &HolderReport, head: &str) {
             v.at.cst(),
             shown(&v.venue_id),
             shown(&v.door),
-            v.origin.name(),
-            v.decision.name(),
+            crate::output::origin(v.origin),
+            crate::output::decision(v.decision),
             v.contacts.len()
         );
         for c in &v.contacts {
@@ -298,7 +298,7 @@ fn show_holder(r: &HolderReport, head: &str) {
                 c.holder,
                 c.at.cst(),
                 shown(&c.door),
-                c.origin.name()
+                crate::output::origin(c.origin)
             );
         }
     }

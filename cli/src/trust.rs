@@ -5,7 +5,7 @@
 use crate::error::CliError;
 use crate::files::{Access, write_with};
 use std::path::{Path, PathBuf};
-use venuecode::door::GateState;
+use venuecode::door::{GateConfig, GateState, GateTrust};
 use venuecode::{KeyId, Timestamp, TrustList};
 
 /// The pinned roots, the escape hatch for unsigned lists, and the state file.
@@ -37,13 +37,9 @@ pub(crate) struct TrustArgs {
 }
 
 impl TrustArgs {
-    /// [`TrustPin::load`] of `--trust`.
-    pub(crate) fn load(
-        &self,
-        now: Timestamp,
-        state: &mut GateState,
-    ) -> Result<TrustList, CliError> {
-        self.pin.load(&self.trust, now, state)
+    /// A gate configuration of `--trust` alone (the lists and rule set are added to it).
+    pub(crate) fn config(&self) -> Result<GateConfig, CliError> {
+        Ok(GateConfig::new(self.pin.gate_trust(&self.trust)?))
     }
 }
 
@@ -77,6 +73,12 @@ impl TrustPin {
         now: Timestamp,
         state: &mut GateState,
     ) -> Result<TrustList, CliError> {
+        Ok(GateConfig::new(self.gate_trust(path)?).trust_list(now, state)?)
+    }
+
+    /// Reads a trust list as a gate is given it: signed, with the pinned roots; JSON only with
+    /// `--insecure-unsigned-trust`.
+    pub(crate) fn gate_trust(&self, path: &Path) -> Result<GateTrust, CliError> {
         let bytes = crate::files::read_bytes(path)?;
         if bytes.first() == Some(&b'{') {
             if !self.insecure_unsigned_trust {
@@ -86,18 +88,20 @@ impl TrustPin {
                     crate::files::named(path)
                 )));
             }
-            return Ok(TrustList::from_json(&crate::files::utf8(path, bytes)?)?);
+            return Ok(GateTrust::Unsigned(TrustList::from_json(
+                &crate::files::utf8(path, bytes)?,
+            )?));
         }
         if self.root_kids.is_empty() {
             return Err(CliError::Usage(
                 "a signed trust list needs the pinned root key id: --root-kid KID".into(),
             ));
         }
-        let pinned = self
+        let roots = self
             .root_kids
             .iter()
             .map(|k| k.parse::<KeyId>().map_err(venuecode::Error::from))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(state.trust_list(&bytes, &pinned, now)?)
+        Ok(GateTrust::Signed { list: bytes, roots })
     }
 }

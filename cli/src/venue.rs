@@ -1,11 +1,12 @@
 //! `venue issue` and `venue verify`, and the venue fields shared with `poster`.
 
+use crate::clock::time_or_now;
 use crate::error::{CliError, EXIT_OK, EXIT_REJECTED};
 use crate::files::{read_secret_key, write_atomically};
 use crate::output::{Lang, say, say_in};
 use crate::trust::TrustArgs;
 use std::path::{Path, PathBuf};
-use venuecode::door::{Checkpoint, SignedLists, VenueReport};
+use venuecode::door::VenueReport;
 use venuecode::qr::{EcLevel, QrMatrix};
 use venuecode::{Division, Error, Timestamp, Venue, VenueType, VerifiedVenueCode};
 
@@ -61,20 +62,6 @@ pub(crate) struct Signing {
     pub(crate) ec: String,
 }
 
-pub(crate) fn now() -> Timestamp {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Timestamp::from_unix(i64::try_from(since.as_secs()).unwrap_or(i64::MAX))
-}
-
-pub(crate) fn time_or_now(at: Option<&str>) -> Result<Timestamp, CliError> {
-    Ok(at
-        .map(Timestamp::parse_rfc3339)
-        .transpose()?
-        .unwrap_or_else(now))
-}
-
 pub(crate) fn venue_from(f: &VenueFields) -> Result<Venue, Error> {
     Ok(Venue::new(
         f.id.clone(),
@@ -84,7 +71,7 @@ pub(crate) fn venue_from(f: &VenueFields) -> Result<Venue, Error> {
         f.door.clone(),
         match &f.issued {
             Some(t) => Timestamp::parse_rfc3339(t)?,
-            None => now(),
+            None => crate::clock::now(),
         },
     )
     .with_address(f.address.clone())
@@ -234,11 +221,7 @@ pub(crate) fn print_verification(result: &Result<VerifiedVenueCode, Error>, inde
             );
         }
         Err(e) => match crate::output::lang() {
-            Lang::Zh => say!(
-                "{indent}拒绝：{}（{}）{e}",
-                crate::output::error_zh(e.code()),
-                e.code()
-            ),
+            Lang::Zh => say!("{indent}拒绝：{}（{}）{e}", e.meaning_zh(), e.code()),
             Lang::En => say!("{indent}rejected: {} ({e})", e.code()),
         },
     }
@@ -266,15 +249,11 @@ pub(crate) fn verify(
     text: &str,
 ) -> Result<u8, CliError> {
     let now = time_or_now(at)?;
+    let mut config = trust.config()?;
+    config.revocations = revocations.map(crate::lists::read_list).transpose()?;
     let mut state = trust.pin.state()?;
-    let list = trust.load(now, &mut state)?;
-    let revocations = revocations.map(crate::lists::read_list).transpose()?;
-    let lists = SignedLists {
-        revocations: revocations.as_deref(),
-        ..SignedLists::default()
-    };
-    let checkpoint = Checkpoint::load(list, &lists, now, state)?;
-    trust.pin.save(checkpoint.state())?;
+    let checkpoint = config.checkpoint(now, &mut state)?;
+    trust.pin.save(&state)?;
     let result = checkpoint.verify_venue_code(text, now);
     let checked = checkpoint.revocations().is_some();
     if json {

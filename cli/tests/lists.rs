@@ -270,3 +270,29 @@ fn a_city_list_and_its_daily_delta() {
         .code(2)
         .stderr(predicates::str::contains("another list"));
 }
+
+#[test]
+fn an_expired_list_is_told_to_staff_as_expired_not_as_a_screenshot() {
+    let (s, venue, kid) = signed_setup();
+    // The signed trust list lives 180 days from its issue; half a year later it has expired.
+    let out = signed()
+        .args([
+            "--lang",
+            "zh",
+            "venue",
+            "verify",
+            "--root-kid",
+            &kid,
+            "--trust",
+        ])
+        .arg(s.path("trust.signed"))
+        .args(["--at", "2022-12-01T10:00:00+08:00", &venue])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("expired") && stderr.contains("过期") && !stderr.contains("截图"),
+        "{stderr}"
+    );
+}

@@ -325,3 +325,30 @@ fn a_bad_holder_row_stops_the_status_list() {
     );
     assert!(!s.path("status.bin").exists());
 }
+
+#[test]
+fn human_output_names_the_host_in_the_language_asked() {
+    let s = setup();
+    let text = stdout_of(&person_issue(&s, &["--profile", "offline"]).code(0))
+        .trim()
+        .to_owned();
+    for (lang, host_line, profile, foreign) in [
+        ("en", "  host         VC.SH.GOV.CN", "(offline)", "离线码"),
+        ("zh", "  签发域名     VC.SH.GOV.CN", "（离线码）", "offline"),
+    ] {
+        let a = venuecode()
+            .args(["--lang", lang, "person", "verify", "--trust"])
+            .arg(s.path("trust.json"))
+            .args(["--at", "2022-05-01T00:00:00Z"])
+            .arg(&text)
+            .assert()
+            .code(0);
+        let out = stdout_of(&a);
+        assert!(out.lines().any(|l| l == host_line), "{lang}: {out}");
+        assert!(
+            out.contains(profile) && !out.contains(foreign),
+            "{lang}: {out}"
+        );
+        assert_no_raw_data(&out);
+    }
+}

@@ -65,6 +65,25 @@ fn posters_in_svg_and_png() {
     ] {
         assert!(svg.contains(needle), "{needle}");
     }
+    // `-` is standard output, wherever a file is written: the SVG poster alone, or the PNG.
+    let to_stdout = |png: bool| {
+        let mut cmd = venuecode();
+        cmd.args(["poster", "--prefix", "HTTPS://VC.SH.GOV.CN/1/", "--key"])
+            .arg(s.path("k.pem"))
+            .args(FIELDS)
+            .args(["--out", "-"]);
+        if png {
+            cmd.arg("--png");
+        }
+        cmd.assert().code(0).get_output().stdout.clone()
+    };
+    let piped = String::from_utf8(to_stdout(false)).unwrap();
+    assert!(piped.trim_start().starts_with('<') && piped.trim_end().ends_with("</svg>"));
+    assert!(piped.contains("上海玉佛禅寺"));
+    let png = to_stdout(true);
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    std::fs::write(s.path("piped.png"), &png).unwrap();
+    assert_interop(&s.path("piped.png"), &text);
     // An unknown extension is a usage error, and a font that is not one too.
     venuecode()
         .args(["poster", "--prefix", "HTTPS://VC.SH.GOV.CN/1/", "--key"])

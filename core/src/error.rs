@@ -182,6 +182,22 @@ impl From<ParseKeyIdError> for Error {
 }
 
 impl Error {
+    /// What this error means, in Chinese, for staff: [`meaning_zh`] of its code, except that a
+    /// window that ended or has not begun is told apart by what it belongs to (an expired code
+    /// may be a screenshot; an expired list or rule set needs a new one, not suspicion).
+    pub fn meaning_zh(&self) -> &'static str {
+        match self {
+            Error::Expired(Subject::Key) => "签发密钥已过期",
+            Error::Expired(Subject::List) => "名单已过期（请更新名单）",
+            Error::Expired(Subject::Policy) => "规则集已过期（请更新规则集）",
+            Error::NotYetValid(Subject::Key) => "签发密钥尚未生效",
+            Error::NotYetValid(Subject::List) => "名单尚未生效（请核对设备时间）",
+            Error::NotYetValid(Subject::Policy) => "规则集尚未生效（请核对设备时间）",
+            // Every code has a meaning (tested with ERROR_CODES).
+            e => meaning_zh(e.code()).unwrap_or("错误"),
+        }
+    }
+
     /// The stable code string: the same in Rust, the CLI's `--json`, WASM and mobile bindings.
     pub fn code(&self) -> &'static str {
         match self {
@@ -335,6 +351,24 @@ mod tests {
             assert!(meaning_zh(code).is_some(), "{code}");
         }
         assert_eq!(meaning_zh("no_such_code"), None);
+        // An error's own meaning is its code's, but for the windows of keys, lists and rule sets.
+        for e in Error::one_of_each() {
+            if !matches!(e, Error::Expired(s) | Error::NotYetValid(s) if s != Subject::Code) {
+                assert_eq!(Some(e.meaning_zh()), meaning_zh(e.code()), "{}", e.code());
+            }
+        }
+    }
+
+    #[test]
+    fn an_expired_list_is_not_told_to_staff_as_a_screenshot() {
+        let code = Error::Expired(Subject::Code).meaning_zh();
+        assert!(code.contains("截图"), "{code}");
+        for subject in [Subject::Key, Subject::List, Subject::Policy] {
+            for e in [Error::Expired(subject), Error::NotYetValid(subject)] {
+                assert!(!e.meaning_zh().contains("截图"), "{}", e.meaning_zh());
+                assert_ne!(Some(e.meaning_zh()), meaning_zh(e.code()));
+            }
+        }
     }
 
     #[test]

@@ -100,3 +100,8 @@ mod test_support;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+/// The library guide's Rust examples, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/guides/library.md")]
+struct LibraryGuideDoctests;

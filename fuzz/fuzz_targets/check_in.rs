@@ -34,5 +34,7 @@ fuzz_target!(|text: &str| {
         TraceKey::derive(&[5; 32]).public(),
         [6; 32],
     );
-    let _ = gate.check_in(&request, request.at, &keys);
+    if let Ok(arrival) = gate.check_in(&request, request.at) {
+        let _ = arrival.recorded(&keys);
+    }
 });

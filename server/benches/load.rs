@@ -1,7 +1,9 @@
 //! Concurrent check-ins against the service on this machine: connections that each send one
 //! check-in after another (HTTP/1.1 keep-alive), every answer a durable acknowledgement (group
 //! commit, `synchronous = FULL`). Prints acknowledged check-ins a second and the latency
-//! percentiles; the README keeps the figures, nothing is asserted on time.
+//! percentiles, and the service's CPU time per acknowledged check-in (the process's user and
+//! system time over the run, less the load generator's own thread: Linux's /proc); the
+//! performance guide keeps the figures, nothing is asserted on time.
 //!
 //! `cargo bench -p venuecode-server --bench load` (release; `LOAD_CHECKINS=N`,
 //! `LOAD_CONNECTIONS=C`); `cargo test --benches` runs a small load as a test.
@@ -157,6 +159,20 @@ async fn client(address: std::net::SocketAddr, requests: Vec<String>) -> Vec<Dur
     latencies
 }
 
+/// User and system CPU seconds of this process (`/proc/self/stat`) or of the calling thread
+/// (`/proc/thread-self/stat`); `None` where there is no /proc.
+fn cpu_secs(stat: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(stat).ok()?;
+    // After the command name's closing parenthesis: state (field 3), ... utime (14), stime (15).
+    let fields: Vec<&str> = text
+        .get(text.rfind(')')? + 2..)?
+        .split_whitespace()
+        .collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ, which Linux fixes at 100 for /proc.
+    Some(ticks / 100.0)
+}
+
 fn main() {
     let benching = std::env::args().any(|a| a == "--bench");
     let n = env_or("LOAD_CHECKINS", if benching { 40_000 } else { 400 });
@@ -195,16 +211,39 @@ fn main() {
         for (i, r) in requests.into_iter().enumerate() {
             shares[i % connections].push(r);
         }
-        let started = Instant::now();
-        let clients: Vec<_> = shares
-            .into_iter()
-            .map(|share| tokio::spawn(client(address, share)))
-            .collect();
-        let mut latencies = Vec::with_capacity(n);
-        for c in clients {
-            latencies.extend(c.await.unwrap());
-        }
-        let elapsed = started.elapsed().as_secs_f64();
+        // The load generator on a thread of its own, so that its CPU time can be told apart.
+        let process_before = cpu_secs("/proc/self/stat");
+        let (latencies, elapsed, client_cpu) = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let before = cpu_secs("/proc/thread-self/stat");
+            let started = Instant::now();
+            let latencies = runtime.block_on(async move {
+                let clients: Vec<_> = shares
+                    .into_iter()
+                    .map(|share| tokio::spawn(client(address, share)))
+                    .collect();
+                let mut latencies = Vec::with_capacity(n);
+                for c in clients {
+                    latencies.extend(c.await.unwrap());
+                }
+                latencies
+            });
+            let elapsed = started.elapsed().as_secs_f64();
+            let cpu = cpu_secs("/proc/thread-self/stat")
+                .zip(before)
+                .map(|(after, before)| after - before);
+            (latencies, elapsed, cpu)
+        })
+        .join()
+        .unwrap();
+        let service_cpu = cpu_secs("/proc/self/stat")
+            .zip(process_before)
+            .zip(client_cpu)
+            .map(|((after, before), client)| after - before - client);
+        let mut latencies = latencies;
         latencies.sort();
         let pct = |permille: usize| {
             let i = (latencies.len() * permille)
@@ -222,6 +261,14 @@ fn main() {
             pct(990),
             pct(1000)
         );
+        match service_cpu {
+            Some(cpu) => println!(
+                "load: the service's CPU time per acknowledged check-in: {:.0} µs \
+                 ({cpu:.2} s of CPU for {n}; the load generator's own thread excluded)",
+                cpu * 1e6 / n as f64
+            ),
+            None => println!("load: no /proc here: CPU time not measured"),
+        }
         server.abort();
     });
 }

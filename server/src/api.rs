@@ -222,10 +222,11 @@ async fn check_in(State(s): Shared_, body: Bytes) -> Result<axum::Json<CheckInAn
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::invalid("request", "not UTF-8"))?;
     let request = CheckInRequest::from_json(text)?;
     let now = s.now();
-    let door = s.gate().door(&request.venue_code, now)?;
-    let keys = s.record_keys(&door.venue_id).await?;
-    let check_in = s.gate().check_in(&request, now, &keys)?;
+    let arrival = s.gate.check_in(&request, now)?;
     s.gate_changes.fetch_add(1, Ordering::AcqRel);
+    let door = arrival.door();
+    let keys = s.record_keys(&door.venue_id).await?;
+    let check_in = arrival.recorded(&keys);
     let division = door.division.code();
     let noted = s
         .noted
@@ -611,12 +612,10 @@ async fn publish(
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let next = lists.with(kind, bytes.clone());
-        let mut gate = s2.gate();
-        let replaced = next.gate(s2.now(), gate.state().clone())?;
-        crate::lists::ListSet::keep(&s2.data, kind, &bytes)?;
-        *gate = replaced;
+        s2.gate.replace(&next.config(), s2.now(), || {
+            crate::lists::ListSet::keep(&s2.data, kind, &bytes)
+        })?;
         *lists = next;
-        drop(gate);
         s2.gate_changes.fetch_add(1, Ordering::AcqRel);
         s2.save_state(u64::MAX)?;
         Ok(Published {

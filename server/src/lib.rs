@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use venuecode::Timestamp;
-use venuecode::door::{Gate, GateState};
+use venuecode::door::{GateState, SharedGate};
 use venuecode::pseudonym::PseudonymKey;
 use venuecode::record_keys::RecordKeys;
 use venuecode::trace::TracePublicKey;
@@ -173,7 +173,7 @@ pub(crate) struct Shared {
     pub(crate) data: PathBuf,
     pub(crate) directory: Directory,
     pub(crate) store: store::Store,
-    pub(crate) gate: Mutex<Gate>,
+    pub(crate) gate: SharedGate,
     /// Bumped whenever the gate's state changes; the saver writes it when it moved.
     pub(crate) gate_changes: AtomicU64,
     pub(crate) lists: RwLock<ListSet>,
@@ -198,12 +198,6 @@ impl Shared {
         (self.clock)()
     }
 
-    pub(crate) fn gate(&self) -> std::sync::MutexGuard<'_, Gate> {
-        self.gate
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     /// Sends a report to its subscribers and webhooks.
     pub(crate) fn report(&self, report: reports::Report) {
         match self.directory.webhooks() {
@@ -219,7 +213,7 @@ impl Shared {
         if changes == seen {
             return Ok(seen);
         }
-        let bytes = self.gate().state().to_bytes();
+        let bytes = self.gate.state_bytes();
         lists::write_atomically(&self.data, "gate.state", &bytes)?;
         Ok(changes)
     }
@@ -278,7 +272,7 @@ impl Service {
             ));
         }
         let now = (config.clock)();
-        let gate = lists.gate(now, state)?;
+        let gate = lists.config().load(now, state)?;
         for kind in Kind::ALL {
             if let Some(bytes) = lists.get(kind) {
                 ListSet::keep(&config.data, kind, bytes)?;
@@ -295,7 +289,7 @@ impl Service {
                 data: config.data,
                 directory,
                 store,
-                gate: Mutex::new(gate),
+                gate: SharedGate::new(gate),
                 gate_changes: AtomicU64::new(0),
                 lists: RwLock::new(lists),
                 keys: Mutex::new(HashMap::new()),

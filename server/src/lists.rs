@@ -6,8 +6,8 @@
 use crate::error::ApiError;
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use venuecode::door::{Gate, GateState, PolicyChoice, SignedLists};
-use venuecode::{KeyId, Timestamp};
+use venuecode::KeyId;
+use venuecode::door::{GateConfig, GateTrust};
 
 /// A list the service serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,19 +73,18 @@ pub fn etag(bytes: &[u8]) -> String {
 }
 
 impl ListSet {
-    /// The core gate these lists make, with their serials checked against `state`.
-    pub fn gate(&self, now: Timestamp, mut state: GateState) -> Result<Gate, ApiError> {
-        let trust = state.trust_list(&self.trust, &self.root_kids, now)?;
-        let lists = SignedLists {
-            status_list: self.status.as_deref(),
-            revocations: self.revocations.as_deref(),
-            max_status_age_secs: self.max_status_age_secs,
-        };
-        let choice = PolicyChoice {
-            builtin: self.builtin.as_deref(),
-            signed: self.policy.as_deref(),
-        };
-        Ok(Gate::load(trust, &lists, &choice, now, state)?)
+    /// The core gate's configuration these lists make (the trust list signed by a pinned root).
+    pub fn config(&self) -> GateConfig {
+        let mut config = GateConfig::new(GateTrust::Signed {
+            list: self.trust.clone(),
+            roots: self.root_kids.clone(),
+        });
+        config.status.clone_from(&self.status);
+        config.revocations.clone_from(&self.revocations);
+        config.policy.clone_from(&self.policy);
+        config.builtin.clone_from(&self.builtin);
+        config.max_status_age_secs = self.max_status_age_secs;
+        config
     }
 
     /// A list's bytes, if there is one.

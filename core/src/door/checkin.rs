@@ -5,7 +5,8 @@
 //! The same request sent twice gives the same record (its id names the request), so a retry
 //! stores one record.
 
-use super::{Admission, Gate, MaskedHolder};
+use super::state::Replay;
+use super::{Door, DoorAdmission, Gate, GateRules, MaskedHolder};
 use crate::codes::state::CodeState;
 use crate::encoding::timestamp::Timestamp;
 use crate::error::Error;
@@ -98,12 +99,12 @@ pub struct Pass {
 }
 
 impl Pass {
-    /// The pass of an admission at a door (`None` without one).
-    pub fn of(a: &Admission) -> Option<Pass> {
-        let door = a.door.as_ref()?;
+    /// The pass of an admission at a door.
+    pub fn of(a: &DoorAdmission) -> Pass {
+        let door = a.door();
         let answer = a.status.answer();
         let nat = answer.and_then(|s| s.status.nat);
-        Some(Pass {
+        Pass {
             venue_name: door.venue_name.clone(),
             venue_id: door.venue_id.clone(),
             door: door.door.clone(),
@@ -116,7 +117,7 @@ impl Pass {
             decision: a.decision,
             report: a.report,
             reasons: a.reasons.clone(),
-        })
+        }
     }
 }
 
@@ -130,41 +131,54 @@ pub struct CheckIn {
     pub record: ScanRecord,
 }
 
-impl Gate {
-    /// Verifies and decides a check-in at the receiver's time `now`. Errors: the venue code does
-    /// not verify (nothing is recorded at a door that is not one), the device id is not one, or
-    /// the request's time lies more than [`CHECK_IN_SKEW_SECS`] from `now`. A personal code that
-    /// does not verify is a decision (denied), recorded like any other.
-    pub fn check_in(
-        &mut self,
-        request: &CheckInRequest,
-        now: Timestamp,
-        keys: &RecordKeys,
-    ) -> Result<CheckIn, Error> {
-        let admission = self.checked_in(request, now)?;
-        let pass = Pass::of(&admission).ok_or_else(at_a_door)?;
+/// A check-in verified and decided, not yet recorded: the door its venue code names (verified
+/// once), the admission there, and the pass. Recording it seals the holder to the authority
+/// (HPKE), which a service does outside any lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrival {
+    admission: DoorAdmission,
+    device: String,
+}
+
+impl Arrival {
+    /// The door the venue code names: whose venue key records it.
+    pub fn door(&self) -> &Door {
+        self.admission.door()
+    }
+
+    /// The admission at that door (its time is the visitor's, its decision the receiver's).
+    pub fn admission(&self) -> &DoorAdmission {
+        &self.admission
+    }
+
+    /// What the visitor's screen shows.
+    pub fn pass(&self) -> Pass {
+        Pass::of(&self.admission)
+    }
+
+    /// The record to store (origin `self_scan`), with the venue's pseudonyms for the holder and
+    /// the phone: the same request gives the same record id.
+    pub fn record(&self, keys: &RecordKeys) -> ScanRecord {
         // The phone is named per venue, as the holder is: its id must not link venues.
-        let record = admission
-            .record_as(
-                Origin::SelfScan,
-                keys,
-                &keys.pseudonyms().phone(&request.device),
-            )
-            .ok_or_else(at_a_door)?;
-        Ok(CheckIn { pass, record })
+        let device = keys.pseudonyms().phone(&self.device);
+        self.admission
+            .admission
+            .record_at(self.door(), Origin::SelfScan, keys, &device)
     }
 
-    /// The pass alone, for the visitor's own screen (a page or an app that holds no venue key
-    /// and stores nothing): the same checks and decision as [`Gate::check_in`].
-    pub fn check_in_pass(
-        &mut self,
-        request: &CheckInRequest,
-        now: Timestamp,
-    ) -> Result<Pass, Error> {
-        Pass::of(&self.checked_in(request, now)?).ok_or_else(at_a_door)
+    /// The pass and the record.
+    pub fn recorded(&self, keys: &RecordKeys) -> CheckIn {
+        CheckIn {
+            pass: self.pass(),
+            record: self.record(keys),
+        }
     }
+}
 
-    fn checked_in(&mut self, request: &CheckInRequest, now: Timestamp) -> Result<Admission, Error> {
+impl GateRules {
+    /// A check-in's checks before its admission: the device id, the request's time within
+    /// [`CHECK_IN_SKEW_SECS`] of `now`, and the door's venue code (verified once).
+    fn door_of(&self, request: &CheckInRequest, now: Timestamp) -> Result<Door, Error> {
         check_device_id(&request.device, "device")?;
         if (request.at.unix() - now.unix()).abs() > CHECK_IN_SKEW_SECS {
             return Err(Error::InvalidInput {
@@ -172,17 +186,46 @@ impl Gate {
                 reason: "the check-in's time is more than 5 minutes from the receiver's".into(),
             });
         }
-        let door = self.door(&request.venue_code, now)?;
-        let mut admission = self.admit(&door, &request.personal_code, now);
+        self.door(&request.venue_code, now)
+    }
+
+    /// A check-in at the receiver's time `now`, `remember` noting a dynamic code in the state.
+    pub(super) fn arrive_with(
+        &self,
+        request: &CheckInRequest,
+        now: Timestamp,
+        remember: impl FnOnce(&Door, Timestamp) -> Replay,
+    ) -> Result<Arrival, Error> {
+        let door = self.door_of(request, now)?;
+        let mut admission = self.admit_with(&door, &request.personal_code, now, |until| {
+            remember(&door, until)
+        });
         // The entry time is the visitor's (within the skew); the decision is the receiver's.
-        admission.at = request.at;
-        Ok(admission)
+        admission.admission.at = request.at;
+        Ok(Arrival {
+            admission,
+            device: request.device.clone(),
+        })
     }
 }
 
-fn at_a_door() -> Error {
-    Error::InvalidInput {
-        field: "door",
-        reason: "an admission at a door has a pass and a record".into(),
+impl Gate {
+    /// Verifies and decides a check-in at the receiver's time `now`: the door's venue code is
+    /// verified once, and the [`Arrival`] names the door (whose venue key records it) with the
+    /// admission. Errors: the venue code does not verify (nothing is recorded at a door that is
+    /// not one), the device id is not one, or the request's time lies more than
+    /// [`CHECK_IN_SKEW_SECS`] from `now`. A personal code that does not verify is a decision
+    /// (denied), recorded like any other.
+    pub fn check_in(&mut self, request: &CheckInRequest, now: Timestamp) -> Result<Arrival, Error> {
+        let state = &mut self.state;
+        self.rules.arrive_with(request, now, |door, until| {
+            state.remember(
+                &request.personal_code,
+                &door.venue_id,
+                &door.door,
+                now,
+                until,
+            )
+        })
     }
 }

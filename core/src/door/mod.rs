@@ -1,13 +1,18 @@
 //! Layer 8, the door: the one check path every face (command line, WASM, mobile, the demo) goes
 //! through.
 //!
-//! A [`Gate`] holds what a gate device keeps between scans: the trust list, the verified status
-//! and revocation lists and the rule set, each loaded and verified once. A door is configured by
-//! its own venue code ([`Gate::door`] gives a [`Door`]); then [`Gate::admit`] takes a personal
-//! code's text and gives one [`Admission`]: the decision, whether to report it, the rule and its
-//! reasons, the code's state, the masked holder, the resolved status and, with the venue's
-//! pseudonym key, the [`ScanRecord`] to store. A rejected code is an admission too (denied, or
-//! sent to staff), never an error.
+//! Every face loads its gate from one [`GateConfig`] (the trust list with its pin, the signed
+//! lists, the rule set). A [`Gate`] holds what a gate device keeps between scans: the
+//! [`GateRules`] (trust list, verified status and revocation lists, rule set: loaded and verified
+//! once, read-only after) and the small mutable [`GateState`] (serials, dynamic codes seen). A
+//! door is configured by its own venue code ([`Gate::door`] gives a [`Door`]); then
+//! [`Gate::admit`] takes a personal code's text and gives one [`DoorAdmission`]: the decision,
+//! whether to report it, the rule and its reasons, the code's state, the masked holder, the
+//! resolved status and, with the venue's pseudonym key, the [`ScanRecord`] to store. A rejected
+//! code is an admission too (denied, or sent to staff), never an error.
+//!
+//! A service that admits from many threads holds a [`SharedGate`]: signatures are checked and
+//! records sealed outside any lock; only the memory of dynamic codes is locked, for a few steps.
 
 use crate::codes::person::{Profile, VerifiedPersonalCode, verify_personal_code};
 use crate::codes::state::CodeState;
@@ -177,15 +182,16 @@ pub struct Admission {
 }
 
 impl Admission {
-    /// The desensitised record of this admission made by `device` (origin `gate`), with the
-    /// venue's pseudonym for the holder; `None` when the decision was made without a door
-    /// (`Gate::decide`). The same scan recorded twice has the same id.
-    pub fn record(&self, keys: &RecordKeys, device: &str) -> Option<ScanRecord> {
-        self.record_as(Origin::Gate, keys, device)
-    }
-
-    fn record_as(&self, origin: Origin, keys: &RecordKeys, device: &str) -> Option<ScanRecord> {
-        let door = self.door.as_ref()?;
+    /// The record of this admission at `door` (SPEC.md §11): the holder named by the venue's
+    /// pseudonym and sealed to the authority, never by name or ID number. The same scan recorded
+    /// twice has the same id.
+    fn record_at(
+        &self,
+        door: &Door,
+        origin: Origin,
+        keys: &RecordKeys,
+        device: &str,
+    ) -> ScanRecord {
         let answer = self.status.answer();
         let id = RecordId::derive(
             self.at,
@@ -197,7 +203,7 @@ impl Admission {
                 &self.code_digest,
             ],
         );
-        Some(ScanRecord {
+        ScanRecord {
             id,
             origin,
             device: device.to_owned(),
@@ -220,42 +226,83 @@ impl Admission {
             staff: None,
             resolves: None,
             trace: self.holder_token.as_ref().map(|t| keys.seal(t, &id.0)),
-        })
+        }
     }
 }
 
-/// A gate's trust list, signed lists and state, loaded and verified once: what verifies doors
-/// and personal codes. A [`Gate`] adds the rule set; a page that only verifies (the verify-only
-/// WASM module) uses this alone.
+/// An admission at a door: an [`Admission`] (which it dereferences to, and serialises as) that
+/// always has its door, so it can always be recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DoorAdmission {
+    admission: Admission,
+    #[serde(skip)]
+    door: Door,
+}
+
+impl DoorAdmission {
+    /// The door it was decided at.
+    pub fn door(&self) -> &Door {
+        &self.door
+    }
+
+    /// The admission, as SPEC.md §12 shows it.
+    pub fn admission(&self) -> &Admission {
+        &self.admission
+    }
+
+    /// The admission, as SPEC.md §12 shows it.
+    pub fn into_admission(self) -> Admission {
+        self.admission
+    }
+
+    /// The desensitised record of this admission made by `device` (origin `gate`), with the
+    /// venue's pseudonym for the holder and the holder sealed to the authority (an HPKE seal: a
+    /// service makes it outside any lock). The same scan recorded twice has the same id.
+    pub fn record(&self, keys: &RecordKeys, device: &str) -> ScanRecord {
+        self.admission
+            .record_at(&self.door, Origin::Gate, keys, device)
+    }
+}
+
+impl std::ops::Deref for DoorAdmission {
+    type Target = Admission;
+
+    fn deref(&self) -> &Admission {
+        &self.admission
+    }
+}
+
+/// A gate's trust list and signed lists, loaded and verified once: what verifies doors and
+/// personal codes. [`GateRules`] add the rule set; a page that only verifies (the verify-only
+/// WASM module) uses this alone. Read-only once loaded.
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
     trust: TrustList,
     status: Option<StatusList>,
     revocations: Option<RevocationList>,
     max_status_age_secs: i64,
-    state: GateState,
 }
 
 impl Checkpoint {
-    /// A checkpoint with a trust list, no lists yet, and a new state.
+    /// A checkpoint with a trust list and no lists yet.
     pub fn new(trust: TrustList) -> Self {
         Checkpoint {
             trust,
             status: None,
             revocations: None,
             max_status_age_secs: DEFAULT_MAX_STATUS_AGE_SECS,
-            state: GateState::new(),
         }
     }
 
     /// Verifies the signed lists against `trust` at `now` and their serials against `state`
-    /// (`rolled_back`, `equivocation`; every error is returned, none ignored), and keeps them
-    /// with the state, which now holds their serials.
+    /// (`rolled_back`, `equivocation`; every error is returned, none ignored), and records their
+    /// serials in `state` (all of them, or on an error none).
     pub fn load(
         trust: TrustList,
         lists: &SignedLists<'_>,
         now: Timestamp,
-        mut state: GateState,
+        state: &mut GateState,
     ) -> Result<Self, Error> {
         let status = lists
             .status_list
@@ -277,14 +324,8 @@ impl Checkpoint {
             max_status_age_secs: lists
                 .max_status_age_secs
                 .unwrap_or(DEFAULT_MAX_STATUS_AGE_SECS),
-            state,
             ..Checkpoint::new(trust)
         })
-    }
-
-    /// The state to store: serials of the lists loaded, dynamic codes remembered.
-    pub fn state(&self) -> &GateState {
-        &self.state
     }
 
     /// With a verified status list.
@@ -366,46 +407,41 @@ impl Checkpoint {
     }
 }
 
-/// A gate device's state: a [`Checkpoint`] (trust list and lists) and the rule set, loaded and
-/// verified once (a status list of a million holders is 13 MB; its signature is checked here,
-/// not at every scan). Reload it when new lists arrive, and at the latest when a list's window
-/// ends.
+/// What a gate decides with: a [`Checkpoint`] (trust list and lists) and the rule set, loaded
+/// and verified once (a status list of a million holders is 13 MB; its signature is checked
+/// here, not at every scan). Read-only: threads share it, and every signature check runs
+/// against it without a lock.
 #[derive(Debug, Clone)]
-pub struct Gate {
+pub struct GateRules {
     checkpoint: Checkpoint,
     policy: Policy,
 }
 
-impl Gate {
-    /// A gate of a checkpoint and a rule set.
+impl GateRules {
+    /// The rules of a checkpoint and a rule set.
     pub fn new(checkpoint: Checkpoint, policy: Policy) -> Self {
-        Gate { checkpoint, policy }
+        GateRules { checkpoint, policy }
     }
 
     /// Verifies the signed lists and the chosen rule set against `trust` at `now`, and all
-    /// their serials against `state` (their errors are returned), and keeps them.
+    /// their serials against `state`; records the serials in `state` (all, or on an error none).
     pub fn load(
         trust: TrustList,
         lists: &SignedLists<'_>,
         policy: &PolicyChoice<'_>,
         now: Timestamp,
-        state: GateState,
+        state: &mut GateState,
     ) -> Result<Self, Error> {
         let policy = policy.load(&trust, now)?;
         if let Some(accepted) = policy.accepted() {
             // Checked here, recorded with the lists below: all or nothing.
             state.serials().check(accepted)?;
         }
-        let mut checkpoint = Checkpoint::load(trust, lists, now, state)?;
+        let checkpoint = Checkpoint::load(trust, lists, now, state)?;
         if let Some(accepted) = policy.accepted() {
-            checkpoint.state.accept(&[accepted])?;
+            state.accept(&[accepted])?;
         }
-        Ok(Gate::new(checkpoint, policy))
-    }
-
-    /// The state to store after loading and after every admission.
-    pub fn state(&self) -> &GateState {
-        &self.checkpoint.state
+        Ok(GateRules::new(checkpoint, policy))
     }
 
     /// The trust list and lists.
@@ -428,34 +464,6 @@ impl Gate {
         self.checkpoint.check(text, now)
     }
 
-    /// The admission of a personal code at a door. A dynamic code is remembered while it is
-    /// valid: shown again at another door or venue, or at this door after
-    /// [`REPLAY_GRACE_SECS`], it is `replayed` (a screenshot), and the rule set decides.
-    pub fn admit(&mut self, door: &Door, personal_text: &str, now: Timestamp) -> Admission {
-        let mut checked = self.check(personal_text, now);
-        if let Ok(v) = &checked.code
-            && v.code().profile == Profile::Dynamic
-        {
-            let replay = self.checkpoint.state.remember(
-                personal_text,
-                &door.venue_id,
-                &door.door,
-                now,
-                v.code().valid_until,
-            );
-            let place = match replay {
-                Replay::Fresh => None,
-                Replay::ElsewhereFirst => Some("another door or venue"),
-                Replay::HereBefore => Some("this door, earlier"),
-            };
-            if let Some(place) = place {
-                checked.code = Err(Error::Replayed(place));
-                checked.status = Resolved::Unknown;
-            }
-        }
-        self.admission(Some(door), &door.class, personal_text, checked)
-    }
-
     /// The admission of a personal code at a venue of `class`, without a door (no record):
     /// `invalid_input` if the rule set does not know the class.
     pub fn decide(
@@ -472,6 +480,36 @@ impl Gate {
         }
         let checked = self.check(personal_text, now);
         Ok(self.admission(None, class, personal_text, checked))
+    }
+
+    /// The admission of a personal code at a door. `remember` notes a verified dynamic code
+    /// (given its expiry) in the gate's state and says whether it was seen before: the one step
+    /// that needs the state, done after the signature checks.
+    fn admit_with(
+        &self,
+        door: &Door,
+        personal_text: &str,
+        now: Timestamp,
+        remember: impl FnOnce(Timestamp) -> Replay,
+    ) -> DoorAdmission {
+        let mut checked = self.check(personal_text, now);
+        if let Ok(v) = &checked.code
+            && v.code().profile == Profile::Dynamic
+        {
+            let place = match remember(v.code().valid_until) {
+                Replay::Fresh => None,
+                Replay::ElsewhereFirst => Some("another door or venue"),
+                Replay::HereBefore => Some("this door, earlier"),
+            };
+            if let Some(place) = place {
+                checked.code = Err(Error::Replayed(place));
+                checked.status = Resolved::Unknown;
+            }
+        }
+        DoorAdmission {
+            admission: self.admission(Some(door), &door.class, personal_text, checked),
+            door: door.clone(),
+        }
     }
 
     fn admission(
@@ -513,13 +551,104 @@ impl Gate {
     }
 }
 
+/// A gate device: its [`GateRules`] and its [`GateState`], for one thread (a page, an app, the
+/// command line). Reload it when new lists arrive, and at the latest when a list's window ends.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    rules: GateRules,
+    state: GateState,
+}
+
+impl Gate {
+    /// A gate of a checkpoint and a rule set, with a new state.
+    pub fn new(checkpoint: Checkpoint, policy: Policy) -> Self {
+        Gate {
+            rules: GateRules::new(checkpoint, policy),
+            state: GateState::new(),
+        }
+    }
+
+    /// Verifies the signed lists and the chosen rule set against `trust` at `now`, and all
+    /// their serials against `state` (their errors are returned), and keeps them. Faces load
+    /// a gate from a [`GateConfig`] instead.
+    pub fn load(
+        trust: TrustList,
+        lists: &SignedLists<'_>,
+        policy: &PolicyChoice<'_>,
+        now: Timestamp,
+        mut state: GateState,
+    ) -> Result<Self, Error> {
+        let rules = GateRules::load(trust, lists, policy, now, &mut state)?;
+        Ok(Gate { rules, state })
+    }
+
+    /// The state to store after loading and after every admission.
+    pub fn state(&self) -> &GateState {
+        &self.state
+    }
+
+    /// The rules: trust list, lists and rule set.
+    pub fn rules(&self) -> &GateRules {
+        &self.rules
+    }
+
+    /// Its rules and its state, apart (a [`SharedGate`] holds them so).
+    pub fn into_parts(self) -> (GateRules, GateState) {
+        (self.rules, self.state)
+    }
+
+    /// The trust list and lists.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.rules.checkpoint
+    }
+
+    /// The rule set.
+    pub fn policy(&self) -> &Policy {
+        &self.rules.policy
+    }
+
+    /// [`Checkpoint::door`].
+    pub fn door(&self, venue_text: &str, now: Timestamp) -> Result<Door, Error> {
+        self.rules.door(venue_text, now)
+    }
+
+    /// [`Checkpoint::check`].
+    pub fn check(&self, text: &str, now: Timestamp) -> Checked {
+        self.rules.check(text, now)
+    }
+
+    /// The admission of a personal code at a door. A dynamic code is remembered while it is
+    /// valid: shown again at another door or venue, or at this door after
+    /// [`REPLAY_GRACE_SECS`], it is `replayed` (a screenshot), and the rule set decides.
+    pub fn admit(&mut self, door: &Door, personal_text: &str, now: Timestamp) -> DoorAdmission {
+        let state = &mut self.state;
+        self.rules.admit_with(door, personal_text, now, |until| {
+            state.remember(personal_text, &door.venue_id, &door.door, now, until)
+        })
+    }
+
+    /// [`GateRules::decide`].
+    pub fn decide(
+        &self,
+        class: &VenueClass,
+        personal_text: &str,
+        now: Timestamp,
+    ) -> Result<Admission, Error> {
+        self.rules.decide(class, personal_text, now)
+    }
+}
+
 mod checkin;
+mod config;
 mod register;
 mod report;
+mod shared;
 mod state;
-pub use checkin::{CHECK_IN_SKEW_SECS, CheckIn, CheckInRequest, MAX_CHECK_IN_BYTES, Pass};
+pub use checkin::{Arrival, CHECK_IN_SKEW_SECS, CheckIn, CheckInRequest, MAX_CHECK_IN_BYTES, Pass};
+pub use config::{GateConfig, GateTrust};
 pub use register::{Registration, STAFF_RULE, register, resolve};
 pub use report::{PersonalReport, VenueReport};
+pub use shared::SharedGate;
 use state::Replay;
 pub use state::{GateState, MAX_REMEMBERED, MAX_STATE_BYTES, REPLAY_GRACE_SECS};
 

@@ -141,7 +141,7 @@ fn offline_code_with_status_list_and_revocations_is_admitted_at_a_door() {
     );
     assert_eq!(a.holder.as_ref().unwrap().name, "张*丰");
     let key = keys(PseudonymKey::from_bytes([9; 32]));
-    let r = a.record(&key, "gate-1").unwrap();
+    let r = a.record(&key, "gate-1");
     assert_eq!(
         (r.venue_id.as_str(), r.door.as_str()),
         ("SH-PT-0018", "东门")
@@ -172,16 +172,13 @@ fn offline_code_with_status_list_and_revocations_is_admitted_at_a_door() {
         (lost.status, lost.holder.as_ref()),
         (Resolved::Unknown, None)
     );
-    assert_eq!(lost.record(&key, "gate-1").unwrap().pseudonym, None);
+    assert_eq!(lost.record(&key, "gate-1").pseudonym, None);
 
     // Without a door: no record; a class the rule set does not know is a bad input.
     let d = gate
         .decide(&VenueClass::Public, &w.offline(1), now)
         .unwrap();
-    assert_eq!(
-        (d.decision, d.record(&key, "gate-1")),
-        (Outcome::Admit, None)
-    );
+    assert_eq!((d.decision, d.door), (Outcome::Admit, None));
     let stadium = gate.decide(&VenueClass::named("stadium"), &w.offline(1), now);
     assert_eq!(stadium.unwrap_err().code(), "invalid_input");
 }
@@ -270,10 +267,7 @@ fn records_hold_no_raw_data_and_replays_attach_no_visitor() {
     );
     let door = gate.door(&w.door_text(), now).unwrap();
     let venue_key = keys(PseudonymKey::for_venue(&[9; 32], "SH-PT-0018"));
-    let r = gate
-        .admit(&door, &text, now)
-        .record(&venue_key, "gate-1")
-        .unwrap();
+    let r = gate.admit(&door, &text, now).record(&venue_key, "gate-1");
     assert_eq!(
         (r.decision, r.test_age_hours, r.code_state),
         (Outcome::Admit, Some(30), Some(CodeState::Valid))
@@ -289,7 +283,7 @@ fn records_hold_no_raw_data_and_replays_attach_no_visitor() {
     );
     // A replayed screenshot: denied, no visitor attached.
     let late = gate.admit(&door, &text, now.saturating_add(120));
-    let r = late.record(&venue_key, "gate-1").unwrap();
+    let r = late.record(&venue_key, "gate-1");
     assert_eq!(
         (r.decision, r.pseudonym, r.name, r.code_state),
         (Outcome::Deny, None, None, Some(CodeState::Expired))
@@ -329,8 +323,9 @@ fn a_check_in_is_decided_by_the_receiver_and_stored_once() {
         at: now.saturating_add(5),
     };
     let c = gate
-        .check_in(&request, now.saturating_add(10), &key)
-        .unwrap();
+        .check_in(&request, now.saturating_add(10))
+        .unwrap()
+        .recorded(&key);
     assert_eq!(
         (c.pass.venue_name.as_str(), c.pass.door.as_str()),
         ("上海玉佛禅寺", "东门")
@@ -356,15 +351,16 @@ fn a_check_in_is_decided_by_the_receiver_and_stored_once() {
     );
     // The same request again (a retry) is the same record; another device's is another.
     let again = gate
-        .check_in(&request, now.saturating_add(20), &key)
-        .unwrap();
+        .check_in(&request, now.saturating_add(20))
+        .unwrap()
+        .recorded(&key);
     assert_eq!(again.record.id, c.record.id);
     let other = CheckInRequest {
         device: "phone-8".into(),
         ..request.clone()
     };
     assert_ne!(
-        gate.check_in(&other, now, &key).unwrap().record.id,
+        gate.check_in(&other, now).unwrap().recorded(&key).record.id,
         c.record.id
     );
     // The receiver decides: a red code is denied and reported whatever the app thought.
@@ -372,7 +368,7 @@ fn a_check_in_is_decided_by_the_receiver_and_stored_once() {
         personal_code: dynamic(&w, Colour::Red, now),
         ..request.clone()
     };
-    let r = gate.check_in(&red, now, &key).unwrap();
+    let r = gate.check_in(&red, now).unwrap().recorded(&key);
     assert_eq!((r.pass.decision, r.pass.report), (Outcome::Deny, true));
     // Re-verified at the receiver's time: the code has expired an hour later.
     let late = CheckInRequest {
@@ -380,26 +376,27 @@ fn a_check_in_is_decided_by_the_receiver_and_stored_once() {
         ..request.clone()
     };
     let l = gate
-        .check_in(&late, now.saturating_add(3_600), &key)
-        .unwrap();
+        .check_in(&late, now.saturating_add(3_600))
+        .unwrap()
+        .recorded(&key);
     assert_eq!(
         (l.pass.code, l.pass.decision),
         (CodeState::Expired, Outcome::Deny)
     );
     // A request dated far from the receiver's clock, a bad device id, a door that is not one.
-    let skewed = gate.check_in(&request, now.saturating_add(1_000), &key);
+    let skewed = gate.check_in(&request, now.saturating_add(1_000));
     assert_eq!(skewed.unwrap_err().code(), "invalid_input");
     let bad_device = CheckInRequest {
         device: "手机".into(),
         ..request.clone()
     };
-    assert!(gate.check_in(&bad_device, now, &key).is_err());
+    assert!(gate.check_in(&bad_device, now).is_err());
     let no_door = CheckInRequest {
         venue_code: request.personal_code.clone(),
         ..request.clone()
     };
     assert_eq!(
-        gate.check_in(&no_door, now, &key).unwrap_err().code(),
+        gate.check_in(&no_door, now).unwrap_err().code(),
         "unsupported_version"
     );
     // The request's JSON form: read back exactly; unknown fields, oversized or broken input
@@ -458,7 +455,7 @@ fn hand_registrations_are_masked_and_the_same_visitor_as_a_scan() {
     assert!(!json.contains("张三丰") && !json.contains("19491231") && !json.contains("12345678"));
     // The same person scanning a code at a gate has the same pseudonym.
     let scan = gate.admit(&door, &dynamic(&w, Colour::Green, now), now);
-    assert_eq!(scan.record(&key, "gate-1").unwrap().pseudonym, r.pseudonym);
+    assert_eq!(scan.record(&key, "gate-1").pseudonym, r.pseudonym);
     // Staff decide admit or deny; a bad phone number or staff id is refused, never echoed.
     let manual = Registration {
         decision: Outcome::Manual,
@@ -489,10 +486,7 @@ fn staff_resolve_only_manual_scans() {
     let door = gate.door(&w.door_text(), now).unwrap();
     let key = keys(PseudonymKey::from_bytes([9; 32]));
     // An offline code without a status list goes to staff.
-    let manual = gate
-        .admit(&door, &w.offline(1), now)
-        .record(&key, "gate-1")
-        .unwrap();
+    let manual = gate.admit(&door, &w.offline(1), now).record(&key, "gate-1");
     assert_eq!(manual.decision, Outcome::Manual);
     let later = now.saturating_add(60);
     let r = resolve(&manual, Outcome::Admit, "staff-3", "desk-1", later).unwrap();
@@ -504,7 +498,7 @@ fn staff_resolve_only_manual_scans() {
     assert_ne!(r.id, manual.id);
     assert!(resolve(&r, Outcome::Deny, "staff-3", "desk-1", later).is_err());
     let green = gate.admit(&door, &dynamic(&w, Colour::Green, now), now);
-    let admitted = green.record(&key, "gate-1").unwrap();
+    let admitted = green.record(&key, "gate-1");
     assert!(resolve(&admitted, Outcome::Deny, "staff-3", "desk-1", later).is_err());
     // Statistics: the resolution is no entry of its own.
     let mut stats = crate::record::DailyStats::new(crate::record::Day::of(now), 600);
@@ -515,5 +509,198 @@ fn staff_resolve_only_manual_scans() {
     assert_eq!(
         (s.scans, s.resolved.admit, s.by_decision.manual),
         (Some(2), Some(1), Some(1))
+    );
+}
+
+#[test]
+fn a_gate_config_loads_the_gate_and_refuses_an_older_list_changing_nothing() {
+    let w = world();
+    let (status, revocations) = w.lists();
+    let now = w.t0.saturating_add(60);
+    let mut config = GateConfig::new(GateTrust::Unsigned(w.trust.clone()));
+    config.status = Some(status);
+    config.revocations = Some(revocations);
+    config.builtin = Some("sh-2022-public-48h".into());
+    let mut gate = config.load(now, GateState::new()).unwrap();
+    assert_eq!(gate.policy().id(), "sh-2022-public-48h");
+    let door = gate.door(&w.door_text(), now).unwrap();
+    // The status list of the configuration speaks for the offline code; the revocation list
+    // catches its lost predecessor.
+    let a = gate.admit(&door, &w.offline(1), now);
+    assert_eq!((a.code, a.revocations_checked), (CodeState::Valid, true));
+    assert!(matches!(a.status, Resolved::Fresh(_)), "{:?}", a.status);
+    assert_eq!(
+        gate.admit(&door, &w.offline(0), now).code,
+        CodeState::Superseded
+    );
+
+    // A status list older than the one the state holds: rolled back, and the checkpoint's state
+    // is left as it was.
+    let green = HealthStatus {
+        colour: Colour::Green,
+        nat: None,
+    };
+    let newer =
+        StatusList::build(vec![(w.tokens.token(&w.id), green)], w.seal(2), &w.status).unwrap();
+    let mut state = gate.state().clone();
+    let mut next = config.clone();
+    next.status = Some(newer);
+    next.checkpoint(now, &mut state).unwrap();
+    let before = state.clone();
+    assert_eq!(
+        config.checkpoint(now, &mut state).unwrap_err().code(),
+        "rolled_back"
+    );
+    assert_eq!(state, before);
+    assert_eq!(config.load(now, state).unwrap_err().code(), "rolled_back");
+}
+
+#[test]
+fn a_check_in_verifies_its_door_once_and_names_it_with_the_admission() {
+    let w = world();
+    let now = w.t0;
+    let mut gate = Gate::new(
+        Checkpoint::new(w.trust.clone()),
+        Policy::builtin(DEFAULT_POLICY).unwrap(),
+    );
+    let request = CheckInRequest {
+        venue_code: w.door_text(),
+        personal_code: dynamic(&w, Colour::Green, now),
+        device: "phone-7".into(),
+        at: now,
+    };
+    let arrival = gate.check_in(&request, now).unwrap();
+    assert_eq!(arrival.door(), &gate.door(&w.door_text(), now).unwrap());
+    assert_eq!(
+        arrival.admission().admission().door.as_ref(),
+        Some(arrival.door())
+    );
+    let key = keys(PseudonymKey::from_bytes([9; 32]));
+    let c = arrival.recorded(&key);
+    assert_eq!(
+        (c.pass, c.record.id),
+        (arrival.pass(), arrival.record(&key).id)
+    );
+    // The JSON of an admission at a door is the admission's own (SPEC.md §12).
+    let at_door = gate.admit(arrival.door(), &w.offline(1), now);
+    assert_eq!(
+        serde_json::to_value(&at_door).unwrap(),
+        serde_json::to_value(at_door.admission()).unwrap()
+    );
+}
+
+#[test]
+fn a_shared_gate_decides_as_a_gate_and_remembers_codes_for_every_thread() {
+    let w = world();
+    let now = w.t0;
+    let gate = Gate::new(
+        Checkpoint::new(w.trust.clone()),
+        Policy::builtin(DEFAULT_POLICY).unwrap(),
+    );
+    let mut single = gate.clone();
+    let shared = std::sync::Arc::new(SharedGate::new(gate));
+    let east = shared.rules().door(&w.door_text(), now).unwrap();
+    let west = Door {
+        door: "西门".into(),
+        ..east.clone()
+    };
+    let code = dynamic(&w, Colour::Green, now);
+    let request = CheckInRequest {
+        venue_code: w.door_text(),
+        personal_code: code.clone(),
+        device: "phone-7".into(),
+        at: now,
+    };
+    // The same decision and record as a gate of one thread.
+    let key = keys(PseudonymKey::from_bytes([9; 32]));
+    let there = {
+        let shared = shared.clone();
+        let request = request.clone();
+        std::thread::spawn(move || shared.check_in(&request, now).unwrap())
+            .join()
+            .unwrap()
+    };
+    let here = single.check_in(&request, now).unwrap();
+    assert_eq!(there.pass(), here.pass());
+    let (a, b) = (there.record(&key), here.record(&key));
+    assert_eq!(
+        (a.id, a.pseudonym, a.decision),
+        (b.id, b.pseudonym, b.decision)
+    );
+    // Seen by one thread, a screenshot shown at another door is replayed for every thread.
+    let again = {
+        let shared = shared.clone();
+        let code = code.clone();
+        std::thread::spawn(move || shared.admit(&west, &code, now.saturating_add(1)))
+            .join()
+            .unwrap()
+    };
+    assert_eq!(
+        (again.code, again.decision),
+        (CodeState::Replayed, Outcome::Deny)
+    );
+    // And the state to store holds it.
+    let state = GateState::from_bytes(&shared.state_bytes()).unwrap();
+    assert_eq!(state.remembered(), 1);
+    assert_eq!(shared.admit(&east, &code, now).code, CodeState::Valid);
+}
+
+#[test]
+fn a_shared_gate_replaces_its_rules_only_when_the_lists_verify_and_are_kept() {
+    let w = world();
+    let now = w.t0.saturating_add(60);
+    let mut config = GateConfig::new(GateTrust::Unsigned(w.trust.clone()));
+    let shared = SharedGate::new(config.load(now, GateState::new()).unwrap());
+    let door = shared.rules().door(&w.door_text(), now).unwrap();
+    // No status or revocation list: an offline code goes to staff.
+    assert_eq!(
+        shared.admit(&door, &w.offline(1), now).decision,
+        Outcome::Manual
+    );
+
+    let (status, revocations) = w.lists();
+    config.status = Some(status);
+    config.revocations = Some(revocations);
+    // The caller could not keep the lists: nothing changes.
+    let e = shared
+        .replace(&config, now, || {
+            Err(Error::InvalidInput {
+                field: "lists",
+                reason: "disk full".into(),
+            })
+        })
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert_eq!(
+        shared.admit(&door, &w.offline(1), now).decision,
+        Outcome::Manual
+    );
+    let before = shared.state_bytes();
+    // Kept: the new status list decides, and its serial is in the state.
+    shared.replace(&config, now, || Ok::<_, Error>(())).unwrap();
+    assert_eq!(
+        shared.admit(&door, &w.offline(1), now).decision,
+        Outcome::Admit
+    );
+    assert_ne!(shared.state_bytes(), before);
+    // A damaged list is refused, and the rules before stay.
+    let mut damaged = config.clone();
+    if let Some(s) = damaged.status.as_mut() {
+        let last = s.len() - 1;
+        s[last] ^= 1;
+    }
+    let kept = std::cell::Cell::new(false);
+    assert!(
+        shared
+            .replace(&damaged, now, || {
+                kept.set(true);
+                Ok::<_, Error>(())
+            })
+            .is_err()
+    );
+    assert!(!kept.get());
+    assert_eq!(
+        shared.admit(&door, &w.offline(1), now).decision,
+        Outcome::Admit
     );
 }

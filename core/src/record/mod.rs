@@ -93,6 +93,15 @@ impl Origin {
             Origin::Staff => "staff",
         }
     }
+
+    /// Its Chinese name (扫码打卡), as staff and the authority read it.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Origin::Gate => "闸机扫码",
+            Origin::SelfScan => "扫码打卡",
+            Origin::Staff => "人工登记",
+        }
+    }
 }
 
 impl std::str::FromStr for Origin {

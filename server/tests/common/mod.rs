@@ -435,7 +435,7 @@ pub fn gate_records_at(
             let now = w.now().saturating_add(60 * i64::try_from(i).unwrap());
             let door = gate.door(&venue_code(venue_id, door_label), now).unwrap();
             let admission = gate.admit(&door, &personal(Colour::Green, now), now);
-            admission.record(&keys, "gate-east-1").unwrap()
+            admission.record(&keys, "gate-east-1")
         })
         .collect()
 }

@@ -1,0 +1,86 @@
+//! A gate shared by the threads of a service: the read-only [`GateRules`] behind an [`Arc`],
+//! replaced whole when the authority publishes a list, and the [`GateState`] behind a mutex
+//! held only to note a dynamic code. Signature checks, the status look-up, the rule set and the
+//! record's HPKE seal all run outside both locks.
+
+use super::checkin::{Arrival, CheckInRequest};
+use super::{Door, DoorAdmission, Gate, GateConfig, GateRules, GateState};
+use crate::encoding::timestamp::Timestamp;
+use crate::error::Error;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+/// A [`Gate`] for many threads (the records service).
+#[derive(Debug)]
+pub struct SharedGate {
+    rules: RwLock<Arc<GateRules>>,
+    state: Mutex<GateState>,
+}
+
+impl SharedGate {
+    /// Shares a loaded gate.
+    pub fn new(gate: Gate) -> Self {
+        let (rules, state) = gate.into_parts();
+        SharedGate {
+            rules: RwLock::new(Arc::new(rules)),
+            state: Mutex::new(state),
+        }
+    }
+
+    /// The rules in force now (a new list replaces them; this copy stays as it was).
+    pub fn rules(&self) -> Arc<GateRules> {
+        // A poisoned lock still holds a whole Arc: it is only ever replaced whole.
+        self.rules
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn state(&self) -> MutexGuard<'_, GateState> {
+        // Nothing panics while holding it mid-update: its value stays whole.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// [`Gate::admit`], from any thread.
+    pub fn admit(&self, door: &Door, personal_text: &str, now: Timestamp) -> DoorAdmission {
+        self.rules().admit_with(door, personal_text, now, |until| {
+            self.state()
+                .remember(personal_text, &door.venue_id, &door.door, now, until)
+        })
+    }
+
+    /// [`Gate::check_in`], from any thread.
+    pub fn check_in(&self, request: &CheckInRequest, now: Timestamp) -> Result<Arrival, Error> {
+        self.rules().arrive_with(request, now, |door, until| {
+            self.state().remember(
+                &request.personal_code,
+                &door.venue_id,
+                &door.door,
+                now,
+                until,
+            )
+        })
+    }
+
+    /// Loads `config` at `now` against the state and, if every list and serial verifies and
+    /// then `keep` succeeds (the caller stores the new lists there), replaces the rules and
+    /// records the serials; on an error from either nothing changes. Check-ins of dynamic codes
+    /// wait for it (it holds the state); others go on with the rules before.
+    pub fn replace<E: From<Error>>(
+        &self,
+        config: &GateConfig,
+        now: Timestamp,
+        keep: impl FnOnce() -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut state = self.state();
+        let (rules, next) = config.load(now, state.clone())?.into_parts();
+        keep()?;
+        *state = next;
+        *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(rules);
+        Ok(())
+    }
+
+    /// The state's stored form ([`GateState::to_bytes`]).
+    pub fn state_bytes(&self) -> Vec<u8> {
+        self.state().to_bytes()
+    }
+}

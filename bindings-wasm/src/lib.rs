@@ -375,7 +375,7 @@ impl Gate {
         let now = instant(now_ms)?;
         let state = state(&o)?;
         let gate = config(&trust_list, o)?
-            .load(now, state)
+            .into_gate(now, state)
             .map_err(|e| js_error(&e))?;
         Ok(Gate { gate, door: None })
     }
@@ -422,7 +422,11 @@ impl Gate {
             .door
             .as_ref()
             .ok_or_else(|| invalid("door", "set the door with door(venueText) first"))?;
-        plain(&self.gate.admit(door, personal_text, instant(now_ms)?))
+        plain(
+            self.gate
+                .admit(door, personal_text, instant(now_ms)?)
+                .admission(),
+        )
     }
 
     /// The decision for a personal code at a venue of `venueClass`, without a door.

@@ -51,19 +51,24 @@ enum Command {
         out: PathBuf,
         /// Then serve the demo's day: the records service with the demo's lists and records,
         /// a manager's and a district's login printed (Ctrl-C stops it).
+        #[cfg(feature = "serve")]
         #[arg(long)]
         serve: bool,
         /// Where the demo's service listens.
+        #[cfg(feature = "serve")]
         #[arg(long, default_value = "127.0.0.1:8080", requires = "serve")]
         listen: std::net::SocketAddr,
     },
     /// The records service (HTTP, JSON, the manager's page): check-ins in, lists out, a venue's
     /// desensitised records for its manager and its systems (SPEC.md §16). Stops on Ctrl-C or
     /// SIGTERM.
+    #[cfg(feature = "serve")]
     Serve(Box<crate::serve::ServeArgs>),
     /// The service's accounts (authority, district, manager, gate) and their tokens.
+    #[cfg(feature = "serve")]
     Accounts(Box<crate::serve::AccountsArgs>),
     /// The service's webhooks: reports of a venue or division POSTed, signed, retried.
+    #[cfg(feature = "serve")]
     Webhooks(Box<crate::serve::WebhooksArgs>),
     /// Makes a new Ed25519 key (PKCS#8 PEM, file mode 0600), optionally trusting it.
     Keygen {
@@ -321,6 +326,7 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
     crate::output::set_json(args.json);
     crate::output::set_lang(crate::output::Lang::choose(args.lang.as_deref()));
     match args.command {
+        #[cfg(feature = "serve")]
         Command::Demo { out, serve, listen } => {
             let demo = crate::demo::run(&out)?;
             if serve {
@@ -329,10 +335,15 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
                 Ok(crate::error::EXIT_OK)
             }
         }
+        #[cfg(not(feature = "serve"))]
+        Command::Demo { out } => crate::demo::run(&out).map(|_| crate::error::EXIT_OK),
         Command::Completions { shell } => crate::manual::completions(Args::command(), shell),
         Command::Man { out } => crate::manual::man(Args::command(), out.as_deref()),
+        #[cfg(feature = "serve")]
         Command::Serve(a) => crate::serve::serve(&a),
+        #[cfg(feature = "serve")]
         Command::Accounts(a) => crate::serve::accounts(&a),
+        #[cfg(feature = "serve")]
         Command::Webhooks(a) => crate::serve::webhooks(&a),
         Command::Keygen {
             out,

@@ -199,6 +199,10 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 }
 
 /// What the demo made that its service needs: the venues, the root key's id, the demo's time.
+#[cfg_attr(
+    not(feature = "serve"),
+    expect(dead_code, reason = "what demo --serve serves")
+)]
 pub(crate) struct Demo {
     /// id, division, name, doors.
     pub(crate) venues: Vec<(&'static str, u32, &'static str, [&'static str; 2])>,

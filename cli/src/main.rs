@@ -17,6 +17,7 @@ mod policy;
 mod poster;
 mod records;
 mod scan;
+#[cfg(feature = "serve")]
 mod serve;
 mod trace;
 mod trust;

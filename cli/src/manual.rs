@@ -59,6 +59,7 @@ pub(crate) fn export_formats() -> PossibleValuesParser {
 }
 
 /// The service's account roles.
+#[cfg(feature = "serve")]
 pub(crate) fn roles() -> PossibleValuesParser {
     PossibleValuesParser::new(venuecode_server::Role::ALL.map(venuecode_server::Role::name))
 }

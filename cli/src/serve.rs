@@ -77,11 +77,11 @@ pub(crate) struct ServeArgs {
 
 /// The desk of a node that traces: its keys and audit log.
 fn trace_desk(key: &Path, token_key: Option<&Path>, audit: PathBuf) -> Result<TraceDesk, CliError> {
-    Ok(TraceDesk {
-        key: TraceKey::from_hex(&read_secret_text(key)?)?,
-        token_key: token_key.map(crate::lists::read_token_key).transpose()?,
+    Ok(TraceDesk::new(
+        TraceKey::from_hex(&read_secret_text(key)?)?,
+        token_key.map(crate::lists::read_token_key).transpose()?,
         audit,
-    })
+    ))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, CliError> {

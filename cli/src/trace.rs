@@ -8,15 +8,12 @@ use crate::files::{read_secret_text, write_private};
 use crate::lists::read_token_key;
 use crate::output::{say, say_in, shown};
 use std::path::{Path, PathBuf};
-use venuecode::Timestamp;
-use venuecode::id::IdNumber;
-use venuecode::token::HolderToken;
-use venuecode::trace::audit::{Logged, TraceQuery};
 use venuecode::trace::{
-    DEFAULT_WINDOW_MINUTES, HolderReport, HolderTrace, Period, TraceKey, TracePublicKey,
-    VenueReport, VenueTrace,
+    DEFAULT_WINDOW_MINUTES, HolderReport, TraceKey, TracePublicKey, VenueReport,
 };
+use venuecode_ledger::LedgerError;
 use venuecode_ledger::audit;
+use venuecode_ledger::desk::{self, Answer, DeskError, Person, TraceDesk};
 use venuecode_ledger::presence::{OpenedWriter, read_presences};
 
 /// The authority's public tracing key, which every record's holder reference is sealed to.
@@ -189,29 +186,39 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn period(from: Option<&str>, to: Option<&str>) -> Result<Period, CliError> {
-    let parse = |t: Option<&str>| t.map(Timestamp::parse_rfc3339).transpose();
-    Ok(Period::new(parse(from)?, parse(to)?)?)
-}
-
 impl Asker {
-    fn key(&self) -> Result<TraceKey, CliError> {
-        Ok(TraceKey::from_hex(&read_secret_text(&self.trace_key)?)?)
+    /// The desk this asker works at: the tracing key, the holder-token key if given, the log.
+    fn desk(&self, token_key: Option<&Path>) -> Result<TraceDesk, CliError> {
+        let key = TraceKey::from_hex(&read_secret_text(&self.trace_key)?)?;
+        let token_key = token_key.map(read_token_key).transpose()?;
+        Ok(TraceDesk::new(key, token_key, self.audit.clone()))
     }
 
-    /// Appends the query to the audit log (ledger's [`audit::append`]); gives the new head.
-    /// Nothing is shown unless this succeeded.
-    fn log(&self, query: &TraceQuery<'_>, results: u64) -> Result<String, CliError> {
-        Ok(audit::append(
-            &self.audit,
-            &audit::Asked {
-                at: time_or_now(self.at.as_deref())?,
-                by: &self.by,
-                reason: &self.reason,
-                query: &query.to_json(),
-                results,
-            },
-        )?)
+    fn asked<'a>(&'a self, at: venuecode::Timestamp) -> desk::Asker<'a> {
+        desk::Asker {
+            by: &self.by,
+            reason: &self.reason,
+            at,
+        }
+    }
+}
+
+/// The files' presences, one after another (a file holds every day: the period is the trace's).
+fn files(sources: &[PathBuf]) -> Box<desk::Read<'_, LedgerError>> {
+    Box::new(move |_, _, f| {
+        for source in sources {
+            read_presences(source, &mut *f)?;
+        }
+        Ok(())
+    })
+}
+
+impl From<DeskError<LedgerError>> for CliError {
+    fn from(e: DeskError<LedgerError>) -> CliError {
+        match e {
+            DeskError::Refused(e) => e.into(),
+            DeskError::Source(e) | DeskError::Audit(e) => e.into(),
+        }
     }
 }
 
@@ -220,54 +227,35 @@ fn source_names(sources: &[PathBuf]) -> Vec<String> {
 }
 
 fn holder(a: &HolderArgs) -> Result<u8, CliError> {
-    let key = a.asker.key()?;
-    let holder = match (&a.holder, &a.id_number, &a.token_key) {
-        (Some(token), _, _) => HolderToken::from_hex(token)?,
-        (None, Some(id), Some(key)) => read_token_key(key)?.token(&IdNumber::parse(id)?),
+    let person = match (&a.holder, &a.id_number, &a.token_key) {
+        (Some(token), _, _) => Person::Holder(token),
+        (None, Some(id), Some(_)) => Person::IdNumber(id),
         _ => {
             return Err(CliError::Usage(
                 "--holder, or --id-number with --token-key".into(),
             ));
         }
     };
-    let period = period(a.from.as_deref(), a.to.as_deref())?;
-    venuecode::trace::check_window(a.window_minutes)?;
-    let mut trace = HolderTrace::new(&key, holder, period, a.window_minutes);
-    for source in &a.sources {
-        read_presences(source, |batch| trace.find_visits(batch))?;
-    }
-    for source in &a.sources {
-        read_presences(source, |batch| trace.find_contacts(batch))?;
-    }
-    let report = trace.report();
-    let sources = source_names(&a.sources);
-    let query = TraceQuery::Holder {
-        holder,
+    let desk = a.asker.desk(a.token_key.as_deref())?;
+    let period = desk::period(a.from.as_deref(), a.to.as_deref())?;
+    let at = time_or_now(a.asker.at.as_deref())?;
+    let answer = desk.holder(
+        &a.asker.asked(at),
+        person,
         period,
-        window_minutes: a.window_minutes,
-        sources: &sources,
-    };
-    let results = report.visits.len() as u64;
-    answer(&a.asker, &query, results, &report, show_holder)
+        a.window_minutes,
+        &source_names(&a.sources),
+        &mut *files(&a.sources),
+    )?;
+    show(&answer, show_holder)
 }
 
-/// Logs the query, then shows its answer (JSON with the log's new head, or text): an answer
-/// whose query could not be logged is not shown.
-fn answer<T: serde::Serialize>(
-    asker: &Asker,
-    query: &TraceQuery<'_>,
-    results: u64,
-    report: &T,
-    show: fn(&T, &str),
-) -> Result<u8, CliError> {
-    let head = asker.log(query, results)?;
+/// Shows an answer whose query the desk has logged: JSON with the log's new head, or text.
+fn show<T: serde::Serialize>(answer: &Answer<T>, text: fn(&T, &str)) -> Result<u8, CliError> {
     if crate::output::is_json() {
-        crate::output::json(&Logged {
-            report,
-            audit_head: &head,
-        })?;
+        crate::output::json(&answer.logged())?;
     } else {
-        show(report, &head);
+        text(&answer.report, &answer.audit_head);
     }
     Ok(0)
 }
@@ -317,22 +305,17 @@ fn show_coverage(c: &venuecode::trace::Coverage, head: &str) {
 }
 
 fn venue(a: &VenueArgs) -> Result<u8, CliError> {
-    let key = a.asker.key()?;
-    venuecode::record::check_device_id(&a.venue, "venue")?;
-    let period = period(Some(&a.from), Some(&a.to))?;
-    let mut trace = VenueTrace::new(&key, &a.venue, period);
-    for source in &a.sources {
-        read_presences(source, |batch| trace.read(batch))?;
-    }
-    let report = trace.report();
-    let sources = source_names(&a.sources);
-    let query = TraceQuery::Venue {
-        venue_id: &a.venue,
+    let desk = a.asker.desk(None)?;
+    let period = desk::period(Some(&a.from), Some(&a.to))?;
+    let at = time_or_now(a.asker.at.as_deref())?;
+    let answer = desk.venue(
+        &a.asker.asked(at),
+        &a.venue,
         period,
-        sources: &sources,
-    };
-    let results = report.present.len() as u64;
-    answer(&a.asker, &query, results, &report, show_venue)
+        &source_names(&a.sources),
+        &mut *files(&a.sources),
+    )?;
+    show(&answer, show_venue)
 }
 
 fn show_venue(r: &VenueReport, head: &str) {
@@ -357,7 +340,8 @@ fn show_venue(r: &VenueReport, head: &str) {
 }
 
 fn open(a: &OpenArgs) -> Result<u8, CliError> {
-    let key = a.asker.key()?;
+    let desk = a.asker.desk(None)?;
+    let at = time_or_now(a.asker.at.as_deref())?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -365,24 +349,15 @@ fn open(a: &OpenArgs) -> Result<u8, CliError> {
     let file = options.open(&a.out).map_err(CliError::io(&a.out))?;
     let mut index = OpenedWriter::new(std::io::BufWriter::new(file))?;
     let mut coverage = venuecode::trace::Coverage::default();
-    let mut failed = None;
-    for source in &a.sources {
-        read_presences(source, |batch| {
-            for (presence, holder) in venuecode::trace::open_all(&key, batch, &mut coverage) {
-                if failed.is_none()
-                    && let Err(e) = index.push(presence.id, holder)
-                {
-                    failed = Some(e);
-                }
-            }
-        })?;
-    }
-    if let Some(e) = failed {
-        return Err(e.into());
-    }
+    // Logged before the index is finished: a query is in the log before anything is given.
+    let head = desk.open(
+        &a.asker.asked(at),
+        &source_names(&a.sources),
+        &mut coverage,
+        &mut *files(&a.sources),
+        &mut |presence, holder| index.push(presence.id, holder),
+    )?;
     let rows = index.finish()?;
-    let sources = source_names(&a.sources);
-    let head = a.asker.log(&TraceQuery::Open { sources: &sources }, rows)?;
     let value = serde_json::json!({
         "rows": rows, "out": a.out.display().to_string(), "coverage": coverage, "audit_head": head,
     });

@@ -22,6 +22,7 @@
 //! records it had (nobody can trace those).
 
 pub mod audit;
+pub mod desk;
 pub mod export;
 pub mod parquet;
 pub mod presence;

@@ -11,6 +11,7 @@ use common::{Answer, Auth, HOLDER, SCHOOL, TEMPLE, World};
 use serde_json::{Value, json};
 use venuecode::id::IdNumber;
 use venuecode::token::TokenKey;
+use venuecode::trace::TraceKey;
 
 /// A second and a third visitor.
 const OTHER: &str = "310101198001010018";
@@ -234,9 +235,12 @@ async fn a_node_without_the_tracing_key_traces_nothing() {
 #[tokio::test]
 async fn without_the_token_key_a_person_is_named_by_token_only() {
     let w = World::with(|c| {
-        if let Some(desk) = c.trace_desk.as_mut() {
-            desk.token_key = None;
-        }
+        let audit = c.trace_desk.as_ref().unwrap().audit_path().to_owned();
+        c.trace_desk = Some(venuecode_server::TraceDesk::new(
+            TraceKey::derive(&[5; 32]),
+            None,
+            audit,
+        ));
     })
     .await;
     a_day(&w).await;

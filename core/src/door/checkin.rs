@@ -178,7 +178,7 @@ impl Arrival {
 impl GateRules {
     /// A check-in's checks before its admission: the device id, the request's time within
     /// [`CHECK_IN_SKEW_SECS`] of `now`, and the door's venue code (verified once).
-    fn door_of(&self, request: &CheckInRequest, now: Timestamp) -> Result<Door, Error> {
+    pub(super) fn door_of(&self, request: &CheckInRequest, now: Timestamp) -> Result<Door, Error> {
         check_device_id(&request.device, "device")?;
         if (request.at.unix() - now.unix()).abs() > CHECK_IN_SKEW_SECS {
             return Err(Error::InvalidInput {
@@ -189,23 +189,22 @@ impl GateRules {
         self.door(&request.venue_code, now)
     }
 
-    /// A check-in at the receiver's time `now`, `remember` noting a dynamic code in the state.
+    /// The admission of a check-in at `door` (from [`GateRules::door_of`]), at the receiver's
+    /// time `now`, `remember` noting a dynamic code in the state.
     pub(super) fn arrive_with(
         &self,
         request: &CheckInRequest,
+        door: &Door,
         now: Timestamp,
-        remember: impl FnOnce(&Door, Timestamp) -> Replay,
-    ) -> Result<Arrival, Error> {
-        let door = self.door_of(request, now)?;
-        let mut admission = self.admit_with(&door, &request.personal_code, now, |until| {
-            remember(&door, until)
-        });
+        remember: &mut dyn FnMut(Timestamp) -> Replay,
+    ) -> Arrival {
+        let mut admission = self.admit_with(door, &request.personal_code, now, remember);
         // The entry time is the visitor's (within the skew); the decision is the receiver's.
         admission.admission.at = request.at;
-        Ok(Arrival {
+        Arrival {
             admission,
             device: request.device.clone(),
-        })
+        }
     }
 }
 
@@ -217,8 +216,9 @@ impl Gate {
     /// [`CHECK_IN_SKEW_SECS`] from `now`. A personal code that does not verify is a decision
     /// (denied), recorded like any other.
     pub fn check_in(&mut self, request: &CheckInRequest, now: Timestamp) -> Result<Arrival, Error> {
+        let door = self.rules.door_of(request, now)?;
         let state = &mut self.state;
-        self.rules.arrive_with(request, now, |door, until| {
+        Ok(self.rules.arrive_with(request, &door, now, &mut |until| {
             state.remember(
                 &request.personal_code,
                 &door.venue_id,
@@ -226,6 +226,6 @@ impl Gate {
                 now,
                 until,
             )
-        })
+        }))
     }
 }

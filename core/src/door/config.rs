@@ -100,14 +100,26 @@ impl GateConfig {
     /// The gate: the trust list, the signed lists and the rule set verified at `now`, every
     /// serial checked against `state` (an older list than one used before is `rolled_back`).
     /// On success the gate holds the state with their serials recorded.
-    pub fn load(&self, now: Timestamp, mut state: GateState) -> Result<Gate, Error> {
-        let trust = self.trust_list(now, &mut state)?;
-        Gate::load(
-            trust,
-            &self.signed_lists(),
-            &self.policy_choice(),
-            now,
-            state,
-        )
+    pub fn load(&self, now: Timestamp, state: GateState) -> Result<Gate, Error> {
+        self.clone().into_gate(now, state)
+    }
+
+    /// [`GateConfig::load`], taking the configuration (an unsigned trust list moves into the
+    /// gate instead of being copied).
+    pub fn into_gate(self, now: Timestamp, mut state: GateState) -> Result<Gate, Error> {
+        let trust = match self.trust {
+            GateTrust::Signed { list, roots } => state.trust_list(&list, &roots, now)?,
+            GateTrust::Unsigned(list) => list,
+        };
+        let lists = SignedLists {
+            status_list: self.status.as_deref(),
+            revocations: self.revocations.as_deref(),
+            max_status_age_secs: self.max_status_age_secs,
+        };
+        let policy = PolicyChoice {
+            builtin: self.builtin.as_deref(),
+            signed: self.policy.as_deref(),
+        };
+        Gate::load(trust, &lists, &policy, now, state)
     }
 }

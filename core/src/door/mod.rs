@@ -236,14 +236,16 @@ impl Admission {
 #[serde(transparent)]
 pub struct DoorAdmission {
     admission: Admission,
-    #[serde(skip)]
-    door: Door,
 }
 
 impl DoorAdmission {
     /// The door it was decided at.
     pub fn door(&self) -> &Door {
-        &self.door
+        match &self.admission.door {
+            Some(door) => door,
+            // Made only by `GateRules::admit_with`, which gives it its door.
+            None => unreachable!("an admission at a door has its door"),
+        }
     }
 
     /// The admission, as SPEC.md §12 shows it.
@@ -261,7 +263,7 @@ impl DoorAdmission {
     /// service makes it outside any lock). The same scan recorded twice has the same id.
     pub fn record(&self, keys: &RecordKeys, device: &str) -> ScanRecord {
         self.admission
-            .record_at(&self.door, Origin::Gate, keys, device)
+            .record_at(self.door(), Origin::Gate, keys, device)
     }
 }
 
@@ -490,7 +492,7 @@ impl GateRules {
         door: &Door,
         personal_text: &str,
         now: Timestamp,
-        remember: impl FnOnce(Timestamp) -> Replay,
+        remember: &mut dyn FnMut(Timestamp) -> Replay,
     ) -> DoorAdmission {
         let mut checked = self.check(personal_text, now);
         if let Ok(v) = &checked.code
@@ -508,7 +510,6 @@ impl GateRules {
         }
         DoorAdmission {
             admission: self.admission(Some(door), &door.class, personal_text, checked),
-            door: door.clone(),
         }
     }
 
@@ -622,9 +623,10 @@ impl Gate {
     /// [`REPLAY_GRACE_SECS`], it is `replayed` (a screenshot), and the rule set decides.
     pub fn admit(&mut self, door: &Door, personal_text: &str, now: Timestamp) -> DoorAdmission {
         let state = &mut self.state;
-        self.rules.admit_with(door, personal_text, now, |until| {
-            state.remember(personal_text, &door.venue_id, &door.door, now, until)
-        })
+        self.rules
+            .admit_with(door, personal_text, now, &mut |until| {
+                state.remember(personal_text, &door.venue_id, &door.door, now, until)
+            })
     }
 
     /// [`GateRules::decide`].

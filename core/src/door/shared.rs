@@ -42,15 +42,18 @@ impl SharedGate {
 
     /// [`Gate::admit`], from any thread.
     pub fn admit(&self, door: &Door, personal_text: &str, now: Timestamp) -> DoorAdmission {
-        self.rules().admit_with(door, personal_text, now, |until| {
-            self.state()
-                .remember(personal_text, &door.venue_id, &door.door, now, until)
-        })
+        self.rules()
+            .admit_with(door, personal_text, now, &mut |until| {
+                self.state()
+                    .remember(personal_text, &door.venue_id, &door.door, now, until)
+            })
     }
 
     /// [`Gate::check_in`], from any thread.
     pub fn check_in(&self, request: &CheckInRequest, now: Timestamp) -> Result<Arrival, Error> {
-        self.rules().arrive_with(request, now, |door, until| {
+        let rules = self.rules();
+        let door = rules.door_of(request, now)?;
+        Ok(rules.arrive_with(request, &door, now, &mut |until| {
             self.state().remember(
                 &request.personal_code,
                 &door.venue_id,
@@ -58,7 +61,7 @@ impl SharedGate {
                 now,
                 until,
             )
-        })
+        }))
     }
 
     /// Loads `config` at `now` against the state and, if every list and serial verifies and

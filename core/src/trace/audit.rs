@@ -51,6 +51,25 @@ struct Unhashed<'a> {
     prev: &'a str,
 }
 
+/// Checks who asks (1 to 64 printable ASCII characters) and why (not empty once trimmed, at
+/// most [`MAX_REASON_LEN`] bytes of text without controls); gives the reason trimmed. A trace
+/// checks these before it reads anything, and the log again as it appends.
+pub fn check_asker<'a>(by: &str, reason: &'a str) -> Result<&'a str, Error> {
+    crate::record::check_device_id(by, "by")?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::InvalidInput {
+            field: "reason",
+            reason: "a trace needs its reason".into(),
+        });
+    }
+    text::check(reason, MAX_REASON_LEN).map_err(|why| Error::InvalidInput {
+        field: "reason",
+        reason: why.into(),
+    })?;
+    Ok(reason)
+}
+
 fn bad(line: u64, reason: impl Into<String>) -> Error {
     Error::InvalidInput {
         field: "audit_log",
@@ -200,18 +219,7 @@ impl AuditChain {
         query: serde_json::Value,
         results: u64,
     ) -> Result<String, Error> {
-        crate::record::check_device_id(by, "by")?;
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(Error::InvalidInput {
-                field: "reason",
-                reason: "a trace needs its reason".into(),
-            });
-        }
-        text::check(reason, MAX_REASON_LEN).map_err(|why| Error::InvalidInput {
-            field: "reason",
-            reason: why.into(),
-        })?;
+        let reason = check_asker(by, reason)?;
         let mut entry = AuditEntry {
             seq: self.entries + 1,
             at,

@@ -172,11 +172,11 @@ pub fn config(
     config.webhook_backoff = std::time::Duration::from_millis(50);
     config.log = Arc::new(move |line| log.lock().unwrap().push(line.to_owned()));
     // The authority's own node: it traces, by token or ID number.
-    config.trace_desk = Some(venuecode_server::TraceDesk {
-        key: TraceKey::derive(&[5; 32]),
-        token_key: Some(TokenKey::from_bytes([7; 32])),
-        audit: dir.join("trace-audit.jsonl"),
-    });
+    config.trace_desk = Some(venuecode_server::TraceDesk::new(
+        TraceKey::derive(&[5; 32]),
+        Some(TokenKey::from_bytes([7; 32])),
+        dir.join("trace-audit.jsonl"),
+    ));
     config
 }
 

@@ -90,6 +90,15 @@ async fn access_log(State(s): Shared_, request: Request, next: Next) -> Response
         .map_or("-", |p| p.as_str())
         .to_owned();
     let mut response = next.run(request).await;
+    if let Some(failed) = response
+        .extensions_mut()
+        .remove::<crate::error::Unanswered>()
+    {
+        (s.log)(&format!(
+            "{method} {route}: request {}: {}",
+            failed.id, failed.detail
+        ));
+    }
     let status = response.status();
     let json = response
         .headers()

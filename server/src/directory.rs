@@ -187,7 +187,7 @@ const TOKEN_PREFIX: &str = "vct_";
 
 fn random_hex() -> Result<String, ApiError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(&e.to_string()))?;
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::failed("no randomness", e.to_string()))?;
     Ok(hex::encode(bytes))
 }
 

@@ -23,7 +23,8 @@ pub const SERVICE_ERROR_CODES: &[&str] = &[
 
 /// An error answered to a request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {message}")]
+// Displayed (to the operator: a service that does not start) with its detail; answered without.
+#[error("{code}: {message}{}", detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
 #[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status.
@@ -32,6 +33,42 @@ pub struct ApiError {
     pub code: &'static str,
     /// What went wrong, for people.
     pub message: String,
+    /// What the store or the machine said: logged with the request's id, never answered (it may
+    /// name tables, paths or values).
+    detail: Option<String>,
+}
+
+/// A failure's own text and the id it was answered with, for the access log.
+#[derive(Debug, Clone)]
+pub(crate) struct Unanswered {
+    /// The id in the answer (`request_id`).
+    pub(crate) id: String,
+    /// What failed, in the store's or the system's words.
+    pub(crate) detail: String,
+}
+
+/// A request id: unique in this process, and unlikely to repeat across nodes and restarts.
+fn request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static START: std::sync::LazyLock<u64> = std::sync::LazyLock::new(|| {
+        let mut seed = [0u8; 8];
+        // Without the system's randomness, the start time tells processes apart.
+        if getrandom::fill(&mut seed).is_err() {
+            let mixed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| {
+                    d.as_secs().rotate_left(32) ^ u64::from(d.subsec_nanos())
+                });
+            seed = mixed.to_be_bytes();
+        }
+        u64::from_be_bytes(seed)
+    });
+    format!(
+        "{:08x}-{}",
+        *START >> 32,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl ApiError {
@@ -40,6 +77,25 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            detail: None,
+        }
+    }
+
+    /// The store failed; nothing was acknowledged (503: retry). `detail`, the store's own
+    /// words, is logged with the request's id and never answered.
+    pub fn storage(detail: impl Into<String>) -> Self {
+        ApiError {
+            detail: Some(detail.into()),
+            ..Self::unavailable("the store failed; nothing was acknowledged: retry")
+        }
+    }
+
+    /// The machine failed (500): `message` for the caller, `detail` logged with the request's
+    /// id and never answered.
+    pub fn failed(message: &str, detail: impl Into<String>) -> Self {
+        ApiError {
+            detail: Some(detail.into()),
+            ..Self::internal(message)
         }
     }
 
@@ -143,28 +199,46 @@ impl From<LedgerError> for ApiError {
         match e {
             LedgerError::Core(e) => e.into(),
             LedgerError::KeyMismatch(_) => ApiError::conflict(&e.to_string()),
-            other => ApiError::unavailable(&other.to_string()),
+            other => ApiError::storage(other.to_string()),
         }
     }
 }
 
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
-        ApiError::unavailable(&format!("accounts: {e}"))
+        ApiError::storage(format!("accounts: {e}"))
     }
 }
 
 impl From<std::io::Error> for ApiError {
     fn from(e: std::io::Error) -> Self {
-        ApiError::unavailable(&e.to_string())
+        ApiError::storage(e.to_string())
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "error": {"code": self.code, "message": self.message}
-        });
-        (self.status, axum::Json(body)).into_response()
+        match self.detail {
+            None => {
+                let body = serde_json::json!({
+                    "error": {"code": self.code, "message": self.message}
+                });
+                (self.status, axum::Json(body)).into_response()
+            }
+            Some(detail) => {
+                // The caller gets the code and an id to quote; the log gets what failed.
+                let id = request_id();
+                let body = serde_json::json!({
+                    "error": {
+                        "code": self.code,
+                        "message": format!("{} (request {id})", self.message),
+                        "request_id": id,
+                    }
+                });
+                let mut response = (self.status, axum::Json(body)).into_response();
+                response.extensions_mut().insert(Unanswered { id, detail });
+                response
+            }
+        }
     }
 }

@@ -92,9 +92,10 @@ impl From<DeskError<ApiError>> for ApiError {
         match e {
             DeskError::Refused(e) => e.into(),
             DeskError::Source(e) => e,
-            DeskError::Audit(e) => ApiError::internal(&format!(
-                "the audit log ({e}): no query is answered until it is mended"
-            )),
+            DeskError::Audit(e) => ApiError::failed(
+                "the audit log cannot be written: no query is answered until it is mended",
+                e.to_string(),
+            ),
         }
     }
 }
@@ -114,7 +115,7 @@ fn answered<T: serde::Serialize>(
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     serde_json::to_value(answer.logged())
         .map(axum::Json)
-        .map_err(|e| ApiError::internal(&e.to_string()))
+        .map_err(|e| ApiError::failed("an answer did not serialise", e.to_string()))
 }
 
 /// Every visit of one person, by holder token or ID number, and the people present within the
@@ -195,5 +196,5 @@ pub(crate) async fn audit_head(
         .await
         .map_err(|_| ApiError::internal("the audit log's read stopped"))?
         .map(axum::Json)
-        .map_err(|e| ApiError::internal(&format!("the audit log ({e})")))
+        .map_err(|e| ApiError::failed("the audit log cannot be read", e.to_string()))
 }

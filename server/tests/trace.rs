@@ -276,3 +276,44 @@ async fn a_trace_reads_every_record_however_many_batches_the_store_gives() {
     assert_eq!(report["visits"].as_array().unwrap().len(), 4500);
     assert_eq!(report["contacts"], 0, "one person, however often");
 }
+
+#[tokio::test]
+async fn a_broken_audit_log_answers_nothing_and_its_cause_is_logged_not_answered() {
+    let w = World::with(|c| {
+        let audit = c.trace_desk.as_ref().unwrap().audit_path().to_owned();
+        // A folder where the log should be: it cannot be appended to.
+        std::fs::create_dir_all(&audit).unwrap();
+        c.trace_desk = Some(venuecode_server::TraceDesk::new(
+            TraceKey::derive(&[5; 32]),
+            None,
+            audit,
+        ));
+    })
+    .await;
+    a_day(&w).await;
+    let r = by_token(&w, HOLDER).await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.json()["error"]["code"], "internal");
+    let error = &r.json()["error"];
+    let id = error["request_id"].as_str().unwrap().to_owned();
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains(&id) && message.contains("audit log"),
+        "{message}"
+    );
+    // Neither the file system's words nor the log's path reach the caller.
+    let answered = r.json().to_string();
+    assert!(
+        !answered.contains("trace-audit") && !answered.contains("directory"),
+        "{answered}"
+    );
+    assert!(r.json().get("visits").is_none());
+    // The access log has them, under the same id.
+    let logged = w.log.lock().unwrap().clone();
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.contains(&format!("request {id}: ")) && l.contains("trace-audit")),
+        "{logged:?}"
+    );
+}

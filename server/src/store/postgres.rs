@@ -36,7 +36,7 @@ pub struct PgStore {
 }
 
 fn failed(e: tokio_postgres::Error) -> ApiError {
-    ApiError::unavailable(&format!("postgres: {e}"))
+    ApiError::storage(format!("postgres: {e}"))
 }
 
 async fn connect(url: &str) -> Result<Client, ApiError> {
@@ -191,7 +191,7 @@ impl PgStore {
             )
             .await
             .map_err(failed)?;
-        let corrupt = || ApiError::unavailable("postgres: a stored key is not valid");
+        let corrupt = || ApiError::storage("postgres: a stored key is not valid");
         let key = match stored {
             Some(row) => PseudonymKey::from_hex(&row.get::<_, String>(0)).map_err(|_| corrupt())?,
             None => {
@@ -223,12 +223,12 @@ const PRESENCE_BATCH: i64 = 4096;
 /// A stored record, from its JSON.
 fn stored(text: String) -> Result<ScanRecord, ApiError> {
     serde_json::from_str(&text)
-        .map_err(|_| ApiError::unavailable("postgres: a stored record is not valid"))
+        .map_err(|_| ApiError::storage("postgres: a stored record is not valid"))
 }
 
 fn random_hex() -> Result<String, ApiError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(&e.to_string()))?;
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::failed("no randomness", e.to_string()))?;
     Ok(hex::encode(bytes))
 }
 
@@ -261,7 +261,10 @@ async fn insert(
         venues.push(r.venue_id.clone());
         doors.push(r.door.clone());
         days.push(Day::of(r.at).0);
-        bodies.push(serde_json::to_string(r).map_err(|e| ApiError::internal(&e.to_string()))?);
+        bodies.push(
+            serde_json::to_string(r)
+                .map_err(|e| ApiError::failed("a record did not serialise", e.to_string()))?,
+        );
     }
     let rows = client
         .query(

@@ -26,6 +26,8 @@ pub mod desk;
 pub mod export;
 pub mod parquet;
 pub mod presence;
+#[cfg(feature = "service")]
+pub mod store;
 
 use rusqlite::{Connection, OptionalExtension, ToSql};
 use std::path::Path;
@@ -72,6 +74,19 @@ pub enum LedgerError {
     /// written: its path and why.
     #[error("{0}: {1}")]
     File(String, std::io::Error),
+    /// The store's writer has more requests waiting than it takes: nothing was stored; retry.
+    #[error("the store is busy; retry")]
+    Busy,
+    /// The store's writer or reader stopped: nothing more is stored.
+    #[error("the store stopped")]
+    Stopped,
+    /// The group commit this request was part of failed (the cause, in words): nothing of the
+    /// group was stored.
+    #[error("the store failed: {0}")]
+    Group(String),
+    /// The PostgreSQL server refused or could not be reached (its message).
+    #[error("postgres: {0}")]
+    Postgres(String),
 }
 
 /// An error of the embedded SQLite: its message, and where it came from as the error's

@@ -199,6 +199,8 @@ impl From<LedgerError> for ApiError {
         match e {
             LedgerError::Core(e) => e.into(),
             LedgerError::KeyMismatch(_) => ApiError::conflict(&e.to_string()),
+            LedgerError::Busy => ApiError::unavailable("the store is busy; retry"),
+            LedgerError::Stopped => ApiError::unavailable("the store stopped"),
             other => ApiError::storage(other.to_string()),
         }
     }

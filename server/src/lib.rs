@@ -5,7 +5,7 @@
 //! A thin face over core and the ledger, like the command line: every check-in is verified and
 //! decided again by [`venuecode::door::Gate`], every record is stored by
 //! [`venuecode_ledger::Ledger`], every statistic is core's. What the service adds is who may ask
-//! ([`directory`]), group commit ([`store`]), the lists' publication ([`lists`]) and the live
+//! ([`directory`]), group commit ([`venuecode_ledger::store`]), the lists' publication ([`lists`]) and the live
 //! reports ([`reports`]).
 //!
 //! ```no_run
@@ -22,7 +22,6 @@ pub mod error;
 pub mod lists;
 pub mod page;
 pub mod reports;
-pub mod store;
 pub mod trace;
 pub mod webhooks;
 
@@ -172,7 +171,7 @@ impl Limiter {
 pub(crate) struct Shared {
     pub(crate) data: PathBuf,
     pub(crate) directory: Directory,
-    pub(crate) store: store::Store,
+    pub(crate) store: venuecode_ledger::store::Store,
     pub(crate) gate: SharedGate,
     /// Bumped whenever the gate's state changes; the saver writes it when it moved.
     pub(crate) gate_changes: AtomicU64,
@@ -254,7 +253,7 @@ impl Service {
     pub async fn open(config: Config) -> Result<Service, ApiError> {
         std::fs::create_dir_all(&config.data)?;
         let directory = Directory::open(&config.data.join("service.sqlite"))?;
-        let store = store::Store::open(
+        let store = venuecode_ledger::store::Store::open(
             &config.data.join("ledger.sqlite"),
             config.database.as_deref(),
         )

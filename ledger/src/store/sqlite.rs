@@ -8,11 +8,11 @@
 //! acknowledged record; record ids are unique, so a retry stores nothing twice.
 
 use super::{Batches, Job, MAX_QUEUED};
-use crate::error::ApiError;
+use crate::Ledger;
+use crate::LedgerError;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use venuecode::record::ScanRecord;
-use venuecode_ledger::Ledger;
 
 /// The ledger of the service.
 #[derive(Clone)]
@@ -24,7 +24,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens the ledger at `path` and starts its writer thread.
-    pub fn open(path: &Path) -> Result<Self, ApiError> {
+    pub fn open(path: &Path) -> Result<Self, LedgerError> {
         let mut writer = Ledger::open(path)?;
         let reader = Ledger::open(path)?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(MAX_QUEUED);
@@ -39,7 +39,7 @@ impl SqliteStore {
     }
 
     /// Stores records durably; says of each whether it was new. Returns once they are on disk.
-    pub async fn append(&self, records: Vec<ScanRecord>) -> Result<Vec<bool>, ApiError> {
+    pub async fn append(&self, records: Vec<ScanRecord>) -> Result<Vec<bool>, LedgerError> {
         super::submit(records, |job| self.jobs.try_send(job).is_ok()).await
     }
 
@@ -47,8 +47,8 @@ impl SqliteStore {
     /// connection, off the async threads.
     pub(crate) async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Ledger) -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
+        f: impl FnOnce(&mut Ledger) -> Result<T, LedgerError> + Send + 'static,
+    ) -> Result<T, LedgerError> {
         let reader = self.reader.clone();
         tokio::task::spawn_blocking(move || {
             let mut ledger = reader
@@ -57,7 +57,7 @@ impl SqliteStore {
             f(&mut ledger)
         })
         .await
-        .map_err(|_| ApiError::internal("a read stopped"))?
+        .map_err(|_| LedgerError::Stopped)?
     }
 }
 
@@ -74,7 +74,7 @@ impl SqliteStore {
                 })
             });
             if let Err(e) = read {
-                let _ = batches.blocking_send(Err(e.into()));
+                let _ = batches.blocking_send(Err(e));
             }
         });
     }
@@ -87,6 +87,6 @@ fn write_groups(ledger: &mut Ledger, queue: &mpsc::Receiver<Job>) {
             .iter()
             .flat_map(|j| j.records.iter().cloned())
             .collect();
-        super::answer(group, ledger.append_each(&all).map_err(ApiError::from));
+        super::answer(group, ledger.append_each(&all));
     }
 }

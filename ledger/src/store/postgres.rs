@@ -5,14 +5,14 @@
 //! NOTHING RETURNING record_id`), committed with `synchronous_commit = on`, then answers each.
 
 use super::{Batches, Job, MAX_QUEUED};
-use crate::error::ApiError;
+use crate::Filter;
+use crate::LedgerError;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_postgres::{Client, NoTls};
 use venuecode::pseudonym::PseudonymKey;
 use venuecode::record::{Day, RecordId, ScanRecord};
 use venuecode::trace::Presence;
-use venuecode_ledger::Filter;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,11 +35,11 @@ pub struct PgStore {
     reader: Arc<Client>,
 }
 
-fn failed(e: tokio_postgres::Error) -> ApiError {
-    ApiError::storage(format!("postgres: {e}"))
+fn failed(e: tokio_postgres::Error) -> LedgerError {
+    LedgerError::Postgres(e.to_string())
 }
 
-async fn connect(url: &str) -> Result<Client, ApiError> {
+async fn connect(url: &str) -> Result<Client, LedgerError> {
     let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(failed)?;
     tokio::spawn(async move {
         // Ends when the client is dropped or the server goes; requests then fail `unavailable`.
@@ -50,7 +50,7 @@ async fn connect(url: &str) -> Result<Client, ApiError> {
 
 impl PgStore {
     /// Connects (a writer and a reader connection) and creates the tables if missing.
-    pub async fn open(url: &str) -> Result<Self, ApiError> {
+    pub async fn open(url: &str) -> Result<Self, LedgerError> {
         let writer = connect(url).await?;
         writer.batch_execute(SCHEMA).await.map_err(failed)?;
         writer
@@ -75,7 +75,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) async fn append(&self, records: Vec<ScanRecord>) -> Result<Vec<bool>, ApiError> {
+    pub(crate) async fn append(&self, records: Vec<ScanRecord>) -> Result<Vec<bool>, LedgerError> {
         super::submit(records, |job| self.jobs.try_send(job).is_ok()).await
     }
 
@@ -86,7 +86,7 @@ impl PgStore {
         filter: &Filter,
         after: Option<RecordId>,
         limit: Option<u32>,
-    ) -> Result<Option<Vec<ScanRecord>>, ApiError> {
+    ) -> Result<Option<Vec<ScanRecord>>, LedgerError> {
         let start: i64 = match after {
             None => 0,
             Some(id) => {
@@ -117,7 +117,7 @@ impl PgStore {
             )
             .await
             .map_err(failed)?;
-        let out: Result<Vec<ScanRecord>, ApiError> =
+        let out: Result<Vec<ScanRecord>, LedgerError> =
             rows.iter().map(|row| stored(row.get(0))).collect();
         out.map(Some)
     }
@@ -147,7 +147,7 @@ impl PgStore {
                     rows.iter()
                         .map(|row| stored(row.get(1)).map(|r| Presence::of(&r)))
                         .filter_map(Result::transpose)
-                        .collect::<Result<Vec<Presence>, ApiError>>()
+                        .collect::<Result<Vec<Presence>, LedgerError>>()
                         .map(|b| (b, rows.len()))
                 });
                 match batch {
@@ -168,21 +168,45 @@ impl PgStore {
         });
     }
 
+    /// The venue's pseudonym key: the stored one, else one derived from the store's root;
+    /// `provisioned` replaces it when it differs only while the venue has no record with a
+    /// pseudonym (else `KeyMismatch`), as the SQLite ledger does.
     pub(crate) async fn pseudonym_key(
         &self,
         venue_id: &str,
         provisioned: Option<PseudonymKey>,
-    ) -> Result<PseudonymKey, ApiError> {
-        if let Some(key) = &provisioned {
-            self.reader
-                .execute(
-                    "INSERT INTO venue_keys (venue_id, key) VALUES ($1, $2)
-                     ON CONFLICT (venue_id) DO NOTHING",
-                    &[&venue_id, &key.to_hex().trim()],
+    ) -> Result<PseudonymKey, LedgerError> {
+        let current = self.current_key(venue_id).await?;
+        let Some(wanted) = provisioned else {
+            return Ok(current);
+        };
+        if wanted.fingerprint() != current.fingerprint() {
+            let held = self
+                .reader
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM scans
+                     WHERE venue_id = $1 AND record->>'pseudonym' IS NOT NULL)",
+                    &[&venue_id],
                 )
                 .await
                 .map_err(failed)?;
+            if held.get::<_, bool>(0) {
+                return Err(LedgerError::KeyMismatch(venue_id.to_owned()));
+            }
         }
+        self.reader
+            .execute(
+                "INSERT INTO venue_keys (venue_id, key) VALUES ($1, $2)
+                 ON CONFLICT (venue_id) DO UPDATE SET key = EXCLUDED.key",
+                &[&venue_id, &wanted.to_hex().trim()],
+            )
+            .await
+            .map_err(failed)?;
+        Ok(wanted)
+    }
+
+    /// The stored key of a venue, or the one the store's root derives.
+    async fn current_key(&self, venue_id: &str) -> Result<PseudonymKey, LedgerError> {
         let stored = self
             .reader
             .query_opt(
@@ -191,9 +215,9 @@ impl PgStore {
             )
             .await
             .map_err(failed)?;
-        let corrupt = || ApiError::storage("postgres: a stored key is not valid");
-        let key = match stored {
-            Some(row) => PseudonymKey::from_hex(&row.get::<_, String>(0)).map_err(|_| corrupt())?,
+        let corrupt = || LedgerError::Corrupt(format!("the stored key of venue {venue_id}"));
+        match stored {
+            Some(row) => PseudonymKey::from_hex(&row.get::<_, String>(0)).map_err(|_| corrupt()),
             None => {
                 let row = self
                     .reader
@@ -203,17 +227,9 @@ impl PgStore {
                 let mut root = zeroize::Zeroizing::new([0u8; 32]);
                 hex::decode_to_slice(row.get::<_, String>(0).trim(), root.as_mut())
                     .map_err(|_| corrupt())?;
-                PseudonymKey::for_venue(&root, venue_id)
+                Ok(PseudonymKey::for_venue(&root, venue_id))
             }
-        };
-        if let Some(wanted) = provisioned
-            && wanted.fingerprint() != key.fingerprint()
-        {
-            return Err(ApiError::conflict(&format!(
-                "venue {venue_id} has another pseudonym key here"
-            )));
         }
-        Ok(key)
     }
 }
 
@@ -221,14 +237,14 @@ impl PgStore {
 const PRESENCE_BATCH: i64 = 4096;
 
 /// A stored record, from its JSON.
-fn stored(text: String) -> Result<ScanRecord, ApiError> {
-    serde_json::from_str(&text)
-        .map_err(|_| ApiError::storage("postgres: a stored record is not valid"))
+fn stored(text: String) -> Result<ScanRecord, LedgerError> {
+    serde_json::from_str(&text).map_err(|e| LedgerError::Corrupt(format!("a stored record: {e}")))
 }
 
-fn random_hex() -> Result<String, ApiError> {
+fn random_hex() -> Result<String, LedgerError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| ApiError::failed("no randomness", e.to_string()))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| LedgerError::Core(venuecode::Error::Randomness(e.to_string())))?;
     Ok(hex::encode(bytes))
 }
 
@@ -250,7 +266,7 @@ async fn write_groups(client: Client, mut queue: mpsc::Receiver<Job>) {
 async fn insert(
     client: &Client,
     records: &[&ScanRecord],
-) -> Result<std::collections::HashSet<String>, ApiError> {
+) -> Result<std::collections::HashSet<String>, LedgerError> {
     let mut ids = Vec::with_capacity(records.len());
     let mut venues = Vec::with_capacity(records.len());
     let mut doors = Vec::with_capacity(records.len());
@@ -263,7 +279,7 @@ async fn insert(
         days.push(Day::of(r.at).0);
         bodies.push(
             serde_json::to_string(r)
-                .map_err(|e| ApiError::failed("a record did not serialise", e.to_string()))?,
+                .map_err(|e| LedgerError::Corrupt(format!("a record did not serialise: {e}")))?,
         );
     }
     let rows = client

@@ -1,18 +1,21 @@
-//! Where the service keeps records: the SQLite ledger in its folder (the default, nothing to
-//! install), or PostgreSQL for a city (`--database`). Both commit in groups and answer a request
-//! only once its records are durable; both keep each record once (its id is unique); both give
-//! a venue's records in the order they were stored.
+//! Where the records service keeps records (feature `service`): the SQLite ledger in its folder
+//! (the default, nothing to install), or PostgreSQL for a city (feature `postgres`). Both commit
+//! in groups and answer a request only once its records are durable; both keep each record once
+//! (its id is unique); both give a venue's records in the order they were stored; both keep a
+//! venue's pseudonym key by one rule (a provisioned key replaces another only while the venue
+//! has no record with a pseudonym). `ledger/tests/store.rs` holds both to these rules.
 
+#[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
 
-use crate::error::ApiError;
+use crate::Filter;
+use crate::LedgerError;
 use std::path::Path;
 use tokio::sync::{mpsc, oneshot};
 use venuecode::pseudonym::PseudonymKey;
 use venuecode::record::{Day, RecordId, ScanRecord};
 use venuecode::trace::Presence;
-use venuecode_ledger::Filter;
 
 /// The records store.
 #[derive(Clone)]
@@ -20,30 +23,39 @@ pub enum Store {
     /// `DIR/ledger.sqlite`.
     Sqlite(sqlite::SqliteStore),
     /// A PostgreSQL database.
+    #[cfg(feature = "postgres")]
     Postgres(postgres::PgStore),
 }
 
 impl Store {
     /// The SQLite ledger at `path`, or the PostgreSQL database a libpq connection string or
     /// URL names (its tables created if missing).
-    pub async fn open(path: &Path, database: Option<&str>) -> Result<Store, ApiError> {
+    pub async fn open(path: &Path, database: Option<&str>) -> Result<Store, LedgerError> {
         Ok(match database {
             None => Store::Sqlite(sqlite::SqliteStore::open(path)?),
+            #[cfg(feature = "postgres")]
             Some(url) => Store::Postgres(postgres::PgStore::open(url).await?),
+            #[cfg(not(feature = "postgres"))]
+            Some(_) => {
+                return Err(LedgerError::Postgres(
+                    "this build has no PostgreSQL store (feature postgres)".into(),
+                ));
+            }
         })
     }
 
     /// Stores records durably; says of each whether it was new.
-    pub async fn append(&self, records: Vec<ScanRecord>) -> Result<Vec<bool>, ApiError> {
+    pub async fn append(&self, records: Vec<ScanRecord>) -> Result<Vec<bool>, LedgerError> {
         match self {
             Store::Sqlite(s) => s.append(records).await,
+            #[cfg(feature = "postgres")]
             Store::Postgres(p) => p.append(records).await,
         }
     }
 
     /// The records that pass `filter` (a day and a venue: what a day's statistics and exports
     /// read), in the order stored.
-    pub async fn records(&self, filter: Filter) -> Result<Vec<ScanRecord>, ApiError> {
+    pub async fn records(&self, filter: Filter) -> Result<Vec<ScanRecord>, LedgerError> {
         match self {
             Store::Sqlite(s) => {
                 s.read(move |l| {
@@ -53,6 +65,7 @@ impl Store {
                 })
                 .await
             }
+            #[cfg(feature = "postgres")]
             Store::Postgres(p) => p
                 .records(&filter, None, None)
                 .await
@@ -67,12 +80,10 @@ impl Store {
         filter: Filter,
         after: Option<RecordId>,
         limit: u32,
-    ) -> Result<Option<Vec<ScanRecord>>, ApiError> {
+    ) -> Result<Option<Vec<ScanRecord>>, LedgerError> {
         match self {
-            Store::Sqlite(s) => {
-                s.read(move |l| l.page(&filter, after, limit).map_err(ApiError::from))
-                    .await
-            }
+            Store::Sqlite(s) => s.read(move |l| l.page(&filter, after, limit)).await,
+            #[cfg(feature = "postgres")]
             Store::Postgres(p) => p.records(&filter, after, Some(limit)).await,
         }
     }
@@ -83,7 +94,7 @@ impl Store {
         &self,
         venue_id: &str,
         provisioned: Option<PseudonymKey>,
-    ) -> Result<PseudonymKey, ApiError> {
+    ) -> Result<PseudonymKey, LedgerError> {
         match self {
             Store::Sqlite(s) => {
                 let venue = venue_id.to_owned();
@@ -91,10 +102,11 @@ impl Store {
                     if let Some(key) = &provisioned {
                         l.provision_venue_key(&venue, key)?;
                     }
-                    Ok(l.pseudonym_key(&venue)?)
+                    l.pseudonym_key(&venue)
                 })
                 .await
             }
+            #[cfg(feature = "postgres")]
             Store::Postgres(p) => p.pseudonym_key(venue_id, provisioned).await,
         }
     }
@@ -107,10 +119,11 @@ impl Store {
         &self,
         from: Option<Day>,
         to: Option<Day>,
-    ) -> mpsc::Receiver<Result<Vec<Presence>, ApiError>> {
+    ) -> mpsc::Receiver<Result<Vec<Presence>, LedgerError>> {
         let (batches, out) = mpsc::channel(4);
         match self {
             Store::Sqlite(s) => s.presences(batches),
+            #[cfg(feature = "postgres")]
             Store::Postgres(p) => p.presences(from, to, batches),
         }
         out
@@ -118,7 +131,7 @@ impl Store {
 }
 
 /// Where a store sends a trace's presences.
-pub(crate) type Batches = mpsc::Sender<Result<Vec<Presence>, ApiError>>;
+pub(crate) type Batches = mpsc::Sender<Result<Vec<Presence>, LedgerError>>;
 
 /// The most records one group commit stores: past this, the next group waits for the next
 /// transaction (bounds a transaction's time and memory).
@@ -131,7 +144,7 @@ pub(crate) const MAX_QUEUED: usize = 16_384;
 /// A request's records, waiting for a writer, and where its answer goes.
 pub(crate) struct Job {
     pub(crate) records: Vec<ScanRecord>,
-    reply: oneshot::Sender<Result<Vec<bool>, ApiError>>,
+    reply: oneshot::Sender<Result<Vec<bool>, LedgerError>>,
 }
 
 /// Hands records to a writer (`send` refuses when its queue is full) and waits for the answer:
@@ -139,17 +152,15 @@ pub(crate) struct Job {
 pub(crate) async fn submit(
     records: Vec<ScanRecord>,
     send: impl FnOnce(Job) -> bool,
-) -> Result<Vec<bool>, ApiError> {
+) -> Result<Vec<bool>, LedgerError> {
     if records.is_empty() {
         return Ok(Vec::new());
     }
     let (reply, answer) = oneshot::channel();
     if !send(Job { records, reply }) {
-        return Err(ApiError::unavailable("the store is busy; retry"));
+        return Err(LedgerError::Busy);
     }
-    answer
-        .await
-        .map_err(|_| ApiError::unavailable("the store stopped"))?
+    answer.await.map_err(|_| LedgerError::Stopped)?
 }
 
 /// A group: `first` and the jobs waiting behind it (`next` gives one if there is), up to
@@ -171,7 +182,7 @@ pub(crate) fn group(first: Job, mut next: impl FnMut() -> Option<Job>) -> Vec<Jo
 
 /// Answers each job of a group with its share of `added` (one flag a record, in the group's
 /// order), or all of them with the error.
-pub(crate) fn answer(group: Vec<Job>, added: Result<Vec<bool>, ApiError>) {
+pub(crate) fn answer(group: Vec<Job>, added: Result<Vec<bool>, LedgerError>) {
     match added {
         Ok(added) => {
             let mut rest = added.as_slice();
@@ -184,8 +195,11 @@ pub(crate) fn answer(group: Vec<Job>, added: Result<Vec<bool>, ApiError>) {
             }
         }
         Err(e) => {
+            // Every request of the group failed for the same cause: each is told it in words
+            // (an error is not copied), and none was stored.
+            let said = e.to_string();
             for job in group {
-                let _ = job.reply.send(Err(e.clone()));
+                let _ = job.reply.send(Err(LedgerError::Group(said.clone())));
             }
         }
     }

@@ -1,0 +1,299 @@
+//! The store contract: what every records store of the service promises, decided once and held
+//! against each store. The SQLite ledger always; PostgreSQL too when `VENUECODE_TEST_POSTGRES`
+//! names a test server (`scripts/postgres`; scripts/test-all runs this suite both ways).
+//!
+//! The rules: an append is answered once durable and says of each record whether it was new (a
+//! retry stores nothing twice, nor a record twice in one request); records come back in the
+//! order stored, by filter and by page (a cursor that is not there is `None`); a trace's
+//! presences cover the days asked, each once; a venue's pseudonym key is stored or derived, and
+//! a provisioned one replaces it only while the venue has no record with a pseudonym.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use venuecode::Timestamp;
+use venuecode::policy::Outcome;
+use venuecode::pseudonym::PseudonymKey;
+use venuecode::record::{Day, Origin, RecordId, ScanRecord};
+use venuecode::token::HolderToken;
+use venuecode_ledger::store::Store;
+use venuecode_ledger::{Filter, LedgerError};
+
+const T0: i64 = 1_649_203_200; // 2022-04-06T08:00:00+08:00
+const DAY: i64 = 86_400;
+
+/// A store under test, with what keeps it alive.
+struct Subject {
+    name: &'static str,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh database on the test server, if there is one.
+async fn database() -> Option<String> {
+    let server = std::env::var("VENUECODE_TEST_POSTGRES").ok()?;
+    let (client, connection) =
+        tokio_postgres::connect(&format!("{server} dbname=postgres"), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let mut name = [0u8; 8];
+    getrandom::fill(&mut name).unwrap();
+    let name = format!("vc_store_{}", hex::encode(name));
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    Some(format!("{server} dbname={name}"))
+}
+
+/// Every store this run can test, each new and empty.
+async fn subjects() -> Vec<Subject> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open(&dir.path().join("ledger.sqlite"), None)
+        .await
+        .unwrap();
+    let mut all = vec![Subject {
+        name: "sqlite",
+        store: sqlite,
+        _dir: dir,
+    }];
+    if let Some(url) = database().await {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("unused.sqlite"), Some(&url))
+            .await
+            .unwrap();
+        all.push(Subject {
+            name: "postgres",
+            store,
+            _dir: dir,
+        });
+    }
+    all
+}
+
+/// A gate's record at `venue`/`door` at `at`, of `visitor`, with a pseudonym or without one.
+fn record(venue: &str, door: &str, visitor: u8, at: i64, key: Option<&PseudonymKey>) -> ScanRecord {
+    let at = Timestamp::from_unix(at);
+    ScanRecord {
+        id: RecordId::derive(at, &[venue.as_bytes(), door.as_bytes(), &[visitor]]),
+        origin: Origin::Gate,
+        device: "gate-1".into(),
+        venue_id: venue.into(),
+        door: door.into(),
+        at,
+        pseudonym: key.map(|k| k.pseudonym(&HolderToken([visitor; 16]))),
+        name: Some("张*丰".into()),
+        id_number: Some("110105********00**".into()),
+        phone: None,
+        profile: None,
+        code_state: Some(venuecode::CodeState::Valid),
+        colour: None,
+        test_age_hours: None,
+        decision: Outcome::Admit,
+        report: false,
+        rule: "green".into(),
+        staff: None,
+        resolves: None,
+        trace: None,
+    }
+}
+
+#[tokio::test]
+async fn an_append_says_which_records_were_new_and_stores_each_once() {
+    for s in subjects().await {
+        let (a, b, c) = (
+            record("V1", "东门", 1, T0, None),
+            record("V1", "东门", 2, T0 + 60, None),
+            record("V1", "西门", 3, T0 + 120, None),
+        );
+        let store = &s.store;
+        assert_eq!(store.append(Vec::new()).await.unwrap(), Vec::<bool>::new());
+        assert_eq!(
+            store.append(vec![a.clone(), b.clone()]).await.unwrap(),
+            [true, true],
+            "{}",
+            s.name
+        );
+        // A retry, and a request carrying one record twice.
+        assert_eq!(
+            store.append(vec![b.clone(), c.clone()]).await.unwrap(),
+            [false, true],
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            store.append(vec![a.clone(), a.clone()]).await.unwrap(),
+            [false, false],
+            "{}",
+            s.name
+        );
+        let d = record("V1", "东门", 4, T0 + 180, None);
+        assert_eq!(
+            store.append(vec![d.clone(), d.clone()]).await.unwrap(),
+            [true, false],
+            "{}",
+            s.name
+        );
+        let all = store.records(Filter::default()).await.unwrap();
+        assert_eq!(all, vec![a, b, c, d], "{}", s.name);
+    }
+}
+
+#[tokio::test]
+async fn records_come_back_in_stored_order_by_filter_and_by_page() {
+    for s in subjects().await {
+        let store = &s.store;
+        let stored: Vec<ScanRecord> = (0..7u8)
+            .map(|i| {
+                let venue = if i % 3 == 0 { "V2" } else { "V1" };
+                let door = if i % 2 == 0 { "东门" } else { "西门" };
+                // Out of time order on purpose: the stored order is what counts.
+                record(
+                    venue,
+                    door,
+                    i,
+                    T0 + DAY * i64::from(i % 2) - i64::from(i),
+                    None,
+                )
+            })
+            .collect();
+        for r in &stored {
+            store.append(vec![r.clone()]).await.unwrap();
+        }
+        let day0 = Day::of(Timestamp::from_unix(T0));
+        let filter = Filter {
+            day: Some(day0),
+            venue_id: Some("V1".into()),
+            ..Filter::default()
+        };
+        let want: Vec<ScanRecord> = stored
+            .iter()
+            .filter(|r| r.venue_id == "V1" && Day::of(r.at) == day0)
+            .cloned()
+            .collect();
+        assert!(!want.is_empty());
+        assert_eq!(store.records(filter).await.unwrap(), want, "{}", s.name);
+        let east = Filter {
+            door: Some("东门".into()),
+            ..Filter::default()
+        };
+        let want: Vec<ScanRecord> = stored
+            .iter()
+            .filter(|r| r.door == "东门")
+            .cloned()
+            .collect();
+        assert_eq!(store.records(east).await.unwrap(), want, "{}", s.name);
+        // Pages of three, each after the last one's id, give everything once in order.
+        let mut paged = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .page(Filter::default(), after, 3)
+                .await
+                .unwrap()
+                .unwrap();
+            if page.is_empty() {
+                break;
+            }
+            assert!(page.len() <= 3);
+            after = page.last().map(|r| r.id);
+            paged.extend(page);
+        }
+        assert_eq!(paged, stored, "{}", s.name);
+        let unknown = RecordId::derive(Timestamp::from_unix(T0), &[b"nowhere"]);
+        assert_eq!(
+            store
+                .page(Filter::default(), Some(unknown), 3)
+                .await
+                .unwrap(),
+            None,
+            "{}",
+            s.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_trace_reads_every_presence_of_the_days_asked_once() {
+    for s in subjects().await {
+        let store = &s.store;
+        let stored: Vec<ScanRecord> = (0..9u8)
+            .map(|i| record("V1", "东门", i, T0 + DAY * i64::from(i % 3), None))
+            .collect();
+        store.append(stored.clone()).await.unwrap();
+        let day1 = Day::of(Timestamp::from_unix(T0 + DAY));
+        let mut batches = store.presences(Some(day1), Some(day1));
+        let mut seen = Vec::new();
+        while let Some(batch) = batches.recv().await {
+            seen.extend(batch.unwrap().into_iter().map(|p| p.id));
+        }
+        // Every record of the day, each once; a store may give other days too.
+        let mut unique = seen.clone();
+        unique.sort_by_key(|id| id.0);
+        unique.dedup();
+        assert_eq!(unique.len(), seen.len(), "{}", s.name);
+        for r in stored.iter().filter(|r| Day::of(r.at) == day1) {
+            assert!(seen.contains(&r.id), "{}: {} missing", s.name, r.id);
+        }
+        assert!(
+            seen.iter().all(|id| stored.iter().any(|r| r.id == *id)),
+            "{}",
+            s.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_venue_key_is_replaced_only_while_the_venue_has_no_pseudonymous_record() {
+    for s in subjects().await {
+        let store = &s.store;
+        // Without provisioning: one key, derived from the store's root, the same each time.
+        let derived = store.pseudonym_key("V1", None).await.unwrap();
+        let again = store.pseudonym_key("V1", None).await.unwrap();
+        assert_eq!(derived.fingerprint(), again.fingerprint(), "{}", s.name);
+        let other = store.pseudonym_key("V2", None).await.unwrap();
+        assert_ne!(derived.fingerprint(), other.fingerprint(), "{}", s.name);
+
+        // Provisioned before any record: stored; a second provisioning replaces it.
+        let k1 = || PseudonymKey::from_bytes([1; 32]);
+        let k2 = || PseudonymKey::from_bytes([2; 32]);
+        let got = store.pseudonym_key("V1", Some(k1())).await.unwrap();
+        assert_eq!(got.fingerprint(), k1().fingerprint(), "{}", s.name);
+        let got = store.pseudonym_key("V1", Some(k2())).await.unwrap();
+        assert_eq!(got.fingerprint(), k2().fingerprint(), "{}", s.name);
+        let kept = store.pseudonym_key("V1", None).await.unwrap();
+        assert_eq!(kept.fingerprint(), k2().fingerprint(), "{}", s.name);
+
+        // A record without a pseudonym (a rejected code) does not bind the key...
+        store
+            .append(vec![record("V1", "东门", 1, T0, None)])
+            .await
+            .unwrap();
+        let got = store.pseudonym_key("V1", Some(k1())).await.unwrap();
+        assert_eq!(got.fingerprint(), k1().fingerprint(), "{}", s.name);
+        // ...one with a pseudonym does: the same key is fine, another is refused.
+        store
+            .append(vec![record("V1", "东门", 2, T0, Some(&k1()))])
+            .await
+            .unwrap();
+        store.pseudonym_key("V1", Some(k1())).await.unwrap();
+        let e = store.pseudonym_key("V1", Some(k2())).await.unwrap_err();
+        assert!(
+            matches!(e, LedgerError::KeyMismatch(ref v) if v == "V1"),
+            "{}: {e}",
+            s.name
+        );
+        let kept = store.pseudonym_key("V1", None).await.unwrap();
+        assert_eq!(kept.fingerprint(), k1().fingerprint(), "{}", s.name);
+
+        // Records made with the derived key bind it too, though it was never stored.
+        store
+            .append(vec![record("V2", "东门", 3, T0, Some(&other))])
+            .await
+            .unwrap();
+        let e = store.pseudonym_key("V2", Some(k1())).await.unwrap_err();
+        assert!(matches!(e, LedgerError::KeyMismatch(_)), "{}: {e}", s.name);
+        let kept = store.pseudonym_key("V2", None).await.unwrap();
+        assert_eq!(kept.fingerprint(), other.fingerprint(), "{}", s.name);
+    }
+}

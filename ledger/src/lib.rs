@@ -23,6 +23,7 @@
 
 pub mod audit;
 pub mod desk;
+pub mod directory;
 pub mod export;
 pub mod parquet;
 pub mod presence;
@@ -87,6 +88,12 @@ pub enum LedgerError {
     /// The PostgreSQL server refused or could not be reached (its message).
     #[error("postgres: {0}")]
     Postgres(String),
+    /// What was to be created exists already (an account of that name).
+    #[error("{0} exists already")]
+    Exists(&'static str),
+    /// What was named is not there (an account, a token, a webhook).
+    #[error("{0}")]
+    NotFound(&'static str),
 }
 
 /// An error of the embedded SQLite: its message, and where it came from as the error's
@@ -254,7 +261,8 @@ fn meta(conn: &Connection, name: &str) -> Result<Option<String>, LedgerError> {
         .optional()?)
 }
 
-fn random_key() -> Result<String, LedgerError> {
+/// 32 random bytes as hex: keys, roots, tokens and secrets.
+pub(crate) fn random_hex() -> Result<String, LedgerError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| venuecode::Error::Randomness(e.to_string()))?;
     Ok(hex::encode(bytes))
@@ -371,7 +379,7 @@ impl Ledger {
         let root = match meta(&conn, "pseudonym_root")? {
             Some(hex_key) => hex_key,
             None => {
-                let key = random_key()?;
+                let key = random_hex()?;
                 conn.execute(
                     "INSERT INTO meta (name, value) VALUES ('pseudonym_root', ?1)",
                     [&key],

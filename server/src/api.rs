@@ -157,7 +157,8 @@ impl Caller {
             Role::Authority => true,
             Role::Manager => a.scope.iter().any(|v| v == venue_id),
             Role::District => venue.is_some_and(|v| venuecode::division_in(&a.scope, v.division)),
-            Role::Gate => false,
+            // A gate reads nothing; a role added later reads nothing until it is given rights.
+            _ => false,
         }
     }
 

@@ -200,15 +200,11 @@ impl From<LedgerError> for ApiError {
             LedgerError::Core(e) => e.into(),
             LedgerError::KeyMismatch(_) => ApiError::conflict(&e.to_string()),
             LedgerError::Busy => ApiError::unavailable("the store is busy; retry"),
+            LedgerError::Exists(what) => ApiError::conflict(&format!("{what} exists already")),
+            LedgerError::NotFound(what) => ApiError::not_found(what),
             LedgerError::Stopped => ApiError::unavailable("the store stopped"),
             other => ApiError::storage(other.to_string()),
         }
-    }
-}
-
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> Self {
-        ApiError::storage(format!("accounts: {e}"))
     }
 }
 

@@ -17,7 +17,6 @@
 //! ```
 
 pub mod api;
-pub mod directory;
 pub mod error;
 pub mod lists;
 pub mod page;
@@ -25,10 +24,10 @@ pub mod reports;
 pub mod trace;
 pub mod webhooks;
 
-pub use directory::{Account, Directory, Role};
 pub use error::{ApiError, SERVICE_ERROR_CODES};
 pub use lists::{Kind, ListSet};
 pub use trace::TraceDesk;
+pub use venuecode_ledger::directory::{self, Account, Directory, Role};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -201,7 +200,7 @@ impl Shared {
     pub(crate) fn report(&self, report: reports::Report) {
         match self.directory.webhooks() {
             Ok(hooks) => self.webhooks.deliver(&report, &hooks),
-            Err(e) => (self.log)(&format!("webhooks not read: {}", e.code)),
+            Err(e) => (self.log)(&format!("webhooks not read: {e}")),
         }
         self.reports.publish(report);
     }

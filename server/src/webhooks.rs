@@ -13,7 +13,6 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use serde::Serialize;
 use sha2::Sha256;
 use std::time::Duration;
 
@@ -26,32 +25,16 @@ pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// How long one attempt may take.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A webhook: where reports go, for which venue or division, under which secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Webhook {
-    /// Its id.
-    pub id: i64,
-    /// `http://host[:port]/path`.
-    pub url: String,
-    /// A venue's reports, or (if none) a division's.
-    pub venue_id: Option<String>,
-    /// A division (2, 4 or 6 digits).
-    pub division: Option<String>,
-    /// The HMAC key, hex (not serialised).
-    #[serde(skip)]
-    pub secret: String,
-}
+pub use venuecode_ledger::directory::{Webhook, check_url};
 
-impl Webhook {
-    /// Whether a report is this webhook's.
-    pub fn wants(&self, report: &Report) -> bool {
-        match (&self.venue_id, &self.division) {
-            (Some(v), _) => *v == report.venue_id,
-            (None, Some(d)) => report
-                .division
-                .is_some_and(|x| venuecode::division_in(std::slice::from_ref(d), x)),
-            (None, None) => false,
-        }
+/// Whether a report is this webhook's.
+pub fn wants(hook: &Webhook, report: &Report) -> bool {
+    match (&hook.venue_id, &hook.division) {
+        (Some(v), _) => *v == report.venue_id,
+        (None, Some(d)) => report
+            .division
+            .is_some_and(|x| venuecode::division_in(std::slice::from_ref(d), x)),
+        (None, None) => false,
     }
 }
 
@@ -63,23 +46,6 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     mac.update(b".");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-/// Checks a URL before it is stored: `http://`, a host, no spaces.
-pub fn check_url(url: &str) -> Result<(), crate::ApiError> {
-    let ok = url.len() <= 2048
-        && url
-            .strip_prefix("http://")
-            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
-        && url.parse::<hyper::Uri>().is_ok();
-    if ok {
-        Ok(())
-    } else {
-        Err(crate::ApiError::invalid(
-            "url",
-            "an http:// URL with a host (a TLS proxy in front of an https receiver)",
-        ))
-    }
 }
 
 /// Sends reports to webhooks.
@@ -104,7 +70,7 @@ impl Sender {
 
     /// Delivers a report to each webhook that wants it, each in its own task.
     pub(crate) fn deliver(&self, report: &Report, hooks: &[Webhook]) {
-        for hook in hooks.iter().filter(|h| h.wants(report)) {
+        for hook in hooks.iter().filter(|h| wants(h, report)) {
             let (sender, hook, report) = (self.clone(), hook.clone(), report.clone());
             tokio::spawn(async move { sender.attempts(&hook, &report).await });
         }

@@ -57,7 +57,7 @@ impl PgStore {
             .batch_execute("SET synchronous_commit = on")
             .await
             .map_err(failed)?;
-        let root = random_hex()?;
+        let root = crate::random_hex()?;
         writer
             .execute(
                 "INSERT INTO meta (name, value) VALUES ('pseudonym_root', $1)
@@ -239,13 +239,6 @@ const PRESENCE_BATCH: i64 = 4096;
 /// A stored record, from its JSON.
 fn stored(text: String) -> Result<ScanRecord, LedgerError> {
     serde_json::from_str(&text).map_err(|e| LedgerError::Corrupt(format!("a stored record: {e}")))
-}
-
-fn random_hex() -> Result<String, LedgerError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| LedgerError::Core(venuecode::Error::Randomness(e.to_string())))?;
-    Ok(hex::encode(bytes))
 }
 
 async fn write_groups(client: Client, mut queue: mpsc::Receiver<Job>) {

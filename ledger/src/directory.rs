@@ -1,12 +1,13 @@
-//! Who may use the service: accounts (the authority, district offices, venue managers, gate
-//! devices), their API tokens and the page's sessions, and the venues the service knows (which
-//! district each belongs to). One SQLite file, `service.sqlite`, beside the ledger.
+//! Who may use the records service: accounts (the authority, district offices, venue managers,
+//! gate devices), their API tokens and the page's sessions, the venues the service knows (which
+//! district each belongs to), the registry and the doors seen, and the webhooks. One SQLite file,
+//! `service.sqlite`, beside the ledger; the service and the command line reach it only through
+//! this module (no SQL above the ledger).
 //!
 //! Tokens and session cookies are 32 random bytes shown once; only their SHA-256 is stored, so a
 //! copy of the file gives no one a way in.
 
-use crate::error::ApiError;
-use crate::webhooks::Webhook;
+use crate::LedgerError;
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -47,14 +48,61 @@ impl Role {
 }
 
 impl std::str::FromStr for Role {
-    type Err = ApiError;
-    fn from_str(s: &str) -> Result<Self, ApiError> {
+    type Err = LedgerError;
+    fn from_str(s: &str) -> Result<Self, LedgerError> {
         Role::ALL
             .into_iter()
             .find(|r| r.name() == s)
-            .ok_or_else(|| {
-                ApiError::invalid("role", "expected authority, district, manager or gate")
-            })
+            .ok_or_else(|| invalid("role", "expected authority, district, manager or gate"))
+    }
+}
+
+/// A field refused (`invalid_input`); the reason never quotes the value.
+fn invalid(field: &'static str, reason: impl Into<String>) -> LedgerError {
+    LedgerError::Core(venuecode::Error::InvalidInput {
+        field,
+        reason: reason.into(),
+    })
+}
+
+/// A webhook: where reports go, for which venue or division, under which secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Webhook {
+    /// Its id.
+    pub id: i64,
+    /// `http://host[:port]/path`.
+    pub url: String,
+    /// A venue's reports, or (if none) a division's.
+    pub venue_id: Option<String>,
+    /// A division (2, 4 or 6 digits).
+    pub division: Option<String>,
+    /// The HMAC key, hex (not serialised).
+    #[serde(skip)]
+    pub secret: String,
+}
+
+/// Checks a webhook's URL: `http://` and a host (a TLS proxy in front of an https receiver),
+/// printable ASCII, at most 2,048 bytes, a port (if any) that is one.
+pub fn check_url(url: &str) -> Result<(), LedgerError> {
+    let authority = url
+        .strip_prefix("http://")
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    let ok = url.len() <= 2048
+        && url.bytes().all(|b| b.is_ascii_graphic())
+        && authority.is_some_and(|a| {
+            let (host, port) = match a.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (a, None),
+            };
+            !host.is_empty() && !host.contains('@') && port.is_none_or(|p| p.parse::<u16>().is_ok())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "url",
+            "an http:// URL with a host (a TLS proxy in front of an https receiver)",
+        ))
     }
 }
 
@@ -76,23 +124,17 @@ pub struct Account {
 
 impl Account {
     /// Checks that an account's scope fits its role before it is created.
-    pub fn check(&self) -> Result<(), ApiError> {
+    pub fn check(&self) -> Result<(), LedgerError> {
         let bounded =
             |v: &[String]| v.len() <= 256 && v.iter().all(|s| !s.is_empty() && s.len() <= 256);
         if self.name.is_empty()
             || self.name.len() > 64
             || !self.name.bytes().all(|b| b.is_ascii_graphic())
         {
-            return Err(ApiError::invalid(
-                "name",
-                "1 to 64 printable ASCII characters",
-            ));
+            return Err(invalid("name", "1 to 64 printable ASCII characters"));
         }
         if !bounded(&self.scope) || !bounded(&self.doors) {
-            return Err(ApiError::invalid(
-                "scope",
-                "at most 256 entries of 1 to 256 bytes",
-            ));
+            return Err(invalid("scope", "at most 256 entries of 1 to 256 bytes"));
         }
         let ok = match self.role {
             Role::Authority => self.scope.is_empty() && self.doors.is_empty(),
@@ -107,7 +149,7 @@ impl Account {
         if ok {
             Ok(())
         } else {
-            Err(ApiError::invalid(
+            Err(invalid(
                 "scope",
                 "the authority has none; a district names divisions (2, 4 or 6 digits), a \
                  manager venues, a gate one venue (and optionally doors)",
@@ -185,12 +227,6 @@ pub const SESSION_SECS: i64 = 8 * 3600;
 /// What a token or cookie is, as given: `vct_` and 64 hex digits.
 const TOKEN_PREFIX: &str = "vct_";
 
-fn random_hex() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| ApiError::failed("no randomness", e.to_string()))?;
-    Ok(hex::encode(bytes))
-}
-
 fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
@@ -201,8 +237,8 @@ fn list(text: &str) -> Vec<String> {
 
 impl Directory {
     /// Opens (or creates, owner-only) the accounts file.
-    pub fn open(path: &Path) -> Result<Self, ApiError> {
-        venuecode_ledger::create_private(path)?;
+    pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        crate::create_private(path)?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -221,7 +257,7 @@ impl Directory {
     }
 
     /// Creates an account (checked first) and gives its first token, shown once.
-    pub fn create(&self, account: &Account, now: Timestamp) -> Result<String, ApiError> {
+    pub fn create(&self, account: &Account, now: Timestamp) -> Result<String, LedgerError> {
         account.check()?;
         let conn = self.conn();
         let added = conn.execute(
@@ -236,14 +272,14 @@ impl Directory {
             ],
         )?;
         if added == 0 {
-            return Err(ApiError::conflict("an account of that name exists"));
+            return Err(LedgerError::Exists("an account of that name"));
         }
         drop(conn);
         self.issue(&account.name, now)
     }
 
     /// A new token for an account (its other tokens keep working).
-    pub fn issue(&self, name: &str, now: Timestamp) -> Result<String, ApiError> {
+    pub fn issue(&self, name: &str, now: Timestamp) -> Result<String, LedgerError> {
         let conn = self.conn();
         let id: i64 = conn
             .query_row(
@@ -252,8 +288,8 @@ impl Directory {
                 |r| r.get(0),
             )
             .optional()?
-            .ok_or_else(|| ApiError::not_found("no such account"))?;
-        let token = format!("{TOKEN_PREFIX}{}", random_hex()?);
+            .ok_or_else(|| LedgerError::NotFound("no such account"))?;
+        let token = format!("{TOKEN_PREFIX}{}", crate::random_hex()?);
         conn.execute(
             "INSERT INTO tokens (hash, account, created) VALUES (?1, ?2, ?3)",
             rusqlite::params![digest(&token), id, now.unix()],
@@ -262,11 +298,11 @@ impl Directory {
     }
 
     /// Revokes an account: its tokens and sessions stop working at once.
-    pub fn revoke(&self, name: &str) -> Result<(), ApiError> {
+    pub fn revoke(&self, name: &str) -> Result<(), LedgerError> {
         let conn = self.conn();
         let n = conn.execute("UPDATE accounts SET revoked = 1 WHERE name = ?1", [name])?;
         if n == 0 {
-            return Err(ApiError::not_found("no such account"));
+            return Err(LedgerError::NotFound("no such account"));
         }
         conn.execute(
             "DELETE FROM sessions WHERE account = (SELECT id FROM accounts WHERE name = ?1)",
@@ -276,19 +312,19 @@ impl Directory {
     }
 
     /// Revokes one token (as given), leaving the account's others.
-    pub fn revoke_token(&self, token: &str) -> Result<(), ApiError> {
+    pub fn revoke_token(&self, token: &str) -> Result<(), LedgerError> {
         let n = self.conn().execute(
             "UPDATE tokens SET revoked = 1 WHERE hash = ?1",
             [digest(token.trim())],
         )?;
         if n == 0 {
-            return Err(ApiError::not_found("no such token"));
+            return Err(LedgerError::NotFound("no such token"));
         }
         Ok(())
     }
 
     /// Every account, by name.
-    pub fn accounts(&self) -> Result<Vec<Account>, ApiError> {
+    pub fn accounts(&self) -> Result<Vec<Account>, LedgerError> {
         let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT name, role, scope, doors, revoked FROM accounts ORDER BY name")?;
@@ -301,7 +337,7 @@ impl Directory {
     }
 
     /// The account a bearer token opens, if it is a live token of a live account.
-    pub fn by_token(&self, token: &str) -> Result<Option<Account>, ApiError> {
+    pub fn by_token(&self, token: &str) -> Result<Option<Account>, LedgerError> {
         if !token.starts_with(TOKEN_PREFIX) || token.len() != TOKEN_PREFIX.len() + 64 {
             return Ok(None);
         }
@@ -319,11 +355,18 @@ impl Directory {
 
     /// A page session for the account a token opens: the cookie's value and the session's CSRF
     /// token (the page sends it back with every change it asks for).
-    pub fn login(&self, token: &str, now: Timestamp) -> Result<Option<(String, String)>, ApiError> {
+    pub fn login(
+        &self,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Option<(String, String)>, LedgerError> {
         let Some(account) = self.by_token(token)? else {
             return Ok(None);
         };
-        let (cookie, csrf) = (format!("{TOKEN_PREFIX}{}", random_hex()?), random_hex()?);
+        let (cookie, csrf) = (
+            format!("{TOKEN_PREFIX}{}", crate::random_hex()?),
+            crate::random_hex()?,
+        );
         let conn = self.conn();
         conn.execute("DELETE FROM sessions WHERE expires <= ?1", [now.unix()])?;
         conn.execute(
@@ -344,7 +387,7 @@ impl Directory {
         &self,
         cookie: &str,
         now: Timestamp,
-    ) -> Result<Option<(Account, String)>, ApiError> {
+    ) -> Result<Option<(Account, String)>, LedgerError> {
         let found = self
             .conn()
             .query_row(
@@ -362,14 +405,14 @@ impl Directory {
     }
 
     /// Ends a session.
-    pub fn logout(&self, cookie: &str) -> Result<(), ApiError> {
+    pub fn logout(&self, cookie: &str) -> Result<(), LedgerError> {
         self.conn()
             .execute("DELETE FROM sessions WHERE hash = ?1", [digest(cookie)])?;
         Ok(())
     }
 
     /// Notes a venue and its division (from a verified code): what was known is replaced.
-    pub fn note_venue(&self, venue: &KnownVenue) -> Result<(), ApiError> {
+    pub fn note_venue(&self, venue: &KnownVenue) -> Result<(), LedgerError> {
         self.conn().execute(
             "INSERT INTO venues (venue_id, division, name) VALUES (?1, ?2, ?3)
              ON CONFLICT (venue_id) DO UPDATE SET division = excluded.division,
@@ -380,7 +423,7 @@ impl Directory {
     }
 
     /// A known venue.
-    pub fn venue(&self, venue_id: &str) -> Result<Option<KnownVenue>, ApiError> {
+    pub fn venue(&self, venue_id: &str) -> Result<Option<KnownVenue>, LedgerError> {
         Ok(self
             .conn()
             .query_row(
@@ -400,7 +443,7 @@ impl Directory {
 
 impl Directory {
     /// Replaces the registry with these venues (all or none), and notes each venue's division.
-    pub fn import_registry(&self, venues: &[RegisteredVenue]) -> Result<(), ApiError> {
+    pub fn import_registry(&self, venues: &[RegisteredVenue]) -> Result<(), LedgerError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM registry", [])?;
@@ -428,7 +471,7 @@ impl Directory {
     }
 
     /// The registry.
-    pub fn registry(&self) -> Result<Vec<RegisteredVenue>, ApiError> {
+    pub fn registry(&self) -> Result<Vec<RegisteredVenue>, LedgerError> {
         let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT venue_id, name, division, doors FROM registry ORDER BY venue_id")?;
@@ -444,7 +487,7 @@ impl Directory {
     }
 
     /// Notes that a door's code verified here.
-    pub fn note_door(&self, venue_id: &str, door: &str) -> Result<(), ApiError> {
+    pub fn note_door(&self, venue_id: &str, door: &str) -> Result<(), LedgerError> {
         self.conn().execute(
             "INSERT OR IGNORE INTO doors_seen (venue_id, door) VALUES (?1, ?2)",
             [venue_id, door],
@@ -453,7 +496,7 @@ impl Directory {
     }
 
     /// Every door whose code verified here, as (venue, door).
-    pub fn doors_seen(&self) -> Result<BTreeSet<(String, String)>, ApiError> {
+    pub fn doors_seen(&self) -> Result<BTreeSet<(String, String)>, LedgerError> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT venue_id, door FROM doors_seen")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -468,19 +511,19 @@ impl Directory {
         url: &str,
         venue_id: Option<&str>,
         division: Option<&str>,
-    ) -> Result<Webhook, ApiError> {
-        crate::webhooks::check_url(url)?;
+    ) -> Result<Webhook, LedgerError> {
+        check_url(url)?;
         match (venue_id, division) {
             (Some(v), None) if !v.is_empty() && v.len() <= 256 => {}
             (None, Some(d)) if venuecode::is_division_scope(d) => {}
             _ => {
-                return Err(ApiError::invalid(
+                return Err(invalid(
                     "scope",
                     "a venue, or a division of 2, 4 or 6 digits",
                 ));
             }
         }
-        let secret = random_hex()?;
+        let secret = crate::random_hex()?;
         let conn = self.conn();
         conn.execute(
             "INSERT INTO webhooks (url, venue_id, division, secret) VALUES (?1, ?2, ?3, ?4)",
@@ -496,7 +539,7 @@ impl Directory {
     }
 
     /// Every webhook.
-    pub fn webhooks(&self) -> Result<Vec<Webhook>, ApiError> {
+    pub fn webhooks(&self) -> Result<Vec<Webhook>, LedgerError> {
         let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT id, url, venue_id, division, secret FROM webhooks ORDER BY id")?;
@@ -513,20 +556,20 @@ impl Directory {
     }
 
     /// Removes a webhook.
-    pub fn remove_webhook(&self, id: i64) -> Result<(), ApiError> {
+    pub fn remove_webhook(&self, id: i64) -> Result<(), LedgerError> {
         if self
             .conn()
             .execute("DELETE FROM webhooks WHERE id = ?1", [id])?
             == 0
         {
-            return Err(ApiError::not_found("no such webhook"));
+            return Err(LedgerError::NotFound("no such webhook"));
         }
         Ok(())
     }
 }
 
 /// Reads a registry CSV: a header `venue_id,name,division,doors`, doors separated by `;`.
-pub fn parse_registry(text: &str) -> Result<Vec<RegisteredVenue>, ApiError> {
+pub fn parse_registry(text: &str) -> Result<Vec<RegisteredVenue>, LedgerError> {
     #[derive(Deserialize)]
     struct Row {
         venue_id: String,
@@ -541,15 +584,15 @@ pub fn parse_registry(text: &str) -> Result<Vec<RegisteredVenue>, ApiError> {
     {
         let line = i + 2;
         let row = row.map_err(|_| {
-            ApiError::invalid(
+            invalid(
                 "registry",
-                &format!("line {line}: expected venue_id,name,division,doors"),
+                format!("line {line}: expected venue_id,name,division,doors"),
             )
         })?;
         let division = row
             .division
             .parse::<venuecode::Division>()
-            .map_err(|_| ApiError::invalid("registry", &format!("line {line}: not a division")))?;
+            .map_err(|_| invalid("registry", format!("line {line}: not a division")))?;
         let doors: Vec<String> = row
             .doors
             .split(';')
@@ -563,9 +606,9 @@ pub fn parse_registry(text: &str) -> Result<Vec<RegisteredVenue>, ApiError> {
             || doors.is_empty()
             || !doors.iter().all(|d| bounded(d))
         {
-            return Err(ApiError::invalid(
+            return Err(invalid(
                 "registry",
-                &format!(
+                format!(
                     "line {line}: a venue id, a name and at least one door, each 1 to 256 bytes"
                 ),
             ));
@@ -580,7 +623,7 @@ pub fn parse_registry(text: &str) -> Result<Vec<RegisteredVenue>, ApiError> {
     Ok(out)
 }
 
-fn account_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Account, ApiError>> {
+fn account_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Account, LedgerError>> {
     let (name, role, scope, doors, revoked): (String, String, String, String, i64) =
         (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
     Ok(role.parse::<Role>().map(|role| Account {
@@ -590,4 +633,39 @@ fn account_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Account, ApiErro
         doors: list(&doors),
         revoked: revoked != 0,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_webhook_url_is_plain_http_to_a_host() {
+        for good in [
+            "http://127.0.0.1:8080/hook",
+            "http://receiver.example/reports?venue=1",
+            "http://h",
+        ] {
+            assert!(check_url(good).is_ok(), "{good}");
+        }
+        let long = format!("http://h/{}", "a".repeat(2048));
+        for bad in [
+            "https://receiver.example/hook",
+            "http:///path",
+            "http://",
+            "http://h:99999/",
+            "http://h:port/",
+            "http://user@h/",
+            "http://h/a b",
+            "http://h/\u{7f}",
+            "http://主机/",
+            "ftp://h/",
+            long.as_str(),
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+        // The refusal does not quote the URL.
+        let e = check_url("https://secret-receiver.example/hook").unwrap_err();
+        assert!(!e.to_string().contains("secret-receiver"), "{e}");
+    }
 }

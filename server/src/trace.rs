@@ -1,7 +1,8 @@
 //! Trace-back over HTTP (SPEC.md §16.7): the authority's holder and venue queries over the
 //! store's records, each written to the audit log before it is answered. Only a node started
-//! with the tracing key answers them, and only to the authority's accounts; the queries are
-//! core's ([`HolderTrace`], [`VenueTrace`]), the log the ledger's ([`audit`]).
+//! with the tracing key answers them, and only to the authority's accounts. Each route
+//! translates its body and answer: the run itself is the ledger's trace desk
+//! ([`venuecode_ledger::desk`]), over the service's store.
 
 use crate::Shared;
 use crate::api::Caller;

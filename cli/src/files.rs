@@ -135,14 +135,8 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         .map_err(CliError::io(path))
 }
 
-/// Who may read a file the CLI writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// The owner only (0600): ledgers, exports, anything with records in it.
-    Private,
-    /// Everyone may read (0644): codes, posters, trust lists, signed lists.
-    Public,
-}
+/// Who may read a file written (the ledger's definition).
+pub(crate) use venuecode_ledger::files::Access;
 
 /// Writes a public file beside the target and renames it, so a reader never sees half a file.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
@@ -166,26 +160,7 @@ pub(crate) fn write_with<T>(
         out.flush().map_err(CliError::io(path))?;
         return Ok(value);
     }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".venuecode-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = match access {
-            Access::Private => 0o600,
-            Access::Public => 0o644,
-        };
-        builder.permissions(fs::Permissions::from_mode(mode));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(CliError::io(dir))?;
-    let value = fill(tmp.as_file_mut())?;
-    tmp.as_file().sync_all().map_err(CliError::io(path))?;
-    tmp.persist(path).map_err(|e| CliError::io(path)(e.error))?;
-    Ok(value)
+    venuecode_ledger::files::write_atomically_with(path, access, |file| fill(file))
 }
 
 /// Where to find a CJK font for PNG posters when `--font` is not given: `VENUECODE_FONT`, then

@@ -25,6 +25,7 @@ pub mod audit;
 pub mod desk;
 pub mod directory;
 pub mod export;
+pub mod files;
 pub mod parquet;
 pub mod presence;
 #[cfg(feature = "service")]

@@ -212,7 +212,12 @@ impl Shared {
             return Ok(seen);
         }
         let bytes = self.gate.state_bytes();
-        lists::write_atomically(&self.data, "gate.state", &bytes)?;
+        lists::write_atomically(
+            &self.data,
+            "gate.state",
+            venuecode_ledger::files::Access::Private,
+            &bytes,
+        )?;
         Ok(changes)
     }
 
@@ -276,7 +281,12 @@ impl Service {
                 ListSet::keep(&config.data, kind, bytes)?;
             }
         }
-        lists::write_atomically(&config.data, "gate.state", &gate.state().to_bytes())?;
+        lists::write_atomically(
+            &config.data,
+            "gate.state",
+            venuecode_ledger::files::Access::Private,
+            &gate.state().to_bytes(),
+        )?;
         let webhooks = webhooks::Sender::new(
             config.clock.clone(),
             config.log.clone(),

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use venuecode::KeyId;
 use venuecode::door::{GateConfig, GateTrust};
+use venuecode_ledger::files::Access;
 
 /// A list the service serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,21 +133,27 @@ impl ListSet {
 
     /// Keeps a list under `dir/lists/` (written whole, then renamed, then synced).
     pub fn keep(dir: &Path, kind: Kind, bytes: &[u8]) -> Result<(), ApiError> {
-        write_atomically(&dir.join("lists"), &format!("{}.bin", kind.name()), bytes)
+        write_atomically(
+            &dir.join("lists"),
+            &format!("{}.bin", kind.name()),
+            Access::Public,
+            bytes,
+        )
     }
 }
 
-/// Writes a file whole or not at all: a temporary file, synced, renamed over the old one.
-pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ApiError> {
-    use std::io::Write;
+/// Writes `dir/name` whole or not at all (the ledger's writer: a temporary file of a random
+/// name, created exclusively), creating `dir` if missing.
+pub(crate) fn write_atomically(
+    dir: &Path,
+    name: &str,
+    access: Access,
+    bytes: &[u8],
+) -> Result<(), ApiError> {
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{name}.tmp"));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, dir.join(name))?;
-    std::fs::File::open(dir)?.sync_all()?;
-    Ok(())
+    Ok(venuecode_ledger::files::write_atomically(
+        &dir.join(name),
+        access,
+        bytes,
+    )?)
 }

@@ -182,6 +182,38 @@ impl Caller {
     }
 }
 
+/// Who asks, as an extractor: the look-ups run on the blocking pool.
+impl axum::extract::FromRequestParts<Arc<Shared>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &Arc<Shared>,
+    ) -> Result<Self, ApiError> {
+        let (headers, method) = (parts.headers.clone(), parts.method.clone());
+        s.blocking(move |s| Caller::of(s, &headers, &method)).await
+    }
+}
+
+/// The authority's account: every other caller is answered 403.
+pub(crate) struct Authority(pub(crate) Account);
+
+impl axum::extract::FromRequestParts<Arc<Shared>> for Authority {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &Arc<Shared>,
+    ) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, s).await?;
+        if caller.account.role == Role::Authority {
+            Ok(Authority(caller.account))
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
 /// A venue whose records the caller may read, from the route's `{venue}`: the check every
 /// venue route makes first.
 pub(crate) struct ReadableVenue(String);
@@ -196,7 +228,13 @@ impl axum::extract::FromRequestParts<Arc<Shared>> for ReadableVenue {
         let Path(venue_id) = Path::<String>::from_request_parts(parts, s)
             .await
             .map_err(|_| ApiError::invalid("venue", "not a venue id"))?;
-        Caller::of(s, &parts.headers, &parts.method)?.venue(s, &venue_id)?;
+        let (headers, method, id) = (
+            parts.headers.clone(),
+            parts.method.clone(),
+            venue_id.clone(),
+        );
+        s.blocking(move |s| Caller::of(s, &headers, &method)?.venue(s, &id))
+            .await?;
         Ok(ReadableVenue(venue_id))
     }
 }
@@ -245,11 +283,13 @@ async fn check_in(State(s): Shared_, body: Bytes) -> Result<axum::Json<CheckInAn
         .get(&door.venue_id)
         == Some(&division);
     if !noted {
-        s.directory.note_venue(&KnownVenue {
+        let venue = KnownVenue {
             venue_id: door.venue_id.clone(),
             division,
             name: door.venue_name.clone(),
-        })?;
+        };
+        s.blocking(move |s| Ok(s.directory.note_venue(&venue)?))
+            .await?;
         s.noted
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -262,7 +302,9 @@ async fn check_in(State(s): Shared_, body: Bytes) -> Result<axum::Json<CheckInAn
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .insert(door_key);
     if door_new {
-        s.directory.note_door(&door.venue_id, &door.door)?;
+        let (venue_id, label) = (door.venue_id.clone(), door.door.clone());
+        s.blocking(move |s| Ok(s.directory.note_door(&venue_id, &label)?))
+            .await?;
     }
     let record = check_in.record;
     let stored = s.store.append(vec![record.clone()]).await?;
@@ -277,12 +319,8 @@ async fn check_in(State(s): Shared_, body: Bytes) -> Result<axum::Json<CheckInAn
     }))
 }
 
-async fn me(
-    State(s): Shared_,
-    method: Method,
-    headers: HeaderMap,
-) -> Result<axum::Json<Account>, ApiError> {
-    Ok(axum::Json(Caller::of(&s, &headers, &method)?.account))
+async fn me(caller: Caller) -> axum::Json<Account> {
+    axum::Json(caller.account)
 }
 
 /// A gate's batch.
@@ -304,11 +342,9 @@ pub struct Uploaded {
 async fn upload(
     State(s): Shared_,
     Path(venue_id): Path<String>,
-    method: Method,
-    headers: HeaderMap,
+    caller: Caller,
     body: Bytes,
 ) -> Result<axum::Json<Uploaded>, ApiError> {
-    let caller = Caller::of(&s, &headers, &method)?;
     let a = &caller.account;
     if a.role != Role::Gate || a.scope.first() != Some(&venue_id) {
         return Err(ApiError::forbidden());
@@ -332,7 +368,11 @@ async fn upload(
             return Err(ApiError::forbidden());
         }
     }
-    let division = s.directory.venue(&venue_id)?.map(|v| v.division);
+    let id = venue_id.clone();
+    let division = s
+        .blocking(move |s| Ok(s.directory.venue(&id)?))
+        .await?
+        .map(|v| v.division);
     let records = upload.records;
     let flags = s.store.append(records.clone()).await?;
     let added = flags.iter().filter(|&&f| f).count() as u64;
@@ -502,13 +542,12 @@ async fn venue_reports(
 async fn district_reports(
     State(s): Shared_,
     Path(division): Path<String>,
-    method: Method,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
     if !venuecode::is_division_scope(&division) {
         return Err(ApiError::invalid("division", "2, 4 or 6 digits"));
     }
-    if !Caller::of(&s, &headers, &method)?.may_read_district(&division) {
+    if !caller.may_read_district(&division) {
         return Err(ApiError::forbidden());
     }
     let scope = [division];
@@ -606,13 +645,9 @@ pub struct Published {
 async fn publish(
     State(s): Shared_,
     Path(kind): Path<String>,
-    method: Method,
-    headers: HeaderMap,
+    _: Authority,
     body: Bytes,
 ) -> Result<axum::Json<Published>, ApiError> {
-    if Caller::of(&s, &headers, &method)?.account.role != Role::Authority {
-        return Err(ApiError::forbidden());
-    }
     let kind = Kind::parse(&kind)?;
     let bytes = body.to_vec();
     let s2 = s.clone();
@@ -648,37 +683,36 @@ pub struct Imported {
 /// The authority imports the registry of venues (CSV), replacing the one before.
 async fn import_registry(
     State(s): Shared_,
-    method: Method,
-    headers: HeaderMap,
+    _: Authority,
     body: Bytes,
 ) -> Result<axum::Json<Imported>, ApiError> {
-    if Caller::of(&s, &headers, &method)?.account.role != Role::Authority {
-        return Err(ApiError::forbidden());
-    }
-    let text =
-        std::str::from_utf8(&body).map_err(|_| ApiError::invalid("registry", "not UTF-8"))?;
-    let venues = crate::directory::parse_registry(text)?;
-    s.directory.import_registry(&venues)?;
-    Ok(axum::Json(Imported {
-        venues: venues.len() as u64,
-    }))
+    let venues = s
+        .blocking(move |s| {
+            let text = std::str::from_utf8(&body)
+                .map_err(|_| ApiError::invalid("registry", "not UTF-8"))?;
+            let venues = crate::directory::parse_registry(text)?;
+            s.directory.import_registry(&venues)?;
+            Ok(venues.len() as u64)
+        })
+        .await?;
+    Ok(axum::Json(Imported { venues }))
 }
 
 /// Coverage of a district (or city, or province): for its office and the authority.
 async fn coverage(
     State(s): Shared_,
     Path(division): Path<String>,
-    method: Method,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> Result<axum::Json<venuecode::record::coverage::Coverage>, ApiError> {
     if !venuecode::is_division_scope(&division) {
         return Err(ApiError::invalid("division", "2, 4 or 6 digits"));
     }
-    if !Caller::of(&s, &headers, &method)?.may_read_district(&division) {
+    if !caller.may_read_district(&division) {
         return Err(ApiError::forbidden());
     }
-    let registry = s.directory.registry()?;
-    let seen = s.directory.doors_seen()?;
+    let (registry, seen) = s
+        .blocking(|s| Ok((s.directory.registry()?, s.directory.doors_seen()?)))
+        .await?;
     Ok(axum::Json(venuecode::record::coverage::Coverage::of(
         &division, &registry, &seen,
     )))

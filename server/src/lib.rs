@@ -196,13 +196,27 @@ impl Shared {
         (self.clock)()
     }
 
-    /// Sends a report to its subscribers and webhooks.
-    pub(crate) fn report(&self, report: reports::Report) {
-        match self.directory.webhooks() {
-            Ok(hooks) => self.webhooks.deliver(&report, &hooks),
-            Err(e) => (self.log)(&format!("webhooks not read: {e}")),
-        }
-        self.reports.publish(report);
+    /// Sends a report to its subscribers at once, and to its webhooks (read from the directory
+    /// on the blocking pool, then delivered by tasks of their own).
+    pub(crate) fn report(self: &Arc<Self>, report: reports::Report) {
+        self.reports.publish(report.clone());
+        let s = self.clone();
+        tokio::task::spawn_blocking(move || match s.directory.webhooks() {
+            Ok(hooks) => s.webhooks.deliver(&report, &hooks),
+            Err(e) => (s.log)(&format!("webhooks not read: {e}")),
+        });
+    }
+
+    /// Runs directory work (SQLite reads and writes) on the blocking pool: never on one of the
+    /// runtime's workers, where a slow disk would stall every request behind it.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Shared) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let s = self.clone();
+        tokio::task::spawn_blocking(move || f(&s))
+            .await
+            .map_err(|_| ApiError::internal("a directory look-up stopped"))?
     }
 
     /// Writes the gate's state if it changed since `seen`; gives the change count written.

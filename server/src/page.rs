@@ -86,8 +86,11 @@ fn page(html: String) -> Response {
 }
 
 async fn index(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let session = match session_cookie(&headers) {
-        Some(cookie) => s.directory.by_session(cookie, s.now())?,
+    let session = match session_cookie(&headers).map(str::to_owned) {
+        Some(cookie) => {
+            s.blocking(move |s| Ok(s.directory.by_session(&cookie, s.now())?))
+                .await?
+        }
         None => None,
     };
     Ok(match session {
@@ -106,7 +109,11 @@ async fn login(
     State(s): State<Arc<Shared>>,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
-    match s.directory.login(form.token.trim(), s.now())? {
+    let token = form.token.trim().to_owned();
+    match s
+        .blocking(move |s| Ok(s.directory.login(&token, s.now())?))
+        .await?
+    {
         Some((cookie, _)) => {
             let mut r = Redirect::to("/").into_response();
             let value = format!(
@@ -139,16 +146,24 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Result<Response, ApiError> {
-    let Some(cookie) = session_cookie(&headers) else {
+    let Some(cookie) = session_cookie(&headers).map(str::to_owned) else {
         return Ok(Redirect::to("/").into_response());
     };
-    let Some((_, csrf)) = s.directory.by_session(cookie, s.now())? else {
+    let ended = s
+        .blocking(move |s| {
+            let Some((_, csrf)) = s.directory.by_session(&cookie, s.now())? else {
+                return Ok(false);
+            };
+            if !same(&form.csrf, &csrf) {
+                return Err(ApiError::forbidden());
+            }
+            s.directory.logout(&cookie)?;
+            Ok(true)
+        })
+        .await?;
+    if !ended {
         return Ok(Redirect::to("/").into_response());
-    };
-    if !same(&form.csrf, &csrf) {
-        return Err(ApiError::forbidden());
     }
-    s.directory.logout(cookie)?;
     let mut r = Redirect::to("/").into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,

@@ -5,12 +5,10 @@
 //! ([`venuecode_ledger::desk`]), over the service's store.
 
 use crate::Shared;
-use crate::api::Caller;
-use crate::directory::Role;
+use crate::api::Authority;
 use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method};
 use serde::Deserialize;
 use std::sync::Arc;
 use venuecode::trace::DEFAULT_WINDOW_MINUTES;
@@ -44,20 +42,11 @@ struct VenueBody {
     reason: String,
 }
 
-/// The caller, if it is the authority, and the node's desk, if it has one.
-fn authority(
-    s: &Shared,
-    headers: &HeaderMap,
-    method: &Method,
-) -> Result<(String, Arc<TraceDesk>), ApiError> {
-    let caller = Caller::of(s, headers, method)?;
-    if caller.account.role != Role::Authority {
-        return Err(ApiError::forbidden());
-    }
-    let desk = s.trace_desk.clone().ok_or_else(|| {
+/// The node's desk, if it has one (asked only of the authority).
+fn desk(s: &Shared) -> Result<Arc<TraceDesk>, ApiError> {
+    s.trace_desk.clone().ok_or_else(|| {
         ApiError::not_found("this node does not trace (started without --trace-key)")
-    })?;
-    Ok((caller.account.name, desk))
+    })
 }
 
 fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -123,11 +112,10 @@ fn answered<T: serde::Serialize>(
 /// window of each.
 pub(crate) async fn holder(
     State(s): State<Arc<Shared>>,
-    method: Method,
-    headers: HeaderMap,
+    Authority(account): Authority,
     bytes: Bytes,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let (by, desk) = authority(&s, &headers, &method)?;
+    let (by, desk) = (account.name, desk(&s)?);
     let b: HolderBody = body(&bytes)?;
     let period = desk::period(b.from.as_deref(), b.to.as_deref())?;
     let at = s.now();
@@ -164,11 +152,10 @@ pub(crate) async fn holder(
 /// Everyone present at a venue in a period.
 pub(crate) async fn venue(
     State(s): State<Arc<Shared>>,
-    method: Method,
-    headers: HeaderMap,
+    Authority(account): Authority,
     bytes: Bytes,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let (by, desk) = authority(&s, &headers, &method)?;
+    let (by, desk) = (account.name, desk(&s)?);
     let b: VenueBody = body(&bytes)?;
     let period = desk::period(Some(&b.from), Some(&b.to))?;
     let at = s.now();
@@ -189,10 +176,9 @@ pub(crate) async fn venue(
 /// head it keeps elsewhere.
 pub(crate) async fn audit_head(
     State(s): State<Arc<Shared>>,
-    method: Method,
-    headers: HeaderMap,
+    _: Authority,
 ) -> Result<axum::Json<AuditChain>, ApiError> {
-    let (_, desk) = authority(&s, &headers, &method)?;
+    let desk = desk(&s)?;
     tokio::task::spawn_blocking(move || desk.audit_chain())
         .await
         .map_err(|_| ApiError::internal("the audit log's read stopped"))?

@@ -1,6 +1,7 @@
 //! The routes (SPEC.md §16, `server/openapi.json`): who may call each is checked first (the
 //! caller's account and its scope); what each does is core's or the ledger's.
 
+use crate::callers::{Authority, Caller, ReadableVenue};
 use crate::directory::{Account, KnownVenue, Role};
 use crate::error::ApiError;
 use crate::lists::{Kind, etag};
@@ -9,7 +10,7 @@ use crate::{Shared, page};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -119,142 +120,13 @@ async fn access_log(State(s): Shared_, request: Request, next: Next) -> Response
     response
 }
 
-/// Who is asking: an account, by bearer token or by the page's session cookie (then with its
-/// CSRF token for anything but a read).
-pub(crate) struct Caller {
-    pub(crate) account: Account,
-}
-
-impl Caller {
-    pub(crate) fn of(s: &Shared, headers: &HeaderMap, method: &Method) -> Result<Caller, ApiError> {
-        let account = if let Some(token) = bearer(headers) {
-            s.directory.by_token(token)?
-        } else if let Some(cookie) = page::session_cookie(headers) {
-            match s.directory.by_session(cookie, s.now())? {
-                Some((account, csrf)) => {
-                    let read = matches!(*method, Method::GET | Method::HEAD);
-                    if !read && !page::csrf_matches(headers, &csrf) {
-                        return Err(ApiError::forbidden());
-                    }
-                    Some(account)
-                }
-                None => None,
-            }
-        } else {
-            None
-        };
-        let account = account.ok_or_else(ApiError::unauthorized)?;
-        if !s.limiter.allow(&account.name, &s.limits) {
-            return Err(ApiError::too_many());
-        }
-        Ok(Caller { account })
-    }
-
-    /// The authority, a manager of the venue, or the district office of its division.
-    fn may_read_venue(&self, venue_id: &str, venue: Option<&KnownVenue>) -> bool {
-        let a = &self.account;
-        match a.role {
-            Role::Authority => true,
-            Role::Manager => a.scope.iter().any(|v| v == venue_id),
-            Role::District => venue.is_some_and(|v| venuecode::division_in(&a.scope, v.division)),
-            // A gate reads nothing; a role added later reads nothing until it is given rights.
-            _ => false,
-        }
-    }
-
-    /// The authority, or a district office whose divisions contain all of `division`.
-    fn may_read_district(&self, division: &str) -> bool {
-        let a = &self.account;
-        match a.role {
-            Role::Authority => true,
-            Role::District => a.scope.iter().any(|d| division.starts_with(d.as_str())),
-            _ => false,
-        }
-    }
-
-    fn venue(&self, s: &Shared, venue_id: &str) -> Result<Option<KnownVenue>, ApiError> {
-        let venue = s.directory.venue(venue_id)?;
-        if self.may_read_venue(venue_id, venue.as_ref()) {
-            Ok(venue)
-        } else {
-            Err(ApiError::forbidden())
-        }
-    }
-}
-
-/// Who asks, as an extractor: the look-ups run on the blocking pool.
-impl axum::extract::FromRequestParts<Arc<Shared>> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        s: &Arc<Shared>,
-    ) -> Result<Self, ApiError> {
-        let (headers, method) = (parts.headers.clone(), parts.method.clone());
-        s.blocking(move |s| Caller::of(s, &headers, &method)).await
-    }
-}
-
-/// The authority's account: every other caller is answered 403.
-pub(crate) struct Authority(pub(crate) Account);
-
-impl axum::extract::FromRequestParts<Arc<Shared>> for Authority {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        s: &Arc<Shared>,
-    ) -> Result<Self, ApiError> {
-        let caller = Caller::from_request_parts(parts, s).await?;
-        if caller.account.role == Role::Authority {
-            Ok(Authority(caller.account))
-        } else {
-            Err(ApiError::forbidden())
-        }
-    }
-}
-
-/// A venue whose records the caller may read, from the route's `{venue}`: the check every
-/// venue route makes first.
-pub(crate) struct ReadableVenue(String);
-
-impl axum::extract::FromRequestParts<Arc<Shared>> for ReadableVenue {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        s: &Arc<Shared>,
-    ) -> Result<Self, ApiError> {
-        let Path(venue_id) = Path::<String>::from_request_parts(parts, s)
-            .await
-            .map_err(|_| ApiError::invalid("venue", "not a venue id"))?;
-        let (headers, method, id) = (
-            parts.headers.clone(),
-            parts.method.clone(),
-            venue_id.clone(),
-        );
-        s.blocking(move |s| Caller::of(s, &headers, &method)?.venue(s, &id))
-            .await?;
-        Ok(ReadableVenue(venue_id))
-    }
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-}
-
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
 /// What a visitor's app gets back: the pass for its screen, and the record's id.
 #[derive(Debug, Serialize)]
-pub struct CheckInAnswer {
+pub(crate) struct CheckInAnswer {
     /// The pass: venue, door, masked holder, colour, the decision and why.
     pub pass: Pass,
     /// The stored record's id (the same for the same request sent again).
@@ -332,7 +204,7 @@ struct Upload {
 
 /// What an upload stored.
 #[derive(Debug, Serialize)]
-pub struct Uploaded {
+pub(crate) struct Uploaded {
     /// Records new to the service.
     pub added: u64,
     /// Records it already held (a retry, a queue sent twice).
@@ -436,7 +308,7 @@ async fn stats(
 
 /// A page of records.
 #[derive(Debug, Serialize)]
-pub struct RecordPage<'a> {
+pub(crate) struct RecordPage<'a> {
     /// The records, as they leave the venue, in the order the service stored them.
     pub records: Vec<ExportedRecord<'a>>,
     /// The cursor for the next page (`after=`): the last record's id, or the one given if
@@ -634,7 +506,7 @@ async fn status_delta(
 
 /// What a publication did.
 #[derive(Debug, Serialize)]
-pub struct Published {
+pub(crate) struct Published {
     /// The list.
     pub kind: &'static str,
     /// Its ETag.
@@ -675,7 +547,7 @@ async fn publish(
 
 /// What a registry import did.
 #[derive(Debug, Serialize)]
-pub struct Imported {
+pub(crate) struct Imported {
     /// Venues in the registry now.
     pub venues: u64,
 }

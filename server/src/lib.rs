@@ -3,10 +3,11 @@
 //! happen, over HTTP with JSON.
 //!
 //! A thin face over core and the ledger, like the command line: every check-in is verified and
-//! decided again by [`venuecode::door::Gate`], every record is stored by
-//! [`venuecode_ledger::Ledger`], every statistic is core's. What the service adds is who may ask
-//! ([`directory`]), group commit ([`venuecode_ledger::store`]), the lists' publication ([`lists`]) and the live
-//! reports ([`reports`]).
+//! decided again by a [`venuecode::door::SharedGate`], every record is stored by the ledger's
+//! [`venuecode_ledger::store`], accounts and the registry are the ledger's [`directory`], every
+//! statistic is core's, every trace the ledger's [`venuecode_ledger::desk`]. What the service
+//! adds is HTTP: who may call what, the lists' publication ([`ListSet`]), the live reports and
+//! the webhooks, the page.
 //!
 //! ```no_run
 //! # async fn run(config: venuecode_server::Config) -> Result<(), venuecode_server::ApiError> {
@@ -16,18 +17,21 @@
 //! # }
 //! ```
 
-pub mod api;
-pub mod error;
-pub mod lists;
-pub mod page;
-pub mod reports;
-pub mod trace;
-pub mod webhooks;
+mod api;
+mod callers;
+mod error;
+mod lists;
+mod page;
+mod reports;
+mod trace;
+mod webhooks;
 
+pub use api::{MAX_BODY_BYTES, MAX_PAGE, MAX_REGISTRY_BYTES, MAX_UPLOAD_RECORDS, OPENAPI};
 pub use error::{ApiError, SERVICE_ERROR_CODES};
 pub use lists::{Kind, ListSet};
 pub use trace::TraceDesk;
 pub use venuecode_ledger::directory::{self, Account, Directory, Role};
+pub use webhooks::FIRST_BACKOFF;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

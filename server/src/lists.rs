@@ -69,7 +69,7 @@ pub struct ListSet {
 }
 
 /// A list's entity tag: the first 16 bytes of its SHA-256, quoted.
-pub fn etag(bytes: &[u8]) -> String {
+pub(crate) fn etag(bytes: &[u8]) -> String {
     format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..16]))
 }
 

@@ -16,10 +16,10 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// The session cookie's name.
-pub const SESSION_COOKIE: &str = "vc_session";
+pub(crate) const SESSION_COOKIE: &str = "vc_session";
 
 /// The header the page sends its CSRF token in.
-pub const CSRF_HEADER: &str = "x-csrf-token";
+pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 
 const LOGIN: &str = include_str!("../assets/login.html");
 const DASHBOARD: &str = include_str!("../assets/index.html");

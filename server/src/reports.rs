@@ -16,7 +16,7 @@ const BACKLOG: usize = 1024;
 
 /// One report.
 #[derive(Debug, Clone)]
-pub struct Report {
+pub(crate) struct Report {
     /// The venue.
     pub venue_id: String,
     /// The venue's division, if known.
@@ -29,7 +29,7 @@ pub struct Report {
 
 impl Report {
     /// The report of a stored record, if it is one to report.
-    pub fn of(r: &ScanRecord, division: Option<u32>) -> Option<Report> {
+    pub(crate) fn of(r: &ScanRecord, division: Option<u32>) -> Option<Report> {
         let replayed = r.code_state == Some(venuecode::CodeState::Replayed);
         (r.report || replayed).then(|| Report {
             venue_id: r.venue_id.clone(),
@@ -42,7 +42,7 @@ impl Report {
 
 /// Where reports are published.
 #[derive(Clone)]
-pub struct Reports {
+pub(crate) struct Reports {
     tx: broadcast::Sender<Arc<Report>>,
 }
 
@@ -56,13 +56,13 @@ impl Default for Reports {
 
 impl Reports {
     /// Sends a report to whoever listens.
-    pub fn publish(&self, report: Report) {
+    pub(crate) fn publish(&self, report: Report) {
         // No subscriber is no error: the record is stored either way.
         let _ = self.tx.send(Arc::new(report));
     }
 
     /// The reports that pass `wanted`, as an event stream.
-    pub fn stream<F: Fn(&Report) -> bool + Send + 'static>(
+    pub(crate) fn stream<F: Fn(&Report) -> bool + Send + 'static>(
         &self,
         wanted: F,
     ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<F>> {

@@ -5,7 +5,7 @@
 //! ([`venuecode_ledger::desk`]), over the service's store.
 
 use crate::Shared;
-use crate::api::Authority;
+use crate::callers::Authority;
 use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::State;

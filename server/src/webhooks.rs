@@ -17,7 +17,7 @@ use sha2::Sha256;
 use std::time::Duration;
 
 /// The attempts a delivery gets: at once, then after 1, 2, 4, 8, 16 and 32 seconds.
-pub const ATTEMPTS: u32 = 7;
+pub(crate) const ATTEMPTS: u32 = 7;
 
 /// The wait before a delivery's second attempt, doubled after each: 1 s.
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
@@ -25,10 +25,10 @@ pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// How long one attempt may take.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub use venuecode_ledger::directory::{Webhook, check_url};
+pub(crate) use venuecode_ledger::directory::Webhook;
 
 /// Whether a report is this webhook's.
-pub fn wants(hook: &Webhook, report: &Report) -> bool {
+pub(crate) fn wants(hook: &Webhook, report: &Report) -> bool {
     match (&hook.venue_id, &hook.division) {
         (Some(v), _) => *v == report.venue_id,
         (None, Some(d)) => report
@@ -39,7 +39,7 @@ pub fn wants(hook: &Webhook, report: &Report) -> bool {
 }
 
 /// The signature of a delivery: `sha256=` and the hex HMAC-SHA-256 of `timestamp.body`.
-pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+pub(crate) fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(timestamp.to_string().as_bytes());
@@ -50,7 +50,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 
 /// Sends reports to webhooks.
 #[derive(Clone)]
-pub struct Sender {
+pub(crate) struct Sender {
     client: Client<HttpConnector, Full<bytes::Bytes>>,
     clock: crate::Clock,
     log: crate::LogSink,

@@ -10,7 +10,7 @@ use common::{Auth, World};
 use serde_json::Value;
 
 fn document() -> Value {
-    serde_json::from_str(venuecode_server::api::OPENAPI).unwrap()
+    serde_json::from_str(venuecode_server::OPENAPI).unwrap()
 }
 
 #[test]

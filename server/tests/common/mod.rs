@@ -211,7 +211,7 @@ impl World {
                     .unwrap(),
             );
         }
-        let openapi = serde_json::from_str(venuecode_server::api::OPENAPI).unwrap();
+        let openapi = serde_json::from_str(venuecode_server::OPENAPI).unwrap();
         World {
             dir,
             database,

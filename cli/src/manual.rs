@@ -55,7 +55,9 @@ pub(crate) fn profiles() -> PossibleValuesParser {
 
 /// Export formats (`jsonl`, `csv`, `parquet`).
 pub(crate) fn export_formats() -> PossibleValuesParser {
-    PossibleValuesParser::new(venuecode_ledger::export::FORMATS)
+    PossibleValuesParser::new(
+        venuecode_ledger::export::Format::ALL.map(venuecode_ledger::export::Format::name),
+    )
 }
 
 /// The service's account roles.

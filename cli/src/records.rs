@@ -322,13 +322,10 @@ fn export(
         day: day.map(str::parse).transpose()?,
         ..Filter::default()
     };
+    let format: venuecode_ledger::export::Format = format.parse()?;
     let ledger = crate::files::ledger(db)?;
     let n = write_with(out, Access::Private, |w| {
-        Ok(match format {
-            "parquet" => venuecode_ledger::parquet::export(&ledger, &filter, w)?,
-            "csv" => venuecode_ledger::export::csv(&ledger, &filter, w)?,
-            _ => venuecode_ledger::export::jsonl(&ledger, &filter, w)?,
-        })
+        Ok(format.write(&ledger, &filter, w)?)
     })?;
     // Standard output holds the export itself.
     if !crate::files::is_std(out) {

@@ -8,8 +8,88 @@ use std::io::Write;
 use venuecode::record::{ExportedRecord, ScanRecord};
 use venuecode::text::for_csv;
 
-/// The export formats, by name: JSON Lines, CSV, Apache Parquet.
-pub const FORMATS: [&str; 3] = ["jsonl", "csv", "parquet"];
+/// An export format: the one place a format's name, media type and writer are matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// JSON Lines (docs/schema/scan-record-v2.json).
+    Jsonl,
+    /// CSV with a header row ([`CSV_COLUMNS`]).
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl Format {
+    /// Every format: JSON Lines, CSV, Apache Parquet.
+    pub const ALL: [Format; 3] = [Format::Jsonl, Format::Csv, Format::Parquet];
+
+    /// Its name, as the command line and the service's `format=` take it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
+
+    /// Its media type, for HTTP.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Jsonl => "application/jsonl",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Parquet => "application/vnd.apache.parquet",
+        }
+    }
+
+    /// Writes the ledger's records that pass `filter`; gives how many.
+    pub fn write<W: Write + Send>(
+        self,
+        ledger: &Ledger,
+        filter: &Filter,
+        out: W,
+    ) -> Result<u64, LedgerError> {
+        match self {
+            Format::Jsonl => jsonl(ledger, filter, out),
+            Format::Csv => csv(ledger, filter, out),
+            Format::Parquet => crate::parquet::export(ledger, filter, out),
+        }
+    }
+
+    /// Writes records from anywhere (a store's read); gives how many.
+    pub fn write_records<W: Write + Send>(
+        self,
+        records: impl IntoIterator<Item = ScanRecord>,
+        out: W,
+    ) -> Result<u64, LedgerError> {
+        match self {
+            Format::Jsonl => jsonl_records(records, out),
+            Format::Csv => csv_records(records, out),
+            Format::Parquet => {
+                let mut w = crate::parquet::RecordWriter::new(out)?;
+                for r in records {
+                    w.push(r)?;
+                }
+                w.finish()
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = LedgerError;
+    fn from_str(s: &str) -> Result<Self, LedgerError> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                LedgerError::Core(venuecode::Error::InvalidInput {
+                    field: "format",
+                    reason: "jsonl, csv or parquet".into(),
+                })
+            })
+    }
+}
 
 /// The CSV columns of an export, in order (the JSON Schema's `required`, in its order).
 pub const CSV_COLUMNS: [&str; 18] = [
@@ -169,6 +249,17 @@ pub fn csv_records<W: Write>(
 mod tests {
     use super::*;
     use venuecode::record::ScanRecord;
+
+    #[test]
+    fn every_format_is_named_once_and_read_back_by_its_name() {
+        assert_eq!(Format::ALL.map(Format::name), ["jsonl", "csv", "parquet"]);
+        for f in Format::ALL {
+            assert_eq!(f.name().parse::<Format>().unwrap(), f);
+        }
+        let e = "xlsx".parse::<Format>().unwrap_err();
+        assert_eq!(e.code(), "invalid_input");
+        assert!(!e.to_string().contains("xlsx"));
+    }
 
     #[test]
     fn csv_cells_cannot_be_formulas() {

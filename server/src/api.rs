@@ -21,6 +21,7 @@ use tower::ServiceBuilder;
 use venuecode::door::{CheckInRequest, MAX_CHECK_IN_BYTES, Pass};
 use venuecode::record::{Day, ExportedRecord, RecordId, ScanRecord};
 use venuecode_ledger::Filter;
+use venuecode_ledger::export::Format;
 
 type Shared_ = State<Arc<Shared>>;
 
@@ -358,14 +359,8 @@ async fn export(
     Query(q): Query<DayQuery>,
 ) -> Result<Response, ApiError> {
     let day = q.day(&s)?;
-    let format = q.format.clone().unwrap_or_else(|| "jsonl".into());
-    let (content_type, ext) = match format.as_str() {
-        "jsonl" => ("application/jsonl", "jsonl"),
-        "csv" => ("text/csv; charset=utf-8", "csv"),
-        "parquet" => ("application/vnd.apache.parquet", "parquet"),
-        _ => return Err(ApiError::invalid("format", "jsonl, csv or parquet")),
-    };
-    let filename = format!("{venue_id}-{day}.{ext}");
+    let format: Format = q.format.as_deref().unwrap_or("jsonl").parse()?;
+    let filename = format!("{venue_id}-{day}.{}", format.name());
     let filter = Filter {
         day: Some(day),
         venue_id: Some(venue_id),
@@ -374,17 +369,7 @@ async fn export(
     let records = s.store.records(filter).await?;
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
         let mut out = Vec::new();
-        match format.as_str() {
-            "jsonl" => venuecode_ledger::export::jsonl_records(records, &mut out)?,
-            "csv" => venuecode_ledger::export::csv_records(records, &mut out)?,
-            _ => {
-                let mut w = venuecode_ledger::parquet::RecordWriter::new(&mut out)?;
-                for r in records {
-                    w.push(r)?;
-                }
-                w.finish()?
-            }
-        };
+        format.write_records(records, &mut out)?;
         Ok(out)
     })
     .await
@@ -395,7 +380,10 @@ async fn export(
     );
     let mut response = bytes.into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

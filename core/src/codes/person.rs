@@ -183,8 +183,14 @@ impl PersonalCode {
 
     /// The rules decoding applies too.
     fn check(&self) -> Result<(), FieldProblem> {
-        let issued = unix_u32(self.issued_at).ok_or(("issued_at", "must lie in 1970..=2106"))?;
-        let until = unix_u32(self.valid_until).ok_or(("valid_until", "must lie in 1970..=2106"))?;
+        let issued = self
+            .issued_at
+            .unix_u32()
+            .ok_or(("issued_at", "must lie in 1970..=2106"))?;
+        let until = self
+            .valid_until
+            .unix_u32()
+            .ok_or(("valid_until", "must lie in 1970..=2106"))?;
         let max = match self.profile {
             Profile::Offline => OFFLINE_MAX_SECS,
             Profile::Dynamic => DYNAMIC_MAX_SECS,
@@ -208,7 +214,7 @@ impl PersonalCode {
             _ => {}
         }
         if let Some(HealthStatus { nat: Some(nat), .. }) = self.status
-            && unix_u32(nat.sampled_at).is_none_or(|t| t > issued)
+            && nat.sampled_at.unix_u32().is_none_or(|t| t > issued)
         {
             return Err(("nat_sampled", "must not be after issued_at"));
         }
@@ -227,7 +233,7 @@ impl PersonalCode {
         });
         body.extend_from_slice(&kid.0);
         for t in [self.issued_at, self.valid_until] {
-            body.extend_from_slice(&unix_u32(t).unwrap_or(0).to_be_bytes());
+            body.extend_from_slice(&t.unix_u32().unwrap_or(0).to_be_bytes());
         }
         body.extend_from_slice(&self.generation.to_be_bytes());
         body.extend_from_slice(&self.holder.0);
@@ -243,7 +249,7 @@ impl PersonalCode {
             body.push(status.colour.code());
             body.push(NatResult::code_of(status.nat.map(|n| n.result)));
             if let Some(nat) = status.nat {
-                body.extend_from_slice(&unix_u32(nat.sampled_at).unwrap_or(0).to_be_bytes());
+                body.extend_from_slice(&nat.sampled_at.unix_u32().unwrap_or(0).to_be_bytes());
             }
         }
         Ok(body)
@@ -310,10 +316,6 @@ impl PersonalCode {
             .map_err(|(field, reason)| FormatError::Field { field, reason })?;
         Ok((code, kid))
     }
-}
-
-fn unix_u32(t: Timestamp) -> Option<u32> {
-    u32::try_from(t.unix()).ok()
 }
 
 /// A personal code read from its text but not yet verified.

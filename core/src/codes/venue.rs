@@ -363,9 +363,13 @@ impl Venue {
         text::check(&self.name, MAX_NAME_LEN).map_err(|r| ("name", r))?;
         text::check(&self.address, MAX_ADDRESS_LEN).map_err(|r| ("address", r))?;
         text::check(&self.door, MAX_DOOR_LEN).map_err(|r| ("door", r))?;
-        unix_u32(self.issued_at).ok_or(("issued_at", "must lie in 1970..=2106"))?;
+        self.issued_at
+            .unix_u32()
+            .ok_or(("issued_at", "must lie in 1970..=2106"))?;
         if let Some(until) = self.valid_until {
-            unix_u32(until).ok_or(("valid_until", "must lie in 1970..=2106"))?;
+            until
+                .unix_u32()
+                .ok_or(("valid_until", "must lie in 1970..=2106"))?;
             if until <= self.issued_at {
                 return Err(("valid_until", "must be after issued_at"));
             }
@@ -388,9 +392,9 @@ impl Venue {
         });
         body.extend_from_slice(&kid.0);
         // check() has shown both times fit a u32.
-        body.extend_from_slice(&unix_u32(self.issued_at).unwrap_or(0).to_be_bytes());
+        body.extend_from_slice(&self.issued_at.unix_u32().unwrap_or(0).to_be_bytes());
         if let Some(until) = self.valid_until {
-            body.extend_from_slice(&unix_u32(until).unwrap_or(0).to_be_bytes());
+            body.extend_from_slice(&until.unix_u32().unwrap_or(0).to_be_bytes());
         }
         body.push(self.venue_type.code());
         body.extend_from_slice(&self.division.0.to_be_bytes()[1..]);
@@ -453,10 +457,6 @@ impl Venue {
             .map_err(|(field, reason)| FormatError::Field { field, reason })?;
         Ok((venue, kid))
     }
-}
-
-fn unix_u32(t: Timestamp) -> Option<u32> {
-    u32::try_from(t.unix()).ok()
 }
 
 fn push_short(out: &mut Vec<u8>, bytes: &[u8]) {

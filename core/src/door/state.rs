@@ -85,8 +85,11 @@ fn digest<const N: usize>(parts: &[&[u8]]) -> [u8; N] {
     out
 }
 
+/// A time as stored: before 1970 is 1970, after 2106 is 2106.
 fn unix_u32(t: Timestamp) -> u32 {
-    u32::try_from(t.unix().max(0)).unwrap_or(u32::MAX)
+    Timestamp::from_unix(t.unix().max(0))
+        .unix_u32()
+        .unwrap_or(u32::MAX)
 }
 
 impl Default for GateState {

@@ -87,6 +87,12 @@ impl Timestamp {
         self.0
     }
 
+    /// Seconds since the Unix epoch as the wire's 32 bits carry them (1970 to 2106), or `None`
+    /// outside that range.
+    pub fn unix_u32(self) -> Option<u32> {
+        u32::try_from(self.unix()).ok()
+    }
+
     /// This instant moved by `secs` seconds, saturating at the ends of the range.
     pub const fn saturating_add(self, secs: i64) -> Self {
         Timestamp(self.0.saturating_add(secs))

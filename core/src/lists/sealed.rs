@@ -48,7 +48,7 @@ pub struct Seal {
 }
 
 fn unix_u32(t: Timestamp, field: &'static str) -> Result<u32, Error> {
-    u32::try_from(t.unix()).map_err(|_| Error::InvalidInput {
+    t.unix_u32().ok_or_else(|| Error::InvalidInput {
         field,
         reason: "must lie in 1970..=2106".into(),
     })

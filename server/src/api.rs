@@ -179,17 +179,31 @@ async fn check_in(State(s): Shared_, body: Bytes) -> Result<axum::Json<CheckInAn
         s.blocking(move |s| Ok(s.directory.note_door(&venue_id, &label)?))
             .await?;
     }
-    let record = check_in.record;
-    let stored = s.store.append(vec![record.clone()]).await?;
-    let stored = stored.first().copied().unwrap_or(false);
-    if stored && let Some(report) = Report::of(&record, Some(division)) {
-        s.report(report);
-    }
+    let record_id = check_in.record.id;
+    let stored = intake(&s, vec![check_in.record], Some(division)).await?;
     Ok(axum::Json(CheckInAnswer {
         pass: check_in.pass,
-        record_id: record.id,
-        stored,
+        record_id,
+        stored: stored.first().copied().unwrap_or(false),
     }))
+}
+
+/// The one way records come in, a visitor's check-in or a gate's batch: stored durably (group
+/// commit), then each new one's report published (a retry reports nothing twice). Gives, for
+/// each record, whether it was new.
+async fn intake(
+    s: &Arc<Shared>,
+    records: Vec<ScanRecord>,
+    division: Option<u32>,
+) -> Result<Vec<bool>, ApiError> {
+    let reports: Vec<Option<Report>> = records.iter().map(|r| Report::of(r, division)).collect();
+    let flags = s.store.append(records).await?;
+    for (report, _) in reports.into_iter().zip(&flags).filter(|(_, new)| **new) {
+        if let Some(report) = report {
+            s.report(report);
+        }
+    }
+    Ok(flags)
 }
 
 async fn me(caller: Caller) -> axum::Json<Account> {
@@ -246,14 +260,8 @@ async fn upload(
         .blocking(move |s| Ok(s.directory.venue(&id)?))
         .await?
         .map(|v| v.division);
-    let records = upload.records;
-    let flags = s.store.append(records.clone()).await?;
+    let flags = intake(&s, upload.records, division).await?;
     let added = flags.iter().filter(|&&f| f).count() as u64;
-    for (r, _) in records.iter().zip(&flags).filter(|(_, f)| **f) {
-        if let Some(report) = Report::of(r, division) {
-            s.report(report);
-        }
-    }
     Ok(axum::Json(Uploaded {
         added,
         already: flags.len() as u64 - added,

@@ -51,7 +51,7 @@ impl CliError {
     pub(crate) fn meaning_zh(&self) -> &'static str {
         match self {
             CliError::Core(e) => e.meaning_zh(),
-            other => crate::output::error_zh(other.code()),
+            other => error_zh(other.code()),
         }
     }
 
@@ -60,6 +60,34 @@ impl CliError {
         move |source| CliError::Io {
             path: path.to_owned(),
             source,
+        }
+    }
+}
+
+/// What a stable error code means, in Chinese, for staff: shown before the library's message
+/// (which is English) under `--lang zh`. The core's meaning for its codes
+/// ([`venuecode::meaning_zh`]), then the ledger's and the CLI's own.
+pub(crate) fn error_zh(code: &str) -> &'static str {
+    venuecode::meaning_zh(code).unwrap_or(match code {
+        "key_mismatch" => "场所假名密钥不一致",
+        "ledger" => "台账读写失败",
+        "io" => "文件读写失败",
+        _ => "用法错误",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stable_error_code_has_its_chinese_meaning() {
+        let fallback = error_zh("no such code");
+        for code in venuecode::ERROR_CODES
+            .iter()
+            .chain(&["key_mismatch", "ledger", "io"])
+        {
+            assert_ne!(error_zh(code), fallback, "{code} has no Chinese text");
         }
     }
 }

@@ -112,7 +112,7 @@ pub(crate) fn code_state(c: venuecode::CodeState) -> String {
     match (lang(), c) {
         (Lang::En, c) => c.name().to_owned(),
         (Lang::Zh, venuecode::CodeState::Valid) => "有效".to_owned(),
-        (Lang::Zh, c) => format!("{}（{}）", error_zh(c.name()), c.name()),
+        (Lang::Zh, c) => format!("{}（{}）", crate::error::error_zh(c.name()), c.name()),
     }
 }
 
@@ -132,18 +132,6 @@ pub(crate) fn say_stored(id: venuecode::record::RecordId, added: bool) {
         tr("此前已保存", "already stored")
     };
     say_in!("  记录 {id}（{stored}）", "  record {id} ({stored})");
-}
-
-/// What a stable error code means, in Chinese, for staff: shown before the library's message
-/// (which is English) under `--lang zh`. The core's meaning for its codes
-/// ([`venuecode::meaning_zh`]), then the ledger's and the CLI's own.
-pub(crate) fn error_zh(code: &str) -> &'static str {
-    venuecode::meaning_zh(code).unwrap_or(match code {
-        "key_mismatch" => "场所假名密钥不一致",
-        "ledger" => "台账读写失败",
-        "io" => "文件读写失败",
-        _ => "用法错误",
-    })
 }
 
 /// A command's result: one line of JSON with `--json`, else what `human` prints.
@@ -225,17 +213,6 @@ pub(crate) use say_in;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_stable_error_code_has_its_chinese_meaning() {
-        let fallback = error_zh("no such code");
-        for code in venuecode::ERROR_CODES
-            .iter()
-            .chain(&["key_mismatch", "ledger", "io"])
-        {
-            assert_ne!(error_zh(code), fallback, "{code} has no Chinese text");
-        }
-    }
 
     #[test]
     fn the_locale_chooses_chinese_unless_the_flag_says_otherwise() {

@@ -151,7 +151,7 @@ fn print_human(r: &PersonalReport, holder_matches: Option<bool>) {
         let message = r.message.as_deref().unwrap_or("");
         let code = r.code.name();
         if zh {
-            say!("拒绝：{}（{code}）{message}", crate::output::error_zh(code));
+            say!("拒绝：{}（{code}）{message}", crate::error::error_zh(code));
         } else {
             say!("rejected: {code} ({message})");
         }

@@ -42,7 +42,7 @@ pub const MAX_PAGE: u32 = 1000;
 
 /// The routes, with their limits and the access log.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    let limits = shared.limits;
+    let limits = shared.settings.limits;
     Router::new()
         .route(
             "/healthz",
@@ -96,7 +96,7 @@ async fn access_log(State(s): Shared_, request: Request, next: Next) -> Response
         .extensions_mut()
         .remove::<crate::error::Unanswered>()
     {
-        (s.log)(&format!(
+        (s.settings.log)(&format!(
             "{method} {route}: request {}: {}",
             failed.id, failed.detail
         ));
@@ -113,7 +113,7 @@ async fn access_log(State(s): Shared_, request: Request, next: Next) -> Response
             response = ApiError::of_status(status).into_response();
         }
     }
-    (s.log)(&format!(
+    (s.settings.log)(&format!(
         "{method} {route} {} {:.1}ms",
         response.status().as_u16(),
         started.elapsed().as_secs_f64() * 1000.0
@@ -526,7 +526,7 @@ async fn publish(
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let next = lists.with(kind, bytes.clone());
         s2.gate.replace(&next.config(), s2.now(), || {
-            crate::lists::ListSet::keep(&s2.data, kind, &bytes)
+            crate::lists::ListSet::keep(&s2.settings.data, kind, &bytes)
         })?;
         *lists = next;
         s2.gate_changes.fetch_add(1, Ordering::AcqRel);

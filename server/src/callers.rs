@@ -35,7 +35,7 @@ impl Caller {
             None
         };
         let account = account.ok_or_else(ApiError::unauthorized)?;
-        if !s.limiter.allow(&account.name, &s.limits) {
+        if !s.limiter.allow(&account.name, &s.settings.limits) {
             return Err(ApiError::too_many());
         }
         Ok(Caller { account })

@@ -171,8 +171,21 @@ impl Limiter {
 }
 
 /// What every request handler shares.
-pub(crate) struct Shared {
+/// What a running service was started with and never changes: its folder, the authority's
+/// public tracing key, the venue keys' root, its clock, limits and log.
+pub(crate) struct Settings {
     pub(crate) data: PathBuf,
+    pub(crate) tracing: TracePublicKey,
+    pub(crate) venue_root: Option<Zeroizing<[u8; 32]>>,
+    pub(crate) clock: Clock,
+    pub(crate) limits: Limits,
+    pub(crate) log: LogSink,
+}
+
+/// What every request handler shares: the settings, and the service's state (its stores, the
+/// gate, the lists in force, the caches, the report streams and webhooks, the trace desk).
+pub(crate) struct Shared {
+    pub(crate) settings: Settings,
     pub(crate) directory: Directory,
     pub(crate) store: venuecode_ledger::store::Store,
     pub(crate) gate: SharedGate,
@@ -184,20 +197,15 @@ pub(crate) struct Shared {
     pub(crate) noted: Mutex<HashMap<String, u32>>,
     /// The doors whose codes verified here since the start (noted once each).
     pub(crate) doors: Mutex<std::collections::HashSet<(String, String)>>,
-    pub(crate) tracing: TracePublicKey,
-    pub(crate) venue_root: Option<Zeroizing<[u8; 32]>>,
-    pub(crate) clock: Clock,
-    pub(crate) limits: Limits,
     pub(crate) limiter: Limiter,
     pub(crate) reports: reports::Reports,
     pub(crate) webhooks: webhooks::Sender,
-    pub(crate) log: LogSink,
     pub(crate) trace_desk: Option<Arc<TraceDesk>>,
 }
 
 impl Shared {
     pub(crate) fn now(&self) -> Timestamp {
-        (self.clock)()
+        (self.settings.clock)()
     }
 
     /// Sends a report to its subscribers at once, and to its webhooks (read from the directory
@@ -207,7 +215,7 @@ impl Shared {
         let s = self.clone();
         tokio::task::spawn_blocking(move || match s.directory.webhooks() {
             Ok(hooks) => s.webhooks.deliver(&report, &hooks),
-            Err(e) => (s.log)(&format!("webhooks not read: {e}")),
+            Err(e) => (s.settings.log)(&format!("webhooks not read: {e}")),
         });
     }
 
@@ -231,7 +239,7 @@ impl Shared {
         }
         let bytes = self.gate.state_bytes();
         lists::write_atomically(
-            &self.data,
+            &self.settings.data,
             "gate.state",
             venuecode_ledger::files::Access::Private,
             &bytes,
@@ -250,11 +258,12 @@ impl Shared {
             return Ok(k.clone());
         }
         let provisioned = self
+            .settings
             .venue_root
             .as_ref()
             .map(|root| PseudonymKey::for_venue(root, venue_id));
         let pseudonyms = self.store.pseudonym_key(venue_id, provisioned).await?;
-        let keys = Arc::new(RecordKeys::new(pseudonyms, self.tracing.clone())?);
+        let keys = Arc::new(RecordKeys::new(pseudonyms, self.settings.tracing.clone())?);
         self.keys
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -312,7 +321,14 @@ impl Service {
         );
         Ok(Service {
             shared: Arc::new(Shared {
-                data: config.data,
+                settings: Settings {
+                    data: config.data,
+                    tracing: config.tracing,
+                    venue_root: config.venue_root,
+                    clock: config.clock,
+                    limits: config.limits,
+                    log: config.log,
+                },
                 directory,
                 store,
                 gate: SharedGate::new(gate),
@@ -321,14 +337,9 @@ impl Service {
                 keys: Mutex::new(HashMap::new()),
                 noted: Mutex::new(HashMap::new()),
                 doors: Mutex::new(std::collections::HashSet::new()),
-                tracing: config.tracing,
-                venue_root: config.venue_root,
-                clock: config.clock,
-                limits: config.limits,
                 limiter: Limiter::default(),
                 reports: reports::Reports::default(),
                 webhooks,
-                log: config.log,
                 trace_desk: config.trace_desk.map(Arc::new),
             }),
         })
@@ -359,7 +370,7 @@ impl Service {
                 let s = shared.clone();
                 match tokio::task::spawn_blocking(move || s.save_state(seen)).await {
                     Ok(Ok(written)) => seen = written,
-                    Ok(Err(e)) => (shared.log)(&format!("gate state not saved: {e}")),
+                    Ok(Err(e)) => (shared.settings.log)(&format!("gate state not saved: {e}")),
                     Err(_) => {}
                 }
             }

@@ -35,6 +35,21 @@ async fn trace(w: &World, kind: &str, body: &Value) -> Answer {
     .await
 }
 
+/// The authority's node with a desk that has no holder-token key, `prepare` given its audit
+/// log's path first.
+async fn without_token_key(prepare: impl FnOnce(&std::path::Path)) -> World {
+    World::with(|c| {
+        let audit = c.trace_desk.as_ref().unwrap().audit_path().to_owned();
+        prepare(&audit);
+        c.trace_desk = Some(venuecode_server::TraceDesk::new(
+            TraceKey::derive(&[5; 32]),
+            None,
+            audit,
+        ));
+    })
+    .await
+}
+
 /// A holder trace by the person's token.
 async fn by_token(w: &World, id: &str) -> Answer {
     trace(w, "holder", &json!({"holder": token(id), "reason": "r"})).await
@@ -234,15 +249,7 @@ async fn a_node_without_the_tracing_key_traces_nothing() {
 
 #[tokio::test]
 async fn without_the_token_key_a_person_is_named_by_token_only() {
-    let w = World::with(|c| {
-        let audit = c.trace_desk.as_ref().unwrap().audit_path().to_owned();
-        c.trace_desk = Some(venuecode_server::TraceDesk::new(
-            TraceKey::derive(&[5; 32]),
-            None,
-            audit,
-        ));
-    })
-    .await;
+    let w = without_token_key(|_| {}).await;
     a_day(&w).await;
     let r = trace(&w, "holder", &json!({"id_number": HOLDER, "reason": "r"})).await;
     assert_eq!(r.status, 400);
@@ -279,17 +286,8 @@ async fn a_trace_reads_every_record_however_many_batches_the_store_gives() {
 
 #[tokio::test]
 async fn a_broken_audit_log_answers_nothing_and_its_cause_is_logged_not_answered() {
-    let w = World::with(|c| {
-        let audit = c.trace_desk.as_ref().unwrap().audit_path().to_owned();
-        // A folder where the log should be: it cannot be appended to.
-        std::fs::create_dir_all(&audit).unwrap();
-        c.trace_desk = Some(venuecode_server::TraceDesk::new(
-            TraceKey::derive(&[5; 32]),
-            None,
-            audit,
-        ));
-    })
-    .await;
+    // A folder where the log should be: it cannot be appended to.
+    let w = without_token_key(|audit| std::fs::create_dir_all(audit).unwrap()).await;
     a_day(&w).await;
     let r = by_token(&w, HOLDER).await;
     assert_eq!(r.status, 500);

@@ -19,18 +19,25 @@
 
 mod api;
 mod callers;
+mod districts;
 mod error;
+mod intake;
 mod lists;
 mod page;
+mod publishing;
 mod reports;
 mod trace;
+mod venues;
 mod webhooks;
 
-pub use api::{MAX_BODY_BYTES, MAX_PAGE, MAX_REGISTRY_BYTES, MAX_UPLOAD_RECORDS, OPENAPI};
+pub use api::{MAX_BODY_BYTES, OPENAPI};
+pub use districts::MAX_REGISTRY_BYTES;
 pub use error::{ApiError, SERVICE_ERROR_CODES};
+pub use intake::MAX_UPLOAD_RECORDS;
 pub use lists::{Kind, ListSet};
 pub use trace::TraceDesk;
 pub use venuecode_ledger::directory::{self, Account, Directory, Role};
+pub use venues::MAX_PAGE;
 pub use webhooks::FIRST_BACKOFF;
 
 use std::collections::HashMap;
@@ -181,6 +188,9 @@ pub(crate) struct Settings {
     pub(crate) limits: Limits,
     pub(crate) log: LogSink,
 }
+
+/// A handler's view of what the service shares.
+pub(crate) type Shared_ = axum::extract::State<Arc<Shared>>;
 
 /// What every request handler shares: the settings, and the service's state (its stores, the
 /// gate, the lists in force, the caches, the report streams and webhooks, the trace desk).

@@ -1,0 +1,161 @@
+//! Records coming in (SPEC.md §16.2): a visitor's check-in, verified and decided again by the
+//! gate, and a gate's batch of records; both through one intake (store, then report).
+
+use crate::Shared;
+use crate::Shared_;
+use crate::callers::Caller;
+use crate::directory::{KnownVenue, Role};
+use crate::error::ApiError;
+use crate::reports::Report;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use venuecode::door::{CheckInRequest, MAX_CHECK_IN_BYTES, Pass};
+use venuecode::record::{RecordId, ScanRecord};
+
+/// The most records one upload may carry.
+pub const MAX_UPLOAD_RECORDS: usize = 1000;
+
+/// What a visitor's app gets back: the pass for its screen, and the record's id.
+#[derive(Debug, Serialize)]
+pub(crate) struct CheckInAnswer {
+    /// The pass: venue, door, masked holder, colour, the decision and why.
+    pub pass: Pass,
+    /// The stored record's id (the same for the same request sent again).
+    pub record_id: RecordId,
+    /// False when this request was stored before (a retry).
+    pub stored: bool,
+}
+
+pub(crate) async fn check_in(
+    State(s): Shared_,
+    body: Bytes,
+) -> Result<axum::Json<CheckInAnswer>, ApiError> {
+    if body.len() > MAX_CHECK_IN_BYTES {
+        return Err(ApiError::invalid("request", "longer than 16 KiB"));
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::invalid("request", "not UTF-8"))?;
+    let request = CheckInRequest::from_json(text)?;
+    let now = s.now();
+    let arrival = s.gate.check_in(&request, now)?;
+    s.gate_changes.fetch_add(1, Ordering::AcqRel);
+    let door = arrival.door();
+    let keys = s.record_keys(&door.venue_id).await?;
+    let check_in = arrival.recorded(&keys);
+    let division = door.division.code();
+    let noted = s
+        .noted
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&door.venue_id)
+        == Some(&division);
+    if !noted {
+        let venue = KnownVenue {
+            venue_id: door.venue_id.clone(),
+            division,
+            name: door.venue_name.clone(),
+        };
+        s.blocking(move |s| Ok(s.directory.note_venue(&venue)?))
+            .await?;
+        s.noted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(door.venue_id.clone(), division);
+    }
+    let door_key = (door.venue_id.clone(), door.door.clone());
+    let door_new = s
+        .doors
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(door_key);
+    if door_new {
+        let (venue_id, label) = (door.venue_id.clone(), door.door.clone());
+        s.blocking(move |s| Ok(s.directory.note_door(&venue_id, &label)?))
+            .await?;
+    }
+    let record_id = check_in.record.id;
+    let stored = intake(&s, vec![check_in.record], Some(division)).await?;
+    Ok(axum::Json(CheckInAnswer {
+        pass: check_in.pass,
+        record_id,
+        stored: stored.first().copied().unwrap_or(false),
+    }))
+}
+
+/// The one way records come in, a visitor's check-in or a gate's batch: stored durably (group
+/// commit), then each new one's report published (a retry reports nothing twice). Gives, for
+/// each record, whether it was new.
+pub(crate) async fn intake(
+    s: &Arc<Shared>,
+    records: Vec<ScanRecord>,
+    division: Option<u32>,
+) -> Result<Vec<bool>, ApiError> {
+    let reports: Vec<Option<Report>> = records.iter().map(|r| Report::of(r, division)).collect();
+    let flags = s.store.append(records).await?;
+    for (report, _) in reports.into_iter().zip(&flags).filter(|(_, new)| **new) {
+        if let Some(report) = report {
+            s.report(report);
+        }
+    }
+    Ok(flags)
+}
+
+/// A gate's batch.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Upload {
+    records: Vec<ScanRecord>,
+}
+
+/// What an upload stored.
+#[derive(Debug, Serialize)]
+pub(crate) struct Uploaded {
+    /// Records new to the service.
+    pub added: u64,
+    /// Records it already held (a retry, a queue sent twice).
+    pub already: u64,
+}
+
+pub(crate) async fn upload(
+    State(s): Shared_,
+    Path(venue_id): Path<String>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<axum::Json<Uploaded>, ApiError> {
+    let a = &caller.account;
+    if a.role != Role::Gate || a.scope.first() != Some(&venue_id) {
+        return Err(ApiError::forbidden());
+    }
+    let upload: Upload = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::invalid(
+            "records",
+            &format!("not an upload (line {}, column {})", e.line(), e.column()),
+        )
+    })?;
+    if upload.records.len() > MAX_UPLOAD_RECORDS {
+        return Err(ApiError::invalid(
+            "records",
+            "more than 1,000 in one upload",
+        ));
+    }
+    for r in &upload.records {
+        r.check()?;
+        let door_allowed = a.doors.is_empty() || a.doors.contains(&r.door);
+        if r.venue_id != venue_id || !door_allowed {
+            return Err(ApiError::forbidden());
+        }
+    }
+    let id = venue_id.clone();
+    let division = s
+        .blocking(move |s| Ok(s.directory.venue(&id)?))
+        .await?
+        .map(|v| v.division);
+    let flags = intake(&s, upload.records, division).await?;
+    let added = flags.iter().filter(|&&f| f).count() as u64;
+    Ok(axum::Json(Uploaded {
+        added,
+        already: flags.len() as u64 - added,
+    }))
+}

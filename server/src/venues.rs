@@ -1,0 +1,156 @@
+//! A venue's records for whoever may read them (its manager, its district, the authority):
+//! statistics, pages of desensitised records, exports, live reports.
+
+use crate::Shared;
+use crate::Shared_;
+use crate::callers::ReadableVenue;
+use crate::error::ApiError;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use venuecode::record::{Day, ExportedRecord, RecordId};
+use venuecode_ledger::Filter;
+use venuecode_ledger::export::Format;
+
+/// The most records one page of `GET .../records` gives.
+pub const MAX_PAGE: u32 = 1000;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DayQuery {
+    day: Option<String>,
+    door: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+    format: Option<String>,
+}
+
+impl DayQuery {
+    fn day(&self, s: &Shared) -> Result<Day, ApiError> {
+        match &self.day {
+            Some(d) => Ok(d.parse::<Day>()?),
+            None => Ok(Day::of(s.now())),
+        }
+    }
+}
+
+pub(crate) async fn stats(
+    State(s): Shared_,
+    ReadableVenue(venue_id): ReadableVenue,
+    Query(q): Query<DayQuery>,
+) -> Result<Response, ApiError> {
+    let day = q.day(&s)?;
+    let filter = Filter {
+        venue_id: Some(venue_id),
+        door: q.door,
+        ..Filter::default()
+    };
+    let records = s
+        .store
+        .records(Filter {
+            day: Some(day),
+            ..filter
+        })
+        .await?;
+    let mut stats =
+        venuecode::record::DailyStats::new(day, venuecode::record::DEFAULT_RESCAN_WINDOW_SECS);
+    let mut hours = venuecode::record::HourlyCounts::new(day);
+    for r in &records {
+        stats.add(r)?;
+        hours.add(r);
+    }
+    let summary = stats.summary();
+    Ok(axum::Json(serde_json::json!({"summary": summary, "hours": hours})).into_response())
+}
+
+/// A page of records.
+#[derive(Debug, Serialize)]
+pub(crate) struct RecordPage<'a> {
+    /// The records, as they leave the venue, in the order the service stored them.
+    pub records: Vec<ExportedRecord<'a>>,
+    /// The cursor for the next page (`after=`): the last record's id, or the one given if
+    /// there are none yet.
+    pub next: Option<String>,
+}
+
+pub(crate) async fn records(
+    State(s): Shared_,
+    ReadableVenue(venue_id): ReadableVenue,
+    Query(q): Query<DayQuery>,
+) -> Result<Response, ApiError> {
+    let after = q
+        .after
+        .as_deref()
+        .map(|a| {
+            a.parse::<RecordId>()
+                .map_err(|_| ApiError::invalid("after", "not a record id"))
+        })
+        .transpose()?;
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let day = q.day.as_deref().map(str::parse::<Day>).transpose()?;
+    let filter = Filter {
+        day,
+        venue_id: Some(venue_id),
+        door: q.door,
+    };
+    let page = s
+        .store
+        .page(filter, after, limit)
+        .await?
+        .ok_or_else(|| ApiError::not_found("after: no such record here"))?;
+    let next = page
+        .last()
+        .map(|r| r.id.to_string())
+        .or_else(|| after.map(|a| a.to_string()));
+    let body = RecordPage {
+        records: page.iter().map(ExportedRecord::of).collect(),
+        next,
+    };
+    Ok(axum::Json(body).into_response())
+}
+
+pub(crate) async fn export(
+    State(s): Shared_,
+    ReadableVenue(venue_id): ReadableVenue,
+    Query(q): Query<DayQuery>,
+) -> Result<Response, ApiError> {
+    let day = q.day(&s)?;
+    let format: Format = q.format.as_deref().unwrap_or("jsonl").parse()?;
+    let filename = format!("{venue_id}-{day}.{}", format.name());
+    let filter = Filter {
+        day: Some(day),
+        venue_id: Some(venue_id),
+        door: q.door,
+    };
+    let records = s.store.records(filter).await?;
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+        let mut out = Vec::new();
+        format.write_records(records, &mut out)?;
+        Ok(out)
+    })
+    .await
+    .map_err(|_| ApiError::internal("an export stopped"))??;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        filename.replace(['"', '\\'], "_")
+    );
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+pub(crate) async fn venue_reports(
+    State(s): Shared_,
+    ReadableVenue(venue_id): ReadableVenue,
+) -> Result<Response, ApiError> {
+    Ok(s.reports
+        .stream(move |r| r.venue_id == venue_id)
+        .into_response())
+}

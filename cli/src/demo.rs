@@ -219,100 +219,23 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
     let day_start = t("2022-04-06T00:00:00+08:00")?;
     let prefix = Prefix::new("HTTPS://VC.SH.GOV.CN/1/")?;
 
-    // The authority: one key for each usage, a token key, the trust list.
-    let (venue_key, personal_key, status_key) = (
-        SecretKey::generate()?,
-        SecretKey::generate()?,
-        SecretKey::generate()?,
-    );
-    let tokens = TokenKey::generate()?;
-    // The authority's tracing key: venues seal every holder reference to its public half.
-    let tracing = TraceKey::generate()?;
-    // The root key signs the trust list; each key is scoped: the venue and personal keys to
-    // the one prefix (venues: Shanghai's), the status key to the commission's list serials.
-    let root_key = SecretKey::generate()?;
-    let mut trust = TrustList::new();
-    for (key, usage) in [
-        (&root_key, Usage::Root),
-        (&venue_key, Usage::Venue),
-        (&personal_key, Usage::Personal),
-        (&status_key, Usage::Status),
-    ] {
-        let mut entry = TrustedKey::new(key.public_key(), usage);
-        if usage.signs_codes() {
-            entry = entry.with_prefix(&prefix);
-        }
-        if usage == Usage::Venue {
-            // Shanghai's venues only (holders come from anywhere).
-            entry = entry.with_division("31");
-        } else if usage == Usage::Status {
-            entry.issuer = Some("sh-health".into());
-        }
-        trust.add(entry)?;
-    }
-    let signed_trust = venuecode::signed_trust::sign(
-        &trust,
-        &root_key,
-        Seal {
-            serial: 1,
-            issued_at: t("2022-04-01T00:00:00+08:00")?,
-            valid_until: t("2022-09-01T00:00:00+08:00")?,
-        },
-    )?;
-    write(&out.join("venue.pem"), venue_key.to_pkcs8_pem().as_bytes())?;
-    write(
-        &out.join("personal.pem"),
-        personal_key.to_pkcs8_pem().as_bytes(),
-    )?;
-    write(
-        &out.join("status.pem"),
-        status_key.to_pkcs8_pem().as_bytes(),
-    )?;
-    write(&out.join("holder.key"), tokens.to_hex().as_bytes())?;
-    write(&out.join("trace.key"), tracing.to_hex().as_bytes())?;
-    crate::files::write_atomically(&out.join("trace.pub"), tracing.public().to_hex().as_bytes())?;
-    write(&out.join("trust.json"), trust.to_json().as_bytes())?;
-    write(&out.join("trust.signed"), &signed_trust)?;
-    write(&out.join("root.pem"), root_key.to_pkcs8_pem().as_bytes())?;
+    let Authority {
+        venue_key,
+        personal_key,
+        status_key,
+        tokens,
+        tracing,
+        root_key,
+        trust,
+        signed_trust,
+    } = authority(out, &prefix)?;
     say_in!(
         "venuecode 演示：三个场所的一天，{}（规则集 {POLICY}）\n",
         "venuecode demo: a day at three venues, {} (policy {POLICY})\n",
         Day::of(day_start)
     );
 
-    // One code and one poster for each door.
-    let mut doors = Vec::new();
-    for (id, venue_type, name, division, address, door_names) in VENUES {
-        for door in door_names {
-            let venue = Venue::new(
-                id,
-                venue_type,
-                name,
-                Division::new(division)?,
-                door,
-                t("2022-04-01T08:00:00+08:00")?,
-            )
-            .with_address(address)
-            .with_valid_until(t("2023-04-01T00:00:00+08:00")?);
-            let text = venue.issue(&venue_key, &prefix)?;
-            let stem = format!("{id}-{}", doors.len() % 2 + 1);
-            write(
-                &out.join("posters").join(format!("{stem}-poster.svg")),
-                poster_svg(&venue, &text, &PosterOptions::default())?.as_bytes(),
-            )?;
-            write(
-                &out.join("posters").join(format!("{stem}-code.png")),
-                &QrMatrix::encode(&text, EcLevel::M)?.to_png(8)?,
-            )?;
-            doors.push((venue, text));
-        }
-    }
-    say_in!(
-        "签发场所码 {} 个，每个门一张 A4 海报（一门一码）",
-        "issued {} venue codes with A4 posters (one per door)",
-        doors.len()
-    );
-
+    let doors = issue_doors(out, &venue_key, &prefix)?;
     // A counterfeit poster: the first door's fields, signed by someone else.
     let forged = doors[0].0.issue(&SecretKey::generate()?, &prefix)?;
     let counterfeit = match verify_venue_code(&forged, &trust, day_start.saturating_add(9 * 3600)) {
@@ -320,42 +243,8 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
         Err(e) => format!("{}, {}", tr("已拒绝", "refused"), e.code()),
     };
 
-    // The crowd.
     let mut rng = Rng(20_220_406);
-    let visitors: Vec<Visitor> = (0..VISITORS)
-        .map(|i| {
-            let colour = match rng.below(100) {
-                0..90 => Colour::Green,
-                90..96 => Colour::Yellow,
-                _ => Colour::Red,
-            };
-            let at = day_start.saturating_add(8 * 3600 + rng.secs(9 * 3600));
-            let nat = match rng.below(100) {
-                0..75 => Some(2 + rng.secs(44)),   // fresh: under 48 h
-                75..90 => Some(50 + rng.secs(60)), // old
-                _ => None,
-            }
-            .map(|hours| NatTest {
-                result: NatResult::Negative,
-                sampled_at: at.saturating_add(-hours * 3600),
-            });
-            Visitor {
-                name: format!("{}{}", rng.pick(SURNAMES), rng.pick(GIVEN)),
-                id: id_number(&mut rng),
-                // Visitor 0 is the one who lost an offline code.
-                profile: if i == 0 || rng.below(100) < 30 {
-                    Profile::Offline
-                } else {
-                    Profile::Dynamic
-                },
-                status: HealthStatus { colour, nat },
-                door: (rng.index(3), rng.index(2)),
-                at,
-                rescan: rng.below(100) < 5,
-            }
-        })
-        .collect();
-
+    let visitors = crowd(&mut rng, day_start);
     // The day's status list (offline holders) and the revocation of visitor 0's lost card.
     let as_of = day_start.saturating_add(6 * 3600);
     let today = Seal {
@@ -932,4 +821,166 @@ fn clone_visitor(v: &Visitor) -> Visitor {
         at: v.at,
         rescan: false,
     }
+}
+
+/// The authority's keys and trust list, as the demo makes them (and writes them to `out`).
+struct Authority {
+    venue_key: SecretKey,
+    personal_key: SecretKey,
+    status_key: SecretKey,
+    tokens: TokenKey,
+    tracing: TraceKey,
+    root_key: SecretKey,
+    trust: TrustList,
+    signed_trust: Vec<u8>,
+}
+
+/// The authority: one key for each usage, a token key, the tracing key, the trust list signed
+/// by a root key; all written to `out`.
+fn authority(out: &Path, prefix: &Prefix) -> Result<Authority, CliError> {
+    let t = |s: &str| Timestamp::parse_rfc3339(s);
+    let (venue_key, personal_key, status_key) = (
+        SecretKey::generate()?,
+        SecretKey::generate()?,
+        SecretKey::generate()?,
+    );
+    let tokens = TokenKey::generate()?;
+    // The authority's tracing key: venues seal every holder reference to its public half.
+    let tracing = TraceKey::generate()?;
+    // The root key signs the trust list; each key is scoped: the venue and personal keys to
+    // the one prefix (venues: Shanghai's), the status key to the commission's list serials.
+    let root_key = SecretKey::generate()?;
+    let mut trust = TrustList::new();
+    for (key, usage) in [
+        (&root_key, Usage::Root),
+        (&venue_key, Usage::Venue),
+        (&personal_key, Usage::Personal),
+        (&status_key, Usage::Status),
+    ] {
+        let mut entry = TrustedKey::new(key.public_key(), usage);
+        if usage.signs_codes() {
+            entry = entry.with_prefix(prefix);
+        }
+        if usage == Usage::Venue {
+            // Shanghai's venues only (holders come from anywhere).
+            entry = entry.with_division("31");
+        } else if usage == Usage::Status {
+            entry.issuer = Some("sh-health".into());
+        }
+        trust.add(entry)?;
+    }
+    let signed_trust = venuecode::signed_trust::sign(
+        &trust,
+        &root_key,
+        Seal {
+            serial: 1,
+            issued_at: t("2022-04-01T00:00:00+08:00")?,
+            valid_until: t("2022-09-01T00:00:00+08:00")?,
+        },
+    )?;
+    write(&out.join("venue.pem"), venue_key.to_pkcs8_pem().as_bytes())?;
+    write(
+        &out.join("personal.pem"),
+        personal_key.to_pkcs8_pem().as_bytes(),
+    )?;
+    write(
+        &out.join("status.pem"),
+        status_key.to_pkcs8_pem().as_bytes(),
+    )?;
+    write(&out.join("holder.key"), tokens.to_hex().as_bytes())?;
+    write(&out.join("trace.key"), tracing.to_hex().as_bytes())?;
+    crate::files::write_atomically(&out.join("trace.pub"), tracing.public().to_hex().as_bytes())?;
+    write(&out.join("trust.json"), trust.to_json().as_bytes())?;
+    write(&out.join("trust.signed"), &signed_trust)?;
+    write(&out.join("root.pem"), root_key.to_pkcs8_pem().as_bytes())?;
+    Ok(Authority {
+        venue_key,
+        personal_key,
+        status_key,
+        tokens,
+        tracing,
+        root_key,
+        trust,
+        signed_trust,
+    })
+}
+
+/// One code and one A4 poster for each door of the demo's venues (一门一码), written to
+/// `out/posters`; gives each door's venue and code.
+fn issue_doors(
+    out: &Path,
+    venue_key: &SecretKey,
+    prefix: &Prefix,
+) -> Result<Vec<(Venue, String)>, CliError> {
+    let t = |s: &str| Timestamp::parse_rfc3339(s);
+    let mut doors = Vec::new();
+    for (id, venue_type, name, division, address, door_names) in VENUES {
+        for door in door_names {
+            let venue = Venue::new(
+                id,
+                venue_type,
+                name,
+                Division::new(division)?,
+                door,
+                t("2022-04-01T08:00:00+08:00")?,
+            )
+            .with_address(address)
+            .with_valid_until(t("2023-04-01T00:00:00+08:00")?);
+            let text = venue.issue(venue_key, prefix)?;
+            let stem = format!("{id}-{}", doors.len() % 2 + 1);
+            write(
+                &out.join("posters").join(format!("{stem}-poster.svg")),
+                poster_svg(&venue, &text, &PosterOptions::default())?.as_bytes(),
+            )?;
+            write(
+                &out.join("posters").join(format!("{stem}-code.png")),
+                &QrMatrix::encode(&text, EcLevel::M)?.to_png(8)?,
+            )?;
+            doors.push((venue, text));
+        }
+    }
+    say_in!(
+        "签发场所码 {} 个，每个门一张 A4 海报（一门一码）",
+        "issued {} venue codes with A4 posters (one per door)",
+        doors.len()
+    );
+    Ok(doors)
+}
+
+/// The crowd: the day's visitors, the same every run (from the seeded generator, which the
+/// day goes on drawing from).
+fn crowd(rng: &mut Rng, day_start: Timestamp) -> Vec<Visitor> {
+    (0..VISITORS)
+        .map(|i| {
+            let colour = match rng.below(100) {
+                0..90 => Colour::Green,
+                90..96 => Colour::Yellow,
+                _ => Colour::Red,
+            };
+            let at = day_start.saturating_add(8 * 3600 + rng.secs(9 * 3600));
+            let nat = match rng.below(100) {
+                0..75 => Some(2 + rng.secs(44)),   // fresh: under 48 h
+                75..90 => Some(50 + rng.secs(60)), // old
+                _ => None,
+            }
+            .map(|hours| NatTest {
+                result: NatResult::Negative,
+                sampled_at: at.saturating_add(-hours * 3600),
+            });
+            Visitor {
+                name: format!("{}{}", rng.pick(SURNAMES), rng.pick(GIVEN)),
+                id: id_number(rng),
+                // Visitor 0 is the one who lost an offline code.
+                profile: if i == 0 || rng.below(100) < 30 {
+                    Profile::Offline
+                } else {
+                    Profile::Dynamic
+                },
+                status: HealthStatus { colour, nat },
+                door: (rng.index(3), rng.index(2)),
+                at,
+                rescan: rng.below(100) < 5,
+            }
+        })
+        .collect()
 }

@@ -539,69 +539,9 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
         ),
     );
 
-    // The desensitised report, per venue and in all.
     let day = Day::of(day_start);
-    say_in!(
-        "\n{day} 日报（脱敏：姓名与身份证号打码，到访者以假名计）\n",
-        "\ndaily report {day} (desensitised: masked names and ID numbers, pseudonymous visitors)\n"
-    );
-    say!(
-        "  {:<12} {:<14} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
-        tr("场所", "venue"),
-        tr("名称", "name"),
-        tr("扫码", "scans"),
-        tr("人次", "visits"),
-        tr("人数", "visitors"),
-        tr("绿码", "green"),
-        tr("黄码", "yellow"),
-        tr("红码", "red"),
-        tr("通行", "admit"),
-        tr("禁止", "deny"),
-        tr("人工", "manual"),
-        tr("上报", "reports")
-    );
-    for (id, _, name, ..) in VENUES {
-        let s = ledger
-            .daily_stats(
-                day,
-                &Filter {
-                    venue_id: Some(id.into()),
-                    ..Filter::default()
-                },
-                None,
-            )?
-            .summary();
-        let n = |v: Option<u64>| v.unwrap_or(0);
-        say!(
-            "  {id:<12} {name:<10} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
-            n(s.scans),
-            n(s.visits),
-            n(s.distinct_visitors),
-            n(s.by_colour.green),
-            n(s.by_colour.yellow),
-            n(s.by_colour.red),
-            n(s.by_decision.admit),
-            n(s.by_decision.deny),
-            n(s.by_decision.manual),
-            n(s.reports)
-        );
-    }
-    let all = ledger.daily_stats(day, &Filter::default(), None)?;
+    let all = daily_report(&ledger, day)?;
     let s = all.summary();
-    say!(
-        "  {:<23} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
-        tr("全部场所", "all venues"),
-        all.scans(),
-        all.visits(),
-        all.distinct_visitors(),
-        s.by_colour.green.unwrap_or(0),
-        s.by_colour.yellow.unwrap_or(0),
-        s.by_colour.red.unwrap_or(0),
-        s.by_decision.admit.unwrap_or(0),
-        s.by_decision.deny.unwrap_or(0),
-        s.by_decision.manual.unwrap_or(0),
-        s.reports.unwrap_or(0)
-    );
     say_in!("\n事件：", "\nincidents:");
     for incident in &incidents {
         say!("  {incident}");
@@ -983,4 +923,71 @@ fn crowd(rng: &mut Rng, day_start: Timestamp) -> Vec<Visitor> {
             }
         })
         .collect()
+}
+
+/// The desensitised daily report as staff read it, per venue and in all (masked names and ID
+/// numbers, visitors counted by pseudonym); gives the day's statistics of all venues.
+fn daily_report(ledger: &Ledger, day: Day) -> Result<venuecode::record::DailyStats, CliError> {
+    say_in!(
+        "\n{day} 日报（脱敏：姓名与身份证号打码，到访者以假名计）\n",
+        "\ndaily report {day} (desensitised: masked names and ID numbers, pseudonymous visitors)\n"
+    );
+    say!(
+        "  {:<12} {:<14} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
+        tr("场所", "venue"),
+        tr("名称", "name"),
+        tr("扫码", "scans"),
+        tr("人次", "visits"),
+        tr("人数", "visitors"),
+        tr("绿码", "green"),
+        tr("黄码", "yellow"),
+        tr("红码", "red"),
+        tr("通行", "admit"),
+        tr("禁止", "deny"),
+        tr("人工", "manual"),
+        tr("上报", "reports")
+    );
+    for (id, _, name, ..) in VENUES {
+        let s = ledger
+            .daily_stats(
+                day,
+                &Filter {
+                    venue_id: Some(id.into()),
+                    ..Filter::default()
+                },
+                None,
+            )?
+            .summary();
+        let n = |v: Option<u64>| v.unwrap_or(0);
+        say!(
+            "  {id:<12} {name:<10} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
+            n(s.scans),
+            n(s.visits),
+            n(s.distinct_visitors),
+            n(s.by_colour.green),
+            n(s.by_colour.yellow),
+            n(s.by_colour.red),
+            n(s.by_decision.admit),
+            n(s.by_decision.deny),
+            n(s.by_decision.manual),
+            n(s.reports)
+        );
+    }
+    let all = ledger.daily_stats(day, &Filter::default(), None)?;
+    let s = all.summary();
+    say!(
+        "  {:<23} {:>6} {:>6} {:>8} {:>6} {:>6} {:>5} {:>6} {:>5} {:>6} {:>7}",
+        tr("全部场所", "all venues"),
+        all.scans(),
+        all.visits(),
+        all.distinct_visitors(),
+        s.by_colour.green.unwrap_or(0),
+        s.by_colour.yellow.unwrap_or(0),
+        s.by_colour.red.unwrap_or(0),
+        s.by_decision.admit.unwrap_or(0),
+        s.by_decision.deny.unwrap_or(0),
+        s.by_decision.manual.unwrap_or(0),
+        s.reports.unwrap_or(0)
+    );
+    Ok(all)
 }

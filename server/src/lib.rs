@@ -177,7 +177,6 @@ impl Limiter {
     }
 }
 
-/// What every request handler shares.
 /// What a running service was started with and never changes: its folder, the authority's
 /// public tracing key, the venue keys' root, its clock, limits and log.
 pub(crate) struct Settings {

@@ -56,8 +56,8 @@ pub(crate) struct ServeArgs {
     /// records and the service's count a visitor once.
     #[arg(long)]
     venue_root: Option<PathBuf>,
-    /// Keep the records in this PostgreSQL database (libpq connection string or
-    /// postgres:// URL) instead of DIR/ledger.sqlite; accounts stay in DIR.
+    /// Keep the records and the accounts in this PostgreSQL database (libpq connection string
+    /// or postgres:// URL) instead of DIR/ledger.sqlite and DIR/service.sqlite.
     #[arg(long, env = "VENUECODE_DATABASE")]
     database: Option<String>,
     /// Requests a second each token may make, on average.
@@ -214,12 +214,57 @@ pub(crate) enum AccountsCommand {
     List,
 }
 
-/// `accounts` options.
+/// Where the service keeps its directory (accounts, webhooks): its folder, or its database.
 #[derive(Debug, clap::Args)]
-pub(crate) struct AccountsArgs {
+pub(crate) struct DirectoryArgs {
     /// The service's folder.
     #[arg(long)]
     data: PathBuf,
+    /// The service's PostgreSQL database (as `serve --database`), where its accounts and
+    /// webhooks are instead of DIR/service.sqlite.
+    #[arg(long, env = "VENUECODE_DATABASE")]
+    database: Option<String>,
+}
+
+/// A directory opened, with the runtime its PostgreSQL connection runs on.
+struct OpenDirectory {
+    directory: Directory,
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl std::ops::Deref for OpenDirectory {
+    type Target = Directory;
+    fn deref(&self) -> &Directory {
+        &self.directory
+    }
+}
+
+impl DirectoryArgs {
+    fn open(&self) -> Result<OpenDirectory, CliError> {
+        let Some(url) = &self.database else {
+            std::fs::create_dir_all(&self.data).map_err(CliError::io(&self.data))?;
+            return Ok(OpenDirectory {
+                directory: Directory::open(&self.data.join("service.sqlite"))?,
+                _runtime: None,
+            });
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(CliError::io(Path::new("tokio")))?;
+        Ok(OpenDirectory {
+            directory: Directory::open_postgres(url, runtime.handle().clone())?,
+            _runtime: Some(runtime),
+        })
+    }
+}
+
+/// `accounts` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AccountsArgs {
+    #[command(flatten)]
+    at: DirectoryArgs,
     #[command(subcommand)]
     command: AccountsCommand,
 }
@@ -229,8 +274,7 @@ fn now() -> Timestamp {
 }
 
 pub(crate) fn accounts(a: &AccountsArgs) -> Result<u8, CliError> {
-    std::fs::create_dir_all(&a.data).map_err(CliError::io(&a.data))?;
-    let directory = Directory::open(&a.data.join("service.sqlite"))?;
+    let directory = a.at.open()?;
     match &a.command {
         AccountsCommand::Create {
             name,
@@ -404,16 +448,14 @@ pub(crate) enum WebhooksCommand {
 /// `webhooks` options.
 #[derive(Debug, clap::Args)]
 pub(crate) struct WebhooksArgs {
-    /// The service's folder.
-    #[arg(long)]
-    data: PathBuf,
+    #[command(flatten)]
+    at: DirectoryArgs,
     #[command(subcommand)]
     command: WebhooksCommand,
 }
 
 pub(crate) fn webhooks(a: &WebhooksArgs) -> Result<u8, CliError> {
-    std::fs::create_dir_all(&a.data).map_err(CliError::io(&a.data))?;
-    let directory = Directory::open(&a.data.join("service.sqlite"))?;
+    let directory = a.at.open()?;
     match &a.command {
         WebhooksCommand::Add {
             url,

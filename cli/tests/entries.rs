@@ -285,10 +285,11 @@ fn staff_resolve_a_scan_sent_to_them() {
 fn a_check_in_request_from_an_app_is_decided_again() {
     let (s, venue) = Setup::with_door();
     let red = s.dynamic("red", "2022-06-01T08:00:00+08:00");
-    // The app's request, as it would send it; the receiver decides (red: deny, report).
+    // The app's request, as it would send it (its time by JavaScript's `toISOString()`, with
+    // milliseconds); the receiver decides (red: deny, report).
     let request = serde_json::json!({
         "venue_code": venue, "personal_code": red, "device": "phone-7",
-        "at": "2022-06-01T00:00:20Z",
+        "at": "2022-06-01T00:00:20.123Z",
     });
     std::fs::write(s.path("request.json"), request.to_string()).unwrap();
     let a = venuecode()

@@ -111,7 +111,10 @@ struct Served {
 /// A fresh database on the test PostgreSQL server (scripts/postgres), if there is one.
 fn postgres() -> Option<String> {
     let server = std::env::var("VENUECODE_TEST_POSTGRES").ok()?;
-    let name = format!("vc_cli_{}", std::process::id());
+    // One database a test: the tests of this process run at once.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let name = format!("vc_cli_{}_{n}", std::process::id());
     for sql in [
         format!("DROP DATABASE IF EXISTS {name}"),
         format!("CREATE DATABASE {name}"),
@@ -124,10 +127,6 @@ fn postgres() -> Option<String> {
         assert!(done.success(), "{sql}");
     }
     Some(format!("{server} dbname={name}"))
-}
-
-fn serve(dir: &Path, kid: &str) -> Served {
-    serve_on(dir, kid, None)
 }
 
 fn serve_on(dir: &Path, kid: &str, database: Option<&str>) -> Served {
@@ -190,13 +189,17 @@ fn http(address: &str, method: &str, path: &str, token: Option<&str>, body: &str
 }
 
 fn accounts(dir: &Path, args: &[&str]) -> String {
-    let out = common::signed()
-        .arg("accounts")
-        .arg("--data")
-        .arg(dir.join("data"))
-        .args(args)
-        .assert()
-        .success();
+    accounts_on(dir, None, args)
+}
+
+/// `accounts` on the service's folder, or on its PostgreSQL database.
+fn accounts_on(dir: &Path, database: Option<&str>, args: &[&str]) -> String {
+    let mut command = common::signed();
+    command.arg("accounts").arg("--data").arg(dir.join("data"));
+    if let Some(url) = database {
+        command.args(["--database", url]);
+    }
+    let out = command.args(args).assert().success();
     common::stdout_of(&out).trim().to_owned()
 }
 
@@ -220,11 +223,28 @@ fn all_ids(address: &str, token: &str) -> Vec<String> {
 
 #[test]
 fn accounts_made_on_the_command_line_work_over_http_until_revoked() {
+    accounts_over_http(None);
+}
+
+/// The same with the directory in PostgreSQL, when the test script started one: the command
+/// line and the service meet in the database, not the folder.
+#[test]
+fn accounts_made_on_the_command_line_in_postgres_work_over_http_until_revoked() {
+    match postgres() {
+        Some(url) => accounts_over_http(Some(&url)),
+        None => {
+            eprintln!("VENUECODE_TEST_POSTGRES not set: scripts/test-all runs this on PostgreSQL")
+        }
+    }
+}
+
+fn accounts_over_http(database: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let kid = setup(dir.path());
     std::fs::create_dir_all(dir.path().join("data")).unwrap();
-    let manager = accounts(
+    let manager = accounts_on(
         dir.path(),
+        database,
         &[
             "create",
             "temple",
@@ -241,16 +261,21 @@ fn accounts_made_on_the_command_line_work_over_http_until_revoked() {
     let refused = common::signed()
         .args(["accounts", "--data"])
         .arg(dir.path().join("data"))
+        .args(database.map(|url| ["--database", url]).iter().flatten())
         .args(["create", "bad", "--role", "district", "--scope", "310"])
         .assert()
         .code(2);
     assert!(common::stdout_of(&refused).is_empty());
-    let listed = accounts(dir.path(), &["list"]);
+    let listed = accounts_on(dir.path(), database, &["list"]);
     assert_eq!(listed, "temple\tmanager\tSH-PT-0018");
-    let mut served = serve(dir.path(), &kid);
+    if database.is_some() {
+        // Not in the folder: the folder's directory knows no one.
+        assert_eq!(accounts(dir.path(), &["list"]), "");
+    }
+    let mut served = serve_on(dir.path(), &kid, database);
     let (status, body) = http(&served.address, "GET", "/v1/me", Some(&manager), "");
     assert_eq!((status, body.contains("\"temple\"")), (200, true), "{body}");
-    accounts(dir.path(), &["revoke", "temple"]);
+    accounts_on(dir.path(), database, &["revoke", "temple"]);
     let (status, _) = http(&served.address, "GET", "/v1/me", Some(&manager), "");
     assert_eq!(status, 401);
     served.child.kill().unwrap();
@@ -277,7 +302,11 @@ fn killed_under_load(database: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let kid = setup(dir.path());
     std::fs::create_dir_all(dir.path().join("data")).unwrap();
-    let authority = accounts(dir.path(), &["create", "authority", "--role", "authority"]);
+    let authority = accounts_on(
+        dir.path(),
+        database,
+        &["create", "authority", "--role", "authority"],
+    );
     let venue = venue_code();
     // Made before the load, so the clients only send.
     let requests: Vec<String> = (0..4000).map(|i| request(&venue, i)).collect();

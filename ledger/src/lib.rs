@@ -27,6 +27,8 @@ pub mod directory;
 pub mod export;
 pub mod files;
 pub mod parquet;
+#[cfg(feature = "postgres")]
+mod pg;
 pub mod presence;
 #[cfg(feature = "service")]
 pub mod store;

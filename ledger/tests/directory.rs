@@ -1,11 +1,15 @@
-//! The directory contract: what the service's directory promises, whatever keeps it (SQLite
-//! today; a PostgreSQL directory for many nodes is to be held to the same tests). Tokens and
+//! The directory contract: what the service's directory promises, whatever keeps it: SQLite
+//! always, PostgreSQL too when `VENUECODE_TEST_POSTGRES` names a test server (`scripts/postgres`;
+//! scripts/test-all runs this suite both ways). Tokens and
 //! cookies work only while their account and they are live, and are stored as digests; a
 //! session ends at its expiry, its logout or its account's revocation; the registry is replaced
 //! whole and a verified code's division is kept; webhooks are scoped and their URL checked;
 //! every refusal is typed and quotes nothing it was given.
 
 #![allow(clippy::unwrap_used, missing_docs)]
+
+#[path = "support/postgres.rs"]
+mod postgres;
 
 use venuecode::Timestamp;
 use venuecode::record::coverage::RegisteredVenue;
@@ -28,158 +32,225 @@ fn account(name: &str, role: Role, scope: &[&str]) -> Account {
     }
 }
 
-fn open() -> (tempfile::TempDir, Directory) {
+/// A directory under test, with what keeps it alive and a way to read all it stored.
+struct Subject {
+    name: &'static str,
+    directory: Directory,
+    stored: Box<dyn Fn() -> String>,
+    _dir: tempfile::TempDir,
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// Every directory this run can test, each new and empty.
+fn subjects() -> Vec<Subject> {
     let dir = tempfile::tempdir().unwrap();
-    let directory = Directory::open(&dir.path().join("service.sqlite")).unwrap();
-    (dir, directory)
+    let path = dir.path().to_owned();
+    let mut all = vec![Subject {
+        name: "sqlite",
+        directory: Directory::open(&path.join("service.sqlite")).unwrap(),
+        // The database and its write-ahead log, as bytes.
+        stored: Box::new(move || {
+            let mut bytes = Vec::new();
+            for name in ["service.sqlite", "service.sqlite-wal"] {
+                bytes.extend(std::fs::read(path.join(name)).unwrap_or_default());
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        }),
+        _dir: dir,
+        _runtime: None,
+    }];
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    if let Some(url) = runtime.block_on(postgres::database("vc_directory")) {
+        let directory = Directory::open_postgres(&url, runtime.handle().clone()).unwrap();
+        let handle = runtime.handle().clone();
+        all.push(Subject {
+            name: "postgres",
+            directory,
+            // Every row of every table, as text.
+            stored: Box::new(move || {
+                handle.block_on(async {
+                    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                        .await
+                        .unwrap();
+                    tokio::spawn(connection);
+                    let mut text = String::new();
+                    for table in ["accounts", "tokens", "sessions", "webhooks"] {
+                        for row in client
+                            .query(&format!("SELECT t::text FROM {table} t"), &[])
+                            .await
+                            .unwrap()
+                        {
+                            text.push_str(row.get::<_, &str>(0));
+                        }
+                    }
+                    text
+                })
+            }),
+            _dir: tempfile::tempdir().unwrap(),
+            _runtime: Some(runtime),
+        });
+    }
+    all
 }
 
 #[test]
 fn a_token_opens_its_live_account_only_and_is_stored_as_a_digest() {
-    let (dir, d) = open();
-    let manager = account("temple-manager", Role::Manager, &["SH-PT-0018"]);
-    let first = d.create(&manager, at(0)).unwrap();
-    let second = d.issue("temple-manager", at(1)).unwrap();
-    assert_ne!(first, second);
-    for token in [&first, &second] {
-        assert_eq!(d.by_token(token).unwrap().unwrap().name, "temple-manager");
+    for s in subjects() {
+        eprintln!("directory: {}", s.name);
+        let d = &s.directory;
+        let manager = account("temple-manager", Role::Manager, &["SH-PT-0018"]);
+        let first = d.create(&manager, at(0)).unwrap();
+        let second = d.issue("temple-manager", at(1)).unwrap();
+        assert_ne!(first, second);
+        for token in [&first, &second] {
+            assert_eq!(d.by_token(token).unwrap().unwrap().name, "temple-manager");
+        }
+        // Neither token is stored as given: only their digests.
+        let stored = (s.stored)();
+        for token in [&first, &second] {
+            let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
+            assert!(stored.contains(&digest), "the digest is what is kept");
+            assert!(!stored.contains(&token[4..]), "a token was stored as given");
+        }
+        // A name taken, a scope that does not fit the role: refused, typed.
+        assert!(matches!(
+            d.create(&manager, at(2)).unwrap_err(),
+            LedgerError::Exists(_)
+        ));
+        let bad = account("pudong", Role::District, &["31011"]);
+        assert_eq!(d.create(&bad, at(2)).unwrap_err().code(), "invalid_input");
+        // One token revoked, the other still works; the account revoked, none does.
+        d.revoke_token(&first).unwrap();
+        assert!(d.by_token(&first).unwrap().is_none());
+        assert!(d.by_token(&second).unwrap().is_some());
+        d.revoke("temple-manager").unwrap();
+        assert!(d.by_token(&second).unwrap().is_none());
+        assert!(d.issue("temple-manager", at(3)).is_err());
+        assert!(d.accounts().unwrap()[0].revoked);
+        // Unknown names and tokens, and things that are not tokens.
+        assert!(matches!(
+            d.revoke("nobody").unwrap_err(),
+            LedgerError::NotFound(_)
+        ));
+        assert!(matches!(
+            d.revoke_token("vct_00").unwrap_err(),
+            LedgerError::NotFound(_)
+        ));
+        assert!(d.by_token("not a token").unwrap().is_none());
     }
-    // Neither token is in the files (the database and its write-ahead log): only their digests.
-    let mut stored = Vec::new();
-    for name in ["service.sqlite", "service.sqlite-wal"] {
-        stored.extend(std::fs::read(dir.path().join(name)).unwrap_or_default());
-    }
-    let stored = String::from_utf8_lossy(&stored);
-    for token in [&first, &second] {
-        let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
-        assert!(stored.contains(&digest), "the digest is what is kept");
-        assert!(!stored.contains(&token[4..]), "a token was stored as given");
-    }
-    // A name taken, a scope that does not fit the role: refused, typed.
-    assert!(matches!(
-        d.create(&manager, at(2)).unwrap_err(),
-        LedgerError::Exists(_)
-    ));
-    let bad = account("pudong", Role::District, &["31011"]);
-    assert_eq!(d.create(&bad, at(2)).unwrap_err().code(), "invalid_input");
-    // One token revoked, the other still works; the account revoked, none does.
-    d.revoke_token(&first).unwrap();
-    assert!(d.by_token(&first).unwrap().is_none());
-    assert!(d.by_token(&second).unwrap().is_some());
-    d.revoke("temple-manager").unwrap();
-    assert!(d.by_token(&second).unwrap().is_none());
-    assert!(d.issue("temple-manager", at(3)).is_err());
-    assert!(d.accounts().unwrap()[0].revoked);
-    // Unknown names and tokens, and things that are not tokens.
-    assert!(matches!(
-        d.revoke("nobody").unwrap_err(),
-        LedgerError::NotFound(_)
-    ));
-    assert!(matches!(
-        d.revoke_token("vct_00").unwrap_err(),
-        LedgerError::NotFound(_)
-    ));
-    assert!(d.by_token("not a token").unwrap().is_none());
 }
 
 #[test]
 fn a_session_ends_at_its_expiry_its_logout_or_its_accounts_revocation() {
-    let (_dir, d) = open();
-    let token = d
-        .create(&account("office", Role::District, &["310107"]), at(0))
-        .unwrap();
-    let (cookie, csrf) = d.login(&token, at(0)).unwrap().unwrap();
-    let (who, same_csrf) = d
-        .by_session(&cookie, at(SESSION_SECS - 1))
-        .unwrap()
-        .unwrap();
-    assert_eq!((who.name.as_str(), same_csrf), ("office", csrf));
-    assert!(d.by_session(&cookie, at(SESSION_SECS)).unwrap().is_none());
-    // A wrong token logs nobody in.
-    assert!(d.login("vct_nothing", at(0)).unwrap().is_none());
-    let (cookie, _) = d.login(&token, at(10)).unwrap().unwrap();
-    d.logout(&cookie).unwrap();
-    assert!(d.by_session(&cookie, at(11)).unwrap().is_none());
-    let (cookie, _) = d.login(&token, at(20)).unwrap().unwrap();
-    d.revoke("office").unwrap();
-    assert!(d.by_session(&cookie, at(21)).unwrap().is_none());
+    for s in subjects() {
+        eprintln!("directory: {}", s.name);
+        let d = &s.directory;
+        let token = d
+            .create(&account("office", Role::District, &["310107"]), at(0))
+            .unwrap();
+        let (cookie, csrf) = d.login(&token, at(0)).unwrap().unwrap();
+        let (who, same_csrf) = d
+            .by_session(&cookie, at(SESSION_SECS - 1))
+            .unwrap()
+            .unwrap();
+        assert_eq!((who.name.as_str(), same_csrf), ("office", csrf));
+        assert!(d.by_session(&cookie, at(SESSION_SECS)).unwrap().is_none());
+        // A wrong token logs nobody in.
+        assert!(d.login("vct_nothing", at(0)).unwrap().is_none());
+        let (cookie, _) = d.login(&token, at(10)).unwrap().unwrap();
+        d.logout(&cookie).unwrap();
+        assert!(d.by_session(&cookie, at(11)).unwrap().is_none());
+        let (cookie, _) = d.login(&token, at(20)).unwrap().unwrap();
+        d.revoke("office").unwrap();
+        assert!(d.by_session(&cookie, at(21)).unwrap().is_none());
+    }
 }
 
 #[test]
 fn the_registry_is_replaced_whole_and_a_verified_codes_division_stands() {
-    let (_dir, d) = open();
-    // A verified code placed the temple in 310107.
-    d.note_venue(&KnownVenue {
-        venue_id: "SH-PT-0018".into(),
-        division: 310_107,
-        name: "上海玉佛禅寺".into(),
-    })
-    .unwrap();
-    d.note_door("SH-PT-0018", "东门").unwrap();
-    d.note_door("SH-PT-0018", "东门").unwrap();
-    let csv = "venue_id,name,division,doors\n\
+    for s in subjects() {
+        eprintln!("directory: {}", s.name);
+        let d = &s.directory;
+        // A verified code placed the temple in 310107.
+        d.note_venue(&KnownVenue {
+            venue_id: "SH-PT-0018".into(),
+            division: 310_107,
+            name: "上海玉佛禅寺".into(),
+        })
+        .unwrap();
+        d.note_door("SH-PT-0018", "东门").unwrap();
+        d.note_door("SH-PT-0018", "东门").unwrap();
+        let csv = "venue_id,name,division,doors\n\
                SH-PT-0018,上海玉佛禅寺,310118,东门;西门\n\
                SH-QP-0007,示例回民公墓,310118,南门\n";
-    d.import_registry(&parse_registry(csv).unwrap()).unwrap();
-    assert_eq!(d.registry().unwrap().len(), 2);
-    // The registry does not move a venue a verified code placed; a new one it places.
-    assert_eq!(d.venue("SH-PT-0018").unwrap().unwrap().division, 310_107);
-    assert_eq!(d.venue("SH-QP-0007").unwrap().unwrap().division, 310_118);
-    assert_eq!(d.venue("SH-XX-0000").unwrap(), None);
-    // A second import replaces the first whole.
-    d.import_registry(&[RegisteredVenue {
-        venue_id: "SH-QP-0007".into(),
-        name: "示例回民公墓".into(),
-        division: 310_118,
-        doors: vec!["南门".into()],
-    }])
-    .unwrap();
-    let registry = d.registry().unwrap();
-    assert_eq!(registry.len(), 1);
-    assert_eq!(registry[0].venue_id, "SH-QP-0007");
-    assert_eq!(
-        d.doors_seen().unwrap().into_iter().collect::<Vec<_>>(),
-        [("SH-PT-0018".to_owned(), "东门".to_owned())]
-    );
-    // A bad row is told by its line, without its content.
-    let e = parse_registry("venue_id,name,division,doors\nX,名,99999999,门\n").unwrap_err();
-    assert!(e.to_string().contains("line 2") && !e.to_string().contains("99999999"));
+        d.import_registry(&parse_registry(csv).unwrap()).unwrap();
+        assert_eq!(d.registry().unwrap().len(), 2);
+        // The registry does not move a venue a verified code placed; a new one it places.
+        assert_eq!(d.venue("SH-PT-0018").unwrap().unwrap().division, 310_107);
+        assert_eq!(d.venue("SH-QP-0007").unwrap().unwrap().division, 310_118);
+        assert_eq!(d.venue("SH-XX-0000").unwrap(), None);
+        // A second import replaces the first whole.
+        d.import_registry(&[RegisteredVenue {
+            venue_id: "SH-QP-0007".into(),
+            name: "示例回民公墓".into(),
+            division: 310_118,
+            doors: vec!["南门".into()],
+        }])
+        .unwrap();
+        let registry = d.registry().unwrap();
+        assert_eq!(registry.len(), 1);
+        assert_eq!(registry[0].venue_id, "SH-QP-0007");
+        assert_eq!(
+            d.doors_seen().unwrap().into_iter().collect::<Vec<_>>(),
+            [("SH-PT-0018".to_owned(), "东门".to_owned())]
+        );
+        // A bad row is told by its line, without its content.
+        let e = parse_registry("venue_id,name,division,doors\nX,名,99999999,门\n").unwrap_err();
+        assert!(e.to_string().contains("line 2") && !e.to_string().contains("99999999"));
+    }
 }
 
 #[test]
 fn webhooks_are_scoped_to_a_venue_or_a_division_and_their_url_checked() {
-    let (_dir, d) = open();
-    let venue = d
-        .add_webhook("http://127.0.0.1:9/hook", Some("SH-PT-0018"), None)
-        .unwrap();
-    let district = d
-        .add_webhook("http://127.0.0.1:9/district", None, Some("3101"))
-        .unwrap();
-    assert_ne!(venue.secret, district.secret);
-    assert_eq!(venue.secret.len(), 64);
-    // The secret is never serialised.
-    assert!(
-        !serde_json::to_string(&venue)
-            .unwrap()
-            .contains(&venue.secret)
-    );
-    for (url, v, div) in [
-        ("https://127.0.0.1/hook", Some("SH-PT-0018"), None),
-        ("http://127.0.0.1/hook", None, Some("310")),
-        ("http://127.0.0.1/hook", Some("SH-PT-0018"), Some("3101")),
-        ("http://127.0.0.1/hook", None, None),
-    ] {
-        assert_eq!(
-            d.add_webhook(url, v, div).unwrap_err().code(),
-            "invalid_input",
-            "{url} {v:?} {div:?}"
+    for s in subjects() {
+        eprintln!("directory: {}", s.name);
+        let d = &s.directory;
+        let venue = d
+            .add_webhook("http://127.0.0.1:9/hook", Some("SH-PT-0018"), None)
+            .unwrap();
+        let district = d
+            .add_webhook("http://127.0.0.1:9/district", None, Some("3101"))
+            .unwrap();
+        assert_ne!(venue.secret, district.secret);
+        assert_eq!(venue.secret.len(), 64);
+        // The secret is never serialised.
+        assert!(
+            !serde_json::to_string(&venue)
+                .unwrap()
+                .contains(&venue.secret)
         );
+        for (url, v, div) in [
+            ("https://127.0.0.1/hook", Some("SH-PT-0018"), None),
+            ("http://127.0.0.1/hook", None, Some("310")),
+            ("http://127.0.0.1/hook", Some("SH-PT-0018"), Some("3101")),
+            ("http://127.0.0.1/hook", None, None),
+        ] {
+            assert_eq!(
+                d.add_webhook(url, v, div).unwrap_err().code(),
+                "invalid_input",
+                "{url} {v:?} {div:?}"
+            );
+        }
+        assert_eq!(d.webhooks().unwrap(), vec![venue.clone(), district]);
+        d.remove_webhook(venue.id).unwrap();
+        assert!(matches!(
+            d.remove_webhook(venue.id).unwrap_err(),
+            LedgerError::NotFound(_)
+        ));
+        assert_eq!(d.webhooks().unwrap().len(), 1);
     }
-    assert_eq!(d.webhooks().unwrap(), vec![venue.clone(), district]);
-    d.remove_webhook(venue.id).unwrap();
-    assert!(matches!(
-        d.remove_webhook(venue.id).unwrap_err(),
-        LedgerError::NotFound(_)
-    ));
-    assert_eq!(d.webhooks().unwrap().len(), 1);
 }

@@ -10,6 +10,9 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+#[path = "support/postgres.rs"]
+mod postgres;
+
 use venuecode::Timestamp;
 use venuecode::policy::Outcome;
 use venuecode::pseudonym::PseudonymKey;
@@ -28,24 +31,6 @@ struct Subject {
     _dir: tempfile::TempDir,
 }
 
-/// A fresh database on the test server, if there is one.
-async fn database() -> Option<String> {
-    let server = std::env::var("VENUECODE_TEST_POSTGRES").ok()?;
-    let (client, connection) =
-        tokio_postgres::connect(&format!("{server} dbname=postgres"), tokio_postgres::NoTls)
-            .await
-            .unwrap();
-    tokio::spawn(connection);
-    let mut name = [0u8; 8];
-    getrandom::fill(&mut name).unwrap();
-    let name = format!("vc_store_{}", hex::encode(name));
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    Some(format!("{server} dbname={name}"))
-}
-
 /// Every store this run can test, each new and empty.
 async fn subjects() -> Vec<Subject> {
     let dir = tempfile::tempdir().unwrap();
@@ -57,7 +42,7 @@ async fn subjects() -> Vec<Subject> {
         store: sqlite,
         _dir: dir,
     }];
-    if let Some(url) = database().await {
+    if let Some(url) = postgres::database("vc_store").await {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("unused.sqlite"), Some(&url))
             .await

@@ -101,8 +101,9 @@ impl Default for Limits {
 pub struct Config {
     /// Its folder: `ledger.sqlite`, `service.sqlite`, `lists/`, `gate.state`.
     pub data: PathBuf,
-    /// A PostgreSQL database (libpq connection string or URL) for the records, instead of
-    /// `DIR/ledger.sqlite`. Accounts stay in `DIR/service.sqlite`.
+    /// A PostgreSQL database (libpq connection string or URL) for the records and the
+    /// directory (accounts, venues, registry, webhooks), instead of `DIR/ledger.sqlite` and
+    /// `DIR/service.sqlite`: what several nodes share.
     pub database: Option<String>,
     /// The lists given at start (the signed trust list is required the first time).
     pub lists: ListSet,
@@ -292,7 +293,16 @@ impl Service {
     /// refused (`rolled_back`).
     pub async fn open(config: Config) -> Result<Service, ApiError> {
         std::fs::create_dir_all(&config.data)?;
-        let directory = Directory::open(&config.data.join("service.sqlite"))?;
+        let directory = match config.database.clone() {
+            None => Directory::open(&config.data.join("service.sqlite"))?,
+            Some(url) => {
+                // Its calls wait on this runtime: they run on the blocking pool, as SQLite's do.
+                let runtime = tokio::runtime::Handle::current();
+                tokio::task::spawn_blocking(move || Directory::open_postgres(&url, runtime))
+                    .await
+                    .map_err(|_| ApiError::internal("opening the directory stopped"))??
+            }
+        };
         let store = venuecode_ledger::store::Store::open(
             &config.data.join("ledger.sqlite"),
             config.database.as_deref(),

@@ -99,8 +99,8 @@ impl Timestamp {
     }
 
     /// Reads an RFC 3339 time with any offset (`2022-04-01T08:00:00+08:00`). Fractions of a
-    /// second are refused rather than dropped, since codes carry whole seconds; so is a leap
-    /// second (`:60`).
+    /// second (`.123`, up to nine digits) are dropped, since codes and records carry whole
+    /// seconds; a leap second (`:60`) is refused.
     pub fn parse_rfc3339(text: &str) -> Result<Self, Error> {
         let invalid = |reason: &str| Error::InvalidInput {
             field: "time",
@@ -119,8 +119,19 @@ impl Timestamp {
         if hour > 23 || minute > 59 || second > 59 {
             return Err(not_rfc3339());
         }
-        let offset = match &b[19..] {
-            [b'.', ..] => return Err(invalid("fractions of a second are not allowed")),
+        // Fractions of a second (what JavaScript's `toISOString()` always writes): 1 to 9
+        // digits, dropped, so a time rounds down to its second as a record keeps it.
+        let rest = match &b[19..] {
+            [b'.', tail @ ..] => {
+                let n = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+                if !(1..=9).contains(&n) {
+                    return Err(not_rfc3339());
+                }
+                &tail[n..]
+            }
+            rest => rest,
+        };
+        let offset = match rest {
             [b'Z' | b'z'] => 0,
             [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
                 let (oh, om) = (
@@ -221,8 +232,25 @@ mod tests {
     }
 
     #[test]
-    fn fractions_and_garbage_are_refused() {
-        assert!(Timestamp::parse_rfc3339("2022-04-01T00:00:00.5Z").is_err());
+    fn fractions_round_down_and_garbage_is_refused() {
+        let second = Timestamp::parse_rfc3339("2022-04-01T00:00:00Z").unwrap();
+        for text in [
+            "2022-04-01T00:00:00.5Z",
+            "2022-04-01T00:00:00.999999999Z",
+            "2022-04-01T08:00:00.123+08:00",
+            "2022-03-31T20:00:00.001-04:00",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(text).unwrap(), second, "{text}");
+        }
+        for bad in [
+            "2022-04-01T00:00:00.Z",
+            "2022-04-01T00:00:00.1234567890Z",
+            "2022-04-01T00:00:00.5",
+            "2022-04-01T00:00:00,5Z",
+            "2022-04-01T00:00:00.5x+08:00",
+        ] {
+            assert!(Timestamp::parse_rfc3339(bad).is_err(), "{bad}");
+        }
         assert!(Timestamp::parse_rfc3339("2022-04-01").is_err());
         assert!(Timestamp::parse_rfc3339("").is_err());
     }

@@ -9,7 +9,7 @@ use crate::Filter;
 use crate::LedgerError;
 use std::sync::Arc;
 use tokio::sync::mpsc;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 use venuecode::pseudonym::PseudonymKey;
 use venuecode::record::{Day, RecordId, ScanRecord};
 use venuecode::trace::Presence;
@@ -35,28 +35,15 @@ pub struct PgStore {
     reader: Arc<Client>,
 }
 
-fn failed(e: tokio_postgres::Error) -> LedgerError {
-    LedgerError::Postgres(e.to_string())
-}
-
-async fn connect(url: &str) -> Result<Client, LedgerError> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(failed)?;
-    tokio::spawn(async move {
-        // Ends when the client is dropped or the server goes; requests then fail `unavailable`.
-        let _ = connection.await;
-    });
-    Ok(client)
-}
-
 impl PgStore {
     /// Connects (a writer and a reader connection) and creates the tables if missing.
     pub async fn open(url: &str) -> Result<Self, LedgerError> {
-        let writer = connect(url).await?;
-        writer.batch_execute(SCHEMA).await.map_err(failed)?;
+        let mut writer = crate::pg::connect(url).await?;
+        crate::pg::create(&mut writer, SCHEMA).await?;
         writer
             .batch_execute("SET synchronous_commit = on")
             .await
-            .map_err(failed)?;
+            .map_err(LedgerError::from)?;
         let root = crate::random_hex()?;
         writer
             .execute(
@@ -65,8 +52,8 @@ impl PgStore {
                 &[&root],
             )
             .await
-            .map_err(failed)?;
-        let reader = connect(url).await?;
+            .map_err(LedgerError::from)?;
+        let reader = crate::pg::connect(url).await?;
         let (jobs, queue) = mpsc::channel(MAX_QUEUED);
         tokio::spawn(write_groups(writer, queue));
         Ok(PgStore {
@@ -97,7 +84,7 @@ impl PgStore {
                         &[&id.to_string()],
                     )
                     .await
-                    .map_err(failed)?;
+                    .map_err(LedgerError::from)?;
                 match row {
                     Some(r) => r.get(0),
                     None => return Ok(None),
@@ -116,7 +103,7 @@ impl PgStore {
                 &[&start, &day, &filter.venue_id, &filter.door, &limit],
             )
             .await
-            .map_err(failed)?;
+            .map_err(LedgerError::from)?;
         let out: Result<Vec<ScanRecord>, LedgerError> =
             rows.iter().map(|row| stored(row.get(0))).collect();
         out.map(Some)
@@ -139,7 +126,7 @@ impl PgStore {
                         &[&after, &from, &to, &PRESENCE_BATCH],
                     )
                     .await
-                    .map_err(failed);
+                    .map_err(LedgerError::from);
                 let batch = rows.and_then(|rows| {
                     if let Some(last) = rows.last() {
                         after = last.get(0);
@@ -189,7 +176,7 @@ impl PgStore {
                     &[&venue_id],
                 )
                 .await
-                .map_err(failed)?;
+                .map_err(LedgerError::from)?;
             if held.get::<_, bool>(0) {
                 return Err(LedgerError::KeyMismatch(venue_id.to_owned()));
             }
@@ -201,7 +188,7 @@ impl PgStore {
                 &[&venue_id, &wanted.to_hex().trim()],
             )
             .await
-            .map_err(failed)?;
+            .map_err(LedgerError::from)?;
         Ok(wanted)
     }
 
@@ -214,7 +201,7 @@ impl PgStore {
                 &[&venue_id],
             )
             .await
-            .map_err(failed)?;
+            .map_err(LedgerError::from)?;
         let corrupt = || LedgerError::Corrupt(format!("the stored key of venue {venue_id}"));
         match stored {
             Some(row) => PseudonymKey::from_hex(&row.get::<_, String>(0)).map_err(|_| corrupt()),
@@ -223,7 +210,7 @@ impl PgStore {
                     .reader
                     .query_one("SELECT value FROM meta WHERE name = 'pseudonym_root'", &[])
                     .await
-                    .map_err(failed)?;
+                    .map_err(LedgerError::from)?;
                 let mut root = zeroize::Zeroizing::new([0u8; 32]);
                 hex::decode_to_slice(row.get::<_, String>(0).trim(), root.as_mut())
                     .map_err(|_| corrupt())?;
@@ -287,6 +274,6 @@ async fn insert(
             &[&ids, &venues, &doors, &days, &bodies],
         )
         .await
-        .map_err(failed)?;
+        .map_err(LedgerError::from)?;
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }

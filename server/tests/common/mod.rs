@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used, dead_code, unreachable_pub)]
 
+#[path = "../../../ledger/tests/support/postgres.rs"]
+mod postgres;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -138,20 +141,7 @@ pub const ACCOUNTS: &[(&str, Role, &[&str], &[&str])] = &[
 /// A fresh database on the test server `VENUECODE_TEST_POSTGRES` names (scripts/postgres), or
 /// none: the tests then run on the SQLite default. scripts/test-all runs them both ways.
 pub async fn database() -> Option<String> {
-    let server = std::env::var("VENUECODE_TEST_POSTGRES").ok()?;
-    let (client, connection) =
-        tokio_postgres::connect(&format!("{server} dbname=postgres"), tokio_postgres::NoTls)
-            .await
-            .unwrap();
-    tokio::spawn(connection);
-    let mut name = [0u8; 8];
-    getrandom::fill(&mut name).unwrap();
-    let name = format!("vc_{}", hex::encode(name));
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    Some(format!("{server} dbname={name}"))
+    postgres::database("vc").await
 }
 
 pub fn config(
@@ -203,13 +193,14 @@ impl World {
                 doors: doors.iter().map(|s| (*s).to_owned()).collect(),
                 revoked: false,
             };
-            tokens.insert(
-                *name,
-                service
-                    .directory()
-                    .create(&account, Timestamp::from_unix(0))
-                    .unwrap(),
-            );
+            let directory = service.directory().clone();
+            let token = tokio::task::spawn_blocking(move || {
+                directory.create(&account, Timestamp::from_unix(0))
+            })
+            .await
+            .unwrap()
+            .unwrap();
+            tokens.insert(*name, token);
         }
         let openapi = serde_json::from_str(venuecode_server::OPENAPI).unwrap();
         World {
@@ -229,6 +220,18 @@ impl World {
 
     pub fn advance(&self, secs: i64) {
         self.clock.fetch_add(secs, Ordering::SeqCst);
+    }
+
+    /// Runs `f` on the service's directory, on the blocking pool (where a PostgreSQL
+    /// directory's calls belong, as the service's own do).
+    pub async fn directory<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&venuecode_server::Directory) -> T + Send + 'static,
+    ) -> T {
+        let directory = self.service.directory().clone();
+        tokio::task::spawn_blocking(move || f(&directory))
+            .await
+            .unwrap()
     }
 
     pub fn token(&self, account: &str) -> &str {

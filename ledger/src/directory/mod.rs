@@ -1,19 +1,22 @@
 //! Who may use the records service: accounts (the authority, district offices, venue managers,
 //! gate devices), their API tokens and the page's sessions, the venues the service knows (which
 //! district each belongs to), the registry and the doors seen, and the webhooks. One SQLite file,
-//! `service.sqlite`, beside the ledger; the service and the command line reach it only through
-//! this module (no SQL above the ledger).
+//! `service.sqlite`, beside the ledger, or (feature `postgres`) tables in the city's PostgreSQL
+//! database; the service and the command line reach it only through this module (no SQL above
+//! the ledger), and `ledger/tests/directory.rs` holds both kinds to the same rules.
 //!
 //! Tokens and session cookies are 32 random bytes shown once; only their SHA-256 is stored, so a
 //! copy of the file gives no one a way in.
 
+#[cfg(feature = "postgres")]
+mod postgres;
+mod sqlite;
+
 use crate::LedgerError;
-use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::Mutex;
 use venuecode::Timestamp;
 use venuecode::record::coverage::RegisteredVenue;
 
@@ -169,57 +172,63 @@ pub struct KnownVenue {
     pub name: String,
 }
 
-/// The accounts file.
-pub struct Directory {
-    conn: Mutex<Connection>,
+/// Where the directory's tables are: what each kind of database does, without the rules
+/// (checks, tokens, digests, expiry), which [`Directory`] applies once for both.
+pub(crate) trait Tables: Send + Sync {
+    /// Adds an account; `false` if the name is taken.
+    fn insert_account(&self, account: &Account, now: i64) -> Result<bool, LedgerError>;
+    /// Adds a token digest to a live account; `false` if there is none of that name.
+    fn insert_token(&self, name: &str, hash: &str, now: i64) -> Result<bool, LedgerError>;
+    /// Revokes an account and deletes its sessions; `false` if there is none of that name.
+    fn revoke_account(&self, name: &str) -> Result<bool, LedgerError>;
+    /// Revokes a token by digest; `false` if there is none.
+    fn revoke_token(&self, hash: &str) -> Result<bool, LedgerError>;
+    /// Every account, by name.
+    fn accounts(&self) -> Result<Vec<Account>, LedgerError>;
+    /// The live account of a live token's digest.
+    fn by_token(&self, hash: &str) -> Result<Option<Account>, LedgerError>;
+    /// Deletes the sessions expired at `now`, then adds one for the named account.
+    fn insert_session(&self, session: &NewSession<'_>, now: i64) -> Result<(), LedgerError>;
+    /// The live account and CSRF token of a session's digest, unexpired at `now`.
+    fn by_session(&self, hash: &str, now: i64) -> Result<Option<(Account, String)>, LedgerError>;
+    /// Deletes a session by digest.
+    fn delete_session(&self, hash: &str) -> Result<(), LedgerError>;
+    /// Adds or replaces a known venue.
+    fn note_venue(&self, venue: &KnownVenue) -> Result<(), LedgerError>;
+    /// A known venue.
+    fn venue(&self, venue_id: &str) -> Result<Option<KnownVenue>, LedgerError>;
+    /// Replaces the registry (all or none); adds each venue not yet known.
+    fn replace_registry(&self, venues: &[RegisteredVenue]) -> Result<(), LedgerError>;
+    /// The registry, by venue id.
+    fn registry(&self) -> Result<Vec<RegisteredVenue>, LedgerError>;
+    /// Notes a door (once).
+    fn note_door(&self, venue_id: &str, door: &str) -> Result<(), LedgerError>;
+    /// Every door noted.
+    fn doors_seen(&self) -> Result<BTreeSet<(String, String)>, LedgerError>;
+    /// Adds a webhook (checked); gives its id.
+    fn insert_webhook(&self, hook: &Webhook) -> Result<i64, LedgerError>;
+    /// Every webhook, by id.
+    fn webhooks(&self) -> Result<Vec<Webhook>, LedgerError>;
+    /// Deletes a webhook; `false` if there is none.
+    fn delete_webhook(&self, id: i64) -> Result<bool, LedgerError>;
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS accounts (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    role TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    doors TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    revoked INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    hash TEXT PRIMARY KEY,
-    account INTEGER NOT NULL REFERENCES accounts (id),
-    created INTEGER NOT NULL,
-    revoked INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    hash TEXT PRIMARY KEY,
-    account INTEGER NOT NULL REFERENCES accounts (id),
-    csrf TEXT NOT NULL,
-    expires INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS registry (
-    venue_id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    division INTEGER NOT NULL,
-    doors TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS doors_seen (
-    venue_id TEXT NOT NULL,
-    door TEXT NOT NULL,
-    PRIMARY KEY (venue_id, door)
-);
-CREATE TABLE IF NOT EXISTS webhooks (
-    id INTEGER PRIMARY KEY,
-    url TEXT NOT NULL,
-    venue_id TEXT,
-    division TEXT,
-    secret TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS venues (
-    venue_id TEXT PRIMARY KEY,
-    division INTEGER NOT NULL,
-    name TEXT NOT NULL
-);
-";
+/// A page session to be stored.
+pub(crate) struct NewSession<'a> {
+    pub(crate) account: &'a str,
+    pub(crate) hash: &'a str,
+    pub(crate) csrf: &'a str,
+    pub(crate) expires: i64,
+}
+
+/// The directory: accounts and their tokens and sessions, the venues known, the registry and
+/// the doors seen, the webhooks. In `service.sqlite` beside the ledger, or (feature
+/// `postgres`) in the city's PostgreSQL database, where every node of the service shares it.
+/// A clone is the same directory.
+#[derive(Clone)]
+pub struct Directory {
+    tables: std::sync::Arc<dyn Tables>,
+}
 
 /// How long a page session lasts: 8 hours (a working day), then the manager logs in again.
 pub const SESSION_SECS: i64 = 8 * 3600;
@@ -231,93 +240,66 @@ fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// A stored list of names (JSON); a value that is not one reads as none.
 fn list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
+/// A list of names as stored.
+fn list_text(names: &[String]) -> String {
+    serde_json::to_string(names).unwrap_or_default()
+}
+
 impl Directory {
-    /// Opens (or creates, owner-only) the accounts file.
+    /// Opens (or creates, owner-only) the directory file.
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
-        crate::create_private(path)?;
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
         Ok(Directory {
-            conn: Mutex::new(conn),
+            tables: std::sync::Arc::new(sqlite::SqliteTables::open(path)?),
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding it leaves SQLite consistent (transactions roll back).
-        self.conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// Opens the directory in the PostgreSQL database a libpq connection string or URL names
+    /// (its tables created if missing). Its connection runs on `runtime`; every call waits on
+    /// it, so calls belong on a thread that may block (not an async task), as with SQLite.
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres(url: &str, runtime: tokio::runtime::Handle) -> Result<Self, LedgerError> {
+        Ok(Directory {
+            tables: std::sync::Arc::new(postgres::PgTables::open(url, runtime)?),
+        })
     }
 
     /// Creates an account (checked first) and gives its first token, shown once.
     pub fn create(&self, account: &Account, now: Timestamp) -> Result<String, LedgerError> {
         account.check()?;
-        let conn = self.conn();
-        let added = conn.execute(
-            "INSERT OR IGNORE INTO accounts (name, role, scope, doors, created)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            rusqlite::params![
-                account.name,
-                account.role.name(),
-                serde_json::to_string(&account.scope).unwrap_or_default(),
-                serde_json::to_string(&account.doors).unwrap_or_default(),
-                now.unix(),
-            ],
-        )?;
-        if added == 0 {
+        if !self.tables.insert_account(account, now.unix())? {
             return Err(LedgerError::Exists("an account of that name"));
         }
-        drop(conn);
         self.issue(&account.name, now)
     }
 
     /// A new token for an account (its other tokens keep working).
     pub fn issue(&self, name: &str, now: Timestamp) -> Result<String, LedgerError> {
-        let conn = self.conn();
-        let id: i64 = conn
-            .query_row(
-                "SELECT id FROM accounts WHERE name = ?1 AND revoked = 0",
-                [name],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| LedgerError::NotFound("no such account"))?;
         let token = format!("{TOKEN_PREFIX}{}", crate::random_hex()?);
-        conn.execute(
-            "INSERT INTO tokens (hash, account, created) VALUES (?1, ?2, ?3)",
-            rusqlite::params![digest(&token), id, now.unix()],
-        )?;
+        if !self
+            .tables
+            .insert_token(name, &digest(&token), now.unix())?
+        {
+            return Err(LedgerError::NotFound("no such account"));
+        }
         Ok(token)
     }
 
     /// Revokes an account: its tokens and sessions stop working at once.
     pub fn revoke(&self, name: &str) -> Result<(), LedgerError> {
-        let conn = self.conn();
-        let n = conn.execute("UPDATE accounts SET revoked = 1 WHERE name = ?1", [name])?;
-        if n == 0 {
+        if !self.tables.revoke_account(name)? {
             return Err(LedgerError::NotFound("no such account"));
         }
-        conn.execute(
-            "DELETE FROM sessions WHERE account = (SELECT id FROM accounts WHERE name = ?1)",
-            [name],
-        )?;
         Ok(())
     }
 
     /// Revokes one token (as given), leaving the account's others.
     pub fn revoke_token(&self, token: &str) -> Result<(), LedgerError> {
-        let n = self.conn().execute(
-            "UPDATE tokens SET revoked = 1 WHERE hash = ?1",
-            [digest(token.trim())],
-        )?;
-        if n == 0 {
+        if !self.tables.revoke_token(&digest(token.trim()))? {
             return Err(LedgerError::NotFound("no such token"));
         }
         Ok(())
@@ -325,15 +307,7 @@ impl Directory {
 
     /// Every account, by name.
     pub fn accounts(&self) -> Result<Vec<Account>, LedgerError> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT name, role, scope, doors, revoked FROM accounts ORDER BY name")?;
-        let rows = stmt.query_map([], account_of)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r??);
-        }
-        Ok(out)
+        self.tables.accounts()
     }
 
     /// The account a bearer token opens, if it is a live token of a live account.
@@ -341,16 +315,7 @@ impl Directory {
         if !token.starts_with(TOKEN_PREFIX) || token.len() != TOKEN_PREFIX.len() + 64 {
             return Ok(None);
         }
-        self.conn()
-            .query_row(
-                "SELECT a.name, a.role, a.scope, a.doors, a.revoked FROM tokens t
-                 JOIN accounts a ON a.id = t.account
-                 WHERE t.hash = ?1 AND t.revoked = 0 AND a.revoked = 0",
-                [digest(token)],
-                account_of,
-            )
-            .optional()?
-            .transpose()
+        self.tables.by_token(&digest(token))
     }
 
     /// A page session for the account a token opens: the cookie's value and the session's CSRF
@@ -367,18 +332,13 @@ impl Directory {
             format!("{TOKEN_PREFIX}{}", crate::random_hex()?),
             crate::random_hex()?,
         );
-        let conn = self.conn();
-        conn.execute("DELETE FROM sessions WHERE expires <= ?1", [now.unix()])?;
-        conn.execute(
-            "INSERT INTO sessions (hash, account, csrf, expires)
-             SELECT ?1, id, ?2, ?3 FROM accounts WHERE name = ?4",
-            rusqlite::params![
-                digest(&cookie),
-                csrf,
-                now.unix() + SESSION_SECS,
-                account.name
-            ],
-        )?;
+        let session = NewSession {
+            account: &account.name,
+            hash: &digest(&cookie),
+            csrf: &csrf,
+            expires: now.unix() + SESSION_SECS,
+        };
+        self.tables.insert_session(&session, now.unix())?;
         Ok(Some((cookie, csrf)))
     }
 
@@ -388,123 +348,45 @@ impl Directory {
         cookie: &str,
         now: Timestamp,
     ) -> Result<Option<(Account, String)>, LedgerError> {
-        let found = self
-            .conn()
-            .query_row(
-                "SELECT a.name, a.role, a.scope, a.doors, a.revoked, s.csrf FROM sessions s
-                 JOIN accounts a ON a.id = s.account
-                 WHERE s.hash = ?1 AND s.expires > ?2 AND a.revoked = 0",
-                rusqlite::params![digest(cookie), now.unix()],
-                |r| Ok((account_of(r)?, r.get::<_, String>(5)?)),
-            )
-            .optional()?;
-        match found {
-            Some((account, csrf)) => Ok(Some((account?, csrf))),
-            None => Ok(None),
-        }
+        self.tables.by_session(&digest(cookie), now.unix())
     }
 
     /// Ends a session.
     pub fn logout(&self, cookie: &str) -> Result<(), LedgerError> {
-        self.conn()
-            .execute("DELETE FROM sessions WHERE hash = ?1", [digest(cookie)])?;
-        Ok(())
+        self.tables.delete_session(&digest(cookie))
     }
 
     /// Notes a venue and its division (from a verified code): what was known is replaced.
     pub fn note_venue(&self, venue: &KnownVenue) -> Result<(), LedgerError> {
-        self.conn().execute(
-            "INSERT INTO venues (venue_id, division, name) VALUES (?1, ?2, ?3)
-             ON CONFLICT (venue_id) DO UPDATE SET division = excluded.division,
-                 name = excluded.name",
-            rusqlite::params![venue.venue_id, venue.division, venue.name],
-        )?;
-        Ok(())
+        self.tables.note_venue(venue)
     }
 
     /// A known venue.
     pub fn venue(&self, venue_id: &str) -> Result<Option<KnownVenue>, LedgerError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT venue_id, division, name FROM venues WHERE venue_id = ?1",
-                [venue_id],
-                |r| {
-                    Ok(KnownVenue {
-                        venue_id: r.get(0)?,
-                        division: r.get(1)?,
-                        name: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.tables.venue(venue_id)
     }
-}
 
-impl Directory {
-    /// Replaces the registry with these venues (all or none), and notes each venue's division.
+    /// Replaces the registry with these venues (all or none), and notes each venue's division
+    /// (a venue a verified code placed keeps that division).
     pub fn import_registry(&self, venues: &[RegisteredVenue]) -> Result<(), LedgerError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute("DELETE FROM registry", [])?;
-        for v in venues {
-            tx.execute(
-                "INSERT INTO registry (venue_id, name, division, doors) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (venue_id) DO UPDATE SET name = excluded.name,
-                     division = excluded.division, doors = excluded.doors",
-                rusqlite::params![
-                    v.venue_id,
-                    v.name,
-                    v.division,
-                    serde_json::to_string(&v.doors).unwrap_or_default()
-                ],
-            )?;
-            tx.execute(
-                // A venue a verified code placed keeps that division.
-                "INSERT INTO venues (venue_id, division, name) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (venue_id) DO NOTHING",
-                rusqlite::params![v.venue_id, v.division, v.name],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.tables.replace_registry(venues)
     }
 
     /// The registry.
     pub fn registry(&self) -> Result<Vec<RegisteredVenue>, LedgerError> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT venue_id, name, division, doors FROM registry ORDER BY venue_id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(RegisteredVenue {
-                venue_id: r.get(0)?,
-                name: r.get(1)?,
-                division: r.get(2)?,
-                doors: list(&r.get::<_, String>(3)?),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.tables.registry()
     }
 
     /// Notes that a door's code verified here.
     pub fn note_door(&self, venue_id: &str, door: &str) -> Result<(), LedgerError> {
-        self.conn().execute(
-            "INSERT OR IGNORE INTO doors_seen (venue_id, door) VALUES (?1, ?2)",
-            [venue_id, door],
-        )?;
-        Ok(())
+        self.tables.note_door(venue_id, door)
     }
 
     /// Every door whose code verified here, as (venue, door).
     pub fn doors_seen(&self) -> Result<BTreeSet<(String, String)>, LedgerError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT venue_id, door FROM doors_seen")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.tables.doors_seen()
     }
-}
 
-impl Directory {
     /// Adds a webhook for a venue's or a division's reports; gives it with its new secret.
     pub fn add_webhook(
         &self,
@@ -523,45 +405,25 @@ impl Directory {
                 ));
             }
         }
-        let secret = crate::random_hex()?;
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO webhooks (url, venue_id, division, secret) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![url, venue_id, division, secret],
-        )?;
-        Ok(Webhook {
-            id: conn.last_insert_rowid(),
+        let mut hook = Webhook {
+            id: 0,
             url: url.to_owned(),
             venue_id: venue_id.map(str::to_owned),
             division: division.map(str::to_owned),
-            secret,
-        })
+            secret: crate::random_hex()?,
+        };
+        hook.id = self.tables.insert_webhook(&hook)?;
+        Ok(hook)
     }
 
     /// Every webhook.
     pub fn webhooks(&self) -> Result<Vec<Webhook>, LedgerError> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, url, venue_id, division, secret FROM webhooks ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Webhook {
-                id: r.get(0)?,
-                url: r.get(1)?,
-                venue_id: r.get(2)?,
-                division: r.get(3)?,
-                secret: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.tables.webhooks()
     }
 
     /// Removes a webhook.
     pub fn remove_webhook(&self, id: i64) -> Result<(), LedgerError> {
-        if self
-            .conn()
-            .execute("DELETE FROM webhooks WHERE id = ?1", [id])?
-            == 0
-        {
+        if !self.tables.delete_webhook(id)? {
             return Err(LedgerError::NotFound("no such webhook"));
         }
         Ok(())
@@ -623,16 +485,21 @@ pub fn parse_registry(text: &str) -> Result<Vec<RegisteredVenue>, LedgerError> {
     Ok(out)
 }
 
-fn account_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Account, LedgerError>> {
-    let (name, role, scope, doors, revoked): (String, String, String, String, i64) =
-        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
-    Ok(role.parse::<Role>().map(|role| Account {
+/// An account as stored: its role by name, its scope and doors as lists.
+fn account_of(
+    name: String,
+    role: &str,
+    scope: &str,
+    doors: &str,
+    revoked: bool,
+) -> Result<Account, LedgerError> {
+    Ok(Account {
         name,
-        role,
-        scope: list(&scope),
-        doors: list(&doors),
-        revoked: revoked != 0,
-    }))
+        role: role.parse()?,
+        scope: list(scope),
+        doors: list(doors),
+        revoked,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,305 @@
+//! The directory in one SQLite file (`service.sqlite`): the embedded default.
+
+use super::{Account, KnownVenue, NewSession, Tables, Webhook, account_of, list, list_text};
+use crate::LedgerError;
+use rusqlite::{Connection, OptionalExtension};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use venuecode::record::coverage::RegisteredVenue;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS accounts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    doors TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    hash TEXT PRIMARY KEY,
+    account INTEGER NOT NULL REFERENCES accounts (id),
+    created INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    hash TEXT PRIMARY KEY,
+    account INTEGER NOT NULL REFERENCES accounts (id),
+    csrf TEXT NOT NULL,
+    expires INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS registry (
+    venue_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    division INTEGER NOT NULL,
+    doors TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS doors_seen (
+    venue_id TEXT NOT NULL,
+    door TEXT NOT NULL,
+    PRIMARY KEY (venue_id, door)
+);
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    venue_id TEXT,
+    division TEXT,
+    secret TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS venues (
+    venue_id TEXT PRIMARY KEY,
+    division INTEGER NOT NULL,
+    name TEXT NOT NULL
+);
+";
+
+/// The directory's SQLite connection.
+pub(crate) struct SqliteTables {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteTables {
+    pub(crate) fn open(path: &Path) -> Result<Self, LedgerError> {
+        crate::create_private(path)?;
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteTables {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding it leaves SQLite consistent (transactions roll back).
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// An account from a row whose first five columns are name, role, scope, doors, revoked.
+fn account(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Account, LedgerError>> {
+    let (name, role, scope, doors, revoked): (String, String, String, String, i64) =
+        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+    Ok(account_of(name, &role, &scope, &doors, revoked != 0))
+}
+
+impl Tables for SqliteTables {
+    fn insert_account(&self, a: &Account, now: i64) -> Result<bool, LedgerError> {
+        let added = self.conn().execute(
+            "INSERT OR IGNORE INTO accounts (name, role, scope, doors, created)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![
+                a.name,
+                a.role.name(),
+                list_text(&a.scope),
+                list_text(&a.doors),
+                now
+            ],
+        )?;
+        Ok(added == 1)
+    }
+
+    fn insert_token(&self, name: &str, hash: &str, now: i64) -> Result<bool, LedgerError> {
+        let added = self.conn().execute(
+            "INSERT INTO tokens (hash, account, created)
+             SELECT ?1, id, ?2 FROM accounts WHERE name = ?3 AND revoked = 0",
+            rusqlite::params![hash, now, name],
+        )?;
+        Ok(added == 1)
+    }
+
+    fn revoke_account(&self, name: &str) -> Result<bool, LedgerError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute("UPDATE accounts SET revoked = 1 WHERE name = ?1", [name])?;
+        tx.execute(
+            "DELETE FROM sessions WHERE account = (SELECT id FROM accounts WHERE name = ?1)",
+            [name],
+        )?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    fn revoke_token(&self, hash: &str) -> Result<bool, LedgerError> {
+        let n = self
+            .conn()
+            .execute("UPDATE tokens SET revoked = 1 WHERE hash = ?1", [hash])?;
+        Ok(n == 1)
+    }
+
+    fn accounts(&self) -> Result<Vec<Account>, LedgerError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT name, role, scope, doors, revoked FROM accounts ORDER BY name")?;
+        let rows = stmt.query_map([], account)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r??);
+        }
+        Ok(out)
+    }
+
+    fn by_token(&self, hash: &str) -> Result<Option<Account>, LedgerError> {
+        self.conn()
+            .query_row(
+                "SELECT a.name, a.role, a.scope, a.doors, a.revoked FROM tokens t
+                 JOIN accounts a ON a.id = t.account
+                 WHERE t.hash = ?1 AND t.revoked = 0 AND a.revoked = 0",
+                [hash],
+                account,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    fn insert_session(&self, s: &NewSession<'_>, now: i64) -> Result<(), LedgerError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM sessions WHERE expires <= ?1", [now])?;
+        tx.execute(
+            "INSERT INTO sessions (hash, account, csrf, expires)
+             SELECT ?1, id, ?2, ?3 FROM accounts WHERE name = ?4",
+            rusqlite::params![s.hash, s.csrf, s.expires, s.account],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn by_session(&self, hash: &str, now: i64) -> Result<Option<(Account, String)>, LedgerError> {
+        let found = self
+            .conn()
+            .query_row(
+                "SELECT a.name, a.role, a.scope, a.doors, a.revoked, s.csrf FROM sessions s
+                 JOIN accounts a ON a.id = s.account
+                 WHERE s.hash = ?1 AND s.expires > ?2 AND a.revoked = 0",
+                rusqlite::params![hash, now],
+                |r| Ok((account(r)?, r.get::<_, String>(5)?)),
+            )
+            .optional()?;
+        match found {
+            Some((account, csrf)) => Ok(Some((account?, csrf))),
+            None => Ok(None),
+        }
+    }
+
+    fn delete_session(&self, hash: &str) -> Result<(), LedgerError> {
+        self.conn()
+            .execute("DELETE FROM sessions WHERE hash = ?1", [hash])?;
+        Ok(())
+    }
+
+    fn note_venue(&self, v: &KnownVenue) -> Result<(), LedgerError> {
+        self.conn().execute(
+            "INSERT INTO venues (venue_id, division, name) VALUES (?1, ?2, ?3)
+             ON CONFLICT (venue_id) DO UPDATE SET division = excluded.division,
+                 name = excluded.name",
+            rusqlite::params![v.venue_id, v.division, v.name],
+        )?;
+        Ok(())
+    }
+
+    fn venue(&self, venue_id: &str) -> Result<Option<KnownVenue>, LedgerError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT venue_id, division, name FROM venues WHERE venue_id = ?1",
+                [venue_id],
+                |r| {
+                    Ok(KnownVenue {
+                        venue_id: r.get(0)?,
+                        division: r.get(1)?,
+                        name: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn replace_registry(&self, venues: &[RegisteredVenue]) -> Result<(), LedgerError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM registry", [])?;
+        for v in venues {
+            tx.execute(
+                "INSERT INTO registry (venue_id, name, division, doors) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (venue_id) DO UPDATE SET name = excluded.name,
+                     division = excluded.division, doors = excluded.doors",
+                rusqlite::params![v.venue_id, v.name, v.division, list_text(&v.doors)],
+            )?;
+            tx.execute(
+                "INSERT INTO venues (venue_id, division, name) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (venue_id) DO NOTHING",
+                rusqlite::params![v.venue_id, v.division, v.name],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn registry(&self) -> Result<Vec<RegisteredVenue>, LedgerError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT venue_id, name, division, doors FROM registry ORDER BY venue_id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RegisteredVenue {
+                venue_id: r.get(0)?,
+                name: r.get(1)?,
+                division: r.get(2)?,
+                doors: list(&r.get::<_, String>(3)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn note_door(&self, venue_id: &str, door: &str) -> Result<(), LedgerError> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO doors_seen (venue_id, door) VALUES (?1, ?2)",
+            [venue_id, door],
+        )?;
+        Ok(())
+    }
+
+    fn doors_seen(&self) -> Result<BTreeSet<(String, String)>, LedgerError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT venue_id, door FROM doors_seen")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn insert_webhook(&self, h: &Webhook) -> Result<i64, LedgerError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO webhooks (url, venue_id, division, secret) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![h.url, h.venue_id, h.division, h.secret],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn webhooks(&self) -> Result<Vec<Webhook>, LedgerError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT id, url, venue_id, division, secret FROM webhooks ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Webhook {
+                id: r.get(0)?,
+                url: r.get(1)?,
+                venue_id: r.get(2)?,
+                division: r.get(3)?,
+                secret: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn delete_webhook(&self, id: i64) -> Result<bool, LedgerError> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM webhooks WHERE id = ?1", [id])?;
+        Ok(n == 1)
+    }
+}

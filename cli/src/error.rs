@@ -70,6 +70,7 @@ impl CliError {
 pub(crate) fn error_zh(code: &str) -> &'static str {
     venuecode::meaning_zh(code).unwrap_or(match code {
         "key_mismatch" => "场所假名密钥不一致",
+        "division_mismatch" => "场所码所写区划与登记不符",
         "ledger" => "台账读写失败",
         "io" => "文件读写失败",
         _ => "用法错误",
@@ -83,10 +84,12 @@ mod tests {
     #[test]
     fn every_stable_error_code_has_its_chinese_meaning() {
         let fallback = error_zh("no such code");
-        for code in venuecode::ERROR_CODES
-            .iter()
-            .chain(&["key_mismatch", "ledger", "io"])
-        {
+        for code in venuecode::ERROR_CODES.iter().chain(&[
+            "key_mismatch",
+            "division_mismatch",
+            "ledger",
+            "io",
+        ]) {
             assert_ne!(error_zh(code), fallback, "{code} has no Chinese text");
         }
     }

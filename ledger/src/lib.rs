@@ -97,6 +97,13 @@ pub enum LedgerError {
     /// What was named is not there (an account, a token, a webhook).
     #[error("{0}")]
     NotFound(&'static str),
+    /// A verified code places the venue (its id) in a division other than the one the registry
+    /// (or the venue's first code) gave it: a key scoped to one district does not move another
+    /// district's venue.
+    #[error(
+        "venue {0} belongs to another division than its code says; the registry decides a venue's division"
+    )]
+    DivisionMismatch(String),
 }
 
 /// An error of the embedded SQLite: its message, and where it came from as the error's
@@ -125,11 +132,12 @@ impl From<rusqlite::Error> for LedgerError {
 }
 
 impl LedgerError {
-    /// A stable code: `ledger`, `key_mismatch`, or the library's code.
+    /// A stable code: `ledger`, `key_mismatch`, `division_mismatch`, or the library's code.
     pub fn code(&self) -> &'static str {
         match self {
             LedgerError::Core(e) => e.code(),
             LedgerError::KeyMismatch(_) => "key_mismatch",
+            LedgerError::DivisionMismatch(_) => "division_mismatch",
             _ => "ledger",
         }
     }

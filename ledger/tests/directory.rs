@@ -1,10 +1,10 @@
 //! The directory contract: what the service's directory promises, whatever keeps it: SQLite
 //! always, PostgreSQL too when `VENUECODE_TEST_POSTGRES` names a test server (`scripts/postgres`;
-//! scripts/test-all runs this suite both ways). Tokens and
-//! cookies work only while their account and they are live, and are stored as digests; a
-//! session ends at its expiry, its logout or its account's revocation; the registry is replaced
-//! whole and a verified code's division is kept; webhooks are scoped and their URL checked;
-//! every refusal is typed and quotes nothing it was given.
+//! scripts/test-all runs this suite both ways). Tokens and cookies work only while their
+//! account and they are live, and are stored as digests; a session ends at its expiry, its
+//! logout or its account's revocation; a venue's division is the registry's (or its first
+//! code's) and no other code moves it; the registry is replaced whole; webhooks are scoped and
+//! their URL checked; every refusal is typed and quotes nothing it was given.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -171,28 +171,42 @@ fn a_session_ends_at_its_expiry_its_logout_or_its_accounts_revocation() {
 }
 
 #[test]
-fn the_registry_is_replaced_whole_and_a_verified_codes_division_stands() {
+fn a_venues_division_is_the_registrys_and_no_code_moves_it() {
     for s in subjects() {
         eprintln!("directory: {}", s.name);
         let d = &s.directory;
-        // A verified code placed the temple in 310107.
-        d.note_venue(&KnownVenue {
+        let temple = |division| KnownVenue {
             venue_id: "SH-PT-0018".into(),
-            division: 310_107,
+            division,
             name: "上海玉佛禅寺".into(),
-        })
-        .unwrap();
+        };
+        // The temple's first code placed it in 310107; its codes keep it there.
+        d.place_venue(&temple(310_107)).unwrap();
+        d.place_venue(&temple(310_107)).unwrap();
+        // Another district's key signs a code that places it in 310118: refused, typed, and
+        // the temple stays where it was.
+        let e = d.place_venue(&temple(310_118)).unwrap_err();
+        assert!(matches!(e, LedgerError::DivisionMismatch(_)), "{e}");
+        assert_eq!(e.code(), "division_mismatch");
+        assert_eq!(d.venue("SH-PT-0018").unwrap().unwrap().division, 310_107);
         d.note_door("SH-PT-0018", "东门").unwrap();
         d.note_door("SH-PT-0018", "东门").unwrap();
+        // The registry is the authority's: it places every venue it holds, moving one a code
+        // placed elsewhere, and a new one it places.
         let csv = "venue_id,name,division,doors\n\
                SH-PT-0018,上海玉佛禅寺,310118,东门;西门\n\
                SH-QP-0007,示例回民公墓,310118,南门\n";
         d.import_registry(&parse_registry(csv).unwrap()).unwrap();
         assert_eq!(d.registry().unwrap().len(), 2);
-        // The registry does not move a venue a verified code placed; a new one it places.
-        assert_eq!(d.venue("SH-PT-0018").unwrap().unwrap().division, 310_107);
+        assert_eq!(d.venue("SH-PT-0018").unwrap().unwrap().division, 310_118);
         assert_eq!(d.venue("SH-QP-0007").unwrap().unwrap().division, 310_118);
         assert_eq!(d.venue("SH-XX-0000").unwrap(), None);
+        // Now the codes that place it in 310107 are the refused ones.
+        assert!(matches!(
+            d.place_venue(&temple(310_107)).unwrap_err(),
+            LedgerError::DivisionMismatch(_)
+        ));
+        d.place_venue(&temple(310_118)).unwrap();
         // A second import replaces the first whole.
         d.import_registry(&[RegisteredVenue {
             venue_id: "SH-QP-0007".into(),

@@ -4,7 +4,7 @@
 use crate::callers::Caller;
 use crate::directory::Account;
 use crate::error::ApiError;
-use crate::{Shared, districts, intake, page, publishing, trace, venues};
+use crate::{Shared, counters, districts, intake, page, publishing, trace, venues};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
@@ -56,6 +56,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/trace/holder", post(trace::holder))
         .route("/v1/trace/venue", post(trace::venue))
         .route("/v1/trace/audit", get(trace::audit_head))
+        .route("/v1/counters", get(counters::counters))
         .route(
             "/v1/registry",
             post(districts::import_registry)

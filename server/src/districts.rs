@@ -51,6 +51,11 @@ pub(crate) async fn import_registry(
                 .map_err(|_| ApiError::invalid("registry", "not UTF-8"))?;
             let venues = crate::directory::parse_registry(text)?;
             s.directory.import_registry(&venues)?;
+            // This node asks the directory about every venue again (others within a minute).
+            s.placed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clear();
             Ok(venues.len() as u64)
         })
         .await?;

@@ -19,6 +19,7 @@ pub const SERVICE_ERROR_CODES: &[&str] = &[
     "method_not_allowed",
     "unavailable",
     "internal",
+    "division_mismatch",
 ];
 
 /// An error answered to a request.
@@ -199,6 +200,11 @@ impl From<LedgerError> for ApiError {
         match e {
             LedgerError::Core(e) => e.into(),
             LedgerError::KeyMismatch(_) => ApiError::conflict(&e.to_string()),
+            LedgerError::DivisionMismatch(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "division_mismatch",
+                "the code places its venue in another division than the registry's",
+            ),
             LedgerError::Busy => ApiError::unavailable("the store is busy; retry"),
             LedgerError::Exists(what) => ApiError::conflict(&format!("{what} exists already")),
             LedgerError::NotFound(what) => ApiError::not_found(what),

@@ -45,25 +45,12 @@ pub(crate) async fn check_in(
     let keys = s.record_keys(&door.venue_id).await?;
     let check_in = arrival.recorded(&keys);
     let division = door.division.code();
-    let noted = s
-        .noted
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .get(&door.venue_id)
-        == Some(&division);
-    if !noted {
-        let venue = KnownVenue {
-            venue_id: door.venue_id.clone(),
-            division,
-            name: door.venue_name.clone(),
-        };
-        s.blocking(move |s| Ok(s.directory.note_venue(&venue)?))
-            .await?;
-        s.noted
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(door.venue_id.clone(), division);
-    }
+    s.place_venue(KnownVenue {
+        venue_id: door.venue_id.clone(),
+        division,
+        name: door.venue_name.clone(),
+    })
+    .await?;
     let door_key = (door.venue_id.clone(), door.door.clone());
     let door_new = s
         .doors

@@ -19,6 +19,7 @@
 
 mod api;
 mod callers;
+mod counters;
 mod districts;
 mod error;
 mod intake;
@@ -50,7 +51,13 @@ use venuecode::door::{GateState, SharedGate};
 use venuecode::pseudonym::PseudonymKey;
 use venuecode::record_keys::RecordKeys;
 use venuecode::trace::TracePublicKey;
+use venuecode_ledger::LedgerError;
+use venuecode_ledger::directory::KnownVenue;
 use zeroize::Zeroizing;
+
+/// How long a node trusts what it last heard of a venue's division before asking the directory
+/// again: a registry imported on another node reaches this one within it.
+const PLACED_SECS: i64 = 60;
 
 /// The service's clock (tests and the demo run it at a fixed day).
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -203,8 +210,10 @@ pub(crate) struct Shared {
     pub(crate) gate_changes: AtomicU64,
     pub(crate) lists: RwLock<ListSet>,
     pub(crate) keys: Mutex<HashMap<String, Arc<RecordKeys>>>,
-    /// The divisions of the venues noted since the start, so a check-in writes its venue once.
-    pub(crate) noted: Mutex<HashMap<String, u32>>,
+    /// The venues placed lately, with their division and when (Unix seconds): a check-in asks
+    /// the directory about its venue once in [`PLACED_SECS`].
+    pub(crate) placed: Mutex<HashMap<String, (u32, i64)>>,
+    pub(crate) counters: counters::Counters,
     /// The doors whose codes verified here since the start (noted once each).
     pub(crate) doors: Mutex<std::collections::HashSet<(String, String)>>,
     pub(crate) limiter: Limiter,
@@ -227,6 +236,36 @@ impl Shared {
             Ok(hooks) => s.webhooks.deliver(&report, &hooks),
             Err(e) => (s.settings.log)(&format!("webhooks not read: {e}")),
         });
+    }
+
+    /// Places the venue a verified code names (the directory decides: a venue's division is
+    /// the registry's, and a code that moves it is refused and counted). A venue placed less
+    /// than [`PLACED_SECS`] ago in the same division is not asked about again.
+    pub(crate) async fn place_venue(self: &Arc<Self>, venue: KnownVenue) -> Result<(), ApiError> {
+        let now = self.now().unix();
+        let fresh = self
+            .placed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&venue.venue_id)
+            .is_some_and(|&(division, at)| division == venue.division && now - at < PLACED_SECS);
+        if fresh {
+            return Ok(());
+        }
+        let (id, division) = (venue.venue_id.clone(), venue.division);
+        self.blocking(move |s| match s.directory.place_venue(&venue) {
+            Err(e @ LedgerError::DivisionMismatch(_)) => {
+                s.counters.refused(counters::Refusal::DivisionMismatch);
+                Err(e.into())
+            }
+            placed => Ok(placed?),
+        })
+        .await?;
+        self.placed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id, (division, now));
+        Ok(())
     }
 
     /// Runs directory work (SQLite reads and writes) on the blocking pool: never on one of the
@@ -354,7 +393,8 @@ impl Service {
                 gate_changes: AtomicU64::new(0),
                 lists: RwLock::new(lists),
                 keys: Mutex::new(HashMap::new()),
-                noted: Mutex::new(HashMap::new()),
+                placed: Mutex::new(HashMap::new()),
+                counters: counters::Counters::default(),
                 doors: Mutex::new(std::collections::HashSet::new()),
                 limiter: Limiter::default(),
                 reports: reports::Reports::default(),

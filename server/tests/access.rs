@@ -163,6 +163,13 @@ async fn every_route_against_every_account() {
             Vec::new(),
             expect("trace", ""),
         ));
+        calls.push(Call(
+            "GET",
+            "/v1/counters",
+            vec![],
+            Vec::new(),
+            expect("publish", ""),
+        ));
         for Call(method, route, params, body, want) in calls {
             let r = w.call(method, route, &params, "", auth(), body).await;
             assert_eq!(
@@ -185,7 +192,7 @@ async fn every_route_against_every_account() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 9 * 24);
+    assert_eq!(checked, 9 * 25);
     // Only the authority's two queries were answered, and so logged.
     let audit = w.get("/v1/trace/audit", &[], "", "authority").await;
     assert_eq!(audit.json()["entries"], 2);
@@ -215,4 +222,64 @@ async fn a_venue_unknown_to_the_service_is_the_authority_s_alone() {
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["summary"]["scans"], 0);
+}
+
+#[tokio::test]
+async fn a_district_key_does_not_move_another_districts_venue() {
+    let w = World::new().await;
+    // The temple is Jing'an's (310106): its own code placed it there.
+    let r = w
+        .check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "p"))
+        .await;
+    assert_eq!(r.status, 200);
+    // Pudong's venue key (scoped to 310115) signs a code for the temple that places it in
+    // Pudong: the signature and the key's scope verify, the registry's division does not.
+    w.advance(30);
+    let mut forged: serde_json::Value =
+        serde_json::from_str(&w.check_in_request(TEMPLE, "东门", Colour::Green, "p")).unwrap();
+    forged["venue_code"] = common::venue_code_placed(TEMPLE, "东门", Some("310115"), 3).into();
+    let r = w.check_in(&forged.to_string()).await;
+    assert_eq!(
+        (r.status.as_u16(), r.code().as_str()),
+        (422, "division_mismatch"),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    // Nothing moved: Pudong still reads nothing of the temple, Jing'an all of it, and the
+    // forged check-in stored nothing.
+    let stats = |account| {
+        w.get(
+            "/v1/venues/{venue}/stats",
+            &[("venue", TEMPLE)],
+            "",
+            account,
+        )
+    };
+    assert_eq!(stats("pudong").await.status, 403);
+    assert_eq!(stats("jingan").await.status, 200);
+    assert_eq!(stats("authority").await.json()["summary"]["scans"], 1);
+    // Counted for the authority.
+    let counters = w.get("/v1/counters", &[], "", "authority").await;
+    assert_eq!(counters.json()["refused"]["division_mismatch"], 1);
+    // The registry is the authority's: it moves the temple to Pudong, and then the codes that
+    // place it in Jing'an are the refused ones (at once on this node).
+    let registry = "venue_id,name,division,doors\nSH-PT-0018,上海玉佛禅寺,310115,东门\n";
+    let r = w
+        .call(
+            "POST",
+            "/v1/registry",
+            &[],
+            "",
+            common::Auth::Bearer(w.token("authority")),
+            registry.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(stats("pudong").await.status, 200);
+    assert_eq!(stats("jingan").await.status, 403);
+    w.advance(30);
+    let r = w
+        .check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "p"))
+        .await;
+    assert_eq!(r.code(), "division_mismatch");
 }

@@ -193,11 +193,11 @@ pub(crate) trait Tables: Send + Sync {
     fn by_session(&self, hash: &str, now: i64) -> Result<Option<(Account, String)>, LedgerError>;
     /// Deletes a session by digest.
     fn delete_session(&self, hash: &str) -> Result<(), LedgerError>;
-    /// Adds or replaces a known venue.
-    fn note_venue(&self, venue: &KnownVenue) -> Result<(), LedgerError>;
+    /// Adds a venue if it is not known; gives the division it is known in (its own, if new).
+    fn place_venue(&self, venue: &KnownVenue) -> Result<u32, LedgerError>;
     /// A known venue.
     fn venue(&self, venue_id: &str) -> Result<Option<KnownVenue>, LedgerError>;
-    /// Replaces the registry (all or none); adds each venue not yet known.
+    /// Replaces the registry (all or none), and places each of its venues in its division.
     fn replace_registry(&self, venues: &[RegisteredVenue]) -> Result<(), LedgerError>;
     /// The registry, by venue id.
     fn registry(&self) -> Result<Vec<RegisteredVenue>, LedgerError>;
@@ -356,9 +356,15 @@ impl Directory {
         self.tables.delete_session(&digest(cookie))
     }
 
-    /// Notes a venue and its division (from a verified code): what was known is replaced.
-    pub fn note_venue(&self, venue: &KnownVenue) -> Result<(), LedgerError> {
-        self.tables.note_venue(venue)
+    /// Places the venue a verified code names. A venue's division is the authority's: the
+    /// registry's, or (for a venue the registry does not hold yet) its first code's. A code
+    /// that places a known venue elsewhere is refused (`DivisionMismatch`) and changes nothing:
+    /// a key scoped to one district signs only codes of its divisions, but names any venue id.
+    pub fn place_venue(&self, venue: &KnownVenue) -> Result<(), LedgerError> {
+        if self.tables.place_venue(venue)? != venue.division {
+            return Err(LedgerError::DivisionMismatch(venue.venue_id.clone()));
+        }
+        Ok(())
     }
 
     /// A known venue.
@@ -366,8 +372,8 @@ impl Directory {
         self.tables.venue(venue_id)
     }
 
-    /// Replaces the registry with these venues (all or none), and notes each venue's division
-    /// (a venue a verified code placed keeps that division).
+    /// Replaces the registry with these venues (all or none), and places each venue in the
+    /// registry's division, moving one that a code placed elsewhere.
     pub fn import_registry(&self, venues: &[RegisteredVenue]) -> Result<(), LedgerError> {
         self.tables.replace_registry(venues)
     }

@@ -248,17 +248,24 @@ impl Tables for PgTables {
         })
     }
 
-    fn note_venue(&self, v: &KnownVenue) -> Result<(), LedgerError> {
+    fn place_venue(&self, v: &KnownVenue) -> Result<u32, LedgerError> {
         let division = division_in(v.division)?;
         self.run(async |c| {
-            c.execute(
+            let tx = c.transaction().await?;
+            tx.execute(
                 "INSERT INTO venues (venue_id, division, name) VALUES ($1, $2, $3)
-                 ON CONFLICT (venue_id) DO UPDATE SET division = EXCLUDED.division,
-                     name = EXCLUDED.name",
+                 ON CONFLICT (venue_id) DO NOTHING",
                 &[&v.venue_id, &division, &v.name],
             )
             .await?;
-            Ok(())
+            let row = tx
+                .query_one(
+                    "SELECT division FROM venues WHERE venue_id = $1",
+                    &[&v.venue_id],
+                )
+                .await?;
+            tx.commit().await?;
+            division_of(&row, 0)
         })
     }
 
@@ -300,7 +307,8 @@ impl Tables for PgTables {
                 .await?;
                 tx.execute(
                     "INSERT INTO venues (venue_id, division, name) VALUES ($1, $2, $3)
-                     ON CONFLICT (venue_id) DO NOTHING",
+                     ON CONFLICT (venue_id) DO UPDATE SET division = EXCLUDED.division,
+                         name = EXCLUDED.name",
                     &[&v.venue_id, division, &v.name],
                 )
                 .await?;

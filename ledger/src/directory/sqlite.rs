@@ -193,14 +193,21 @@ impl Tables for SqliteTables {
         Ok(())
     }
 
-    fn note_venue(&self, v: &KnownVenue) -> Result<(), LedgerError> {
-        self.conn().execute(
+    fn place_venue(&self, v: &KnownVenue) -> Result<u32, LedgerError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO venues (venue_id, division, name) VALUES (?1, ?2, ?3)
-             ON CONFLICT (venue_id) DO UPDATE SET division = excluded.division,
-                 name = excluded.name",
+             ON CONFLICT (venue_id) DO NOTHING",
             rusqlite::params![v.venue_id, v.division, v.name],
         )?;
-        Ok(())
+        let held = tx.query_row(
+            "SELECT division FROM venues WHERE venue_id = ?1",
+            [&v.venue_id],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        Ok(held)
     }
 
     fn venue(&self, venue_id: &str) -> Result<Option<KnownVenue>, LedgerError> {
@@ -233,7 +240,8 @@ impl Tables for SqliteTables {
             )?;
             tx.execute(
                 "INSERT INTO venues (venue_id, division, name) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (venue_id) DO NOTHING",
+                 ON CONFLICT (venue_id) DO UPDATE SET division = excluded.division,
+                     name = excluded.name",
                 rusqlite::params![v.venue_id, v.division, v.name],
             )?;
         }

@@ -40,12 +40,19 @@ pub fn key(seed: u8) -> SecretKey {
     SecretKey::from_seed(&[seed; 32])
 }
 
-/// Keys: 1 venue codes, 2 personal codes, 9 the root.
+/// Keys: 1 venue codes, 2 personal codes, 3 Pudong's venue codes (its divisions only), 9 the
+/// root.
 pub fn trust() -> TrustList {
     let sh = Prefix::new(SH).unwrap();
     let mut t = TrustList::new();
     t.add(TrustedKey::new(key(1).public_key(), Usage::Venue).with_prefix(&sh))
         .unwrap();
+    t.add(
+        TrustedKey::new(key(3).public_key(), Usage::Venue)
+            .with_prefix(&sh)
+            .with_division("310115"),
+    )
+    .unwrap();
     t.add(TrustedKey::new(key(2).public_key(), Usage::Personal).with_prefix(&sh))
         .unwrap();
     t.add(TrustedKey::new(key(9).public_key(), Usage::Root))
@@ -73,7 +80,12 @@ pub fn venue_code(venue_id: &str, door: &str) -> String {
 
 /// A venue code signed by key `seed` (1 is the trusted one).
 pub fn venue_code_signed_by(venue_id: &str, door: &str, seed: u8) -> String {
-    let (name, division, kind) = match venue_id {
+    venue_code_placed(venue_id, door, None, seed)
+}
+
+/// A venue code signed by key `seed` that places the venue in `division` (else its own).
+pub fn venue_code_placed(venue_id: &str, door: &str, division: Option<&str>, seed: u8) -> String {
+    let (name, own, kind) = match venue_id {
         TEMPLE => ("上海玉佛禅寺", "310106", VenueType::ReligiousVenue),
         _ => ("浦东佛学院", "310115", VenueType::ReligiousSchool),
     };
@@ -81,7 +93,7 @@ pub fn venue_code_signed_by(venue_id: &str, door: &str, seed: u8) -> String {
         venue_id,
         kind,
         name,
-        division.parse::<Division>().unwrap(),
+        division.unwrap_or(own).parse::<Division>().unwrap(),
         door,
         at("2022-04-01T08:00:00+08:00"),
     )

@@ -1,0 +1,61 @@
+//! What the service refused without storing a record, counted since it started, for the
+//! authority's monitoring (`GET /v1/counters`): a code that moves a venue, a flood, a request
+//! that cannot be verified. Counts only: never a person, a device or an address.
+
+use crate::Shared_;
+use crate::callers::Authority;
+use axum::extract::State;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Why a request was refused and counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// A verified code placed a known venue in another division (`division_mismatch`).
+    DivisionMismatch,
+}
+
+impl Refusal {
+    const ALL: [Refusal; 1] = [Refusal::DivisionMismatch];
+
+    /// Its name in `GET /v1/counters`: the error code it was answered with.
+    fn name(self) -> &'static str {
+        match self {
+            Refusal::DivisionMismatch => "division_mismatch",
+        }
+    }
+}
+
+/// The counts, one a refusal.
+#[derive(Default)]
+pub(crate) struct Counters {
+    refused: [AtomicU64; Refusal::ALL.len()],
+}
+
+impl Counters {
+    /// Counts one refusal.
+    pub(crate) fn refused(&self, why: Refusal) {
+        self.refused[why as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            refused: Refusal::ALL
+                .iter()
+                .map(|&r| (r.name(), self.refused[r as usize].load(Ordering::Relaxed)))
+                .collect(),
+        }
+    }
+}
+
+/// `GET /v1/counters`: the counts since this node started.
+#[derive(Debug, Serialize)]
+pub(crate) struct Snapshot {
+    /// Requests refused and not stored, by the code they were answered with.
+    refused: BTreeMap<&'static str, u64>,
+}
+
+pub(crate) async fn counters(State(s): Shared_, _: Authority) -> axum::Json<Snapshot> {
+    axum::Json(s.counters.snapshot())
+}

@@ -63,6 +63,11 @@ pub(crate) struct ServeArgs {
     /// Requests a second each token may make, on average.
     #[arg(long, default_value_t = 50.0)]
     rate: f64,
+    /// The most connections one client address may hold at once (default 128); 0 for no cap
+    /// (behind a reverse proxy, all of whose connections come from one address: let the proxy
+    /// cap them).
+    #[arg(long)]
+    connections_per_address: Option<usize>,
     /// The authority's tracing key (mode 0600): on the authority's own node only, to answer
     /// its accounts' trace queries (`POST /v1/trace/...`).
     #[arg(long)]
@@ -119,6 +124,9 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
     config.database = a.database.clone();
     config.venue_root = venue_root(a.venue_root.as_deref())?;
     config.limits.per_token_per_sec = a.rate;
+    if let Some(cap) = a.connections_per_address {
+        config.limits.connections_per_address = cap;
+    }
     config.trace_desk = a
         .trace_key
         .as_deref()

@@ -1,4 +1,4 @@
-//! What the service refused without storing a record, counted since it started, for the
+//! What the service refused without storing a record, counted since it started (connections too), for the
 //! authority's monitoring (`GET /v1/counters`): a code that moves a venue, a flood, a request
 //! that cannot be verified. Counts only: never a person, a device or an address.
 
@@ -14,15 +14,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub(crate) enum Refusal {
     /// A verified code placed a known venue in another division (`division_mismatch`).
     DivisionMismatch,
+    /// A connection past the caps in all or from one address, closed at once.
+    TooManyConnections,
 }
 
 impl Refusal {
-    const ALL: [Refusal; 1] = [Refusal::DivisionMismatch];
+    const ALL: [Refusal; 2] = [Refusal::DivisionMismatch, Refusal::TooManyConnections];
 
     /// Its name in `GET /v1/counters`: the error code it was answered with.
     fn name(self) -> &'static str {
         match self {
             Refusal::DivisionMismatch => "division_mismatch",
+            Refusal::TooManyConnections => "too_many_connections",
         }
     }
 }

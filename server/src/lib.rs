@@ -19,6 +19,7 @@
 
 mod api;
 mod callers;
+mod connections;
 mod counters;
 mod districts;
 mod error;
@@ -89,6 +90,14 @@ pub struct Limits {
     pub timeout: Duration,
     /// The most requests served at once; more wait.
     pub concurrency: usize,
+    /// The most connections held at once; more are closed as they come.
+    pub connections: usize,
+    /// The most connections one client address holds at once (0: no cap, for a service behind
+    /// a reverse proxy, whose own caps then apply).
+    pub connections_per_address: usize,
+    /// The longest a connection may take to send a request's headers, or stay idle between
+    /// requests, before it is closed.
+    pub header_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -98,6 +107,9 @@ impl Default for Limits {
             burst: 200.0,
             timeout: Duration::from_secs(10),
             concurrency: 1024,
+            connections: 4096,
+            connections_per_address: 128,
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -213,7 +225,7 @@ pub(crate) struct Shared {
     /// The venues placed lately, with their division and when (Unix seconds): a check-in asks
     /// the directory about its venue once in [`PLACED_SECS`].
     pub(crate) placed: Mutex<HashMap<String, (u32, i64)>>,
-    pub(crate) counters: counters::Counters,
+    pub(crate) counters: Arc<counters::Counters>,
     /// The doors whose codes verified here since the start (noted once each).
     pub(crate) doors: Mutex<std::collections::HashSet<(String, String)>>,
     pub(crate) limiter: Limiter,
@@ -394,7 +406,7 @@ impl Service {
                 lists: RwLock::new(lists),
                 keys: Mutex::new(HashMap::new()),
                 placed: Mutex::new(HashMap::new()),
-                counters: counters::Counters::default(),
+                counters: Arc::new(counters::Counters::default()),
                 doors: Mutex::new(std::collections::HashSet::new()),
                 limiter: Limiter::default(),
                 reports: reports::Reports::default(),
@@ -435,12 +447,12 @@ impl Service {
             }
         });
         let app = self.router();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let limits = self.shared.settings.limits;
+        let counters = self.shared.counters.clone();
+        connections::serve(listener, app, limits, counters, shutdown).await;
         saver.abort();
         self.shared.save_state(u64::MAX)?;
-        Ok(served?)
+        Ok(())
     }
 }
 

@@ -130,11 +130,32 @@ impl axum::extract::FromRequestParts<Arc<Shared>> for ReadableVenue {
     }
 }
 
+/// The token of an `Authorization: Bearer ...` header; the scheme's name is case-insensitive
+/// (RFC 9110 §11.1).
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let token = "vct_0123";
+        for value in ["Bearer vct_0123", "bearer vct_0123", "BEARER  vct_0123 "] {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, value.parse().unwrap());
+            assert_eq!(bearer(&headers), Some(token), "{value}");
+        }
+        for value in ["Basic dXNlcg==", "Bearervct_0123", "vct_0123"] {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, value.parse().unwrap());
+            assert_eq!(bearer(&headers), None, "{value}");
+        }
+    }
 }

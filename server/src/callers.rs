@@ -36,7 +36,7 @@ impl Caller {
         };
         let account = account.ok_or_else(ApiError::unauthorized)?;
         if !s.limiter.allow(&account.name, &s.settings.limits) {
-            return Err(ApiError::too_many());
+            return Err(ApiError::too_many("slow down"));
         }
         Ok(Caller { account })
     }
@@ -105,9 +105,9 @@ impl axum::extract::FromRequestParts<Arc<Shared>> for Authority {
     }
 }
 
-/// A venue whose records the caller may read, from the route's `{venue}`: the check every
-/// venue route makes first.
-pub(crate) struct ReadableVenue(pub(crate) String);
+/// A venue whose records the caller may read, from the route's `{venue}`, and the caller's
+/// account: the check every venue route makes first.
+pub(crate) struct ReadableVenue(pub(crate) String, pub(crate) Account);
 
 impl axum::extract::FromRequestParts<Arc<Shared>> for ReadableVenue {
     type Rejection = ApiError;
@@ -124,9 +124,14 @@ impl axum::extract::FromRequestParts<Arc<Shared>> for ReadableVenue {
             parts.method.clone(),
             venue_id.clone(),
         );
-        s.blocking(move |s| Caller::of(s, &headers, &method)?.venue(s, &id))
+        let account = s
+            .blocking(move |s| {
+                let caller = Caller::of(s, &headers, &method)?;
+                caller.venue(s, &id)?;
+                Ok(caller.account)
+            })
             .await?;
-        Ok(ReadableVenue(venue_id))
+        Ok(ReadableVenue(venue_id, account))
     }
 }
 

@@ -16,16 +16,24 @@ pub(crate) enum Refusal {
     DivisionMismatch,
     /// A connection past the caps in all or from one address, closed at once.
     TooManyConnections,
+    /// A report stream past the caps in all or of one account (`too_many_requests`).
+    TooManyStreams,
 }
 
 impl Refusal {
-    const ALL: [Refusal; 2] = [Refusal::DivisionMismatch, Refusal::TooManyConnections];
+    const ALL: [Refusal; 3] = [
+        Refusal::DivisionMismatch,
+        Refusal::TooManyConnections,
+        Refusal::TooManyStreams,
+    ];
 
-    /// Its name in `GET /v1/counters`: the error code it was answered with.
+    /// Its name in `GET /v1/counters`: the error code it was answered with, or (connections
+    /// and streams, answered `too_many_requests` or closed) what was refused.
     fn name(self) -> &'static str {
         match self {
             Refusal::DivisionMismatch => "division_mismatch",
             Refusal::TooManyConnections => "too_many_connections",
+            Refusal::TooManyStreams => "too_many_streams",
         }
     }
 }

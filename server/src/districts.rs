@@ -3,6 +3,7 @@
 
 use crate::Shared_;
 use crate::callers::{Authority, Caller};
+use crate::counters::Refusal;
 use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -25,10 +26,11 @@ pub(crate) async fn district_reports(
     }
     let scope = [division];
     Ok(s.reports
-        .stream(move |r| {
+        .stream(&caller.account.name, move |r| {
             r.division
                 .is_some_and(|d| venuecode::division_in(&scope, d))
         })
+        .inspect_err(|_| s.counters.refused(Refusal::TooManyStreams))?
         .into_response())
 }
 

@@ -128,13 +128,9 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "conflict", message)
     }
 
-    /// Too many requests for this token (429).
-    pub fn too_many() -> Self {
-        Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            "slow down",
-        )
+    /// Too many requests, or streams, for this caller (429).
+    pub fn too_many(message: &str) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
     }
 
     /// The storage failed; nothing was acknowledged (503: retry).

@@ -19,6 +19,7 @@
 
 mod api;
 mod callers;
+mod caps;
 mod connections;
 mod counters;
 mod districts;
@@ -98,6 +99,10 @@ pub struct Limits {
     /// The longest a connection may take to send a request's headers, or stay idle between
     /// requests, before it is closed.
     pub header_timeout: Duration,
+    /// The most report streams open at once.
+    pub streams: usize,
+    /// The most report streams one account holds open at once (0: no cap).
+    pub streams_per_account: usize,
 }
 
 impl Default for Limits {
@@ -110,6 +115,8 @@ impl Default for Limits {
             connections: 4096,
             connections_per_address: 128,
             header_timeout: Duration::from_secs(10),
+            streams: 1024,
+            streams_per_account: 8,
         }
     }
 }
@@ -409,7 +416,10 @@ impl Service {
                 counters: Arc::new(counters::Counters::default()),
                 doors: Mutex::new(std::collections::HashSet::new()),
                 limiter: Limiter::default(),
-                reports: reports::Reports::default(),
+                reports: reports::Reports::new(
+                    config.limits.streams,
+                    config.limits.streams_per_account,
+                ),
                 webhooks,
                 trace_desk: config.trace_desk.map(Arc::new),
             }),

@@ -3,6 +3,8 @@
 //! its venue and of its district, as Server-Sent Events (event `report`, data the record as it
 //! leaves the venue, SPEC.md §16.5).
 
+use crate::caps::Caps;
+use crate::error::ApiError;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use std::convert::Infallible;
@@ -40,34 +42,42 @@ impl Report {
     }
 }
 
-/// Where reports are published.
+/// Where reports are published, and the streams open, by account.
 #[derive(Clone)]
 pub(crate) struct Reports {
     tx: broadcast::Sender<Arc<Report>>,
-}
-
-impl Default for Reports {
-    fn default() -> Self {
-        Reports {
-            tx: broadcast::channel(BACKLOG).0,
-        }
-    }
+    open: Caps<String>,
 }
 
 impl Reports {
+    /// No streams yet; at most `cap` at once, `cap_per_account` of one account.
+    pub(crate) fn new(cap: usize, cap_per_account: usize) -> Self {
+        Reports {
+            tx: broadcast::channel(BACKLOG).0,
+            open: Caps::new(cap, cap_per_account),
+        }
+    }
+
     /// Sends a report to whoever listens.
     pub(crate) fn publish(&self, report: Report) {
         // No subscriber is no error: the record is stored either way.
         let _ = self.tx.send(Arc::new(report));
     }
 
-    /// The reports that pass `wanted`, as an event stream.
+    /// The reports that pass `wanted`, as an event stream of `account`'s; `too_many_requests`
+    /// past the caps on streams (the account's, or the service's).
     pub(crate) fn stream<F: Fn(&Report) -> bool + Send + 'static>(
         &self,
+        account: &str,
         wanted: F,
-    ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<F>> {
+    ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<F>>, ApiError> {
+        let slot = self
+            .open
+            .take(&account.to_owned())
+            .ok_or_else(|| ApiError::too_many("too many report streams open; close one first"))?;
         let rx = self.tx.subscribe();
-        let events = futures_util::stream::unfold((rx, wanted), |(mut rx, wanted)| async move {
+        let state = (rx, wanted, slot);
+        let events = futures_util::stream::unfold(state, |(mut rx, wanted, slot)| async move {
             loop {
                 match rx.recv().await {
                     Ok(report) if wanted(&report) => {
@@ -75,17 +85,17 @@ impl Reports {
                             .event("report")
                             .id(report.id.clone())
                             .data(report.json.clone());
-                        return Some((Ok(event), (rx, wanted)));
+                        return Some((Ok(event), (rx, wanted, slot)));
                     }
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         let event = Event::default().event("lagged").data(n.to_string());
-                        return Some((Ok(event), (rx, wanted)));
+                        return Some((Ok(event), (rx, wanted, slot)));
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 }
             }
         });
-        Sse::new(events).keep_alive(KeepAlive::default())
+        Ok(Sse::new(events).keep_alive(KeepAlive::default()))
     }
 }

@@ -4,6 +4,7 @@
 use crate::Shared;
 use crate::Shared_;
 use crate::callers::ReadableVenue;
+use crate::counters::Refusal;
 use crate::error::ApiError;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
@@ -36,7 +37,7 @@ impl DayQuery {
 
 pub(crate) async fn stats(
     State(s): Shared_,
-    ReadableVenue(venue_id): ReadableVenue,
+    ReadableVenue(venue_id, _): ReadableVenue,
     Query(q): Query<DayQuery>,
 ) -> Result<Response, ApiError> {
     let day = q.day(&s)?;
@@ -75,7 +76,7 @@ pub(crate) struct RecordPage<'a> {
 
 pub(crate) async fn records(
     State(s): Shared_,
-    ReadableVenue(venue_id): ReadableVenue,
+    ReadableVenue(venue_id, _): ReadableVenue,
     Query(q): Query<DayQuery>,
 ) -> Result<Response, ApiError> {
     let after = q
@@ -111,7 +112,7 @@ pub(crate) async fn records(
 
 pub(crate) async fn export(
     State(s): Shared_,
-    ReadableVenue(venue_id): ReadableVenue,
+    ReadableVenue(venue_id, _): ReadableVenue,
     Query(q): Query<DayQuery>,
 ) -> Result<Response, ApiError> {
     let day = q.day(&s)?;
@@ -148,9 +149,10 @@ pub(crate) async fn export(
 
 pub(crate) async fn venue_reports(
     State(s): Shared_,
-    ReadableVenue(venue_id): ReadableVenue,
+    ReadableVenue(venue_id, account): ReadableVenue,
 ) -> Result<Response, ApiError> {
     Ok(s.reports
-        .stream(move |r| r.venue_id == venue_id)
+        .stream(&account.name, move |r| r.venue_id == venue_id)
+        .inspect_err(|_| s.counters.refused(Refusal::TooManyStreams))?
         .into_response())
 }

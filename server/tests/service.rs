@@ -131,23 +131,11 @@ async fn bad_check_ins_get_typed_errors_and_store_nothing() {
 #[tokio::test]
 async fn a_red_check_in_is_reported_live_to_its_venue_and_district_only() {
     let w = World::new().await;
-    let router = w.service.router();
-    let subscribe = |path: &str, account: &str| {
-        let request = axum::http::Request::get(path)
-            .header("authorization", format!("Bearer {}", w.token(account)))
-            .body(axum::body::Body::empty())
-            .unwrap();
-        router.clone().oneshot(request)
-    };
-    let venue = subscribe(&format!("/v1/venues/{TEMPLE}/reports"), "temple-manager")
-        .await
-        .unwrap();
-    let district = subscribe("/v1/districts/310106/reports", "jingan")
-        .await
-        .unwrap();
-    let elsewhere = subscribe("/v1/districts/310115/reports", "pudong")
-        .await
-        .unwrap();
+    let venue = w
+        .subscribe(&format!("/v1/venues/{TEMPLE}/reports"), "temple-manager")
+        .await;
+    let district = w.subscribe("/v1/districts/310106/reports", "jingan").await;
+    let elsewhere = w.subscribe("/v1/districts/310115/reports", "pudong").await;
     assert_eq!(venue.status(), 200);
     assert_eq!(
         venue.headers()["content-type"].to_str().unwrap(),
@@ -186,6 +174,39 @@ async fn a_red_check_in_is_reported_live_to_its_venue_and_district_only() {
     let mut body = elsewhere.into_body().into_data_stream();
     let heard = tokio::time::timeout(std::time::Duration::from_millis(1000), body.next()).await;
     assert!(heard.is_err(), "another district got a report");
+}
+
+#[tokio::test]
+async fn report_streams_are_capped_by_account_and_in_all() {
+    let w = World::with(|c| {
+        c.limits.streams_per_account = 3;
+        c.limits.streams = 5;
+    })
+    .await;
+    let temple = format!("/v1/venues/{TEMPLE}/reports");
+    // One account: three streams, then 429 (red team, 2026-12: 345 on one token).
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let r = w.subscribe(&temple, "temple-manager").await;
+        assert_eq!(r.status(), 200);
+        open.push(r);
+    }
+    let r = w.subscribe(&temple, "temple-manager").await;
+    assert_eq!(r.status(), 429);
+    // Its district's streams count apart, up to the service's five in all.
+    for _ in 0..2 {
+        let r = w.subscribe("/v1/districts/310106/reports", "jingan").await;
+        assert_eq!(r.status(), 200);
+        open.push(r);
+    }
+    let r = w.subscribe("/v1/districts/310106/reports", "jingan").await;
+    assert_eq!(r.status(), 429, "five streams in all");
+    // A stream closed (its client gone) is a place again.
+    open.remove(0);
+    let r = w.subscribe(&temple, "temple-manager").await;
+    assert_eq!(r.status(), 200);
+    let counters = w.get("/v1/counters", &[], "", "authority").await.json();
+    assert_eq!(counters["refused"]["too_many_streams"], 2);
 }
 
 #[tokio::test]

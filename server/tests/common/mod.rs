@@ -246,6 +246,16 @@ impl World {
             .unwrap()
     }
 
+    /// Opens a report stream (a route of Server-Sent Events) as `account`: the response, its
+    /// body still coming.
+    pub async fn subscribe(&self, path: &str, account: &str) -> axum::response::Response {
+        let request = Request::get(path)
+            .header("authorization", format!("Bearer {}", self.token(account)))
+            .body(Body::empty())
+            .unwrap();
+        self.service.router().oneshot(request).await.unwrap()
+    }
+
     pub fn token(&self, account: &str) -> &str {
         &self.tokens[account]
     }

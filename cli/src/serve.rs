@@ -68,6 +68,11 @@ pub(crate) struct ServeArgs {
     /// cap them).
     #[arg(long)]
     connections_per_address: Option<usize>,
+    /// Check-ins a second one client address may send on average, with ten seconds' worth at
+    /// once (default 20); 0 for no limit (behind a reverse proxy, or for a load test from one
+    /// host).
+    #[arg(long)]
+    check_ins_per_address: Option<f64>,
     /// The authority's tracing key (mode 0600): on the authority's own node only, to answer
     /// its accounts' trace queries (`POST /v1/trace/...`).
     #[arg(long)]
@@ -126,6 +131,9 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
     config.limits.per_token_per_sec = a.rate;
     if let Some(cap) = a.connections_per_address {
         config.limits.connections_per_address = cap;
+    }
+    if let Some(rate) = a.check_ins_per_address {
+        config.limits.check_ins_per_address = venuecode_server::Rate::new(rate, rate * 10.0);
     }
     config.trace_desk = a
         .trace_key

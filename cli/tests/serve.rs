@@ -131,7 +131,9 @@ fn postgres() -> Option<String> {
 
 fn serve_on(dir: &Path, kid: &str, database: Option<&str>) -> Served {
     let mut command = Command::new(assert_cmd::cargo::cargo_bin("venuecode"));
+    // Eight clients on this host stand for thousands of phones: no limit by address.
     command.args(["serve", "--listen", "127.0.0.1:0", "--root-kid", kid]);
+    command.args(["--check-ins-per-address", "0"]);
     if let Some(url) = database {
         command.args(["--database", url]);
     }

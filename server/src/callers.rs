@@ -3,6 +3,7 @@
 //! [`ReadableVenue`]. Every look-up runs on the blocking pool; every route that needs an account
 //! takes one of these, and none looks a caller up by hand.
 
+use crate::Rate;
 use crate::directory::{Account, KnownVenue, Role};
 use crate::error::ApiError;
 use crate::{Shared, page};
@@ -35,7 +36,11 @@ impl Caller {
             None
         };
         let account = account.ok_or_else(ApiError::unauthorized)?;
-        if !s.limiter.allow(&account.name, &s.settings.limits) {
+        let limits = &s.settings.limits;
+        if !s.limiter.allow(
+            &account.name,
+            Rate::new(limits.per_token_per_sec, limits.burst),
+        ) {
             return Err(ApiError::too_many("slow down"));
         }
         Ok(Caller { account })

@@ -18,13 +18,19 @@ pub(crate) enum Refusal {
     TooManyConnections,
     /// A report stream past the caps in all or of one account (`too_many_requests`).
     TooManyStreams,
+    /// A check-in past the rate of its client address or its device (`too_many_requests`).
+    TooManyCheckIns,
+    /// A check-in whose personal code no trusted key signed (422 with the code's state).
+    Unsigned,
 }
 
 impl Refusal {
-    const ALL: [Refusal; 3] = [
+    const ALL: [Refusal; 5] = [
         Refusal::DivisionMismatch,
         Refusal::TooManyConnections,
         Refusal::TooManyStreams,
+        Refusal::TooManyCheckIns,
+        Refusal::Unsigned,
     ];
 
     /// Its name in `GET /v1/counters`: the error code it was answered with, or (connections
@@ -34,6 +40,8 @@ impl Refusal {
             Refusal::DivisionMismatch => "division_mismatch",
             Refusal::TooManyConnections => "too_many_connections",
             Refusal::TooManyStreams => "too_many_streams",
+            Refusal::TooManyCheckIns => "too_many_check_ins",
+            Refusal::Unsigned => "unsigned_personal_code",
         }
     }
 }

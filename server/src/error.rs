@@ -128,6 +128,16 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "conflict", message)
     }
 
+    /// A check-in whose personal code no trusted key signed (422, the code's state as the
+    /// code): nothing is stored.
+    pub(crate) fn unsigned_code(state: venuecode::CodeState) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            state.name(),
+            "the personal code does not verify; nothing is stored",
+        )
+    }
+
     /// Too many requests, or streams, for this caller (429).
     pub fn too_many(message: &str) -> Self {
         Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)

@@ -4,14 +4,18 @@
 use crate::Shared;
 use crate::Shared_;
 use crate::callers::Caller;
+use crate::counters::Refusal;
 use crate::directory::{KnownVenue, Role};
 use crate::error::ApiError;
 use crate::reports::Report;
+use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use venuecode::CodeState;
 use venuecode::door::{CheckInRequest, MAX_CHECK_IN_BYTES, Pass};
 use venuecode::record::{RecordId, ScanRecord};
 
@@ -31,15 +35,40 @@ pub(crate) struct CheckInAnswer {
 
 pub(crate) async fn check_in(
     State(s): Shared_,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Bytes,
 ) -> Result<axum::Json<CheckInAnswer>, ApiError> {
+    // Check-ins are anonymous: a flood is held back by its address, then by its device id,
+    // before any signature is checked.
+    let limits = &s.settings.limits;
+    if let Some(Extension(ConnectInfo(client))) = client
+        && !s
+            .addresses
+            .allow(&client.ip().to_string(), limits.check_ins_per_address)
+    {
+        s.counters.refused(Refusal::TooManyCheckIns);
+        return Err(ApiError::too_many("too many check-ins from this address"));
+    }
     if body.len() > MAX_CHECK_IN_BYTES {
         return Err(ApiError::invalid("request", "longer than 16 KiB"));
     }
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::invalid("request", "not UTF-8"))?;
     let request = CheckInRequest::from_json(text)?;
+    if !s
+        .devices
+        .allow(&request.device, limits.check_ins_per_device)
+    {
+        s.counters.refused(Refusal::TooManyCheckIns);
+        return Err(ApiError::too_many("too many check-ins from this device"));
+    }
     let now = s.now();
     let arrival = s.gate.check_in(&request, now)?;
+    let code = arrival.admission().code;
+    if !code.is_signed() {
+        // Anyone could have made it: counted, not kept as a record (nor reported).
+        s.counters.refused(Refusal::Unsigned);
+        return Err(ApiError::unsigned_code(code));
+    }
     s.gate_changes.fetch_add(1, Ordering::AcqRel);
     let door = arrival.door();
     let keys = s.record_keys(&door.venue_id).await?;
@@ -63,7 +92,9 @@ pub(crate) async fn check_in(
             .await?;
     }
     let record_id = check_in.record.id;
-    let stored = intake(&s, vec![check_in.record], Some(division)).await?;
+    // A screenshot flooded from many devices is one report: its first.
+    let report = code != CodeState::Replayed || s.replays.first(&request.personal_code, now);
+    let stored = intake(&s, vec![check_in.record], Some(division), report).await?;
     Ok(axum::Json(CheckInAnswer {
         pass: check_in.pass,
         record_id,
@@ -72,14 +103,18 @@ pub(crate) async fn check_in(
 }
 
 /// The one way records come in, a visitor's check-in or a gate's batch: stored durably (group
-/// commit), then each new one's report published (a retry reports nothing twice). Gives, for
-/// each record, whether it was new.
+/// commit), then each new one's report published if `report` (a retry reports nothing twice).
+/// Gives, for each record, whether it was new.
 pub(crate) async fn intake(
     s: &Arc<Shared>,
     records: Vec<ScanRecord>,
     division: Option<u32>,
+    report: bool,
 ) -> Result<Vec<bool>, ApiError> {
-    let reports: Vec<Option<Report>> = records.iter().map(|r| Report::of(r, division)).collect();
+    let reports: Vec<Option<Report>> = records
+        .iter()
+        .map(|r| Report::of(r, division).filter(|_| report))
+        .collect();
     let flags = s.store.append(records).await?;
     for (report, _) in reports.into_iter().zip(&flags).filter(|(_, new)| **new) {
         if let Some(report) = report {
@@ -139,7 +174,7 @@ pub(crate) async fn upload(
         .blocking(move |s| Ok(s.directory.venue(&id)?))
         .await?
         .map(|v| v.division);
-    let flags = intake(&s, upload.records, division).await?;
+    let flags = intake(&s, upload.records, division, true).await?;
     let added = flags.iter().filter(|&&f| f).count() as u64;
     Ok(axum::Json(Uploaded {
         added,

@@ -103,6 +103,29 @@ pub struct Limits {
     pub streams: usize,
     /// The most report streams one account holds open at once (0: no cap).
     pub streams_per_account: usize,
+    /// Check-ins from one client address (a carrier's NAT may put many phones behind one; 0
+    /// a second: no limit, for a service behind a reverse proxy, which then limits them).
+    pub check_ins_per_address: Rate,
+    /// Check-ins from one device id (a phone checks in its holder and a few companions).
+    pub check_ins_per_device: Rate,
+}
+
+/// A token bucket's rate: so many a second on average, so many at once before the average
+/// applies. A rate of 0 a second is no limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Rate {
+    /// On average, a second.
+    pub per_sec: f64,
+    /// At once.
+    pub burst: f64,
+}
+
+impl Rate {
+    /// `per_sec` on average, `burst` at once.
+    pub fn new(per_sec: f64, burst: f64) -> Self {
+        Rate { per_sec, burst }
+    }
 }
 
 impl Default for Limits {
@@ -117,6 +140,8 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             streams: 1024,
             streams_per_account: 8,
+            check_ins_per_address: Rate::new(20.0, 200.0),
+            check_ins_per_device: Rate::new(1.0 / 6.0, 10.0),
         }
     }
 }
@@ -174,26 +199,30 @@ impl Config {
     }
 }
 
-/// A per-token rate limiter (a token bucket each).
+/// A rate limiter: a token bucket for each caller (an account, a client address, a device).
 #[derive(Default)]
 pub(crate) struct Limiter {
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
 }
 
 impl Limiter {
-    pub(crate) fn allow(&self, who: &str, limits: &Limits) -> bool {
+    /// Whether `who` may go on at `rate` (taking one token if so).
+    pub(crate) fn allow(&self, who: &str, rate: Rate) -> bool {
+        if rate.per_sec <= 0.0 {
+            return true;
+        }
         let mut buckets = self
             .buckets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         if buckets.len() > 100_000 {
-            // Bounded: idle buckets are full anyway.
-            buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(60));
+            // Bounded: a bucket idle long enough to fill up again is as good as none.
+            let full = Duration::from_secs_f64(rate.burst / rate.per_sec);
+            buckets.retain(|_, (_, at)| now.duration_since(*at) < full);
         }
-        let (tokens, at) = buckets.entry(who.to_owned()).or_insert((limits.burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * limits.per_token_per_sec)
-            .min(limits.burst);
+        let (tokens, at) = buckets.entry(who.to_owned()).or_insert((rate.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate.per_sec).min(rate.burst);
         *at = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;
@@ -235,8 +264,13 @@ pub(crate) struct Shared {
     pub(crate) counters: Arc<counters::Counters>,
     /// The doors whose codes verified here since the start (noted once each).
     pub(crate) doors: Mutex<std::collections::HashSet<(String, String)>>,
+    /// Requests by account.
     pub(crate) limiter: Limiter,
+    /// Check-ins by client address, and by device id.
+    pub(crate) addresses: Limiter,
+    pub(crate) devices: Limiter,
     pub(crate) reports: reports::Reports,
+    pub(crate) replays: reports::Replays,
     pub(crate) webhooks: webhooks::Sender,
     pub(crate) trace_desk: Option<Arc<TraceDesk>>,
 }
@@ -416,6 +450,9 @@ impl Service {
                 counters: Arc::new(counters::Counters::default()),
                 doors: Mutex::new(std::collections::HashSet::new()),
                 limiter: Limiter::default(),
+                addresses: Limiter::default(),
+                devices: Limiter::default(),
+                replays: reports::Replays::default(),
                 reports: reports::Reports::new(
                     config.limits.streams,
                     config.limits.streams_per_account,

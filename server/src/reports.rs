@@ -7,9 +7,12 @@ use crate::caps::Caps;
 use crate::error::ApiError;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
+use venuecode::Timestamp;
 use venuecode::record::{ExportedRecord, ScanRecord};
 
 /// How many reports wait for a slow subscriber before it misses some (it is told: event
@@ -97,5 +100,47 @@ impl Reports {
             }
         });
         Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    }
+}
+
+/// The replayed codes reported lately: a screenshot sent again and again (from new device ids,
+/// within the address's rate) is stored each time but reported once. Digests only, kept
+/// [`REPLAY_MEMORY_SECS`], at most [`MAX_REPLAYS`].
+#[derive(Default)]
+pub(crate) struct Replays {
+    seen: Mutex<HashMap<[u8; 16], i64>>,
+}
+
+/// How long a replayed code's report stands for its copies: longer than any dynamic code lives.
+const REPLAY_MEMORY_SECS: i64 = 600;
+
+/// The most replayed codes remembered; past it, the oldest are forgotten (their copies are
+/// reported again, not lost).
+const MAX_REPLAYS: usize = 65_536;
+
+impl Replays {
+    /// Whether this is the first report of the replayed code `text` (noting it if so).
+    pub(crate) fn first(&self, text: &str, now: Timestamp) -> bool {
+        let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        let now = now.unix();
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seen.len() >= MAX_REPLAYS {
+            seen.retain(|_, at| now - *at < REPLAY_MEMORY_SECS);
+            if seen.len() >= MAX_REPLAYS {
+                seen.clear();
+            }
+        }
+        match seen.get(&key) {
+            Some(at) if now - *at < REPLAY_MEMORY_SECS => false,
+            _ => {
+                seen.insert(key, now);
+                true
+            }
+        }
     }
 }

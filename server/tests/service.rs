@@ -177,6 +177,98 @@ async fn a_red_check_in_is_reported_live_to_its_venue_and_district_only() {
 }
 
 #[tokio::test]
+async fn a_flood_of_check_ins_stores_and_reports_a_bounded_number() {
+    let w = World::with(|c| {
+        // 50 at once from one address, then (almost) nothing: the test's flood is one burst.
+        c.limits.check_ins_per_address = venuecode_server::Rate::new(0.001, 50.0);
+    })
+    .await;
+    let mut stream = w
+        .subscribe(&format!("/v1/venues/{TEMPLE}/reports"), "temple-manager")
+        .await
+        .into_body()
+        .into_data_stream();
+    // One real dynamic code, posted 300 times with a new device id each time (red team,
+    // 2026-12: 3,000 posts stored 3,000 `replayed` records and sent 3,000 reports).
+    let base: serde_json::Value =
+        serde_json::from_str(&w.check_in_request(TEMPLE, "东门", Colour::Green, "x")).unwrap();
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    for i in 0..300 {
+        let mut request = base.clone();
+        request["device"] = format!("flood-{i}").into();
+        let r = w
+            .check_in_from("198.51.100.7:40000", &request.to_string())
+            .await;
+        *statuses.entry(r.status.as_u16()).or_default() += 1;
+    }
+    assert_eq!(statuses, [(200, 50), (429, 250)].into(), "{statuses:?}");
+    // Another address is not held back by it.
+    w.advance(30);
+    let other = w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-b");
+    let r = w.check_in_from("203.0.113.9:50000", &other).await;
+    assert_eq!(r.status, 200);
+    // Stored: 51 (the first admitted, 49 copies replayed, the other address's); reported: the
+    // copies once.
+    let page = w
+        .get(RECORDS, &[("venue", TEMPLE)], "limit=1000", "authority")
+        .await
+        .json();
+    assert_eq!(page["records"].as_array().unwrap().len(), 51);
+    let mut events = String::new();
+    while let Ok(Some(Ok(chunk))) =
+        tokio::time::timeout(std::time::Duration::from_millis(500), stream.next()).await
+    {
+        events.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert_eq!(events.matches("event: report\n").count(), 1, "{events}");
+    let counters = w.get("/v1/counters", &[], "", "authority").await.json();
+    assert_eq!(counters["refused"]["too_many_check_ins"], 250);
+}
+
+#[tokio::test]
+async fn one_device_checks_in_a_few_and_a_code_no_one_signed_is_counted_not_stored() {
+    let w = World::new().await;
+    // A phone checks in its holder and companions: ten at once, then one every 6 s.
+    for _ in 0..10 {
+        let r = w
+            .check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-a"))
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    let r = w
+        .check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-a"))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code().as_str()),
+        (429, "too_many_requests")
+    );
+    // A real poster with a personal code no one signed: refused with its state, not stored
+    // (red team, 2026-12: each such post stored a `malformed` record).
+    let mut forged: serde_json::Value =
+        serde_json::from_str(&w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-z"))
+            .unwrap();
+    forged["personal_code"] = "HTTPS://VC.SH.GOV.CN/1/P?garbage".into();
+    let r = w.check_in(&forged.to_string()).await;
+    assert_eq!((r.status.as_u16(), r.code().as_str()), (422, "malformed"));
+    forged["personal_code"] = common::personal_signed_by(Colour::Green, w.now(), 8).into();
+    forged["device"] = "phone-y".into();
+    let r = w.check_in(&forged.to_string()).await;
+    assert_eq!((r.status.as_u16(), r.code().as_str()), (422, "unknown_key"));
+    let page = w
+        .get(RECORDS, &[("venue", TEMPLE)], "limit=1000", "authority")
+        .await
+        .json();
+    assert_eq!(
+        page["records"].as_array().unwrap().len(),
+        1,
+        "ten of one request: one record"
+    );
+    let counters = w.get("/v1/counters", &[], "", "authority").await.json();
+    assert_eq!(counters["refused"]["unsigned_personal_code"], 2);
+    assert_eq!(counters["refused"]["too_many_check_ins"], 1);
+}
+
+#[tokio::test]
 async fn report_streams_are_capped_by_account_and_in_all() {
     let w = World::with(|c| {
         c.limits.streams_per_account = 3;

@@ -77,6 +77,21 @@ impl CodeState {
     pub fn is_valid(self) -> bool {
         self == CodeState::Valid
     }
+
+    /// Whether the code carries a trusted key's signature over what it says (valid, or refused
+    /// for what it says: expired, revoked, replayed...). A code that is not (it does not parse,
+    /// or no trusted key signed it) could have been made by anyone: a receiver counts it
+    /// rather than keep it as a record.
+    pub fn is_signed(self) -> bool {
+        !matches!(
+            self,
+            CodeState::Malformed
+                | CodeState::UnsupportedVersion
+                | CodeState::UnknownKey
+                | CodeState::WrongKeyUsage
+                | CodeState::BadSignature
+        )
+    }
 }
 
 impl std::fmt::Display for CodeState {

@@ -223,6 +223,7 @@ impl Gate {
                 &request.personal_code,
                 &door.venue_id,
                 &door.door,
+                &request.device,
                 now,
                 until,
             )

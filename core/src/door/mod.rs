@@ -500,7 +500,7 @@ impl GateRules {
         {
             let place = match remember(v.code().valid_until) {
                 Replay::Fresh => None,
-                Replay::ElsewhereFirst => Some("another door or venue"),
+                Replay::ElsewhereFirst => Some("another door, venue or phone"),
                 Replay::HereBefore => Some("this door, earlier"),
             };
             if let Some(place) = place {
@@ -625,7 +625,7 @@ impl Gate {
         let state = &mut self.state;
         self.rules
             .admit_with(door, personal_text, now, &mut |until| {
-                state.remember(personal_text, &door.venue_id, &door.door, now, until)
+                state.remember(personal_text, &door.venue_id, &door.door, "", now, until)
             })
     }
 

@@ -45,7 +45,7 @@ impl SharedGate {
         self.rules()
             .admit_with(door, personal_text, now, &mut |until| {
                 self.state()
-                    .remember(personal_text, &door.venue_id, &door.door, now, until)
+                    .remember(personal_text, &door.venue_id, &door.door, "", now, until)
             })
     }
 
@@ -58,6 +58,7 @@ impl SharedGate {
                 &request.personal_code,
                 &door.venue_id,
                 &door.door,
+                &request.device,
                 now,
                 until,
             )

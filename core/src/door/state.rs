@@ -12,9 +12,10 @@ use crate::kid::KeyId;
 use crate::lists::serial::{Accepted, Serials};
 use sha2::{Digest, Sha256};
 
-/// How long after its first scan a dynamic code may be scanned again at the same door without
-/// counting as replayed, in seconds: a camera that reads one screen twice, a visitor who
-/// retries. Longer than that, or at another door or venue, is a second person with a copy.
+/// How long after its first scan a dynamic code may be scanned again at the same door, by the
+/// same phone or gate, without counting as replayed, in seconds: a camera that reads one screen
+/// twice, a visitor who retries. Longer than that, at another door or venue, or from another
+/// phone, is a second person with a copy.
 pub const REPLAY_GRACE_SECS: i64 = 10;
 
 /// The most dynamic codes remembered: codes live at most five minutes, so this is over 200
@@ -32,7 +33,8 @@ const MAGIC: &[u8; 5] = b"VCGS\x01";
 struct Seen {
     /// SHA-256 of the code's text, first 16 bytes.
     code: [u8; 16],
-    /// SHA-256 of the venue id and door label (each length-prefixed), first 8 bytes.
+    /// SHA-256 of the venue id, door label and the device that sent it (each length-prefixed;
+    /// a gate's own scans have none), first 8 bytes.
     door: [u8; 8],
     first_at: Timestamp,
     until: Timestamp,
@@ -41,9 +43,9 @@ struct Seen {
 /// Where a dynamic code was seen before, if it counts as replayed now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Replay {
-    /// The first scan, or a second within the grace at the same door.
+    /// The first scan, or a second within the grace at the same door from the same device.
     Fresh,
-    /// Seen at another door (or venue).
+    /// Seen at another door or venue, or from another phone.
     ElsewhereFirst,
     /// Seen at this door, longer ago than the grace.
     HereBefore,
@@ -266,19 +268,21 @@ impl GateState {
         Ok(list)
     }
 
-    /// Notes a dynamic code admitted at a door and says whether it is replayed. Expired entries
-    /// are dropped first; a replayed code is not remembered again (its first sighting stands).
+    /// Notes a dynamic code admitted at a door, sent by `device` (a phone's id; empty for a
+    /// gate's own scan), and says whether it is replayed. Expired entries are dropped first; a
+    /// replayed code is not remembered again (its first sighting stands).
     pub(crate) fn remember(
         &mut self,
         text: &str,
         venue_id: &str,
         door: &str,
+        device: &str,
         now: Timestamp,
         until: Timestamp,
     ) -> Replay {
         self.sweep(now);
         let code = digest(&[text.as_bytes()]);
-        let here = digest(&[venue_id.as_bytes(), door.as_bytes()]);
+        let here = digest(&[venue_id.as_bytes(), door.as_bytes(), device.as_bytes()]);
         let found = self.find(&code);
         // Expired but not yet swept: forgotten.
         if let Some(s) = found.map(|p| &self.seen[p]).filter(|s| s.until > now) {
@@ -320,7 +324,7 @@ mod tests {
         for i in 0..1000 {
             let code = format!("C{i}");
             assert_eq!(
-                s.remember(&code, "V", "东门", t(i), t(i + 300)),
+                s.remember(&code, "V", "东门", "", t(i), t(i + 300)),
                 Replay::Fresh
             );
         }
@@ -329,24 +333,24 @@ mod tests {
         for i in [700, 800, 990, 999] {
             let code = format!("C{i}");
             assert_eq!(
-                s.remember(&code, "V", "西门", t(999), t(999 + 300)),
+                s.remember(&code, "V", "西门", "", t(999), t(999 + 300)),
                 Replay::ElsewhereFirst
             );
         }
         assert_eq!(
-            s.remember("C999", "V", "东门", t(1010), t(1299)),
+            s.remember("C999", "V", "东门", "", t(1010), t(1299)),
             Replay::HereBefore
         );
         // An expired code is new again.
         assert_eq!(
-            s.remember("C0", "V", "西门", t(1010), t(1310)),
+            s.remember("C0", "V", "西门", "", t(1010), t(1310)),
             Replay::Fresh
         );
         let mut again = GateState::from_bytes(&s.to_bytes()).unwrap();
         assert_eq!(again, s);
         assert_eq!(again.to_bytes(), s.to_bytes());
         assert_eq!(
-            again.remember("C990", "V", "西门", t(1011), t(1311)),
+            again.remember("C990", "V", "西门", "", t(1011), t(1311)),
             Replay::ElsewhereFirst
         );
     }
@@ -362,19 +366,20 @@ mod tests {
                 &format!("C{i}"),
                 "V",
                 "东门",
+                "",
                 t(100),
                 t(if i % 2 == 0 { 500 } else { 600 }),
             );
         }
         assert_eq!(s.remembered(), MAX_REMEMBERED);
-        s.remember("new", "V", "东门", t(101), t(700));
+        s.remember("new", "V", "东门", "", t(101), t(700));
         assert_eq!(s.remembered(), MAX_REMEMBERED / 2 + 1);
         assert_eq!(
-            s.remember("C1", "V", "西门", t(102), t(600)),
+            s.remember("C1", "V", "西门", "", t(102), t(600)),
             Replay::ElsewhereFirst
         );
         assert_eq!(
-            s.remember("C0", "V", "西门", t(102), t(500)),
+            s.remember("C0", "V", "西门", "", t(102), t(500)),
             Replay::Fresh,
             "forgotten"
         );
@@ -384,25 +389,52 @@ mod tests {
     fn remembers_codes_until_they_expire() {
         let mut s = GateState::new();
         let t = Timestamp::from_unix;
-        assert_eq!(s.remember("A", "V1", "东门", t(100), t(400)), Replay::Fresh);
-        // The same screen read twice within the grace.
-        assert_eq!(s.remember("A", "V1", "东门", t(105), t(400)), Replay::Fresh);
         assert_eq!(
-            s.remember("A", "V1", "东门", t(111), t(400)),
+            s.remember("A", "V1", "东门", "", t(100), t(400)),
+            Replay::Fresh
+        );
+        // The same screen read twice within the grace.
+        assert_eq!(
+            s.remember("A", "V1", "东门", "", t(105), t(400)),
+            Replay::Fresh
+        );
+        assert_eq!(
+            s.remember("A", "V1", "东门", "", t(111), t(400)),
             Replay::HereBefore
         );
         assert_eq!(
-            s.remember("A", "V1", "西门", t(101), t(400)),
+            s.remember("A", "V1", "西门", "", t(101), t(400)),
             Replay::ElsewhereFirst
         );
         assert_eq!(
-            s.remember("A", "V2", "东门", t(101), t(400)),
+            s.remember("A", "V2", "东门", "", t(101), t(400)),
             Replay::ElsewhereFirst
         );
-        assert_eq!(s.remember("B", "V1", "东门", t(101), t(400)), Replay::Fresh);
+        assert_eq!(
+            s.remember("B", "V1", "东门", "", t(101), t(400)),
+            Replay::Fresh
+        );
         assert_eq!(s.remembered(), 2);
-        // After the code's end it is forgotten (and would be refused as expired anyway).
-        assert_eq!(s.remember("C", "V1", "东门", t(400), t(700)), Replay::Fresh);
+        // The grace is one phone's: the same code from another phone at the same door, within
+        // it, is a copy (red team, 2026-12: 3,000 device ids admitted one person 3,000 times).
+        assert_eq!(
+            s.remember("D", "V1", "东门", "phone-1", t(200), t(400)),
+            Replay::Fresh
+        );
+        assert_eq!(
+            s.remember("D", "V1", "东门", "phone-1", t(202), t(400)),
+            Replay::Fresh
+        );
+        assert_eq!(
+            s.remember("D", "V1", "东门", "phone-2", t(203), t(400)),
+            Replay::ElsewhereFirst
+        );
+        assert_eq!(s.remembered(), 3);
+        // After the codes' end they are forgotten (and would be refused as expired anyway).
+        assert_eq!(
+            s.remember("C", "V1", "东门", "", t(400), t(700)),
+            Replay::Fresh
+        );
         assert_eq!(s.remembered(), 1);
         let again = GateState::from_bytes(&s.to_bytes()).unwrap();
         assert_eq!(again, s);

@@ -108,8 +108,23 @@ pub fn personal(colour: Colour, issued: Timestamp) -> String {
     personal_of(NAME, HOLDER, colour, issued)
 }
 
+/// A dynamic personal code signed by key `seed` (2 is the trusted one).
+pub fn personal_signed_by(colour: Colour, issued: Timestamp, seed: u8) -> String {
+    personal_code(NAME, HOLDER, colour, issued, seed)
+}
+
 /// Another person's dynamic personal code.
 pub fn personal_of(name: &str, id_number: &str, colour: Colour, issued: Timestamp) -> String {
+    personal_code(name, id_number, colour, issued, 2)
+}
+
+fn personal_code(
+    name: &str,
+    id_number: &str,
+    colour: Colour,
+    issued: Timestamp,
+    seed: u8,
+) -> String {
     let issue = PersonalIssue {
         profile: Profile::Dynamic,
         generation: 1,
@@ -124,7 +139,7 @@ pub fn personal_of(name: &str, id_number: &str, colour: Colour, issued: Timestam
         &issue,
     )
     .unwrap()
-    .issue(&key(2), &Prefix::new(SH).unwrap())
+    .issue(&key(seed), &Prefix::new(SH).unwrap())
     .unwrap()
 }
 
@@ -309,6 +324,10 @@ impl World {
         let mut request = Request::builder().method(method).uri(&path);
         match auth {
             Auth::None => {}
+            Auth::Client(address) => {
+                let address: std::net::SocketAddr = address.parse().unwrap();
+                request = request.extension(axum::extract::ConnectInfo(address));
+            }
             Auth::Bearer(t) => request = request.header("authorization", format!("Bearer {t}")),
             Auth::Cookie(c, csrf) => {
                 request = request.header("cookie", format!("vc_session={c}"));
@@ -359,6 +378,19 @@ impl World {
             query,
             Auth::Bearer(self.token(account)),
             Vec::new(),
+        )
+        .await
+    }
+
+    /// A check-in from a client address (`198.51.100.7:40000`).
+    pub async fn check_in_from(&self, address: &str, body: &str) -> Answer {
+        self.call(
+            "POST",
+            "/v1/check-ins",
+            &[],
+            "",
+            Auth::Client(address),
+            body.as_bytes().to_vec(),
         )
         .await
     }
@@ -467,6 +499,8 @@ pub fn gate_records_at(
 
 pub enum Auth<'a> {
     None,
+    /// No credentials, from this client address (as the service's listener gives it).
+    Client(&'a str),
     Bearer(&'a str),
     Cookie(&'a str, Option<&'a str>),
 }

@@ -195,6 +195,9 @@ async fn records_come_back_in_stored_order_by_filter_and_by_page() {
             "{}",
             s.name
         );
+        // Whether a record is here, by id: what a retried check-in asks.
+        assert!(store.contains(stored[0].id).await.unwrap(), "{}", s.name);
+        assert!(!store.contains(unknown).await.unwrap(), "{}", s.name);
     }
 }
 

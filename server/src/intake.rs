@@ -16,7 +16,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use venuecode::CodeState;
-use venuecode::door::{CheckInRequest, MAX_CHECK_IN_BYTES, Pass};
+use venuecode::Timestamp;
+use venuecode::door::{Arrival, CheckInRequest, MAX_CHECK_IN_BYTES, Pass};
 use venuecode::record::{RecordId, ScanRecord};
 
 /// The most records one upload may carry.
@@ -70,9 +71,39 @@ pub(crate) async fn check_in(
         return Err(ApiError::unsigned_code(code));
     }
     s.gate_changes.fetch_add(1, Ordering::AcqRel);
+    match keep(&s, &request, &arrival, now).await {
+        Ok(answer) => Ok(axum::Json(answer)),
+        Err(e) => {
+            // Not stored: the code is forgotten, so that the visitor's retry is not called a
+            // screenshot of itself.
+            s.gate.forget(&request, arrival.door());
+            Err(e)
+        }
+    }
+}
+
+/// Stores a check-in decided at the gate and gives its answer; a retry of a request already
+/// stored gets its own pass again.
+async fn keep(
+    s: &Arc<Shared>,
+    request: &CheckInRequest,
+    arrival: &Arrival,
+    now: Timestamp,
+) -> Result<CheckInAnswer, ApiError> {
+    let code = arrival.admission().code;
     let door = arrival.door();
     let keys = s.record_keys(&door.venue_id).await?;
     let check_in = arrival.recorded(&keys);
+    if code == CodeState::Replayed && s.store.contains(check_in.record.id).await? {
+        // The same request again, its record stored: a retry whose answer was lost (a
+        // timeout), not a screenshot of itself.
+        let again = s.gate.check_in_again(request, now)?.recorded(&keys);
+        return Ok(CheckInAnswer {
+            pass: again.pass,
+            record_id: check_in.record.id,
+            stored: false,
+        });
+    }
     let division = door.division.code();
     s.place_venue(KnownVenue {
         venue_id: door.venue_id.clone(),
@@ -94,12 +125,12 @@ pub(crate) async fn check_in(
     let record_id = check_in.record.id;
     // A screenshot flooded from many devices is one report: its first.
     let report = code != CodeState::Replayed || s.replays.first(&request.personal_code, now);
-    let stored = intake(&s, vec![check_in.record], Some(division), report).await?;
-    Ok(axum::Json(CheckInAnswer {
+    let stored = intake(s, vec![check_in.record], Some(division), report).await?;
+    Ok(CheckInAnswer {
         pass: check_in.pass,
         record_id,
         stored: stored.first().copied().unwrap_or(false),
-    }))
+    })
 }
 
 /// The one way records come in, a visitor's check-in or a gate's batch: stored durably (group

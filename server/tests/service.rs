@@ -92,6 +92,34 @@ async fn a_check_in_timed_by_javascript_is_taken_and_kept_to_the_second() {
 }
 
 #[tokio::test]
+async fn a_retry_after_a_lost_answer_gets_its_own_pass_again() {
+    let w = World::new().await;
+    let request = w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-a");
+    let first = w.check_in(&request).await.json();
+    assert_eq!(first["pass"]["decision"], "admit");
+    // The answer was lost (a 408 at the app); the app sends the same request 15 s later, past
+    // the replay grace (red team, 2026-12: judged a screenshot, deny and report, while the
+    // stored record said admit).
+    w.advance(15);
+    let retry = w.check_in(&request).await.json();
+    assert_eq!(
+        (
+            &retry["pass"]["decision"],
+            &retry["pass"]["code"],
+            &retry["stored"]
+        ),
+        (&"admit".into(), &"valid".into(), &false.into()),
+        "{retry}"
+    );
+    assert_eq!(retry["record_id"], first["record_id"]);
+    // The same code from the same phone as a new request (another door) is still a copy.
+    let mut elsewhere: serde_json::Value = serde_json::from_str(&request).unwrap();
+    elsewhere["venue_code"] = common::venue_code(TEMPLE, "西门").into();
+    let r = w.check_in(&elsewhere.to_string()).await.json();
+    assert_eq!(r["pass"]["code"], "replayed");
+}
+
+#[tokio::test]
 async fn bad_check_ins_get_typed_errors_and_store_nothing() {
     let w = World::new().await;
     let good = w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-a");

@@ -4,6 +4,7 @@
 //! record's HPKE seal all run outside both locks.
 
 use super::checkin::{Arrival, CheckInRequest};
+use super::state::Replay;
 use super::{Door, DoorAdmission, Gate, GateConfig, GateRules, GateState};
 use crate::encoding::timestamp::Timestamp;
 use crate::error::Error;
@@ -63,6 +64,31 @@ impl SharedGate {
                 until,
             )
         }))
+    }
+
+    /// A check-in decided as its first sighting, remembering nothing: the answer again to a
+    /// retry whose record is already stored (its first answer was lost, a timeout), which the
+    /// memory of dynamic codes would otherwise call a screenshot of itself.
+    pub fn check_in_again(
+        &self,
+        request: &CheckInRequest,
+        now: Timestamp,
+    ) -> Result<Arrival, Error> {
+        let rules = self.rules();
+        let door = rules.door_of(request, now)?;
+        Ok(rules.arrive_with(request, &door, now, &mut |_| Replay::Fresh))
+    }
+
+    /// Forgets the dynamic code a check-in at `door` brought, when its record could not be
+    /// stored: the visitor's retry is then a first sighting again. Nothing is forgotten that
+    /// another device or door noted.
+    pub fn forget(&self, request: &CheckInRequest, door: &Door) {
+        self.state().forget(
+            &request.personal_code,
+            &door.venue_id,
+            &door.door,
+            &request.device,
+        );
     }
 
     /// Loads `config` at `now` against the state and, if every list and serial verifies and

@@ -312,6 +312,19 @@ impl GateState {
     }
 }
 
+impl GateState {
+    /// Forgets a dynamic code noted from `device` at a door, when the record of that sighting
+    /// could not be kept: the visitor's retry is then a first sighting again, not a screenshot.
+    /// A code first noted elsewhere, or from another device, stays remembered.
+    pub(crate) fn forget(&mut self, text: &str, venue_id: &str, door: &str, device: &str) {
+        let code = digest(&[text.as_bytes()]);
+        let here: [u8; 8] = digest(&[venue_id.as_bytes(), door.as_bytes(), device.as_bytes()]);
+        if self.find(&code).is_some_and(|p| self.seen[p].door == here) {
+            self.drop_where(|s| s.code != code);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,6 +441,17 @@ mod tests {
         assert_eq!(
             s.remember("D", "V1", "东门", "phone-2", t(203), t(400)),
             Replay::ElsewhereFirst
+        );
+        assert_eq!(s.remembered(), 3);
+        // A sighting whose record could not be kept is forgotten, so its retry is a first one;
+        // another device cannot make the gate forget a code it did not bring.
+        s.forget("D", "V1", "东门", "phone-2");
+        assert_eq!(s.remembered(), 3);
+        s.forget("D", "V1", "东门", "phone-1");
+        assert_eq!(s.remembered(), 2);
+        assert_eq!(
+            s.remember("D", "V1", "东门", "phone-1", t(230), t(400)),
+            Replay::Fresh
         );
         assert_eq!(s.remembered(), 3);
         // After the codes' end they are forgotten (and would be refused as expired anyway).

@@ -647,6 +647,23 @@ fn a_shared_gate_decides_as_a_gate_and_remembers_codes_for_every_thread() {
     let retry = shared.check_in(&request, now.saturating_add(2)).unwrap();
     assert_eq!(retry.pass().code, CodeState::Valid);
     assert_eq!(shared.admit(&east, &code, now).code, CodeState::Replayed);
+    // Past the grace the same request is a screenshot of itself, unless asked again as a
+    // retry (its record already stored); a sighting whose record was not stored is forgotten.
+    let later = now.saturating_add(15);
+    assert_eq!(
+        shared.check_in(&request, later).unwrap().pass().code,
+        CodeState::Replayed
+    );
+    let retry = shared.check_in_again(&request, later).unwrap();
+    assert_eq!(
+        (retry.pass().code, retry.record(&key).id),
+        (CodeState::Valid, a.id)
+    );
+    shared.forget(&request, &east);
+    assert_eq!(
+        shared.check_in(&request, later).unwrap().pass().code,
+        CodeState::Valid
+    );
 }
 
 #[test]

@@ -88,6 +88,12 @@ impl Store {
         }
     }
 
+    /// Whether the record `id` is stored (a check-in retried after its answer was lost).
+    pub async fn contains(&self, id: RecordId) -> Result<bool, LedgerError> {
+        // A page of none after `id` is `None` exactly when `id` is not here.
+        Ok(self.page(Filter::default(), Some(id), 0).await?.is_some())
+    }
+
     /// The pseudonym key of a venue: `provisioned` (stored, refused if the venue already has
     /// another), else the one stored, else one derived from the store's own root.
     pub async fn pseudonym_key(

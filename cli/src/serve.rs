@@ -73,6 +73,10 @@ pub(crate) struct ServeArgs {
     /// host).
     #[arg(long)]
     check_ins_per_address: Option<f64>,
+    /// Deliver webhooks to loopback, private and link-local addresses too (a duty desk on
+    /// the service's own network); without it such an address is never connected to.
+    #[arg(long)]
+    private_webhooks: bool,
     /// The authority's tracing key (mode 0600): on the authority's own node only, to answer
     /// its accounts' trace queries (`POST /v1/trace/...`).
     #[arg(long)]
@@ -132,6 +136,7 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
     if let Some(cap) = a.connections_per_address {
         config.limits.connections_per_address = cap;
     }
+    config.private_webhooks = a.private_webhooks;
     if let Some(rate) = a.check_ins_per_address {
         config.limits.check_ins_per_address = venuecode_server::Rate::new(rate, rate * 10.0);
     }

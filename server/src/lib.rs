@@ -171,6 +171,10 @@ pub struct Config {
     /// The wait before a webhook's second attempt (doubled each time after):
     /// [`webhooks::FIRST_BACKOFF`].
     pub webhook_backoff: Duration,
+    /// Whether webhooks may be delivered to loopback, private and link-local addresses (a
+    /// duty desk on the service's own network); off, a webhook URL cannot point the service
+    /// at its own network or the cloud's metadata service.
+    pub private_webhooks: bool,
     /// The access log.
     pub log: LogSink,
     /// The tracing key and audit log, on the authority's own node only: with it the
@@ -193,6 +197,7 @@ impl Config {
             clock: system_clock(),
             limits: Limits::default(),
             webhook_backoff: webhooks::FIRST_BACKOFF,
+            private_webhooks: false,
             log: Arc::new(|line| eprintln!("{line}")),
             trace_desk: None,
         }
@@ -429,6 +434,7 @@ impl Service {
             config.clock.clone(),
             config.log.clone(),
             config.webhook_backoff,
+            config.private_webhooks,
         );
         Ok(Service {
             shared: Arc::new(Shared {

@@ -6,15 +6,28 @@
 //! Headers: `x-venuecode-timestamp` (Unix seconds), `x-venuecode-signature` (`sha256=` and the
 //! hex HMAC of `timestamp.body`), `x-venuecode-delivery` (the record id: a receiver that got it
 //! before ignores it). Plain `http://` only: a receiver elsewhere sits behind a TLS proxy.
+//!
+//! A webhook cannot point the service at its own network: unless the operator allows it
+//! (`Config::private_webhooks`), an address that is loopback, private, link-local (the cloud
+//! metadata service) or otherwise not public is never connected to, whether the URL names it
+//! or its host resolves to it. An attempt reads at most [`MAX_ANSWER_BYTES`] of the answer
+//! and ends after [`ATTEMPT_TIMEOUT`]; at most [`MAX_PENDING`] deliveries wait at once.
 
 use crate::reports::Report;
 use hmac::{Hmac, KeyInit, Mac};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 use hyper_util::rt::TokioExecutor;
 use sha2::Sha256;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// The attempts a delivery gets: at once, then after 1, 2, 4, 8, 16 and 32 seconds.
 pub(crate) const ATTEMPTS: u32 = 7;
@@ -22,8 +35,85 @@ pub(crate) const ATTEMPTS: u32 = 7;
 /// The wait before a delivery's second attempt, doubled after each: 1 s.
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 
-/// How long one attempt may take.
+/// How long one attempt may take, its answer read.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most of a receiver's answer read: its status is what counts.
+const MAX_ANSWER_BYTES: usize = 64 << 10;
+
+/// The most deliveries waiting at once (attempting, or between attempts); past it a report is
+/// not delivered to that webhook, and the log says so.
+const MAX_PENDING: usize = 1024;
+
+/// Whether a delivery may reach `ip` without the operator's leave: a public address, not
+/// loopback, private (RFC 1918, unique local), link-local (the cloud metadata service at
+/// 169.254.169.254), shared (100.64.0.0/10), unspecified, broadcast or multicast.
+pub(crate) fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80)
+            }
+        },
+    }
+}
+
+/// Resolves a webhook's host to the addresses a delivery may reach (all of them, if the
+/// operator allows private ones): a name that resolves to the service's own network reaches
+/// nothing.
+#[derive(Clone)]
+struct Resolver {
+    gai: GaiResolver,
+    private: bool,
+}
+
+type Resolving =
+    Pin<Box<dyn Future<Output = Result<std::vec::IntoIter<SocketAddr>, std::io::Error>> + Send>>;
+
+impl tower::Service<Name> for Resolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = std::io::Error;
+    type Future = Resolving;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), std::io::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Resolving {
+        let (mut gai, private) = (self.gai.clone(), self.private);
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = gai
+                .call(name)
+                .await?
+                .filter(|a| private || is_public(a.ip()))
+                .collect();
+            if found.is_empty() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    "the host has no public address",
+                ));
+            }
+            Ok(found.into_iter())
+        })
+    }
+}
 
 pub(crate) use venuecode_ledger::directory::Webhook;
 
@@ -51,32 +141,72 @@ pub(crate) fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 /// Sends reports to webhooks.
 #[derive(Clone)]
 pub(crate) struct Sender {
-    client: Client<HttpConnector, Full<bytes::Bytes>>,
+    client: Client<HttpConnector<Resolver>, Full<bytes::Bytes>>,
     clock: crate::Clock,
     log: crate::LogSink,
     /// The wait before the second attempt (doubled each time).
     first_backoff: Duration,
+    /// Whether deliveries may reach loopback, private and link-local addresses.
+    private: bool,
+    pending: Arc<Semaphore>,
 }
 
 impl Sender {
-    pub(crate) fn new(clock: crate::Clock, log: crate::LogSink, first_backoff: Duration) -> Self {
+    pub(crate) fn new(
+        clock: crate::Clock,
+        log: crate::LogSink,
+        first_backoff: Duration,
+        private: bool,
+    ) -> Self {
+        let resolver = Resolver {
+            gai: GaiResolver::new(),
+            private,
+        };
         Sender {
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: Client::builder(TokioExecutor::new())
+                .build(HttpConnector::new_with_resolver(resolver)),
             clock,
             log,
             first_backoff,
+            private,
+            pending: Arc::new(Semaphore::new(MAX_PENDING)),
         }
     }
 
-    /// Delivers a report to each webhook that wants it, each in its own task.
+    /// Delivers a report to each webhook that wants it, each in its own task, while fewer than
+    /// [`MAX_PENDING`] wait.
     pub(crate) fn deliver(&self, report: &Report, hooks: &[Webhook]) {
         for hook in hooks.iter().filter(|h| wants(h, report)) {
+            let Ok(place) = self.pending.clone().try_acquire_owned() else {
+                (self.log)(&format!(
+                    "webhook {}: {MAX_PENDING} deliveries waiting; report {} not delivered",
+                    hook.id, report.id
+                ));
+                continue;
+            };
             let (sender, hook, report) = (self.clone(), hook.clone(), report.clone());
-            tokio::spawn(async move { sender.attempts(&hook, &report).await });
+            tokio::spawn(async move {
+                sender.attempts(&hook, &report).await;
+                drop(place);
+            });
         }
     }
 
     async fn attempts(&self, hook: &Webhook, report: &Report) {
+        // A host written as an address is connected to without the resolver: checked here,
+        // once (it will not change).
+        let literal = hook
+            .url
+            .parse::<hyper::Uri>()
+            .ok()
+            .and_then(|u| u.host()?.trim_matches(['[', ']']).parse::<IpAddr>().ok());
+        if literal.is_some_and(|ip| !self.private && !is_public(ip)) {
+            (self.log)(&format!(
+                "webhook {}: refused: not a public address; not delivered",
+                hook.id
+            ));
+            return;
+        }
         let mut wait = self.first_backoff;
         for attempt in 1..=ATTEMPTS {
             match self.once(hook, report).await {
@@ -106,17 +236,59 @@ impl Sender {
             .header("x-venuecode-delivery", &report.id)
             .body(Full::new(bytes::Bytes::from(body)))
             .map_err(|e| e.to_string())?;
-        let response = tokio::time::timeout(ATTEMPT_TIMEOUT, self.client.request(request))
+        let attempt = async {
+            let response =
+                self.client.request(request).await.map_err(
+                    |e| match std::error::Error::source(&e) {
+                        Some(cause) => format!("{e}: {cause}"),
+                        None => e.to_string(),
+                    },
+                )?;
+            let status = response.status();
+            // Read (at most so much, and dropped) so the connection can be used again.
+            let _ = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+                .collect()
+                .await;
+            Ok::<_, String>(status)
+        };
+        let status = tokio::time::timeout(ATTEMPT_TIMEOUT, attempt)
             .await
-            .map_err(|_| "timed out".to_owned())?
-            .map_err(|e| e.to_string())?;
-        let status = response.status();
-        // Read (and drop) the body so the connection can be used again.
-        let _ = response.into_body().collect().await;
+            .map_err(|_| "timed out".to_owned())??;
         if status.is_success() {
             Ok(())
         } else {
             Err(format!("answered {status}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fd00:ec2::254",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["8.8.8.8", "202.96.209.5", "100.128.0.1", "2400:3200::1"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }
 }

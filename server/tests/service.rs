@@ -1074,3 +1074,99 @@ async fn a_report_is_posted_to_its_webhooks_signed_and_retried_until_taken() {
     w.directory(move |d| d.remove_webhook(id)).await.unwrap();
     assert_eq!(w.directory(|d| d.webhooks()).await.unwrap().len(), 1);
 }
+
+/// A receiver on loopback answering every delivery with `answer`; gives its URL's base.
+async fn receiver(answer: axum::routing::MethodRouter) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route("/hook", answer);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+#[tokio::test]
+async fn a_webhook_to_the_services_own_network_is_never_connected() {
+    let w = World::with(|c| c.private_webhooks = false).await;
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counted = calls.clone();
+    let base = receiver(axum::routing::post(move || {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async { axum::http::StatusCode::OK }
+    }))
+    .await;
+    // Loopback by address and by name (red team, 2026-12: metadata, private and loopback
+    // addresses were accepted and delivered to).
+    let port = base.rsplit(':').next().unwrap().to_owned();
+    for url in [
+        format!("{base}/hook"),
+        format!("http://localhost:{port}/hook"),
+    ] {
+        w.directory(move |d| d.add_webhook(&url, Some(TEMPLE), None))
+            .await
+            .unwrap();
+    }
+    let red = w.check_in_request(TEMPLE, "东门", Colour::Red, "phone-b");
+    assert_eq!(w.check_in(&red).await.json()["pass"]["report"], true);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let log = w.log.lock().unwrap().join("\n");
+    assert!(
+        log.contains("webhook 1: refused: not a public address"),
+        "{log}"
+    );
+    // By name: the resolver keeps no address to connect to.
+    assert!(
+        log.contains("webhook 2 attempt 1 of 7: client error (Connect)"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn a_receiver_that_streams_its_answer_is_read_only_so_far() {
+    let w = World::new().await;
+    // An answer without end; the receiver counts what it sent and sees when it is dropped.
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    struct Dropped(std::sync::Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let (counter, flag) = (sent.clone(), dropped.clone());
+    let base = receiver(axum::routing::post(move || {
+        let (counter, guard) = (counter.clone(), Dropped(flag.clone()));
+        async move {
+            let chunk = axum::body::Bytes::from(vec![b'x'; 16 << 10]);
+            let body = futures_util::stream::repeat(chunk).map(move |c| {
+                let _ = &guard;
+                counter.fetch_add(c.len() as u64, std::sync::atomic::Ordering::SeqCst);
+                Ok::<_, std::convert::Infallible>(c)
+            });
+            axum::body::Body::from_stream(body)
+        }
+    }))
+    .await;
+    let url = format!("{base}/hook");
+    w.directory(move |d| d.add_webhook(&url, Some(TEMPLE), None))
+        .await
+        .unwrap();
+    let red = w.check_in_request(TEMPLE, "东门", Colour::Red, "phone-b");
+    w.check_in(&red).await;
+    // The service stops reading after 64 KiB and closes the connection (red team, 2026-12:
+    // the whole answer was read, 1.5 GB in 5 s).
+    let started = std::time::Instant::now();
+    while !dropped.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(
+            started.elapsed().as_secs() < 8,
+            "still reading: {} bytes",
+            sent.load(std::sync::atomic::Ordering::SeqCst)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let sent = sent.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        sent < 64 << 20,
+        "{sent} bytes sent before the service let go"
+    );
+}

@@ -187,6 +187,8 @@ pub fn config(
     config.clock = Arc::new(move || Timestamp::from_unix(clock.load(Ordering::SeqCst)));
     // Retried webhooks come quickly in tests.
     config.webhook_backoff = std::time::Duration::from_millis(50);
+    // The tests' receivers listen on loopback.
+    config.private_webhooks = true;
     config.log = Arc::new(move |line| log.lock().unwrap().push(line.to_owned()));
     // The authority's own node: it traces, by token or ID number.
     config.trace_desk = Some(venuecode_server::TraceDesk::new(

@@ -520,11 +520,14 @@ impl Ledger {
     ) -> Result<Option<Vec<ScanRecord>>, LedgerError> {
         let start: i64 = match after {
             None => 0,
+            // A cursor is a record of the venue read: another venue's id is not here (its
+            // place among this venue's records is not told).
             Some(id) => match self
                 .conn
                 .query_row(
-                    "SELECT id FROM scans WHERE record_id = ?1",
-                    [id.to_string()],
+                    "SELECT id FROM scans WHERE record_id = ?1
+                     AND (?2 IS NULL OR venue_id = ?2)",
+                    rusqlite::params![id.to_string(), filter.venue_id],
                     |r| r.get(0),
                 )
                 .optional()?

@@ -195,6 +195,28 @@ async fn records_come_back_in_stored_order_by_filter_and_by_page() {
             "{}",
             s.name
         );
+        // A cursor is a record of the venue read: another venue's record id is not here.
+        let other = stored
+            .iter()
+            .find(|r| r.venue_id != stored[0].venue_id)
+            .unwrap();
+        let mine = Filter {
+            venue_id: Some(stored[0].venue_id.clone()),
+            ..Filter::default()
+        };
+        assert_eq!(
+            store.page(mine.clone(), Some(other.id), 3).await.unwrap(),
+            None,
+            "{}",
+            s.name
+        );
+        assert!(
+            store
+                .page(mine, Some(stored[0].id), 3)
+                .await
+                .unwrap()
+                .is_some()
+        );
         // Whether a record is here, by id: what a retried check-in asks.
         assert!(store.contains(stored[0].id).await.unwrap(), "{}", s.name);
         assert!(!store.contains(unknown).await.unwrap(), "{}", s.name);

@@ -65,6 +65,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(page::routes())
         .layer(
             ServiceBuilder::new()
+                .layer(middleware::from_fn(answer_headers))
                 .layer(middleware::from_fn_with_state(shared.clone(), access_log))
                 .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
                 .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -76,6 +77,25 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 )),
         )
         .with_state(shared)
+}
+
+/// Headers on every answer: `nosniff` (a record's text is never read as a page), and
+/// `no-store` unless the route said how it may be cached (the signed lists, revalidated by
+/// their ETag): answers carry records, names of venues and accounts, which no cache keeps.
+async fn answer_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    response
 }
 
 /// One line a request: no body, no query, no token, no path parameters beyond the route.

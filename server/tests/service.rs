@@ -92,6 +92,41 @@ async fn a_check_in_timed_by_javascript_is_taken_and_kept_to_the_second() {
 }
 
 #[tokio::test]
+async fn no_answer_is_kept_by_a_cache_or_read_as_another_type() {
+    let w = World::new().await;
+    w.check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-a"))
+        .await;
+    // Red team, 2026-12: record responses had neither header.
+    for (route, query) in [
+        (RECORDS, ""),
+        (STATS, ""),
+        ("/v1/venues/{venue}/export", "format=csv"),
+        ("/v1/venues/{venue}/export", "format=nonsense"),
+    ] {
+        let r = w
+            .get(route, &[("venue", TEMPLE)], query, "temple-manager")
+            .await;
+        assert_eq!(r.headers["cache-control"], "no-store", "{route} {query}");
+        assert_eq!(r.headers["x-content-type-options"], "nosniff", "{route}");
+    }
+    let r = w.check_in("{").await;
+    assert_eq!(r.headers["cache-control"], "no-store");
+    // The signed lists say their own: revalidated by ETag.
+    let r = w
+        .call(
+            "GET",
+            "/v1/lists/{kind}",
+            &[("kind", "trust")],
+            "",
+            Auth::None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(r.headers["cache-control"], "no-cache");
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
 async fn a_retry_after_a_lost_answer_gets_its_own_pass_again() {
     let w = World::new().await;
     let request = w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-a");

@@ -79,9 +79,11 @@ impl PgStore {
             Some(id) => {
                 let row = self
                     .reader
+                    // Of the venue read: another venue's id is not here.
                     .query_opt(
-                        "SELECT seq FROM scans WHERE record_id = $1",
-                        &[&id.to_string()],
+                        "SELECT seq FROM scans WHERE record_id = $1
+                         AND ($2::TEXT IS NULL OR venue_id = $2)",
+                        &[&id.to_string(), &filter.venue_id],
                     )
                     .await
                     .map_err(LedgerError::from)?;

@@ -15,7 +15,7 @@ use venuecode::Timestamp;
 use venuecode::record::coverage::RegisteredVenue;
 use venuecode_ledger::LedgerError;
 use venuecode_ledger::directory::{
-    Account, Directory, KnownVenue, Role, SESSION_SECS, parse_registry,
+    Account, Directory, KnownVenue, MAX_SESSIONS, Role, SESSION_SECS, parse_registry,
 };
 
 fn at(secs: i64) -> Timestamp {
@@ -164,7 +164,24 @@ fn a_session_ends_at_its_expiry_its_logout_or_its_accounts_revocation() {
         let (cookie, _) = d.login(&token, at(10)).unwrap().unwrap();
         d.logout(&cookie).unwrap();
         assert!(d.by_session(&cookie, at(11)).unwrap().is_none());
-        let (cookie, _) = d.login(&token, at(20)).unwrap().unwrap();
+        // A session ends with the token that opened it (red team, 2026-12: it lived on for up
+        // to 8 hours); one opened with the account's other token goes on.
+        let other = d.issue("office", at(12)).unwrap();
+        let (by_first, _) = d.login(&token, at(12)).unwrap().unwrap();
+        let (by_other, _) = d.login(&other, at(12)).unwrap().unwrap();
+        d.revoke_token(&token).unwrap();
+        assert!(d.by_session(&by_first, at(13)).unwrap().is_none());
+        assert!(d.by_session(&by_other, at(13)).unwrap().is_some());
+        // An account keeps its newest sessions only.
+        let cookies: Vec<String> = (0..=MAX_SESSIONS)
+            .map(|_| d.login(&other, at(14)).unwrap().unwrap().0)
+            .collect();
+        assert!(d.by_session(&by_other, at(15)).unwrap().is_none());
+        assert!(d.by_session(&cookies[0], at(15)).unwrap().is_none());
+        for cookie in &cookies[1..] {
+            assert!(d.by_session(cookie, at(15)).unwrap().is_some());
+        }
+        let (cookie, _) = d.login(&other, at(20)).unwrap().unwrap();
         d.revoke("office").unwrap();
         assert!(d.by_session(&cookie, at(21)).unwrap().is_none());
     }
@@ -267,4 +284,25 @@ fn webhooks_are_scoped_to_a_venue_or_a_division_and_their_url_checked() {
         ));
         assert_eq!(d.webhooks().unwrap().len(), 1);
     }
+}
+
+#[test]
+fn a_directory_file_from_before_sessions_named_their_token_opens_and_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("service.sqlite");
+    let old = rusqlite::Connection::open(&path).unwrap();
+    old.execute_batch(
+        "CREATE TABLE sessions (hash TEXT PRIMARY KEY, account INTEGER NOT NULL,
+                                csrf TEXT NOT NULL, expires INTEGER NOT NULL);",
+    )
+    .unwrap();
+    drop(old);
+    let d = Directory::open(&path).unwrap();
+    let token = d
+        .create(&account("office", Role::District, &["310107"]), at(0))
+        .unwrap();
+    let (cookie, _) = d.login(&token, at(0)).unwrap().unwrap();
+    assert!(d.by_session(&cookie, at(1)).unwrap().is_some());
+    d.revoke_token(&token).unwrap();
+    assert!(d.by_session(&cookie, at(2)).unwrap().is_none());
 }

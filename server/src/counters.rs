@@ -22,15 +22,18 @@ pub(crate) enum Refusal {
     TooManyCheckIns,
     /// A check-in whose personal code no trusted key signed (422 with the code's state).
     Unsigned,
+    /// A page login past the rate of its client address (`too_many_requests`).
+    TooManyLogins,
 }
 
 impl Refusal {
-    const ALL: [Refusal; 5] = [
+    const ALL: [Refusal; 6] = [
         Refusal::DivisionMismatch,
         Refusal::TooManyConnections,
         Refusal::TooManyStreams,
         Refusal::TooManyCheckIns,
         Refusal::Unsigned,
+        Refusal::TooManyLogins,
     ];
 
     /// Its name in `GET /v1/counters`: the error code it was answered with, or (connections
@@ -42,6 +45,7 @@ impl Refusal {
             Refusal::TooManyStreams => "too_many_streams",
             Refusal::TooManyCheckIns => "too_many_check_ins",
             Refusal::Unsigned => "unsigned_personal_code",
+            Refusal::TooManyLogins => "too_many_logins",
         }
     }
 }

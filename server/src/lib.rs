@@ -108,6 +108,8 @@ pub struct Limits {
     pub check_ins_per_address: Rate,
     /// Check-ins from one device id (a phone checks in its holder and a few companions).
     pub check_ins_per_device: Rate,
+    /// Page logins from one client address.
+    pub logins_per_address: Rate,
 }
 
 /// A token bucket's rate: so many a second on average, so many at once before the average
@@ -142,6 +144,7 @@ impl Default for Limits {
             streams_per_account: 8,
             check_ins_per_address: Rate::new(20.0, 200.0),
             check_ins_per_device: Rate::new(1.0 / 6.0, 10.0),
+            logins_per_address: Rate::new(1.0 / 6.0, 10.0),
         }
     }
 }
@@ -274,6 +277,8 @@ pub(crate) struct Shared {
     /// Check-ins by client address, and by device id.
     pub(crate) addresses: Limiter,
     pub(crate) devices: Limiter,
+    /// Page logins by client address.
+    pub(crate) logins: Limiter,
     pub(crate) reports: reports::Reports,
     pub(crate) replays: reports::Replays,
     pub(crate) webhooks: webhooks::Sender,
@@ -458,6 +463,7 @@ impl Service {
                 limiter: Limiter::default(),
                 addresses: Limiter::default(),
                 devices: Limiter::default(),
+                logins: Limiter::default(),
                 replays: reports::Replays::default(),
                 reports: reports::Reports::new(
                     config.limits.streams,

@@ -4,15 +4,17 @@
 //! other client, with the same checks.
 
 use crate::Shared;
+use crate::counters::Refusal;
 use crate::error::ApiError;
-use axum::Form;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Form};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// The session cookie's name.
@@ -105,10 +107,47 @@ struct LoginForm {
     token: String,
 }
 
+/// Whether a form post comes from the page itself, as the browser tells (`Sec-Fetch-Site`,
+/// else `Origin` against `Host`): another site's form cannot log a manager into its own
+/// account, nor out. A request that says neither is no browser's cross-site post.
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    match headers.get(header::ORIGIN) {
+        None => true,
+        Some(origin) => {
+            let authority = origin
+                .to_str()
+                .ok()
+                .and_then(|o| o.split_once("://"))
+                .map(|(_, a)| a);
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            authority.is_some() && authority == host
+        }
+    }
+}
+
 async fn login(
     State(s): State<Arc<Shared>>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
+    if !same_origin(&headers) {
+        return Err(ApiError::forbidden());
+    }
+    // Tokens are 256 bits: the limit keeps a guesser from costing the directory, not from
+    // guessing.
+    if let Some(Extension(ConnectInfo(client))) = client
+        && !s.logins.allow(
+            &client.ip().to_string(),
+            s.settings.limits.logins_per_address,
+        )
+    {
+        s.counters.refused(Refusal::TooManyLogins);
+        return Err(ApiError::too_many("too many logins from this address"));
+    }
     let token = form.token.trim().to_owned();
     match s
         .blocking(move |s| Ok(s.directory.login(&token, s.now())?))
@@ -146,6 +185,9 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Result<Response, ApiError> {
+    if !same_origin(&headers) {
+        return Err(ApiError::forbidden());
+    }
     let Some(cookie) = session_cookie(&headers).map(str::to_owned) else {
         return Ok(Redirect::to("/").into_response());
     };

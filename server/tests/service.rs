@@ -717,6 +717,43 @@ async fn the_page_logs_in_with_a_strict_session_and_needs_csrf_for_changes() {
     let refused = w.service.router().oneshot(login("vct_nope")).await.unwrap();
     assert_eq!(refused.status(), 401);
     assert!(refused.headers().get("set-cookie").is_none());
+    // Another site's form cannot log the browser in (red team, 2026-12: login CSRF), whether
+    // the browser says so by Sec-Fetch-Site or by Origin.
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+    ] {
+        let mut request = login(w.token("temple-manager"));
+        request.headers_mut().insert(name, value.parse().unwrap());
+        request
+            .headers_mut()
+            .insert("host", "127.0.0.1:8080".parse().unwrap());
+        let r = w.service.router().oneshot(request).await.unwrap();
+        assert_eq!(r.status(), 403, "{name}: {value}");
+        assert!(r.headers().get("set-cookie").is_none());
+    }
+    let mut own = login(w.token("temple-manager"));
+    own.headers_mut()
+        .insert("origin", "http://127.0.0.1:8080".parse().unwrap());
+    own.headers_mut()
+        .insert("host", "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(w.service.router().oneshot(own).await.unwrap().status(), 303);
+    // Logins from one address are limited: ten at once (red team, 2026-12: none).
+    let from = |mut r: axum::http::Request<axum::body::Body>| {
+        r.extensions_mut().insert(axum::extract::ConnectInfo(
+            "198.51.100.7:40000"
+                .parse::<std::net::SocketAddr>()
+                .unwrap(),
+        ));
+        r
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        let r = w.service.router().oneshot(from(login("vct_nope")));
+        statuses.push(r.await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [[401; 10].as_slice(), &[429]].concat());
     let ok = w
         .service
         .router()

@@ -181,13 +181,14 @@ pub(crate) trait Tables: Send + Sync {
     fn insert_token(&self, name: &str, hash: &str, now: i64) -> Result<bool, LedgerError>;
     /// Revokes an account and deletes its sessions; `false` if there is none of that name.
     fn revoke_account(&self, name: &str) -> Result<bool, LedgerError>;
-    /// Revokes a token by digest; `false` if there is none.
+    /// Revokes a token by digest and deletes the sessions it opened; `false` if there is none.
     fn revoke_token(&self, hash: &str) -> Result<bool, LedgerError>;
     /// Every account, by name.
     fn accounts(&self) -> Result<Vec<Account>, LedgerError>;
     /// The live account of a live token's digest.
     fn by_token(&self, hash: &str) -> Result<Option<Account>, LedgerError>;
-    /// Deletes the sessions expired at `now`, then adds one for the named account.
+    /// Deletes the sessions expired at `now`, adds one for the named account, then deletes
+    /// that account's sessions past its [`MAX_SESSIONS`] newest.
     fn insert_session(&self, session: &NewSession<'_>, now: i64) -> Result<(), LedgerError>;
     /// The live account and CSRF token of a session's digest, unexpired at `now`.
     fn by_session(&self, hash: &str, now: i64) -> Result<Option<(Account, String)>, LedgerError>;
@@ -216,6 +217,8 @@ pub(crate) trait Tables: Send + Sync {
 /// A page session to be stored.
 pub(crate) struct NewSession<'a> {
     pub(crate) account: &'a str,
+    /// The digest of the token that opened it: revoking the token ends it.
+    pub(crate) token: &'a str,
     pub(crate) hash: &'a str,
     pub(crate) csrf: &'a str,
     pub(crate) expires: i64,
@@ -232,6 +235,9 @@ pub struct Directory {
 
 /// How long a page session lasts: 8 hours (a working day), then the manager logs in again.
 pub const SESSION_SECS: i64 = 8 * 3600;
+
+/// The most page sessions one account keeps: a login past them ends its oldest.
+pub const MAX_SESSIONS: i64 = 16;
 
 /// What a token or cookie is, as given: `vct_` and 64 hex digits.
 const TOKEN_PREFIX: &str = "vct_";
@@ -297,7 +303,8 @@ impl Directory {
         Ok(())
     }
 
-    /// Revokes one token (as given), leaving the account's others.
+    /// Revokes one token (as given), leaving the account's others; the page sessions it
+    /// opened end with it.
     pub fn revoke_token(&self, token: &str) -> Result<(), LedgerError> {
         if !self.tables.revoke_token(&digest(token.trim()))? {
             return Err(LedgerError::NotFound("no such token"));
@@ -334,6 +341,7 @@ impl Directory {
         );
         let session = NewSession {
             account: &account.name,
+            token: &digest(token),
             hash: &digest(&cookie),
             csrf: &csrf,
             expires: now.unix() + SESSION_SECS,

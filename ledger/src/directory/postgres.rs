@@ -3,7 +3,9 @@
 //! on, from a thread that may block. A connection the server closed (a restart) is opened again
 //! at the next call.
 
-use super::{Account, KnownVenue, NewSession, Tables, Webhook, account_of, list, list_text};
+use super::{
+    Account, KnownVenue, MAX_SESSIONS, NewSession, Tables, Webhook, account_of, list, list_text,
+};
 use crate::LedgerError;
 use std::collections::BTreeSet;
 use std::sync::{Mutex, MutexGuard};
@@ -33,7 +35,10 @@ CREATE TABLE IF NOT EXISTS sessions (
     csrf TEXT NOT NULL,
     expires BIGINT NOT NULL
 );
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS token TEXT;
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS opened BIGSERIAL;
 CREATE INDEX IF NOT EXISTS sessions_by_account ON sessions (account);
+CREATE INDEX IF NOT EXISTS sessions_by_token ON sessions (token);
 CREATE TABLE IF NOT EXISTS registry (
     venue_id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -172,9 +177,13 @@ impl Tables for PgTables {
 
     fn revoke_token(&self, hash: &str) -> Result<bool, LedgerError> {
         self.run(async |c| {
-            let n = c
+            let tx = c.transaction().await?;
+            let n = tx
                 .execute("UPDATE tokens SET revoked = TRUE WHERE hash = $1", &[&hash])
                 .await?;
+            tx.execute("DELETE FROM sessions WHERE token = $1", &[&hash])
+                .await?;
+            tx.commit().await?;
             Ok(n == 1)
         })
     }
@@ -213,9 +222,17 @@ impl Tables for PgTables {
             tx.execute("DELETE FROM sessions WHERE expires <= $1", &[&now])
                 .await?;
             tx.execute(
-                "INSERT INTO sessions (hash, account, csrf, expires)
-                 SELECT $1, id, $2, $3 FROM accounts WHERE name = $4",
-                &[&s.hash, &s.csrf, &s.expires, &s.account],
+                "INSERT INTO sessions (hash, account, csrf, expires, token)
+                 SELECT $1, id, $2, $3, $5 FROM accounts WHERE name = $4",
+                &[&s.hash, &s.csrf, &s.expires, &s.account, &s.token],
+            )
+            .await?;
+            tx.execute(
+                "DELETE FROM sessions WHERE account = (SELECT id FROM accounts WHERE name = $1)
+                   AND hash NOT IN (SELECT s.hash FROM sessions s
+                                    JOIN accounts a ON a.id = s.account WHERE a.name = $1
+                                    ORDER BY s.expires DESC, s.opened DESC LIMIT $2)",
+                &[&s.account, &MAX_SESSIONS],
             )
             .await?;
             tx.commit().await?;

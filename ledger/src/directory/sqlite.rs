@@ -1,6 +1,8 @@
 //! The directory in one SQLite file (`service.sqlite`): the embedded default.
 
-use super::{Account, KnownVenue, NewSession, Tables, Webhook, account_of, list, list_text};
+use super::{
+    Account, KnownVenue, MAX_SESSIONS, NewSession, Tables, Webhook, account_of, list, list_text,
+};
 use crate::LedgerError;
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::BTreeSet;
@@ -28,7 +30,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     hash TEXT PRIMARY KEY,
     account INTEGER NOT NULL REFERENCES accounts (id),
     csrf TEXT NOT NULL,
-    expires INTEGER NOT NULL
+    expires INTEGER NOT NULL,
+    token TEXT
 );
 CREATE TABLE IF NOT EXISTS registry (
     venue_id TEXT PRIMARY KEY,
@@ -68,6 +71,16 @@ impl SqliteTables {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        // A file from before sessions named their token: the column added (its sessions, which
+        // name none, end by expiry or logout).
+        let named: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('sessions') WHERE name = 'token'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !named {
+            conn.execute_batch("ALTER TABLE sessions ADD COLUMN token TEXT")?;
+        }
         Ok(SqliteTables {
             conn: Mutex::new(conn),
         })
@@ -126,9 +139,11 @@ impl Tables for SqliteTables {
     }
 
     fn revoke_token(&self, hash: &str) -> Result<bool, LedgerError> {
-        let n = self
-            .conn()
-            .execute("UPDATE tokens SET revoked = 1 WHERE hash = ?1", [hash])?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute("UPDATE tokens SET revoked = 1 WHERE hash = ?1", [hash])?;
+        tx.execute("DELETE FROM sessions WHERE token = ?1", [hash])?;
+        tx.commit()?;
         Ok(n == 1)
     }
 
@@ -162,9 +177,16 @@ impl Tables for SqliteTables {
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM sessions WHERE expires <= ?1", [now])?;
         tx.execute(
-            "INSERT INTO sessions (hash, account, csrf, expires)
-             SELECT ?1, id, ?2, ?3 FROM accounts WHERE name = ?4",
-            rusqlite::params![s.hash, s.csrf, s.expires, s.account],
+            "INSERT INTO sessions (hash, account, csrf, expires, token)
+             SELECT ?1, id, ?2, ?3, ?5 FROM accounts WHERE name = ?4",
+            rusqlite::params![s.hash, s.csrf, s.expires, s.account, s.token],
+        )?;
+        tx.execute(
+            "DELETE FROM sessions WHERE account = (SELECT id FROM accounts WHERE name = ?1)
+               AND hash NOT IN (SELECT s.hash FROM sessions s JOIN accounts a ON a.id = s.account
+                                WHERE a.name = ?1 ORDER BY s.expires DESC, s.rowid DESC
+                                LIMIT ?2)",
+            rusqlite::params![s.account, MAX_SESSIONS],
         )?;
         tx.commit()?;
         Ok(())

@@ -411,6 +411,21 @@ async fn a_gate_upload_stores_each_record_once_and_only_its_own() {
         (r.status.as_u16(), r.code().as_str()),
         (400, "invalid_input")
     );
+    // A name with one `*` is not a mask; a label with an ID number or a bidi override is not a
+    // door (red team, 2026-12: both stored, and from there into exports and reports).
+    let mut starred = records[0].clone();
+    starred.name = Some("张*丰丰".into());
+    let mut labelled = records[0].clone();
+    labelled.door = format!("东门{HOLDER}");
+    let mut bidi = records[0].clone();
+    bidi.door = "东门\u{202e}".into();
+    for bad in [starred, labelled, bidi] {
+        let r = upload(&[bad], "temple-east-gate").await;
+        assert_eq!(
+            (r.status.as_u16(), r.code().as_str()),
+            (400, "invalid_input")
+        );
+    }
     let r = w
         .call(
             "POST",

@@ -256,6 +256,39 @@ impl<'a> ExportedRecord<'a> {
 /// The longest venue id, door label or rule name a record may carry, in bytes.
 pub const MAX_RECORD_FIELD_LEN: usize = 256;
 
+/// The longest run of digits a label may hold: 6 (a door numbered `100001` is a door; a run
+/// of 7 or more may be an ID or phone number).
+const MAX_DIGIT_RUN: usize = 6;
+
+/// Whether `text` holds a run of more than [`MAX_DIGIT_RUN`] digits, ASCII or full-width.
+fn has_digit_run(text: &str) -> bool {
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_ascii_digit() || ('０'..='９').contains(&c) {
+            run + 1
+        } else {
+            0
+        };
+        if run > MAX_DIGIT_RUN {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether a name is in a mask's own shape: masking leaves it as it is (the surname and last
+/// character, or the surname only), it shows at least one `*`, and it holds no character that
+/// hides or reorders text. `张*丰` is; `张三丰`, `*张三*` and `张*丰丰` are not.
+fn is_masked_name(name: &str) -> bool {
+    use crate::privacy::mask::{NameMask, mask_name_with};
+    name.chars().count() <= 64
+        && name.contains('*')
+        && name.chars().all(crate::encoding::text::is_allowed)
+        && [NameMask::SurnameAndLast, NameMask::SurnameOnly]
+            .into_iter()
+            .any(|m| mask_name_with(name, m) == name)
+}
+
 impl ScanRecord {
     /// Whether it is staff's decision on an earlier manual scan rather than an entry of its own.
     pub fn is_resolution(&self) -> bool {
@@ -277,11 +310,14 @@ impl ScanRecord {
         ] {
             if value.is_empty()
                 || value.len() > MAX_RECORD_FIELD_LEN
-                || value.chars().any(char::is_control)
+                || !value.chars().all(crate::encoding::text::is_allowed)
+                || has_digit_run(value)
             {
                 return Err(Error::InvalidInput {
                     field,
-                    reason: "1 to 256 bytes, no control characters".into(),
+                    reason: "1 to 256 bytes, no control, bidi or invisible characters, and no \
+                             run of 7 digits (an ID or phone number)"
+                        .into(),
                 });
             }
         }
@@ -290,9 +326,7 @@ impl ScanRecord {
             reason: "not in its masked form".into(),
         };
         if let Some(name) = &self.name
-            && (name.chars().count() > 64
-                || !name.contains('*')
-                || name.chars().any(char::is_control))
+            && !is_masked_name(name)
         {
             return Err(unmasked("name"));
         }

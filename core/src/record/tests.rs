@@ -270,6 +270,19 @@ fn an_uploaded_record_carries_masks_only() {
         ..good.clone()
     };
     assert_eq!(with_phone.check(), Ok(()));
+    // Masks of both shapes, and door numbers, pass.
+    for (name, door) in [
+        ("张*丰", "1号门"),
+        ("张**", "B2-100001"),
+        ("欧阳**", "东门"),
+    ] {
+        let r = ScanRecord {
+            name: Some(name.into()),
+            door: door.into(),
+            ..good.clone()
+        };
+        assert_eq!(r.check(), Ok(()), "{name} {door}");
+    }
     let bad = [
         (
             "name",
@@ -282,6 +295,50 @@ fn an_uploaded_record_carries_masks_only() {
             "id_number",
             ScanRecord {
                 id_number: Some("110105194912310025".into()),
+                ..good.clone()
+            },
+        ),
+        // Red team, 2026-12: a raw name with any one `*` passed, and a door label carried a
+        // name, an ID number and a phone number, or bidi and zero-width characters.
+        (
+            "name",
+            ScanRecord {
+                name: Some("张*丰丰".into()),
+                ..good.clone()
+            },
+        ),
+        (
+            "name",
+            ScanRecord {
+                name: Some("*张三丰".into()),
+                ..good.clone()
+            },
+        ),
+        (
+            "door",
+            ScanRecord {
+                door: "东门 张三丰 110105194912310025".into(),
+                ..good.clone()
+            },
+        ),
+        (
+            "door",
+            ScanRecord {
+                door: "东门 13812345678".into(),
+                ..good.clone()
+            },
+        ),
+        (
+            "door",
+            ScanRecord {
+                door: "东门\u{202e}".into(),
+                ..good.clone()
+            },
+        ),
+        (
+            "door",
+            ScanRecord {
+                door: "东\u{200b}门".into(),
                 ..good.clone()
             },
         ),

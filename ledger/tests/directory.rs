@@ -239,6 +239,11 @@ fn a_venues_division_is_the_registrys_and_no_code_moves_it() {
             d.doors_seen().unwrap().into_iter().collect::<Vec<_>>(),
             [("SH-PT-0018".to_owned(), "东门".to_owned())]
         );
+        // An empty registry would wipe the one before: refused (red team, 2026-12: an empty
+        // `POST /v1/registry` did).
+        for empty in ["", "venue_id,name,division,doors\n"] {
+            assert_eq!(parse_registry(empty).unwrap_err().code(), "invalid_input");
+        }
         // A bad row is told by its line, without its content.
         let e = parse_registry("venue_id,name,division,doors\nX,名,99999999,门\n").unwrap_err();
         assert!(e.to_string().contains("line 2") && !e.to_string().contains("99999999"));

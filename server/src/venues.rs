@@ -27,6 +27,14 @@ pub(crate) struct DayQuery {
 }
 
 impl DayQuery {
+    /// The door asked for, if any, checked as a label (a NUL or a bidi override is no door).
+    fn door(&self) -> Result<Option<String>, ApiError> {
+        if let Some(door) = &self.door {
+            venuecode::record::check_label("door", door)?;
+        }
+        Ok(self.door.clone())
+    }
+
     fn day(&self, s: &Shared) -> Result<Day, ApiError> {
         match &self.day {
             Some(d) => Ok(d.parse::<Day>()?),
@@ -43,7 +51,7 @@ pub(crate) async fn stats(
     let day = q.day(&s)?;
     let filter = Filter {
         venue_id: Some(venue_id),
-        door: q.door,
+        door: q.door()?,
         ..Filter::default()
     };
     let records = s
@@ -92,7 +100,7 @@ pub(crate) async fn records(
     let filter = Filter {
         day,
         venue_id: Some(venue_id),
-        door: q.door,
+        door: q.door()?,
     };
     let page = s
         .store
@@ -121,7 +129,7 @@ pub(crate) async fn export(
     let filter = Filter {
         day: Some(day),
         venue_id: Some(venue_id),
-        door: q.door,
+        door: q.door()?,
     };
     let records = s.store.records(filter).await?;
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {

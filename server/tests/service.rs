@@ -127,6 +127,55 @@ async fn no_answer_is_kept_by_a_cache_or_read_as_another_type() {
 }
 
 #[tokio::test]
+async fn a_nul_or_a_bidi_override_is_no_door_or_venue_and_an_empty_registry_wipes_nothing() {
+    let w = World::new().await;
+    // Red team, 2026-12: `door=%00` was a 503 on PostgreSQL (its text cannot hold a NUL).
+    for query in ["door=%00", "door=%E2%80%AE"] {
+        let r = w.get(STATS, &[("venue", TEMPLE)], query, "authority").await;
+        assert_eq!(
+            (r.status.as_u16(), r.code().as_str()),
+            (400, "invalid_input"),
+            "{query}"
+        );
+    }
+    let r = w.get(STATS, &[("venue", "SH\u{0}")], "", "authority").await;
+    assert_eq!(
+        (r.status.as_u16(), r.code().as_str()),
+        (400, "invalid_input")
+    );
+    // An empty registry would have replaced the one before with nothing.
+    let csv = format!("venue_id,name,division,doors\n{TEMPLE},上海玉佛禅寺,310106,东门\n");
+    let import = |body: &str| {
+        w.call(
+            "POST",
+            "/v1/registry",
+            &[],
+            "",
+            Auth::Bearer(w.token("authority")),
+            body.as_bytes().to_vec(),
+        )
+    };
+    assert_eq!(import(&csv).await.status, 200);
+    for empty in ["", "venue_id,name,division,doors\n"] {
+        let r = import(empty).await;
+        assert_eq!(
+            (r.status.as_u16(), r.code().as_str()),
+            (400, "invalid_input")
+        );
+    }
+    let coverage = w
+        .get(
+            "/v1/districts/{division}/coverage",
+            &[("division", "310106")],
+            "",
+            "authority",
+        )
+        .await
+        .json();
+    assert!(coverage.to_string().contains(TEMPLE), "{coverage}");
+}
+
+#[tokio::test]
 async fn a_retry_after_a_lost_answer_gets_its_own_pass_again() {
     let w = World::new().await;
     let request = w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-a");

@@ -256,6 +256,21 @@ impl<'a> ExportedRecord<'a> {
 /// The longest venue id, door label or rule name a record may carry, in bytes.
 pub const MAX_RECORD_FIELD_LEN: usize = 256;
 
+/// Checks a label a record or a query names (a venue id, a door, a rule): 1 to
+/// [`MAX_RECORD_FIELD_LEN`] bytes, no control, bidi or invisible character.
+pub fn check_label(field: &'static str, value: &str) -> Result<(), Error> {
+    if value.is_empty()
+        || value.len() > MAX_RECORD_FIELD_LEN
+        || !value.chars().all(crate::encoding::text::is_allowed)
+    {
+        return Err(Error::InvalidInput {
+            field,
+            reason: "1 to 256 bytes, no control, bidi or invisible characters".into(),
+        });
+    }
+    Ok(())
+}
+
 /// The longest run of digits a label may hold: 6 (a door numbered `100001` is a door; a run
 /// of 7 or more may be an ID or phone number).
 const MAX_DIGIT_RUN: usize = 6;
@@ -303,21 +318,15 @@ impl ScanRecord {
         if let Some(staff) = &self.staff {
             check_device_id(staff, "staff")?;
         }
-        for (field, value) in [
-            ("venue_id", &self.venue_id),
-            ("door", &self.door),
-            ("rule", &self.rule),
-        ] {
-            if value.is_empty()
-                || value.len() > MAX_RECORD_FIELD_LEN
-                || !value.chars().all(crate::encoding::text::is_allowed)
-                || has_digit_run(value)
-            {
+        check_label("venue_id", &self.venue_id)?;
+        for (field, value) in [("door", &self.door), ("rule", &self.rule)] {
+            check_label(field, value)?;
+            // A venue's id is the registry's (and may be a long number); a door's name or a
+            // rule's is typed at a gate, where an ID or phone number does not belong.
+            if has_digit_run(value) {
                 return Err(Error::InvalidInput {
                     field,
-                    reason: "1 to 256 bytes, no control, bidi or invisible characters, and no \
-                             run of 7 digits (an ID or phone number)"
-                        .into(),
+                    reason: "a run of 7 digits (an ID or phone number) is not a label".into(),
                 });
             }
         }

@@ -496,6 +496,13 @@ pub fn parse_registry(text: &str) -> Result<Vec<RegisteredVenue>, LedgerError> {
             doors,
         });
     }
+    if out.is_empty() {
+        // A registry replaces the one before whole: an empty one would wipe it.
+        return Err(invalid(
+            "registry",
+            "no venue; a registry replaces the one before whole, so an empty one is refused",
+        ));
+    }
     Ok(out)
 }
 

@@ -121,8 +121,9 @@ pub enum Error {
     /// The key is trusted, but not for this URL prefix or this division.
     #[error("key {0} may not sign for this URL prefix or division")]
     OutOfScope(KeyId),
-    /// A dynamic code already shown at another door or venue, or again at this door after the
-    /// grace: a screenshot.
+    /// A dynamic code already shown at another door or venue (`another door or phone`), by
+    /// another phone at this door, or again at this door after the grace (`this door`): a
+    /// screenshot.
     #[error("the code was already used (at {0})")]
     Replayed(&'static str),
     /// A signed list older than one the gate has already accepted from its issuer.

@@ -500,8 +500,8 @@ impl GateRules {
         {
             let place = match remember(v.code().valid_until) {
                 Replay::Fresh => None,
-                Replay::ElsewhereFirst => Some("another door, venue or phone"),
-                Replay::HereBefore => Some("this door, earlier"),
+                Replay::ElsewhereFirst => Some("another door or phone"),
+                Replay::HereBefore => Some("this door"),
             };
             if let Some(place) = place {
                 checked.code = Err(Error::Replayed(place));

@@ -276,7 +276,7 @@ pub fn check_label(field: &'static str, value: &str) -> Result<(), Error> {
 const MAX_DIGIT_RUN: usize = 6;
 
 /// Whether `text` holds a run of more than [`MAX_DIGIT_RUN`] digits, ASCII or full-width.
-fn has_digit_run(text: &str) -> bool {
+pub(crate) fn has_digit_run(text: &str) -> bool {
     let mut run = 0;
     for c in text.chars() {
         run = if c.is_ascii_digit() || ('０'..='９').contains(&c) {

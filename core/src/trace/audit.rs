@@ -52,7 +52,8 @@ struct Unhashed<'a> {
 }
 
 /// Checks who asks (1 to 64 printable ASCII characters) and why (not empty once trimmed, at
-/// most [`MAX_REASON_LEN`] bytes of text without controls); gives the reason trimmed. A trace
+/// most [`MAX_REASON_LEN`] bytes of text without controls, no run of 7 digits); gives the
+/// reason trimmed. A trace
 /// checks these before it reads anything, and the log again as it appends.
 pub fn check_asker<'a>(by: &str, reason: &'a str) -> Result<&'a str, Error> {
     crate::record::check_device_id(by, "by")?;
@@ -67,6 +68,16 @@ pub fn check_asker<'a>(by: &str, reason: &'a str) -> Result<&'a str, Error> {
         field: "reason",
         reason: why.into(),
     })?;
+    // The log is kept for years and read by auditors: a person's ID or phone number typed into
+    // the reason would sit there in the clear (red team, 2026-12). A case number is not that
+    // long a run of digits.
+    if crate::record::has_digit_run(reason) {
+        return Err(Error::InvalidInput {
+            field: "reason",
+            reason: "a run of 7 digits (an ID or phone number): name the case, not the person"
+                .into(),
+        });
+    }
     Ok(reason)
 }
 
@@ -334,6 +345,28 @@ mod tests {
                 .append(at, "officer-7", "case\u{202e}", q.clone(), 0)
                 .is_err()
         );
+        // A person's ID or phone number is no reason (red team, 2026-12: logged as typed).
+        for reason in [
+            "case of 11010519491231002X",
+            "called 13812345678",
+            "１３８１２３４５６７８",
+        ] {
+            let e = chain
+                .append(at, "officer-7", reason, q.clone(), 0)
+                .unwrap_err();
+            assert!(!e.to_string().contains("1381234"), "{e}");
+        }
         assert_eq!(chain.entries(), 0);
+        // A case number is.
+        chain
+            .append(
+                at,
+                "officer-7",
+                "case 2022-0406-01 (cluster 3)",
+                q.clone(),
+                0,
+            )
+            .unwrap();
+        assert_eq!(chain.entries(), 1);
     }
 }

@@ -97,9 +97,10 @@ async fn keep(
     if code == CodeState::Replayed && s.store.contains(check_in.record.id).await? {
         // The same request again, its record stored: a retry whose answer was lost (a
         // timeout), not a screenshot of itself.
-        let again = s.gate.check_in_again(request, now)?.recorded(&keys);
+        // Its pass only: the record (and its seal) is the one stored.
+        let again = s.gate.check_in_again(request, now)?;
         return Ok(CheckInAnswer {
-            pass: again.pass,
+            pass: again.pass(),
             record_id: check_in.record.id,
             stored: false,
         });

@@ -283,3 +283,28 @@ async fn a_district_key_does_not_move_another_districts_venue() {
         .await;
     assert_eq!(r.code(), "division_mismatch");
 }
+
+#[tokio::test]
+async fn a_registry_imported_on_another_node_reaches_this_one_within_a_minute() {
+    let w = World::new().await;
+    let check_in = || async {
+        w.advance(30);
+        w.check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "p"))
+            .await
+    };
+    assert_eq!(check_in().await.status, 200);
+    // Another node moves the temple to Pudong: this node's memory of it is not cleared, so
+    // for up to a minute its codes still get in here; then they are refused.
+    w.directory(|d| {
+        d.import_registry(&[venuecode::record::coverage::RegisteredVenue {
+            venue_id: TEMPLE.into(),
+            name: "上海玉佛禅寺".into(),
+            division: 310_115,
+            doors: vec!["东门".into()],
+        }])
+    })
+    .await
+    .unwrap();
+    assert_eq!(check_in().await.status, 200, "30 s after this node asked");
+    assert_eq!(check_in().await.code(), "division_mismatch", "60 s after");
+}

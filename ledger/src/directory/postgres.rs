@@ -119,7 +119,8 @@ fn division_of(r: &Row, i: usize) -> Result<u32, LedgerError> {
         .map_err(|_| LedgerError::Corrupt("a stored division is negative".into()))
 }
 
-fn division_in(code: u32) -> Result<i32, LedgerError> {
+/// A division as a column holds it.
+fn division_column(code: u32) -> Result<i32, LedgerError> {
     i32::try_from(code).map_err(|_| {
         LedgerError::Core(venuecode::Error::InvalidInput {
             field: "division",
@@ -266,7 +267,7 @@ impl Tables for PgTables {
     }
 
     fn place_venue(&self, v: &KnownVenue) -> Result<u32, LedgerError> {
-        let division = division_in(v.division)?;
+        let division = division_column(v.division)?;
         self.run(async |c| {
             let tx = c.transaction().await?;
             tx.execute(
@@ -308,7 +309,7 @@ impl Tables for PgTables {
     fn replace_registry(&self, venues: &[RegisteredVenue]) -> Result<(), LedgerError> {
         let rows = venues
             .iter()
-            .map(|v| Ok((v, division_in(v.division)?, list_text(&v.doors))))
+            .map(|v| Ok((v, division_column(v.division)?, list_text(&v.doors))))
             .collect::<Result<Vec<_>, LedgerError>>()?;
         self.run(async |c| {
             let tx = c.transaction().await?;

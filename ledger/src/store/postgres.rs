@@ -40,10 +40,7 @@ impl PgStore {
     pub async fn open(url: &str) -> Result<Self, LedgerError> {
         let mut writer = crate::pg::connect(url).await?;
         crate::pg::create(&mut writer, SCHEMA).await?;
-        writer
-            .batch_execute("SET synchronous_commit = on")
-            .await
-            .map_err(LedgerError::from)?;
+        writer.batch_execute("SET synchronous_commit = on").await?;
         let root = crate::random_hex()?;
         writer
             .execute(
@@ -51,8 +48,7 @@ impl PgStore {
                  ON CONFLICT (name) DO NOTHING",
                 &[&root],
             )
-            .await
-            .map_err(LedgerError::from)?;
+            .await?;
         let reader = crate::pg::connect(url).await?;
         let (jobs, queue) = mpsc::channel(MAX_QUEUED);
         tokio::spawn(write_groups(writer, queue));
@@ -85,8 +81,7 @@ impl PgStore {
                          AND ($2::TEXT IS NULL OR venue_id = $2)",
                         &[&id.to_string(), &filter.venue_id],
                     )
-                    .await
-                    .map_err(LedgerError::from)?;
+                    .await?;
                 match row {
                     Some(r) => r.get(0),
                     None => return Ok(None),
@@ -104,8 +99,7 @@ impl PgStore {
                  ORDER BY seq LIMIT $5",
                 &[&start, &day, &filter.venue_id, &filter.door, &limit],
             )
-            .await
-            .map_err(LedgerError::from)?;
+            .await?;
         let out: Result<Vec<ScanRecord>, LedgerError> =
             rows.iter().map(|row| stored(row.get(0))).collect();
         out.map(Some)
@@ -177,8 +171,7 @@ impl PgStore {
                      WHERE venue_id = $1 AND record->>'pseudonym' IS NOT NULL)",
                     &[&venue_id],
                 )
-                .await
-                .map_err(LedgerError::from)?;
+                .await?;
             if held.get::<_, bool>(0) {
                 return Err(LedgerError::KeyMismatch(venue_id.to_owned()));
             }
@@ -189,8 +182,7 @@ impl PgStore {
                  ON CONFLICT (venue_id) DO UPDATE SET key = EXCLUDED.key",
                 &[&venue_id, &wanted.to_hex().trim()],
             )
-            .await
-            .map_err(LedgerError::from)?;
+            .await?;
         Ok(wanted)
     }
 
@@ -202,8 +194,7 @@ impl PgStore {
                 "SELECT key FROM venue_keys WHERE venue_id = $1",
                 &[&venue_id],
             )
-            .await
-            .map_err(LedgerError::from)?;
+            .await?;
         let corrupt = || LedgerError::Corrupt(format!("the stored key of venue {venue_id}"));
         match stored {
             Some(row) => PseudonymKey::from_hex(&row.get::<_, String>(0)).map_err(|_| corrupt()),
@@ -211,8 +202,7 @@ impl PgStore {
                 let row = self
                     .reader
                     .query_one("SELECT value FROM meta WHERE name = 'pseudonym_root'", &[])
-                    .await
-                    .map_err(LedgerError::from)?;
+                    .await?;
                 let mut root = zeroize::Zeroizing::new([0u8; 32]);
                 hex::decode_to_slice(row.get::<_, String>(0).trim(), root.as_mut())
                     .map_err(|_| corrupt())?;
@@ -275,7 +265,6 @@ async fn insert(
              RETURNING record_id",
             &[&ids, &venues, &doors, &days, &bodies],
         )
-        .await
-        .map_err(LedgerError::from)?;
+        .await?;
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }

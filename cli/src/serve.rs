@@ -77,6 +77,12 @@ pub(crate) struct ServeArgs {
     /// the service's own network); without it such an address is never connected to.
     #[arg(long)]
     private_webhooks: bool,
+    /// The service is reached over plain HTTP (a machine of one's own): its page's session
+    /// cookie is then `vc_session` without `Secure`. Without it the cookie is
+    /// `__Host-vc_session` with `Secure`, which browsers keep and send over HTTPS only (put
+    /// the service behind a TLS proxy).
+    #[arg(long)]
+    plain_http: bool,
     /// The authority's tracing key (mode 0600): on the authority's own node only, to answer
     /// its accounts' trace queries (`POST /v1/trace/...`).
     #[arg(long)]
@@ -137,6 +143,7 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
         config.limits.connections_per_address = cap;
     }
     config.private_webhooks = a.private_webhooks;
+    config.plain_http = a.plain_http;
     if let Some(rate) = a.check_ins_per_address {
         config.limits.check_ins_per_address = venuecode_server::Rate::new(rate, rate * 10.0);
     }
@@ -423,6 +430,8 @@ pub(crate) fn demo_serve(
         Timestamp::from_unix(start.saturating_add(elapsed))
     });
     config.log = Arc::new(|_| {});
+    // The demo is served over plain HTTP on the machine itself.
+    config.plain_http = true;
     config.trace_desk = Some(trace_desk(
         &out.join("trace.key"),
         Some(&out.join("holder.key")),

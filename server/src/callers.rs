@@ -21,7 +21,7 @@ impl Caller {
     pub(crate) fn of(s: &Shared, headers: &HeaderMap, method: &Method) -> Result<Caller, ApiError> {
         let account = if let Some(token) = bearer(headers) {
             s.directory.by_token(token)?
-        } else if let Some(cookie) = page::session_cookie(headers) {
+        } else if let Some(cookie) = page::session_cookie(headers, s.settings.plain_http) {
             match s.directory.by_session(cookie, s.now())? {
                 Some((account, csrf)) => {
                     let read = matches!(*method, Method::GET | Method::HEAD);

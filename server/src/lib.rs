@@ -178,6 +178,11 @@ pub struct Config {
     /// duty desk on the service's own network); off, a webhook URL cannot point the service
     /// at its own network or the cloud's metadata service.
     pub private_webhooks: bool,
+    /// Whether the service is reached over plain HTTP (a machine of one's own, `demo
+    /// --serve`): its session cookie is then `vc_session` without `Secure`. Off (the default,
+    /// a service behind a TLS proxy), it is `__Host-vc_session` with `Secure`, which browsers
+    /// send over HTTPS only.
+    pub plain_http: bool,
     /// The access log.
     pub log: LogSink,
     /// The tracing key and audit log, on the authority's own node only: with it the
@@ -201,6 +206,7 @@ impl Config {
             limits: Limits::default(),
             webhook_backoff: webhooks::FIRST_BACKOFF,
             private_webhooks: false,
+            plain_http: false,
             log: Arc::new(|line| eprintln!("{line}")),
             trace_desk: None,
         }
@@ -249,6 +255,7 @@ pub(crate) struct Settings {
     pub(crate) venue_root: Option<Zeroizing<[u8; 32]>>,
     pub(crate) clock: Clock,
     pub(crate) limits: Limits,
+    pub(crate) plain_http: bool,
     pub(crate) log: LogSink,
 }
 
@@ -449,6 +456,7 @@ impl Service {
                     venue_root: config.venue_root,
                     clock: config.clock,
                     limits: config.limits,
+                    plain_http: config.plain_http,
                     log: config.log,
                 },
                 directory,

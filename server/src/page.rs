@@ -1,5 +1,5 @@
 //! The manager's page (Chinese first, English switchable): a login with the account's token,
-//! then a session cookie (HttpOnly, SameSite=Strict), and a CSRF token that the page sends back
+//! then a session cookie (`__Host-`, Secure, HttpOnly, SameSite=Strict), and a CSRF token that the page sends back
 //! with every form and change. What the page shows it reads from the same JSON routes as any
 //! other client, with the same checks.
 
@@ -17,8 +17,33 @@ use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// The session cookie's name.
-pub(crate) const SESSION_COOKIE: &str = "vc_session";
+/// The session cookie's name where the service is reached over HTTPS: the `__Host-` prefix
+/// makes a browser take it only with `Secure`, from this host, for `Path=/`, so a sibling
+/// subdomain or a plain-HTTP hop cannot plant or read it.
+pub(crate) const SESSION_COOKIE: &str = "__Host-vc_session";
+
+/// Its name where the operator said the service is reached over plain HTTP
+/// ([`crate::Config::plain_http`]: a machine of one's own, `demo --serve`).
+pub(crate) const PLAIN_SESSION_COOKIE: &str = "vc_session";
+
+/// The session cookie's name, and the attributes it is set with.
+pub(crate) fn cookie_name(plain_http: bool) -> &'static str {
+    if plain_http {
+        PLAIN_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The `Set-Cookie` value of a session (`""` with age 0 ends it).
+fn set_cookie(plain_http: bool, value: &str, max_age: i64) -> Option<HeaderValue> {
+    let secure = if plain_http { "" } else { "; Secure" };
+    let name = cookie_name(plain_http);
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}; Max-Age={max_age}"
+    ))
+    .ok()
+}
 
 /// The header the page sends its CSRF token in.
 pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
@@ -44,14 +69,15 @@ async fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
-/// The session cookie's value, if the request carries one.
-pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// The session cookie's value, if the request carries one (by the name the service sets).
+pub(crate) fn session_cookie(headers: &HeaderMap, plain_http: bool) -> Option<&str> {
+    let name = cookie_name(plain_http);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+        .find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
 /// Whether the request's CSRF token (header or form field) is the session's; compared as
@@ -88,7 +114,7 @@ fn page(html: String) -> Response {
 }
 
 async fn index(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let session = match session_cookie(&headers).map(str::to_owned) {
+    let session = match session_cookie(&headers, s.settings.plain_http).map(str::to_owned) {
         Some(cookie) => {
             s.blocking(move |s| Ok(s.directory.by_session(&cookie, s.now())?))
                 .await?
@@ -155,11 +181,8 @@ async fn login(
     {
         Some((cookie, _)) => {
             let mut r = Redirect::to("/").into_response();
-            let value = format!(
-                "{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-                crate::directory::SESSION_SECS
-            );
-            if let Ok(v) = HeaderValue::from_str(&value) {
+            let age = crate::directory::SESSION_SECS;
+            if let Some(v) = set_cookie(s.settings.plain_http, &cookie, age) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }
             Ok(r)
@@ -188,7 +211,7 @@ async fn logout(
     if !same_origin(&headers) {
         return Err(ApiError::forbidden());
     }
-    let Some(cookie) = session_cookie(&headers).map(str::to_owned) else {
+    let Some(cookie) = session_cookie(&headers, s.settings.plain_http).map(str::to_owned) else {
         return Ok(Redirect::to("/").into_response());
     };
     let ended = s
@@ -207,9 +230,8 @@ async fn logout(
         return Ok(Redirect::to("/").into_response());
     }
     let mut r = Redirect::to("/").into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("vc_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    if let Some(v) = set_cookie(s.settings.plain_http, "", 0) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
     Ok(r)
 }

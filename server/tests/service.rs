@@ -754,6 +754,41 @@ async fn a_restart_keeps_records_lists_and_refuses_an_older_trust_list() {
 }
 
 #[tokio::test]
+async fn over_plain_http_the_session_cookie_drops_secure_and_only_its_own_name_is_read() {
+    let w = World::with(|c| c.plain_http = true).await;
+    let ok = w
+        .service
+        .router()
+        .oneshot(
+            axum::http::Request::post("/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(format!(
+                    "token={}",
+                    w.token("temple-manager")
+                )))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 303);
+    let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("vc_session="), "{cookie}");
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    let session = cookie.split(';').next().unwrap()["vc_session=".len()..].to_owned();
+    let me = |name: &str| {
+        axum::http::Request::get("/v1/me")
+            .header("cookie", format!("{name}={session}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let plain = w.service.router().oneshot(me("vc_session")).await.unwrap();
+    assert_eq!(plain.status(), 200);
+    // The name is the configuration's: the other one is no session.
+    let other = w.service.router().oneshot(me("__Host-vc_session"));
+    assert_eq!(other.await.unwrap().status(), 401);
+}
+
+#[tokio::test]
 async fn the_page_logs_in_with_a_strict_session_and_needs_csrf_for_changes() {
     let w = World::new().await;
     let page = w
@@ -826,14 +861,16 @@ async fn the_page_logs_in_with_a_strict_session_and_needs_csrf_for_changes() {
         .unwrap();
     assert_eq!(ok.status(), 303);
     let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_owned();
-    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+    // Secure and host-only (red team, 2026-12: neither).
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/", "; Secure"] {
         assert!(cookie.contains(flag), "{cookie}");
     }
+    assert!(!cookie.contains("Domain"), "{cookie}");
     let session = cookie
         .split(';')
         .next()
         .unwrap()
-        .strip_prefix("vc_session=")
+        .strip_prefix("__Host-vc_session=")
         .unwrap()
         .to_owned();
     let me = w
@@ -853,7 +890,7 @@ async fn the_page_logs_in_with_a_strict_session_and_needs_csrf_for_changes() {
         .router()
         .oneshot(
             axum::http::Request::get("/")
-                .header("cookie", format!("vc_session={session}"))
+                .header("cookie", format!("__Host-vc_session={session}"))
                 .body(axum::body::Body::empty())
                 .unwrap(),
         )

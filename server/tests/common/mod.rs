@@ -332,7 +332,7 @@ impl World {
             }
             Auth::Bearer(t) => request = request.header("authorization", format!("Bearer {t}")),
             Auth::Cookie(c, csrf) => {
-                request = request.header("cookie", format!("vc_session={c}"));
+                request = request.header("cookie", format!("__Host-vc_session={c}"));
                 if let Some(csrf) = csrf {
                     request = request.header("x-csrf-token", csrf);
                 }

@@ -19,23 +19,7 @@ pub(crate) struct Caller {
 
 impl Caller {
     pub(crate) fn of(s: &Shared, headers: &HeaderMap, method: &Method) -> Result<Caller, ApiError> {
-        let account = if let Some(token) = bearer(headers) {
-            s.directory.by_token(token)?
-        } else if let Some(cookie) = page::session_cookie(headers, s.settings.plain_http) {
-            match s.directory.by_session(cookie, s.now())? {
-                Some((account, csrf)) => {
-                    let read = matches!(*method, Method::GET | Method::HEAD);
-                    if !read && !page::csrf_matches(headers, &csrf) {
-                        return Err(ApiError::forbidden());
-                    }
-                    Some(account)
-                }
-                None => None,
-            }
-        } else {
-            None
-        };
-        let account = account.ok_or_else(ApiError::unauthorized)?;
+        let account = account_of(s, headers, method)?.ok_or_else(ApiError::unauthorized)?;
         let limits = &s.settings.limits;
         if !s.limiter.allow(
             &account.name,
@@ -76,6 +60,51 @@ impl Caller {
             Err(ApiError::forbidden())
         }
     }
+}
+
+/// The account the request's credential names (a token, or a page session with its CSRF token
+/// for anything but a read), if any.
+fn account_of(
+    s: &Shared,
+    headers: &HeaderMap,
+    method: &Method,
+) -> Result<Option<Account>, ApiError> {
+    let account = if let Some(token) = bearer(headers) {
+        s.directory.by_token(token)?
+    } else if let Some(cookie) = page::session_cookie(headers, s.settings.plain_http) {
+        match s.directory.by_session(cookie, s.now())? {
+            Some((account, csrf)) => {
+                let read = matches!(*method, Method::GET | Method::HEAD);
+                if !read && !page::csrf_matches(headers, &csrf) {
+                    return Err(ApiError::forbidden());
+                }
+                Some(account)
+            }
+            None => None,
+        }
+    } else {
+        None
+    };
+    Ok(account)
+}
+
+/// Whether the credential of `headers` (a token, a page session) still names the account
+/// `name`: false once the token is revoked, the session ended or the account revoked, and
+/// when the directory cannot say. What an open report stream asks now and then.
+pub(crate) fn still_signed_in(
+    s: Arc<Shared>,
+    headers: HeaderMap,
+    name: String,
+) -> crate::reports::StillSignedIn {
+    let (headers, name) = (Arc::new(headers), Arc::new(name));
+    Box::new(move || {
+        let (s, headers, name) = (s.clone(), headers.clone(), name.clone());
+        Box::pin(async move {
+            s.blocking(move |s| account_of(s, &headers, &Method::GET))
+                .await
+                .is_ok_and(|a| a.is_some_and(|a| a.name == *name))
+        })
+    })
 }
 
 /// Who asks, as an extractor: the look-ups run on the blocking pool.

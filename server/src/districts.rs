@@ -7,6 +7,7 @@ use crate::counters::Refusal;
 use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -16,6 +17,7 @@ pub const MAX_REGISTRY_BYTES: usize = 32 << 20;
 pub(crate) async fn district_reports(
     State(s): Shared_,
     Path(division): Path<String>,
+    headers: HeaderMap,
     caller: Caller,
 ) -> Result<Response, ApiError> {
     if !venuecode::is_division_scope(&division) {
@@ -25,11 +27,17 @@ pub(crate) async fn district_reports(
         return Err(ApiError::forbidden());
     }
     let scope = [division];
+    let name = caller.account.name;
+    let still = crate::callers::still_signed_in(s.clone(), headers, name.clone());
     Ok(s.reports
-        .stream(&caller.account.name, move |r| {
-            r.division
-                .is_some_and(|d| venuecode::division_in(&scope, d))
-        })
+        .stream(
+            &name,
+            move |r| {
+                r.division
+                    .is_some_and(|d| venuecode::division_in(&scope, d))
+            },
+            still,
+        )
         .inspect_err(|_| s.counters.refused(Refusal::TooManyStreams))?
         .into_response())
 }

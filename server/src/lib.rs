@@ -103,6 +103,9 @@ pub struct Limits {
     pub streams: usize,
     /// The most report streams one account holds open at once (0: no cap).
     pub streams_per_account: usize,
+    /// How often an open report stream asks whether the token or session it was opened with
+    /// still stands: a stream ends at most this long after its token is revoked.
+    pub stream_recheck: Duration,
     /// Check-ins from one client address (a carrier's NAT may put many phones behind one; 0
     /// a second: no limit, for a service behind a reverse proxy, which then limits them).
     pub check_ins_per_address: Rate,
@@ -142,6 +145,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             streams: 1024,
             streams_per_account: 8,
+            stream_recheck: Duration::from_secs(15),
             check_ins_per_address: Rate::new(20.0, 200.0),
             check_ins_per_device: Rate::new(1.0 / 6.0, 10.0),
             logins_per_address: Rate::new(1.0 / 6.0, 10.0),
@@ -476,6 +480,7 @@ impl Service {
                 reports: reports::Reports::new(
                     config.limits.streams,
                     config.limits.streams_per_account,
+                    config.limits.stream_recheck,
                 ),
                 webhooks,
                 trace_desk: config.trace_desk.map(Arc::new),

@@ -10,8 +10,12 @@ use futures_util::Stream;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::broadcast;
+use tokio::time::Instant;
 use venuecode::Timestamp;
 use venuecode::record::{ExportedRecord, ScanRecord};
 
@@ -50,14 +54,20 @@ impl Report {
 pub(crate) struct Reports {
     tx: broadcast::Sender<Arc<Report>>,
     open: Caps<String>,
+    recheck: Duration,
 }
 
+/// Asks whether a stream's caller is still signed in (its token, its session).
+pub(crate) type StillSignedIn = Box<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send>;
+
 impl Reports {
-    /// No streams yet; at most `cap` at once, `cap_per_account` of one account.
-    pub(crate) fn new(cap: usize, cap_per_account: usize) -> Self {
+    /// No streams yet; at most `cap` at once, `cap_per_account` of one account; each asks
+    /// every `recheck` whether its caller is still signed in.
+    pub(crate) fn new(cap: usize, cap_per_account: usize, recheck: Duration) -> Self {
         Reports {
             tx: broadcast::channel(BACKLOG).0,
             open: Caps::new(cap, cap_per_account),
+            recheck,
         }
     }
 
@@ -67,36 +77,49 @@ impl Reports {
         let _ = self.tx.send(Arc::new(report));
     }
 
-    /// The reports that pass `wanted`, as an event stream of `account`'s; `too_many_requests`
-    /// past the caps on streams (the account's, or the service's).
+    /// The reports that pass `wanted`, as an event stream of `account`'s, which ends once
+    /// `still` says the caller no longer is signed in (asked every `recheck`: a revoked token
+    /// or an ended session does not keep its streams); `too_many_requests` past the caps on
+    /// streams (the account's, or the service's).
     pub(crate) fn stream<F: Fn(&Report) -> bool + Send + 'static>(
         &self,
         account: &str,
         wanted: F,
+        still: StillSignedIn,
     ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<F>>, ApiError> {
         let slot = self
             .open
             .take(&account.to_owned())
             .ok_or_else(|| ApiError::too_many("too many report streams open; close one first"))?;
         let rx = self.tx.subscribe();
-        let state = (rx, wanted, slot);
-        let events = futures_util::stream::unfold(state, |(mut rx, wanted, slot)| async move {
+        let recheck = self.recheck;
+        let next = Instant::now() + recheck;
+        let state = (rx, wanted, still, next, slot);
+        let events = futures_util::stream::unfold(state, move |state| async move {
+            let (mut rx, wanted, still, mut next, slot) = state;
             loop {
-                match rx.recv().await {
-                    Ok(report) if wanted(&report) => {
-                        let event = Event::default()
-                            .event("report")
-                            .id(report.id.clone())
-                            .data(report.json.clone());
-                        return Some((Ok(event), (rx, wanted, slot)));
+                let received = match tokio::time::timeout_at(next, rx.recv()).await {
+                    Ok(received) => received,
+                    Err(_) => {
+                        if !still().await {
+                            return None;
+                        }
+                        next = Instant::now() + recheck;
+                        continue;
                     }
-                    Ok(_) => {}
+                };
+                let event = match received {
+                    Ok(report) if wanted(&report) => Event::default()
+                        .event("report")
+                        .id(report.id.clone())
+                        .data(report.json.clone()),
+                    Ok(_) => continue,
                     Err(broadcast::error::RecvError::Lagged(n)) => {
-                        let event = Event::default().event("lagged").data(n.to_string());
-                        return Some((Ok(event), (rx, wanted, slot)));
+                        Event::default().event("lagged").data(n.to_string())
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
-                }
+                };
+                return Some((Ok(event), (rx, wanted, still, next, slot)));
             }
         });
         Ok(Sse::new(events).keep_alive(KeepAlive::default()))

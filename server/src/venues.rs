@@ -7,7 +7,7 @@ use crate::callers::ReadableVenue;
 use crate::counters::Refusal;
 use crate::error::ApiError;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use venuecode::record::{Day, ExportedRecord, RecordId};
@@ -157,10 +157,12 @@ pub(crate) async fn export(
 
 pub(crate) async fn venue_reports(
     State(s): Shared_,
+    headers: HeaderMap,
     ReadableVenue(venue_id, account): ReadableVenue,
 ) -> Result<Response, ApiError> {
+    let still = crate::callers::still_signed_in(s.clone(), headers, account.name.clone());
     Ok(s.reports
-        .stream(&account.name, move |r| r.venue_id == venue_id)
+        .stream(&account.name, move |r| r.venue_id == venue_id, still)
         .inspect_err(|_| s.counters.refused(Refusal::TooManyStreams))?
         .into_response())
 }

@@ -414,6 +414,45 @@ async fn report_streams_are_capped_by_account_and_in_all() {
 }
 
 #[tokio::test]
+async fn an_open_report_stream_ends_when_its_token_is_revoked() {
+    let w = World::with(|c| c.limits.stream_recheck = std::time::Duration::from_millis(50)).await;
+    let temple = format!("/v1/venues/{TEMPLE}/reports");
+    let mut kept = w
+        .subscribe(&temple, "temple-manager")
+        .await
+        .into_body()
+        .into_data_stream();
+    let mut cut = w
+        .subscribe("/v1/districts/310106/reports", "jingan")
+        .await
+        .into_body()
+        .into_data_stream();
+    // Several rechecks pass: both streams stay open.
+    async fn quiet(s: &mut axum::body::BodyDataStream) -> bool {
+        tokio::time::timeout(std::time::Duration::from_millis(300), s.next())
+            .await
+            .is_err()
+    }
+    assert!(quiet(&mut kept).await && quiet(&mut cut).await);
+    // The district's token is revoked (red team, 2026-12: its open streams kept receiving).
+    let token = w.token("jingan").to_owned();
+    w.directory(move |d| d.revoke_token(&token)).await.unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(_)) = cut.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the revoked token's stream ended");
+    assert!(quiet(&mut kept).await, "another account's stream stays");
+    // Nor does the token open another.
+    assert_eq!(
+        w.subscribe("/v1/districts/310106/reports", "jingan")
+            .await
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
 async fn a_gate_upload_stores_each_record_once_and_only_its_own() {
     let w = World::new().await;
     // A gate's records: admissions at its door, made by core as the gate makes them.

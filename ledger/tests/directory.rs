@@ -218,6 +218,11 @@ fn a_venues_division_is_the_registrys_and_no_code_moves_it() {
         assert_eq!(d.venue("SH-PT-0018").unwrap().unwrap().division, 310_118);
         assert_eq!(d.venue("SH-QP-0007").unwrap().unwrap().division, 310_118);
         assert_eq!(d.venue("SH-XX-0000").unwrap(), None);
+        // A venue's known doors: the registry's and those seen; none of a venue unknown.
+        let doors = |v: &str| d.doors_of(v).unwrap().into_iter().collect::<Vec<_>>();
+        assert_eq!(doors("SH-PT-0018"), ["东门", "西门"]);
+        assert_eq!(doors("SH-QP-0007"), ["南门"]);
+        assert!(doors("SH-XX-0000").is_empty());
         // Now the codes that place it in 310107 are the refused ones.
         assert!(matches!(
             d.place_venue(&temple(310_107)).unwrap_err(),
@@ -235,6 +240,7 @@ fn a_venues_division_is_the_registrys_and_no_code_moves_it() {
         let registry = d.registry().unwrap();
         assert_eq!(registry.len(), 1);
         assert_eq!(registry[0].venue_id, "SH-QP-0007");
+        assert_eq!(doors("SH-PT-0018"), ["东门"], "seen, no longer registered");
         assert_eq!(
             d.doors_seen().unwrap().into_iter().collect::<Vec<_>>(),
             [("SH-PT-0018".to_owned(), "东门".to_owned())]

@@ -1091,6 +1091,46 @@ async fn limits_answer_json_errors() {
 }
 
 #[tokio::test]
+async fn a_gate_without_doors_of_its_own_uploads_only_the_venues_known_doors() {
+    let w = World::new().await;
+    let upload = |door: &str| {
+        let records = common::gate_records_at(&w, SCHOOL, door, 1);
+        let body = serde_json::to_vec(&serde_json::json!({"records": records})).unwrap();
+        w.call(
+            "POST",
+            RECORDS,
+            &[("venue", SCHOOL)],
+            "",
+            Auth::Bearer(w.token("school-gate")),
+            body,
+        )
+    };
+    // No door of the school is known yet: a label the gate makes up is refused (red team,
+    // 2026-12: a gate's upload put a person's name and number in a door label).
+    assert_eq!(upload("正门").await.status, 403);
+    let csv = format!("venue_id,name,division,doors\n{SCHOOL},浦东佛学院,310115,正门\n");
+    let r = w
+        .call(
+            "POST",
+            "/v1/registry",
+            &[],
+            "",
+            Auth::Bearer(w.token("authority")),
+            csv.into_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(upload("正门").await.status, 200, "the registry's door");
+    assert_eq!(upload("侧门").await.status, 403, "not the registry's");
+    // A door whose signed code verified here is known too.
+    let r = w
+        .check_in(&w.check_in_request(SCHOOL, "侧门", Colour::Green, "phone-a"))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(upload("侧门").await.status, 200, "a door seen");
+}
+
+#[tokio::test]
 async fn districts_see_the_coverage_of_their_registry() {
     let w = World::new().await;
     let csv = format!(

@@ -206,6 +206,8 @@ pub(crate) trait Tables: Send + Sync {
     fn note_door(&self, venue_id: &str, door: &str) -> Result<(), LedgerError>;
     /// Every door noted.
     fn doors_seen(&self) -> Result<BTreeSet<(String, String)>, LedgerError>;
+    /// A venue's doors in the registry (its stored list, if it is there) and those noted.
+    fn doors_of(&self, venue_id: &str) -> Result<(Option<String>, Vec<String>), LedgerError>;
     /// Adds a webhook (checked); gives its id.
     fn insert_webhook(&self, hook: &Webhook) -> Result<i64, LedgerError>;
     /// Every webhook, by id.
@@ -399,6 +401,20 @@ impl Directory {
     /// Every door whose code verified here, as (venue, door).
     pub fn doors_seen(&self) -> Result<BTreeSet<(String, String)>, LedgerError> {
         self.tables.doors_seen()
+    }
+
+    /// A venue's known doors: the registry's and those whose signed code verified here (what
+    /// a gate account with no doors of its own may upload records of).
+    pub fn doors_of(&self, venue_id: &str) -> Result<BTreeSet<String>, LedgerError> {
+        let (registered, seen) = self.tables.doors_of(venue_id)?;
+        let mut doors: BTreeSet<String> = registered
+            .as_deref()
+            .map(list)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        doors.extend(seen);
+        Ok(doors)
     }
 
     /// Adds a webhook for a venue's or a division's reports; gives it with its new secret.

@@ -377,6 +377,28 @@ impl Tables for PgTables {
         })
     }
 
+    fn doors_of(&self, venue_id: &str) -> Result<(Option<String>, Vec<String>), LedgerError> {
+        self.run(async |c| {
+            let registered = c
+                .query_opt(
+                    "SELECT doors FROM registry WHERE venue_id = $1",
+                    &[&venue_id],
+                )
+                .await?
+                .map(|r| r.get(0));
+            let seen = c
+                .query(
+                    "SELECT door FROM doors_seen WHERE venue_id = $1",
+                    &[&venue_id],
+                )
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            Ok((registered, seen))
+        })
+    }
+
     fn insert_webhook(&self, h: &Webhook) -> Result<i64, LedgerError> {
         self.run(async |c| {
             let row = c

@@ -301,6 +301,20 @@ impl Tables for SqliteTables {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn doors_of(&self, venue_id: &str) -> Result<(Option<String>, Vec<String>), LedgerError> {
+        let conn = self.conn();
+        let registered = conn
+            .query_row(
+                "SELECT doors FROM registry WHERE venue_id = ?1",
+                [venue_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let mut stmt = conn.prepare("SELECT door FROM doors_seen WHERE venue_id = ?1")?;
+        let seen = stmt.query_map([venue_id], |r| r.get(0))?;
+        Ok((registered, seen.collect::<Result<_, _>>()?))
+    }
+
     fn insert_webhook(&self, h: &Webhook) -> Result<i64, LedgerError> {
         let conn = self.conn();
         conn.execute(

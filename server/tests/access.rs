@@ -264,16 +264,7 @@ async fn a_district_key_does_not_move_another_districts_venue() {
     // The registry is the authority's: it moves the temple to Pudong, and then the codes that
     // place it in Jing'an are the refused ones (at once on this node).
     let registry = "venue_id,name,division,doors\nSH-PT-0018,上海玉佛禅寺,310115,东门\n";
-    let r = w
-        .call(
-            "POST",
-            "/v1/registry",
-            &[],
-            "",
-            common::Auth::Bearer(w.token("authority")),
-            registry.as_bytes().to_vec(),
-        )
-        .await;
+    let r = w.import_registry(registry, "authority").await;
     assert_eq!(r.status, 200);
     assert_eq!(stats("pudong").await.status, 200);
     assert_eq!(stats("jingan").await.status, 403);

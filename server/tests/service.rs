@@ -145,16 +145,7 @@ async fn a_nul_or_a_bidi_override_is_no_door_or_venue_and_an_empty_registry_wipe
     );
     // An empty registry would have replaced the one before with nothing.
     let csv = format!("venue_id,name,division,doors\n{TEMPLE},上海玉佛禅寺,310106,东门\n");
-    let import = |body: &str| {
-        w.call(
-            "POST",
-            "/v1/registry",
-            &[],
-            "",
-            Auth::Bearer(w.token("authority")),
-            body.as_bytes().to_vec(),
-        )
-    };
+    let import = async |body: &str| w.import_registry(body, "authority").await;
     assert_eq!(import(&csv).await.status, 200);
     for empty in ["", "venue_id,name,division,doors\n"] {
         let r = import(empty).await;
@@ -457,16 +448,8 @@ async fn a_gate_upload_stores_each_record_once_and_only_its_own() {
     let w = World::new().await;
     // A gate's records: admissions at its door, made by core as the gate makes them.
     let records = common::gate_records(&w, 3);
-    let upload = |records: &[venuecode::record::ScanRecord], account: &str| {
-        let body = serde_json::to_vec(&serde_json::json!({"records": records})).unwrap();
-        w.call(
-            "POST",
-            RECORDS,
-            &[("venue", TEMPLE)],
-            "",
-            Auth::Bearer(w.token(account)),
-            body,
-        )
+    let upload = async |records: &[venuecode::record::ScanRecord], account: &str| {
+        w.upload(TEMPLE, account, records).await
     };
     let r = upload(&records[..2], "temple-east-gate").await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
@@ -1093,33 +1076,15 @@ async fn limits_answer_json_errors() {
 #[tokio::test]
 async fn a_gate_without_doors_of_its_own_uploads_only_the_venues_known_doors() {
     let w = World::new().await;
-    let upload = |door: &str| {
+    let upload = async |door: &str| {
         let records = common::gate_records_at(&w, SCHOOL, door, 1);
-        let body = serde_json::to_vec(&serde_json::json!({"records": records})).unwrap();
-        w.call(
-            "POST",
-            RECORDS,
-            &[("venue", SCHOOL)],
-            "",
-            Auth::Bearer(w.token("school-gate")),
-            body,
-        )
+        w.upload(SCHOOL, "school-gate", &records).await
     };
     // No door of the school is known yet: a label the gate makes up is refused (red team,
     // 2026-12: a gate's upload put a person's name and number in a door label).
     assert_eq!(upload("正门").await.status, 403);
     let csv = format!("venue_id,name,division,doors\n{SCHOOL},浦东佛学院,310115,正门\n");
-    let r = w
-        .call(
-            "POST",
-            "/v1/registry",
-            &[],
-            "",
-            Auth::Bearer(w.token("authority")),
-            csv.into_bytes(),
-        )
-        .await;
-    assert_eq!(r.status, 200);
+    assert_eq!(w.import_registry(&csv, "authority").await.status, 200);
     assert_eq!(upload("正门").await.status, 200, "the registry's door");
     assert_eq!(upload("侧门").await.status, 403, "not the registry's");
     // A door whose signed code verified here is known too.
@@ -1137,16 +1102,7 @@ async fn districts_see_the_coverage_of_their_registry() {
         "venue_id,name,division,doors\n{TEMPLE},上海玉佛禅寺,310106,东门;北门\n{SCHOOL},浦东佛学院,310115,正门\n\
          SH-PT-0200,静安某堂,310106,正门\n"
     );
-    let import = |account: &str| {
-        w.call(
-            "POST",
-            "/v1/registry",
-            &[],
-            "",
-            Auth::Bearer(w.token(account)),
-            csv.clone().into_bytes(),
-        )
-    };
+    let import = async |account: &str| w.import_registry(&csv, account).await;
     assert_eq!(import("jingan").await.status, 403);
     let r = import("authority").await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
@@ -1201,14 +1157,7 @@ async fn districts_see_the_coverage_of_their_registry() {
     );
     // A registry row that is not one: refused whole, the old registry stays.
     let bad = w
-        .call(
-            "POST",
-            "/v1/registry",
-            &[],
-            "",
-            Auth::Bearer(w.token("authority")),
-            b"venue_id,name,division,doors\nX,Y,999999,\n".to_vec(),
-        )
+        .import_registry("venue_id,name,division,doors\nX,Y,999999,\n", "authority")
         .await;
     assert_eq!(
         (bad.status.as_u16(), bad.code().as_str()),

@@ -397,6 +397,27 @@ impl World {
         .await
     }
 
+    /// A gate's upload of `records` to `venue_id`, as `account`.
+    pub async fn upload(
+        &self,
+        venue_id: &str,
+        account: &str,
+        records: &[venuecode::record::ScanRecord],
+    ) -> Answer {
+        let body = serde_json::to_vec(&serde_json::json!({ "records": records })).unwrap();
+        let auth = Auth::Bearer(self.token(account));
+        let route = "/v1/venues/{venue}/records";
+        self.call("POST", route, &[("venue", venue_id)], "", auth, body)
+            .await
+    }
+
+    /// A registry import (CSV), as `account`.
+    pub async fn import_registry(&self, csv: &str, account: &str) -> Answer {
+        let auth = Auth::Bearer(self.token(account));
+        let body = csv.as_bytes().to_vec();
+        self.call("POST", "/v1/registry", &[], "", auth, body).await
+    }
+
     pub async fn check_in(&self, body: &str) -> Answer {
         self.call(
             "POST",

@@ -126,7 +126,9 @@ fn postgres() -> Option<String> {
             .unwrap();
         assert!(done.success(), "{sql}");
     }
-    Some(format!("{server} dbname={name}"))
+    // The service verifies the test server's certificate (scripts/postgres).
+    let tls = std::env::var("VENUECODE_TEST_POSTGRES_TLS").unwrap_or_default();
+    Some(format!("{server} dbname={name} {tls}").trim().to_owned())
 }
 
 fn serve_on(dir: &Path, kid: &str, database: Option<&str>) -> Served {

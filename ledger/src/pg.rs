@@ -1,23 +1,187 @@
-//! What both PostgreSQL tables (the records store's and the directory's) need: a connection,
-//! its tables created once whatever number of nodes start at once, its errors as the ledger's.
+//! What both PostgreSQL tables (the records store's and the directory's) need: a pool of
+//! connections that replaces one the server closed, TLS as the connection string's `sslmode`
+//! asks, tables created once whatever number of nodes start at once, errors as the ledger's.
 
 use crate::LedgerError;
-use tokio_postgres::{Client, NoTls};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use rustls::RootCertStore;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_postgres::Client;
+use tokio_postgres::config::SslMode;
 
 impl From<tokio_postgres::Error> for LedgerError {
     fn from(e: tokio_postgres::Error) -> Self {
-        LedgerError::Postgres(e.to_string())
+        LedgerError::Postgres(with_causes(&e))
     }
 }
 
-/// Connects; the connection runs as a task of the current runtime until the client is dropped
-/// or the server goes (requests then fail, and the caller reconnects).
-pub(crate) async fn connect(url: &str) -> Result<Client, LedgerError> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok(client)
+impl From<deadpool_postgres::PoolError> for LedgerError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        LedgerError::Postgres(with_causes(&e))
+    }
+}
+
+/// An error and its causes, `: `-joined (a failed TLS handshake says why only in its cause).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.ends_with(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
+/// How long a request waits for a connection, and a connection for the server, before the
+/// store answers that it cannot (the service then answers 503, and `/healthz` says so).
+const WAIT: Duration = Duration::from_secs(5);
+
+/// A pool of at most `size` connections to the database `url` (a libpq connection string or
+/// URL), each with `synchronous_commit = on`. Nothing connects until a connection is asked
+/// for; one the server closed (a restart) is dropped and a new one made at the next request.
+///
+/// TLS follows `sslmode`: `disable` never, `prefer` (the default) when the server offers it,
+/// `require`, `verify-ca` and `verify-full` always. The server's certificate is verified
+/// whenever TLS is used, its name included (libpq's `verify-full`), against the certificates
+/// of `sslrootcert` (a PEM file) or else Mozilla's roots: a certificate that does not verify
+/// is refused, never used unchecked.
+pub(crate) fn pool(url: &str, size: usize) -> Result<Pool, LedgerError> {
+    let wanted = Wanted::of(url)?;
+    let mut config: tokio_postgres::Config = wanted.url.parse()?;
+    let options = config.get_options().unwrap_or_default().to_owned();
+    config.options(format!("{options} -c synchronous_commit=on").trim());
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(WAIT);
+    }
+    let tls = match config.get_ssl_mode() {
+        // Never asked for: no roots read.
+        SslMode::Disable => tls(RootCertStore::empty()),
+        _ => tls(roots(wanted.root_cert.as_deref())?),
+    }?;
+    let manager = Manager::from_config(
+        config,
+        tls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(WAIT))
+        .create_timeout(Some(WAIT))
+        .recycle_timeout(Some(WAIT))
+        .build()
+        .map_err(|e| LedgerError::Postgres(e.to_string()))
+}
+
+/// The connection string's TLS wishes that tokio-postgres does not read itself, taken out of
+/// it: `sslrootcert`, and the `sslmode`s `verify-ca` and `verify-full` (given to it as
+/// `require`: its certificate is verified whatever the mode).
+struct Wanted {
+    url: String,
+    root_cert: Option<String>,
+}
+
+impl Wanted {
+    fn of(url: &str) -> Result<Wanted, LedgerError> {
+        let mut root_cert = None;
+        let mut take = |key: &str, value: &str| -> Result<Option<String>, LedgerError> {
+            Ok(match key {
+                "sslrootcert" => {
+                    root_cert = Some(value.to_owned());
+                    None
+                }
+                "sslmode" if matches!(value, "verify-ca" | "verify-full") => {
+                    Some("sslmode=require".to_owned())
+                }
+                _ => Some(format!("{key}={value}")),
+            })
+        };
+        let is_url = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        let url = if is_url {
+            match url.split_once('?') {
+                None => url.to_owned(),
+                Some((base, query)) => {
+                    let mut kept = Vec::new();
+                    for pair in query.split('&') {
+                        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                        if k == "sslrootcert" && v.contains('%') {
+                            return Err(LedgerError::Postgres(
+                                "sslrootcert: give the path without %-escapes".into(),
+                            ));
+                        }
+                        kept.extend(take(k, v)?);
+                    }
+                    if kept.is_empty() {
+                        base.to_owned()
+                    } else {
+                        format!("{base}?{}", kept.join("&"))
+                    }
+                }
+            }
+        } else if url.contains("sslrootcert") || url.contains("verify-") {
+            // key=value pairs; a quoted value here would be cut at its spaces.
+            if url.contains('\'') {
+                return Err(LedgerError::Postgres(
+                    "with sslrootcert or a verify sslmode, give the connection string as a \
+                     postgres:// URL (quoted values are not read here)"
+                        .into(),
+                ));
+            }
+            let mut kept = Vec::new();
+            for pair in url.split_ascii_whitespace() {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                kept.extend(take(k.trim(), v.trim())?);
+            }
+            kept.join(" ")
+        } else {
+            url.to_owned()
+        };
+        Ok(Wanted { url, root_cert })
+    }
+}
+
+/// The certificates a server's is verified against: `sslrootcert`'s, else Mozilla's.
+fn roots(root_cert: Option<&str>) -> Result<RootCertStore, LedgerError> {
+    let Some(path) = root_cert else {
+        return Ok(RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        });
+    };
+    let unread = |e: &dyn std::fmt::Display| LedgerError::Postgres(format!("sslrootcert: {e}"));
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(path).map_err(|e| unread(&e))? {
+        roots
+            .add(cert.map_err(|e| unread(&e))?)
+            .map_err(|e| unread(&e))?;
+    }
+    if roots.is_empty() {
+        return Err(unread(&"no certificate in the file"));
+    }
+    Ok(roots)
+}
+
+fn tls(roots: RootCertStore) -> Result<tokio_postgres_rustls::MakeRustlsConnect, LedgerError> {
+    #[expect(
+        deprecated,
+        reason = "ring has no post-quantum key exchange; aws-lc-rs, which has, needs cmake and \
+                  minutes of C to build on this project's two-core CI"
+    )]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| LedgerError::Postgres(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 /// Creates tables (`CREATE ... IF NOT EXISTS` statements) under a lock held for the
@@ -29,4 +193,49 @@ pub(crate) async fn create(client: &mut Client, schema: &str) -> Result<(), Ledg
     tx.batch_execute(schema).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Whether the database answers (`SELECT 1` on a connection of the pool).
+pub(crate) async fn answers(pool: &Pool) -> Result<(), LedgerError> {
+    pool.get().await?.simple_query("SELECT 1").await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_libpq_tls_options_are_read_out_of_both_forms() {
+        let w = Wanted::of(
+            "postgres://u:p@db:5432/vc?sslmode=verify-full&sslrootcert=/etc/ca.pem&application_name=a",
+        )
+        .unwrap();
+        assert_eq!(
+            w.url,
+            "postgres://u:p@db:5432/vc?sslmode=require&application_name=a"
+        );
+        assert_eq!(w.root_cert.as_deref(), Some("/etc/ca.pem"));
+        let w = Wanted::of("host=db user=u sslmode=verify-ca sslrootcert=/etc/ca.pem").unwrap();
+        assert_eq!(w.url, "host=db user=u sslmode=require");
+        assert_eq!(w.root_cert.as_deref(), Some("/etc/ca.pem"));
+        // Untouched without them, quotes and all.
+        let plain = "host=db user=u password='a b' sslmode=require";
+        assert_eq!(Wanted::of(plain).unwrap().url, plain);
+        let w = Wanted::of("postgresql://db/vc?sslrootcert=/ca.pem").unwrap();
+        assert_eq!(w.url, "postgresql://db/vc");
+        assert!(Wanted::of("host=db password='a b' sslrootcert=/ca.pem").is_err());
+        assert!(Wanted::of("postgres://db/vc?sslrootcert=%2Fca.pem").is_err());
+    }
+
+    #[test]
+    fn a_root_file_without_a_certificate_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, "not a certificate\n").unwrap();
+        let e = roots(Some(path.to_str().unwrap())).unwrap_err();
+        assert!(e.to_string().contains("sslrootcert"), "{e}");
+        assert!(roots(Some("/no/such/file.pem")).is_err());
+        assert!(!roots(None).unwrap().is_empty());
+    }
 }

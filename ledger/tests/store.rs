@@ -307,3 +307,45 @@ async fn a_venue_key_is_replaced_only_while_the_venue_has_no_pseudonymous_record
         assert_eq!(kept.fingerprint(), other.fingerprint(), "{}", s.name);
     }
 }
+
+#[tokio::test]
+async fn the_city_store_speaks_tls_as_sslmode_asks_and_always_verifies_the_certificate() {
+    let (Some(url), Ok(tls)) = (
+        postgres::database("tls").await,
+        std::env::var("VENUECODE_TEST_POSTGRES_TLS"),
+    ) else {
+        eprintln!("no test server with TLS (scripts/postgres): nothing to test here");
+        return;
+    };
+    let name = postgres::name_of(&url).to_owned();
+    let plain = url.replace(&tls, "");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unused.sqlite");
+    // How many of the database's connections are encrypted, and how many there are.
+    let count = async |ssl: bool| {
+        postgres::admin_value(&format!(
+            "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+             WHERE a.datname = '{name}' AND s.ssl = {ssl}"
+        ))
+        .await
+    };
+    // Verified against the test CA (`sslrootcert`), `verify-full`: encrypted.
+    let store = Store::open(&path, Some(&url)).await.unwrap();
+    store.answers().await.unwrap();
+    assert_ne!(count(true).await, "0");
+    assert_eq!(count(false).await, "0");
+    drop(store);
+    // `require` without the CA: Mozilla's roots do not know the test CA, and an unverified
+    // certificate is never used (libpq's `require` would have).
+    let e = Store::open(&path, Some(&format!("{plain} sslmode=require")))
+        .await
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("certificate"), "{e}");
+    // `disable`: in clear, as asked.
+    let store = Store::open(&path, Some(&format!("{plain} sslmode=disable")))
+        .await
+        .unwrap();
+    store.answers().await.unwrap();
+    assert_ne!(count(false).await, "0");
+}

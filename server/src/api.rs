@@ -4,7 +4,7 @@
 use crate::callers::Caller;
 use crate::directory::Account;
 use crate::error::ApiError;
-use crate::{Shared, counters, districts, intake, page, publishing, trace, venues};
+use crate::{Shared, counters, districts, health, intake, page, publishing, trace, venues};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
@@ -26,10 +26,7 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let limits = shared.settings.limits;
     Router::new()
-        .route(
-            "/healthz",
-            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
-        )
+        .route("/healthz", get(health::health))
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/check-ins", post(intake::check_in))
         .route("/v1/me", get(me))

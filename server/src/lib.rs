@@ -24,6 +24,7 @@ mod connections;
 mod counters;
 mod districts;
 mod error;
+mod health;
 mod intake;
 mod lists;
 mod page;
@@ -281,6 +282,8 @@ pub(crate) struct Shared {
     /// the directory about its venue once in [`PLACED_SECS`].
     pub(crate) placed: Mutex<HashMap<String, (u32, i64)>>,
     pub(crate) counters: Arc<counters::Counters>,
+    /// The last health check's answer.
+    pub(crate) health: health::Health,
     /// The doors whose codes verified here since the start (noted once each).
     pub(crate) doors: Mutex<std::collections::HashSet<(String, String)>>,
     /// Requests by account.
@@ -471,6 +474,7 @@ impl Service {
                 keys: Mutex::new(HashMap::new()),
                 placed: Mutex::new(HashMap::new()),
                 counters: Arc::new(counters::Counters::default()),
+                health: health::Health::default(),
                 doors: Mutex::new(std::collections::HashSet::new()),
                 limiter: Limiter::default(),
                 addresses: Limiter::default(),

@@ -1371,3 +1371,63 @@ async fn a_receiver_that_streams_its_answer_is_read_only_so_far() {
         "{sent} bytes sent before the service let go"
     );
 }
+
+#[tokio::test]
+async fn after_a_database_outage_requests_work_again_and_healthz_tells_it() {
+    let w = World::new().await;
+    let health = async || {
+        w.call("GET", "/healthz", &[], "", Auth::None, Vec::new())
+            .await
+    };
+    let h = health().await;
+    assert_eq!(
+        (h.status.as_u16(), h.json()["status"].as_str()),
+        (200, Some("ok"))
+    );
+    let Some(database) = w.database.clone() else {
+        return;
+    };
+    let name = common::postgres::name_of(&database).to_owned();
+    let cut =
+        format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'");
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(200));
+    // Every connection of the service is cut, as a restart cuts them (red team, 2026-12:
+    // after a restart every request answered 503 for good).
+    common::postgres::admin(&cut).await;
+    pause().await;
+    for device in ["phone-a", "phone-b"] {
+        let r = w
+            .check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, device))
+            .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let page = w
+        .get(RECORDS, &[("venue", TEMPLE)], "", "temple-manager")
+        .await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.json()["records"].as_array().unwrap().len(), 2);
+    // The database takes no connection: the node says it is unavailable, and what.
+    let refuse = format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false");
+    common::postgres::admin(&refuse).await;
+    common::postgres::admin(&cut).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let h = health().await;
+    assert_eq!(h.status, 503);
+    assert_eq!(
+        h.json(),
+        serde_json::json!({"status": "unavailable", "unavailable": ["records", "directory"]})
+    );
+    let r = w
+        .check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-c"))
+        .await;
+    assert_eq!(r.status, 503);
+    // Back: so is the node.
+    let allow = format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true");
+    common::postgres::admin(&allow).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(health().await.status, 200);
+    let r = w
+        .check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-c"))
+        .await;
+    assert_eq!(r.status, 200);
+}

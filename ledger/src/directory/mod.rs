@@ -208,6 +208,8 @@ pub(crate) trait Tables: Send + Sync {
     fn doors_seen(&self) -> Result<BTreeSet<(String, String)>, LedgerError>;
     /// A venue's doors in the registry (its stored list, if it is there) and those noted.
     fn doors_of(&self, venue_id: &str) -> Result<(Option<String>, Vec<String>), LedgerError>;
+    /// Whether the database answers.
+    fn answers(&self) -> Result<(), LedgerError>;
     /// Adds a webhook (checked); gives its id.
     fn insert_webhook(&self, hook: &Webhook) -> Result<i64, LedgerError>;
     /// Every webhook, by id.
@@ -401,6 +403,12 @@ impl Directory {
     /// Every door whose code verified here, as (venue, door).
     pub fn doors_seen(&self) -> Result<BTreeSet<(String, String)>, LedgerError> {
         self.tables.doors_seen()
+    }
+
+    /// Whether the directory's database answers (what a health check asks; an error says why
+    /// not).
+    pub fn answers(&self) -> Result<(), LedgerError> {
+        self.tables.answers()
     }
 
     /// A venue's known doors: the registry's and those whose signed code verified here (what

@@ -1,14 +1,14 @@
 //! The directory in the city's PostgreSQL database, shared by every node of the service. Its
-//! calls keep the directory's blocking interface: each waits on the runtime the connection runs
-//! on, from a thread that may block. A connection the server closed (a restart) is opened again
-//! at the next call.
+//! calls keep the directory's blocking interface: each waits on the runtime the connections run
+//! on, from a thread that may block. Connections come from a pool ([`crate::pg::pool`]): one
+//! the server closed (a restart) is replaced at the next call.
 
 use super::{
     Account, KnownVenue, MAX_SESSIONS, NewSession, Tables, Webhook, account_of, list, list_text,
 };
 use crate::LedgerError;
+use deadpool_postgres::Pool;
 use std::collections::BTreeSet;
-use std::sync::{Mutex, MutexGuard};
 use tokio::runtime::Handle;
 use tokio_postgres::{Client, Row};
 use venuecode::record::coverage::RegisteredVenue;
@@ -64,47 +64,35 @@ CREATE TABLE IF NOT EXISTS venues (
 );
 ";
 
-/// The directory's PostgreSQL connection and the runtime it runs on.
+/// The directory's pool of PostgreSQL connections and the runtime they run on.
 pub(crate) struct PgTables {
-    url: String,
     runtime: Handle,
-    client: Mutex<Client>,
+    pool: Pool,
 }
+
+/// Connections a directory's pool holds at most: its calls come from the blocking pool, a few
+/// at a time (look-ups of tokens and sessions, venues placed once a minute).
+const POOL_SIZE: usize = 8;
 
 impl PgTables {
     pub(crate) fn open(url: &str, runtime: Handle) -> Result<Self, LedgerError> {
-        let client = runtime.block_on(async {
-            let mut client = crate::pg::connect(url).await?;
-            crate::pg::create(&mut client, SCHEMA).await?;
-            Ok::<_, LedgerError>(client)
+        let pool = crate::pg::pool(url, POOL_SIZE)?;
+        runtime.block_on(async {
+            let mut client = pool.get().await?;
+            crate::pg::create(&mut client, SCHEMA).await
         })?;
-        Ok(PgTables {
-            url: url.to_owned(),
-            runtime,
-            client: Mutex::new(client),
-        })
+        Ok(PgTables { runtime, pool })
     }
 
-    /// Runs `work` on the connection (opened again first if the server closed it).
+    /// Runs `work` on a connection of the pool (a new one if the server closed the last).
     fn run<T>(
         &self,
         work: impl AsyncFnOnce(&mut Client) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
-        let mut client = self.client();
         self.runtime.block_on(async {
-            if client.is_closed() {
-                *client = crate::pg::connect(&self.url).await?;
-            }
+            let mut client = self.pool.get().await?;
             work(&mut client).await
         })
-    }
-
-    fn client(&self) -> MutexGuard<'_, Client> {
-        // A panic while holding it leaves the connection usable (an open transaction is
-        // rolled back when dropped).
-        self.client
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -397,6 +385,10 @@ impl Tables for PgTables {
                 .collect();
             Ok((registered, seen))
         })
+    }
+
+    fn answers(&self) -> Result<(), LedgerError> {
+        self.runtime.block_on(crate::pg::answers(&self.pool))
     }
 
     fn insert_webhook(&self, h: &Webhook) -> Result<i64, LedgerError> {

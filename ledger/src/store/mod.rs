@@ -88,6 +88,20 @@ impl Store {
         }
     }
 
+    /// Whether the store answers: its writer takes a request and its database a read (what
+    /// a health check asks; an error says why not).
+    pub async fn answers(&self) -> Result<(), LedgerError> {
+        match self {
+            Store::Sqlite(s) => {
+                s.append(Vec::new()).await?;
+                s.read(|l| l.page(&Filter::default(), None, 0).map(drop))
+                    .await
+            }
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.answers().await,
+        }
+    }
+
     /// Whether the record `id` is stored (a check-in retried after its answer was lost).
     pub async fn contains(&self, id: RecordId) -> Result<bool, LedgerError> {
         // A page of none after `id` is `None` exactly when `id` is not here.

@@ -3,11 +3,13 @@
 //! columns a query selects on beside it. One task writes: it takes every request waiting and
 //! stores their records with one statement (`INSERT ... SELECT FROM unnest(...) ON CONFLICT DO
 //! NOTHING RETURNING record_id`), committed with `synchronous_commit = on`, then answers each.
+//! Every statement takes a connection of a pool ([`crate::pg::pool`]), so a database restart
+//! fails the requests of that moment, not every request after it.
 
 use super::{Batches, Job, MAX_QUEUED};
 use crate::Filter;
 use crate::LedgerError;
-use std::sync::Arc;
+use deadpool_postgres::Pool;
 use tokio::sync::mpsc;
 use tokio_postgres::Client;
 use venuecode::pseudonym::PseudonymKey;
@@ -32,30 +34,36 @@ CREATE TABLE IF NOT EXISTS venue_keys (venue_id TEXT PRIMARY KEY, key TEXT NOT N
 #[derive(Clone)]
 pub struct PgStore {
     jobs: mpsc::Sender<Job>,
-    reader: Arc<Client>,
+    pool: Pool,
 }
 
+/// Connections a store's pool holds at most: the writer's, and readers' (records pages,
+/// statistics, exports, traces).
+const POOL_SIZE: usize = 8;
+
 impl PgStore {
-    /// Connects (a writer and a reader connection) and creates the tables if missing.
+    /// Connects and creates the tables if missing.
     pub async fn open(url: &str) -> Result<Self, LedgerError> {
-        let mut writer = crate::pg::connect(url).await?;
-        crate::pg::create(&mut writer, SCHEMA).await?;
-        writer.batch_execute("SET synchronous_commit = on").await?;
+        let pool = crate::pg::pool(url, POOL_SIZE)?;
+        let mut client = pool.get().await?;
+        crate::pg::create(&mut client, SCHEMA).await?;
         let root = crate::random_hex()?;
-        writer
+        client
             .execute(
                 "INSERT INTO meta (name, value) VALUES ('pseudonym_root', $1)
                  ON CONFLICT (name) DO NOTHING",
                 &[&root],
             )
             .await?;
-        let reader = crate::pg::connect(url).await?;
+        drop(client);
         let (jobs, queue) = mpsc::channel(MAX_QUEUED);
-        tokio::spawn(write_groups(writer, queue));
-        Ok(PgStore {
-            jobs,
-            reader: Arc::new(reader),
-        })
+        tokio::spawn(write_groups(pool.clone(), queue));
+        Ok(PgStore { jobs, pool })
+    }
+
+    /// Whether the database answers.
+    pub(crate) async fn answers(&self) -> Result<(), LedgerError> {
+        crate::pg::answers(&self.pool).await
     }
 
     pub(crate) async fn append(&self, records: Vec<ScanRecord>) -> Result<Vec<bool>, LedgerError> {
@@ -70,11 +78,11 @@ impl PgStore {
         after: Option<RecordId>,
         limit: Option<u32>,
     ) -> Result<Option<Vec<ScanRecord>>, LedgerError> {
+        let reader = self.pool.get().await?;
         let start: i64 = match after {
             None => 0,
             Some(id) => {
-                let row = self
-                    .reader
+                let row = reader
                     // Of the venue read: another venue's id is not here.
                     .query_opt(
                         "SELECT seq FROM scans WHERE record_id = $1
@@ -90,8 +98,7 @@ impl PgStore {
         };
         let day = filter.day.map(|d: Day| d.0);
         let limit = limit.map_or(i64::MAX, i64::from);
-        let rows = self
-            .reader
+        let rows = reader
             .query(
                 "SELECT record::text FROM scans
                  WHERE seq > $1 AND ($2::BIGINT IS NULL OR day = $2)
@@ -108,21 +115,24 @@ impl PgStore {
     /// The presences of the records of the days from `from` to `to`, [`PRESENCE_BATCH`] rows
     /// a query, in the order stored.
     pub(crate) fn presences(&self, from: Option<Day>, to: Option<Day>, batches: Batches) {
-        let reader = self.reader.clone();
+        let pool = self.pool.clone();
         tokio::spawn(async move {
             let (from, to) = (from.map(|d| d.0), to.map(|d| d.0));
             let mut after = 0i64;
             loop {
-                let rows = reader
-                    .query(
-                        "SELECT seq, record::text FROM scans
+                let rows = match pool.get().await {
+                    Ok(reader) => reader
+                        .query(
+                            "SELECT seq, record::text FROM scans
                          WHERE seq > $1 AND ($2::BIGINT IS NULL OR day >= $2)
                            AND ($3::BIGINT IS NULL OR day <= $3)
                          ORDER BY seq LIMIT $4",
-                        &[&after, &from, &to, &PRESENCE_BATCH],
-                    )
-                    .await
-                    .map_err(LedgerError::from);
+                            &[&after, &from, &to, &PRESENCE_BATCH],
+                        )
+                        .await
+                        .map_err(LedgerError::from),
+                    Err(e) => Err(e.into()),
+                };
                 let batch = rows.and_then(|rows| {
                     if let Some(last) = rows.last() {
                         after = last.get(0);
@@ -163,9 +173,9 @@ impl PgStore {
         let Some(wanted) = provisioned else {
             return Ok(current);
         };
+        let client = self.pool.get().await?;
         if wanted.fingerprint() != current.fingerprint() {
-            let held = self
-                .reader
+            let held = client
                 .query_one(
                     "SELECT EXISTS (SELECT 1 FROM scans
                      WHERE venue_id = $1 AND record->>'pseudonym' IS NOT NULL)",
@@ -176,7 +186,7 @@ impl PgStore {
                 return Err(LedgerError::KeyMismatch(venue_id.to_owned()));
             }
         }
-        self.reader
+        client
             .execute(
                 "INSERT INTO venue_keys (venue_id, key) VALUES ($1, $2)
                  ON CONFLICT (venue_id) DO UPDATE SET key = EXCLUDED.key",
@@ -188,8 +198,8 @@ impl PgStore {
 
     /// The stored key of a venue, or the one the store's root derives.
     async fn current_key(&self, venue_id: &str) -> Result<PseudonymKey, LedgerError> {
-        let stored = self
-            .reader
+        let client = self.pool.get().await?;
+        let stored = client
             .query_opt(
                 "SELECT key FROM venue_keys WHERE venue_id = $1",
                 &[&venue_id],
@@ -199,8 +209,7 @@ impl PgStore {
         match stored {
             Some(row) => PseudonymKey::from_hex(&row.get::<_, String>(0)).map_err(|_| corrupt()),
             None => {
-                let row = self
-                    .reader
+                let row = client
                     .query_one("SELECT value FROM meta WHERE name = 'pseudonym_root'", &[])
                     .await?;
                 let mut root = zeroize::Zeroizing::new([0u8; 32]);
@@ -220,11 +229,15 @@ fn stored(text: String) -> Result<ScanRecord, LedgerError> {
     serde_json::from_str(&text).map_err(|e| LedgerError::Corrupt(format!("a stored record: {e}")))
 }
 
-async fn write_groups(client: Client, mut queue: mpsc::Receiver<Job>) {
+async fn write_groups(pool: Pool, mut queue: mpsc::Receiver<Job>) {
     while let Some(first) = queue.recv().await {
         let group = super::group(first, || queue.try_recv().ok());
         let all: Vec<&ScanRecord> = group.iter().flat_map(|j| &j.records).collect();
-        let added = insert(&client, &all).await.map(|mut new| {
+        let added = match pool.get().await {
+            Ok(client) => insert(&client, &all).await,
+            Err(e) => Err(e.into()),
+        };
+        let added = added.map(|mut new| {
             all.iter()
                 .map(|r| new.remove(&r.id.to_string()))
                 .collect::<Vec<bool>>()

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, dead_code, unreachable_pub)]
 
 #[path = "../../../ledger/tests/support/postgres.rs"]
-mod postgres;
+pub mod postgres;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -83,6 +83,10 @@ pub(crate) struct ServeArgs {
     /// the service behind a TLS proxy).
     #[arg(long)]
     plain_http: bool,
+    /// CA certificates (PEM) that webhook receivers' certificates may chain to besides
+    /// Mozilla's roots (a duty desk on a private CA).
+    #[arg(long)]
+    webhook_ca: Option<PathBuf>,
     /// The authority's tracing key (mode 0600): on the authority's own node only, to answer
     /// its accounts' trace queries (`POST /v1/trace/...`).
     #[arg(long)]
@@ -144,6 +148,7 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
     }
     config.private_webhooks = a.private_webhooks;
     config.plain_http = a.plain_http;
+    config.webhook_ca = a.webhook_ca.clone();
     if let Some(rate) = a.check_ins_per_address {
         config.limits.check_ins_per_address = venuecode_server::Rate::new(rate, rate * 10.0);
     }
@@ -452,7 +457,7 @@ pub(crate) fn demo_serve(
 pub(crate) enum WebhooksCommand {
     /// Adds a webhook and prints its id and secret (the HMAC key its receiver checks with).
     Add {
-        /// Where reports are POSTed (http://; an https receiver behind a TLS proxy).
+        /// Where reports are POSTed (https://, or http://).
         #[arg(long)]
         url: String,
         /// A venue's reports.

@@ -32,6 +32,8 @@ mod pg;
 pub mod presence;
 #[cfg(feature = "service")]
 pub mod store;
+#[cfg(feature = "postgres")]
+pub mod tls;
 
 use rusqlite::{Connection, OptionalExtension, ToSql};
 use std::path::Path;

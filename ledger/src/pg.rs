@@ -5,9 +5,6 @@
 use crate::LedgerError;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use rustls::RootCertStore;
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::Client;
 use tokio_postgres::config::SslMode;
@@ -152,36 +149,18 @@ impl Wanted {
 /// The certificates a server's is verified against: `sslrootcert`'s, else Mozilla's.
 fn roots(root_cert: Option<&str>) -> Result<RootCertStore, LedgerError> {
     let Some(path) = root_cert else {
-        return Ok(RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        });
+        return Ok(crate::tls::mozilla_roots());
     };
-    let unread = |e: &dyn std::fmt::Display| LedgerError::Postgres(format!("sslrootcert: {e}"));
     let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(path).map_err(|e| unread(&e))? {
-        roots
-            .add(cert.map_err(|e| unread(&e))?)
-            .map_err(|e| unread(&e))?;
-    }
-    if roots.is_empty() {
-        return Err(unread(&"no certificate in the file"));
-    }
+    crate::tls::add_roots(&mut roots, std::path::Path::new(path))
+        .map_err(|e| LedgerError::Postgres(format!("sslrootcert: {e}")))?;
     Ok(roots)
 }
 
 fn tls(roots: RootCertStore) -> Result<tokio_postgres_rustls::MakeRustlsConnect, LedgerError> {
-    #[expect(
-        deprecated,
-        reason = "ring has no post-quantum key exchange; aws-lc-rs, which has, needs cmake and \
-                  minutes of C to build on this project's two-core CI"
-    )]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| LedgerError::Postgres(format!("TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(
+        crate::tls::client_config(roots)?,
+    ))
 }
 
 /// Creates tables (`CREATE ... IF NOT EXISTS` statements) under a lock held for the
@@ -226,16 +205,5 @@ mod tests {
         assert_eq!(w.url, "postgresql://db/vc");
         assert!(Wanted::of("host=db password='a b' sslrootcert=/ca.pem").is_err());
         assert!(Wanted::of("postgres://db/vc?sslrootcert=%2Fca.pem").is_err());
-    }
-
-    #[test]
-    fn a_root_file_without_a_certificate_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ca.pem");
-        std::fs::write(&path, "not a certificate\n").unwrap();
-        let e = roots(Some(path.to_str().unwrap())).unwrap_err();
-        assert!(e.to_string().contains("sslrootcert"), "{e}");
-        assert!(roots(Some("/no/such/file.pem")).is_err());
-        assert!(!roots(None).unwrap().is_empty());
     }
 }

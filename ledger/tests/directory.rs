@@ -272,8 +272,15 @@ fn webhooks_are_scoped_to_a_venue_or_a_division_and_their_url_checked() {
                 .unwrap()
                 .contains(&venue.secret)
         );
+        // HTTPS too.
+        let secure = d
+            .add_webhook("https://desk.example:8443/hook", Some("SH-PT-0018"), None)
+            .unwrap();
+        d.remove_webhook(secure.id).unwrap();
         for (url, v, div) in [
-            ("https://127.0.0.1/hook", Some("SH-PT-0018"), None),
+            ("ftp://127.0.0.1/hook", Some("SH-PT-0018"), None),
+            ("https://user@127.0.0.1/hook", Some("SH-PT-0018"), None),
+            ("https://127.0.0.1:99999/hook", Some("SH-PT-0018"), None),
             ("http://127.0.0.1/hook", None, Some("310")),
             ("http://127.0.0.1/hook", Some("SH-PT-0018"), Some("3101")),
             ("http://127.0.0.1/hook", None, None),

@@ -183,6 +183,9 @@ pub struct Config {
     /// duty desk on the service's own network); off, a webhook URL cannot point the service
     /// at its own network or the cloud's metadata service.
     pub private_webhooks: bool,
+    /// CA certificates (a PEM file) that webhook receivers' certificates may chain to besides
+    /// Mozilla's roots: a duty desk on a private CA.
+    pub webhook_ca: Option<PathBuf>,
     /// Whether the service is reached over plain HTTP (a machine of one's own, `demo
     /// --serve`): its session cookie is then `vc_session` without `Secure`. Off (the default,
     /// a service behind a TLS proxy), it is `__Host-vc_session` with `Secure`, which browsers
@@ -211,6 +214,7 @@ impl Config {
             limits: Limits::default(),
             webhook_backoff: webhooks::FIRST_BACKOFF,
             private_webhooks: false,
+            webhook_ca: None,
             plain_http: false,
             log: Arc::new(|line| eprintln!("{line}")),
             trace_desk: None,
@@ -449,11 +453,16 @@ impl Service {
             venuecode_ledger::files::Access::Private,
             &gate.state().to_bytes(),
         )?;
+        let mut roots = venuecode_ledger::tls::mozilla_roots();
+        if let Some(ca) = &config.webhook_ca {
+            venuecode_ledger::tls::add_roots(&mut roots, ca)?;
+        }
         let webhooks = webhooks::Sender::new(
             config.clock.clone(),
             config.log.clone(),
             config.webhook_backoff,
             config.private_webhooks,
+            venuecode_ledger::tls::client_config(roots)?,
         );
         Ok(Service {
             shared: Arc::new(Shared {

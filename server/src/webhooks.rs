@@ -5,7 +5,8 @@
 //!
 //! Headers: `x-venuecode-timestamp` (Unix seconds), `x-venuecode-signature` (`sha256=` and the
 //! hex HMAC of `timestamp.body`), `x-venuecode-delivery` (the record id: a receiver that got it
-//! before ignores it). Plain `http://` only: a receiver elsewhere sits behind a TLS proxy.
+//! before ignores it). `https://` (rustls: the receiver's certificate verified against
+//! Mozilla's roots and `Config::webhook_ca`'s) or plain `http://`.
 //!
 //! A webhook cannot point the service at its own network: unless the operator allows it
 //! (`Config::private_webhooks`), an address that is loopback, private, link-local (the cloud
@@ -16,6 +17,7 @@
 use crate::reports::Report;
 use hmac::{Hmac, KeyInit, Mac};
 use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
@@ -141,7 +143,7 @@ pub(crate) fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 /// Sends reports to webhooks.
 #[derive(Clone)]
 pub(crate) struct Sender {
-    client: Client<HttpConnector<Resolver>, Full<bytes::Bytes>>,
+    client: Client<HttpsConnector<HttpConnector<Resolver>>, Full<bytes::Bytes>>,
     clock: crate::Clock,
     log: crate::LogSink,
     /// The wait before the second attempt (doubled each time).
@@ -157,14 +159,21 @@ impl Sender {
         log: crate::LogSink,
         first_backoff: Duration,
         private: bool,
+        tls: venuecode_ledger::tls::ClientConfig,
     ) -> Self {
         let resolver = Resolver {
             gai: GaiResolver::new(),
             private,
         };
+        let mut http = HttpConnector::new_with_resolver(resolver);
+        http.enforce_http(false);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
         Sender {
-            client: Client::builder(TokioExecutor::new())
-                .build(HttpConnector::new_with_resolver(resolver)),
+            client: Client::builder(TokioExecutor::new()).build(https),
             clock,
             log,
             first_backoff,

@@ -1216,7 +1216,7 @@ async fn a_report_is_posted_to_its_webhooks_signed_and_retried_until_taken() {
         .unwrap();
     assert_ne!(temple.secret, pudong.secret);
     assert!(
-        w.directory(|d| d.add_webhook("https://x/hook", Some(TEMPLE), None))
+        w.directory(|d| d.add_webhook("ftp://x/hook", Some(TEMPLE), None))
             .await
             .is_err()
     );
@@ -1283,6 +1283,87 @@ async fn receiver(answer: axum::routing::MethodRouter) -> String {
     let app = axum::Router::new().route("/hook", answer);
     tokio::spawn(async move { axum::serve(listener, app).await });
     base
+}
+
+/// An HTTPS receiver on loopback answering every delivery with `answer`; gives its URL's base.
+/// Its certificate (`server/tests/tls/receiver.pem`, for `localhost` and `127.0.0.1`, valid to
+/// 2126) chains to `server/tests/tls/ca.pem`, a CA made for these tests whose key was thrown
+/// away (openssl: a P-256 CA with `basicConstraints=critical,CA:TRUE`, then the receiver's
+/// certificate with `subjectAltName=DNS:localhost,IP:127.0.0.1`).
+async fn https_receiver(answer: axum::routing::MethodRouter) -> String {
+    use rustls_pki_types::pem::PemObject;
+    let tls = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let chain = rustls_pki_types::CertificateDer::pem_file_iter(tls.join("receiver.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_file(tls.join("receiver.key")).unwrap();
+    #[expect(deprecated, reason = "the service's own TLS is on ring")]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("https://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route("/hook", answer);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                // A client that refuses the certificate ends here.
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn a_webhook_over_https_is_delivered_to_a_receiver_whose_certificate_verifies() {
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counter = taken.clone();
+    let base = https_receiver(axum::routing::post(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async { axum::http::StatusCode::OK }
+    }))
+    .await;
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls/ca.pem");
+    // With the receiver's CA given, and without it (Mozilla's roots only).
+    let trusting = World::with(|c| c.webhook_ca = Some(ca.clone())).await;
+    let doubting = World::new().await;
+    for w in [&trusting, &doubting] {
+        let url = format!("{base}/hook");
+        w.directory(move |d| d.add_webhook(&url, Some(TEMPLE), None))
+            .await
+            .unwrap();
+        let r = w
+            .check_in(&w.check_in_request(TEMPLE, "东门", Colour::Red, "a"))
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    let started = std::time::Instant::now();
+    while taken.load(std::sync::atomic::Ordering::SeqCst) < 1 {
+        assert!(started.elapsed().as_secs() < 10, "not delivered over HTTPS");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // One delivery: the service that does not know the receiver's CA never sent it.
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let log = doubting.log.lock().unwrap().join("\n");
+    assert!(
+        log.contains("attempt 1 of 7") && log.contains("certificate"),
+        "{log}"
+    );
 }
 
 #[tokio::test]

@@ -84,28 +84,32 @@ pub struct Webhook {
     pub secret: String,
 }
 
-/// Checks a webhook's URL: `http://` and a host (a TLS proxy in front of an https receiver),
-/// printable ASCII, at most 2,048 bytes, a port (if any) that is one.
+/// Checks a webhook's URL: `https://` or `http://` and a host, printable ASCII, at most 2,048
+/// bytes, a port (if any) that is one.
 pub fn check_url(url: &str) -> Result<(), LedgerError> {
     let authority = url
-        .strip_prefix("http://")
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
         .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
     let ok = url.len() <= 2048
         && url.bytes().all(|b| b.is_ascii_graphic())
         && authority.is_some_and(|a| {
-            let (host, port) = match a.rsplit_once(':') {
-                Some((host, port)) => (host, Some(port)),
-                None => (a, None),
+            // An IPv6 host is bracketed: its colons are not the port's.
+            let (host, port) = match a.strip_prefix('[').and_then(|v6| v6.split_once(']')) {
+                // After the bracket, nothing or a port (anything else is no port).
+                Some((host, "")) => (host, None),
+                Some((host, rest)) => (host, Some(rest.strip_prefix(':').unwrap_or(rest))),
+                None => match a.rsplit_once(':') {
+                    Some((host, port)) => (host, Some(port)),
+                    None => (a, None),
+                },
             };
             !host.is_empty() && !host.contains('@') && port.is_none_or(|p| p.parse::<u16>().is_ok())
         });
     if ok {
         Ok(())
     } else {
-        Err(invalid(
-            "url",
-            "an http:// URL with a host (a TLS proxy in front of an https receiver)",
-        ))
+        Err(invalid("url", "an https:// or http:// URL with a host"))
     }
 }
 
@@ -552,8 +556,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_webhook_url_is_plain_http_to_a_host() {
+    fn a_webhook_url_is_https_or_http_to_a_host() {
         for good in [
+            "https://receiver.example/hook",
+            "https://[2001:db8::1]:8443/hook",
+            "https://[2001:db8::1]/hook",
             "http://127.0.0.1:8080/hook",
             "http://receiver.example/reports?venue=1",
             "http://h",
@@ -562,7 +569,10 @@ mod tests {
         }
         let long = format!("http://h/{}", "a".repeat(2048));
         for bad in [
-            "https://receiver.example/hook",
+            "https://",
+            "https://user@h/",
+            "https://[2001:db8::1]junk/",
+            "https://[]:80/",
             "http:///path",
             "http://",
             "http://h:99999/",
@@ -577,7 +587,7 @@ mod tests {
             assert!(check_url(bad).is_err(), "{bad}");
         }
         // The refusal does not quote the URL.
-        let e = check_url("https://secret-receiver.example/hook").unwrap_err();
+        let e = check_url("ftp://secret-receiver.example/hook").unwrap_err();
         assert!(!e.to_string().contains("secret-receiver"), "{e}");
     }
 }

@@ -12,6 +12,11 @@ const EN = {
   admit: 'admitted', deny: 'refused', manual: 'to staff', none: 'none', offline: 'not live',
   coverage: 'Venue codes in use (coverage)', name: 'Name', missing: 'Doors without a code seen',
   covered: 'venues covered', without: 'venues without any code', doors_covered: 'doors covered',
+  view: 'Counts', exact: 'this venue (exact)', k5: 'to publish (k=5)', k10: 'to publish (k=10)',
+  k20: 'to publish (k=20)',
+  withheld_note: '* withheld when published: below k, or a count that others would give away; '
+    + 'hourly counts are not published.',
+  chart_withheld: 'The view to publish has no hourly counts.',
 };
 const ZH = {};
 const csrf = document.querySelector('meta[name=csrf]').content;
@@ -49,7 +54,8 @@ const cst = new Intl.DateTimeFormat('zh-CN', {
   hour: '2-digit', minute: '2-digit', second: '2-digit',
 });
 const local = (at) => cst.format(new Date(at));
-const num = (n) => (n === null || n === undefined ? '–' : String(n));
+// A count withheld from the view to publish is `null`: shown as ＊, with the note saying why.
+const num = (n) => (n === null || n === undefined ? '＊' : String(n));
 
 function row(cells) {
   const tr = document.createElement('tr');
@@ -96,8 +102,13 @@ async function refresh() {
   // Without a day chosen, the service's today (its clock, China Standard Time).
   let q = $('day').value ? `day=${encodeURIComponent($('day').value)}` : '';
   const base = `/v1/venues/${encodeURIComponent(venue)}`;
+  const k = $('k').value ? `&k=${encodeURIComponent($('k').value)}` : '';
   try {
-    const { summary, hours } = await api(`${base}/stats?${q}`);
+    const { summary, hours } = await api(`${base}/stats?${q}${k}`);
+    $('withheld-note').hidden = !k;
+    // An SVG element has no `hidden` property: a class hides it.
+    $('chart').classList.toggle('gone', !hours);
+    $('chart-withheld').hidden = Boolean(hours);
     if (!q) {
       $('day').value = summary.day;
       q = `day=${summary.day}`;
@@ -108,7 +119,7 @@ async function refresh() {
     $('yellow').textContent = num(summary.by_colour.yellow);
     $('red').textContent = num(summary.by_colour.red);
     $('reports-count').textContent = num(summary.reports);
-    chart(hours.hours);
+    if (hours) chart(hours.hours);
     $('doors').tBodies[0].replaceChildren(...summary.by_door.map((d) => row([d.door, num(d.scans)])));
     const page = await api(`${base}/records?${q}&limit=50`);
     $('records').tBodies[0].replaceChildren(...page.records.reverse().map((r) => row([
@@ -168,6 +179,7 @@ async function start() {
   });
   $('logout-csrf').value = csrf;
   $('day').addEventListener('change', refresh);
+  $('k').addEventListener('change', refresh);
   $('lang').addEventListener('click', () => {
     lang = lang === 'en' ? 'zh' : 'en';
     localStorage.setItem('venuecode-lang', lang);

@@ -24,7 +24,11 @@ pub(crate) struct DayQuery {
     after: Option<String>,
     limit: Option<u32>,
     format: Option<String>,
+    k: Option<u64>,
 }
+
+/// The largest `k` a published view takes.
+pub(crate) const MAX_K: u64 = 1000;
 
 impl DayQuery {
     /// The door asked for, if any, checked as a label (a NUL or a bidi override is no door).
@@ -68,8 +72,16 @@ pub(crate) async fn stats(
         stats.add(r)?;
         hours.add(r);
     }
-    let summary = stats.summary();
-    Ok(axum::Json(serde_json::json!({"summary": summary, "hours": hours})).into_response())
+    // The view to share beyond the venue: counts below k withheld with every count that would
+    // give one away; the hours by colour would give them away, so they go.
+    let answer = match q.k {
+        None => serde_json::json!({"summary": stats.summary(), "hours": hours}),
+        Some(k @ 2..=MAX_K) => {
+            serde_json::json!({"summary": stats.published(k), "hours": null, "k": k})
+        }
+        Some(_) => return Err(ApiError::invalid("k", "from 2 to 1000")),
+    };
+    Ok(axum::Json(answer).into_response())
 }
 
 /// A page of records.

@@ -120,6 +120,21 @@ test('a manager logs in, sees a check-in counted and a red one reported live', a
   const details = await page.textContent('#records');
   assert.ok(!details.includes('11010519491231002X') && !details.includes('访客'), 'details desensitised');
 
+  // The view to publish (k = 20): the few reds are withheld (＊, with the note), as is any
+  // count that would give them away, and the hourly chart goes.
+  const exactRed = Number(await page.textContent('#red'));
+  assert.ok(exactRed > 0 && exactRed < 20, `red ${exactRed}`);
+  await page.selectOption('#k', '20');
+  await page.waitForSelector('#withheld-note', { state: 'visible' });
+  assert.equal(await page.textContent('#red'), '＊');
+  assert.ok(await page.isHidden('#chart') && await page.isVisible('#chart-withheld'));
+  const shown = await page.evaluate(async (v) => (await (await fetch(`/v1/venues/${v}/stats?k=20`)).json()).summary, d.venue);
+  assert.equal(shown.by_colour.red, null);
+  assert.ok(shown.reports === null || shown.by_colour.yellow === null, 'red is not reports less yellow');
+  await page.selectOption('#k', '');
+  await page.waitForSelector('#withheld-note', { state: 'hidden' });
+  assert.equal(Number(await page.textContent('#red')), exactRed);
+
   mkdirSync(path.join(targetDir, 'artifacts'), { recursive: true });
   await page.screenshot({ path: path.join(targetDir, 'artifacts/service-page.png') });
 

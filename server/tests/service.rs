@@ -48,6 +48,36 @@ async fn a_check_in_is_decided_stored_once_and_counted_for_the_manager() {
     assert_eq!(stats["summary"]["scans"], 1);
     assert_eq!(stats["summary"]["by_colour"]["green"], 1);
     assert_eq!(stats["hours"]["hours"][9]["green"], 1, "09:00 CST");
+    // The view to share beyond the venue (k = 2): the one green is withheld, and the hours
+    // with it; k must be from 2 to 1,000.
+    let shared = w
+        .get(
+            STATS,
+            &[("venue", TEMPLE)],
+            "day=2022-04-06&k=2",
+            "temple-manager",
+        )
+        .await
+        .json();
+    assert_eq!(shared["k"], 2);
+    assert_eq!(shared["summary"]["scans"], serde_json::Value::Null);
+    assert_eq!(
+        shared["summary"]["by_colour"]["green"],
+        serde_json::Value::Null
+    );
+    assert_eq!(shared["summary"]["by_colour"]["red"], 0);
+    assert_eq!(shared["hours"], serde_json::Value::Null);
+    for k in ["1", "1001", "x"] {
+        let r = w
+            .get(
+                STATS,
+                &[("venue", TEMPLE)],
+                &format!("k={k}"),
+                "temple-manager",
+            )
+            .await;
+        assert_eq!(r.status, 400, "k={k}");
+    }
     let page = w
         .get(RECORDS, &[("venue", TEMPLE)], "", "temple-manager")
         .await;

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub mod coverage;
+mod disclosure;
 mod id;
 pub use id::RecordId;
 
@@ -374,7 +375,13 @@ pub struct DailyStats {
     anonymous: u64,
     /// Scan times (seconds into the day) of each visitor at each door (venue, label), sorted.
     times: BTreeMap<(Pseudonym, String, String), Vec<u32>>,
+    /// Scans by colour, decision, report flag and door together: what every count above sums,
+    /// so that the published view can tell which counts give away others.
+    joint: BTreeMap<Joint, u64>,
 }
+
+/// A joint cell: colour (by [`colour_index`]), decision, report flag, door (venue, label).
+type Joint = (usize, usize, bool, (String, String));
 
 /// Colours by byte code, then no status.
 fn colour_index(c: Option<Colour>) -> usize {
@@ -395,6 +402,7 @@ impl DailyStats {
             by_door: BTreeMap::new(),
             anonymous: 0,
             times: BTreeMap::new(),
+            joint: BTreeMap::new(),
         }
     }
 
@@ -422,6 +430,13 @@ impl DailyStats {
         self.by_decision[r.decision as usize] += 1;
         let door = (r.venue_id.clone(), r.door.clone());
         *self.by_door.entry(door.clone()).or_default() += 1;
+        let joint = (
+            colour_index(r.colour),
+            r.decision as usize,
+            r.report,
+            door.clone(),
+        );
+        *self.joint.entry(joint).or_default() += 1;
         match r.pseudonym {
             None => self.anonymous += 1,
             Some(p) => {
@@ -455,6 +470,9 @@ impl DailyStats {
         }
         for (door, n) in &other.by_door {
             *self.by_door.entry(door.clone()).or_default() += n;
+        }
+        for (cell, n) in &other.joint {
+            *self.joint.entry(cell.clone()).or_default() += n;
         }
         for (key, times) in &other.times {
             let mine = self.times.entry(key.clone()).or_default();
@@ -499,31 +517,79 @@ impl DailyStats {
     }
 
     /// The summary shared beyond the venue: every count below `k` (but above zero) is
-    /// withheld, and so is every count that the totals would give away. Each breakdown (by
-    /// colour, by decision, by door) sums to the scans, so a single withheld cell could be
-    /// worked out from the others: more cells are withheld, the smallest first, until the
-    /// withheld cells of each breakdown add up to at least `k` (complementary suppression).
+    /// withheld, and so is every count that the counts shown would give away, within a
+    /// breakdown (each sums to the scans: its withheld counts add up to at least `k`) or across
+    /// breakdowns and totals (red as the reports less yellow; SPEC.md §12). Visits and
+    /// visitors are withheld below `k`; staff's resolutions are a breakdown of their own.
     pub fn published(&self, k: u64) -> StatsSummary {
+        use disclosure::Count;
+        let cells: Vec<&Joint> = self.joint.keys().collect();
+        let over = |keep: &dyn Fn(&Joint) -> bool| -> Vec<usize> {
+            (0..cells.len()).filter(|&i| keep(cells[i])).collect()
+        };
+        let mut counts = vec![
+            Count::new(self.scans, over(&|_| true), k),
+            Count::new(self.reports, over(&|c| c.2), k),
+        ];
+        let colours: Vec<usize> = (0..4)
+            .map(|i| {
+                counts.push(Count::new(self.by_colour[i], over(&|c| c.0 == i), k));
+                counts.len() - 1
+            })
+            .collect();
+        let decisions: Vec<usize> = (0..3)
+            .map(|i| {
+                counts.push(Count::new(self.by_decision[i], over(&|c| c.1 == i), k));
+                counts.len() - 1
+            })
+            .collect();
+        let doors: Vec<usize> = self
+            .by_door
+            .iter()
+            .map(|(door, &n)| {
+                counts.push(Count::new(n, over(&|c| c.3 == *door), k));
+                counts.len() - 1
+            })
+            .collect();
+        disclosure::audit(
+            &mut counts,
+            &[colours.clone(), decisions.clone(), doors.clone()],
+            0,
+            cells.len(),
+            k,
+        );
+        let shown = |i: usize| counts[i].shown.then_some(counts[i].value);
         let mut s = self.summary_with(|n| (n == 0 || n >= k).then_some(n));
-        let total = self.scans;
-        let doors: Vec<u64> = self.by_door.values().copied().collect();
-        let mut door_cells: Vec<Option<u64>> = s.by_door.iter().map(|d| d.scans).collect();
-        protect(&mut door_cells, &doors, total, k);
-        for (d, cell) in s.by_door.iter_mut().zip(door_cells) {
-            d.scans = cell;
+        s.scans = shown(0);
+        s.reports = shown(1);
+        let c = |i: usize| shown(colours[i]);
+        s.by_colour = ColourCounts {
+            green: c(0),
+            yellow: c(1),
+            red: c(2),
+            none: c(3),
+        };
+        let d = |i: usize| shown(decisions[i]);
+        s.by_decision = DecisionCounts {
+            admit: d(0),
+            deny: d(1),
+            manual: d(2),
+        };
+        for (door, &i) in s.by_door.iter_mut().zip(&doors) {
+            door.scans = shown(i);
         }
-        let c = &mut s.by_colour;
-        let mut colours = [c.green, c.yellow, c.red, c.none];
-        protect(&mut colours, &self.by_colour, total, k);
-        [c.green, c.yellow, c.red, c.none] = colours;
-        let d = &mut s.by_decision;
-        let mut decisions = [d.admit, d.deny, d.manual];
-        protect(&mut decisions, &self.by_decision, total, k);
-        [d.admit, d.deny, d.manual] = decisions;
-        let r = &mut s.resolved;
-        let mut resolved = [r.admit, r.deny];
-        protect(&mut resolved, &self.resolved, self.resolved.iter().sum(), k);
-        [r.admit, r.deny] = resolved;
+        // Resolutions: their own total (not shown), their two counts.
+        let sum: u64 = self.resolved.iter().sum();
+        let mut resolved = vec![
+            Count::new(sum, Vec::new(), k),
+            Count::new(self.resolved[0], Vec::new(), k),
+            Count::new(self.resolved[1], Vec::new(), k),
+        ];
+        disclosure::complement(&mut resolved, &[1, 2], 0, k);
+        s.resolved = ResolvedCounts {
+            admit: resolved[1].shown.then_some(self.resolved[0]),
+            deny: resolved[2].shown.then_some(self.resolved[1]),
+        };
         s
     }
 
@@ -558,41 +624,6 @@ impl DailyStats {
                     scans: f(n),
                 })
                 .collect(),
-        }
-    }
-}
-
-/// Withholds more cells of a breakdown whose cells (`values`) sum to `total`, until the withheld
-/// ones add up to at least `k`: then no withheld cell can be worked out from the rest.
-fn protect(cells: &mut [Option<u64>], values: &[u64], total: u64, k: u64) {
-    let hidden = |cells: &[Option<u64>]| -> u64 {
-        cells
-            .iter()
-            .zip(values)
-            .filter(|(c, _)| c.is_none())
-            .map(|(_, v)| v)
-            .sum()
-    };
-    if total < k {
-        // The total itself is withheld: so is every non-zero cell.
-        for (c, v) in cells.iter_mut().zip(values) {
-            if *v > 0 {
-                *c = None;
-            }
-        }
-        return;
-    }
-    while cells.iter().any(Option::is_none) && hidden(cells) < k {
-        let smallest = cells
-            .iter()
-            .zip(values)
-            .enumerate()
-            .filter(|(_, (c, v))| c.is_some() && **v > 0)
-            .min_by_key(|(_, (_, v))| **v)
-            .map(|(i, _)| i);
-        match smallest {
-            Some(i) => cells[i] = None,
-            None => break,
         }
     }
 }

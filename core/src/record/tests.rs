@@ -204,6 +204,75 @@ proptest! {
         }
         prop_assert_eq!(p.scans.is_none(), total > 0 && total < k);
     }
+
+    /// Nor from counts of other breakdowns and totals: no withheld count's records are the
+    /// records of one to three counts shown, added or taken away (red as the reports less
+    /// yellow), checked record by record, apart from the code under test.
+    #[test]
+    fn withheld_counts_are_no_sum_or_difference_of_counts_shown(records in any_records(), k in 2u64..8, rule in 0u8..3, flip in any::<u64>()) {
+        let day = Day::of(t("2022-04-06T12:00:00+08:00"));
+        let mut s = DailyStats::new(day, 600);
+        let mut records: Vec<ScanRecord> = records.into_iter().map(|(r, _)| r).collect();
+        // What is reported: red (the records as made), red and yellow, or red with some
+        // records flipped.
+        for (i, r) in records.iter_mut().enumerate() {
+            match rule {
+                0 => {}
+                1 => r.report = matches!(r.colour, Some(Colour::Red | Colour::Yellow)),
+                _ => r.report ^= flip >> (i % 64) & 1 == 1,
+            }
+        }
+        for r in &records {
+            s.add(r).unwrap();
+        }
+        let p = s.published(k);
+        // Each count as (what is shown, which records it counts).
+        let colour = |c: Option<Colour>| move |r: &ScanRecord| r.colour == c;
+        let decision = |d: Outcome| move |r: &ScanRecord| r.decision == d;
+        let mut counts: Vec<(Option<u64>, Vec<i64>)> = Vec::new();
+        let mut add = |shown: Option<u64>, of: &dyn Fn(&ScanRecord) -> bool| {
+            counts.push((shown, records.iter().map(|r| i64::from(of(r))).collect()));
+        };
+        add(p.scans, &|_| true);
+        add(p.reports, &|r| r.report);
+        add(p.by_colour.green, &colour(Some(Colour::Green)));
+        add(p.by_colour.yellow, &colour(Some(Colour::Yellow)));
+        add(p.by_colour.red, &colour(Some(Colour::Red)));
+        add(p.by_colour.none, &colour(None));
+        add(p.by_decision.admit, &decision(Outcome::Admit));
+        add(p.by_decision.deny, &decision(Outcome::Deny));
+        add(p.by_decision.manual, &decision(Outcome::Manual));
+        for d in &p.by_door {
+            let door = d.door.clone();
+            add(d.scans, &move |r: &ScanRecord| r.door == door);
+        }
+        let shown: Vec<&Vec<i64>> = counts.iter().filter(|c| c.0.is_some()).map(|c| &c.1).collect();
+        for (value, of) in counts.iter().filter(|c| c.0.is_none()) {
+            if of.iter().all(|&x| x == 0) {
+                continue;
+            }
+            let n = shown.len();
+            for a in 0..n {
+                for b in a..=n {
+                    for c in b..=n {
+                        for signs in 0..8u8 {
+                            let mut sum = vec![0i64; of.len()];
+                            for (j, &i) in [a, b, c].iter().enumerate() {
+                                if i == n || (j > 0 && i == [a, b, c][j - 1]) {
+                                    continue;
+                                }
+                                let sign = if signs >> j & 1 == 1 { -1 } else { 1 };
+                                for (x, y) in sum.iter_mut().zip(shown[i]) {
+                                    *x += sign * y;
+                                }
+                            }
+                            prop_assert!(sum != *of, "a withheld count ({value:?}) is {a}, {b}, {c} with signs {signs:03b}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn any_records() -> impl Strategy<Value = Vec<(ScanRecord, bool)>> {
@@ -430,4 +499,60 @@ fn hours_are_counted_by_colour_in_china_standard_time() {
         .map(|h| h.green + h.yellow + h.red + h.none)
         .sum();
     assert_eq!(total, 4);
+}
+
+#[test]
+fn a_withheld_colour_is_not_the_reports_less_the_colours_shown() {
+    // The red team's day: 34 reports, 28 of them yellow and 6 red, with k = 10. Red is withheld
+    // (6 < 10); the reports less yellow gave it back (34 - 28 = 6), so one of them goes too.
+    let day = Day::of(t("2022-04-06T12:00:00+08:00"));
+    let mut s = DailyStats::new(day, 600);
+    let at = t("2022-04-06T08:00:00+08:00");
+    let add = |s: &mut DailyStats, n: u8, colour: Colour, report: bool, outcome: Outcome| {
+        for v in 0..n {
+            let mut r = record(
+                Some(v),
+                "东门",
+                at.saturating_add(i64::from(v) * 60),
+                Some(colour),
+                outcome,
+            );
+            r.report = report;
+            r.id = RecordId::derive(r.at, &[&[colour.code(), v]]);
+            s.add(&r).unwrap();
+        }
+    };
+    add(&mut s, 100, Colour::Green, false, Outcome::Admit);
+    add(&mut s, 28, Colour::Yellow, true, Outcome::Deny);
+    add(&mut s, 6, Colour::Red, true, Outcome::Deny);
+    // Five scans without a status, checked by hand: withheld with red, 11 together.
+    for v in 0..5u8 {
+        let mut r = record(
+            Some(v),
+            "东门",
+            at.saturating_add(i64::from(v)),
+            None,
+            Outcome::Manual,
+        );
+        r.id = RecordId::derive(r.at, &[b"none", &[v]]);
+        s.add(&r).unwrap();
+    }
+    let exact = s.summary();
+    assert_eq!(
+        (exact.reports, exact.by_colour.yellow, exact.by_colour.red),
+        (Some(34), Some(28), Some(6))
+    );
+    let p = s.published(10);
+    assert_eq!(p.by_colour.red, None);
+    assert!(
+        p.reports.is_none() || p.by_colour.yellow.is_none(),
+        "red = reports - yellow: {p:?}"
+    );
+    // Deny is yellow and red together: deny less yellow would be red too.
+    assert!(
+        p.by_decision.deny.is_none() || p.by_colour.yellow.is_none(),
+        "red = deny - yellow: {p:?}"
+    );
+    // Green and the total stay shown: nothing small hides in them.
+    assert_eq!((p.scans, p.by_colour.green), (Some(139), Some(100)));
 }

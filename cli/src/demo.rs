@@ -26,7 +26,6 @@ use venuecode::record::Day;
 use venuecode::revoke::RevocationList;
 use venuecode::status::StatusList;
 use venuecode::token::{HolderToken, TokenKey};
-use venuecode::trace::audit::AuditChain;
 use venuecode::trace::{DEFAULT_WINDOW_MINUTES, HolderReport, HolderTrace, Period, TraceKey};
 use venuecode::{
     Division, Prefix, Seal, SecretKey, Timestamp, TrustList, TrustedKey, Usage, Venue, VenueType,
@@ -670,14 +669,26 @@ fn trace_the_case(
     ledger.presences(|b| trace.find_contacts(b))?;
     let report: HolderReport = trace.report();
     let query = serde_json::json!({"kind": "holder", "holder": case.to_string()});
-    let line = AuditChain::new().append(
-        now,
-        "officer-1",
-        "demo: a visitor found positive the next day",
-        query,
-        report.visits.len() as u64,
-    )?;
-    write(audit_log, line.as_bytes())?;
+    // The demo's log starts afresh with each run (its head kept beside it).
+    let log = venuecode_ledger::audit::AuditLog::new(audit_log.to_owned(), tracing.audit_key());
+    for old in [log.path(), log.head_path()] {
+        match std::fs::remove_file(old) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(CliError::Io {
+                    path: old.to_owned(),
+                    source: e,
+                });
+            }
+            _ => {}
+        }
+    }
+    log.append(&venuecode_ledger::audit::Asked {
+        at: now,
+        by: "officer-1",
+        reason: "demo: a visitor found positive the next day",
+        query: &query,
+        results: report.visits.len() as u64,
+    })?;
 
     let window = i64::from(DEFAULT_WINDOW_MINUTES) * 60;
     let venue_of = |id: &str| VENUES.iter().position(|v| v.0 == id);

@@ -97,6 +97,10 @@ pub(crate) struct ServeArgs {
     /// The trace audit log (default DIR/trace-audit.jsonl).
     #[arg(long, requires = "trace_key", env = "VENUECODE_TRACE_AUDIT")]
     trace_audit: Option<PathBuf>,
+    /// The file the audit log's head is kept in (default: the log's path with `.head` added);
+    /// better on other storage than the log, so that the two cannot be cut back together.
+    #[arg(long, requires = "trace_key", env = "VENUECODE_TRACE_AUDIT_HEAD")]
+    trace_audit_head: Option<PathBuf>,
 }
 
 /// The desk of a node that traces: its keys and audit log.
@@ -160,7 +164,11 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
                 .trace_audit
                 .clone()
                 .unwrap_or_else(|| a.data.join("trace-audit.jsonl"));
-            trace_desk(key, a.token_key.as_deref(), audit)
+            let desk = trace_desk(key, a.token_key.as_deref(), audit)?;
+            Ok::<_, CliError>(match &a.trace_audit_head {
+                Some(head) => desk.with_audit_head(head.clone()),
+                None => desk,
+            })
         })
         .transpose()?;
     run(config, a.listen, None)

@@ -52,12 +52,20 @@ pub(crate) enum TraceCommand {
     /// The authority's index of the sources' records: record id and holder token, as Parquet,
     /// for SQL over Parquet exports in DuckDB or Spark (SPEC.md §15.3).
     Open(Box<OpenArgs>),
-    /// Verifies an audit log's chain; with --head, that it ends at the head kept elsewhere.
+    /// Verifies an audit log's chain of MACs under the tracing key's audit key, against the
+    /// head kept beside it (or --head-file); with --head, that it ends at a head kept elsewhere.
     Audit {
         /// The audit log.
         #[arg(long)]
         log: PathBuf,
-        /// The head hash the log must end at (printed by every query).
+        /// The authority's tracing key (mode 0600): the log's MACs are under a key derived from
+        /// it.
+        #[arg(long)]
+        trace_key: PathBuf,
+        /// The file the log's head is kept in (default: the log's path with `.head` added).
+        #[arg(long)]
+        head_file: Option<PathBuf>,
+        /// The head MAC the log must end at (printed by every query).
         #[arg(long)]
         head: Option<String>,
     },
@@ -75,9 +83,13 @@ pub(crate) struct Asker {
     /// Why: the case the query serves, written to the audit log.
     #[arg(long)]
     reason: String,
-    /// The audit log (JSON Lines, hash-chained), created if missing.
+    /// The audit log (JSON Lines, a chain of MACs), created if missing.
     #[arg(long, env = "VENUECODE_TRACE_AUDIT")]
     audit: PathBuf,
+    /// The file the log's head is kept in (default: the log's path with `.head` added); better
+    /// on other storage than the log.
+    #[arg(long, env = "VENUECODE_TRACE_AUDIT_HEAD")]
+    audit_head: Option<PathBuf>,
     /// As of this RFC 3339 time instead of now (the audit entry's time).
     #[arg(long)]
     at: Option<String>,
@@ -149,8 +161,18 @@ pub(crate) fn run(command: &TraceCommand) -> Result<u8, CliError> {
         TraceCommand::Holder(a) => holder(a),
         TraceCommand::Venue(a) => venue(a),
         TraceCommand::Open(a) => open(a),
-        TraceCommand::Audit { log, head } => {
-            verify_audit(log, head.as_deref(), crate::output::is_json())
+        TraceCommand::Audit {
+            log,
+            trace_key,
+            head_file,
+            head,
+        } => {
+            let key = TraceKey::from_hex(&read_secret_text(trace_key)?)?;
+            let mut audit = audit::AuditLog::new(log.clone(), key.audit_key());
+            if let Some(file) = head_file {
+                audit = audit.with_head(file.clone());
+            }
+            verify_audit(&audit, head.as_deref(), crate::output::is_json())
         }
     }
 }
@@ -191,7 +213,11 @@ impl Asker {
     fn desk(&self, token_key: Option<&Path>) -> Result<TraceDesk, CliError> {
         let key = TraceKey::from_hex(&read_secret_text(&self.trace_key)?)?;
         let token_key = token_key.map(read_token_key).transpose()?;
-        Ok(TraceDesk::new(key, token_key, self.audit.clone()))
+        let desk = TraceDesk::new(key, token_key, self.audit.clone());
+        Ok(match &self.audit_head {
+            Some(head) => desk.with_audit_head(head.clone()),
+            None => desk,
+        })
     }
 
     fn asked<'a>(&'a self, at: venuecode::Timestamp) -> desk::Asker<'a> {
@@ -373,14 +399,14 @@ fn open(a: &OpenArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
-fn verify_audit(log: &Path, head: Option<&str>, json: bool) -> Result<u8, CliError> {
-    let chain = audit::read(log)?;
+fn verify_audit(log: &audit::AuditLog, head: Option<&str>, json: bool) -> Result<u8, CliError> {
+    let chain = log.read()?;
     if let Some(expected) = head
         && expected != chain.head()
     {
         return Err(CliError::Usage(format!(
             "{}: the log ends at {} after {} entries, not at the head kept ({}): cut short or replaced",
-            log.display(),
+            log.path().display(),
             chain.head(),
             chain.entries(),
             shown(expected)

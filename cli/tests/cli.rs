@@ -289,6 +289,8 @@ fn demo_runs_the_day_and_its_report_matches_the_truth() {
     let audit = venuecode()
         .args(["trace", "audit", "--json", "--log"])
         .arg(s.path("demo/trace-audit.jsonl"))
+        .arg("--trace-key")
+        .arg(s.path("demo/trace.key"))
         .assert()
         .code(0);
     let audit: Value = serde_json::from_slice(&audit.get_output().stdout).unwrap();

@@ -353,21 +353,33 @@ fn a_case_is_traced_across_two_venues_and_every_query_is_audited() {
         let mut cmd = venuecode();
         cmd.args(["trace", "audit", "--json", "--log"])
             .arg(c.s.path("audit.jsonl"))
+            .arg("--trace-key")
+            .arg(c.s.path("trace.key"))
             .args(extra);
         cmd.assert()
     };
     let head = report["audit_head"].as_str().unwrap().to_owned();
     let now = json(&audit(&[]).code(0));
     assert_eq!(now["entries"], 9);
-    // Cut short to the first entry: the chain still reads, but not up to the head kept.
+    // A head kept elsewhere: the log ends there, or it is refused.
     let head_now = now["head"].as_str().unwrap().to_owned();
+    assert_eq!(json(&audit(&["--head", &head_now]).code(0))["entries"], 9);
+    audit(&["--head", &head]).code(2);
+    // Cut short to the first entry: the chain still reads, but the head kept beside the log
+    // says 9 entries (red team, 2026-12: a log cut short was taken).
     std::fs::write(
         c.s.path("audit.jsonl"),
         log.lines().next().unwrap().to_owned() + "\n",
     )
     .unwrap();
-    assert_eq!(json(&audit(&["--head", &head]).code(0))["entries"], 1);
-    audit(&["--head", &head_now]).code(2);
+    let cut = audit(&[]).code(2);
+    assert!(String::from_utf8_lossy(&cut.get_output().stderr).contains("cut short"));
+    // Without the tracing key the log is not checked at all.
+    venuecode()
+        .args(["trace", "audit", "--log"])
+        .arg(c.s.path("audit.jsonl"))
+        .assert()
+        .code(2);
     // Edited: the results of the first query changed. The log no longer verifies, and no trace
     // answers until it is mended.
     std::fs::write(

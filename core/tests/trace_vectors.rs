@@ -27,6 +27,8 @@ struct Vectors {
     tracing_key: String,
     tracing_public_key: String,
     cases: Vec<Case>,
+    /// The audit log's MAC key: HMAC-SHA-256(tracing key, "VENUECODE/AUDIT-KEY\0").
+    audit_key: String,
     audit_log: Vec<String>,
     audit_head: String,
 }
@@ -109,7 +111,7 @@ fn generate() -> Vectors {
         opens_to: opens.then(|| token.to_string()),
         sealed,
     };
-    let mut chain = AuditChain::new();
+    let mut chain = AuditChain::new(key.audit_key());
     let audit_log: Vec<String> = [("holder", 2u64), ("venue", 7)]
         .iter()
         .enumerate()
@@ -172,6 +174,7 @@ fn generate() -> Vectors {
                 false,
             ),
         ],
+        audit_key: key.audit_key().to_hex().to_string(),
         audit_log,
         audit_head: chain.head().to_owned(),
     }
@@ -202,7 +205,11 @@ fn spec_section(v: &Vectors) -> String {
         out += &format!("{}\n{}\n\n", c.name, c.trace_ref);
     }
     out = out.trim_end().to_owned();
-    out += "\n```\n\nAn audit log of two entries, and its head:\n\n```text\n";
+    out += &format!(
+        "\n```\n\nAn audit log of two entries, its MACs under the audit key `{}`, and its \
+         head:\n\n```text\n",
+        v.audit_key
+    );
     for line in &v.audit_log {
         out += &format!("{line}\n");
     }
@@ -282,11 +289,39 @@ fn committed_vectors_open_as_stated() {
         .filter(|&i| a[i..i + 2] == b[i..i + 2])
         .count();
     assert!(shared < 4, "{shared} bytes in common");
-    let mut chain = AuditChain::new();
+    assert_eq!(*key.audit_key().to_hex(), v.audit_key);
+    let mut chain = AuditChain::new(key.audit_key());
     for line in &v.audit_log {
         chain.push_line(line).unwrap();
     }
     assert_eq!(chain.head(), v.audit_head);
+}
+
+/// The audit log's MACs by Python's standard library: the key from the tracing key, each
+/// entry's MAC over the domain and its JSON without `hash` (keys in order, no spaces).
+const PYAUDIT: &str = r#"
+import hashlib, hmac, json, sys
+sk, lines = bytes.fromhex(sys.argv[1]), sys.argv[2:]
+key = hmac.new(sk, b"VENUECODE/AUDIT-KEY\0", hashlib.sha256).digest()
+print(key.hex())
+for line in lines:
+    entry = json.loads(line)
+    mac = entry.pop("hash")
+    body = json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode()
+    assert hmac.new(key, b"VENUECODE/AUDIT-MAC\0" + body, hashlib.sha256).hexdigest() == mac, line
+    print(mac)
+"#;
+
+#[test]
+fn another_implementation_computes_the_audit_logs_macs() {
+    let v = committed();
+    let args: Vec<&str> = std::iter::once(v.tracing_key.as_str())
+        .chain(v.audit_log.iter().map(String::as_str))
+        .collect();
+    let stdout = python::run(PYAUDIT, &args);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.first(), Some(&v.audit_key.as_str()));
+    assert_eq!(lines.last(), Some(&v.audit_head.as_str()));
 }
 
 const PYHPKE: &str = r#"
@@ -305,19 +340,18 @@ print("01" + enc.hex() + sender.seal(token, aad=aad).hex())
 fn another_hpke_implementation_opens_ours_and_seals_what_we_open() {
     let v = committed();
     let c = &v.cases[0];
-    let out = std::process::Command::new(python::python())
-        .args(["-c", PYHPKE])
-        .args([&v.tracing_key, &v.tracing_public_key, &v.info, &c.trace_ref])
-        .arg(hex::encode(id_bytes(&c.record_id)))
-        .arg(c.opens_to.as_ref().unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let aad = hex::encode(id_bytes(&c.record_id));
+    let stdout = python::run(
+        PYHPKE,
+        &[
+            &v.tracing_key,
+            &v.tracing_public_key,
+            &v.info,
+            &c.trace_ref,
+            &aad,
+            c.opens_to.as_ref().unwrap(),
+        ],
     );
-    let stdout = String::from_utf8(out.stdout).unwrap();
     let mut lines = stdout.lines();
     assert_eq!(lines.next(), c.opens_to.as_deref());
     let theirs: TraceRef = lines.next().unwrap().parse().unwrap();

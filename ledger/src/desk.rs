@@ -28,7 +28,7 @@ pub type Read<'a, E> =
 pub struct TraceDesk {
     key: TraceKey,
     token_key: Option<TokenKey>,
-    audit: PathBuf,
+    audit: audit::AuditLog,
 }
 
 /// Who is traced.
@@ -104,6 +104,7 @@ impl TraceDesk {
     /// A desk with the tracing key, the holder-token key (to take a person by ID number) and
     /// the audit log's path (created on the first query).
     pub fn new(key: TraceKey, token_key: Option<TokenKey>, audit: PathBuf) -> Self {
+        let audit = audit::AuditLog::new(audit, key.audit_key());
         TraceDesk {
             key,
             token_key,
@@ -111,9 +112,16 @@ impl TraceDesk {
         }
     }
 
+    /// The same desk with the audit log's head kept at `head` (default: the log's path with
+    /// `.head` added); better on other storage than the log.
+    pub fn with_audit_head(mut self, head: PathBuf) -> Self {
+        self.audit = self.audit.with_head(head);
+        self
+    }
+
     /// The audit log's path.
     pub fn audit_path(&self) -> &Path {
-        &self.audit
+        self.audit.path()
     }
 
     /// The holder token of `person`: `invalid_input` for a malformed token, an invalid ID
@@ -229,34 +237,29 @@ impl TraceDesk {
         query: &TraceQuery<'_>,
         results: u64,
     ) -> Result<String, DeskError<E>> {
-        audit::append(
-            &self.audit,
-            &audit::Asked {
+        self.audit
+            .append(&audit::Asked {
                 at: asker.at,
                 by: asker.by,
                 reason: asker.reason,
                 query: &query.to_json(),
                 results,
-            },
-        )
-        .map_err(|e| match e {
-            // Checked before anything was read; the log checks them again as it appends.
-            LedgerError::Core(
-                e @ venuecode::Error::InvalidInput {
-                    field: "by" | "reason",
-                    ..
-                },
-            ) => DeskError::Refused(e),
-            other => DeskError::Audit(other),
-        })
+            })
+            .map_err(|e| match e {
+                // Checked before anything was read; the log checks them again as it appends.
+                LedgerError::Core(
+                    e @ venuecode::Error::InvalidInput {
+                        field: "by" | "reason",
+                        ..
+                    },
+                ) => DeskError::Refused(e),
+                other => DeskError::Audit(other),
+            })
     }
 
-    /// The audit log's chain, checked (a new chain if there is no log yet).
+    /// The audit log's chain, checked, and against the head kept (a new chain if there is no
+    /// log yet).
     pub fn audit_chain(&self) -> Result<venuecode::trace::audit::AuditChain, LedgerError> {
-        if self.audit.exists() {
-            audit::read(&self.audit)
-        } else {
-            Ok(venuecode::trace::audit::AuditChain::new())
-        }
+        self.audit.read()
     }
 }

@@ -227,6 +227,68 @@ async fn a_broken_audit_log_answers_nothing() {
 }
 
 #[tokio::test]
+async fn an_audit_log_cut_short_deleted_or_rewritten_answers_nothing() {
+    // (red team, 2026-12: the service took each of these as intact.)
+    let body = json!({"id_number": HOLDER, "reason": "case 1"});
+    let refused = async |w: &World| {
+        let r = trace(w, "holder", &body).await;
+        assert_eq!((r.status.as_u16(), r.code().as_str()), (500, "internal"));
+        assert!(r.json().get("visits").is_none());
+        let audit = w.get("/v1/trace/audit", &[], "", "authority").await;
+        assert_eq!(audit.status, 500);
+    };
+    for damage in ["cut", "deleted", "rewritten"] {
+        let w = World::new().await;
+        a_day(&w).await;
+        for _ in 0..2 {
+            assert_eq!(trace(&w, "holder", &body).await.status, 200);
+        }
+        let path = w.dir.path().join("trace-audit.jsonl");
+        let text = std::fs::read_to_string(&path).unwrap();
+        match damage {
+            "cut" => {
+                let first = text.lines().next().unwrap().to_owned() + "\n";
+                std::fs::write(&path, first).unwrap();
+            }
+            "deleted" => std::fs::remove_file(&path).unwrap(),
+            _ => {
+                // Every line edited and its hash recomputed as the log was hashed before
+                // (SHA-256 of the old domain and the line without its hash, which ends the
+                // line after `prev`).
+                use sha2::Digest;
+                let mut prev = "0".repeat(64);
+                let mut out = String::new();
+                for line in text.lines() {
+                    let cut = line.find(",\"prev\":").unwrap();
+                    let body = format!(
+                        "{},\"prev\":\"{prev}\"}}",
+                        line[..cut].replace("case 1", "case 9")
+                    );
+                    let hash = hex::encode(
+                        sha2::Sha256::new()
+                            .chain_update(b"VENUECODE/AUDIT\0")
+                            .chain_update(body.as_bytes())
+                            .finalize(),
+                    );
+                    out += &format!("{},\"hash\":\"{hash}\"}}\n", &body[..body.len() - 1]);
+                    prev = hash;
+                }
+                std::fs::write(&path, out).unwrap();
+            }
+        }
+        refused(&w).await;
+        assert!(
+            damage == "deleted" || std::fs::read_to_string(&path).unwrap().lines().count() <= 2,
+            "{damage}: nothing appended"
+        );
+        assert!(
+            damage != "deleted" || !path.exists(),
+            "no new log in its place"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_node_without_the_tracing_key_traces_nothing() {
     let w = World::with(|c| c.trace_desk = None).await;
     a_day(&w).await;

@@ -127,6 +127,19 @@ impl TraceKey {
         zeroize::Zeroizing::new(hex::encode(self.0.to_bytes()) + "\n")
     }
 
+    /// The key of the trace audit log's MACs: HMAC-SHA-256 under this key's 32 bytes of
+    /// `VENUECODE/AUDIT-KEY\0`. Whoever holds the tracing key writes and checks the log; the
+    /// log and what lies beside it cannot forge an entry.
+    pub fn audit_key(&self) -> crate::trace::audit::AuditKey {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+        secret.copy_from_slice(&self.0.to_bytes());
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_ref())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"VENUECODE/AUDIT-KEY\0");
+        crate::trace::audit::AuditKey::from_bytes(mac.finalize().into_bytes().into())
+    }
+
     /// The public half, for venues.
     pub fn public(&self) -> TracePublicKey {
         TracePublicKey(Suite::sk_to_pk(&self.0))

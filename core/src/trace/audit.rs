@@ -1,22 +1,48 @@
 //! The trace audit log: every trace query, who asked it and why, as JSON Lines in which each
-//! entry names the hash of the one before (SPEC.md §15.4). An entry edited, removed or
-//! inserted breaks the chain at that line; a log cut short is caught against a head kept
-//! elsewhere ([`AuditChain::head`]).
+//! entry names the MAC of the one before (SPEC.md §15.2). The MAC is keyed ([`AuditKey`],
+//! derived from the tracing key and kept apart from the log), so an entry edited, removed or
+//! inserted breaks the chain at that line even if whoever did it recomputed every hash; a log
+//! cut short is caught against a head kept elsewhere ([`AuditChain::head`]).
 
 use crate::encoding::text;
 use crate::encoding::timestamp::Timestamp;
 use crate::error::Error;
 use crate::privacy::token::HolderToken;
 use crate::trace::Period;
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 /// The longest line of a log, in bytes: a line past it is refused unread.
 pub const MAX_AUDIT_LINE: usize = 16 * 1024;
 /// The longest reason, in bytes.
 pub const MAX_REASON_LEN: usize = 512;
 
-const DOMAIN: &[u8] = b"VENUECODE/AUDIT\0";
+const DOMAIN: &[u8] = b"VENUECODE/AUDIT-MAC\0";
+
+/// The key of the audit log's MACs: 32 bytes, derived from the tracing key
+/// ([`crate::trace::TraceKey::audit_key`]), so that only who holds that key can write or check
+/// the log, and nothing kept beside the log can forge it.
+#[derive(Clone)]
+pub struct AuditKey(zeroize::Zeroizing<[u8; 32]>);
+
+impl AuditKey {
+    /// The key of these bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> AuditKey {
+        AuditKey(zeroize::Zeroizing::new(bytes))
+    }
+
+    /// Its bytes (for test vectors).
+    pub fn to_hex(&self) -> zeroize::Zeroizing<String> {
+        zeroize::Zeroizing::new(hex::encode(self.0.as_ref()))
+    }
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(<secret>)")
+    }
+}
 
 /// One query as logged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,9 +60,9 @@ pub struct AuditEntry {
     pub query: serde_json::Value,
     /// How many results it gave.
     pub results: u64,
-    /// The hash of the entry before (64 zeros for the first).
+    /// The MAC of the entry before (64 zeros for the first).
     pub prev: String,
-    /// SHA-256 of the domain, and of this entry's JSON without `hash`.
+    /// HMAC-SHA-256 under the [`AuditKey`] of the domain and this entry's JSON without `hash`.
     pub hash: String,
 }
 
@@ -89,7 +115,7 @@ fn bad(line: u64, reason: impl Into<String>) -> Error {
 }
 
 impl AuditEntry {
-    fn digest(&self) -> String {
+    fn digest(&self, key: &AuditKey) -> String {
         let unhashed = Unhashed {
             seq: self.seq,
             at: self.at,
@@ -101,12 +127,11 @@ impl AuditEntry {
         };
         let json =
             serde_json::to_vec(&unhashed).unwrap_or_else(|_| unreachable!("the entry serialises"));
-        hex::encode(
-            Sha256::new()
-                .chain_update(DOMAIN)
-                .chain_update(json)
-                .finalize(),
-        )
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.0.as_ref())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(DOMAIN);
+        mac.update(&json);
+        hex::encode(mac.finalize().into_bytes())
     }
 }
 
@@ -161,27 +186,24 @@ pub struct Logged<'a, T> {
     pub audit_head: &'a str,
 }
 
-/// A log read so far: how many entries, and the last one's hash. Its JSON is
+/// A log read so far: how many entries, and the last one's MAC. Its JSON is
 /// `{"entries": N, "head": "..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AuditChain {
     entries: u64,
     head: String,
-}
-
-impl Default for AuditChain {
-    fn default() -> Self {
-        AuditChain {
-            entries: 0,
-            head: "0".repeat(64),
-        }
-    }
+    #[serde(skip)]
+    key: AuditKey,
 }
 
 impl AuditChain {
-    /// An empty log.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty log whose MACs are under `key`.
+    pub fn new(key: AuditKey) -> Self {
+        AuditChain {
+            entries: 0,
+            head: "0".repeat(64),
+            key,
+        }
     }
 
     /// Entries read.
@@ -189,7 +211,7 @@ impl AuditChain {
         self.entries
     }
 
-    /// The last entry's hash (64 zeros for an empty log): keep it outside the log to detect a
+    /// The last entry's MAC (64 zeros for an empty log): keep it outside the log to detect a
     /// log cut short.
     pub fn head(&self) -> &str {
         &self.head
@@ -212,8 +234,12 @@ impl AuditChain {
                 "does not follow the entry before (removed or edited)",
             ));
         }
-        if entry.digest() != entry.hash {
-            return Err(bad(n, "its hash does not match it (edited)"));
+        if entry.digest(&self.key) != entry.hash {
+            return Err(bad(
+                n,
+                "its MAC does not match it (edited, or kept under another tracing key, or \
+                 written before the log was keyed)",
+            ));
         }
         self.entries = n;
         self.head = entry.hash.clone();
@@ -241,7 +267,7 @@ impl AuditChain {
             prev: self.head.clone(),
             hash: String::new(),
         };
-        entry.hash = entry.digest();
+        entry.hash = entry.digest(&self.key);
         let line = serde_json::to_string(&entry)
             .unwrap_or_else(|_| unreachable!("the entry serialises"))
             + "\n";
@@ -281,8 +307,12 @@ mod tests {
         );
     }
 
+    fn key() -> AuditKey {
+        AuditKey::from_bytes([9; 32])
+    }
+
     fn log(n: u64) -> Vec<String> {
-        let mut chain = AuditChain::new();
+        let mut chain = AuditChain::new(key());
         (0..n)
             .map(|i| {
                 chain
@@ -299,7 +329,7 @@ mod tests {
     }
 
     fn read(lines: &[String]) -> Result<AuditChain, Error> {
-        let mut chain = AuditChain::new();
+        let mut chain = AuditChain::new(key());
         for l in lines {
             chain.push_line(l.trim_end())?;
         }
@@ -326,6 +356,19 @@ mod tests {
         let mut rehashed = lines.clone();
         rehashed[3] = rehashed[3].replace("officer-7", "officer-8");
         assert!(read(&rehashed).unwrap_err().to_string().contains("line 4"));
+        // Rewritten whole, every MAC recomputed, by someone without the key (red team,
+        // 2026-12: with plain hashes, a rewritten log read as intact).
+        let mut forger = AuditChain::new(AuditKey::from_bytes([1; 32]));
+        let forged: Vec<String> = (0..4)
+            .map(|i| {
+                let q = serde_json::json!({"kind": "holder", "holder": format!("{i:032x}")});
+                forger
+                    .append(Timestamp::from_unix(0), "officer-8", "case", q, 0)
+                    .unwrap()
+            })
+            .collect();
+        let e = read(&forged).unwrap_err().to_string();
+        assert!(e.contains("line 1") && e.contains("MAC"), "{e}");
         // A log cut short reads as a shorter chain: its head differs from the one kept.
         assert_ne!(read(&lines[..3]).unwrap().head(), chain.head());
         assert!(read(&["{}".into()]).is_err());
@@ -334,7 +377,7 @@ mod tests {
 
     #[test]
     fn a_query_needs_who_and_why() {
-        let mut chain = AuditChain::new();
+        let mut chain = AuditChain::new(key());
         let q = serde_json::json!({});
         let at = Timestamp::from_unix(0);
         assert!(chain.append(at, "", "case", q.clone(), 0).is_err());

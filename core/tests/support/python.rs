@@ -13,3 +13,20 @@ pub(crate) fn python() -> String {
         }
     })
 }
+
+/// Runs `script` (`python -c`) with `args`; gives its standard output, and fails the test with
+/// its standard error if it failed.
+#[allow(dead_code)]
+pub(crate) fn run<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> String {
+    let out = std::process::Command::new(python())
+        .args(["-c", script])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -34,7 +34,7 @@ mod trace;
 mod venues;
 mod webhooks;
 
-pub use api::{MAX_BODY_BYTES, OPENAPI};
+pub use api::{MAX_BODY_BYTES, MAX_LABEL_PARAM_CHARS, OPENAPI};
 pub use districts::MAX_REGISTRY_BYTES;
 pub use error::{ApiError, SERVICE_ERROR_CODES};
 pub use intake::MAX_UPLOAD_RECORDS;

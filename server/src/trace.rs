@@ -20,16 +20,29 @@ use venuecode_ledger::desk::{self, Answer, DeskError, Person};
 static SOURCES: std::sync::LazyLock<[String; 1]> =
     std::sync::LazyLock::new(|| ["records service".to_owned()]);
 
-/// `POST /v1/trace/holder`'s body.
+/// `POST /v1/trace/holder`'s body. An optional field is given or left out, never `null` (as
+/// the document says).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HolderBody {
+    #[serde(default, deserialize_with = "given")]
     holder: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     id_number: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     from: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     to: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     window_minutes: Option<u32>,
     reason: String,
+}
+
+/// A field that is there has a value: `null` is refused.
+fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// `POST /v1/trace/venue`'s body.
@@ -157,6 +170,7 @@ pub(crate) async fn venue(
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let (by, desk) = (account.name, desk(&s)?);
     let b: VenueBody = body(&bytes)?;
+    crate::api::check_label_param("venue_id", &b.venue_id)?;
     let period = desk::period(Some(&b.from), Some(&b.to))?;
     let at = s.now();
     let shared = s.clone();

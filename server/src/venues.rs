@@ -34,7 +34,7 @@ impl DayQuery {
     /// The door asked for, if any, checked as a label (a NUL or a bidi override is no door).
     fn door(&self) -> Result<Option<String>, ApiError> {
         if let Some(door) = &self.door {
-            venuecode::record::check_label("door", door)?;
+            crate::api::check_label_param("door", door)?;
         }
         Ok(self.door.clone())
     }
@@ -107,7 +107,11 @@ pub(crate) async fn records(
                 .map_err(|_| ApiError::invalid("after", "not a record id"))
         })
         .transpose()?;
-    let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    // As the document says: 1 to 1,000, refused outside (not quietly clamped).
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid("limit", "from 1 to 1000"));
+    }
     let day = q.day.as_deref().map(str::parse::<Day>).transpose()?;
     let filter = Filter {
         day,

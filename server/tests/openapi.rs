@@ -88,3 +88,68 @@ async fn a_route_not_in_the_document_is_not_served() {
         );
     }
 }
+
+/// The pattern of a label in a route or query: core's characters (`text::is_allowed`), each
+/// character the document excludes named by its range, BMP ones as `\uXXXX` escapes and others
+/// as themselves. UTF-16 surrogates are no characters (no request carries one) and regex engines
+/// refuse them in a class, so they are not named.
+fn label_pattern() -> String {
+    let mut out = String::from("^[^");
+    let mut cp = 0u32;
+    let excluded = |cp: u32| match char::from_u32(cp) {
+        Some(c) => !venuecode::text::is_allowed(c),
+        None => false,
+    };
+    let show = |cp: u32| match char::from_u32(cp) {
+        Some(c) if cp > 0xFFFF => c.to_string(),
+        _ => format!("\\u{cp:04X}"),
+    };
+    while cp <= 0x10FFFF {
+        if excluded(cp) {
+            let start = cp;
+            while cp < 0x10FFFF && excluded(cp + 1) {
+                cp += 1;
+            }
+            out += &show(start);
+            if cp > start {
+                out += "-";
+                out += &show(cp);
+            }
+        }
+        cp += 1;
+    }
+    out + &format!("]{{1,{}}}$", venuecode_server::MAX_LABEL_PARAM_CHARS)
+}
+
+#[test]
+fn a_label_parameter_is_cores_label_as_the_document_states_it() {
+    let d = document();
+    let label = &d["components"]["schemas"]["Label"];
+    if std::env::var_os("VENUECODE_PRINT_LABEL").is_some() {
+        println!("{}", label_pattern());
+    }
+    assert_eq!(label["pattern"], label_pattern());
+    assert_eq!(label["maxLength"], venuecode_server::MAX_LABEL_PARAM_CHARS);
+    // Every venue id and door in a route, a query or a trace request is one.
+    let mut places = Vec::new();
+    for (path, item) in d["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if ["venue", "door"].contains(&p["name"].as_str().unwrap()) {
+                    places.push((format!("{method} {path} {}", p["name"]), &p["schema"]));
+                }
+            }
+        }
+    }
+    places.push((
+        "TraceVenueRequest".into(),
+        &d["components"]["schemas"]["TraceVenueRequest"]["properties"]["venue_id"],
+    ));
+    assert_eq!(places.len(), 9, "{places:?}");
+    for (place, schema) in places {
+        assert_eq!(
+            schema["$ref"], "#/components/schemas/Label",
+            "{place}: {schema}"
+        );
+    }
+}

@@ -67,6 +67,18 @@ async fn a_check_in_is_decided_stored_once_and_counted_for_the_manager() {
     );
     assert_eq!(shared["summary"]["by_colour"]["red"], 0);
     assert_eq!(shared["hours"], serde_json::Value::Null);
+    // A page's limit is 1 to 1,000, as the document says, not clamped (schemathesis, 2026-12).
+    for limit in ["0", "1001"] {
+        let r = w
+            .get(
+                RECORDS,
+                &[("venue", TEMPLE)],
+                &format!("limit={limit}"),
+                "temple-manager",
+            )
+            .await;
+        assert_eq!(r.status, 400, "limit={limit}");
+    }
     for k in ["1", "1001", "x"] {
         let r = w
             .get(

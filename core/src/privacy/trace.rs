@@ -130,14 +130,14 @@ impl TraceKey {
     /// The key of the trace audit log's MACs: HMAC-SHA-256 under this key's 32 bytes of
     /// `VENUECODE/AUDIT-KEY\0`. Whoever holds the tracing key writes and checks the log; the
     /// log and what lies beside it cannot forge an entry.
-    pub fn audit_key(&self) -> crate::trace::audit::AuditKey {
+    pub fn audit_key(&self) -> AuditKey {
         use hmac::{Hmac, KeyInit, Mac};
         let mut secret = zeroize::Zeroizing::new([0u8; 32]);
         secret.copy_from_slice(&self.0.to_bytes());
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_ref())
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(b"VENUECODE/AUDIT-KEY\0");
-        crate::trace::audit::AuditKey::from_bytes(mac.finalize().into_bytes().into())
+        AuditKey::from_bytes(mac.finalize().into_bytes().into())
     }
 
     /// The public half, for venues.
@@ -274,6 +274,35 @@ impl TryRng for Expand {
 }
 
 impl TryCryptoRng for Expand {}
+
+/// The key of the audit log's MACs: 32 bytes, derived from the tracing key
+/// ([`TraceKey::audit_key`]), so that only who holds that key can write or check
+/// the log, and nothing kept beside the log can forge it.
+#[derive(Clone)]
+pub struct AuditKey(zeroize::Zeroizing<[u8; 32]>);
+
+impl AuditKey {
+    /// The key of these bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> AuditKey {
+        AuditKey(zeroize::Zeroizing::new(bytes))
+    }
+
+    /// Its bytes (for test vectors).
+    pub fn to_hex(&self) -> zeroize::Zeroizing<String> {
+        zeroize::Zeroizing::new(hex::encode(self.0.as_ref()))
+    }
+
+    /// Its bytes, for the log's MACs.
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(<secret>)")
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -20,29 +20,7 @@ pub const MAX_REASON_LEN: usize = 512;
 
 const DOMAIN: &[u8] = b"VENUECODE/AUDIT-MAC\0";
 
-/// The key of the audit log's MACs: 32 bytes, derived from the tracing key
-/// ([`crate::trace::TraceKey::audit_key`]), so that only who holds that key can write or check
-/// the log, and nothing kept beside the log can forge it.
-#[derive(Clone)]
-pub struct AuditKey(zeroize::Zeroizing<[u8; 32]>);
-
-impl AuditKey {
-    /// The key of these bytes.
-    pub fn from_bytes(bytes: [u8; 32]) -> AuditKey {
-        AuditKey(zeroize::Zeroizing::new(bytes))
-    }
-
-    /// Its bytes (for test vectors).
-    pub fn to_hex(&self) -> zeroize::Zeroizing<String> {
-        zeroize::Zeroizing::new(hex::encode(self.0.as_ref()))
-    }
-}
-
-impl std::fmt::Debug for AuditKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AuditKey(<secret>)")
-    }
-}
+pub use crate::privacy::trace::AuditKey;
 
 /// One query as logged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,7 +105,7 @@ impl AuditEntry {
         };
         let json =
             serde_json::to_vec(&unhashed).unwrap_or_else(|_| unreachable!("the entry serialises"));
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.0.as_ref())
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.bytes())
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(DOMAIN);
         mac.update(&json);

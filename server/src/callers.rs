@@ -153,7 +153,7 @@ impl axum::extract::FromRequestParts<Arc<Shared>> for ReadableVenue {
         let Path(venue_id) = Path::<String>::from_request_parts(parts, s)
             .await
             .map_err(|_| ApiError::invalid("venue", "not a venue id"))?;
-        crate::api::check_label_param("venue", &venue_id)?;
+        crate::labels::check_label_param("venue", &venue_id)?;
         let (headers, method, id) = (
             parts.headers.clone(),
             parts.method.clone(),

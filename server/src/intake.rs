@@ -178,7 +178,7 @@ pub(crate) async fn upload(
     caller: Caller,
     body: Bytes,
 ) -> Result<axum::Json<Uploaded>, ApiError> {
-    crate::api::check_label_param("venue", &venue_id)?;
+    crate::labels::check_label_param("venue", &venue_id)?;
     let a = &caller.account;
     if a.role != Role::Gate || a.scope.first() != Some(&venue_id) {
         return Err(ApiError::forbidden());

@@ -170,7 +170,7 @@ pub(crate) async fn venue(
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let (by, desk) = (account.name, desk(&s)?);
     let b: VenueBody = body(&bytes)?;
-    crate::api::check_label_param("venue_id", &b.venue_id)?;
+    crate::labels::check_label_param("venue_id", &b.venue_id)?;
     let period = desk::period(Some(&b.from), Some(&b.to))?;
     let at = s.now();
     let shared = s.clone();

@@ -34,7 +34,7 @@ impl DayQuery {
     /// The door asked for, if any, checked as a label (a NUL or a bidi override is no door).
     fn door(&self) -> Result<Option<String>, ApiError> {
         if let Some(door) = &self.door {
-            crate::api::check_label_param("door", door)?;
+            crate::labels::check_label_param("door", door)?;
         }
         Ok(self.door.clone())
     }

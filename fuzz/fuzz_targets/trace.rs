@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(sealed.to_string(), text.trim());
         let _ = key.open(&sealed, b"");
     }
-    let mut chain = AuditChain::new();
+    let mut chain = AuditChain::new(key.audit_key());
     for line in text.lines() {
         let before = chain.entries();
         if chain.push_line(line).is_err() {

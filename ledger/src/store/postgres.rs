@@ -234,7 +234,7 @@ async fn write_groups(pool: Pool, mut queue: mpsc::Receiver<Job>) {
         let group = super::group(first, || queue.try_recv().ok());
         let all: Vec<&ScanRecord> = group.iter().flat_map(|j| &j.records).collect();
         let added = match pool.get().await {
-            Ok(client) => insert(&client, &all).await,
+            Ok(mut client) => insert(&mut client, &all).await,
             Err(e) => Err(e.into()),
         };
         let added = added.map(|mut new| {
@@ -246,10 +246,16 @@ async fn write_groups(pool: Pool, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
-/// Stores records with one statement; gives the ids that were new (each once: a record twice
-/// in a group is new only the first time).
+/// The lock under which records are numbered and committed, on every node (an advisory lock
+/// of the transaction): `seq` is then the order of commits, so a reader paging by `seq` never
+/// passes a number whose record is not yet visible. Writers of all nodes take turns, a group
+/// each, which group commit keeps few.
+const FEED_LOCK: i64 = 7_310_108;
+
+/// Stores records with one statement, numbered and committed under [`FEED_LOCK`]; gives the ids
+/// that were new (each once: a record twice in a group is new only the first time).
 async fn insert(
-    client: &Client,
+    client: &mut Client,
     records: &[&ScanRecord],
 ) -> Result<std::collections::HashSet<String>, LedgerError> {
     let mut ids = Vec::with_capacity(records.len());
@@ -267,7 +273,10 @@ async fn insert(
                 .map_err(|e| LedgerError::Corrupt(format!("a record did not serialise: {e}")))?,
         );
     }
-    let rows = client
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FEED_LOCK])
+        .await?;
+    let rows = tx
         .query(
             "INSERT INTO scans (record_id, venue_id, door, day, record)
              SELECT id, venue, door, day, body::jsonb
@@ -279,5 +288,6 @@ async fn insert(
             &[&ids, &venues, &doors, &days, &bodies],
         )
         .await?;
+    tx.commit().await?;
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
 }

@@ -29,24 +29,8 @@ fn validate_against_schema(jsonl: &std::path::Path) {
         for line in open(sys.argv[2]):\n\
         \x20   v.validate(json.loads(line)); n += 1\n\
         print(n)\n";
-    let out = std::process::Command::new(python::python())
-        .args(["-c", script])
-        .arg(&schema)
-        .arg(jsonl)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "schema validation failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse::<u32>()
-            .unwrap()
-            > 0
-    );
+    let stdout = python::run(script, &[schema.as_os_str(), jsonl.as_os_str()]);
+    assert!(stdout.trim().parse::<u32>().unwrap() > 0);
 }
 
 #[test]

@@ -523,21 +523,14 @@ fn duckdb_over_the_exports_and_the_index_gives_the_same_answer() {
     assert_eq!(mode & 0o777, 0o600);
     let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/sql/trace_holder.sql");
     let exports_arg = exports.map(|e| c.s.path(e).display().to_string()).join(",");
-    let out = std::process::Command::new(python::python())
-        .args(["-c", DUCKDB])
-        .arg(&sql)
-        .arg(exports_arg)
-        .arg(c.s.path("index.parquet"))
-        .arg(report["holder"].as_str().unwrap())
-        .arg("1800")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let index = c.s.path("index.parquet").display().to_string();
+    let holder = report["holder"].as_str().unwrap();
+    let sql = sql.display().to_string();
+    let stdout = python::run(
+        DUCKDB,
+        &[sql.as_str(), &exports_arg, &index, holder, "1800"],
     );
-    let rows: Vec<Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    let rows: Vec<Vec<String>> = serde_json::from_str(&stdout).unwrap();
     // (visit record, contact holder, contact record) from both.
     let from_sql: BTreeSet<(String, String, String)> = rows
         .into_iter()

@@ -90,17 +90,8 @@ fn duckdb_reads_our_parquet_and_agrees_with_our_statistics() {
     .unwrap();
     assert_eq!(written, 3000);
 
-    let out = std::process::Command::new(python::python())
-        .args(["-c", QUERY])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "DuckDB: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows: Vec<Vec<Value>> = serde_json::from_slice(&out.stdout).unwrap();
+    let rows: Vec<Vec<Value>> =
+        serde_json::from_str(&python::run(QUERY, &[path.as_os_str()])).unwrap();
     let mut checked = 0;
     for row in &rows {
         let day: Day = row[0].as_str().unwrap().parse().unwrap();

@@ -30,13 +30,16 @@ pub mod parquet;
 #[cfg(feature = "postgres")]
 mod pg;
 pub mod presence;
+pub mod sightings;
 #[cfg(feature = "service")]
 pub mod store;
 #[cfg(feature = "postgres")]
 pub mod tls;
 
 use rusqlite::{Connection, OptionalExtension, ToSql};
+pub use sightings::{Entry, Stored};
 use std::path::Path;
+use venuecode::door::Sighting;
 use venuecode::health::Colour;
 use venuecode::person::Profile;
 use venuecode::policy::Outcome;
@@ -199,6 +202,18 @@ CREATE TABLE IF NOT EXISTS scans (
 );
 CREATE INDEX IF NOT EXISTS scans_by_day ON scans (day, venue_id, door);
 CREATE TABLE IF NOT EXISTS venue_keys (venue_id TEXT PRIMARY KEY, key TEXT NOT NULL);
+";
+
+/// The dynamic codes seen ([`sightings`]): a table added to version 3 without a new version (a
+/// ledger without it gains it when opened; older programs never read it).
+const SIGHTINGS: &str = "
+CREATE TABLE IF NOT EXISTS sightings (
+    code BLOB PRIMARY KEY,
+    place BLOB NOT NULL,
+    first_at INTEGER NOT NULL,
+    until INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sightings_by_until ON sightings (until);
 ";
 
 const COLUMNS: &str = "record_id, origin, device, venue_id, door, at, day, pseudonym, name,
@@ -389,6 +404,7 @@ impl Ledger {
                 )));
             }
         }
+        conn.execute_batch(SIGHTINGS)?;
         let root = match meta(&conn, "pseudonym_root")? {
             Some(hex_key) => hex_key,
             None => {
@@ -495,19 +511,98 @@ impl Ledger {
         Ok(added)
     }
 
-    /// Stores records in one transaction, all or none, and says of each whether it was new: a
-    /// service commits the records of many requests at once (group commit) and answers each.
-    pub fn append_each(&mut self, records: &[ScanRecord]) -> Result<Vec<bool>, LedgerError> {
+    /// Stores records in one transaction, all or none, and says what became of each: a service
+    /// commits the records of many requests at once (group commit) and answers each. A record
+    /// whose dynamic code's claim an earlier sighting refutes is not stored
+    /// ([`sightings`]); the claims won are written in the same transaction.
+    pub fn append_entries(&mut self, entries: &[Entry]) -> Result<Vec<Stored>, LedgerError> {
         let tx = self.conn.transaction()?;
-        let mut added = Vec::with_capacity(records.len());
+        let claims: Vec<Sighting> = entries.iter().filter_map(|e| e.claim).collect();
+        let mut earlier = std::collections::HashMap::new();
+        if let Some(now) = claims.iter().map(|c| c.first_at).max() {
+            let swept: i64 = tx
+                .query_row(
+                    "SELECT value FROM meta WHERE name = 'sightings_swept'",
+                    [],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            if now.unix() - swept >= sightings::SWEEP_SECS {
+                tx.execute(
+                    "DELETE FROM sightings WHERE until <= ?1",
+                    [now.unix() - sightings::SWEEP_MARGIN_SECS],
+                )?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta (name, value) VALUES ('sightings_swept', ?1)",
+                    [now.unix().to_string()],
+                )?;
+            }
+            let mut find =
+                tx.prepare_cached("SELECT place, first_at, until FROM sightings WHERE code = ?1")?;
+            for c in &claims {
+                let found = find
+                    .query_row([c.code.as_slice()], |r| {
+                        Ok((
+                            r.get::<_, Vec<u8>>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, i64>(2)?,
+                        ))
+                    })
+                    .optional()?;
+                if let Some((place, first_at, until)) = found {
+                    let place = place
+                        .try_into()
+                        .map_err(|_| LedgerError::Corrupt("a stored sighting".into()))?;
+                    earlier.insert(
+                        c.code,
+                        Sighting {
+                            code: c.code,
+                            place,
+                            first_at: Timestamp::from_unix(first_at),
+                            until: Timestamp::from_unix(until),
+                        },
+                    );
+                }
+            }
+        }
+        let (fates, writes) = sightings::settle(entries.iter().map(|e| e.claim), earlier);
         {
-            let mut stmt = tx.prepare_cached(&insert_sql())?;
-            for r in records {
-                added.push(stmt.execute(row(r))? == 1);
+            let mut write = tx.prepare_cached(
+                "INSERT OR REPLACE INTO sightings (code, place, first_at, until)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for w in &writes {
+                write.execute(rusqlite::params![
+                    w.code.as_slice(),
+                    w.place.as_slice(),
+                    w.first_at.unix(),
+                    w.until.unix()
+                ])?;
+            }
+        }
+        let mut out = Vec::with_capacity(entries.len());
+        {
+            let mut insert = tx.prepare_cached(&insert_sql())?;
+            let mut state =
+                tx.prepare_cached("SELECT code_state FROM scans WHERE record_id = ?1")?;
+            for (e, fate) in entries.iter().zip(fates) {
+                out.push(match fate {
+                    Some(replay) => Stored::Replayed(replay),
+                    None if insert.execute(row(&e.record))? == 1 => Stored::New,
+                    None => {
+                        let code: Option<String> =
+                            state.query_row([e.record.id.to_string()], |r| r.get(0))?;
+                        Stored::Already {
+                            replayed: code.as_deref() == Some(CodeState::Replayed.name()),
+                        }
+                    }
+                });
             }
         }
         tx.commit()?;
-        Ok(added)
+        Ok(out)
     }
 
     /// Up to `limit` records that pass `filter`, in the order they were stored, after the record
@@ -785,13 +880,17 @@ pub(crate) mod tests {
             record(t0, "西门", Some(3)),
         );
         assert_eq!(
-            ledger.append_each(&[a.clone(), b.clone()]).unwrap(),
-            [true, true]
+            ledger
+                .append_entries(&[a.clone().into(), b.clone().into()])
+                .unwrap(),
+            [Stored::New, Stored::New]
         );
         // A queued record, older than the ones stored, and one of them again.
         assert_eq!(
-            ledger.append_each(&[late.clone(), a.clone()]).unwrap(),
-            [true, false]
+            ledger
+                .append_entries(&[late.clone().into(), a.clone().into()])
+                .unwrap(),
+            [Stored::New, Stored::Already { replayed: false }]
         );
         let all = Filter::default();
         let first = ledger.page(&all, None, 2).unwrap().unwrap();

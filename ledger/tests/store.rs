@@ -6,7 +6,8 @@
 //! retry stores nothing twice, nor a record twice in one request); records come back in the
 //! order stored, by filter and by page (a cursor that is not there is `None`); a trace's
 //! presences cover the days asked, each once; a venue's pseudonym key is stored or derived, and
-//! a provisioned one replaces it only while the venue has no record with a pseudonym.
+//! a provisioned one replaces it only while the venue has no record with a pseudonym; a dynamic
+//! code's first sighting is claimed with its record, once for every node, until it expires.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -14,10 +15,12 @@
 mod postgres;
 
 use venuecode::Timestamp;
+use venuecode::door::{Replay, Sighting};
 use venuecode::policy::Outcome;
 use venuecode::pseudonym::PseudonymKey;
 use venuecode::record::{Day, Origin, RecordId, ScanRecord};
 use venuecode::token::HolderToken;
+use venuecode_ledger::sightings::{Entry, Stored};
 use venuecode_ledger::store::Store;
 use venuecode_ledger::{Filter, LedgerError};
 
@@ -350,15 +353,11 @@ async fn the_city_store_speaks_tls_as_sslmode_asks_and_always_verifies_the_certi
     assert_ne!(count(false).await, "0");
 }
 
-#[tokio::test]
-async fn a_reader_paging_while_two_nodes_write_gets_every_record_once() {
-    // Two stores on one database are two nodes. Before, a record number was taken before its
-    // commit, so a later number could commit first and a reader's cursor pass the earlier one
-    // before it was visible (red team, 2026-12: 906 of 20,001 records never reached a reader
-    // paging with `after`).
-    let Some(url) = postgres::database("vc_feed").await else {
+/// Two stores on one new PostgreSQL database (two nodes), or none without a test server.
+async fn two_nodes(name: &str) -> Option<(tempfile::TempDir, [Store; 2])> {
+    let Some(url) = postgres::database(name).await else {
         eprintln!("no test server (scripts/postgres): nothing to test here");
-        return;
+        return None;
     };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("unused.sqlite");
@@ -366,6 +365,18 @@ async fn a_reader_paging_while_two_nodes_write_gets_every_record_once() {
         Store::open(&path, Some(&url)).await.unwrap(),
         Store::open(&path, Some(&url)).await.unwrap(),
     ];
+    Some((dir, nodes))
+}
+
+#[tokio::test]
+async fn a_reader_paging_while_two_nodes_write_gets_every_record_once() {
+    // Two stores on one database are two nodes. Before, a record number was taken before its
+    // commit, so a later number could commit first and a reader's cursor pass the earlier one
+    // before it was visible (red team, 2026-12: 906 of 20,001 records never reached a reader
+    // paging with `after`).
+    let Some((_dir, nodes)) = two_nodes("vc_feed").await else {
+        return;
+    };
     const EACH: i64 = 400;
     let doors = ["东门", "北门", "南门", "西门"];
     let mut writers = Vec::new();
@@ -409,4 +420,164 @@ async fn a_reader_paging_while_two_nodes_write_gets_every_record_once() {
     let unique: std::collections::BTreeSet<RecordId> = seen.iter().copied().collect();
     assert_eq!(unique.len(), seen.len(), "a record given twice");
     assert_eq!(seen.len(), total, "records skipped by the cursor");
+}
+
+/// A claim of the dynamic code `code` seen at `place` at `at`, valid a minute.
+fn sighting(code: u8, place: u8, at: i64) -> Sighting {
+    Sighting {
+        code: [code; 16],
+        place: [place; 8],
+        first_at: Timestamp::from_unix(at),
+        until: Timestamp::from_unix(at + 60),
+    }
+}
+
+fn claimed(record: &ScanRecord, claim: Sighting) -> Entry {
+    Entry {
+        record: record.clone(),
+        claim: Some(claim),
+    }
+}
+
+#[tokio::test]
+async fn a_dynamic_code_is_claimed_with_its_record_once_until_it_expires() {
+    for s in subjects().await {
+        let store = &s.store;
+        let (east, west) = (
+            record("V1", "东门", 1, T0, None),
+            record("V1", "西门", 2, T0 + 5, None),
+        );
+        assert_eq!(
+            store
+                .store(vec![claimed(&east, sighting(7, 1, T0))])
+                .await
+                .unwrap(),
+            [Stored::New],
+            "{}",
+            s.name
+        );
+        // The same code at another place within its minute: nothing stored.
+        assert_eq!(
+            store
+                .store(vec![claimed(&west, sighting(7, 2, T0 + 5))])
+                .await
+                .unwrap(),
+            [Stored::Replayed(Replay::ElsewhereFirst)],
+            "{}",
+            s.name
+        );
+        // The service stores the replay it then decides; its retry finds it stored as one.
+        let mut replay = west.clone();
+        replay.code_state = Some(venuecode::CodeState::Replayed);
+        replay.decision = Outcome::Deny;
+        assert_eq!(store.append(vec![replay.clone()]).await.unwrap(), [true]);
+        assert_eq!(
+            store
+                .store(vec![claimed(&replay, sighting(7, 2, T0 + 6))])
+                .await
+                .unwrap(),
+            [Stored::Replayed(Replay::ElsewhereFirst)],
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            store.store(vec![replay.clone().into()]).await.unwrap(),
+            [Stored::Already { replayed: true }],
+            "{}",
+            s.name
+        );
+        // The first place again: within the grace a retry (its record stored), past it a
+        // replay; once the code has expired, a new sighting.
+        assert_eq!(
+            store
+                .store(vec![claimed(&east, sighting(7, 1, T0 + 3))])
+                .await
+                .unwrap(),
+            [Stored::Already { replayed: false }],
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            store
+                .store(vec![claimed(&east, sighting(7, 1, T0 + 30))])
+                .await
+                .unwrap(),
+            [Stored::Replayed(Replay::HereBefore)],
+            "{}",
+            s.name
+        );
+        let later = record("V1", "西门", 3, T0 + 61, None);
+        assert_eq!(
+            store
+                .store(vec![claimed(&later, sighting(7, 2, T0 + 61))])
+                .await
+                .unwrap(),
+            [Stored::New],
+            "{}",
+            s.name
+        );
+        // Within one group: the first claim wins, the second is a replay.
+        let (a, b) = (
+            record("V1", "东门", 4, T0 + 62, None),
+            record("V1", "西门", 5, T0 + 62, None),
+        );
+        assert_eq!(
+            store
+                .store(vec![
+                    claimed(&a, sighting(8, 1, T0 + 62)),
+                    claimed(&b, sighting(8, 2, T0 + 62))
+                ])
+                .await
+                .unwrap(),
+            [Stored::New, Stored::Replayed(Replay::ElsewhereFirst)],
+            "{}",
+            s.name
+        );
+        let all = store.records(Filter::default()).await.unwrap();
+        assert_eq!(all, vec![east, replay, later, a], "{}", s.name);
+    }
+}
+
+#[tokio::test]
+async fn one_screenshot_at_two_nodes_at_once_is_admitted_by_one() {
+    // Before, each node remembered the codes it saw itself: one screenshot was admitted at
+    // node A's east door and node B's west door within its minute (red team, 2026-12).
+    let Some((_dir, nodes)) = two_nodes("vc_claims").await else {
+        return;
+    };
+    // 200 codes, each shown at both nodes at the same moment.
+    let mut tries = Vec::new();
+    for code in 0..200u8 {
+        for (n, node) in nodes.iter().enumerate() {
+            let node = node.clone();
+            let place = u8::try_from(n).unwrap();
+            let r = record(
+                "SH-PT-0018",
+                ["东门", "西门"][n],
+                code,
+                T0 + i64::from(code),
+                None,
+            );
+            let claim = sighting(code, place, T0 + i64::from(code));
+            tries.push(tokio::spawn(async move {
+                node.store(vec![claimed(&r, claim)]).await.unwrap()[0]
+            }));
+        }
+    }
+    let mut outcomes = Vec::new();
+    for t in tries {
+        outcomes.push(t.await.unwrap());
+    }
+    for pair in outcomes.chunks(2) {
+        let won = pair.iter().filter(|s| **s == Stored::New).count();
+        let lost = pair
+            .iter()
+            .filter(|s| **s == Stored::Replayed(Replay::ElsewhereFirst))
+            .count();
+        assert_eq!((won, lost), (1, 1), "{pair:?}");
+    }
+    assert_eq!(
+        nodes[0].records(Filter::default()).await.unwrap().len(),
+        200
+    );
 }

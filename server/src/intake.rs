@@ -17,8 +17,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use venuecode::CodeState;
 use venuecode::Timestamp;
-use venuecode::door::{Arrival, CheckInRequest, MAX_CHECK_IN_BYTES, Pass};
+use venuecode::door::{Arrival, CheckInRequest, MAX_CHECK_IN_BYTES, Pass, Replay, Sighting};
 use venuecode::record::{RecordId, ScanRecord};
+use venuecode_ledger::sightings::{Entry, Stored};
 
 /// The most records one upload may carry.
 pub const MAX_UPLOAD_RECORDS: usize = 1000;
@@ -63,7 +64,7 @@ pub(crate) async fn check_in(
         return Err(ApiError::too_many("too many check-ins from this device"));
     }
     let now = s.now();
-    let arrival = s.gate.check_in(&request, now)?;
+    let (arrival, claim) = s.gate.check_in_seen(&request, now)?;
     let code = arrival.admission().code;
     if !code.is_signed() {
         // Anyone could have made it: counted, not kept as a record (nor reported).
@@ -71,7 +72,7 @@ pub(crate) async fn check_in(
         return Err(ApiError::unsigned_code(code));
     }
     s.gate_changes.fetch_add(1, Ordering::AcqRel);
-    match keep(&s, &request, &arrival, now).await {
+    match keep(&s, &request, &arrival, claim, now).await {
         Ok(answer) => Ok(axum::Json(answer)),
         Err(e) => {
             // Not stored: the code is forgotten, so that the visitor's retry is not called a
@@ -82,29 +83,19 @@ pub(crate) async fn check_in(
     }
 }
 
-/// Stores a check-in decided at the gate and gives its answer; a retry of a request already
-/// stored gets its own pass again.
+/// Stores a check-in decided at the gate and gives its answer. A dynamic code this node saw as
+/// new is claimed in the store with its record: if another node (or this one, before a restart)
+/// saw it first, the check-in is decided again as a replay and that is stored instead. A retry of
+/// a request already stored gets the pass its stored record gave.
 async fn keep(
     s: &Arc<Shared>,
     request: &CheckInRequest,
     arrival: &Arrival,
+    claim: Option<Sighting>,
     now: Timestamp,
 ) -> Result<CheckInAnswer, ApiError> {
-    let code = arrival.admission().code;
     let door = arrival.door();
     let keys = s.record_keys(&door.venue_id).await?;
-    let check_in = arrival.recorded(&keys);
-    if code == CodeState::Replayed && s.store.contains(check_in.record.id).await? {
-        // The same request again, its record stored: a retry whose answer was lost (a
-        // timeout), not a screenshot of itself.
-        // Its pass only: the record (and its seal) is the one stored.
-        let again = s.gate.check_in_again(request, now)?;
-        return Ok(CheckInAnswer {
-            pass: again.pass(),
-            record_id: check_in.record.id,
-            stored: false,
-        });
-    }
     let division = door.division.code();
     s.place_venue(KnownVenue {
         venue_id: door.venue_id.clone(),
@@ -123,37 +114,84 @@ async fn keep(
         s.blocking(move |s| Ok(s.directory.note_door(&venue_id, &label)?))
             .await?;
     }
-    let record_id = check_in.record.id;
-    // A screenshot flooded from many devices is one report: its first.
-    let report = code != CodeState::Replayed || s.replays.first(&request.personal_code, now);
-    let stored = intake(s, vec![check_in.record], Some(division), report).await?;
-    Ok(CheckInAnswer {
-        pass: check_in.pass,
-        record_id,
-        stored: stored.first().copied().unwrap_or(false),
-    })
+    let mut check_in = arrival.recorded(&keys);
+    let mut stored = intake(
+        s,
+        vec![Entry {
+            record: check_in.record.clone(),
+            claim,
+        }],
+        Some(division),
+        |record| {
+            // A screenshot flooded from many devices is one report: its first.
+            record.code_state != Some(CodeState::Replayed)
+                || s.replays.first(&request.personal_code, now)
+        },
+    )
+    .await?;
+    if let Some(Stored::Replayed(replay)) = stored.first().copied() {
+        // Seen first on another node: a screenshot after all.
+        check_in = s.gate.check_in_as(request, now, replay)?.recorded(&keys);
+        stored = intake(
+            s,
+            vec![check_in.record.clone().into()],
+            Some(division),
+            |_| s.replays.first(&request.personal_code, now),
+        )
+        .await?;
+    }
+    match stored.first().copied() {
+        Some(Stored::New) => Ok(CheckInAnswer {
+            pass: check_in.pass,
+            record_id: check_in.record.id,
+            stored: true,
+        }),
+        Some(Stored::Already { replayed }) => {
+            // The same request again, its record stored: a retry whose answer was lost (a
+            // timeout), not a screenshot of itself. Its pass is the stored record's.
+            let pass = if replayed == (check_in.pass.code == CodeState::Replayed) {
+                check_in.pass
+            } else if replayed {
+                s.gate
+                    .check_in_as(request, now, Replay::ElsewhereFirst)?
+                    .pass()
+            } else {
+                s.gate.check_in_as(request, now, Replay::Fresh)?.pass()
+            };
+            Ok(CheckInAnswer {
+                pass,
+                record_id: check_in.record.id,
+                stored: false,
+            })
+        }
+        _ => Err(ApiError::internal("a check-in was not stored")),
+    }
 }
 
 /// The one way records come in, a visitor's check-in or a gate's batch: stored durably (group
-/// commit), then each new one's report published if `report` (a retry reports nothing twice).
-/// Gives, for each record, whether it was new.
+/// commit), then the report of each new one that `report` allows published (a retry reports
+/// nothing twice). Gives what became of each.
 pub(crate) async fn intake(
     s: &Arc<Shared>,
-    records: Vec<ScanRecord>,
+    entries: Vec<Entry>,
     division: Option<u32>,
-    report: bool,
-) -> Result<Vec<bool>, ApiError> {
-    let reports: Vec<Option<Report>> = records
+    report: impl Fn(&ScanRecord) -> bool,
+) -> Result<Vec<Stored>, ApiError> {
+    let reports: Vec<Option<Report>> = entries
         .iter()
-        .map(|r| Report::of(r, division).filter(|_| report))
+        .map(|e| Report::of(&e.record, division).filter(|_| report(&e.record)))
         .collect();
-    let flags = s.store.append(records).await?;
-    for (report, _) in reports.into_iter().zip(&flags).filter(|(_, new)| **new) {
+    let stored = s.store.store(entries).await?;
+    for (report, _) in reports
+        .into_iter()
+        .zip(&stored)
+        .filter(|(_, s)| **s == Stored::New)
+    {
         if let Some(report) = report {
             s.report(report);
         }
     }
-    Ok(flags)
+    Ok(stored)
 }
 
 /// A gate's batch.
@@ -218,10 +256,11 @@ pub(crate) async fn upload(
     if upload.records.iter().any(|r| !doors.contains(&r.door)) {
         return Err(ApiError::forbidden());
     }
-    let flags = intake(&s, upload.records, division, true).await?;
-    let added = flags.iter().filter(|&&f| f).count() as u64;
+    let entries = upload.records.into_iter().map(Entry::from).collect();
+    let stored = intake(&s, entries, division, |_| true).await?;
+    let added = stored.iter().filter(|&&f| f == Stored::New).count() as u64;
     Ok(axum::Json(Uploaded {
         added,
-        already: flags.len() as u64 - added,
+        already: stored.len() as u64 - added,
     }))
 }

@@ -183,7 +183,7 @@ impl GateRules {
         if (request.at.unix() - now.unix()).abs() > CHECK_IN_SKEW_SECS {
             return Err(Error::InvalidInput {
                 field: "at",
-                reason: "the check-in's time is more than 5 minutes from the receiver's".into(),
+                reason: "more than 5 minutes from the receiver's clock".into(),
             });
         }
         self.door(&request.venue_code, now)

@@ -651,8 +651,7 @@ pub use config::{GateConfig, GateTrust};
 pub use register::{Registration, STAFF_RULE, register, resolve};
 pub use report::{PersonalReport, VenueReport};
 pub use shared::SharedGate;
-use state::Replay;
-pub use state::{GateState, MAX_REMEMBERED, MAX_STATE_BYTES, REPLAY_GRACE_SECS};
+pub use state::{GateState, MAX_REMEMBERED, MAX_STATE_BYTES, REPLAY_GRACE_SECS, Replay, Sighting};
 
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@
 //! record's HPKE seal all run outside both locks.
 
 use super::checkin::{Arrival, CheckInRequest};
-use super::state::Replay;
+use super::state::{Replay, Sighting};
 use super::{Door, DoorAdmission, Gate, GateConfig, GateRules, GateState};
 use crate::encoding::timestamp::Timestamp;
 use crate::error::Error;
@@ -52,31 +52,52 @@ impl SharedGate {
 
     /// [`Gate::check_in`], from any thread.
     pub fn check_in(&self, request: &CheckInRequest, now: Timestamp) -> Result<Arrival, Error> {
+        Ok(self.check_in_seen(request, now)?.0)
+    }
+
+    /// [`SharedGate::check_in`], and the sighting of a dynamic code admitted here as its first
+    /// (none for any other code): what a service of many nodes claims in its store, with the
+    /// record, before the code counts as seen.
+    pub fn check_in_seen(
+        &self,
+        request: &CheckInRequest,
+        now: Timestamp,
+    ) -> Result<(Arrival, Option<Sighting>), Error> {
         let rules = self.rules();
         let door = rules.door_of(request, now)?;
-        Ok(rules.arrive_with(request, &door, now, &mut |until| {
-            self.state().remember(
+        let mut sighting = None;
+        let arrival = rules.arrive_with(request, &door, now, &mut |until| {
+            let seen = Sighting::new(
                 &request.personal_code,
                 &door.venue_id,
                 &door.door,
                 &request.device,
                 now,
                 until,
-            )
-        }))
+            );
+            let replay = self.state().note(seen);
+            if replay == Replay::Fresh {
+                sighting = Some(seen);
+            }
+            replay
+        });
+        Ok((arrival, sighting))
     }
 
-    /// A check-in decided as its first sighting, remembering nothing: the answer again to a
-    /// retry whose record is already stored (its first answer was lost, a timeout), which the
-    /// memory of dynamic codes would otherwise call a screenshot of itself.
-    pub fn check_in_again(
+    /// A check-in decided as `replay` says of its dynamic code, remembering nothing: with
+    /// [`Replay::Fresh`], the answer again to a retry whose record is already stored (its first
+    /// answer was lost, a timeout), which the memory of dynamic codes would otherwise call a
+    /// screenshot of itself; otherwise the decision when a store shared by many nodes holds an
+    /// earlier sighting ([`super::Sighting::after`]) that this node's memory did not.
+    pub fn check_in_as(
         &self,
         request: &CheckInRequest,
         now: Timestamp,
+        replay: Replay,
     ) -> Result<Arrival, Error> {
         let rules = self.rules();
         let door = rules.door_of(request, now)?;
-        Ok(rules.arrive_with(request, &door, now, &mut |_| Replay::Fresh))
+        Ok(rules.arrive_with(request, &door, now, &mut |_| replay))
     }
 
     /// Forgets the dynamic code a check-in at `door` brought, when its record could not be

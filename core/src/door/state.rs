@@ -29,20 +29,57 @@ pub const MAX_STATE_BYTES: usize = 4 << 20;
 const MAGIC: &[u8; 5] = b"VCGS\x01";
 
 /// A dynamic code admitted, remembered until it expires: digests only, not the text or door.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Seen {
+/// A gate keeps its own in its [`GateState`]; a service of many nodes keeps them in its store,
+/// where every node sees them, and asks [`Sighting::after`] of each earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sighting {
     /// SHA-256 of the code's text, first 16 bytes.
-    code: [u8; 16],
+    pub code: [u8; 16],
     /// SHA-256 of the venue id, door label and the device that sent it (each length-prefixed;
     /// a gate's own scans have none), first 8 bytes.
-    door: [u8; 8],
-    first_at: Timestamp,
-    until: Timestamp,
+    pub place: [u8; 8],
+    /// When it was first seen.
+    pub first_at: Timestamp,
+    /// When the code expires: after this it is forgotten.
+    pub until: Timestamp,
 }
 
-/// Where a dynamic code was seen before, if it counts as replayed now.
+impl Sighting {
+    /// A dynamic code seen at a door from a device at `now`, valid until `until`.
+    pub fn new(
+        text: &str,
+        venue_id: &str,
+        door: &str,
+        device: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Self {
+        Sighting {
+            code: digest(&[text.as_bytes()]),
+            place: digest(&[venue_id.as_bytes(), door.as_bytes(), device.as_bytes()]),
+            first_at: now,
+            until,
+        }
+    }
+
+    /// Whether this sighting replays `earlier`, a sighting of the same code not yet expired
+    /// (an expired one is forgotten): the one rule of replays, for a gate's memory and a
+    /// service's store alike. At another place it is [`Replay::ElsewhereFirst`]; at this place
+    /// longer ago than [`REPLAY_GRACE_SECS`] it is [`Replay::HereBefore`].
+    pub fn after(&self, earlier: &Sighting) -> Replay {
+        if earlier.place != self.place {
+            Replay::ElsewhereFirst
+        } else if self.first_at.unix() - earlier.first_at.unix() > REPLAY_GRACE_SECS {
+            Replay::HereBefore
+        } else {
+            Replay::Fresh
+        }
+    }
+}
+
+/// Whether a dynamic code seen now replays an earlier sighting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Replay {
+pub enum Replay {
     /// The first scan, or a second within the grace at the same door from the same device.
     Fresh,
     /// Seen at another door or venue, or from another phone.
@@ -61,7 +98,7 @@ pub(crate) enum Replay {
 pub struct GateState {
     serials: Serials,
     /// In the order admitted (the stored order).
-    seen: Vec<Seen>,
+    seen: Vec<Sighting>,
     /// Slots of `seen` positions plus one (0: empty); at most half full.
     index: Vec<u32>,
     /// No code is swept before this.
@@ -156,7 +193,7 @@ impl GateState {
     }
 
     /// Drops the codes `keep` refuses, and builds the index again.
-    fn drop_where(&mut self, keep: impl FnMut(&Seen) -> bool) {
+    fn drop_where(&mut self, keep: impl FnMut(&Sighting) -> bool) {
         self.seen.retain(keep);
         self.reindex();
     }
@@ -205,9 +242,9 @@ impl GateState {
         }
         let mut seen = Vec::with_capacity(count.min(bytes.len() / 32));
         for _ in 0..count {
-            seen.push(Seen {
+            seen.push(Sighting {
                 code: r.array("code")?,
-                door: r.array("door")?,
+                place: r.array("door")?,
                 first_at: Timestamp::from_unix(i64::from(r.u32("first_at")?)),
                 until: Timestamp::from_unix(i64::from(r.u32("until")?)),
             });
@@ -233,7 +270,7 @@ impl GateState {
         );
         for s in &self.seen {
             out.extend_from_slice(&s.code);
-            out.extend_from_slice(&s.door);
+            out.extend_from_slice(&s.place);
             out.extend_from_slice(&unix_u32(s.first_at).to_be_bytes());
             out.extend_from_slice(&unix_u32(s.until).to_be_bytes());
         }
@@ -280,29 +317,22 @@ impl GateState {
         now: Timestamp,
         until: Timestamp,
     ) -> Replay {
+        self.note(Sighting::new(text, venue_id, door, device, now, until))
+    }
+
+    /// [`GateState::remember`], of a sighting made already.
+    pub(crate) fn note(&mut self, sighting: Sighting) -> Replay {
+        let now = sighting.first_at;
         self.sweep(now);
-        let code = digest(&[text.as_bytes()]);
-        let here = digest(&[venue_id.as_bytes(), door.as_bytes(), device.as_bytes()]);
-        let found = self.find(&code);
+        let found = self.find(&sighting.code);
         // Expired but not yet swept: forgotten.
-        if let Some(s) = found.map(|p| &self.seen[p]).filter(|s| s.until > now) {
-            return if s.door != here {
-                Replay::ElsewhereFirst
-            } else if now.unix() - s.first_at.unix() > REPLAY_GRACE_SECS {
-                Replay::HereBefore
-            } else {
-                Replay::Fresh
-            };
+        if let Some(earlier) = found.map(|p| &self.seen[p]).filter(|s| s.until > now) {
+            return sighting.after(earlier);
         }
         if found.is_some() {
-            self.drop_where(|s| s.code != code);
+            self.drop_where(|s| s.code != sighting.code);
         }
-        self.seen.push(Seen {
-            code,
-            door: here,
-            first_at: now,
-            until,
-        });
+        self.seen.push(sighting);
         if self.seen.len() * 2 > self.index.len() {
             self.reindex();
         } else {
@@ -317,10 +347,19 @@ impl GateState {
     /// could not be kept: the visitor's retry is then a first sighting again, not a screenshot.
     /// A code first noted elsewhere, or from another device, stays remembered.
     pub(crate) fn forget(&mut self, text: &str, venue_id: &str, door: &str, device: &str) {
-        let code = digest(&[text.as_bytes()]);
-        let here: [u8; 8] = digest(&[venue_id.as_bytes(), door.as_bytes(), device.as_bytes()]);
-        if self.find(&code).is_some_and(|p| self.seen[p].door == here) {
-            self.drop_where(|s| s.code != code);
+        let s = Sighting::new(
+            text,
+            venue_id,
+            door,
+            device,
+            Timestamp::from_unix(0),
+            Timestamp::from_unix(0),
+        );
+        if self
+            .find(&s.code)
+            .is_some_and(|p| self.seen[p].place == s.place)
+        {
+            self.drop_where(|seen| seen.code != s.code);
         }
     }
 }

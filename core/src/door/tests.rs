@@ -654,7 +654,7 @@ fn a_shared_gate_decides_as_a_gate_and_remembers_codes_for_every_thread() {
         shared.check_in(&request, later).unwrap().pass().code,
         CodeState::Replayed
     );
-    let retry = shared.check_in_again(&request, later).unwrap();
+    let retry = shared.check_in_as(&request, later, Replay::Fresh).unwrap();
     assert_eq!(
         (retry.pass().code, retry.record(&key).id),
         (CodeState::Valid, a.id)
@@ -664,6 +664,62 @@ fn a_shared_gate_decides_as_a_gate_and_remembers_codes_for_every_thread() {
         shared.check_in(&request, later).unwrap().pass().code,
         CodeState::Valid
     );
+}
+
+#[test]
+fn a_first_sighting_is_what_a_shared_store_claims_and_its_rule_is_the_gates() {
+    let w = world();
+    let now = w.t0;
+    let gate = || {
+        SharedGate::new(Gate::new(
+            Checkpoint::new(w.trust.clone()),
+            Policy::builtin(DEFAULT_POLICY).unwrap(),
+        ))
+    };
+    let (node_a, node_b) = (gate(), gate());
+    let code = dynamic(&w, Colour::Green, now);
+    let request = |device: &str| CheckInRequest {
+        venue_code: w.door_text(),
+        personal_code: code.clone(),
+        device: device.into(),
+        at: now,
+    };
+    let (_, first) = node_a.check_in_seen(&request("phone-1"), now).unwrap();
+    let claimed = first.expect("a dynamic code's first sighting");
+    // Node B has not seen it: its own memory calls it fresh, and its sighting is what the
+    // store compares with the one node A claimed.
+    let (second, seen) = node_b
+        .check_in_seen(&request("phone-2"), now.saturating_add(5))
+        .unwrap();
+    assert_eq!(second.pass().code, CodeState::Valid);
+    let replay = seen.unwrap().after(&claimed);
+    assert_eq!(replay, Replay::ElsewhereFirst);
+    let decided = node_b
+        .check_in_as(&request("phone-2"), now.saturating_add(5), replay)
+        .unwrap();
+    assert_eq!(
+        (decided.pass().code, decided.pass().decision),
+        (CodeState::Replayed, Outcome::Deny)
+    );
+    // The rule: the same place within the grace is fresh, past it replayed; a replay is not a
+    // sighting to claim.
+    let at = |secs: i64| Sighting {
+        first_at: now.saturating_add(secs),
+        ..claimed
+    };
+    assert_eq!(at(REPLAY_GRACE_SECS).after(&claimed), Replay::Fresh);
+    assert_eq!(
+        at(REPLAY_GRACE_SECS + 1).after(&claimed),
+        Replay::HereBefore
+    );
+    let (replayed, none) = node_a.check_in_seen(&request("phone-2"), now).unwrap();
+    assert_eq!((replayed.pass().code, none), (CodeState::Replayed, None));
+    // An offline code is no dynamic code: nothing to claim.
+    let offline = CheckInRequest {
+        personal_code: w.offline(2),
+        ..request("phone-1")
+    };
+    assert_eq!(node_a.check_in_seen(&offline, now).unwrap().1, None);
 }
 
 #[test]

@@ -202,7 +202,12 @@ proptest! {
                 }
             }
         }
-        prop_assert_eq!(p.scans.is_none(), total > 0 && total < k);
+        // A total below k is withheld; one at or above k usually shows, but the greedy audit
+        // may withhold it when nothing else keeps a count from being given away (withholding
+        // more is safe: see the module `disclosure`).
+        if total > 0 && total < k {
+            prop_assert!(p.scans.is_none());
+        }
     }
 
     /// Nor from counts of other breakdowns and totals: no withheld count's records are the

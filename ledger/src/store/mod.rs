@@ -11,6 +11,7 @@ mod sqlite;
 
 use crate::Filter;
 use crate::LedgerError;
+use crate::sightings::{Entry, Stored};
 use std::path::Path;
 use tokio::sync::{mpsc, oneshot};
 use venuecode::pseudonym::PseudonymKey;
@@ -46,10 +47,18 @@ impl Store {
 
     /// Stores records durably; says of each whether it was new.
     pub async fn append(&self, records: Vec<ScanRecord>) -> Result<Vec<bool>, LedgerError> {
+        let entries = records.into_iter().map(Entry::from).collect();
+        let stored = self.store(entries).await?;
+        Ok(stored.into_iter().map(|s| s == Stored::New).collect())
+    }
+
+    /// Stores entries durably, each record with the claim of its dynamic code (if any) in one
+    /// transaction ([`crate::sightings`]); says what became of each.
+    pub async fn store(&self, entries: Vec<Entry>) -> Result<Vec<Stored>, LedgerError> {
         match self {
-            Store::Sqlite(s) => s.append(records).await,
+            Store::Sqlite(s) => s.append(entries).await,
             #[cfg(feature = "postgres")]
-            Store::Postgres(p) => p.append(records).await,
+            Store::Postgres(p) => p.append(entries).await,
         }
     }
 
@@ -163,21 +172,21 @@ pub(crate) const MAX_QUEUED: usize = 16_384;
 
 /// A request's records, waiting for a writer, and where its answer goes.
 pub(crate) struct Job {
-    pub(crate) records: Vec<ScanRecord>,
-    reply: oneshot::Sender<Result<Vec<bool>, LedgerError>>,
+    pub(crate) entries: Vec<Entry>,
+    reply: oneshot::Sender<Result<Vec<Stored>, LedgerError>>,
 }
 
 /// Hands records to a writer (`send` refuses when its queue is full) and waits for the answer:
 /// whether each was new, once they are durable.
 pub(crate) async fn submit(
-    records: Vec<ScanRecord>,
+    entries: Vec<Entry>,
     send: impl FnOnce(Job) -> bool,
-) -> Result<Vec<bool>, LedgerError> {
-    if records.is_empty() {
+) -> Result<Vec<Stored>, LedgerError> {
+    if entries.is_empty() {
         return Ok(Vec::new());
     }
     let (reply, answer) = oneshot::channel();
-    if !send(Job { records, reply }) {
+    if !send(Job { entries, reply }) {
         return Err(LedgerError::Busy);
     }
     answer.await.map_err(|_| LedgerError::Stopped)?
@@ -186,12 +195,12 @@ pub(crate) async fn submit(
 /// A group: `first` and the jobs waiting behind it (`next` gives one if there is), up to
 /// [`MAX_GROUP_RECORDS`] records.
 pub(crate) fn group(first: Job, mut next: impl FnMut() -> Option<Job>) -> Vec<Job> {
-    let mut count = first.records.len();
+    let mut count = first.entries.len();
     let mut group = vec![first];
     while count < MAX_GROUP_RECORDS {
         match next() {
             Some(job) => {
-                count += job.records.len();
+                count += job.entries.len();
                 group.push(job);
             }
             None => break,
@@ -202,12 +211,12 @@ pub(crate) fn group(first: Job, mut next: impl FnMut() -> Option<Job>) -> Vec<Jo
 
 /// Answers each job of a group with its share of `added` (one flag a record, in the group's
 /// order), or all of them with the error.
-pub(crate) fn answer(group: Vec<Job>, added: Result<Vec<bool>, LedgerError>) {
+pub(crate) fn answer(group: Vec<Job>, added: Result<Vec<Stored>, LedgerError>) {
     match added {
         Ok(added) => {
             let mut rest = added.as_slice();
             for job in group {
-                let (mine, tail) = rest.split_at(job.records.len().min(rest.len()));
+                let (mine, tail) = rest.split_at(job.entries.len().min(rest.len()));
                 rest = tail;
                 // The requester may have gone (a timeout): its records are stored all the
                 // same, and its retry finds them there.

@@ -9,12 +9,16 @@
 use super::{Batches, Job, MAX_QUEUED};
 use crate::Filter;
 use crate::LedgerError;
+use crate::sightings::{Entry, Stored};
 use deadpool_postgres::Pool;
+use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
 use tokio_postgres::Client;
+use venuecode::door::Sighting;
 use venuecode::pseudonym::PseudonymKey;
 use venuecode::record::{Day, RecordId, ScanRecord};
 use venuecode::trace::Presence;
+use venuecode::{CodeState, Timestamp};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -28,6 +32,13 @@ CREATE TABLE IF NOT EXISTS scans (
 );
 CREATE INDEX IF NOT EXISTS scans_by_venue_day ON scans (venue_id, day, seq);
 CREATE TABLE IF NOT EXISTS venue_keys (venue_id TEXT PRIMARY KEY, key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sightings (
+    code BYTEA PRIMARY KEY,
+    place BYTEA NOT NULL,
+    first_at BIGINT NOT NULL,
+    until BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sightings_by_until ON sightings (until);
 ";
 
 /// A PostgreSQL database of records.
@@ -66,8 +77,8 @@ impl PgStore {
         crate::pg::answers(&self.pool).await
     }
 
-    pub(crate) async fn append(&self, records: Vec<ScanRecord>) -> Result<Vec<bool>, LedgerError> {
-        super::submit(records, |job| self.jobs.try_send(job).is_ok()).await
+    pub(crate) async fn append(&self, entries: Vec<Entry>) -> Result<Vec<Stored>, LedgerError> {
+        super::submit(entries, |job| self.jobs.try_send(job).is_ok()).await
     }
 
     /// Up to `limit` records that pass `filter`, in the order stored, after the record
@@ -230,40 +241,95 @@ fn stored(text: String) -> Result<ScanRecord, LedgerError> {
 }
 
 async fn write_groups(pool: Pool, mut queue: mpsc::Receiver<Job>) {
+    let mut swept = 0;
     while let Some(first) = queue.recv().await {
         let group = super::group(first, || queue.try_recv().ok());
-        let all: Vec<&ScanRecord> = group.iter().flat_map(|j| &j.records).collect();
-        let added = match pool.get().await {
-            Ok(mut client) => insert(&mut client, &all).await,
+        let all: Vec<&Entry> = group.iter().flat_map(|j| &j.entries).collect();
+        let stored = match pool.get().await {
+            Ok(mut client) => insert(&mut client, &all, &mut swept).await,
             Err(e) => Err(e.into()),
         };
-        let added = added.map(|mut new| {
-            all.iter()
-                .map(|r| new.remove(&r.id.to_string()))
-                .collect::<Vec<bool>>()
-        });
-        super::answer(group, added);
+        super::answer(group, stored);
     }
 }
 
 /// The lock under which records are numbered and committed, on every node (an advisory lock
 /// of the transaction): `seq` is then the order of commits, so a reader paging by `seq` never
-/// passes a number whose record is not yet visible. Writers of all nodes take turns, a group
-/// each, which group commit keeps few.
+/// passes a number whose record is not yet visible; and the claims of dynamic codes are decided
+/// under it, so two nodes never both win one. Writers of all nodes take turns, a group each,
+/// which group commit keeps few.
 const FEED_LOCK: i64 = 7_310_108;
 
-/// Stores records with one statement, numbered and committed under [`FEED_LOCK`]; gives the ids
-/// that were new (each once: a record twice in a group is new only the first time).
+/// Stores a group's entries in one transaction under [`FEED_LOCK`]: the claims decided against
+/// the sightings stored ([`crate::sightings::settle`]) and written, the records whose claims
+/// stand inserted with one statement, the expired sightings dropped at most every
+/// [`crate::sightings::SWEEP_SECS`] (`swept`: this writer's last sweep).
 async fn insert(
     client: &mut Client,
-    records: &[&ScanRecord],
-) -> Result<std::collections::HashSet<String>, LedgerError> {
-    let mut ids = Vec::with_capacity(records.len());
-    let mut venues = Vec::with_capacity(records.len());
-    let mut doors = Vec::with_capacity(records.len());
-    let mut days = Vec::with_capacity(records.len());
-    let mut bodies = Vec::with_capacity(records.len());
-    for r in records {
+    entries: &[&Entry],
+    swept: &mut i64,
+) -> Result<Vec<Stored>, LedgerError> {
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FEED_LOCK])
+        .await?;
+    let claims: Vec<Sighting> = entries.iter().filter_map(|e| e.claim).collect();
+    let mut earlier = HashMap::new();
+    if let Some(now) = claims.iter().map(|c| c.first_at.unix()).max() {
+        if now - *swept >= crate::sightings::SWEEP_SECS {
+            let expired = now - crate::sightings::SWEEP_MARGIN_SECS;
+            tx.execute("DELETE FROM sightings WHERE until <= $1", &[&expired])
+                .await?;
+            *swept = now;
+        }
+        let codes: Vec<&[u8]> = claims.iter().map(|c| c.code.as_slice()).collect();
+        let rows = tx
+            .query(
+                "SELECT code, place, first_at, until FROM sightings WHERE code = ANY($1)",
+                &[&codes],
+            )
+            .await?;
+        for row in rows {
+            let corrupt = |_| LedgerError::Corrupt("a stored sighting".into());
+            let code: [u8; 16] = row.get::<_, &[u8]>(0).try_into().map_err(corrupt)?;
+            let place: [u8; 8] = row.get::<_, &[u8]>(1).try_into().map_err(corrupt)?;
+            earlier.insert(
+                code,
+                Sighting {
+                    code,
+                    place,
+                    first_at: Timestamp::from_unix(row.get(2)),
+                    until: Timestamp::from_unix(row.get(3)),
+                },
+            );
+        }
+    }
+    let (fates, writes) = crate::sightings::settle(entries.iter().map(|e| e.claim), earlier);
+    if !writes.is_empty() {
+        let codes: Vec<&[u8]> = writes.iter().map(|w| w.code.as_slice()).collect();
+        let places: Vec<&[u8]> = writes.iter().map(|w| w.place.as_slice()).collect();
+        let firsts: Vec<i64> = writes.iter().map(|w| w.first_at.unix()).collect();
+        let untils: Vec<i64> = writes.iter().map(|w| w.until.unix()).collect();
+        tx.execute(
+            "INSERT INTO sightings (code, place, first_at, until)
+             SELECT * FROM unnest($1::BYTEA[], $2::BYTEA[], $3::BIGINT[], $4::BIGINT[])
+             ON CONFLICT (code) DO UPDATE
+             SET place = EXCLUDED.place, first_at = EXCLUDED.first_at, until = EXCLUDED.until",
+            &[&codes, &places, &firsts, &untils],
+        )
+        .await?;
+    }
+    let kept: Vec<&ScanRecord> = entries
+        .iter()
+        .zip(&fates)
+        .filter(|(_, fate)| fate.is_none())
+        .map(|(e, _)| &e.record)
+        .collect();
+    let mut ids = Vec::with_capacity(kept.len());
+    let mut venues = Vec::with_capacity(kept.len());
+    let mut doors = Vec::with_capacity(kept.len());
+    let mut days = Vec::with_capacity(kept.len());
+    let mut bodies = Vec::with_capacity(kept.len());
+    for r in &kept {
         ids.push(r.id.to_string());
         venues.push(r.venue_id.clone());
         doors.push(r.door.clone());
@@ -273,9 +339,6 @@ async fn insert(
                 .map_err(|e| LedgerError::Corrupt(format!("a record did not serialise: {e}")))?,
         );
     }
-    let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FEED_LOCK])
-        .await?;
     let rows = tx
         .query(
             "INSERT INTO scans (record_id, venue_id, door, day, record)
@@ -288,6 +351,39 @@ async fn insert(
             &[&ids, &venues, &doors, &days, &bodies],
         )
         .await?;
+    let mut new: HashSet<String> = rows.into_iter().map(|r| r.get(0)).collect();
+    // A retry: whether the record stored under its id was a replay.
+    let again: Vec<&String> = ids.iter().filter(|id| !new.contains(*id)).collect();
+    let mut replayed = HashMap::new();
+    if !again.is_empty() {
+        for row in tx
+            .query(
+                "SELECT record_id, record->>'code_state' FROM scans WHERE record_id = ANY($1)",
+                &[&again],
+            )
+            .await?
+        {
+            let state: Option<&str> = row.get(1);
+            replayed.insert(
+                row.get::<_, String>(0),
+                state == Some(CodeState::Replayed.name()),
+            );
+        }
+    }
     tx.commit().await?;
-    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    Ok(entries
+        .iter()
+        .zip(fates)
+        .map(|(e, fate)| match fate {
+            Some(replay) => Stored::Replayed(replay),
+            // Each once: a record twice in a group is new only the first time.
+            None if new.remove(&e.record.id.to_string()) => Stored::New,
+            None => Stored::Already {
+                replayed: replayed
+                    .get(&e.record.id.to_string())
+                    .copied()
+                    .unwrap_or(false),
+            },
+        })
+        .collect())
 }

@@ -10,9 +10,9 @@
 use super::{Batches, Job, MAX_QUEUED};
 use crate::Ledger;
 use crate::LedgerError;
+use crate::sightings::{Entry, Stored};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
-use venuecode::record::ScanRecord;
 
 /// The ledger of the service.
 #[derive(Clone)]
@@ -39,8 +39,8 @@ impl SqliteStore {
     }
 
     /// Stores records durably; says of each whether it was new. Returns once they are on disk.
-    pub async fn append(&self, records: Vec<ScanRecord>) -> Result<Vec<bool>, LedgerError> {
-        super::submit(records, |job| self.jobs.try_send(job).is_ok()).await
+    pub async fn append(&self, entries: Vec<Entry>) -> Result<Vec<Stored>, LedgerError> {
+        super::submit(entries, |job| self.jobs.try_send(job).is_ok()).await
     }
 
     /// Runs a read (or a small write outside the records: a venue's key) on the reading
@@ -83,10 +83,10 @@ impl SqliteStore {
 fn write_groups(ledger: &mut Ledger, queue: &mpsc::Receiver<Job>) {
     while let Ok(first) = queue.recv() {
         let group = super::group(first, || queue.try_recv().ok());
-        let all: Vec<ScanRecord> = group
+        let all: Vec<Entry> = group
             .iter()
-            .flat_map(|j| j.records.iter().cloned())
+            .flat_map(|j| j.entries.iter().cloned())
             .collect();
-        super::answer(group, ledger.append_each(&all));
+        super::answer(group, ledger.append_entries(&all));
     }
 }

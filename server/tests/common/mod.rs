@@ -243,6 +243,31 @@ impl World {
         }
     }
 
+    /// A second node of this world's service: another service on the same PostgreSQL
+    /// database (a folder of its own, the same clock, accounts and tokens), as a city runs
+    /// several behind a load balancer. None on the SQLite default, which one node holds.
+    pub async fn node(&self) -> Option<World> {
+        let database = self.database.clone()?;
+        let dir = tempfile::tempdir().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let config = config(
+            dir.path(),
+            Some(database.clone()),
+            self.clock.clone(),
+            log.clone(),
+        );
+        let service = Service::open(config).await.unwrap();
+        Some(World {
+            dir,
+            database: Some(database),
+            clock: self.clock.clone(),
+            service,
+            tokens: self.tokens.clone(),
+            log,
+            openapi: self.openapi.clone(),
+        })
+    }
+
     pub fn now(&self) -> Timestamp {
         Timestamp::from_unix(self.clock.load(Ordering::SeqCst))
     }

@@ -4,7 +4,8 @@
 //! account and they are live, and are stored as digests; a session ends at its expiry, its
 //! logout or its account's revocation; a venue's division is the registry's (or its first
 //! code's) and no other code moves it; the registry is replaced whole; webhooks are scoped and
-//! their URL checked; every refusal is typed and quotes nothing it was given.
+//! their URL checked; a list is published only over the one it replaces, each publication
+//! numbered; every refusal is typed and quotes nothing it was given.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -15,7 +16,7 @@ use venuecode::Timestamp;
 use venuecode::record::coverage::RegisteredVenue;
 use venuecode_ledger::LedgerError;
 use venuecode_ledger::directory::{
-    Account, Directory, KnownVenue, MAX_SESSIONS, Role, SESSION_SECS, parse_registry,
+    Account, Directory, KnownVenue, MAX_SESSIONS, PublishedList, Role, SESSION_SECS, parse_registry,
 };
 
 fn at(secs: i64) -> Timestamp {
@@ -320,4 +321,48 @@ fn a_directory_file_from_before_sessions_named_their_token_opens_and_works() {
     assert!(d.by_session(&cookie, at(1)).unwrap().is_some());
     d.revoke_token(&token).unwrap();
     assert!(d.by_session(&cookie, at(2)).unwrap().is_none());
+}
+
+#[test]
+fn a_list_is_published_only_over_the_one_it_replaces_and_numbered() {
+    for s in subjects() {
+        eprintln!("directory: {}", s.name);
+        let d = &s.directory;
+        let list = |kind: &str, etag: &str, delta: Option<(&str, &[u8])>| PublishedList {
+            kind: kind.into(),
+            bytes: etag.as_bytes().to_vec(),
+            etag: etag.into(),
+            delta: delta.map(|(from, bytes)| (from.into(), bytes.to_vec())),
+            version: 0,
+        };
+        assert_eq!(d.lists_version().unwrap(), 0);
+        assert!(d.lists().unwrap().is_empty());
+        assert_eq!(d.publish_list(&list("trust", "t1", None), None).unwrap(), 1);
+        assert_eq!(
+            d.publish_list(&list("status", "s1", None), None).unwrap(),
+            2
+        );
+        // Another node published meanwhile: a publication over what it no longer is, or as if
+        // there were none, is refused and changes nothing.
+        for replaces in [None, Some("s0")] {
+            let e = d
+                .publish_list(&list("status", "s2", None), replaces)
+                .unwrap_err();
+            assert!(matches!(e, LedgerError::Exists(_)), "{e}");
+        }
+        let next = list("status", "s2", Some(("s1", b"delta")));
+        assert_eq!(d.publish_list(&next, Some("s1")).unwrap(), 3);
+        assert_eq!(d.lists_version().unwrap(), 3);
+        let lists = d.lists().unwrap();
+        assert_eq!(
+            lists,
+            [
+                PublishedList { version: 3, ..next },
+                PublishedList {
+                    version: 1,
+                    ..list("trust", "t1", None)
+                }
+            ]
+        );
+    }
 }

@@ -43,7 +43,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/v1/lists/{kind}",
-            get(publishing::list).put(publishing::publish),
+            // A city's status list (25 M holders, about 25 MB): core's limit of a list.
+            get(publishing::list)
+                .put(publishing::publish)
+                .layer(DefaultBodyLimit::max(venuecode::MAX_LIST_BYTES)),
         )
         .route("/v1/lists/status/delta", get(publishing::status_delta))
         .route(

@@ -63,6 +63,7 @@ pub(crate) async fn check_in(
         s.counters.refused(Refusal::TooManyCheckIns);
         return Err(ApiError::too_many("too many check-ins from this device"));
     }
+    s.fresh_lists().await;
     let now = s.now();
     let (arrival, claim) = s.gate.check_in_seen(&request, now)?;
     let code = arrival.admission().code;

@@ -116,6 +116,9 @@ pub struct Limits {
     pub check_ins_per_device: Rate,
     /// Page logins from one client address.
     pub logins_per_address: Rate,
+    /// How often a node asks the directory whether a list was published (on any node): a
+    /// list published on one node is in force on every other within this.
+    pub lists_refresh: Duration,
 }
 
 /// A token bucket's rate: so many a second on average, so many at once before the average
@@ -152,6 +155,7 @@ impl Default for Limits {
             check_ins_per_address: Rate::new(20.0, 200.0),
             check_ins_per_device: Rate::new(1.0 / 6.0, 10.0),
             logins_per_address: Rate::new(1.0 / 6.0, 10.0),
+            lists_refresh: Duration::from_secs(1),
         }
     }
 }
@@ -160,13 +164,15 @@ impl Default for Limits {
 /// come, so it is not built by a struct literal outside this crate).
 #[non_exhaustive]
 pub struct Config {
-    /// Its folder: `ledger.sqlite`, `service.sqlite`, `lists/`, `gate.state`.
+    /// Its folder: `ledger.sqlite`, `service.sqlite` (with the lists in force), `gate.state`.
     pub data: PathBuf,
     /// A PostgreSQL database (libpq connection string or URL) for the records and the
     /// directory (accounts, venues, registry, webhooks), instead of `DIR/ledger.sqlite` and
     /// `DIR/service.sqlite`: what several nodes share.
     pub database: Option<String>,
-    /// The lists given at start (the signed trust list is required the first time).
+    /// The lists given at start (the signed trust list is required the first time the
+    /// directory holds none): each is published in the directory, for every node, when it
+    /// differs from the one published there (and is newer: else `rolled_back`).
     pub lists: ListSet,
     /// The authority's public tracing key: every record carries the holder sealed to it.
     pub tracing: TracePublicKey,
@@ -282,7 +288,12 @@ pub(crate) struct Shared {
     pub(crate) gate: SharedGate,
     /// Bumped whenever the gate's state changes; the saver writes it when it moved.
     pub(crate) gate_changes: AtomicU64,
+    /// The lists in force, and as served (read from the directory at most every
+    /// [`Limits::lists_refresh`]; `lists_seen` is the last publication read, verified or not).
     pub(crate) lists: RwLock<ListSet>,
+    pub(crate) served: RwLock<Arc<lists::Served>>,
+    pub(crate) lists_checked: Mutex<Instant>,
+    pub(crate) lists_seen: std::sync::atomic::AtomicI64,
     pub(crate) keys: Mutex<HashMap<String, Arc<RecordKeys>>>,
     /// The venues placed lately, with their division and when (Unix seconds): a check-in asks
     /// the directory about its venue once in [`PLACED_SECS`].
@@ -319,6 +330,62 @@ impl Shared {
             Ok(hooks) => s.webhooks.deliver(&report, &hooks),
             Err(e) => (s.settings.log)(&format!("webhooks not read: {e}")),
         });
+    }
+
+    /// The lists as served now.
+    pub(crate) fn served(&self) -> Arc<lists::Served> {
+        self.served
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Reads the lists again if [`Limits::lists_refresh`] has passed since this node last asked
+    /// the directory; a failure is logged and the lists in force stay.
+    pub(crate) async fn fresh_lists(self: &Arc<Self>) {
+        let due = {
+            let mut at = self
+                .lists_checked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let due = at.elapsed() >= self.settings.limits.lists_refresh;
+            if due {
+                *at = Instant::now();
+            }
+            due
+        };
+        if due && let Err(e) = self.blocking(Shared::reload_lists).await {
+            (self.settings.log)(&format!("lists not read again: {e}"));
+        }
+    }
+
+    /// Reads the lists from the directory if a publication this node has not read exists, and
+    /// puts them in force once they verify against this node's gate state (on the blocking
+    /// pool). A publication that does not verify here is read once, refused, and logged.
+    pub(crate) fn reload_lists(&self) -> Result<(), ApiError> {
+        let version = self.directory.lists_version()?;
+        if self.lists_seen.swap(version, Ordering::AcqRel) == version {
+            return Ok(());
+        }
+        let published = self.directory.lists()?;
+        let next = self
+            .lists
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .with_published(&published);
+        self.gate
+            .replace(&next.config(), self.now(), || Ok::<(), ApiError>(()))?;
+        *self
+            .lists
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+        *self
+            .served
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Arc::new(lists::Served::of(&published));
+        self.gate_changes.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 
     /// Places the venue a verified code names (the directory decides: a venue's division is
@@ -404,6 +471,61 @@ impl Shared {
     }
 }
 
+/// The lists a node starts with: the directory's (verified against this node's gate state),
+/// with those given at start over them, and, for a kind the directory lacks, one a node kept in
+/// `DIR/lists/` before the directory held lists. Each that differs from the directory's is
+/// published there (it must be newer: the gate refuses an older one, `rolled_back`). Gives the
+/// lists, the gate, and the directory's lists after.
+fn start_lists(
+    directory: &Directory,
+    given: ListSet,
+    data: &std::path::Path,
+    now: Timestamp,
+    mut state: GateState,
+) -> Result<
+    (
+        ListSet,
+        venuecode::door::Gate,
+        Vec<venuecode_ledger::directory::PublishedList>,
+    ),
+    ApiError,
+> {
+    let published = directory.lists()?;
+    let stored = given.with_published(&published);
+    if !stored.trust.is_empty() {
+        state = stored.config().load(now, state)?.state().clone();
+    }
+    let kept = ListSet::default().with_kept(data)?;
+    let mut lists = stored.clone();
+    for kind in Kind::ALL {
+        if let Some(bytes) = given.get(kind) {
+            lists = lists.with(kind, bytes.to_vec());
+        } else if stored.get(kind).is_none()
+            && let Some(bytes) = kept.get(kind)
+        {
+            lists = lists.with(kind, bytes.to_vec());
+        }
+    }
+    if lists.trust.is_empty() {
+        return Err(ApiError::invalid(
+            "trust",
+            "a signed trust list is needed the first time",
+        ));
+    }
+    let gate = lists.config().load(now, state)?;
+    let served = lists::Served::of(&published);
+    for kind in Kind::ALL {
+        if let Some(bytes) = lists.get(kind)
+            && stored.get(kind) != Some(bytes)
+        {
+            let list = lists::to_publish(kind, bytes.to_vec(), Some(&served));
+            let replaces = served.lists.get(&kind).map(|(_, tag)| tag.as_str());
+            directory.publish_list(&list, replaces)?;
+        }
+    }
+    Ok((lists, gate, directory.lists()?))
+}
+
 /// A service, opened and ready to serve.
 pub struct Service {
     shared: Arc<Shared>,
@@ -435,20 +557,14 @@ impl Service {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => GateState::new(),
             Err(e) => return Err(e.into()),
         };
-        let lists = config.lists.with_kept(&config.data)?;
-        if lists.trust.is_empty() {
-            return Err(ApiError::invalid(
-                "trust",
-                "a signed trust list is needed the first time",
-            ));
-        }
         let now = (config.clock)();
-        let gate = lists.config().load(now, state)?;
-        for kind in Kind::ALL {
-            if let Some(bytes) = lists.get(kind) {
-                ListSet::keep(&config.data, kind, bytes)?;
-            }
-        }
+        let (lists, gate, published) = {
+            let (directory, given, data) =
+                (directory.clone(), config.lists.clone(), config.data.clone());
+            tokio::task::spawn_blocking(move || start_lists(&directory, given, &data, now, state))
+                .await
+                .map_err(|_| ApiError::internal("reading the lists stopped"))??
+        };
         lists::write_atomically(
             &config.data,
             "gate.state",
@@ -481,7 +597,12 @@ impl Service {
                 store,
                 gate: SharedGate::new(gate),
                 gate_changes: AtomicU64::new(0),
+                lists_seen: std::sync::atomic::AtomicI64::new(
+                    published.iter().map(|p| p.version).max().unwrap_or(0),
+                ),
+                served: RwLock::new(Arc::new(lists::Served::of(&published))),
                 lists: RwLock::new(lists),
+                lists_checked: Mutex::new(Instant::now()),
                 keys: Mutex::new(HashMap::new()),
                 placed: Mutex::new(HashMap::new()),
                 counters: Arc::new(counters::Counters::default()),

@@ -1,17 +1,23 @@
 //! The lists the service decides with and serves: the signed trust list, the status list, the
-//! revocation list and the rule set. The authority replaces one with `PUT /v1/lists/{kind}`;
-//! the new set is verified whole by core, serials included, before it replaces the old one, and
-//! is kept in `DIR/lists/` with the gate's state so that a restart cannot roll it back.
+//! revocation list and the rule set. The authority replaces one with `PUT /v1/lists/{kind}` on
+//! any node; the new set is verified whole by core, serials included, before it is published in
+//! the directory (the city's PostgreSQL, or `service.sqlite`), where every node reads it: a node
+//! asks at most every [`crate::Limits::lists_refresh`] whether a newer publication exists, and
+//! verifies it against its own gate state before it decides or serves with it. A list's ETag and
+//! a status list's delta are worked out once, at publication.
 
 use crate::error::ApiError;
+use axum::body::Bytes;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::Path;
 use venuecode::KeyId;
 use venuecode::door::{GateConfig, GateTrust};
+use venuecode_ledger::directory::PublishedList;
 use venuecode_ledger::files::Access;
 
 /// A list the service serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Kind {
     /// The signed trust list.
@@ -113,9 +119,8 @@ impl ListSet {
         next
     }
 
-    /// Fills in, from `dir/lists/`, the kinds not given at start: what the authority published
-    /// last stays in force after a restart. A list given at start that is older than one the
-    /// service used is refused by the gate's state (`rolled_back`), not silently taken.
+    /// Fills in, from `dir/lists/` (where a node kept them before the directory held lists),
+    /// the kinds not given at start.
     pub fn with_kept(mut self, dir: &Path) -> Result<ListSet, ApiError> {
         for kind in Kind::ALL {
             if self.get(kind).is_some() {
@@ -131,14 +136,71 @@ impl ListSet {
         Ok(self)
     }
 
-    /// Keeps a list under `dir/lists/` (written whole, then renamed, then synced).
-    pub fn keep(dir: &Path, kind: Kind, bytes: &[u8]) -> Result<(), ApiError> {
-        write_atomically(
-            &dir.join("lists"),
-            &format!("{}.bin", kind.name()),
-            Access::Public,
-            bytes,
-        )
+    /// These lists' settings (root key ids, built-in rule set, status age) with the lists
+    /// published in the directory.
+    pub(crate) fn with_published(&self, published: &[PublishedList]) -> ListSet {
+        let mut next = ListSet {
+            root_kids: self.root_kids.clone(),
+            builtin: self.builtin.clone(),
+            max_status_age_secs: self.max_status_age_secs,
+            ..ListSet::default()
+        };
+        for p in published {
+            if let Ok(kind) = Kind::parse(&p.kind) {
+                next = next.with(kind, p.bytes.clone());
+            }
+        }
+        next
+    }
+}
+
+/// A list to publish: its ETag, and for a status list the delta from the one it replaces (none
+/// when either is not of the slot layout).
+pub(crate) fn to_publish(kind: Kind, bytes: Vec<u8>, replaces: Option<&Served>) -> PublishedList {
+    let delta = replaces
+        .filter(|_| kind == Kind::Status)
+        .and_then(|served| served.lists.get(&kind))
+        .and_then(|(previous, tag)| {
+            venuecode::status_delta::delta(previous, &bytes)
+                .ok()
+                .map(|d| (tag.clone(), d))
+        });
+    PublishedList {
+        kind: kind.name().to_owned(),
+        etag: etag(&bytes),
+        bytes,
+        delta,
+        version: 0,
+    }
+}
+
+/// The lists as a node serves them: each kind's bytes and ETag, and the status list's delta
+/// from the one it replaced, as published (cheap to clone per request, never hashed again).
+#[derive(Debug, Default)]
+pub(crate) struct Served {
+    pub(crate) lists: HashMap<Kind, (Bytes, String)>,
+    /// The ETag of the status list replaced, the delta from it, and the delta's ETag.
+    pub(crate) delta: Option<(String, Bytes, String)>,
+    /// The directory's number of the latest publication these include.
+    pub(crate) version: i64,
+}
+
+impl Served {
+    pub(crate) fn of(published: &[PublishedList]) -> Served {
+        let mut served = Served::default();
+        for p in published {
+            let Ok(kind) = Kind::parse(&p.kind) else {
+                continue;
+            };
+            served.version = served.version.max(p.version);
+            served
+                .lists
+                .insert(kind, (Bytes::from(p.bytes.clone()), p.etag.clone()));
+            if let (Kind::Status, Some((from, delta))) = (kind, &p.delta) {
+                served.delta = Some((from.clone(), Bytes::from(delta.clone()), etag(delta)));
+            }
+        }
+        served
     }
 }
 

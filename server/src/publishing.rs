@@ -4,7 +4,7 @@
 use crate::Shared_;
 use crate::callers::Authority;
 use crate::error::ApiError;
-use crate::lists::{Kind, etag};
+use crate::lists::Kind;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -20,19 +20,17 @@ pub(crate) async fn list(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let kind = Kind::parse(&kind)?;
-    let bytes = {
-        let lists = s
-            .lists
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        lists.get(kind).map(<[u8]>::to_vec)
-    }
-    .ok_or_else(|| ApiError::not_found("no such list is published"))?;
-    Ok(conditional(&headers, bytes))
+    s.fresh_lists().await;
+    let (bytes, tag) = s
+        .served()
+        .lists
+        .get(&kind)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("no such list is published"))?;
+    Ok(conditional(&headers, bytes, &tag))
 }
 
-fn conditional(headers: &HeaderMap, bytes: Vec<u8>) -> Response {
-    let tag = etag(&bytes);
+fn conditional(headers: &HeaderMap, bytes: Bytes, tag: &str) -> Response {
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -48,7 +46,7 @@ fn conditional(headers: &HeaderMap, bytes: Vec<u8>) -> Response {
         HeaderValue::from_static("application/octet-stream"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Ok(v) = HeaderValue::from_str(&tag) {
+    if let Ok(v) = HeaderValue::from_str(tag) {
         h.insert(header::ETAG, v);
     }
     response
@@ -60,29 +58,24 @@ pub(crate) struct DeltaQuery {
 }
 
 /// The day's delta of a slot-layout status list from the one it replaced (`from` = that one's
-/// ETag); 404 when the service does not hold that one (fetch the whole list).
+/// ETag), as worked out at publication; 404 when the service does not hold that one (fetch the
+/// whole list).
 pub(crate) async fn status_delta(
     State(s): Shared_,
     Query(q): Query<DeltaQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (previous, current) = {
-        let lists = s
-            .lists
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        (lists.previous_status.clone(), lists.status.clone())
-    };
-    let (Some(previous), Some(current)) = (previous, current) else {
+    s.fresh_lists().await;
+    let served = s.served();
+    let Some((from, delta, tag)) = &served.delta else {
         return Err(ApiError::not_found("no delta: fetch the whole list"));
     };
-    if etag(&previous) != q.from.trim() {
+    if from != q.from.trim() {
         return Err(ApiError::not_found(
             "no delta from that list: fetch the whole list",
         ));
     }
-    let delta = venuecode::status_delta::delta(&previous, &current)?;
-    Ok(conditional(&headers, delta))
+    Ok(conditional(&headers, delta.clone(), tag))
 }
 
 /// What a publication did.
@@ -94,7 +87,9 @@ pub(crate) struct Published {
     pub etag: String,
 }
 
-/// The authority publishes a list: verified with the others, serials checked, then in force.
+/// The authority publishes a list: verified with the others in force (read from the directory
+/// first: another node may have published), serials checked, then published in the directory
+/// for every node. Another node's publication of the same kind in between is `conflict`.
 pub(crate) async fn publish(
     State(s): Shared_,
     Path(kind): Path<String>,
@@ -102,26 +97,32 @@ pub(crate) async fn publish(
     body: Bytes,
 ) -> Result<axum::Json<Published>, ApiError> {
     let kind = Kind::parse(&kind)?;
-    let bytes = body.to_vec();
-    let s2 = s.clone();
-    let published = tokio::task::spawn_blocking(move || -> Result<Published, ApiError> {
-        let mut lists = s2
-            .lists
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let next = lists.with(kind, bytes.clone());
-        s2.gate.replace(&next.config(), s2.now(), || {
-            crate::lists::ListSet::keep(&s2.settings.data, kind, &bytes)
-        })?;
-        *lists = next;
-        s2.gate_changes.fetch_add(1, Ordering::AcqRel);
-        s2.save_state(u64::MAX)?;
-        Ok(Published {
-            kind: kind.name(),
-            etag: etag(&bytes),
+    let published = s
+        .blocking(move |s| {
+            s.reload_lists()?;
+            let current = s
+                .lists
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            let served = s.served();
+            let replaces = served.lists.get(&kind).map(|(_, tag)| tag.clone());
+            let list = crate::lists::to_publish(kind, body.to_vec(), Some(&served));
+            let next = current.with(kind, list.bytes.clone());
+            s.gate.replace(&next.config(), s.now(), || {
+                s.directory
+                    .publish_list(&list, replaces.as_deref())
+                    .map(drop)
+                    .map_err(ApiError::from)
+            })?;
+            s.gate_changes.fetch_add(1, Ordering::AcqRel);
+            s.save_state(u64::MAX)?;
+            s.reload_lists()?;
+            Ok(Published {
+                kind: kind.name(),
+                etag: list.etag,
+            })
         })
-    })
-    .await
-    .map_err(|_| ApiError::internal("publishing stopped"))??;
+        .await?;
     Ok(axum::Json(published))
 }

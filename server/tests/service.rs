@@ -154,16 +154,7 @@ async fn no_answer_is_kept_by_a_cache_or_read_as_another_type() {
     let r = w.check_in("{").await;
     assert_eq!(r.headers["cache-control"], "no-store");
     // The signed lists say their own: revalidated by ETag.
-    let r = w
-        .call(
-            "GET",
-            "/v1/lists/{kind}",
-            &[("kind", "trust")],
-            "",
-            Auth::None,
-            Vec::new(),
-        )
-        .await;
+    let r = w.list("trust").await;
     assert_eq!(r.headers["cache-control"], "no-cache");
     assert_eq!(r.headers["x-content-type-options"], "nosniff");
 }
@@ -659,16 +650,7 @@ async fn exports_are_files_of_the_day() {
 async fn lists_are_served_with_etags_and_only_the_authority_publishes_newer_ones() {
     let w = World::new().await;
     let route = "/v1/lists/{kind}";
-    let r = w
-        .call(
-            "GET",
-            route,
-            &[("kind", "trust")],
-            "",
-            Auth::None,
-            Vec::new(),
-        )
-        .await;
+    let r = w.list("trust").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, common::signed_trust_list(1));
     let tag = r.headers["etag"].to_str().unwrap().to_owned();
@@ -687,16 +669,7 @@ async fn lists_are_served_with_etags_and_only_the_authority_publishes_newer_ones
             .to_bytes()
             .is_empty()
     );
-    let r = w
-        .call(
-            "GET",
-            route,
-            &[("kind", "status")],
-            "",
-            Auth::None,
-            Vec::new(),
-        )
-        .await;
+    let r = w.list("status").await;
     assert_eq!((r.status.as_u16(), r.code().as_str()), (404, "not_found"));
 
     let put = |serial: u64, account: &'static str| {
@@ -713,16 +686,7 @@ async fn lists_are_served_with_etags_and_only_the_authority_publishes_newer_ones
     assert_eq!(put(2, "shanghai").await.status, 403);
     let r = put(2, "authority").await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let served = w
-        .call(
-            "GET",
-            route,
-            &[("kind", "trust")],
-            "",
-            Auth::None,
-            Vec::new(),
-        )
-        .await;
+    let served = w.list("trust").await;
     assert_eq!(served.body, common::signed_trust_list(2));
     assert_eq!(served.headers["etag"].to_str().unwrap(), r.json()["etag"]);
     // The old list again: refused, and the new one stays in force.

@@ -220,6 +220,36 @@ pub(crate) trait Tables: Send + Sync {
     fn webhooks(&self) -> Result<Vec<Webhook>, LedgerError>;
     /// Deletes a webhook; `false` if there is none.
     fn delete_webhook(&self, id: i64) -> Result<bool, LedgerError>;
+    /// Stores a list as its kind's current one, numbered one past the highest publication,
+    /// if the kind's current one is `replaces` (its ETag; `None`: there is none); gives the
+    /// number, or `None` if another publication came first.
+    fn put_list(
+        &self,
+        list: &PublishedList,
+        replaces: Option<&str>,
+    ) -> Result<Option<i64>, LedgerError>;
+    /// The highest publication's number (0: none).
+    fn lists_version(&self) -> Result<i64, LedgerError>;
+    /// Every kind's current list.
+    fn lists(&self) -> Result<Vec<PublishedList>, LedgerError>;
+}
+
+/// A list as published, once for every node: its bytes, its ETag and (a status list that
+/// replaced one of the slot layout) the delta from the one it replaced, all worked out at
+/// publication, never per request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedList {
+    /// Its kind's name (`trust`, `status`, `revocations`, `policy`).
+    pub kind: String,
+    /// The signed list.
+    pub bytes: Vec<u8>,
+    /// Its ETag (quoted).
+    pub etag: String,
+    /// The ETag of the list it replaced, and the delta from that one.
+    pub delta: Option<(String, Vec<u8>)>,
+    /// The directory's number of its publication (set when stored): a node that holds a lower
+    /// one reads the lists again.
+    pub version: i64,
 }
 
 /// A page session to be stored.
@@ -407,6 +437,30 @@ impl Directory {
     /// Every door whose code verified here, as (venue, door).
     pub fn doors_seen(&self) -> Result<BTreeSet<(String, String)>, LedgerError> {
         self.tables.doors_seen()
+    }
+
+    /// Publishes a list as its kind's current one, for every node, if the current one is still
+    /// `replaces` (its ETag; `None`: there is none yet); `Exists` if another node published one
+    /// meanwhile (read the lists again, then decide). Gives the publication's number.
+    pub fn publish_list(
+        &self,
+        list: &PublishedList,
+        replaces: Option<&str>,
+    ) -> Result<i64, LedgerError> {
+        self.tables
+            .put_list(list, replaces)?
+            .ok_or(LedgerError::Exists("a newer list of that kind"))
+    }
+
+    /// The number of the latest publication of any list (0: none): cheap, for nodes that ask
+    /// often whether to read the lists again.
+    pub fn lists_version(&self) -> Result<i64, LedgerError> {
+        self.tables.lists_version()
+    }
+
+    /// Every kind's current list.
+    pub fn lists(&self) -> Result<Vec<PublishedList>, LedgerError> {
+        self.tables.lists()
     }
 
     /// Whether the directory's database answers (what a health check asks; an error says why

@@ -4,7 +4,8 @@
 //! the server closed (a restart) is replaced at the next call.
 
 use super::{
-    Account, KnownVenue, MAX_SESSIONS, NewSession, Tables, Webhook, account_of, list, list_text,
+    Account, KnownVenue, MAX_SESSIONS, NewSession, PublishedList, Tables, Webhook, account_of,
+    list, list_text,
 };
 use crate::LedgerError;
 use deadpool_postgres::Pool;
@@ -62,7 +63,18 @@ CREATE TABLE IF NOT EXISTS venues (
     division INTEGER NOT NULL,
     name TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS lists (
+    kind TEXT PRIMARY KEY,
+    bytes BYTEA NOT NULL,
+    etag TEXT NOT NULL,
+    delta_from TEXT,
+    delta BYTEA,
+    version BIGINT NOT NULL
+);
 ";
+
+/// The advisory lock under which lists are published, one at a time across nodes.
+const LISTS_LOCK: i64 = 7_310_109;
 
 /// The directory's pool of PostgreSQL connections and the runtime they run on.
 pub(crate) struct PgTables {
@@ -429,6 +441,75 @@ impl Tables for PgTables {
                 .execute("DELETE FROM webhooks WHERE id = $1", &[&id])
                 .await?;
             Ok(n == 1)
+        })
+    }
+
+    fn put_list(
+        &self,
+        list: &PublishedList,
+        replaces: Option<&str>,
+    ) -> Result<Option<i64>, LedgerError> {
+        self.run(async |c| {
+            let tx = c.transaction().await?;
+            // Publications are numbered one at a time, across nodes.
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LISTS_LOCK])
+                .await?;
+            let current: Option<String> = tx
+                .query_opt("SELECT etag FROM lists WHERE kind = $1", &[&list.kind])
+                .await?
+                .map(|r| r.get(0));
+            if current.as_deref() != replaces {
+                return Ok(None);
+            }
+            let version: i64 = tx
+                .query_one("SELECT COALESCE(MAX(version), 0) + 1 FROM lists", &[])
+                .await?
+                .get(0);
+            let (from, delta) = list.delta.as_ref().map(|(f, d)| (f, d)).unzip();
+            tx.execute(
+                "INSERT INTO lists (kind, bytes, etag, delta_from, delta, version)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (kind) DO UPDATE SET bytes = EXCLUDED.bytes, etag = EXCLUDED.etag,
+                     delta_from = EXCLUDED.delta_from, delta = EXCLUDED.delta,
+                     version = EXCLUDED.version",
+                &[&list.kind, &list.bytes, &list.etag, &from, &delta, &version],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Some(version))
+        })
+    }
+
+    fn lists_version(&self) -> Result<i64, LedgerError> {
+        self.run(async |c| {
+            Ok(
+                c.query_one("SELECT COALESCE(MAX(version), 0) FROM lists", &[])
+                    .await?
+                    .get(0),
+            )
+        })
+    }
+
+    fn lists(&self) -> Result<Vec<PublishedList>, LedgerError> {
+        self.run(async |c| {
+            Ok(c.query(
+                "SELECT kind, bytes, etag, delta_from, delta, version FROM lists ORDER BY kind",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                let from: Option<String> = r.get(3);
+                let delta: Option<Vec<u8>> = r.get(4);
+                PublishedList {
+                    kind: r.get(0),
+                    bytes: r.get(1),
+                    etag: r.get(2),
+                    delta: from.zip(delta),
+                    version: r.get(5),
+                }
+            })
+            .collect())
         })
     }
 }

@@ -1,7 +1,8 @@
 //! The directory in one SQLite file (`service.sqlite`): the embedded default.
 
 use super::{
-    Account, KnownVenue, MAX_SESSIONS, NewSession, Tables, Webhook, account_of, list, list_text,
+    Account, KnownVenue, MAX_SESSIONS, NewSession, PublishedList, Tables, Webhook, account_of,
+    list, list_text,
 };
 use crate::LedgerError;
 use rusqlite::{Connection, OptionalExtension};
@@ -55,6 +56,14 @@ CREATE TABLE IF NOT EXISTS venues (
     venue_id TEXT PRIMARY KEY,
     division INTEGER NOT NULL,
     name TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lists (
+    kind TEXT PRIMARY KEY,
+    bytes BLOB NOT NULL,
+    etag TEXT NOT NULL,
+    delta_from TEXT,
+    delta BLOB,
+    version INTEGER NOT NULL
 );
 ";
 
@@ -350,5 +359,63 @@ impl Tables for SqliteTables {
             .conn()
             .execute("DELETE FROM webhooks WHERE id = ?1", [id])?;
         Ok(n == 1)
+    }
+
+    fn put_list(
+        &self,
+        list: &PublishedList,
+        replaces: Option<&str>,
+    ) -> Result<Option<i64>, LedgerError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current: Option<String> = tx
+            .query_row(
+                "SELECT etag FROM lists WHERE kind = ?1",
+                [&list.kind],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if current.as_deref() != replaces {
+            return Ok(None);
+        }
+        let version: i64 =
+            tx.query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM lists", [], |r| {
+                r.get(0)
+            })?;
+        let (from, delta) = list.delta.as_ref().map(|(f, d)| (f, d)).unzip();
+        tx.execute(
+            "INSERT OR REPLACE INTO lists (kind, bytes, etag, delta_from, delta, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![list.kind, list.bytes, list.etag, from, delta, version],
+        )?;
+        tx.commit()?;
+        Ok(Some(version))
+    }
+
+    fn lists_version(&self) -> Result<i64, LedgerError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM lists", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    fn lists(&self) -> Result<Vec<PublishedList>, LedgerError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT kind, bytes, etag, delta_from, delta, version FROM lists ORDER BY kind",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let from: Option<String> = r.get(3)?;
+            let delta: Option<Vec<u8>> = r.get(4)?;
+            Ok(PublishedList {
+                kind: r.get(0)?,
+                bytes: r.get(1)?,
+                etag: r.get(2)?,
+                delta: from.zip(delta),
+                version: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }

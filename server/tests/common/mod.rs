@@ -55,9 +55,39 @@ pub fn trust() -> TrustList {
     .unwrap();
     t.add(TrustedKey::new(key(2).public_key(), Usage::Personal).with_prefix(&sh))
         .unwrap();
+    t.add(TrustedKey::new(key(4).public_key(), Usage::Status))
+        .unwrap();
     t.add(TrustedKey::new(key(9).public_key(), Usage::Root))
         .unwrap();
     t
+}
+
+/// A city's status list of the slot layout (signed by key 4): `slots` holders, every
+/// `changed`-th one yellow on `serial`'s day, the rest green; issued at `issued`, valid two
+/// days.
+pub fn city_status_list(slots: u32, changed: u32, serial: u64, issued: Timestamp) -> Vec<u8> {
+    let colour = |i: u32| {
+        if i.is_multiple_of(changed) {
+            Colour::Yellow
+        } else {
+            Colour::Green
+        }
+    };
+    venuecode::status::StatusList::build_slots(
+        (0..slots).map(|i| {
+            Some(HealthStatus {
+                colour: colour(i),
+                nat: None,
+            })
+        }),
+        Seal {
+            serial,
+            issued_at: issued,
+            valid_until: issued.saturating_add(2 * 86_400),
+        },
+        &key(4),
+    )
+    .unwrap()
 }
 
 pub fn signed_trust_list(serial: u64) -> Vec<u8> {
@@ -185,6 +215,8 @@ pub fn config(
     let mut config = Config::new(dir, lists, TraceKey::derive(&[5; 32]).public());
     config.database = database;
     config.clock = Arc::new(move || Timestamp::from_unix(clock.load(Ordering::SeqCst)));
+    // A list published on one node is read by the others at their next request.
+    config.limits.lists_refresh = std::time::Duration::ZERO;
     // Retried webhooks come quickly in tests.
     config.webhook_backoff = std::time::Duration::from_millis(50);
     // The tests' receivers listen on loopback.
@@ -407,6 +439,13 @@ impl World {
             Vec::new(),
         )
         .await
+    }
+
+    /// A published list, as anyone fetches it.
+    pub async fn list(&self, kind: &str) -> Answer {
+        let route = "/v1/lists/{kind}";
+        self.call("GET", route, &[("kind", kind)], "", Auth::None, Vec::new())
+            .await
     }
 
     /// A check-in from a client address (`198.51.100.7:40000`).

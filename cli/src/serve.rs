@@ -101,6 +101,11 @@ pub(crate) struct ServeArgs {
     /// better on other storage than the log, so that the two cannot be cut back together.
     #[arg(long, requires = "trace_key", env = "VENUECODE_TRACE_AUDIT_HEAD")]
     trace_audit_head: Option<PathBuf>,
+    /// Days of records kept (1 to 366): every hour the records of the days before are
+    /// deleted, and a node with --trace-key writes each purge to the audit log.
+    #[arg(long, default_value_t = venuecode_server::DEFAULT_RETAIN_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(venuecode_server::MAX_RETAIN_DAYS)))]
+    retain_days: u32,
 }
 
 /// The desk of a node that traces: its keys and audit log.
@@ -152,6 +157,7 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
     }
     config.private_webhooks = a.private_webhooks;
     config.plain_http = a.plain_http;
+    config.retain_days = a.retain_days;
     config.webhook_ca = a.webhook_ca.clone();
     if let Some(rate) = a.check_ins_per_address {
         config.limits.check_ins_per_address = venuecode_server::Rate::new(rate, rate * 10.0);

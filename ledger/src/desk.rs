@@ -257,6 +257,34 @@ impl TraceDesk {
             })
     }
 
+    /// Appends to the audit log the days purged because the retention period passed (one
+    /// entry a day: `{"kind": "purge", "day": ..., "retain_days": ...}`, its count as the
+    /// results), so that a deletion can be shown as a query can; gives the head after.
+    pub fn log_purges(
+        &self,
+        purged: &[crate::Purged],
+        retain_days: u32,
+        at: Timestamp,
+    ) -> Result<Option<String>, LedgerError> {
+        let reason = format!("retention period of {retain_days} days");
+        let mut head = None;
+        for p in purged {
+            let query = serde_json::json!({
+                "kind": "purge",
+                "day": p.day,
+                "retain_days": retain_days,
+            });
+            head = Some(self.audit.append(&audit::Asked {
+                at,
+                by: "venuecode-retention",
+                reason: &reason,
+                query: &query,
+                results: p.records,
+            })?);
+        }
+        Ok(head)
+    }
+
     /// The audit log's chain, checked, and against the head kept (a new chain if there is no
     /// log yet).
     pub fn audit_chain(&self) -> Result<venuecode::trace::audit::AuditChain, LedgerError> {

@@ -168,6 +168,18 @@ pub struct Merged {
     pub already: u64,
 }
 
+/// A day's records deleted because the retention period passed: which day, how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Purged {
+    /// The CST day.
+    pub day: Day,
+    /// How many records it held.
+    pub records: u64,
+}
+
+/// Rows one statement of a purge deletes.
+const PURGE_BATCH: i64 = 10_000;
+
 /// An open ledger file.
 pub struct Ledger {
     conn: Connection,
@@ -204,8 +216,9 @@ CREATE INDEX IF NOT EXISTS scans_by_day ON scans (day, venue_id, door);
 CREATE TABLE IF NOT EXISTS venue_keys (venue_id TEXT PRIMARY KEY, key TEXT NOT NULL);
 ";
 
-/// The dynamic codes seen ([`sightings`]): a table added to version 3 without a new version (a
-/// ledger without it gains it when opened; older programs never read it).
+/// The dynamic codes seen ([`sightings`]) and the days purged ([`Purged`]): tables added to
+/// version 3 without a new version (a ledger without them gains them when opened; older
+/// programs never read them).
 const SIGHTINGS: &str = "
 CREATE TABLE IF NOT EXISTS sightings (
     code BLOB PRIMARY KEY,
@@ -214,6 +227,12 @@ CREATE TABLE IF NOT EXISTS sightings (
     until INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sightings_by_until ON sightings (until);
+CREATE TABLE IF NOT EXISTS purges (
+    day INTEGER PRIMARY KEY,
+    records INTEGER NOT NULL,
+    purged_at INTEGER NOT NULL,
+    logged INTEGER NOT NULL DEFAULT 0
+);
 ";
 
 const COLUMNS: &str = "record_id, origin, device, venue_id, door, at, day, pseudonym, name,
@@ -815,6 +834,79 @@ impl Ledger {
         Ok(self
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// Deletes the records of every CST day before `before`, a day at a time (in batches of
+    /// 10,000 rows, each its own transaction, so that a service's writer waits for
+    /// none long), notes each day and its count in table `purges` (to be logged), and
+    /// truncates the write-ahead log; deleted rows are zeroed (`secure_delete`). Gives what was
+    /// purged.
+    pub fn purge_days_before(
+        &mut self,
+        before: Day,
+        now: Timestamp,
+    ) -> Result<Vec<Purged>, LedgerError> {
+        let days: Vec<i64> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT DISTINCT day FROM scans WHERE day < ?1 ORDER BY day")?;
+            let rows = stmt.query_map([before.0], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut purged = Vec::with_capacity(days.len());
+        for day in days {
+            let mut records = 0u64;
+            loop {
+                let n = self.conn.execute(
+                    "DELETE FROM scans WHERE id IN
+                     (SELECT id FROM scans WHERE day = ?1 LIMIT ?2)",
+                    [day, PURGE_BATCH],
+                )?;
+                records += n as u64;
+                if n == 0 {
+                    break;
+                }
+            }
+            self.conn.execute(
+                "INSERT INTO purges (day, records, purged_at, logged) VALUES (?1, ?2, ?3, 0)
+                 ON CONFLICT (day) DO UPDATE SET purged_at = excluded.purged_at, logged = 0,
+                     records = excluded.records + CASE logged WHEN 1 THEN 0 ELSE records END",
+                rusqlite::params![day, i64::try_from(records).unwrap_or(i64::MAX), now.unix()],
+            )?;
+            purged.push(Purged {
+                day: Day(day),
+                records,
+            });
+        }
+        if !purged.is_empty() {
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(purged)
+    }
+
+    /// The days purged that the audit log does not yet tell.
+    pub fn unlogged_purges(&self) -> Result<Vec<Purged>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT day, records FROM purges WHERE logged = 0 ORDER BY day")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Purged {
+                day: Day(r.get(0)?),
+                records: r.get::<_, i64>(1)?.unsigned_abs(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Notes that the audit log tells these purges.
+    pub fn mark_logged(&mut self, purged: &[Purged]) -> Result<(), LedgerError> {
+        let tx = self.conn.transaction()?;
+        for p in purged {
+            tx.execute("UPDATE purges SET logged = 1 WHERE day = ?1", [p.day.0])?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Deletes every record before `cutoff`, and erases them: their pages are zeroed

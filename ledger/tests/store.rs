@@ -581,3 +581,45 @@ async fn one_screenshot_at_two_nodes_at_once_is_admitted_by_one() {
         200
     );
 }
+
+#[tokio::test]
+async fn days_past_retention_are_purged_whole_and_noted_for_the_audit_log() {
+    for s in subjects().await {
+        let store = &s.store;
+        let day = |n: i64| Day::of(Timestamp::from_unix(T0 + n * DAY));
+        let mut records = Vec::new();
+        for (n, count) in [(0, 3u8), (1, 2), (2, 4)] {
+            for v in 0..count {
+                records.push(record("V1", "东门", v, T0 + n * DAY + i64::from(v), None));
+            }
+        }
+        store.append(records).await.unwrap();
+        let now = Timestamp::from_unix(T0 + 30 * DAY);
+        let purged = store.purge(day(2), now).await.unwrap();
+        let counts: Vec<(Day, u64)> = purged.iter().map(|p| (p.day, p.records)).collect();
+        assert_eq!(counts, [(day(0), 3), (day(1), 2)], "{}", s.name);
+        let left = store.records(Filter::default()).await.unwrap();
+        assert_eq!(left.len(), 4, "{}", s.name);
+        assert!(left.iter().all(|r| Day::of(r.at) == day(2)), "{}", s.name);
+        // Nothing left to purge; the purges wait for the audit log until it tells them.
+        assert!(
+            store.purge(day(2), now).await.unwrap().is_empty(),
+            "{}",
+            s.name
+        );
+        assert_eq!(store.unlogged_purges().await.unwrap(), purged, "{}", s.name);
+        store.mark_logged(purged.clone()).await.unwrap();
+        assert!(
+            store.unlogged_purges().await.unwrap().is_empty(),
+            "{}",
+            s.name
+        );
+        // A late record of a purged day is stored, then purged and noted again on its own.
+        let late = record("V1", "西门", 9, T0 + 100, None);
+        assert_eq!(store.append(vec![late]).await.unwrap(), [true]);
+        let again = store.purge(day(2), now).await.unwrap();
+        assert_eq!(again.len(), 1, "{}", s.name);
+        assert_eq!((again[0].day, again[0].records), (day(0), 1), "{}", s.name);
+        assert_eq!(store.unlogged_purges().await.unwrap(), again, "{}", s.name);
+    }
+}

@@ -42,6 +42,7 @@ pub use intake::MAX_UPLOAD_RECORDS;
 pub use labels::MAX_LABEL_PARAM_CHARS;
 pub use lists::{Kind, ListSet};
 pub use trace::TraceDesk;
+pub use venuecode_ledger::Purged;
 pub use venuecode_ledger::directory::{self, Account, Directory, Role};
 pub use venues::MAX_PAGE;
 pub use webhooks::FIRST_BACKOFF;
@@ -63,6 +64,9 @@ use zeroize::Zeroizing;
 /// How long a node trusts what it last heard of a venue's division before asking the directory
 /// again: a registry imported on another node reaches this one within it.
 const PLACED_SECS: i64 = 60;
+
+/// How often a serving node enforces the retention period.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 /// The service's clock (tests and the demo run it at a fixed day).
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -204,7 +208,20 @@ pub struct Config {
     /// The tracing key and audit log, on the authority's own node only: with it the
     /// authority's accounts may trace over HTTP (SPEC.md §16.7).
     pub trace_desk: Option<TraceDesk>,
+    /// How many CST days of records are kept: [`DEFAULT_RETAIN_DAYS`]. Every hour (and at
+    /// start) the records of the days before are deleted; a node with the trace desk writes
+    /// each purge to the audit log.
+    pub retain_days: u32,
 }
+
+/// Days of records kept by default: 28, twice the 14-day incubation period that contact
+/// tracing looks back over, so that a case found late in one incubation period can still be
+/// traced back through the one before (docs/adr/0014-many-nodes-one-postgresql.md).
+pub const DEFAULT_RETAIN_DAYS: u32 = 28;
+
+/// The longest retention period a service takes: a year (personal data serves epidemic control
+/// only, SPEC.md §16.4).
+pub const MAX_RETAIN_DAYS: u32 = 366;
 
 impl Config {
     /// A service on the folder `data` with the lists given at start and the authority's public
@@ -226,6 +243,7 @@ impl Config {
             plain_http: false,
             log: Arc::new(|line| eprintln!("{line}")),
             trace_desk: None,
+            retain_days: DEFAULT_RETAIN_DAYS,
         }
     }
 }
@@ -274,6 +292,7 @@ pub(crate) struct Settings {
     pub(crate) limits: Limits,
     pub(crate) plain_http: bool,
     pub(crate) log: LogSink,
+    pub(crate) retain_days: u32,
 }
 
 /// A handler's view of what the service shares.
@@ -536,6 +555,9 @@ impl Service {
     /// and the gate's state, and verifies them all: a list older than one used before is
     /// refused (`rolled_back`).
     pub async fn open(config: Config) -> Result<Service, ApiError> {
+        if !(1..=MAX_RETAIN_DAYS).contains(&config.retain_days) {
+            return Err(ApiError::invalid("retain_days", "1 to 366 days"));
+        }
         std::fs::create_dir_all(&config.data)?;
         let directory = match config.database.clone() {
             None => Directory::open(&config.data.join("service.sqlite"))?,
@@ -592,6 +614,7 @@ impl Service {
                     limits: config.limits,
                     plain_http: config.plain_http,
                     log: config.log,
+                    retain_days: config.retain_days,
                 },
                 directory,
                 store,
@@ -634,6 +657,29 @@ impl Service {
         api::router(self.shared.clone())
     }
 
+    /// Enforces the retention period once: deletes the records of the CST days before the
+    /// last [`Config::retain_days`] and, on a node with the trace desk, writes every purge the
+    /// audit log does not yet tell (this node's or another's) to it. Gives what this pass
+    /// deleted. [`Service::serve`] runs it at start and every hour.
+    pub async fn maintain(&self) -> Result<Vec<venuecode_ledger::Purged>, ApiError> {
+        let s = &self.shared;
+        let now = s.now();
+        let today = venuecode::record::Day::of(now);
+        let before = venuecode::record::Day(today.0 - i64::from(s.settings.retain_days) + 1);
+        let purged = s.store.purge(before, now).await?;
+        if let Some(desk) = s.trace_desk.clone() {
+            let untold = s.store.unlogged_purges().await?;
+            if !untold.is_empty() {
+                let (told, days) = (untold.clone(), s.settings.retain_days);
+                tokio::task::spawn_blocking(move || desk.log_purges(&told, days, now))
+                    .await
+                    .map_err(|_| ApiError::internal("the audit log stopped"))??;
+                s.store.mark_logged(untold).await?;
+            }
+        }
+        Ok(purged)
+    }
+
     /// Serves on `listener` until `shutdown` completes, saving the gate's state every second
     /// and at the end.
     pub async fn serve(
@@ -654,11 +700,33 @@ impl Service {
                 }
             }
         });
+        let retention = {
+            let service = Service {
+                shared: self.shared.clone(),
+            };
+            tokio::spawn(async move {
+                loop {
+                    match service.maintain().await {
+                        Ok(purged) => {
+                            for p in purged {
+                                (service.shared.settings.log)(&format!(
+                                    "retention: purged {} records of {}",
+                                    p.records, p.day
+                                ));
+                            }
+                        }
+                        Err(e) => (service.shared.settings.log)(&format!("retention: {e}")),
+                    }
+                    tokio::time::sleep(RETENTION_EVERY).await;
+                }
+            })
+        };
         let app = self.router();
         let limits = self.shared.settings.limits;
         let counters = self.shared.counters.clone();
         connections::serve(listener, app, limits, counters, shutdown).await;
         saver.abort();
+        retention.abort();
         self.shared.save_state(u64::MAX)?;
         Ok(())
     }

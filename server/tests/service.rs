@@ -1518,3 +1518,63 @@ async fn after_a_database_outage_requests_work_again_and_healthz_tells_it() {
         .await;
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test]
+async fn records_past_the_retention_period_are_purged_and_the_audit_log_says_so() {
+    let w = World::with(|c| c.retain_days = 28).await;
+    for device in ["p1", "p2", "p3"] {
+        let r = w
+            .check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, device))
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    let records = async || {
+        w.get(
+            "/v1/venues/{venue}/records",
+            &[("venue", TEMPLE)],
+            "",
+            "temple-manager",
+        )
+        .await
+        .json()["records"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    // On the 28th day the records are kept; on the 29th they are gone.
+    w.advance(27 * 86_400);
+    assert!(w.service.maintain().await.unwrap().is_empty());
+    assert_eq!(records().await, 3);
+    w.advance(86_400);
+    let purged = w.service.maintain().await.unwrap();
+    let counts: Vec<(String, u64)> = purged
+        .iter()
+        .map(|p| (p.day.to_string(), p.records))
+        .collect();
+    assert_eq!(counts, [("2022-04-06".to_owned(), 3)]);
+    assert_eq!(records().await, 0);
+    // The audit log tells it: which day, how many, why; its chain still verifies.
+    let log = std::fs::read_to_string(w.dir.path().join("trace-audit.jsonl")).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (
+            &entry["by"],
+            &entry["query"]["kind"],
+            &entry["query"]["day"],
+            &entry["results"]
+        ),
+        (
+            &"venuecode-retention".into(),
+            &"purge".into(),
+            &"2022-04-06".into(),
+            &3.into()
+        ),
+        "{entry}"
+    );
+    let head = w.get("/v1/trace/audit", &[], "", "authority").await.json();
+    assert_eq!(head["entries"], 1, "{head}");
+    // Told once.
+    assert!(w.service.maintain().await.unwrap().is_empty());
+    let again = std::fs::read_to_string(w.dir.path().join("trace-audit.jsonl")).unwrap();
+    assert_eq!(again.lines().count(), 1);
+}

@@ -11,9 +11,11 @@ mod sqlite;
 
 use crate::Filter;
 use crate::LedgerError;
+use crate::Purged;
 use crate::sightings::{Entry, Stored};
 use std::path::Path;
 use tokio::sync::{mpsc, oneshot};
+use venuecode::Timestamp;
 use venuecode::pseudonym::PseudonymKey;
 use venuecode::record::{Day, RecordId, ScanRecord};
 use venuecode::trace::Presence;
@@ -137,6 +139,37 @@ impl Store {
             }
             #[cfg(feature = "postgres")]
             Store::Postgres(p) => p.pseudonym_key(venue_id, provisioned).await,
+        }
+    }
+}
+
+impl Store {
+    /// Deletes the records of every CST day before `before` (the retention period passed):
+    /// whole partitions on PostgreSQL, a day at a time on SQLite; each day and its count is
+    /// noted for the audit log ([`Store::unlogged_purges`]). Gives what was purged.
+    pub async fn purge(&self, before: Day, now: Timestamp) -> Result<Vec<Purged>, LedgerError> {
+        match self {
+            Store::Sqlite(s) => s.read(move |l| l.purge_days_before(before, now)).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.purge(before, now).await,
+        }
+    }
+
+    /// The days purged that the audit log does not yet tell.
+    pub async fn unlogged_purges(&self) -> Result<Vec<Purged>, LedgerError> {
+        match self {
+            Store::Sqlite(s) => s.read(|l| l.unlogged_purges()).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.unlogged_purges().await,
+        }
+    }
+
+    /// Notes that the audit log tells these purges.
+    pub async fn mark_logged(&self, purged: Vec<Purged>) -> Result<(), LedgerError> {
+        match self {
+            Store::Sqlite(s) => s.read(move |l| l.mark_logged(&purged)).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.mark_logged(&purged).await,
         }
     }
 }

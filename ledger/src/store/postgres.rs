@@ -1,6 +1,9 @@
 //! The city store: PostgreSQL. A record is a row `(seq, record_id, venue_id, door, day, record)`
 //! whose `record` is the scan record's own JSON (one definition of its shape: serde's), with the
-//! columns a query selects on beside it. One task writes: it takes every request waiting and
+//! columns a query selects on beside it. Table `scans` is partitioned by CST day (native range
+//! partitions `scans_d<day>`, made by the writer as a day's first record comes), so that the
+//! retention period drops whole days ([`PgStore::purge`]) and a day's queries read one. A
+//! record id names its event and its time, so `(record_id, day)` is unique as `record_id` is. One task writes: it takes every request waiting and
 //! stores their records with one statement (`INSERT ... SELECT FROM unnest(...) ON CONFLICT DO
 //! NOTHING RETURNING record_id`), committed with `synchronous_commit = on`, then answers each.
 //! Every statement takes a connection of a pool ([`crate::pg::pool`]), so a database restart
@@ -9,6 +12,7 @@
 use super::{Batches, Job, MAX_QUEUED};
 use crate::Filter;
 use crate::LedgerError;
+use crate::Purged;
 use crate::sightings::{Entry, Stored};
 use deadpool_postgres::Pool;
 use std::collections::{HashMap, HashSet};
@@ -23,13 +27,15 @@ use venuecode::{CodeState, Timestamp};
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS scans (
-    seq BIGSERIAL PRIMARY KEY,
-    record_id TEXT NOT NULL UNIQUE,
+    seq BIGSERIAL NOT NULL,
+    record_id TEXT NOT NULL,
     venue_id TEXT NOT NULL,
     door TEXT NOT NULL,
     day BIGINT NOT NULL,
-    record JSONB NOT NULL
-);
+    record JSONB NOT NULL,
+    PRIMARY KEY (seq, day),
+    UNIQUE (record_id, day)
+) PARTITION BY RANGE (day);
 CREATE INDEX IF NOT EXISTS scans_by_venue_day ON scans (venue_id, day, seq);
 CREATE TABLE IF NOT EXISTS venue_keys (venue_id TEXT PRIMARY KEY, key TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sightings (
@@ -39,6 +45,12 @@ CREATE TABLE IF NOT EXISTS sightings (
     until BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sightings_by_until ON sightings (until);
+CREATE TABLE IF NOT EXISTS purges (
+    day BIGINT PRIMARY KEY,
+    records BIGINT NOT NULL,
+    purged_at BIGINT NOT NULL,
+    logged BOOLEAN NOT NULL DEFAULT FALSE
+);
 ";
 
 /// A PostgreSQL database of records.
@@ -57,6 +69,19 @@ impl PgStore {
     pub async fn open(url: &str) -> Result<Self, LedgerError> {
         let pool = crate::pg::pool(url, POOL_SIZE)?;
         let mut client = pool.get().await?;
+        let unpartitioned = client
+            .query_opt(
+                "SELECT 1 FROM pg_class WHERE oid = to_regclass('scans') AND relkind = 'r'",
+                &[],
+            )
+            .await?;
+        if unpartitioned.is_some() {
+            return Err(LedgerError::Schema(
+                "table scans is from before records were partitioned by day: export its \
+                 records (venuecode export), drop it, and import them again"
+                    .into(),
+            ));
+        }
         crate::pg::create(&mut client, SCHEMA).await?;
         let root = crate::random_hex()?;
         client
@@ -172,6 +197,96 @@ impl PgStore {
         });
     }
 
+    /// Drops the partitions of every CST day before `before`, each counted first and noted in
+    /// table `purges` in the transaction that drops it; gives what was purged. The count is
+    /// exact: rows read before the drop, and under the feed lock (no writer in between) those
+    /// added since.
+    pub(crate) async fn purge(
+        &self,
+        before: Day,
+        now: Timestamp,
+    ) -> Result<Vec<Purged>, LedgerError> {
+        let mut client = self.pool.get().await?;
+        let days: Vec<i64> = client
+            .query(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                 WHERE i.inhparent = 'scans'::regclass",
+                &[],
+            )
+            .await?
+            .iter()
+            .filter_map(|r| r.get::<_, &str>(0).strip_prefix("scans_d")?.parse().ok())
+            .filter(|&day| day < before.0)
+            .collect();
+        let mut purged = Vec::with_capacity(days.len());
+        for day in days {
+            let table = partition(day);
+            let row = client
+                .query_one(
+                    &format!("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM {table}"),
+                    &[],
+                )
+                .await?;
+            let (counted, last): (i64, i64) = (row.get(0), row.get(1));
+            let tx = client.transaction().await?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FEED_LOCK])
+                .await?;
+            let since: i64 = tx
+                .query_one(
+                    &format!("SELECT COUNT(*) FROM {table} WHERE seq > $1"),
+                    &[&last],
+                )
+                .await?
+                .get(0);
+            let records = counted + since;
+            tx.batch_execute(&format!("DROP TABLE {table}")).await?;
+            tx.execute(
+                "INSERT INTO purges (day, records, purged_at, logged) VALUES ($1, $2, $3, FALSE)
+                 ON CONFLICT (day) DO UPDATE SET purged_at = EXCLUDED.purged_at, logged = FALSE,
+                     records = EXCLUDED.records
+                         + CASE WHEN purges.logged THEN 0 ELSE purges.records END",
+                &[&day, &records, &now.unix()],
+            )
+            .await?;
+            tx.commit().await?;
+            purged.push(Purged {
+                day: Day(day),
+                records: records.unsigned_abs(),
+            });
+        }
+        Ok(purged)
+    }
+
+    /// The days purged that the audit log does not yet tell.
+    pub(crate) async fn unlogged_purges(&self) -> Result<Vec<Purged>, LedgerError> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query(
+                "SELECT day, records FROM purges WHERE NOT logged ORDER BY day",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| Purged {
+                day: Day(r.get(0)),
+                records: r.get::<_, i64>(1).unsigned_abs(),
+            })
+            .collect())
+    }
+
+    /// Notes that the audit log tells these purges.
+    pub(crate) async fn mark_logged(&self, purged: &[Purged]) -> Result<(), LedgerError> {
+        let client = self.pool.get().await?;
+        let days: Vec<i64> = purged.iter().map(|p| p.day.0).collect();
+        client
+            .execute(
+                "UPDATE purges SET logged = TRUE WHERE day = ANY($1)",
+                &[&days],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// The venue's pseudonym key: the stored one, else one derived from the store's root;
     /// `provisioned` replaces it when it differs only while the venue has no record with a
     /// pseudonym (else `KeyMismatch`), as the SQLite ledger does.
@@ -242,15 +357,30 @@ fn stored(text: String) -> Result<ScanRecord, LedgerError> {
 
 async fn write_groups(pool: Pool, mut queue: mpsc::Receiver<Job>) {
     let mut swept = 0;
+    // The days whose partition this writer made or saw. A purge (on any node) may drop one: an
+    // insert that fails forgets them all and is tried once more, making the partition again.
+    let mut days = HashSet::new();
     while let Some(first) = queue.recv().await {
         let group = super::group(first, || queue.try_recv().ok());
         let all: Vec<&Entry> = group.iter().flat_map(|j| &j.entries).collect();
-        let stored = match pool.get().await {
-            Ok(mut client) => insert(&mut client, &all, &mut swept).await,
-            Err(e) => Err(e.into()),
-        };
+        let mut stored = Err(LedgerError::Stopped);
+        for _ in 0..2 {
+            stored = match pool.get().await {
+                Ok(mut client) => insert(&mut client, &all, &mut swept, &mut days).await,
+                Err(e) => Err(e.into()),
+            };
+            if stored.is_ok() || days.is_empty() {
+                break;
+            }
+            days.clear();
+        }
         super::answer(group, stored);
     }
+}
+
+/// The partition of a CST day (its name made from a number: nothing quoted from outside).
+fn partition(day: i64) -> String {
+    format!("scans_d{day}")
 }
 
 /// The lock under which records are numbered and committed, on every node (an advisory lock
@@ -268,10 +398,22 @@ async fn insert(
     client: &mut Client,
     entries: &[&Entry],
     swept: &mut i64,
+    partitions: &mut HashSet<i64>,
 ) -> Result<Vec<Stored>, LedgerError> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FEED_LOCK])
         .await?;
+    // A day's first record makes its partition, under the lock (no two nodes race to it).
+    for day in entries.iter().map(|e| Day::of(e.record.at).0) {
+        if partitions.insert(day) {
+            tx.batch_execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {} PARTITION OF scans FOR VALUES FROM ({day}) TO ({})",
+                partition(day),
+                day + 1
+            ))
+            .await?;
+        }
+    }
     let claims: Vec<Sighting> = entries.iter().filter_map(|e| e.claim).collect();
     let mut earlier = HashMap::new();
     if let Some(now) = claims.iter().map(|c| c.first_at.unix()).max() {
@@ -346,7 +488,7 @@ async fn insert(
              FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[])
                   WITH ORDINALITY AS t (id, venue, door, day, body, n)
              ORDER BY n
-             ON CONFLICT (record_id) DO NOTHING
+             ON CONFLICT (record_id, day) DO NOTHING
              RETURNING record_id",
             &[&ids, &venues, &doors, &days, &bodies],
         )

@@ -26,6 +26,7 @@ pub mod desk;
 pub mod directory;
 pub mod export;
 pub mod files;
+pub mod outbox;
 pub mod parquet;
 #[cfg(feature = "postgres")]
 mod pg;
@@ -180,6 +181,23 @@ pub struct Purged {
 /// Rows one statement of a purge deletes.
 const PURGE_BATCH: i64 = 10_000;
 
+/// The outbox's reports after `?1`, at most `?2`, in commit order.
+const OUTBOX_AFTER: &str = "SELECT seq, venue_id, division, record_id, body FROM outbox
+    WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+
+/// A row of `outbox` (seq, venue_id, division, record_id, body).
+fn queued(r: &rusqlite::Row<'_>) -> rusqlite::Result<outbox::Queued> {
+    Ok(outbox::Queued {
+        seq: r.get(0)?,
+        report: outbox::Report {
+            venue_id: r.get(1)?,
+            division: r.get(2)?,
+            record_id: r.get(3)?,
+            body: r.get(4)?,
+        },
+    })
+}
+
 /// An open ledger file.
 pub struct Ledger {
     conn: Connection,
@@ -216,7 +234,8 @@ CREATE INDEX IF NOT EXISTS scans_by_day ON scans (day, venue_id, door);
 CREATE TABLE IF NOT EXISTS venue_keys (venue_id TEXT PRIMARY KEY, key TEXT NOT NULL);
 ";
 
-/// The dynamic codes seen ([`sightings`]) and the days purged ([`Purged`]): tables added to
+/// The dynamic codes seen ([`sightings`]), the reports and deliveries ([`outbox`]) and the
+/// days purged ([`Purged`]): tables added to
 /// version 3 without a new version (a ledger without them gains them when opened; older
 /// programs never read them).
 const SIGHTINGS: &str = "
@@ -227,6 +246,22 @@ CREATE TABLE IF NOT EXISTS sightings (
     until INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sightings_by_until ON sightings (until);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY,
+    day INTEGER NOT NULL,
+    venue_id TEXT NOT NULL,
+    division INTEGER,
+    record_id TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    seq INTEGER NOT NULL,
+    webhook INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL DEFAULT 0,
+    lease_until INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (seq, webhook)
+);
 CREATE TABLE IF NOT EXISTS purges (
     day INTEGER PRIMARY KEY,
     records INTEGER NOT NULL,
@@ -606,10 +641,25 @@ impl Ledger {
             let mut insert = tx.prepare_cached(&insert_sql())?;
             let mut state =
                 tx.prepare_cached("SELECT code_state FROM scans WHERE record_id = ?1")?;
+            let mut queue = tx.prepare_cached(
+                "INSERT INTO outbox (day, venue_id, division, record_id, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
             for (e, fate) in entries.iter().zip(fates) {
                 out.push(match fate {
                     Some(replay) => Stored::Replayed(replay),
-                    None if insert.execute(row(&e.record))? == 1 => Stored::New,
+                    None if insert.execute(row(&e.record))? == 1 => {
+                        if let Some(r) = &e.report {
+                            queue.execute(rusqlite::params![
+                                Day::of(e.record.at).0,
+                                r.venue_id,
+                                r.division,
+                                r.record_id,
+                                r.body
+                            ])?;
+                        }
+                        Stored::New
+                    }
                     None => {
                         let code: Option<String> =
                             state.query_row([e.record.id.to_string()], |r| r.get(0))?;
@@ -878,11 +928,137 @@ impl Ledger {
                 records,
             });
         }
+        // Reports are copies of records: they go with their days.
+        self.conn.execute(
+            "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM outbox WHERE day < ?1)",
+            [before.0],
+        )?;
+        self.conn
+            .execute("DELETE FROM outbox WHERE day < ?1", [before.0])?;
         if !purged.is_empty() {
             self.conn
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
         Ok(purged)
+    }
+
+    /// Up to [`outbox::OUTBOX_BATCH`] reports after the one numbered `after`, in commit order.
+    pub fn reports_after(&self, after: i64) -> Result<Vec<outbox::Queued>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(OUTBOX_AFTER)?;
+        let rows = stmt.query_map([after, outbox::OUTBOX_BATCH], queued)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The number of the last report queued (0: none).
+    pub fn last_report(&self) -> Result<i64, LedgerError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM outbox", [], |r| r.get(0))?)
+    }
+
+    /// Makes the deliveries of the reports not yet dispatched, `hooks` naming the webhooks
+    /// that want each, and moves the dispatcher's cursor past them, in one transaction.
+    pub fn dispatch(
+        &mut self,
+        hooks: &dyn Fn(&outbox::Report) -> Vec<i64>,
+    ) -> Result<usize, LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let cursor: i64 = meta(&tx, "outbox_dispatched")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let reports: Vec<outbox::Queued> = {
+            let mut stmt = tx.prepare_cached(OUTBOX_AFTER)?;
+            let rows = stmt.query_map([cursor, outbox::OUTBOX_BATCH], queued)?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let Some(last) = reports.last().map(|q| q.seq) else {
+            return Ok(0);
+        };
+        let mut made = 0;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO deliveries (seq, webhook) VALUES (?1, ?2)",
+            )?;
+            for q in &reports {
+                for hook in hooks(&q.report) {
+                    made += insert.execute([q.seq, hook])?;
+                }
+            }
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (name, value) VALUES ('outbox_dispatched', ?1)",
+            [last.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(made)
+    }
+
+    /// Claims up to `limit` deliveries due at `now_ms` whose lease (if any) has ended, each for
+    /// [`outbox::LEASE_MS`], counting the attempt.
+    pub fn claim_deliveries(
+        &mut self,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<outbox::Delivery>, LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let claimed: Vec<outbox::Delivery> = {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE deliveries SET attempts = attempts + 1, lease_until = ?1
+                 WHERE (seq, webhook) IN (SELECT seq, webhook FROM deliveries
+                     WHERE next_at <= ?2 AND lease_until <= ?2 ORDER BY next_at, seq LIMIT ?3)
+                 RETURNING seq, webhook, attempts",
+            )?;
+            let rows = stmt.query_map([now_ms + outbox::LEASE_MS, now_ms, limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, u32>(2)?,
+                ))
+            })?;
+            let ids: Vec<(i64, i64, u32)> = rows.collect::<Result<_, _>>()?;
+            let mut report = tx.prepare_cached(
+                "SELECT seq, venue_id, division, record_id, body FROM outbox WHERE seq = ?1",
+            )?;
+            let mut out = Vec::with_capacity(ids.len());
+            for (seq, webhook, attempts) in ids {
+                let q = report.query_row([seq], queued)?;
+                out.push(outbox::Delivery {
+                    seq,
+                    webhook,
+                    attempts,
+                    report: q.report,
+                });
+            }
+            out
+        };
+        tx.commit()?;
+        Ok(claimed)
+    }
+
+    /// A delivery taken (or given up): it is done. With `retry_at_ms`, it waits until then
+    /// for its next attempt instead.
+    pub fn settle_delivery(
+        &mut self,
+        seq: i64,
+        webhook: i64,
+        retry_at_ms: Option<i64>,
+    ) -> Result<(), LedgerError> {
+        match retry_at_ms {
+            None => self.conn.execute(
+                "DELETE FROM deliveries WHERE seq = ?1 AND webhook = ?2",
+                [seq, webhook],
+            )?,
+            Some(at) => self.conn.execute(
+                "UPDATE deliveries SET next_at = ?3, lease_until = 0
+                 WHERE seq = ?1 AND webhook = ?2",
+                [seq, webhook, at],
+            )?,
+        };
+        Ok(())
     }
 
     /// The days purged that the audit log does not yet tell.

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use venuecode::door::{Replay, Sighting};
 use venuecode::record::ScanRecord;
 
-/// A record to store and, for a dynamic code this node saw as new, the sighting it claims.
+/// A record to store; for a dynamic code this node saw as new, the sighting it claims; and the
+/// report to queue if the record is new ([`crate::outbox`]).
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// The record.
@@ -18,6 +19,8 @@ pub struct Entry {
     /// The first sighting of a dynamic code ([`venuecode::door::SharedGate::check_in_seen`]): the
     /// record is stored only if no earlier sighting, on any node, refutes it.
     pub claim: Option<Sighting>,
+    /// Its report, written to the outbox with the record if the record is new.
+    pub report: Option<crate::outbox::Report>,
 }
 
 impl From<ScanRecord> for Entry {
@@ -25,6 +28,7 @@ impl From<ScanRecord> for Entry {
         Entry {
             record,
             claim: None,
+            report: None,
         }
     }
 }

@@ -436,6 +436,7 @@ fn claimed(record: &ScanRecord, claim: Sighting) -> Entry {
     Entry {
         record: record.clone(),
         claim: Some(claim),
+        report: None,
     }
 }
 
@@ -621,5 +622,77 @@ async fn days_past_retention_are_purged_whole_and_noted_for_the_audit_log() {
         assert_eq!(again.len(), 1, "{}", s.name);
         assert_eq!((again[0].day, again[0].records), (day(0), 1), "{}", s.name);
         assert_eq!(store.unlogged_purges().await.unwrap(), again, "{}", s.name);
+    }
+}
+
+#[tokio::test]
+async fn reports_are_queued_with_their_records_and_each_delivery_is_claimed_by_one() {
+    use venuecode_ledger::outbox::{LEASE_MS, Report};
+    for s in subjects().await {
+        let store = &s.store;
+        let report = |r: &ScanRecord| Report {
+            venue_id: r.venue_id.clone(),
+            division: Some(310_106),
+            record_id: r.id.to_string(),
+            body: format!("{{\"id\":\"{}\"}}", r.id),
+        };
+        let (red, green) = (
+            record("V1", "东门", 1, T0, None),
+            record("V1", "东门", 2, T0 + 1, None),
+        );
+        let entry = |r: &ScanRecord, reported: bool| Entry {
+            record: r.clone(),
+            claim: None,
+            report: reported.then(|| report(r)),
+        };
+        let start = store.last_report().await.unwrap();
+        store
+            .store(vec![entry(&red, true), entry(&green, false)])
+            .await
+            .unwrap();
+        // A retry of a stored record queues nothing again.
+        store.store(vec![entry(&red, true)]).await.unwrap();
+        let queued = store.reports_after(start).await.unwrap();
+        assert_eq!(queued.len(), 1, "{}", s.name);
+        assert_eq!(queued[0].report, report(&red), "{}", s.name);
+        // Made into deliveries once (for webhooks 7 and 9), whoever dispatches again.
+        assert_eq!(store.dispatch(|_| vec![7, 9]).await.unwrap(), 2);
+        assert_eq!(store.dispatch(|_| vec![7, 9]).await.unwrap(), 0);
+        let t = 1_000_000;
+        let claimed = store.claim_deliveries(t, 10).await.unwrap();
+        assert_eq!(claimed.len(), 2, "{}", s.name);
+        assert!(
+            claimed
+                .iter()
+                .all(|d| d.attempts == 1 && d.report == report(&red))
+        );
+        // Leased: nobody else gets them until the lease ends (a node killed mid-attempt).
+        assert!(store.claim_deliveries(t + 1, 10).await.unwrap().is_empty());
+        let again = store.claim_deliveries(t + LEASE_MS, 10).await.unwrap();
+        assert_eq!(again.len(), 2, "{}", s.name);
+        assert!(again.iter().all(|d| d.attempts == 2));
+        // One taken; the other waits for its retry time.
+        store.settle_delivery(&again[0], None).await.unwrap();
+        store
+            .settle_delivery(&again[1], Some(t + LEASE_MS + 5_000))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .claim_deliveries(t + LEASE_MS + 4_999, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let last = store
+            .claim_deliveries(t + LEASE_MS + 5_000, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            (last.len(), last[0].webhook, last[0].attempts),
+            (1, again[1].webhook, 3),
+            "{}",
+            s.name
+        );
     }
 }

@@ -7,7 +7,7 @@ use crate::callers::Caller;
 use crate::counters::Refusal;
 use crate::directory::{KnownVenue, Role};
 use crate::error::ApiError;
-use crate::reports::Report;
+use crate::reports::report_of;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
@@ -121,6 +121,7 @@ async fn keep(
         vec![Entry {
             record: check_in.record.clone(),
             claim,
+            report: None,
         }],
         Some(division),
         |record| {
@@ -170,29 +171,18 @@ async fn keep(
 }
 
 /// The one way records come in, a visitor's check-in or a gate's batch: stored durably (group
-/// commit), then the report of each new one that `report` allows published (a retry reports
-/// nothing twice). Gives what became of each.
+/// commit), each new one's report (those `report` allows: a retry reports nothing twice)
+/// queued in the outbox in the same transaction. Gives what became of each.
 pub(crate) async fn intake(
     s: &Arc<Shared>,
-    entries: Vec<Entry>,
+    mut entries: Vec<Entry>,
     division: Option<u32>,
     report: impl Fn(&ScanRecord) -> bool,
 ) -> Result<Vec<Stored>, ApiError> {
-    let reports: Vec<Option<Report>> = entries
-        .iter()
-        .map(|e| Report::of(&e.record, division).filter(|_| report(&e.record)))
-        .collect();
-    let stored = s.store.store(entries).await?;
-    for (report, _) in reports
-        .into_iter()
-        .zip(&stored)
-        .filter(|(_, s)| **s == Stored::New)
-    {
-        if let Some(report) = report {
-            s.report(report);
-        }
+    for e in &mut entries {
+        e.report = report_of(&e.record, division).filter(|_| report(&e.record));
     }
-    Ok(stored)
+    Ok(s.store.store(entries).await?)
 }
 
 /// A gate's batch.

@@ -340,17 +340,6 @@ impl Shared {
         (self.settings.clock)()
     }
 
-    /// Sends a report to its subscribers at once, and to its webhooks (read from the directory
-    /// on the blocking pool, then delivered by tasks of their own).
-    pub(crate) fn report(self: &Arc<Self>, report: reports::Report) {
-        self.reports.publish(report.clone());
-        let s = self.clone();
-        tokio::task::spawn_blocking(move || match s.directory.webhooks() {
-            Ok(hooks) => s.webhooks.deliver(&report, &hooks),
-            Err(e) => (s.settings.log)(&format!("webhooks not read: {e}")),
-        });
-    }
-
     /// The lists as served now.
     pub(crate) fn served(&self) -> Arc<lists::Served> {
         self.served
@@ -604,7 +593,8 @@ impl Service {
             config.private_webhooks,
             venuecode_ledger::tls::client_config(roots)?,
         );
-        Ok(Service {
+        let reports_seen = store.last_report().await?;
+        let service = Service {
             shared: Arc::new(Shared {
                 settings: Settings {
                     data: config.data,
@@ -644,7 +634,11 @@ impl Service {
                 webhooks,
                 trace_desk: config.trace_desk.map(Arc::new),
             }),
-        })
+        };
+        // Reports, and the webhook deliveries made of them, from the outbox every node writes.
+        tokio::spawn(reports::tail(service.shared.clone(), reports_seen));
+        tokio::spawn(webhooks::run(service.shared.clone()));
+        Ok(service)
     }
 
     /// The accounts.

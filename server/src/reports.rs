@@ -1,7 +1,9 @@
 //! Reports as they happen: every stored record that staff must report at once (a red or yellow
 //! code, a replayed screenshot, whatever the rule set marks `report`) goes to the subscribers of
 //! its venue and of its district, as Server-Sent Events (event `report`, data the record as it
-//! leaves the venue, SPEC.md §16.5).
+//! leaves the venue, SPEC.md §16.5). Reports are queued in the store's outbox with their records
+//! ([`venuecode_ledger::outbox`]); every node reads it ([`tail`]), so a report stored on one
+//! node reaches the streams of all.
 
 use crate::caps::Caps;
 use crate::error::ApiError;
@@ -23,29 +25,39 @@ use venuecode::record::{ExportedRecord, ScanRecord};
 /// `lagged`).
 const BACKLOG: usize = 1024;
 
-/// One report.
-#[derive(Debug, Clone)]
-pub(crate) struct Report {
-    /// The venue.
-    pub venue_id: String,
-    /// The venue's division, if known.
-    pub division: Option<u32>,
-    /// The record's id.
-    pub id: String,
-    /// The record as it leaves the venue, JSON.
-    pub json: String,
+pub(crate) use venuecode_ledger::outbox::Report;
+
+/// The report of a stored record, if it is one to report.
+pub(crate) fn report_of(r: &ScanRecord, division: Option<u32>) -> Option<Report> {
+    let replayed = r.code_state == Some(venuecode::CodeState::Replayed);
+    (r.report || replayed).then(|| Report {
+        venue_id: r.venue_id.clone(),
+        division,
+        record_id: r.id.to_string(),
+        body: serde_json::to_string(&ExportedRecord::of(r)).unwrap_or_default(),
+    })
 }
 
-impl Report {
-    /// The report of a stored record, if it is one to report.
-    pub(crate) fn of(r: &ScanRecord, division: Option<u32>) -> Option<Report> {
-        let replayed = r.code_state == Some(venuecode::CodeState::Replayed);
-        (r.report || replayed).then(|| Report {
-            venue_id: r.venue_id.clone(),
-            division,
-            id: r.id.to_string(),
-            json: serde_json::to_string(&ExportedRecord::of(r)).unwrap_or_default(),
-        })
+/// How often a node reads the outbox for reports stored on any node (its own included).
+pub(crate) const TAIL_EVERY: Duration = Duration::from_millis(200);
+
+/// Sends every report queued after `seen` to this node's streams, as the outbox gives them
+/// (every node's, in commit order), for as long as the service runs.
+pub(crate) async fn tail(s: Arc<crate::Shared>, mut seen: i64) {
+    loop {
+        match s.store.reports_after(seen).await {
+            Ok(queued) => {
+                for q in &queued {
+                    s.reports.publish(q.report.clone());
+                }
+                seen = queued.last().map_or(seen, |q| q.seq);
+                if i64::try_from(queued.len()) == Ok(venuecode_ledger::outbox::OUTBOX_BATCH) {
+                    continue;
+                }
+            }
+            Err(e) => (s.settings.log)(&format!("reports not read: {e}")),
+        }
+        tokio::time::sleep(TAIL_EVERY).await;
     }
 }
 
@@ -111,8 +123,8 @@ impl Reports {
                 let event = match received {
                     Ok(report) if wanted(&report) => Event::default()
                         .event("report")
-                        .id(report.id.clone())
-                        .data(report.json.clone()),
+                        .id(report.record_id.clone())
+                        .data(report.body.clone()),
                     Ok(_) => continue,
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         Event::default().event("lagged").data(n.to_string())

@@ -1,7 +1,9 @@
 //! Reports pushed to other systems (a district's duty desk, a venue's own system): each report
 //! of a webhook's venue or division is POSTed to its URL as the record's JSON, signed with
 //! HMAC-SHA-256 under the webhook's secret, and retried with exponential backoff until the
-//! receiver answers 2xx (SPEC.md §16.6).
+//! receiver answers 2xx (SPEC.md §16.6). Deliveries are rows of the store
+//! ([`venuecode_ledger::outbox`]): made once for the whole service, each claimed by one node for
+//! a lease, a retry's time kept in the row, so a restart or a node killed loses none.
 //!
 //! Headers: `x-venuecode-timestamp` (Unix seconds), `x-venuecode-signature` (`sha256=` and the
 //! hex HMAC of `timestamp.body`), `x-venuecode-delivery` (the record id: a receiver that got it
@@ -12,7 +14,7 @@
 //! (`Config::private_webhooks`), an address that is loopback, private, link-local (the cloud
 //! metadata service) or otherwise not public is never connected to, whether the URL names it
 //! or its host resolves to it. An attempt reads at most [`MAX_ANSWER_BYTES`] of the answer
-//! and ends after [`ATTEMPT_TIMEOUT`]; at most [`MAX_PENDING`] deliveries wait at once.
+//! and ends after [`ATTEMPT_TIMEOUT`]; a node attempts at most [`MAX_PENDING`] at once.
 
 use crate::reports::Report;
 use hmac::{Hmac, KeyInit, Mac};
@@ -30,6 +32,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::Semaphore;
+use venuecode_ledger::outbox::Delivery;
 
 /// The attempts a delivery gets: at once, then after 1, 2, 4, 8, 16 and 32 seconds.
 pub(crate) const ATTEMPTS: u32 = 7;
@@ -43,9 +46,11 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most of a receiver's answer read: its status is what counts.
 const MAX_ANSWER_BYTES: usize = 64 << 10;
 
-/// The most deliveries waiting at once (attempting, or between attempts); past it a report is
-/// not delivered to that webhook, and the log says so.
-const MAX_PENDING: usize = 1024;
+/// The most deliveries a node attempts at once.
+const MAX_PENDING: usize = 64;
+
+/// How often a node makes deliveries of new reports and claims those due.
+const DELIVER_EVERY: Duration = Duration::from_millis(200);
 
 /// Whether a delivery may reach `ip` without the operator's leave: a public address, not
 /// loopback, private (RFC 1918, unique local), link-local (the cloud metadata service at
@@ -150,7 +155,6 @@ pub(crate) struct Sender {
     first_backoff: Duration,
     /// Whether deliveries may reach loopback, private and link-local addresses.
     private: bool,
-    pending: Arc<Semaphore>,
 }
 
 impl Sender {
@@ -178,63 +182,72 @@ impl Sender {
             log,
             first_backoff,
             private,
-            pending: Arc::new(Semaphore::new(MAX_PENDING)),
         }
     }
 
-    /// Delivers a report to each webhook that wants it, each in its own task, while fewer than
-    /// [`MAX_PENDING`] wait.
-    pub(crate) fn deliver(&self, report: &Report, hooks: &[Webhook]) {
-        for hook in hooks.iter().filter(|h| wants(h, report)) {
-            let Ok(place) = self.pending.clone().try_acquire_owned() else {
-                (self.log)(&format!(
-                    "webhook {}: {MAX_PENDING} deliveries waiting; report {} not delivered",
-                    hook.id, report.id
-                ));
-                continue;
-            };
-            let (sender, hook, report) = (self.clone(), hook.clone(), report.clone());
-            tokio::spawn(async move {
-                sender.attempts(&hook, &report).await;
-                drop(place);
-            });
+    /// One attempt of a claimed delivery, then its row settled: done when taken, when its
+    /// webhook is gone or names a private address, or after [`ATTEMPTS`]; else due again after
+    /// the backoff.
+    async fn attempt(
+        &self,
+        store: &venuecode_ledger::store::Store,
+        d: Delivery,
+        hook: Option<Webhook>,
+    ) {
+        let result = match &hook {
+            None => Err(format!(
+                "webhook {}: removed; report {} not delivered",
+                d.webhook, d.report.record_id
+            )),
+            Some(hook) if self.refused(hook) => Err(format!(
+                "webhook {}: refused: not a public address; not delivered",
+                d.webhook
+            )),
+            Some(hook) => self.once(hook, &d.report).await.map_err(|why| {
+                format!(
+                    "webhook {} attempt {} of {ATTEMPTS}: {why}",
+                    d.webhook, d.attempts
+                )
+            }),
+        };
+        let retry = match result {
+            Ok(()) => None,
+            Err(said) => {
+                (self.log)(&said);
+                let attempted = hook.is_some_and(|h| !self.refused(&h));
+                if attempted && d.attempts >= ATTEMPTS {
+                    (self.log)(&format!(
+                        "webhook {}: report {} not delivered",
+                        d.webhook, d.report.record_id
+                    ));
+                }
+                let wait = self
+                    .first_backoff
+                    .saturating_mul(1 << d.attempts.saturating_sub(1).min(20));
+                let wait = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+                (attempted && d.attempts < ATTEMPTS)
+                    .then(|| venuecode_ledger::outbox::now_ms().saturating_add(wait))
+            }
+        };
+        if let Err(e) = store.settle_delivery(&d, retry).await {
+            (self.log)(&format!("webhook {}: delivery not settled: {e}", d.webhook));
         }
     }
 
-    async fn attempts(&self, hook: &Webhook, report: &Report) {
-        // A host written as an address is connected to without the resolver: checked here,
-        // once (it will not change).
+    /// Whether a URL whose host is written as an address names one a delivery may not reach
+    /// (a host name is checked by the resolver, at each attempt).
+    fn refused(&self, hook: &Webhook) -> bool {
         let literal = hook
             .url
             .parse::<hyper::Uri>()
             .ok()
             .and_then(|u| u.host()?.trim_matches(['[', ']']).parse::<IpAddr>().ok());
-        if literal.is_some_and(|ip| !self.private && !is_public(ip)) {
-            (self.log)(&format!(
-                "webhook {}: refused: not a public address; not delivered",
-                hook.id
-            ));
-            return;
-        }
-        let mut wait = self.first_backoff;
-        for attempt in 1..=ATTEMPTS {
-            match self.once(hook, report).await {
-                Ok(()) => return,
-                Err(status) => (self.log)(&format!(
-                    "webhook {} attempt {attempt} of {ATTEMPTS}: {status}",
-                    hook.id
-                )),
-            }
-            if attempt < ATTEMPTS {
-                tokio::time::sleep(wait).await;
-                wait = wait.saturating_mul(2);
-            }
-        }
+        literal.is_some_and(|ip| !self.private && !is_public(ip))
     }
 
     async fn once(&self, hook: &Webhook, report: &Report) -> Result<(), String> {
         let timestamp = (self.clock)().unix();
-        let body = report.json.clone().into_bytes();
+        let body = report.body.clone().into_bytes();
         let request = hyper::Request::post(&hook.url)
             .header("content-type", "application/json")
             .header("x-venuecode-timestamp", timestamp.to_string())
@@ -242,7 +255,7 @@ impl Sender {
                 "x-venuecode-signature",
                 signature(&hook.secret, timestamp, &body),
             )
-            .header("x-venuecode-delivery", &report.id)
+            .header("x-venuecode-delivery", &report.record_id)
             .body(Full::new(bytes::Bytes::from(body)))
             .map_err(|e| e.to_string())?;
         let attempt = async {
@@ -267,6 +280,66 @@ impl Sender {
             Ok(())
         } else {
             Err(format!("answered {status}"))
+        }
+    }
+}
+
+/// A node's deliveries, for as long as the service runs: every [`DELIVER_EVERY`], the new
+/// reports made into deliveries (once for the service), then as many due deliveries claimed as
+/// this node has room to attempt, each attempted in a task of its own.
+pub(crate) async fn run(s: Arc<crate::Shared>) {
+    let room = Arc::new(Semaphore::new(MAX_PENDING));
+    loop {
+        tokio::time::sleep(DELIVER_EVERY).await;
+        let shared = s.clone();
+        let hooks = match tokio::task::spawn_blocking(move || shared.directory.webhooks()).await {
+            Ok(Ok(hooks)) => Arc::new(hooks),
+            Ok(Err(e)) => {
+                (s.settings.log)(&format!("webhooks not read: {e}"));
+                continue;
+            }
+            Err(_) => continue,
+        };
+        let wanted = hooks.clone();
+        let dispatched = s
+            .store
+            .dispatch(move |report| {
+                wanted
+                    .iter()
+                    .filter(|h| wants(h, report))
+                    .map(|h| h.id)
+                    .collect()
+            })
+            .await;
+        if let Err(e) = dispatched {
+            (s.settings.log)(&format!("reports not made into deliveries: {e}"));
+        }
+        let free = room.available_permits();
+        if free == 0 {
+            continue;
+        }
+        let limit = i64::try_from(free).unwrap_or(i64::MAX);
+        let claimed = match s
+            .store
+            .claim_deliveries(venuecode_ledger::outbox::now_ms(), limit)
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                (s.settings.log)(&format!("deliveries not claimed: {e}"));
+                continue;
+            }
+        };
+        for d in claimed {
+            let Ok(place) = room.clone().try_acquire_owned() else {
+                break;
+            };
+            let hook = hooks.iter().find(|h| h.id == d.webhook).cloned();
+            let (sender, store) = (s.webhooks.clone(), s.store.clone());
+            tokio::spawn(async move {
+                sender.attempt(&store, d, hook).await;
+                drop(place);
+            });
         }
     }
 }

@@ -249,3 +249,76 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn a_report_stored_on_one_node_reaches_every_nodes_streams_and_each_webhook_once() {
+    use futures_util::StreamExt;
+    let Some((a, b)) = two_nodes().await else {
+        return;
+    };
+    // A receiver that refuses each delivery's first attempt: the retry may come from either
+    // node, and still each report arrives once.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let tries = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    let (got, first) = (seen.clone(), tries.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let id = headers["x-venuecode-delivery"].to_str().unwrap().to_owned();
+            let refused = first.lock().unwrap().insert(id.clone());
+            if !refused {
+                got.lock().unwrap().push(id);
+            }
+            async move {
+                if refused {
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    axum::http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    a.directory(move |d| d.add_webhook(&url, Some(TEMPLE), None))
+        .await
+        .unwrap();
+    // B's manager listens; red check-ins come in at A and at B.
+    let mut stream = b
+        .subscribe(&format!("/v1/venues/{TEMPLE}/reports"), "temple-manager")
+        .await
+        .into_body()
+        .into_data_stream();
+    let mut ids = Vec::new();
+    for (node, device) in [(&a, "phone-a"), (&b, "phone-b"), (&a, "phone-c")] {
+        node.advance(30);
+        let red = node.check_in_request(TEMPLE, "东门", Colour::Red, device);
+        let answer = node.check_in(&red).await.json();
+        assert_eq!(answer["pass"]["report"], true, "{answer}");
+        ids.push(answer["record_id"].as_str().unwrap().to_owned());
+    }
+    let mut text = String::new();
+    while text.matches("event: report").count() < ids.len() {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+            .await
+            .expect("every report within 5 s")
+            .unwrap()
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    for id in &ids {
+        assert_eq!(text.matches(&format!("id: {id}\n")).count(), 1, "{text}");
+    }
+    let started = std::time::Instant::now();
+    while seen.lock().unwrap().len() < ids.len() {
+        assert!(started.elapsed().as_secs() < 10, "not all delivered");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Time for a second delivery by the other node, which must not come.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let mut delivered = seen.lock().unwrap().clone();
+    delivered.sort();
+    ids.sort();
+    assert_eq!(delivered, ids, "each report delivered once, by one node");
+}

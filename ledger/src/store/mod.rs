@@ -12,6 +12,7 @@ mod sqlite;
 use crate::Filter;
 use crate::LedgerError;
 use crate::Purged;
+use crate::outbox::{Delivery, Queued, Report};
 use crate::sightings::{Entry, Stored};
 use std::path::Path;
 use tokio::sync::{mpsc, oneshot};
@@ -170,6 +171,73 @@ impl Store {
             Store::Sqlite(s) => s.read(move |l| l.mark_logged(&purged)).await,
             #[cfg(feature = "postgres")]
             Store::Postgres(p) => p.mark_logged(&purged).await,
+        }
+    }
+}
+
+/// The outbox ([`crate::outbox`]): the reports queued with their records, and the webhook
+/// deliveries made of them.
+impl Store {
+    /// Up to [`crate::outbox::OUTBOX_BATCH`] reports after the one numbered `after`, in commit
+    /// order.
+    pub async fn reports_after(&self, after: i64) -> Result<Vec<Queued>, LedgerError> {
+        match self {
+            Store::Sqlite(s) => s.read(move |l| l.reports_after(after)).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.reports_after(after).await,
+        }
+    }
+
+    /// The number of the last report queued (0: none): where a node starting reads from.
+    pub async fn last_report(&self) -> Result<i64, LedgerError> {
+        match self {
+            Store::Sqlite(s) => s.read(|l| l.last_report()).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.last_report().await,
+        }
+    }
+
+    /// Makes the deliveries of the reports not yet dispatched, once for the whole service:
+    /// `hooks` names the webhooks that want a report. Gives how many were made.
+    pub async fn dispatch(
+        &self,
+        hooks: impl Fn(&Report) -> Vec<i64> + Send + Sync + 'static,
+    ) -> Result<usize, LedgerError> {
+        match self {
+            Store::Sqlite(s) => s.read(move |l| l.dispatch(&hooks)).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.dispatch(&hooks).await,
+        }
+    }
+
+    /// Claims up to `limit` deliveries due at `now_ms` (machine milliseconds) for
+    /// [`crate::outbox::LEASE_MS`], counting the attempt.
+    pub async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Delivery>, LedgerError> {
+        match self {
+            Store::Sqlite(s) => s.read(move |l| l.claim_deliveries(now_ms, limit)).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.claim_deliveries(now_ms, limit).await,
+        }
+    }
+
+    /// A delivery done (taken, or given up), or waiting until `retry_at_ms`.
+    pub async fn settle_delivery(
+        &self,
+        delivery: &Delivery,
+        retry_at_ms: Option<i64>,
+    ) -> Result<(), LedgerError> {
+        let (seq, hook) = (delivery.seq, delivery.webhook);
+        match self {
+            Store::Sqlite(s) => {
+                s.read(move |l| l.settle_delivery(seq, hook, retry_at_ms))
+                    .await
+            }
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.settle_delivery(seq, hook, retry_at_ms).await,
         }
     }
 }

@@ -13,6 +13,7 @@ use super::{Batches, Job, MAX_QUEUED};
 use crate::Filter;
 use crate::LedgerError;
 use crate::Purged;
+use crate::outbox::{Delivery, Queued, Report};
 use crate::sightings::{Entry, Stored};
 use deadpool_postgres::Pool;
 use std::collections::{HashMap, HashSet};
@@ -45,6 +46,23 @@ CREATE TABLE IF NOT EXISTS sightings (
     until BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sightings_by_until ON sightings (until);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq BIGSERIAL PRIMARY KEY,
+    day BIGINT NOT NULL,
+    venue_id TEXT NOT NULL,
+    division INTEGER,
+    record_id TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    seq BIGINT NOT NULL,
+    webhook BIGINT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at BIGINT NOT NULL DEFAULT 0,
+    lease_until BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (seq, webhook)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_at);
 CREATE TABLE IF NOT EXISTS purges (
     day BIGINT PRIMARY KEY,
     records BIGINT NOT NULL,
@@ -254,7 +272,151 @@ impl PgStore {
                 records: records.unsigned_abs(),
             });
         }
+        // Reports are copies of records: they go with their days.
+        client
+            .execute(
+                "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM outbox WHERE day < $1)",
+                &[&before.0],
+            )
+            .await?;
+        client
+            .execute("DELETE FROM outbox WHERE day < $1", &[&before.0])
+            .await?;
         Ok(purged)
+    }
+
+    /// Up to [`crate::outbox::OUTBOX_BATCH`] reports after the one numbered `after`, in
+    /// commit order.
+    pub(crate) async fn reports_after(&self, after: i64) -> Result<Vec<Queued>, LedgerError> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query(OUTBOX_AFTER, &[&after, &crate::outbox::OUTBOX_BATCH])
+            .await?
+            .iter()
+            .map(queued)
+            .collect())
+    }
+
+    /// The number of the last report queued (0: none).
+    pub(crate) async fn last_report(&self) -> Result<i64, LedgerError> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_one("SELECT COALESCE(MAX(seq), 0) FROM outbox", &[])
+            .await?
+            .get(0))
+    }
+
+    /// Makes the deliveries of the reports not yet dispatched and moves the cursor past them,
+    /// in one transaction under [`DISPATCH_LOCK`] (one node dispatches a report, once).
+    pub(crate) async fn dispatch(
+        &self,
+        hooks: &(dyn Fn(&Report) -> Vec<i64> + Sync),
+    ) -> Result<usize, LedgerError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&DISPATCH_LOCK])
+            .await?;
+        let cursor: i64 = tx
+            .query_opt(
+                "SELECT value FROM meta WHERE name = 'outbox_dispatched'",
+                &[],
+            )
+            .await?
+            .and_then(|r| r.get::<_, String>(0).parse().ok())
+            .unwrap_or(0);
+        let reports: Vec<Queued> = tx
+            .query(OUTBOX_AFTER, &[&cursor, &crate::outbox::OUTBOX_BATCH])
+            .await?
+            .iter()
+            .map(queued)
+            .collect();
+        let Some(last) = reports.last().map(|q| q.seq) else {
+            return Ok(0);
+        };
+        let (mut seqs, mut webhooks) = (Vec::new(), Vec::new());
+        for q in &reports {
+            for hook in hooks(&q.report) {
+                seqs.push(q.seq);
+                webhooks.push(hook);
+            }
+        }
+        tx.execute(
+            "INSERT INTO deliveries (seq, webhook) SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[])
+             ON CONFLICT DO NOTHING",
+            &[&seqs, &webhooks],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO meta (name, value) VALUES ('outbox_dispatched', $1)
+             ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+            &[&last.to_string()],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(seqs.len())
+    }
+
+    /// Claims up to `limit` deliveries due at `now_ms` whose lease has ended, each for
+    /// [`crate::outbox::LEASE_MS`] (rows another node is claiming are skipped, not waited for).
+    pub(crate) async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Delivery>, LedgerError> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query(
+                "WITH due AS (
+                     SELECT seq, webhook FROM deliveries
+                     WHERE next_at <= $2 AND lease_until <= $2
+                     ORDER BY next_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED),
+                 claimed AS (
+                     UPDATE deliveries d SET attempts = d.attempts + 1, lease_until = $1
+                     FROM due WHERE d.seq = due.seq AND d.webhook = due.webhook
+                     RETURNING d.seq, d.webhook, d.attempts)
+                 SELECT o.seq, o.venue_id, o.division, o.record_id, o.body, c.webhook, c.attempts
+                 FROM claimed c JOIN outbox o ON o.seq = c.seq ORDER BY o.seq",
+                &[&(now_ms + crate::outbox::LEASE_MS), &now_ms, &limit],
+            )
+            .await?
+            .iter()
+            .map(|r| Delivery {
+                seq: r.get(0),
+                webhook: r.get(5),
+                attempts: r.get::<_, i32>(6).unsigned_abs(),
+                report: queued(r).report,
+            })
+            .collect())
+    }
+
+    /// A delivery done, or (`retry_at_ms`) waiting for its next attempt.
+    pub(crate) async fn settle_delivery(
+        &self,
+        seq: i64,
+        webhook: i64,
+        retry_at_ms: Option<i64>,
+    ) -> Result<(), LedgerError> {
+        let client = self.pool.get().await?;
+        match retry_at_ms {
+            None => {
+                client
+                    .execute(
+                        "DELETE FROM deliveries WHERE seq = $1 AND webhook = $2",
+                        &[&seq, &webhook],
+                    )
+                    .await?
+            }
+            Some(at) => {
+                client
+                    .execute(
+                        "UPDATE deliveries SET next_at = $3, lease_until = 0
+                         WHERE seq = $1 AND webhook = $2",
+                        &[&seq, &webhook, &at],
+                    )
+                    .await?
+            }
+        };
+        Ok(())
     }
 
     /// The days purged that the audit log does not yet tell.
@@ -344,6 +506,29 @@ impl PgStore {
                 Ok(PseudonymKey::for_venue(&root, venue_id))
             }
         }
+    }
+}
+
+/// The outbox's reports after `$1`, at most `$2`, in commit order.
+const OUTBOX_AFTER: &str = "SELECT seq, venue_id, division, record_id, body FROM outbox
+    WHERE seq > $1 ORDER BY seq LIMIT $2";
+
+/// The advisory lock under which the outbox's reports are made into deliveries.
+const DISPATCH_LOCK: i64 = 7_310_110;
+
+/// A report of the outbox from a row whose first five columns are (seq, venue_id, division,
+/// record_id, body).
+fn queued(r: &tokio_postgres::Row) -> Queued {
+    Queued {
+        seq: r.get(0),
+        report: Report {
+            venue_id: r.get(1),
+            division: r
+                .get::<_, Option<i32>>(2)
+                .and_then(|d| u32::try_from(d).ok()),
+            record_id: r.get(3),
+            body: r.get(4),
+        },
     }
 }
 
@@ -494,6 +679,34 @@ async fn insert(
         )
         .await?;
     let mut new: HashSet<String> = rows.into_iter().map(|r| r.get(0)).collect();
+    // The reports of the records new now, queued in the same transaction (each once).
+    let mut queued = HashSet::new();
+    let reports: Vec<(i64, &Report)> = entries
+        .iter()
+        .zip(&fates)
+        .filter(|(e, fate)| fate.is_none() && new.contains(&e.record.id.to_string()))
+        .filter(|(e, _)| queued.insert(e.record.id))
+        .filter_map(|(e, _)| Some((Day::of(e.record.at).0, e.report.as_ref()?)))
+        .collect();
+    if !reports.is_empty() {
+        let days: Vec<i64> = reports.iter().map(|(d, _)| *d).collect();
+        let venues: Vec<&str> = reports.iter().map(|(_, r)| r.venue_id.as_str()).collect();
+        let divisions: Vec<Option<i32>> = reports
+            .iter()
+            .map(|(_, r)| r.division.and_then(|d| i32::try_from(d).ok()))
+            .collect();
+        let ids: Vec<&str> = reports.iter().map(|(_, r)| r.record_id.as_str()).collect();
+        let bodies: Vec<&str> = reports.iter().map(|(_, r)| r.body.as_str()).collect();
+        tx.execute(
+            "INSERT INTO outbox (day, venue_id, division, record_id, body)
+             SELECT day, venue, division, id, body
+             FROM unnest($1::BIGINT[], $2::TEXT[], $3::INTEGER[], $4::TEXT[], $5::TEXT[])
+                  WITH ORDINALITY AS t (day, venue, division, id, body, n)
+             ORDER BY n",
+            &[&days, &venues, &divisions, &ids, &bodies],
+        )
+        .await?;
+    }
     // A retry: whether the record stored under its id was a replay.
     let again: Vec<&String> = ids.iter().filter(|id| !new.contains(*id)).collect();
     let mut replayed = HashMap::new();

@@ -160,6 +160,29 @@ pub struct Filter {
     pub door: Option<String>,
 }
 
+impl Filter {
+    /// Its SQL condition, naming only the columns it constrains, and their values: a condition
+    /// `(? IS NULL OR day = ?)` would keep SQLite from the index on (day, venue, door), and
+    /// every statistic would read the whole ledger (red team, 2026-12: 570 ms at 3 M rows).
+    fn condition(&self) -> (String, Vec<&dyn ToSql>) {
+        let mut sql = "WHERE 1 = 1".to_owned();
+        let mut args: Vec<&dyn ToSql> = Vec::new();
+        if let Some(day) = &self.day {
+            sql.push_str(" AND day = ?");
+            args.push(&day.0);
+        }
+        if let Some(venue) = &self.venue_id {
+            sql.push_str(" AND venue_id = ?");
+            args.push(venue);
+        }
+        if let Some(door) = &self.door {
+            sql.push_str(" AND door = ?");
+            args.push(door);
+        }
+        (sql, args)
+    }
+}
+
 /// What a merge did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Merged {
@@ -703,16 +726,13 @@ impl Ledger {
             },
         };
         let mut out = Vec::new();
+        let (condition, mut args) = filter.condition();
+        let (start, limit) = (start, i64::from(limit));
+        args.push(&start);
+        args.push(&limit);
         self.query(
-            "WHERE id > ?4 AND (?1 IS NULL OR day = ?1) AND (?2 IS NULL OR venue_id = ?2)
-               AND (?3 IS NULL OR door = ?3) ORDER BY id LIMIT ?5",
-            &[
-                &filter.day.map(|d| d.0),
-                &filter.venue_id,
-                &filter.door,
-                &start,
-                &i64::from(limit),
-            ],
+            &format!("{condition} AND id > ? ORDER BY id LIMIT ?"),
+            &args,
             |r| out.push(r),
         )?;
         Ok(Some(out))
@@ -775,12 +795,8 @@ impl Ledger {
 
     /// Streams the records that pass `filter`, in the order stored, without holding them all.
     pub fn for_each(&self, filter: &Filter, f: impl FnMut(ScanRecord)) -> Result<u64, LedgerError> {
-        self.query(
-            "WHERE (?1 IS NULL OR day = ?1) AND (?2 IS NULL OR venue_id = ?2)
-               AND (?3 IS NULL OR door = ?3)",
-            &[&filter.day.map(|d| d.0), &filter.venue_id, &filter.door],
-            f,
-        )
+        let (condition, args) = filter.condition();
+        self.query(&condition, &args, f)
     }
 
     fn query(
@@ -1183,6 +1199,37 @@ pub(crate) mod tests {
         assert_eq!(ledger.page(&east, Some(a.id), 10).unwrap().unwrap(), [late]);
         let unknown = record(t0 + 999, "东门", None).id;
         assert_eq!(ledger.page(&all, Some(unknown), 10).unwrap(), None);
+    }
+
+    #[test]
+    fn a_days_or_a_venues_records_are_read_through_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        let plan = |filter: &Filter| {
+            let (condition, args) = filter.condition();
+            let mut stmt = ledger
+                .conn
+                .prepare(&format!(
+                    "EXPLAIN QUERY PLAN SELECT {COLUMNS} FROM scans {condition} ORDER BY id"
+                ))
+                .unwrap();
+            let rows = stmt
+                .query_map(args.as_slice(), |r| r.get::<_, String>(3))
+                .unwrap();
+            rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+        };
+        let day = Filter {
+            day: Some(Day(19_088)),
+            ..Filter::default()
+        };
+        let venue_day = Filter {
+            venue_id: Some("SH-PT-0018".into()),
+            ..day.clone()
+        };
+        for f in [&day, &venue_day] {
+            let plan = plan(f);
+            assert!(plan.contains("USING INDEX scans_by_day"), "{plan}");
+        }
     }
 
     #[test]

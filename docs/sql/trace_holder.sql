@@ -3,7 +3,8 @@
 -- (`venuecode records export --format parquet`) and the authority's index of them
 -- (`venuecode trace open`, which alone holds the key to the sealed references).
 -- Parameters: $exports (a list of Parquet files), $idx (the index), $holder (the holder token,
--- 32 hex digits), $window_secs (1800 for 30 minutes). Tested by cli/tests/trace.rs.
+-- 32 hex digits), $window_secs (1800 for 30 minutes). Record ids are 16 bytes in both files
+-- (hex in the answer). Tested by cli/tests/trace.rs.
 WITH records AS (
   SELECT DISTINCT r.record_id, r.venue_id, r.door, r.at, r.origin, i.holder
   FROM read_parquet($exports) AS r
@@ -13,8 +14,8 @@ WITH records AS (
 visits AS (
   SELECT * FROM records WHERE holder = $holder
 )
-SELECT v.record_id AS visit, v.venue_id, v.at AS visit_at, c.holder AS contact,
-       arg_min(c.record_id, c.at) AS contact_record, min(c.at) AS contact_at
+SELECT lower(hex(v.record_id)) AS visit, v.venue_id, v.at AS visit_at, c.holder AS contact,
+       lower(hex(arg_min(c.record_id, c.at))) AS contact_record, min(c.at) AS contact_at
 FROM visits AS v
 JOIN records AS c
   ON c.venue_id = v.venue_id

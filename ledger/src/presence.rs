@@ -4,7 +4,7 @@
 
 use crate::parquet::err;
 use crate::{Filter, Ledger, LedgerError};
-use parquet::data_type::{ByteArray, ByteArrayType};
+use parquet::data_type::{ByteArray, ByteArrayType, FixedLenByteArrayType};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::record::Field;
@@ -21,17 +21,18 @@ use venuecode::trace::{Presence, TraceRef};
 /// Presences handed to the caller at a time.
 pub const BATCH: usize = 10_000;
 
-/// The columns of an export a trace reads.
-const PROJECTION: &str = "message scan_record {
-  REQUIRED BYTE_ARRAY record_id (UTF8);
-  REQUIRED BYTE_ARRAY origin (UTF8);
-  REQUIRED BYTE_ARRAY venue_id (UTF8);
-  REQUIRED BYTE_ARRAY door (UTF8);
-  REQUIRED INT64 at (TIMESTAMP(MILLIS,true));
-  REQUIRED BYTE_ARRAY decision (UTF8);
-  OPTIONAL BYTE_ARRAY resolves (UTF8);
-  OPTIONAL BYTE_ARRAY trace_ref;
-}";
+/// The columns of an export a trace reads (as the file has them: record ids as 16 bytes, or as
+/// hex text in an export from before 2026-12-07).
+const PROJECTION: [&str; 8] = [
+    "record_id",
+    "origin",
+    "venue_id",
+    "door",
+    "at",
+    "decision",
+    "resolves",
+    "trace_ref",
+];
 
 /// What kind of file a source is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +99,17 @@ fn parquet_presences(path: &Path, mut f: impl FnMut(&[Presence])) -> Result<u64,
     // one it could not read, not a crash of the authority's tool.
     let run = std::panic::AssertUnwindSafe(|| -> Result<u64, LedgerError> {
         let reader = SerializedFileReader::new(file).map_err(err)?;
-        let projection = parse_message_type(PROJECTION).map_err(err)?;
+        let schema = reader.metadata().file_metadata().schema();
+        let fields = schema
+            .get_fields()
+            .iter()
+            .filter(|f| PROJECTION.contains(&f.name()))
+            .cloned()
+            .collect();
+        let projection = parquet::schema::types::Type::group_type_builder(schema.name())
+            .with_fields(fields)
+            .build()
+            .map_err(err)?;
         let mut batch = Vec::with_capacity(BATCH);
         let mut n = 0;
         for row in reader.get_row_iter(Some(projection)).map_err(err)? {
@@ -125,6 +136,14 @@ fn parquet_presences(path: &Path, mut f: impl FnMut(&[Presence])) -> Result<u64,
     })
 }
 
+/// A record id from its 16 bytes.
+fn record_id(bytes: &[u8]) -> Result<RecordId, LedgerError> {
+    bytes
+        .try_into()
+        .map(RecordId)
+        .map_err(|_| LedgerError::Corrupt("parquet record_id: not 16 bytes".into()))
+}
+
 /// A row's presence; `None` for a resolution.
 fn presence(row: &parquet::record::Row) -> Result<Option<Presence>, LedgerError> {
     let corrupt = |what: &str| LedgerError::Corrupt(format!("parquet {what}"));
@@ -133,6 +152,7 @@ fn presence(row: &parquet::record::Row) -> Result<Option<Presence>, LedgerError>
     let (mut resolves, mut trace) = (false, None);
     for (name, field) in row.get_column_iter() {
         match (name.as_str(), field) {
+            ("record_id", Field::Bytes(b)) => id = Some(record_id(b.data())?),
             ("record_id", Field::Str(s)) => id = Some(s.parse::<RecordId>()?),
             ("origin", Field::Str(s)) => origin = Some(s.parse::<Origin>()?),
             ("venue_id", Field::Str(s)) => venue = Some(s.clone()),
@@ -141,7 +161,7 @@ fn presence(row: &parquet::record::Row) -> Result<Option<Presence>, LedgerError>
             ("decision", Field::Str(s)) => {
                 decision = Some(crate::parse::<Outcome>(s).map_err(|_| corrupt("decision"))?)
             }
-            ("resolves", Field::Str(_)) => resolves = true,
+            ("resolves", Field::Str(_) | Field::Bytes(_)) => resolves = true,
             ("trace_ref", Field::Bytes(b)) => trace = Some(TraceRef::from_bytes(b.data())?),
             (_, Field::Null) => {}
             (other, _) => return Err(corrupt(other)),
@@ -164,8 +184,8 @@ fn presence(row: &parquet::record::Row) -> Result<Option<Presence>, LedgerError>
 /// A row of the index: a record and its holder.
 type Opened = (RecordId, HolderToken);
 
-/// Writes the authority's index of opened references as Parquet: `record_id` and `holder` (the
-/// holder token, 32 hex digits), for SQL over exports in DuckDB or Spark, a row group at a time.
+/// Writes the authority's index of opened references as Parquet: `record_id` (its 16 bytes, as in
+/// the exports it joins) and `holder` (the holder token, 32 hex digits), for SQL over exports in DuckDB or Spark, a row group at a time.
 /// It names who was where: the authority's alone, kept as its tracing key is.
 pub struct OpenedWriter<W: Write + Send> {
     writer: SerializedFileWriter<W>,
@@ -179,7 +199,7 @@ impl<W: Write + Send> OpenedWriter<W> {
         let schema = Arc::new(
             parse_message_type(
                 "message opened {
-                   REQUIRED BYTE_ARRAY record_id (UTF8);
+                   REQUIRED FIXED_LEN_BYTE_ARRAY(16) record_id;
                    REQUIRED BYTE_ARRAY holder (UTF8);
                  }",
             )
@@ -204,19 +224,21 @@ impl<W: Write + Send> OpenedWriter<W> {
 
     fn flush(&mut self) -> Result<(), LedgerError> {
         let mut group = self.writer.next_row_group().map_err(err)?;
-        let columns: [fn(&Opened) -> String; 2] =
-            [|(id, _)| id.to_string(), |(_, holder)| holder.to_string()];
-        for text in columns {
-            let Some(mut col) = group.next_column().map_err(err)? else {
-                break;
-            };
-            let values: Vec<ByteArray> = self
+        if let Some(mut col) = group.next_column().map_err(err)? {
+            let ids = crate::parquet::ids(self.rows.iter().map(|(id, _)| *id));
+            col.typed::<FixedLenByteArrayType>()
+                .write_batch(&ids, None, None)
+                .map_err(err)?;
+            col.close().map_err(err)?;
+        }
+        if let Some(mut col) = group.next_column().map_err(err)? {
+            let holders: Vec<ByteArray> = self
                 .rows
                 .iter()
-                .map(|row| ByteArray::from(text(row).into_bytes()))
+                .map(|(_, holder)| ByteArray::from(holder.to_string().into_bytes()))
                 .collect();
             col.typed::<ByteArrayType>()
-                .write_batch(&values, None, None)
+                .write_batch(&holders, None, None)
                 .map_err(err)?;
             col.close().map_err(err)?;
         }
@@ -289,6 +311,58 @@ mod tests {
                 .unwrap(),
             HolderToken([1; 16])
         );
+    }
+
+    #[test]
+    fn an_export_with_ids_in_hex_from_before_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.parquet");
+        let r = crate::tests::record(1_649_203_200, "东门", Some(1));
+        let schema = parse_message_type(
+            "message scan_record {
+               REQUIRED BYTE_ARRAY record_id (UTF8);
+               REQUIRED BYTE_ARRAY origin (UTF8);
+               REQUIRED BYTE_ARRAY venue_id (UTF8);
+               REQUIRED BYTE_ARRAY door (UTF8);
+               REQUIRED INT64 at (TIMESTAMP(MILLIS,true));
+               REQUIRED BYTE_ARRAY decision (UTF8);
+             }",
+        )
+        .unwrap();
+        let file = std::fs::File::create(&path).unwrap();
+        let mut writer =
+            SerializedFileWriter::new(file, Arc::new(schema), crate::parquet::properties())
+                .unwrap();
+        let mut group = writer.next_row_group().unwrap();
+        let texts = [
+            r.id.to_string(),
+            r.origin.name().to_owned(),
+            r.venue_id.clone(),
+            r.door.clone(),
+        ];
+        for text in &texts {
+            let mut col = group.next_column().unwrap().unwrap();
+            col.typed::<ByteArrayType>()
+                .write_batch(&[ByteArray::from(text.as_bytes().to_vec())], None, None)
+                .unwrap();
+            col.close().unwrap();
+        }
+        let mut col = group.next_column().unwrap().unwrap();
+        col.typed::<parquet::data_type::Int64Type>()
+            .write_batch(&[r.at.unix() * 1000], None, None)
+            .unwrap();
+        col.close().unwrap();
+        let mut col = group.next_column().unwrap().unwrap();
+        col.typed::<ByteArrayType>()
+            .write_batch(&[ByteArray::from(b"admit".to_vec())], None, None)
+            .unwrap();
+        col.close().unwrap();
+        group.close().unwrap();
+        writer.close().unwrap();
+        let mut read = Vec::new();
+        read_presences(&path, |b| read.extend_from_slice(b)).unwrap();
+        assert_eq!(read.len(), 1);
+        assert_eq!((read[0].id, read[0].at), (r.id, r.at));
     }
 
     #[test]

@@ -593,7 +593,12 @@ impl Ledger {
     /// whose dynamic code's claim an earlier sighting refutes is not stored
     /// ([`sightings`]); the claims won are written in the same transaction.
     pub fn append_entries(&mut self, entries: &[Entry]) -> Result<Vec<Stored>, LedgerError> {
-        let tx = self.conn.transaction()?;
+        // Immediate: it reads (sightings) before it writes, and a deferred transaction whose
+        // snapshot another connection wrote past (the outbox's dispatcher) cannot take the
+        // write lock: SQLite answers `database is locked` at once, without waiting.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let claims: Vec<Sighting> = entries.iter().filter_map(|e| e.claim).collect();
         let mut earlier = std::collections::HashMap::new();
         if let Some(now) = claims.iter().map(|c| c.first_at).max() {

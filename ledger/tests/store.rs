@@ -696,3 +696,59 @@ async fn reports_are_queued_with_their_records_and_each_delivery_is_claimed_by_o
         );
     }
 }
+
+#[tokio::test]
+async fn check_ins_and_the_dispatcher_writing_at_once_both_succeed() {
+    // Before, a group that read its sightings first and then wrote failed at once with
+    // `database is locked` when the dispatcher had written since (found by the load benchmark).
+    for s in subjects().await {
+        let store = s.store.clone();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let dispatcher = {
+            let (store, done) = (store.clone(), done.clone());
+            tokio::spawn(async move {
+                while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                    store.dispatch(|_| vec![1]).await?;
+                    store.claim_deliveries(i64::MAX / 2, 4).await?;
+                }
+                Ok::<_, LedgerError>(())
+            })
+        };
+        let writers: Vec<_> = (0..32u8)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for i in 0..40u8 {
+                        let (visitor, at) = (
+                            w.wrapping_mul(40).wrapping_add(i),
+                            T0 + i64::from(w) * 100 + i64::from(i),
+                        );
+                        let r = record(&format!("V{w}"), "东门", visitor, at, None);
+                        let report = venuecode_ledger::outbox::Report {
+                            venue_id: r.venue_id.clone(),
+                            division: None,
+                            record_id: r.id.to_string(),
+                            body: "{}".into(),
+                        };
+                        let mut claim = sighting(visitor, 1, at);
+                        claim.code[0] = w;
+                        let entry = Entry {
+                            claim: Some(claim),
+                            report: Some(report),
+                            record: r,
+                        };
+                        assert_eq!(store.store(vec![entry]).await?, [Stored::New]);
+                    }
+                    Ok::<_, LedgerError>(())
+                })
+            })
+            .collect();
+        for w in writers {
+            w.await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        dispatcher.await.unwrap().unwrap();
+    }
+}

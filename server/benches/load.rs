@@ -6,7 +6,10 @@
 //! performance guide keeps the figures, nothing is asserted on time.
 //!
 //! `cargo bench -p venuecode-server --bench load` (release; `LOAD_CHECKINS=N`,
-//! `LOAD_CONNECTIONS=C`); `cargo test --benches` runs a small load as a test.
+//! `LOAD_CONNECTIONS=C`; `LOAD_DATABASE=...` for PostgreSQL, and then `LOAD_NODES=2` for two
+//! nodes on it: two services in this process, each on its own port and folder, sharing the
+//! runtime's threads as two processes would share the cores, the connections dealt to them in
+//! turn); `cargo test --benches` runs a small load as a test.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -77,10 +80,13 @@ fn world(now: Timestamp, n: usize) -> (ListSet, Vec<String>) {
             .unwrap()
         })
         .collect();
-    let id = IdNumber::parse("11010519491231002X").unwrap();
     let tokens = TokenKey::from_bytes([7; 32]);
     let requests = (0..n)
         .map(|i| {
+            // A visitor of their own each (a code of their own): the same holder's codes would
+            // be one code, every check-in after the first a replay.
+            let id =
+                IdNumber::complete(&format!("110105{}{:03}", born(i / 1000), i % 1000)).unwrap();
             let issue = PersonalIssue {
                 profile: Profile::Dynamic,
                 generation: 1,
@@ -109,6 +115,12 @@ fn world(now: Timestamp, n: usize) -> (ListSet, Vec<String>) {
         })
         .collect();
     (lists, requests)
+}
+
+/// The `n`th birth date (YYYYMMDD) of a synthetic population, a thousand people each.
+fn born(n: usize) -> String {
+    let (year, rest) = (1940 + n / 336, n % 336);
+    format!("{year}{:02}{:02}", 1 + rest / 28, 1 + rest % 28)
 }
 
 /// Sends each request on one keep-alive connection in turn; gives each one's latency.
@@ -154,6 +166,8 @@ async fn client(address: std::net::SocketAddr, requests: Vec<String>) -> Vec<Dur
         let answer = String::from_utf8_lossy(&buffer[header_end..header_end + length]);
         assert_eq!(status, 200, "{answer}");
         assert!(answer.contains("\"stored\":true"), "{answer}");
+        // Decided on a valid code: a load of replays would skip the status and the seal.
+        assert!(answer.contains("\"code\":\"valid\""), "{answer}");
         latencies.push(started.elapsed());
     }
     latencies
@@ -187,7 +201,6 @@ fn main() {
     let made = Instant::now();
     let (lists, requests) = world(now, n);
     eprintln!("{n} requests made in {:.1} s", made.elapsed().as_secs_f64());
-    let dir = tempfile::tempdir().unwrap();
     // LOAD_DATABASE: a PostgreSQL connection string, to load the city store instead.
     let database = std::env::var("LOAD_DATABASE").ok();
     let store = if database.is_some() {
@@ -195,20 +208,38 @@ fn main() {
     } else {
         "SQLite, group commit, synchronous=FULL"
     };
-    let mut config = Config::new(dir.path(), lists, TraceKey::derive(&[5; 32]).public());
-    config.database = database;
-    config.log = Arc::new(|_| {});
-    // 64 connections from this host stand for a city's phones: no limit by address.
-    config.limits.check_ins_per_address = venuecode_server::Rate::new(0.0, 0.0);
+    let nodes = env_or("LOAD_NODES", 1).clamp(1, 8);
+    assert!(
+        nodes == 1 || database.is_some(),
+        "LOAD_NODES needs LOAD_DATABASE: nodes share a PostgreSQL database"
+    );
+    let config = |folder: &std::path::Path| {
+        let mut config = Config::new(folder, lists.clone(), TraceKey::derive(&[5; 32]).public());
+        config.database.clone_from(&database);
+        // LOAD_LOG=1: the service's log on standard error (a failure's cause).
+        if std::env::var_os("LOAD_LOG").is_none() {
+            config.log = Arc::new(|_| {});
+        }
+        // 64 connections from this host stand for a city's phones: no limit by address.
+        config.limits.check_ins_per_address = venuecode_server::Rate::new(0.0, 0.0);
+        config
+    };
+    let folders: Vec<tempfile::TempDir> =
+        (0..nodes).map(|_| tempfile::tempdir().unwrap()).collect();
+    let configs: Vec<Config> = folders.iter().map(|f| config(f.path())).collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let service = Service::open(config).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let server = tokio::spawn(service.serve(listener, std::future::pending()));
+        let mut addresses = Vec::new();
+        let mut servers = Vec::new();
+        for config in configs {
+            let service = Service::open(config).await.unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addresses.push(listener.local_addr().unwrap());
+            servers.push(tokio::spawn(service.serve(listener, std::future::pending())));
+        }
         let mut shares: Vec<Vec<String>> = vec![Vec::new(); connections];
         for (i, r) in requests.into_iter().enumerate() {
             shares[i % connections].push(r);
@@ -225,7 +256,8 @@ fn main() {
             let latencies = runtime.block_on(async move {
                 let clients: Vec<_> = shares
                     .into_iter()
-                    .map(|share| tokio::spawn(client(address, share)))
+                    .enumerate()
+                    .map(|(i, share)| tokio::spawn(client(addresses[i % addresses.len()], share)))
                     .collect();
                 let mut latencies = Vec::with_capacity(n);
                 for c in clients {
@@ -256,7 +288,7 @@ fn main() {
         };
         assert_eq!(latencies.len(), n, "every check-in acknowledged");
         println!(
-            "load ({store}): {n} check-ins over {connections} connections in {elapsed:.2} s: \
+            "load ({store}, {nodes} node(s)): {n} check-ins over {connections} connections in {elapsed:.2} s: \
              {:.0} acknowledged/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
             n as f64 / elapsed,
             pct(500),
@@ -271,6 +303,8 @@ fn main() {
             ),
             None => println!("load: no /proc here: CPU time not measured"),
         }
-        server.abort();
+        for server in servers {
+            server.abort();
+        }
     });
 }

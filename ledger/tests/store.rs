@@ -752,3 +752,33 @@ async fn check_ins_and_the_dispatcher_writing_at_once_both_succeed() {
         dispatcher.await.unwrap().unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_days_records_come_in_batches_each_once_in_stored_order() {
+    for s in subjects().await {
+        let store = &s.store;
+        let records: Vec<ScanRecord> = (0..10u8)
+            .map(|v| record("V1", "东门", v, T0 + i64::from(v), None))
+            .collect();
+        store.append(records.clone()).await.unwrap();
+        store
+            .append(vec![record("V2", "东门", 1, T0, None)])
+            .await
+            .unwrap();
+        let filter = Filter {
+            venue_id: Some("V1".into()),
+            day: Some(Day::of(Timestamp::from_unix(T0))),
+            ..Filter::default()
+        };
+        let mut batches = store.batches(filter, 3);
+        let mut sizes = Vec::new();
+        let mut read = Vec::new();
+        while let Some(batch) = batches.recv().await {
+            let batch = batch.unwrap();
+            sizes.push(batch.len());
+            read.extend(batch);
+        }
+        assert_eq!(sizes, [3, 3, 3, 1], "{}", s.name);
+        assert_eq!(read, records, "{}", s.name);
+    }
+}

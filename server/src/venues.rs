@@ -6,6 +6,7 @@ use crate::Shared_;
 use crate::callers::ReadableVenue;
 use crate::counters::Refusal;
 use crate::error::ApiError;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -58,19 +59,21 @@ pub(crate) async fn stats(
         door: q.door()?,
         ..Filter::default()
     };
-    let records = s
-        .store
-        .records(Filter {
+    let mut batches = s.store.batches(
+        Filter {
             day: Some(day),
             ..filter
-        })
-        .await?;
+        },
+        BATCH,
+    );
     let mut stats =
         venuecode::record::DailyStats::new(day, venuecode::record::DEFAULT_RESCAN_WINDOW_SECS);
     let mut hours = venuecode::record::HourlyCounts::new(day);
-    for r in &records {
-        stats.add(r)?;
-        hours.add(r);
+    while let Some(batch) = batches.recv().await {
+        for r in &batch? {
+            stats.add(r)?;
+            hours.add(r);
+        }
     }
     // The view to share beyond the venue: counts below k withheld with every count that would
     // give one away; the hours by colour would give them away, so they go.
@@ -147,19 +150,37 @@ pub(crate) async fn export(
         venue_id: Some(venue_id),
         door: q.door()?,
     };
-    let records = s.store.records(filter).await?;
-    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
-        let mut out = Vec::new();
-        format.write_records(records, &mut out)?;
-        Ok(out)
-    })
-    .await
-    .map_err(|_| ApiError::internal("an export stopped"))??;
+    // Streamed: records read a batch at a time, written as they come, sent in chunks; a
+    // venue's day of any size holds a batch (and a Parquet row group) in memory, not the file.
+    let mut batches = s.store.batches(filter, BATCH);
+    let first = batches.recv().await.transpose()?;
+    let (chunks, body) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let log = s.settings.log.clone();
+    tokio::task::spawn_blocking(move || {
+        let records = first.into_iter().flatten().chain(
+            std::iter::from_fn(|| match batches.blocking_recv()? {
+                Ok(batch) => Some(batch),
+                Err(e) => {
+                    log(&format!("an export stopped: {e}"));
+                    None
+                }
+            })
+            .flatten(),
+        );
+        let out = std::io::BufWriter::with_capacity(CHUNK, Chunks(chunks.clone()));
+        if let Err(e) = format.write_records(records, out) {
+            log(&format!("an export stopped: {e}"));
+            let _ = chunks.blocking_send(Err(std::io::Error::other("the export stopped")));
+        }
+    });
     let disposition = format!(
         "attachment; filename=\"{}\"",
         filename.replace(['"', '\\'], "_")
     );
-    let mut response = bytes.into_response();
+    let stream = futures_util::stream::unfold(body, |mut body| async move {
+        body.recv().await.map(|chunk| (chunk, body))
+    });
+    let mut response = axum::body::Body::from_stream(stream).into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -169,6 +190,29 @@ pub(crate) async fn export(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// Records a statistic or an export reads at a time.
+const BATCH: u32 = 10_000;
+
+/// The size of an export's chunks.
+const CHUNK: usize = 64 << 10;
+
+/// A writer that sends what it is given, as chunks, to a response's body (from a thread that
+/// may block); a body gone (the client left) is an error that ends the writing.
+struct Chunks(tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>);
+
+impl std::io::Write for Chunks {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::other("the client left"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 pub(crate) async fn venue_reports(

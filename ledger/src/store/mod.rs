@@ -85,6 +85,40 @@ impl Store {
         }
     }
 
+    /// The records that pass `filter`, in the order stored, in batches of at most `batch` as
+    /// they are read (a page at a time: memory stays at a batch however many there are); an
+    /// error ends them. What a day's statistics and exports read.
+    pub fn batches(
+        &self,
+        filter: Filter,
+        batch: u32,
+    ) -> mpsc::Receiver<Result<Vec<ScanRecord>, LedgerError>> {
+        let (send, out) = mpsc::channel(2);
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut after = None;
+            loop {
+                let page = match store.page(filter.clone(), after, batch).await {
+                    Ok(Some(page)) => page,
+                    Ok(None) => return,
+                    Err(e) => {
+                        let _ = send.send(Err(e)).await;
+                        return;
+                    }
+                };
+                let (last, full) = (page.last().map(|r| r.id), page.len() == batch as usize);
+                if !page.is_empty() && send.send(Ok(page)).await.is_err() {
+                    return;
+                }
+                match last {
+                    Some(id) if full => after = Some(id),
+                    _ => return,
+                }
+            }
+        });
+        out
+    }
+
     /// Up to `limit` records after the record `after`, in the order stored; `None` if `after`
     /// is not here.
     pub async fn page(

@@ -101,8 +101,9 @@ pub(crate) struct ServeArgs {
     /// better on other storage than the log, so that the two cannot be cut back together.
     #[arg(long, requires = "trace_key", env = "VENUECODE_TRACE_AUDIT_HEAD")]
     trace_audit_head: Option<PathBuf>,
-    /// Days of records kept (1 to 366): every hour the records of the days before are
-    /// deleted, and a node with --trace-key writes each purge to the audit log.
+    /// Days of records kept (1 to 366): every minute the records of the days before are
+    /// deleted, and a node with --trace-key writes each purge, and who read which venue's
+    /// records, to the audit log.
     #[arg(long, default_value_t = venuecode_server::DEFAULT_RETAIN_DAYS,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(venuecode_server::MAX_RETAIN_DAYS)))]
     retain_days: u32,

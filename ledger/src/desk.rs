@@ -285,6 +285,28 @@ impl TraceDesk {
         Ok(head)
     }
 
+    /// Appends to the audit log who read which venue's records (one entry an account, venue
+    /// and kind: `{"kind": "read", "venue_id": ..., "what": "records" | "export"}`, the records
+    /// given as the results, the last read's time); gives the head after.
+    pub fn log_reads(&self, reads: &[crate::Read]) -> Result<Option<String>, LedgerError> {
+        let mut head = None;
+        for r in reads {
+            let query = serde_json::json!({
+                "kind": "read",
+                "venue_id": r.venue_id,
+                "what": r.what,
+            });
+            head = Some(self.audit.append(&audit::Asked {
+                at: Timestamp::from_unix(r.at),
+                by: &r.account,
+                reason: "a venue's records read through the service",
+                query: &query,
+                results: r.records,
+            })?);
+        }
+        Ok(head)
+    }
+
     /// The audit log's chain, checked, and against the head kept (a new chain if there is no
     /// log yet).
     pub fn audit_chain(&self) -> Result<venuecode::trace::audit::AuditChain, LedgerError> {

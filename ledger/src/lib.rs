@@ -201,6 +201,23 @@ pub struct Purged {
     pub records: u64,
 }
 
+/// Reads of a venue's records by one account, as the audit log tells them: who, which venue,
+/// how (`records`: the data interface's pages; `export`: a day's file), how many records, and
+/// the last read's time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Read {
+    /// The account that read.
+    pub account: String,
+    /// The venue read.
+    pub venue_id: String,
+    /// `records` or `export`.
+    pub what: String,
+    /// Records given.
+    pub records: u64,
+    /// The last read's time (Unix seconds).
+    pub at: i64,
+}
+
 /// Rows one statement of a purge deletes.
 const PURGE_BATCH: i64 = 10_000;
 
@@ -284,6 +301,14 @@ CREATE TABLE IF NOT EXISTS deliveries (
     next_at INTEGER NOT NULL DEFAULT 0,
     lease_until INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (seq, webhook)
+);
+CREATE TABLE IF NOT EXISTS reads (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    venue_id TEXT NOT NULL,
+    what TEXT NOT NULL,
+    records INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS purges (
     day INTEGER PRIMARY KEY,
@@ -1079,6 +1104,50 @@ impl Ledger {
                 [seq, webhook, at],
             )?,
         };
+        Ok(())
+    }
+
+    /// Notes a read of a venue's records, for the audit log.
+    pub fn note_read(&self, read: &Read) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "INSERT INTO reads (at, account, venue_id, what, records) VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![
+                read.at,
+                read.account,
+                read.venue_id,
+                read.what,
+                i64::try_from(read.records).unwrap_or(i64::MAX)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The reads the audit log does not yet tell, summed by account, venue and kind, and the
+    /// number of the last one read (give it to [`Ledger::forget_reads`] once they are told).
+    pub fn unlogged_reads(&self) -> Result<(Vec<Read>, i64), LedgerError> {
+        let last: i64 =
+            self.conn
+                .query_row("SELECT COALESCE(MAX(seq), 0) FROM reads", [], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT account, venue_id, what, SUM(records), MAX(at) FROM reads WHERE seq <= ?1
+             GROUP BY account, venue_id, what ORDER BY MAX(seq)",
+        )?;
+        let rows = stmt.query_map([last], |r| {
+            Ok(Read {
+                account: r.get(0)?,
+                venue_id: r.get(1)?,
+                what: r.get(2)?,
+                records: r.get::<_, i64>(3)?.unsigned_abs(),
+                at: r.get(4)?,
+            })
+        })?;
+        Ok((rows.collect::<Result<_, _>>()?, last))
+    }
+
+    /// Drops the reads up to `last`: the audit log tells them now.
+    pub fn forget_reads(&mut self, last: i64) -> Result<(), LedgerError> {
+        self.conn
+            .execute("DELETE FROM reads WHERE seq <= ?1", [last])?;
         Ok(())
     }
 

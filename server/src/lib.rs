@@ -65,8 +65,9 @@ use zeroize::Zeroizing;
 /// again: a registry imported on another node reaches this one within it.
 const PLACED_SECS: i64 = 60;
 
-/// How often a serving node enforces the retention period.
-const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+/// How often a serving node enforces the retention period and (with the trace desk) writes the
+/// purges and reads not yet told to the audit log.
+const RETENTION_EVERY: Duration = Duration::from_secs(60);
 
 /// The service's clock (tests and the demo run it at a fixed day).
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -208,7 +209,7 @@ pub struct Config {
     /// The tracing key and audit log, on the authority's own node only: with it the
     /// authority's accounts may trace over HTTP (SPEC.md §16.7).
     pub trace_desk: Option<TraceDesk>,
-    /// How many CST days of records are kept: [`DEFAULT_RETAIN_DAYS`]. Every hour (and at
+    /// How many CST days of records are kept: [`DEFAULT_RETAIN_DAYS`]. Every minute (and at
     /// start) the records of the days before are deleted; a node with the trace desk writes
     /// each purge to the audit log.
     pub retain_days: u32,
@@ -652,9 +653,10 @@ impl Service {
     }
 
     /// Enforces the retention period once: deletes the records of the CST days before the
-    /// last [`Config::retain_days`] and, on a node with the trace desk, writes every purge the
-    /// audit log does not yet tell (this node's or another's) to it. Gives what this pass
-    /// deleted. [`Service::serve`] runs it at start and every hour.
+    /// last [`Config::retain_days`] and, on a node with the trace desk, writes every purge and
+    /// every read of a venue's records the audit log does not yet tell (this node's or
+    /// another's) to it. Gives what this pass deleted. [`Service::serve`] runs it at start and
+    /// every minute.
     pub async fn maintain(&self) -> Result<Vec<venuecode_ledger::Purged>, ApiError> {
         let s = &self.shared;
         let now = s.now();
@@ -663,12 +665,17 @@ impl Service {
         let purged = s.store.purge(before, now).await?;
         if let Some(desk) = s.trace_desk.clone() {
             let untold = s.store.unlogged_purges().await?;
-            if !untold.is_empty() {
+            let (reads, last) = s.store.unlogged_reads().await?;
+            if !untold.is_empty() || !reads.is_empty() {
                 let (told, days) = (untold.clone(), s.settings.retain_days);
-                tokio::task::spawn_blocking(move || desk.log_purges(&told, days, now))
-                    .await
-                    .map_err(|_| ApiError::internal("the audit log stopped"))??;
+                tokio::task::spawn_blocking(move || {
+                    desk.log_purges(&told, days, now)?;
+                    desk.log_reads(&reads)
+                })
+                .await
+                .map_err(|_| ApiError::internal("the audit log stopped"))??;
                 s.store.mark_logged(untold).await?;
+                s.store.forget_reads(last).await?;
             }
         }
         Ok(purged)

@@ -99,7 +99,7 @@ pub(crate) struct RecordPage<'a> {
 
 pub(crate) async fn records(
     State(s): Shared_,
-    ReadableVenue(venue_id, _): ReadableVenue,
+    ReadableVenue(venue_id, account): ReadableVenue,
     Query(q): Query<DayQuery>,
 ) -> Result<Response, ApiError> {
     let after = q
@@ -123,9 +123,19 @@ pub(crate) async fn records(
     };
     let page = s
         .store
-        .page(filter, after, limit)
+        .page(filter.clone(), after, limit)
         .await?
         .ok_or_else(|| ApiError::not_found("after: no such record here"))?;
+    // Audited before it is answered: a read that cannot be noted is not given.
+    s.store
+        .note_read(read_of(
+            &s,
+            &account,
+            filter.venue_id.unwrap_or_default(),
+            "records",
+            page.len() as u64,
+        ))
+        .await?;
     let next = page
         .last()
         .map(|r| r.id.to_string())
@@ -139,7 +149,7 @@ pub(crate) async fn records(
 
 pub(crate) async fn export(
     State(s): Shared_,
-    ReadableVenue(venue_id, _): ReadableVenue,
+    ReadableVenue(venue_id, account): ReadableVenue,
     Query(q): Query<DayQuery>,
 ) -> Result<Response, ApiError> {
     let day = q.day(&s)?;
@@ -147,7 +157,7 @@ pub(crate) async fn export(
     let filename = format!("{venue_id}-{day}.{}", format.name());
     let filter = Filter {
         day: Some(day),
-        venue_id: Some(venue_id),
+        venue_id: Some(venue_id.clone()),
         door: q.door()?,
     };
     // Streamed: records read a batch at a time, written as they come, sent in chunks; a
@@ -155,7 +165,11 @@ pub(crate) async fn export(
     let mut batches = s.store.batches(filter, BATCH);
     let first = batches.recv().await.transpose()?;
     let (chunks, body) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let log = s.settings.log.clone();
+    let (log, shared, runtime) = (
+        s.settings.log.clone(),
+        s.clone(),
+        tokio::runtime::Handle::current(),
+    );
     tokio::task::spawn_blocking(move || {
         let records = first.into_iter().flatten().chain(
             std::iter::from_fn(|| match batches.blocking_recv()? {
@@ -168,9 +182,20 @@ pub(crate) async fn export(
             .flatten(),
         );
         let out = std::io::BufWriter::with_capacity(CHUNK, Chunks(chunks.clone()));
-        if let Err(e) = format.write_records(records, out) {
-            log(&format!("an export stopped: {e}"));
-            let _ = chunks.blocking_send(Err(std::io::Error::other("the export stopped")));
+        match format.write_records(records, out) {
+            Ok(n) => {
+                // Audited once written (its count known); the log tells a note that failed.
+                let read = read_of(&shared, &account, venue_id, "export", n);
+                if let Err(e) = runtime.block_on(shared.store.note_read(read)) {
+                    log(&format!(
+                        "an export's read not noted for the audit log: {e}"
+                    ));
+                }
+            }
+            Err(e) => {
+                log(&format!("an export stopped: {e}"));
+                let _ = chunks.blocking_send(Err(std::io::Error::other("the export stopped")));
+            }
         }
     });
     let disposition = format!(
@@ -190,6 +215,23 @@ pub(crate) async fn export(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// A read of a venue's records by `account`, now.
+fn read_of(
+    s: &Shared,
+    account: &crate::Account,
+    venue_id: String,
+    what: &str,
+    records: u64,
+) -> venuecode_ledger::Read {
+    venuecode_ledger::Read {
+        account: account.name.clone(),
+        venue_id,
+        what: what.to_owned(),
+        records,
+        at: s.now().unix(),
+    }
 }
 
 /// Records a statistic or an export reads at a time.

@@ -1555,7 +1555,13 @@ async fn records_past_the_retention_period_are_purged_and_the_audit_log_says_so(
     assert_eq!(records().await, 0);
     // The audit log tells it: which day, how many, why; its chain still verifies.
     let log = std::fs::read_to_string(w.dir.path().join("trace-audit.jsonl")).unwrap();
-    let entry: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    let purges: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["query"]["kind"] == "purge")
+        .collect();
+    assert_eq!(purges.len(), 1, "{log}");
+    let entry = &purges[0];
     assert_eq!(
         (
             &entry["by"],
@@ -1572,9 +1578,70 @@ async fn records_past_the_retention_period_are_purged_and_the_audit_log_says_so(
         "{entry}"
     );
     let head = w.get("/v1/trace/audit", &[], "", "authority").await.json();
-    assert_eq!(head["entries"], 1, "{head}");
+    assert_eq!(head["entries"], log.lines().count(), "{head}");
     // Told once.
     assert!(w.service.maintain().await.unwrap().is_empty());
     let again = std::fs::read_to_string(w.dir.path().join("trace-audit.jsonl")).unwrap();
-    assert_eq!(again.lines().count(), 1);
+    let told = again.lines().filter(|l| l.contains("\"purge\"")).count();
+    assert_eq!(told, 1);
+}
+
+#[tokio::test]
+async fn who_read_or_exported_a_venues_records_is_in_the_audit_log() {
+    let w = World::new().await;
+    for device in ["p1", "p2"] {
+        w.check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, device))
+            .await;
+    }
+    let page = w
+        .get(
+            "/v1/venues/{venue}/records",
+            &[("venue", TEMPLE)],
+            "",
+            "temple-manager",
+        )
+        .await;
+    assert_eq!(page.json()["records"].as_array().unwrap().len(), 2);
+    let day = format!("day={}", venuecode::record::Day::of(w.now()));
+    let export = w
+        .get(
+            "/v1/venues/{venue}/export",
+            &[("venue", TEMPLE)],
+            &day,
+            "jingan",
+        )
+        .await;
+    assert_eq!(export.status, 200);
+    // The export's read is noted once it is written, on the blocking pool.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    w.service.maintain().await.unwrap();
+    let log = std::fs::read_to_string(w.dir.path().join("trace-audit.jsonl")).unwrap();
+    let entries: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let reads: Vec<(&str, &str, &str, u64)> = entries
+        .iter()
+        .filter(|e| e["query"]["kind"] == "read")
+        .map(|e| {
+            (
+                e["by"].as_str().unwrap(),
+                e["query"]["venue_id"].as_str().unwrap(),
+                e["query"]["what"].as_str().unwrap(),
+                e["results"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reads,
+        [
+            ("temple-manager", TEMPLE, "records", 2),
+            ("jingan", TEMPLE, "export", 2)
+        ],
+        "{log}"
+    );
+    // Told once: the next pass adds nothing.
+    w.service.maintain().await.unwrap();
+    let again = std::fs::read_to_string(w.dir.path().join("trace-audit.jsonl")).unwrap();
+    assert_eq!(again.lines().count(), entries.len());
 }

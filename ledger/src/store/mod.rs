@@ -11,9 +11,9 @@ mod sqlite;
 
 use crate::Filter;
 use crate::LedgerError;
-use crate::Purged;
 use crate::outbox::{Delivery, Queued, Report};
 use crate::sightings::{Entry, Stored};
+use crate::{Purged, Read};
 use std::path::Path;
 use tokio::sync::{mpsc, oneshot};
 use venuecode::Timestamp;
@@ -187,6 +187,34 @@ impl Store {
             Store::Sqlite(s) => s.read(move |l| l.purge_days_before(before, now)).await,
             #[cfg(feature = "postgres")]
             Store::Postgres(p) => p.purge(before, now).await,
+        }
+    }
+
+    /// Notes a read of a venue's records (who, which venue, how many), for the audit log.
+    pub async fn note_read(&self, read: Read) -> Result<(), LedgerError> {
+        match self {
+            Store::Sqlite(s) => s.read(move |l| l.note_read(&read)).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.note_read(&read).await,
+        }
+    }
+
+    /// The reads the audit log does not yet tell, summed by account, venue and kind, and the
+    /// number of the last one (for [`Store::forget_reads`]).
+    pub async fn unlogged_reads(&self) -> Result<(Vec<Read>, i64), LedgerError> {
+        match self {
+            Store::Sqlite(s) => s.read(|l| l.unlogged_reads()).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.unlogged_reads().await,
+        }
+    }
+
+    /// Drops the reads up to `last`, which the audit log tells now.
+    pub async fn forget_reads(&self, last: i64) -> Result<(), LedgerError> {
+        match self {
+            Store::Sqlite(s) => s.read(move |l| l.forget_reads(last)).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.forget_reads(last).await,
         }
     }
 

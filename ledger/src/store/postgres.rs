@@ -12,9 +12,9 @@
 use super::{Batches, Job, MAX_QUEUED};
 use crate::Filter;
 use crate::LedgerError;
-use crate::Purged;
 use crate::outbox::{Delivery, Queued, Report};
 use crate::sightings::{Entry, Stored};
+use crate::{Purged, Read};
 use deadpool_postgres::Pool;
 use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
@@ -63,6 +63,14 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (seq, webhook)
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_at);
+CREATE TABLE IF NOT EXISTS reads (
+    seq BIGSERIAL PRIMARY KEY,
+    at BIGINT NOT NULL,
+    account TEXT NOT NULL,
+    venue_id TEXT NOT NULL,
+    what TEXT NOT NULL,
+    records BIGINT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS purges (
     day BIGINT PRIMARY KEY,
     records BIGINT NOT NULL,
@@ -416,6 +424,61 @@ impl PgStore {
                     .await?
             }
         };
+        Ok(())
+    }
+
+    /// Notes a read of a venue's records, for the audit log.
+    pub(crate) async fn note_read(&self, read: &Read) -> Result<(), LedgerError> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO reads (at, account, venue_id, what, records)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &read.at,
+                    &read.account,
+                    &read.venue_id,
+                    &read.what,
+                    &i64::try_from(read.records).unwrap_or(i64::MAX),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The reads not yet told, summed by account, venue and kind, and the last one's number.
+    pub(crate) async fn unlogged_reads(&self) -> Result<(Vec<Read>, i64), LedgerError> {
+        let client = self.pool.get().await?;
+        let last: i64 = client
+            .query_one("SELECT COALESCE(MAX(seq), 0) FROM reads", &[])
+            .await?
+            .get(0);
+        let reads = client
+            .query(
+                "SELECT account, venue_id, what, SUM(records)::BIGINT, MAX(at) FROM reads
+                 WHERE seq <= $1 GROUP BY account, venue_id, what
+                 ORDER BY MAX(seq)",
+                &[&last],
+            )
+            .await?
+            .iter()
+            .map(|r| Read {
+                account: r.get(0),
+                venue_id: r.get(1),
+                what: r.get(2),
+                records: r.get::<_, i64>(3).unsigned_abs(),
+                at: r.get(4),
+            })
+            .collect();
+        Ok((reads, last))
+    }
+
+    /// Drops the reads up to `last`.
+    pub(crate) async fn forget_reads(&self, last: i64) -> Result<(), LedgerError> {
+        let client = self.pool.get().await?;
+        client
+            .execute("DELETE FROM reads WHERE seq <= $1", &[&last])
+            .await?;
         Ok(())
     }
 

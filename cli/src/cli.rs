@@ -70,6 +70,11 @@ enum Command {
     /// The service's webhooks: reports of a venue or division POSTed, signed, retried.
     #[cfg(feature = "serve")]
     Webhooks(Box<crate::serve::WebhooksArgs>),
+    /// The end of use: destroys the service's personal records and their copies, the lists
+    /// that name holders, and the secret files named, and says what it destroyed (run with
+    /// the service stopped, on each node's folder).
+    #[cfg(feature = "serve")]
+    EndOfUse(Box<crate::serve::EndOfUseArgs>),
     /// Makes a new Ed25519 key (PKCS#8 PEM, file mode 0600), optionally trusting it.
     Keygen {
         /// Where to write the private key; an existing file is never overwritten.
@@ -345,6 +350,8 @@ pub(crate) fn run(args: Args) -> Result<u8, CliError> {
         Command::Accounts(a) => crate::serve::accounts(&a),
         #[cfg(feature = "serve")]
         Command::Webhooks(a) => crate::serve::webhooks(&a),
+        #[cfg(feature = "serve")]
+        Command::EndOfUse(a) => crate::serve::end_of_use(&a),
         Command::Keygen {
             out,
             trust,

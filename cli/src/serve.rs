@@ -308,6 +308,78 @@ impl DirectoryArgs {
     }
 }
 
+/// `end-of-use` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct EndOfUseArgs {
+    #[command(flatten)]
+    at: DirectoryArgs,
+    /// A secret file to destroy as well: the tracing key, the holder-token key, the venue
+    /// root (repeat it for each).
+    #[arg(long = "key")]
+    keys: Vec<PathBuf>,
+    /// `end-of-use`: that the data ends now (nothing destroyed can be had back).
+    #[arg(long)]
+    confirm: String,
+}
+
+/// The end of use (personal data serves epidemic control only): destroys the service's
+/// personal records and what copies them (reports, deliveries, remembered codes, reads, venue
+/// keys and the pseudonym root), the lists that name holders, the gate state's code digests,
+/// and the secret files named; says what it destroyed.
+pub(crate) fn end_of_use(a: &EndOfUseArgs) -> Result<u8, CliError> {
+    if a.confirm != "end-of-use" {
+        return Err(venuecode::Error::InvalidInput {
+            field: "confirm",
+            reason: "write --confirm end-of-use: what is destroyed cannot be had back".into(),
+        }
+        .into());
+    }
+    let lists = a.at.open()?.end_of_use()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::io(Path::new("tokio")))?;
+    let data = &a.at.data;
+    let store = runtime.block_on(async {
+        let store = venuecode_ledger::store::Store::open(
+            &data.join("ledger.sqlite"),
+            a.at.database.as_deref(),
+        )
+        .await?;
+        store.end_of_use().await
+    })?;
+    let mut files = Vec::new();
+    let kept = [
+        data.join("gate.state"),
+        data.join("lists").join("status.bin"),
+        data.join("lists").join("revocations.bin"),
+    ];
+    for path in kept.iter().chain(&a.keys) {
+        if venuecode_ledger::files::destroy(path)? {
+            files.push(path.display().to_string());
+        }
+    }
+    let value = serde_json::json!({ "store": store, "lists": lists, "files": files });
+    crate::output::report(&value, || {
+        crate::output::say!(
+            "destroyed: {} records, {} reports, {} deliveries, {} remembered codes, {} reads, \
+             {} venue keys and the pseudonym root, {} lists naming holders, {} files",
+            store.records,
+            store.reports,
+            store.deliveries,
+            store.sightings,
+            store.reads,
+            store.venue_keys,
+            lists,
+            files.len()
+        );
+        for f in &files {
+            crate::output::say!("  {}", crate::output::shown(f));
+        }
+    })?;
+    Ok(0)
+}
+
 /// `accounts` options.
 #[derive(Debug, clap::Args)]
 pub(crate) struct AccountsArgs {

@@ -172,6 +172,20 @@ fn serve_in(dir: &Path, data: &str, kid: &str, database: Option<&str>) -> Served
     Served { child, address }
 }
 
+/// A new world (its folder, the root key id) with an authority account (its token) in the
+/// directory of `DIR/data`, or of `database`.
+fn world_with_authority(database: Option<&str>) -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let kid = setup(dir.path());
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let authority = accounts_on(
+        dir.path(),
+        database,
+        &["create", "authority", "--role", "authority"],
+    );
+    (dir, kid, authority)
+}
+
 /// One HTTP/1.1 request on its own connection: status and body.
 fn http(address: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(address).unwrap();
@@ -329,14 +343,7 @@ fn killed_under_load(database: Option<&str>) {
 /// last node (started again if it was the one killed) then holds every acknowledged check-in
 /// once, and takes the retries of the others, each stored once.
 fn killed_under_load_of(database: Option<&str>, nodes: usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let kid = setup(dir.path());
-    std::fs::create_dir_all(dir.path().join("data")).unwrap();
-    let authority = accounts_on(
-        dir.path(),
-        database,
-        &["create", "authority", "--role", "authority"],
-    );
+    let (dir, kid, authority) = world_with_authority(database);
     let venue = venue_code();
     // Made before the load, so the clients only send.
     let requests: Vec<String> = (0..4000).map(|i| request(&venue, i)).collect();
@@ -444,6 +451,69 @@ fn killed_under_load_of(database: Option<&str>, nodes: usize) {
     let unique_after: std::collections::BTreeSet<&String> = after.iter().collect();
     assert_eq!(unique_after.len(), after.len());
     assert_eq!(after.len(), stored.len() + new);
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+}
+
+#[test]
+fn the_end_of_use_destroys_the_records_their_copies_and_the_keys_and_says_so() {
+    end_of_use(None);
+    if let Some(url) = postgres() {
+        end_of_use(Some(&url));
+    }
+}
+
+fn end_of_use(database: Option<&str>) {
+    let (dir, kid, authority) = world_with_authority(database);
+    let venue = venue_code();
+    let mut served = serve_on(dir.path(), &kid, database);
+    for i in 0..5 {
+        let (status, body) = http(
+            &served.address,
+            "POST",
+            "/v1/check-ins",
+            None,
+            &request(&venue, i),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    let key = dir.path().join("trace.key");
+    std::fs::write(&key, "secret").unwrap();
+    let end = |confirm: &str| {
+        let mut command = common::signed();
+        command
+            .arg("end-of-use")
+            .arg("--data")
+            .arg(dir.path().join("data"));
+        if let Some(url) = database {
+            command.args(["--database", url]);
+        }
+        command
+            .arg("--key")
+            .arg(&key)
+            .args(["--confirm", confirm, "--json"])
+            .assert()
+    };
+    // Not without saying so.
+    end("yes").failure();
+    assert!(key.exists());
+    let out = end("end-of-use").success();
+    let said: serde_json::Value = serde_json::from_str(&common::stdout_of(&out)).unwrap();
+    assert_eq!(said["store"]["records"], 5, "{said}");
+    assert!(
+        said["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f.as_str() == Some(key.to_str().unwrap())),
+        "{said}"
+    );
+    assert!(!key.exists(), "the key file destroyed");
+    // The service starts again, empty.
+    let mut served = serve_on(dir.path(), &kid, database);
+    assert!(all_ids(&served.address, &authority).is_empty());
     served.child.kill().unwrap();
     served.child.wait().unwrap();
 }

@@ -56,6 +56,33 @@ pub fn write_atomically_with<T, E: From<LedgerError>>(
     Ok(value)
 }
 
+/// Destroys a secret's file: overwritten with zeros and synced, then removed. Gives whether
+/// there was one. (On flash storage a rewrite may land elsewhere: the key's old blocks are then
+/// the disk's to erase, with its own secure erase or the volume's encryption key.)
+pub fn destroy(path: &Path) -> Result<bool, LedgerError> {
+    let at = |e| LedgerError::File(path.display().to_string(), e);
+    let len = match std::fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(at(e)),
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(at)?;
+    let zeros = vec![0u8; usize::try_from(len).unwrap_or(0).min(1 << 20)];
+    let mut left = len;
+    while left > 0 {
+        let n = zeros.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        std::io::Write::write_all(&mut file, &zeros[..n]).map_err(at)?;
+        left -= n as u64;
+    }
+    file.sync_all().map_err(at)?;
+    drop(file);
+    std::fs::remove_file(path).map_err(at)?;
+    Ok(true)
+}
+
 /// Writes `bytes` to `path`, whole or not at all.
 pub fn write_atomically(path: &Path, access: Access, bytes: &[u8]) -> Result<(), LedgerError> {
     write_atomically_with(path, access, |f| {

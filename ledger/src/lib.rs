@@ -218,6 +218,24 @@ pub struct Read {
     pub at: i64,
 }
 
+/// What the end of use destroyed in a store: its counts of rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Destroyed {
+    /// Scan records.
+    pub records: u64,
+    /// Reports queued for streams and webhooks (copies of records).
+    pub reports: u64,
+    /// Webhook deliveries waiting.
+    pub deliveries: u64,
+    /// Dynamic codes remembered.
+    pub sightings: u64,
+    /// Reads noted and not yet logged.
+    pub reads: u64,
+    /// Venues' pseudonym keys (and the store's own root, replaced by a new random one): no
+    /// pseudonym kept anywhere can be made again.
+    pub venue_keys: u64,
+}
+
 /// Rows one statement of a purge deletes.
 const PURGE_BATCH: i64 = 10_000;
 
@@ -1149,6 +1167,40 @@ impl Ledger {
         self.conn
             .execute("DELETE FROM reads WHERE seq <= ?1", [last])?;
         Ok(())
+    }
+
+    /// The end of use: deletes every record, report, delivery, sighting, read and venue key,
+    /// replaces the pseudonym root with a new random one, and erases what was deleted (pages
+    /// zeroed, the write-ahead log truncated, the file vacuumed). Gives what it destroyed.
+    pub fn end_of_use(&mut self) -> Result<Destroyed, LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let gone = |table: &str| -> Result<u64, LedgerError> {
+            Ok(tx.execute(&format!("DELETE FROM {table}"), [])? as u64)
+        };
+        let destroyed = Destroyed {
+            records: gone("scans")?,
+            reports: gone("outbox")?,
+            deliveries: gone("deliveries")?,
+            sightings: gone("sightings")?,
+            reads: gone("reads")?,
+            venue_keys: gone("venue_keys")?,
+        };
+        let root = random_hex()?;
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE name = 'pseudonym_root'",
+            [&root],
+        )?;
+        tx.commit()?;
+        self.root = PseudonymKey::from_hex(&root)
+            .map_err(|_| LedgerError::Corrupt("pseudonym_root".into()))?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        self.conn.execute_batch("VACUUM")?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(destroyed)
     }
 
     /// The days purged that the audit log does not yet tell.

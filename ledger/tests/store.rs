@@ -782,3 +782,44 @@ async fn a_days_records_come_in_batches_each_once_in_stored_order() {
         assert_eq!(read, records, "{}", s.name);
     }
 }
+
+#[tokio::test]
+async fn the_end_of_use_destroys_every_record_and_copy_and_the_pseudonym_keys() {
+    for s in subjects().await {
+        let store = &s.store;
+        let before = store.pseudonym_key("V1", None).await.unwrap();
+        let r = record("V1", "东门", 1, T0, Some(&before));
+        let entry = Entry {
+            claim: Some(sighting(1, 1, T0)),
+            report: Some(venuecode_ledger::outbox::Report {
+                venue_id: "V1".into(),
+                division: None,
+                record_id: r.id.to_string(),
+                body: "{}".into(),
+            }),
+            record: r,
+        };
+        store.store(vec![entry]).await.unwrap();
+        store.dispatch(|_| vec![3]).await.unwrap();
+        let destroyed = store.end_of_use().await.unwrap();
+        assert_eq!(
+            (
+                destroyed.records,
+                destroyed.reports,
+                destroyed.deliveries,
+                destroyed.sightings
+            ),
+            (1, 1, 1, 1),
+            "{}",
+            s.name
+        );
+        assert!(store.records(Filter::default()).await.unwrap().is_empty());
+        assert!(store.reports_after(0).await.unwrap().is_empty());
+        // No pseudonym made before can be made again.
+        let after = store.pseudonym_key("V1", None).await.unwrap();
+        assert_ne!(after.fingerprint(), before.fingerprint(), "{}", s.name);
+        // And the store goes on working.
+        let next = record("V1", "东门", 2, T0 + 1, None);
+        assert_eq!(store.append(vec![next]).await.unwrap(), [true]);
+    }
+}

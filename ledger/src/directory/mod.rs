@@ -232,6 +232,8 @@ pub(crate) trait Tables: Send + Sync {
     fn lists_version(&self) -> Result<i64, LedgerError>;
     /// Every kind's current list.
     fn lists(&self) -> Result<Vec<PublishedList>, LedgerError>;
+    /// Deletes the lists of these kinds; gives how many there were.
+    fn delete_lists(&self, kinds: &[&str]) -> Result<u64, LedgerError>;
 }
 
 /// A list as published, once for every node: its bytes, its ETag and (a status list that
@@ -461,6 +463,13 @@ impl Directory {
     /// Every kind's current list.
     pub fn lists(&self) -> Result<Vec<PublishedList>, LedgerError> {
         self.tables.lists()
+    }
+
+    /// The end of use: deletes the lists that name holders (the status list and the
+    /// revocation list, by holder token); gives how many there were. The trust list and the
+    /// rule set name no one and stay.
+    pub fn end_of_use(&self) -> Result<u64, LedgerError> {
+        self.tables.delete_lists(&["status", "revocations"])
     }
 
     /// Whether the directory's database answers (what a health check asks; an error says why

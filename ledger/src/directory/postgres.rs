@@ -480,6 +480,15 @@ impl Tables for PgTables {
         })
     }
 
+    fn delete_lists(&self, kinds: &[&str]) -> Result<u64, LedgerError> {
+        self.run(async |c| {
+            Ok(
+                c.execute("DELETE FROM lists WHERE kind = ANY($1)", &[&kinds])
+                    .await?,
+            )
+        })
+    }
+
     fn lists_version(&self) -> Result<i64, LedgerError> {
         self.run(async |c| {
             Ok(

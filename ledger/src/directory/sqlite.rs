@@ -392,6 +392,15 @@ impl Tables for SqliteTables {
         Ok(Some(version))
     }
 
+    fn delete_lists(&self, kinds: &[&str]) -> Result<u64, LedgerError> {
+        let conn = self.conn();
+        let mut n = 0;
+        for kind in kinds {
+            n += conn.execute("DELETE FROM lists WHERE kind = ?1", [kind])? as u64;
+        }
+        Ok(n)
+    }
+
     fn lists_version(&self) -> Result<i64, LedgerError> {
         Ok(self
             .conn()

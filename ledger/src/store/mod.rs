@@ -13,7 +13,7 @@ use crate::Filter;
 use crate::LedgerError;
 use crate::outbox::{Delivery, Queued, Report};
 use crate::sightings::{Entry, Stored};
-use crate::{Purged, Read};
+use crate::{Destroyed, Purged, Read};
 use std::path::Path;
 use tokio::sync::{mpsc, oneshot};
 use venuecode::Timestamp;
@@ -215,6 +215,17 @@ impl Store {
             Store::Sqlite(s) => s.read(move |l| l.forget_reads(last)).await,
             #[cfg(feature = "postgres")]
             Store::Postgres(p) => p.forget_reads(last).await,
+        }
+    }
+
+    /// The end of use (personal data serves epidemic control only): every record, report,
+    /// delivery, sighting, read and venue key destroyed, the pseudonym root replaced. Gives
+    /// what it destroyed.
+    pub async fn end_of_use(&self) -> Result<Destroyed, LedgerError> {
+        match self {
+            Store::Sqlite(s) => s.read(|l| l.end_of_use()).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.end_of_use().await,
         }
     }
 

@@ -14,7 +14,7 @@ use crate::Filter;
 use crate::LedgerError;
 use crate::outbox::{Delivery, Queued, Report};
 use crate::sightings::{Entry, Stored};
-use crate::{Purged, Read};
+use crate::{Destroyed, Purged, Read};
 use deadpool_postgres::Pool;
 use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
@@ -480,6 +480,61 @@ impl PgStore {
             .execute("DELETE FROM reads WHERE seq <= $1", &[&last])
             .await?;
         Ok(())
+    }
+
+    /// The end of use: every record (the day partitions dropped), report, delivery,
+    /// sighting, read and venue key deleted, the pseudonym root replaced, in one transaction
+    /// under the feed lock. The server's files are unlinked; its backups, WAL archives and
+    /// replicas are the operator's to destroy.
+    pub(crate) async fn end_of_use(&self) -> Result<Destroyed, LedgerError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FEED_LOCK])
+            .await?;
+        let mut counts = Vec::new();
+        for table in [
+            "scans",
+            "outbox",
+            "deliveries",
+            "sightings",
+            "reads",
+            "venue_keys",
+        ] {
+            let n: i64 = tx
+                .query_one(&format!("SELECT COUNT(*) FROM {table}"), &[])
+                .await?
+                .get(0);
+            counts.push(n.unsigned_abs());
+        }
+        let partitions: Vec<String> = tx
+            .query(
+                "SELECT c.relname::TEXT FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                 WHERE i.inhparent = 'scans'::regclass",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for p in partitions.iter().filter(|p| p.starts_with("scans_d")) {
+            tx.batch_execute(&format!("DROP TABLE {p}")).await?;
+        }
+        tx.batch_execute("TRUNCATE outbox, deliveries, sightings, reads, venue_keys")
+            .await?;
+        tx.execute(
+            "UPDATE meta SET value = $1 WHERE name = 'pseudonym_root'",
+            &[&crate::random_hex()?],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Destroyed {
+            records: counts[0],
+            reports: counts[1],
+            deliveries: counts[2],
+            sightings: counts[3],
+            reads: counts[4],
+            venue_keys: counts[5],
+        })
     }
 
     /// The days purged that the audit log does not yet tell.

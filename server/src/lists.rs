@@ -62,8 +62,6 @@ pub struct ListSet {
     pub root_kids: Vec<KeyId>,
     /// A signed status list.
     pub status: Option<Vec<u8>>,
-    /// The status list it replaced (deltas are made from it).
-    pub previous_status: Option<Vec<u8>>,
     /// A signed revocation list.
     pub revocations: Option<Vec<u8>>,
     /// A signed rule set (else the built-in one).
@@ -109,10 +107,7 @@ impl ListSet {
         let mut next = self.clone();
         match kind {
             Kind::Trust => next.trust = bytes,
-            Kind::Status => {
-                next.previous_status = self.status.clone();
-                next.status = Some(bytes);
-            }
+            Kind::Status => next.status = Some(bytes),
             Kind::Revocations => next.revocations = Some(bytes),
             Kind::Policy => next.policy = Some(bytes),
         }

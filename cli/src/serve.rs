@@ -9,7 +9,7 @@ use std::sync::Arc;
 use venuecode::record::coverage::RegisteredVenue;
 use venuecode::trace::{TraceKey, TracePublicKey};
 use venuecode::{KeyId, Timestamp};
-use venuecode_server::{Account, ApiError, Config, Directory, ListSet, Role, Service, TraceDesk};
+use venuecode_server::{Account, ApiError, Config, Directory, ListSet, Role, Service, Trace};
 
 impl From<ApiError> for CliError {
     fn from(e: ApiError) -> Self {
@@ -94,11 +94,9 @@ pub(crate) struct ServeArgs {
     /// The holder-token key, so trace queries may name a person by ID number.
     #[arg(long, requires = "trace_key")]
     token_key: Option<PathBuf>,
-    /// The trace audit log (default DIR/trace-audit.jsonl).
-    #[arg(long, requires = "trace_key", env = "VENUECODE_TRACE_AUDIT")]
-    trace_audit: Option<PathBuf>,
-    /// The file the audit log's head is kept in (default: the log's path with `.head` added);
-    /// better on other storage than the log, so that the two cannot be cut back together.
+    /// The file this node keeps the audit log's head in (default DIR/trace-audit.head). The
+    /// log itself is the store's, one for every node; keep its head on other storage than the
+    /// database, so that the two cannot be cut back together.
     #[arg(long, requires = "trace_key", env = "VENUECODE_TRACE_AUDIT_HEAD")]
     trace_audit_head: Option<PathBuf>,
     /// Days of records kept (1 to 366): every minute the records of the days before are
@@ -109,12 +107,11 @@ pub(crate) struct ServeArgs {
     retain_days: u32,
 }
 
-/// The desk of a node that traces: its keys and audit log.
-fn trace_desk(key: &Path, token_key: Option<&Path>, audit: PathBuf) -> Result<TraceDesk, CliError> {
-    Ok(TraceDesk::new(
+/// The keys of a node that traces.
+fn trace_keys(key: &Path, token_key: Option<&Path>) -> Result<Trace, CliError> {
+    Ok(Trace::new(
         TraceKey::from_hex(&read_secret_text(key)?)?,
         token_key.map(crate::lists::read_token_key).transpose()?,
-        audit,
     ))
 }
 
@@ -163,19 +160,13 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
     if let Some(rate) = a.check_ins_per_address {
         config.limits.check_ins_per_address = venuecode_server::Rate::new(rate, rate * 10.0);
     }
-    config.trace_desk = a
+    config.trace = a
         .trace_key
         .as_deref()
         .map(|key| {
-            let audit = a
-                .trace_audit
-                .clone()
-                .unwrap_or_else(|| a.data.join("trace-audit.jsonl"));
-            let desk = trace_desk(key, a.token_key.as_deref(), audit)?;
-            Ok::<_, CliError>(match &a.trace_audit_head {
-                Some(head) => desk.with_audit_head(head.clone()),
-                None => desk,
-            })
+            let mut trace = trace_keys(key, a.token_key.as_deref())?;
+            trace.audit_head = a.trace_audit_head.clone();
+            Ok::<_, CliError>(trace)
         })
         .transpose()?;
     run(config, a.listen, None)
@@ -524,10 +515,9 @@ pub(crate) fn demo_serve(
     config.log = Arc::new(|_| {});
     // The demo is served over plain HTTP on the machine itself.
     config.plain_http = true;
-    config.trace_desk = Some(trace_desk(
+    config.trace = Some(trace_keys(
         &out.join("trace.key"),
         Some(&out.join("holder.key")),
-        out.join("trace-audit.jsonl"),
     )?);
     let banner = format!(
         "the demo's day, served (the clock starts at {} CST)\n  manager of {first}: log in with {manager}\n  \

@@ -213,11 +213,11 @@ impl Asker {
     fn desk(&self, token_key: Option<&Path>) -> Result<TraceDesk, CliError> {
         let key = TraceKey::from_hex(&read_secret_text(&self.trace_key)?)?;
         let token_key = token_key.map(read_token_key).transpose()?;
-        let desk = TraceDesk::new(key, token_key, self.audit.clone());
-        Ok(match &self.audit_head {
-            Some(head) => desk.with_audit_head(head.clone()),
-            None => desk,
-        })
+        let mut log = audit::AuditLog::new(self.audit.clone(), key.audit_key());
+        if let Some(head) = &self.audit_head {
+            log = log.with_head(head.clone());
+        }
+        Ok(TraceDesk::new(key, token_key, std::sync::Arc::new(log)))
     }
 
     fn asked<'a>(&'a self, at: venuecode::Timestamp) -> desk::Asker<'a> {

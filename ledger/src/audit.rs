@@ -1,7 +1,9 @@
-//! The trace audit log on disk: core's MAC chain ([`AuditChain`]) as a JSON Lines file, the
-//! owner's only (0600), appended under an exclusive lock so that the CLI and the records service
-//! (or two of either) never interleave or fork the chain; and its head (entries and last MAC)
-//! kept in a second file, by default beside the log, better on other storage.
+//! The trace audit log: core's MAC chain ([`AuditChain`]) kept where a desk writes it (a
+//! [`Journal`]). The command line's is a JSON Lines file ([`AuditLog`]), the owner's only
+//! (0600), appended under an exclusive lock so that two processes never interleave or fork the
+//! chain; the records service's is its store's table, one chain for every node
+//! (`crate::journal`). Either way the head (entries and last MAC) is kept in a file of its own,
+//! better on other storage than the log.
 //!
 //! A log is refused, and no query runs on it, when an entry does not carry its MAC under the
 //! tracing key's audit key (edited, inserted, removed, or rewritten whole with every hash
@@ -29,7 +31,17 @@ pub struct Asked<'a> {
     pub results: u64,
 }
 
-/// An audit log: its file, the file its head is kept in, and the key of its MACs.
+/// Where a desk's audit log is kept. A desk shows an answer only once its query is appended.
+pub trait Journal: Send + Sync {
+    /// Appends `q` after checking the chain it extends against the head kept; makes it
+    /// durable, keeps the new head, and gives it.
+    fn append(&self, q: &Asked<'_>) -> Result<String, LedgerError>;
+
+    /// The log's chain, every entry checked, and checked against the head kept.
+    fn read(&self) -> Result<AuditChain, LedgerError>;
+}
+
+/// An audit log file: its path, the file its head is kept in, and the key of its MACs.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     path: PathBuf,
@@ -39,9 +51,69 @@ pub struct AuditLog {
 
 /// The head kept: entries and the last MAC (the JSON of [`AuditChain`]).
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Kept {
+pub(crate) struct Kept {
     entries: u64,
     head: String,
+}
+
+impl Kept {
+    /// The head kept in `path`, if any.
+    pub(crate) fn read(path: &Path) -> Result<Option<Kept>, LedgerError> {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|_| LedgerError::Corrupt(format!("the audit head {}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(LedgerError::File(path.display().to_string(), e)),
+        }
+    }
+
+    /// Keeps `chain`'s head in `path`.
+    pub(crate) fn keep(path: &Path, chain: &AuditChain) -> Result<(), LedgerError> {
+        let kept = Kept {
+            entries: chain.entries(),
+            head: chain.head().to_owned(),
+        };
+        let bytes = serde_json::to_vec(&kept)
+            .map_err(|e| LedgerError::Corrupt(format!("the audit head: {e}")))?;
+        crate::files::write_atomically(path, crate::files::Access::Private, &bytes)
+    }
+}
+
+/// Extends `chain` by `lines`, each checked; then checks the result against the head kept (if
+/// any) when `chain` had not yet passed it. Gives why the log is refused, if it is.
+pub(crate) fn extend<'a>(
+    chain: &mut AuditChain,
+    lines: impl IntoIterator<Item = &'a str>,
+    kept: Option<&Kept>,
+) -> Result<(), String> {
+    let from = chain.entries();
+    let mut at_kept = None;
+    for line in lines {
+        let entry = chain.push_line(line).map_err(|e| e.to_string())?;
+        if kept.is_some_and(|k| k.entries == entry.seq) {
+            at_kept = Some(entry.hash);
+        }
+    }
+    match kept {
+        Some(k) if k.entries > from => {
+            if chain.entries() < k.entries {
+                return Err(format!(
+                    "{} entries where the head kept says {} (cut short)",
+                    chain.entries(),
+                    k.entries
+                ));
+            }
+            if at_kept.as_deref() != Some(k.head.as_str()) {
+                return Err(format!(
+                    "entry {} is not the one whose head was kept (replaced)",
+                    k.entries
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 impl AuditLog {
@@ -126,28 +198,8 @@ impl AuditLog {
             .and_then(|_| file.read_to_string(&mut text))
             .map_err(|e| LedgerError::File(self.path.display().to_string(), e))?;
         let mut chain = AuditChain::new(self.key.clone());
-        let mut at_kept = None;
-        for line in text.lines() {
-            let entry = chain.push_line(line)?;
-            if kept.is_some_and(|k| k.entries == entry.seq) {
-                at_kept = Some(entry.hash);
-            }
-        }
-        if let Some(k) = kept {
-            if chain.entries() < k.entries {
-                return Err(self.broken(&format!(
-                    "{} entries where the head kept says {} (cut short)",
-                    chain.entries(),
-                    k.entries
-                )));
-            }
-            if k.entries > 0 && at_kept.as_deref() != Some(k.head.as_str()) {
-                return Err(self.broken(&format!(
-                    "entry {} is not the one whose head was kept (replaced)",
-                    k.entries
-                )));
-            }
-        } else if chain.entries() > 0 {
+        extend(&mut chain, text.lines(), kept).map_err(|why| self.broken(&why))?;
+        if kept.is_none() && chain.entries() > 0 {
             return Err(self.broken("its head is not kept (the head file is gone)"));
         }
         Ok(chain)
@@ -162,23 +214,21 @@ impl AuditLog {
 
     /// The head kept, if any.
     fn kept(&self) -> Result<Option<Kept>, LedgerError> {
-        match std::fs::read(&self.head) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|_| {
-                LedgerError::Corrupt(format!("the audit head {}", self.head.display()))
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(LedgerError::File(self.head.display().to_string(), e)),
-        }
+        Kept::read(&self.head)
     }
 
     fn keep(&self, chain: &AuditChain) -> Result<(), LedgerError> {
-        let kept = Kept {
-            entries: chain.entries(),
-            head: chain.head().to_owned(),
-        };
-        let bytes = serde_json::to_vec(&kept)
-            .map_err(|e| LedgerError::Corrupt(format!("the audit head: {e}")))?;
-        crate::files::write_atomically(&self.head, crate::files::Access::Private, &bytes)
+        Kept::keep(&self.head, chain)
+    }
+}
+
+impl Journal for AuditLog {
+    fn append(&self, q: &Asked<'_>) -> Result<String, LedgerError> {
+        AuditLog::append(self, q)
+    }
+
+    fn read(&self) -> Result<AuditChain, LedgerError> {
+        AuditLog::read(self)
     }
 }
 

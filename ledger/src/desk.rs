@@ -7,7 +7,7 @@
 //! Parquet exports for the command line, the service's store by day.
 
 use crate::{LedgerError, audit};
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use venuecode::Timestamp;
 use venuecode::id::IdNumber;
 use venuecode::record::Day;
@@ -28,7 +28,7 @@ pub type Read<'a, E> =
 pub struct TraceDesk {
     key: TraceKey,
     token_key: Option<TokenKey>,
-    audit: audit::AuditLog,
+    audit: Arc<dyn audit::Journal>,
 }
 
 /// Who is traced.
@@ -102,26 +102,13 @@ fn days(period: Period, margin: i64) -> (Option<Day>, Option<Day>) {
 
 impl TraceDesk {
     /// A desk with the tracing key, the holder-token key (to take a person by ID number) and
-    /// the audit log's path (created on the first query).
-    pub fn new(key: TraceKey, token_key: Option<TokenKey>, audit: PathBuf) -> Self {
-        let audit = audit::AuditLog::new(audit, key.audit_key());
+    /// the audit log every query is appended to.
+    pub fn new(key: TraceKey, token_key: Option<TokenKey>, audit: Arc<dyn audit::Journal>) -> Self {
         TraceDesk {
             key,
             token_key,
             audit,
         }
-    }
-
-    /// The same desk with the audit log's head kept at `head` (default: the log's path with
-    /// `.head` added); better on other storage than the log.
-    pub fn with_audit_head(mut self, head: PathBuf) -> Self {
-        self.audit = self.audit.with_head(head);
-        self
-    }
-
-    /// The audit log's path.
-    pub fn audit_path(&self) -> &Path {
-        self.audit.path()
     }
 
     /// The holder token of `person`: `invalid_input` for a malformed token, an invalid ID
@@ -255,56 +242,6 @@ impl TraceDesk {
                 ) => DeskError::Refused(e),
                 other => DeskError::Audit(other),
             })
-    }
-
-    /// Appends to the audit log the days purged because the retention period passed (one
-    /// entry a day: `{"kind": "purge", "day": ..., "retain_days": ...}`, its count as the
-    /// results), so that a deletion can be shown as a query can; gives the head after.
-    pub fn log_purges(
-        &self,
-        purged: &[crate::Purged],
-        retain_days: u32,
-        at: Timestamp,
-    ) -> Result<Option<String>, LedgerError> {
-        let reason = format!("retention period of {retain_days} days");
-        let mut head = None;
-        for p in purged {
-            let query = serde_json::json!({
-                "kind": "purge",
-                "day": p.day,
-                "retain_days": retain_days,
-            });
-            head = Some(self.audit.append(&audit::Asked {
-                at,
-                by: "venuecode-retention",
-                reason: &reason,
-                query: &query,
-                results: p.records,
-            })?);
-        }
-        Ok(head)
-    }
-
-    /// Appends to the audit log who read which venue's records (one entry an account, venue
-    /// and kind: `{"kind": "read", "venue_id": ..., "what": "records" | "export"}`, the records
-    /// given as the results, the last read's time); gives the head after.
-    pub fn log_reads(&self, reads: &[crate::Read]) -> Result<Option<String>, LedgerError> {
-        let mut head = None;
-        for r in reads {
-            let query = serde_json::json!({
-                "kind": "read",
-                "venue_id": r.venue_id,
-                "what": r.what,
-            });
-            head = Some(self.audit.append(&audit::Asked {
-                at: Timestamp::from_unix(r.at),
-                by: &r.account,
-                reason: "a venue's records read through the service",
-                query: &query,
-                results: r.records,
-            })?);
-        }
-        Ok(head)
     }
 
     /// The audit log's chain, checked, and against the head kept (a new chain if there is no

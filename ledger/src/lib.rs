@@ -26,6 +26,8 @@ pub mod desk;
 pub mod directory;
 pub mod export;
 pub mod files;
+#[cfg(feature = "service")]
+pub mod journal;
 pub mod outbox;
 pub mod parquet;
 #[cfg(feature = "postgres")]
@@ -218,6 +220,60 @@ pub struct Read {
     pub at: i64,
 }
 
+/// What the audit log does not yet tell: the days purged and the reads of venues' records
+/// (summed by account, venue and kind), noted by any node.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Untold {
+    /// Days purged, in order.
+    pub purges: Vec<Purged>,
+    /// Reads, in the order of each sum's last read.
+    pub reads: Vec<Read>,
+    /// The number of the last read summed.
+    pub last_read: i64,
+}
+
+fn audit_lines(conn: &Connection, from: u64) -> Result<Vec<String>, LedgerError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT line FROM audit WHERE entry >= ?1 ORDER BY entry")?;
+    let rows = stmt.query_map([i64::try_from(from).unwrap_or(i64::MAX)], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn untold(conn: &Connection) -> Result<Untold, LedgerError> {
+    let last_read: i64 =
+        conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM reads", [], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT account, venue_id, what, SUM(records), MAX(at) FROM reads WHERE seq <= ?1
+         GROUP BY account, venue_id, what ORDER BY MAX(seq)",
+    )?;
+    let reads = stmt
+        .query_map([last_read], |r| {
+            Ok(Read {
+                account: r.get(0)?,
+                venue_id: r.get(1)?,
+                what: r.get(2)?,
+                records: r.get::<_, i64>(3)?.unsigned_abs(),
+                at: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut stmt =
+        conn.prepare_cached("SELECT day, records FROM purges WHERE logged = 0 ORDER BY day")?;
+    let purges = stmt
+        .query_map([], |r| {
+            Ok(Purged {
+                day: Day(r.get(0)?),
+                records: r.get::<_, i64>(1)?.unsigned_abs(),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(Untold {
+        purges,
+        reads,
+        last_read,
+    })
+}
+
 /// What the end of use destroyed in a store: its counts of rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Destroyed {
@@ -292,8 +348,8 @@ CREATE INDEX IF NOT EXISTS scans_by_day ON scans (day, venue_id, door);
 CREATE TABLE IF NOT EXISTS venue_keys (venue_id TEXT PRIMARY KEY, key TEXT NOT NULL);
 ";
 
-/// The dynamic codes seen ([`sightings`]), the reports and deliveries ([`outbox`]) and the
-/// days purged ([`Purged`]): tables added to
+/// The dynamic codes seen ([`sightings`]), the reports and deliveries ([`outbox`]), the
+/// days purged ([`Purged`]) and the audit log: tables added to
 /// version 3 without a new version (a ledger without them gains them when opened; older
 /// programs never read them).
 const SIGHTINGS: &str = "
@@ -334,6 +390,7 @@ CREATE TABLE IF NOT EXISTS purges (
     purged_at INTEGER NOT NULL,
     logged INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS audit (entry INTEGER PRIMARY KEY, line TEXT NOT NULL);
 ";
 
 const COLUMNS: &str = "record_id, origin, device, venue_id, door, at, day, pseudonym, name,
@@ -1140,35 +1197,6 @@ impl Ledger {
         Ok(())
     }
 
-    /// The reads the audit log does not yet tell, summed by account, venue and kind, and the
-    /// number of the last one read (give it to [`Ledger::forget_reads`] once they are told).
-    pub fn unlogged_reads(&self) -> Result<(Vec<Read>, i64), LedgerError> {
-        let last: i64 =
-            self.conn
-                .query_row("SELECT COALESCE(MAX(seq), 0) FROM reads", [], |r| r.get(0))?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT account, venue_id, what, SUM(records), MAX(at) FROM reads WHERE seq <= ?1
-             GROUP BY account, venue_id, what ORDER BY MAX(seq)",
-        )?;
-        let rows = stmt.query_map([last], |r| {
-            Ok(Read {
-                account: r.get(0)?,
-                venue_id: r.get(1)?,
-                what: r.get(2)?,
-                records: r.get::<_, i64>(3)?.unsigned_abs(),
-                at: r.get(4)?,
-            })
-        })?;
-        Ok((rows.collect::<Result<_, _>>()?, last))
-    }
-
-    /// Drops the reads up to `last`: the audit log tells them now.
-    pub fn forget_reads(&mut self, last: i64) -> Result<(), LedgerError> {
-        self.conn
-            .execute("DELETE FROM reads WHERE seq <= ?1", [last])?;
-        Ok(())
-    }
-
     /// The end of use: deletes every record, report, delivery, sighting, read and venue key,
     /// replaces the pseudonym root with a new random one, and erases what was deleted (pages
     /// zeroed, the write-ahead log truncated, the file vacuumed). Gives what it destroyed.
@@ -1203,28 +1231,46 @@ impl Ledger {
         Ok(destroyed)
     }
 
-    /// The days purged that the audit log does not yet tell.
-    pub fn unlogged_purges(&self) -> Result<Vec<Purged>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT day, records FROM purges WHERE logged = 0 ORDER BY day")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Purged {
-                day: Day(r.get(0)?),
-                records: r.get::<_, i64>(1)?.unsigned_abs(),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    /// The audit log's lines from entry `from` on, in order (the service's one chain for
+    /// every node: `journal`).
+    pub fn audit_lines(&self, from: u64) -> Result<Vec<String>, LedgerError> {
+        audit_lines(&self.conn, from)
     }
 
-    /// Notes that the audit log tells these purges.
-    pub fn mark_logged(&mut self, purged: &[Purged]) -> Result<(), LedgerError> {
-        let tx = self.conn.transaction()?;
-        for p in purged {
-            tx.execute("UPDATE purges SET logged = 1 WHERE day = ?1", [p.day.0])?;
+    /// Appends to the audit log under the writers' lock, in one transaction: `write` is given
+    /// the lines from entry `from` on and, with `tell`, what the log does not yet tell; the
+    /// lines it gives follow them, and what it was given to tell is marked told.
+    pub fn audit_append<T>(
+        &mut self,
+        from: u64,
+        tell: bool,
+        write: impl FnOnce(&[String], Option<&Untold>) -> Result<(Vec<String>, T), LedgerError>,
+    ) -> Result<T, LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let lines = audit_lines(&tx, from)?;
+        let untold = tell.then(|| untold(&tx)).transpose()?;
+        let (new, out) = write(&lines, untold.as_ref())?;
+        let last = from.max(1) - 1 + lines.len() as u64;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO audit (entry, line) VALUES (?1, ?2)")?;
+            for (n, line) in (last + 1..).zip(&new) {
+                insert.execute(rusqlite::params![
+                    i64::try_from(n).unwrap_or(i64::MAX),
+                    line
+                ])?;
+            }
+        }
+        if let Some(told) = untold {
+            for p in &told.purges {
+                tx.execute("UPDATE purges SET logged = 1 WHERE day = ?1", [p.day.0])?;
+            }
+            tx.execute("DELETE FROM reads WHERE seq <= ?1", [told.last_read])?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(out)
     }
 
     /// Deletes every record before `cutoff`, and erases them: their pages are zeroed

@@ -27,12 +27,19 @@ fn asker(reason: &str) -> Asker<'_> {
     }
 }
 
+/// A desk whose audit log is the file `dir/audit.jsonl`.
 fn desk(dir: &std::path::Path, token_key: bool) -> TraceDesk {
+    let key = TraceKey::derive(&[5; 32]);
+    let log = venuecode_ledger::audit::AuditLog::new(log_path(dir), key.audit_key());
     TraceDesk::new(
-        TraceKey::derive(&[5; 32]),
+        key,
         token_key.then(|| TokenKey::from_bytes([7; 32])),
-        dir.join("audit.jsonl"),
+        std::sync::Arc::new(log),
     )
+}
+
+fn log_path(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.join("audit.jsonl")
 }
 
 /// A source with no records that notes the days it was asked for.
@@ -79,7 +86,7 @@ fn a_query_is_logged_before_its_answer_and_never_names_the_id_number() {
         (chain.entries(), chain.head()),
         (1, answer.audit_head.as_str())
     );
-    let log = std::fs::read_to_string(desk.audit_path()).unwrap();
+    let log = std::fs::read_to_string(log_path(dir.path())).unwrap();
     let token = TokenKey::from_bytes([7; 32]).token(&IdNumber::parse(ID).unwrap());
     assert!(
         log.contains(&token.to_string()) && !log.contains(ID),
@@ -130,7 +137,7 @@ fn a_query_refused_as_asked_is_neither_read_nor_logged() {
         .venue(&asker("case"), "", period, &[], &mut *empty(&mut asked))
         .unwrap_err();
     assert!(matches!(e, DeskError::Refused(_)), "{e}");
-    assert!(!with_key.audit_path().exists());
+    assert!(!log_path(dir.path()).exists());
     // Only the period's bounds in order make a period.
     assert!(desk::period(Some("2022-04-07T00:00:00Z"), Some("2022-04-06T00:00:00Z")).is_err());
 }
@@ -165,5 +172,5 @@ fn without_its_audit_log_or_its_source_a_desk_answers_nothing() {
         .venue(&asker("case"), "SH-PT-0018", period, &[], &mut failing)
         .unwrap_err();
     assert!(matches!(e, DeskError::Source("the store stopped")));
-    assert!(!desk.audit_path().exists());
+    assert!(!log_path(fine.path()).exists());
 }

@@ -31,7 +31,27 @@ const DAY: i64 = 86_400;
 struct Subject {
     name: &'static str,
     store: Store,
+    /// The PostgreSQL database's connection string (none for SQLite).
+    url: Option<String>,
     _dir: tempfile::TempDir,
+}
+
+impl Subject {
+    /// Runs `sql` on the store's database behind its back, as an operator with the database's
+    /// rights (but not the tracing key) could.
+    async fn behind(&self, sql: &str) {
+        match &self.url {
+            Some(url) => postgres::reader(url)
+                .await
+                .batch_execute(sql)
+                .await
+                .unwrap(),
+            None => rusqlite::Connection::open(self._dir.path().join("ledger.sqlite"))
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+        }
+    }
 }
 
 /// Every store this run can test, each new and empty.
@@ -43,6 +63,7 @@ async fn subjects() -> Vec<Subject> {
     let mut all = vec![Subject {
         name: "sqlite",
         store: sqlite,
+        url: None,
         _dir: dir,
     }];
     if let Some(url) = postgres::database("vc_store").await {
@@ -53,6 +74,7 @@ async fn subjects() -> Vec<Subject> {
         all.push(Subject {
             name: "postgres",
             store,
+            url: Some(url),
             _dir: dir,
         });
     }
@@ -608,21 +630,39 @@ async fn days_past_retention_are_purged_whole_and_noted_for_the_audit_log() {
             "{}",
             s.name
         );
-        assert_eq!(store.unlogged_purges().await.unwrap(), purged, "{}", s.name);
-        store.mark_logged(purged.clone()).await.unwrap();
-        assert!(
-            store.unlogged_purges().await.unwrap().is_empty(),
-            "{}",
-            s.name
-        );
+        assert_eq!(untold(store).await.purges, purged, "{}", s.name);
+        told(store).await;
+        assert!(untold(store).await.purges.is_empty(), "{}", s.name);
         // A late record of a purged day is stored, then purged and noted again on its own.
         let late = record("V1", "西门", 9, T0 + 100, None);
         assert_eq!(store.append(vec![late]).await.unwrap(), [true]);
         let again = store.purge(day(2), now).await.unwrap();
         assert_eq!(again.len(), 1, "{}", s.name);
         assert_eq!((again[0].day, again[0].records), (day(0), 1), "{}", s.name);
-        assert_eq!(store.unlogged_purges().await.unwrap(), again, "{}", s.name);
+        assert_eq!(untold(store).await.purges, again, "{}", s.name);
     }
+}
+
+/// What the audit log does not yet tell, left untold.
+async fn untold(store: &Store) -> venuecode_ledger::Untold {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let keep = seen.clone();
+    let peeked = store
+        .audit_append(0, true, move |_, untold| {
+            *keep.lock().unwrap() = untold.cloned();
+            Err::<(Vec<String>, ()), _>(LedgerError::Stopped)
+        })
+        .await;
+    assert!(peeked.is_err(), "an error appends nothing");
+    seen.lock().unwrap().take().unwrap()
+}
+
+/// Marks what the log does not yet tell as told (nothing appended).
+async fn told(store: &Store) {
+    store
+        .audit_append(0, true, |_, _| Ok((Vec::new(), ())))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -821,5 +861,174 @@ async fn the_end_of_use_destroys_every_record_and_copy_and_the_pseudonym_keys() 
         // And the store goes on working.
         let next = record("V1", "东门", 2, T0 + 1, None);
         assert_eq!(store.append(vec![next]).await.unwrap(), [true]);
+    }
+}
+
+mod audit {
+    use super::*;
+    use std::sync::Arc;
+    use venuecode::trace::audit::{AuditChain, AuditEntry, AuditKey};
+    use venuecode_ledger::audit::{Asked, Journal};
+    use venuecode_ledger::journal::StoreJournal;
+
+    fn key() -> AuditKey {
+        AuditKey::from_bytes([7; 32])
+    }
+
+    /// A node's view of the log in `store`, its head kept in `heads/<name>`.
+    fn node(store: &Store, heads: &std::path::Path, name: &str) -> Arc<StoreJournal> {
+        Arc::new(StoreJournal::new(store.clone(), key(), heads.join(name)).unwrap())
+    }
+
+    /// Appends a query numbered `n` through `journal`, off the runtime as a desk does.
+    async fn append(journal: &Arc<StoreJournal>, n: u64) -> Result<String, LedgerError> {
+        let journal = journal.clone();
+        tokio::task::spawn_blocking(move || {
+            let query = serde_json::json!({"kind": "venue", "n": n});
+            journal.append(&Asked {
+                at: Timestamp::from_unix(T0),
+                by: "officer-7",
+                reason: "case 1",
+                query: &query,
+                results: n,
+            })
+        })
+        .await
+        .unwrap()
+    }
+
+    /// The log's entries, read from its JSON Lines with a chain of the test's own.
+    fn entries(lines: &str) -> Vec<AuditEntry> {
+        let mut chain = AuditChain::new(key());
+        lines.lines().map(|l| chain.push_line(l).unwrap()).collect()
+    }
+
+    /// A second node on the store's database (PostgreSQL), or the same store (SQLite: one
+    /// process).
+    async fn second(s: &Subject) -> Store {
+        match &s.url {
+            Some(url) => Store::open(std::path::Path::new("unused"), Some(url))
+                .await
+                .unwrap(),
+            None => s.store.clone(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_node_appends_to_one_chain_and_what_was_noted_is_told_once() {
+        // (Before, each node wrote a log file of its own: two traces at two nodes made two
+        // chains with two heads.)
+        for s in subjects().await {
+            let heads = tempfile::tempdir().unwrap();
+            let other = second(&s).await;
+            let nodes = [
+                node(&s.store, heads.path(), "a"),
+                node(&other, heads.path(), "b"),
+            ];
+            let mut writers = Vec::new();
+            for (i, journal) in nodes.iter().enumerate() {
+                for w in 0..4u64 {
+                    let journal = journal.clone();
+                    writers.push(tokio::spawn(async move {
+                        for n in 0..10 {
+                            append(&journal, (i as u64) * 100 + w * 10 + n)
+                                .await
+                                .unwrap();
+                        }
+                    }));
+                }
+            }
+            for w in writers {
+                w.await.unwrap();
+            }
+            let (a, b) = (
+                nodes[0].chain().await.unwrap(),
+                nodes[1].chain().await.unwrap(),
+            );
+            assert_eq!((a.entries(), b.entries()), (80, 80), "{}", s.name);
+            assert_eq!(a.head(), b.head(), "{}: one head", s.name);
+            let logged = entries(&nodes[1].lines().await.unwrap());
+            let mut numbers: Vec<u64> = logged.iter().map(|e| e.results).collect();
+            numbers.sort_unstable();
+            numbers.dedup();
+            assert_eq!(numbers.len(), 80, "{}: each query once", s.name);
+
+            // A day purged and two reads, noted at either node; both nodes tell at once.
+            let read = |venue: &str| venuecode_ledger::Read {
+                account: "manager-1".into(),
+                venue_id: venue.into(),
+                what: "records".into(),
+                records: 5,
+                at: T0,
+            };
+            s.store
+                .append(vec![record("V1", "东门", 1, T0, None)])
+                .await
+                .unwrap();
+            s.store
+                .purge(
+                    Day(Day::of(Timestamp::from_unix(T0)).0 + 1),
+                    Timestamp::from_unix(T0),
+                )
+                .await
+                .unwrap();
+            s.store.note_read(read("V1")).await.unwrap();
+            other.note_read(read("V1")).await.unwrap();
+            let now = Timestamp::from_unix(T0 + 30 * DAY);
+            let (x, y) = tokio::join!(nodes[0].tell_untold(28, now), nodes[1].tell_untold(28, now));
+            let (x, y) = (x.unwrap(), y.unwrap());
+            assert_eq!(x, y, "{}: the second found nothing left to tell", s.name);
+            let logged = entries(&nodes[0].lines().await.unwrap());
+            assert_eq!(logged.len(), 82, "{}", s.name);
+            let kinds: Vec<(&str, u64)> = logged[80..]
+                .iter()
+                .map(|e| (e.query["kind"].as_str().unwrap(), e.results))
+                .collect();
+            assert_eq!(kinds, [("purge", 1), ("read", 10)], "{}", s.name);
+            assert_eq!(logged[80].by, "venuecode-retention", "{}", s.name);
+            assert_eq!(logged[81].by, "manager-1", "{}", s.name);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_log_edited_cut_short_or_emptied_behind_the_nodes_is_refused() {
+        for damage in [
+            "UPDATE audit SET line = replace(line, 'case 1', 'case 2') WHERE entry = 1",
+            "DELETE FROM audit WHERE entry = 3",
+            "DELETE FROM audit",
+        ] {
+            for s in subjects().await {
+                let heads = tempfile::tempdir().unwrap();
+                let running = node(&s.store, heads.path(), "a");
+                for n in 0..3 {
+                    append(&running, n).await.unwrap();
+                }
+                s.behind(damage).await;
+                // A node started on it (its head kept), and the running node's download.
+                let restarted = node(&s.store, heads.path(), "a");
+                let e = restarted.chain().await.unwrap_err();
+                assert_eq!(e.code(), "invalid_input", "{}: {damage}", s.name);
+                assert!(append(&restarted, 9).await.is_err(), "{}: {damage}", s.name);
+                assert!(running.lines().await.is_err(), "{}: {damage}", s.name);
+                assert!(append(&running, 9).await.is_err(), "{}: {damage}", s.name);
+                let left = s.store.audit_lines(0).await.unwrap().len();
+                assert!(left <= 3, "{}: {damage}: nothing appended", s.name);
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_running_node_appends_nothing_after_its_last_entry_changed() {
+        for s in subjects().await {
+            let heads = tempfile::tempdir().unwrap();
+            let running = node(&s.store, heads.path(), "a");
+            for n in 0..2 {
+                append(&running, n).await.unwrap();
+            }
+            s.behind("UPDATE audit SET line = replace(line, 'case 1', 'case 2') WHERE entry = 2")
+                .await;
+            assert!(append(&running, 9).await.is_err(), "{}", s.name);
+            assert_eq!(s.store.audit_lines(0).await.unwrap().len(), 2, "{}", s.name);
+        }
     }
 }

@@ -56,6 +56,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/trace/holder", post(trace::holder))
         .route("/v1/trace/venue", post(trace::venue))
         .route("/v1/trace/audit", get(trace::audit_head))
+        .route("/v1/trace/audit/log", get(trace::audit_log))
         .route("/v1/counters", get(counters::counters))
         .route(
             "/v1/registry",

@@ -41,7 +41,7 @@ pub use error::{ApiError, SERVICE_ERROR_CODES};
 pub use intake::MAX_UPLOAD_RECORDS;
 pub use labels::MAX_LABEL_PARAM_CHARS;
 pub use lists::{Kind, ListSet};
-pub use trace::TraceDesk;
+pub use trace::{Trace, TraceDesk};
 pub use venuecode_ledger::Purged;
 pub use venuecode_ledger::directory::{self, Account, Directory, Role};
 pub use venues::MAX_PAGE;
@@ -206,9 +206,9 @@ pub struct Config {
     pub plain_http: bool,
     /// The access log.
     pub log: LogSink,
-    /// The tracing key and audit log, on the authority's own node only: with it the
-    /// authority's accounts may trace over HTTP (SPEC.md §16.7).
-    pub trace_desk: Option<TraceDesk>,
+    /// The tracing keys, on the authority's nodes only: with them the authority's accounts
+    /// may trace over HTTP (SPEC.md §16.7), every query in the store's one audit log.
+    pub trace: Option<Trace>,
     /// How many CST days of records are kept: [`DEFAULT_RETAIN_DAYS`]. Every minute (and at
     /// start) the records of the days before are deleted; a node with the trace desk writes
     /// each purge to the audit log.
@@ -243,7 +243,7 @@ impl Config {
             webhook_ca: None,
             plain_http: false,
             log: Arc::new(|line| eprintln!("{line}")),
-            trace_desk: None,
+            trace: None,
             retain_days: DEFAULT_RETAIN_DAYS,
         }
     }
@@ -334,6 +334,8 @@ pub(crate) struct Shared {
     pub(crate) replays: reports::Replays,
     pub(crate) webhooks: webhooks::Sender,
     pub(crate) trace_desk: Option<Arc<TraceDesk>>,
+    /// The store's audit log, on a node with the trace desk.
+    pub(crate) journal: Option<Arc<venuecode_ledger::journal::StoreJournal>>,
 }
 
 impl Shared {
@@ -595,6 +597,13 @@ impl Service {
             venuecode_ledger::tls::client_config(roots)?,
         );
         let reports_seen = store.last_report().await?;
+        let (trace_desk, journal) = match config.trace {
+            Some(t) => {
+                let (desk, journal) = t.desk(&store, &config.data)?;
+                (Some(desk), Some(journal))
+            }
+            None => (None, None),
+        };
         let service = Service {
             shared: Arc::new(Shared {
                 settings: Settings {
@@ -633,7 +642,8 @@ impl Service {
                     config.limits.stream_recheck,
                 ),
                 webhooks,
-                trace_desk: config.trace_desk.map(Arc::new),
+                trace_desk,
+                journal,
             }),
         };
         // Reports, and the webhook deliveries made of them, from the outbox every node writes.
@@ -663,20 +673,8 @@ impl Service {
         let today = venuecode::record::Day::of(now);
         let before = venuecode::record::Day(today.0 - i64::from(s.settings.retain_days) + 1);
         let purged = s.store.purge(before, now).await?;
-        if let Some(desk) = s.trace_desk.clone() {
-            let untold = s.store.unlogged_purges().await?;
-            let (reads, last) = s.store.unlogged_reads().await?;
-            if !untold.is_empty() || !reads.is_empty() {
-                let (told, days) = (untold.clone(), s.settings.retain_days);
-                tokio::task::spawn_blocking(move || {
-                    desk.log_purges(&told, days, now)?;
-                    desk.log_reads(&reads)
-                })
-                .await
-                .map_err(|_| ApiError::internal("the audit log stopped"))??;
-                s.store.mark_logged(untold).await?;
-                s.store.forget_reads(last).await?;
-            }
+        if let Some(journal) = &s.journal {
+            journal.tell_untold(s.settings.retain_days, now).await?;
         }
         Ok(purged)
     }

@@ -15,6 +15,52 @@ use venuecode::trace::DEFAULT_WINDOW_MINUTES;
 use venuecode::trace::audit::AuditChain;
 pub use venuecode_ledger::desk::TraceDesk;
 use venuecode_ledger::desk::{self, Answer, DeskError, Person};
+use venuecode_ledger::journal::StoreJournal;
+
+/// The authority's keys for tracing on a node: the tracing key (its audit key keys the log's
+/// MACs), the holder-token key to take a person by ID number, and the file the node keeps the
+/// audit log's head in (default `DIR/trace-audit.head`; better on other storage than the
+/// database, so that the two cannot be cut back together).
+pub struct Trace {
+    /// The tracing key.
+    pub key: venuecode::trace::TraceKey,
+    /// The holder-token key, if queries may name a person by ID number.
+    pub token_key: Option<venuecode::token::TokenKey>,
+    /// Where this node keeps the audit log's head.
+    pub audit_head: Option<std::path::PathBuf>,
+}
+
+impl Trace {
+    /// The keys, with the head kept in the default file.
+    pub fn new(
+        key: venuecode::trace::TraceKey,
+        token_key: Option<venuecode::token::TokenKey>,
+    ) -> Trace {
+        Trace {
+            key,
+            token_key,
+            audit_head: None,
+        }
+    }
+
+    /// The desk on the store's audit log.
+    pub(crate) fn desk(
+        self,
+        store: &venuecode_ledger::store::Store,
+        data: &std::path::Path,
+    ) -> Result<(Arc<TraceDesk>, Arc<StoreJournal>), ApiError> {
+        let head = self
+            .audit_head
+            .unwrap_or_else(|| data.join("trace-audit.head"));
+        let journal = Arc::new(StoreJournal::new(
+            store.clone(),
+            self.key.audit_key(),
+            head,
+        )?);
+        let desk = TraceDesk::new(self.key, self.token_key, journal.clone());
+        Ok((Arc::new(desk), journal))
+    }
+}
 
 /// What the audit log's `sources` names for the records this service holds.
 static SOURCES: std::sync::LazyLock<[String; 1]> =
@@ -57,9 +103,11 @@ struct VenueBody {
 
 /// The node's desk, if it has one (asked only of the authority).
 fn desk(s: &Shared) -> Result<Arc<TraceDesk>, ApiError> {
-    s.trace_desk.clone().ok_or_else(|| {
-        ApiError::not_found("this node does not trace (started without --trace-key)")
-    })
+    s.trace_desk.clone().ok_or_else(not_tracing)
+}
+
+fn not_tracing() -> ApiError {
+    ApiError::not_found("this node does not trace (started without --trace-key)")
 }
 
 fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -192,10 +240,34 @@ pub(crate) async fn audit_head(
     State(s): State<Arc<Shared>>,
     _: Authority,
 ) -> Result<axum::Json<AuditChain>, ApiError> {
-    let desk = desk(&s)?;
-    tokio::task::spawn_blocking(move || desk.audit_chain())
+    journal(&s)?
+        .chain()
         .await
-        .map_err(|_| ApiError::internal("the audit log's read stopped"))?
         .map(axum::Json)
-        .map_err(|e| ApiError::failed("the audit log cannot be read", e.to_string()))
+        .map_err(unreadable)
+}
+
+/// The whole audit log, every entry checked: JSON Lines, for the authority to keep and to
+/// verify with `venuecode trace audit`.
+pub(crate) async fn audit_log(
+    State(s): State<Arc<Shared>>,
+    _: Authority,
+) -> Result<axum::response::Response, ApiError> {
+    let lines = journal(&s)?.lines().await.map_err(unreadable)?;
+    Ok(axum::response::IntoResponse::into_response((
+        [(axum::http::header::CONTENT_TYPE, AUDIT_LOG_TYPE)],
+        lines,
+    )))
+}
+
+/// The media type of `GET /v1/trace/audit/log`.
+const AUDIT_LOG_TYPE: &str = "application/jsonl";
+
+/// The node's audit log, if it has the desk.
+fn journal(s: &Shared) -> Result<Arc<StoreJournal>, ApiError> {
+    s.journal.clone().ok_or_else(not_tracing)
+}
+
+fn unreadable(e: venuecode_ledger::LedgerError) -> ApiError {
+    ApiError::failed("the audit log cannot be read", e.to_string())
 }

@@ -156,13 +156,9 @@ async fn every_route_against_every_account() {
                 expect("trace", ""),
             ));
         }
-        calls.push(Call(
-            "GET",
-            "/v1/trace/audit",
-            vec![],
-            Vec::new(),
-            expect("trace", ""),
-        ));
+        for route in ["/v1/trace/audit", "/v1/trace/audit/log"] {
+            calls.push(Call("GET", route, vec![], Vec::new(), expect("trace", "")));
+        }
         calls.push(Call(
             "GET",
             "/v1/counters",
@@ -192,7 +188,7 @@ async fn every_route_against_every_account() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 9 * 25);
+    assert_eq!(checked, 9 * 26);
     // Only the authority's two queries were answered, and so logged.
     let audit = w.get("/v1/trace/audit", &[], "", "authority").await;
     assert_eq!(audit.json()["entries"], 2);

@@ -322,3 +322,54 @@ async fn a_report_stored_on_one_node_reaches_every_nodes_streams_and_each_webhoo
     ids.sort();
     assert_eq!(delivered, ids, "each report delivered once, by one node");
 }
+
+#[tokio::test]
+async fn traces_at_two_nodes_write_one_audit_chain() {
+    // (Before, each node wrote a log file of its own: two chains with two heads.)
+    let Some((a, b)) = two_nodes().await else {
+        return;
+    };
+    a.check_in(&a.check_in_request_of(common::HOLDER, TEMPLE, "东门"))
+        .await;
+    let body = serde_json::json!({"id_number": common::HOLDER, "reason": "case 1"});
+    let mut heads = Vec::new();
+    for node in [&a, &b, &a] {
+        let r = node
+            .call(
+                "POST",
+                "/v1/trace/holder",
+                &[],
+                "",
+                Auth::Bearer(node.token("authority")),
+                serde_json::to_vec(&body).unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        heads.push(r.json()["audit_head"].clone());
+    }
+    for node in [&a, &b] {
+        let chain = node
+            .get("/v1/trace/audit", &[], "", "authority")
+            .await
+            .json();
+        assert_eq!(chain["entries"], 3, "{chain}");
+        assert_eq!(chain["head"], heads[2], "{chain}");
+    }
+    let log = b.audit_log().await;
+    let entries: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[1]["hash"], heads[1], "B's query is the second");
+    assert_eq!(log, a.audit_log().await);
+    // The download verifies offline, as `venuecode trace audit` does, against A's head kept.
+    let file = a.dir.path().join("downloaded.jsonl");
+    std::fs::write(&file, &log).unwrap();
+    let key = venuecode::trace::TraceKey::derive(&[5; 32]).audit_key();
+    let chain = venuecode_ledger::audit::AuditLog::new(file, key)
+        .with_head(a.dir.path().join("trace-audit.head"))
+        .read()
+        .unwrap();
+    assert_eq!(chain.head(), heads[2]);
+}

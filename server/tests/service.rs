@@ -1554,7 +1554,7 @@ async fn records_past_the_retention_period_are_purged_and_the_audit_log_says_so(
     assert_eq!(counts, [("2022-04-06".to_owned(), 3)]);
     assert_eq!(records().await, 0);
     // The audit log tells it: which day, how many, why; its chain still verifies.
-    let log = std::fs::read_to_string(w.dir.path().join("trace-audit.jsonl")).unwrap();
+    let log = w.audit_log().await;
     let purges: Vec<serde_json::Value> = log
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
@@ -1581,7 +1581,7 @@ async fn records_past_the_retention_period_are_purged_and_the_audit_log_says_so(
     assert_eq!(head["entries"], log.lines().count(), "{head}");
     // Told once.
     assert!(w.service.maintain().await.unwrap().is_empty());
-    let again = std::fs::read_to_string(w.dir.path().join("trace-audit.jsonl")).unwrap();
+    let again = w.audit_log().await;
     let told = again.lines().filter(|l| l.contains("\"purge\"")).count();
     assert_eq!(told, 1);
 }
@@ -1615,7 +1615,7 @@ async fn who_read_or_exported_a_venues_records_is_in_the_audit_log() {
     // The export's read is noted once it is written, on the blocking pool.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     w.service.maintain().await.unwrap();
-    let log = std::fs::read_to_string(w.dir.path().join("trace-audit.jsonl")).unwrap();
+    let log = w.audit_log().await;
     let entries: Vec<serde_json::Value> = log
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -1642,6 +1642,6 @@ async fn who_read_or_exported_a_venues_records_is_in_the_audit_log() {
     );
     // Told once: the next pass adds nothing.
     w.service.maintain().await.unwrap();
-    let again = std::fs::read_to_string(w.dir.path().join("trace-audit.jsonl")).unwrap();
+    let again = w.audit_log().await;
     assert_eq!(again.lines().count(), entries.len());
 }

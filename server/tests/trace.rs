@@ -35,19 +35,57 @@ async fn trace(w: &World, kind: &str, body: &Value) -> Answer {
     .await
 }
 
-/// The authority's node with a desk that has no holder-token key, `prepare` given its audit
-/// log's path first.
+/// The authority's node with a desk that has no holder-token key, `prepare` given the file
+/// its audit log's head is kept in first.
 async fn without_token_key(prepare: impl FnOnce(&std::path::Path)) -> World {
     World::with(|c| {
-        let audit = c.trace_desk.as_ref().unwrap().audit_path().to_owned();
-        prepare(&audit);
-        c.trace_desk = Some(venuecode_server::TraceDesk::new(
+        prepare(&c.data.join("trace-audit.head"));
+        c.trace = Some(venuecode_server::Trace::new(
             TraceKey::derive(&[5; 32]),
             None,
-            audit,
         ));
     })
     .await
+}
+
+/// Runs `sql` on the world's store (the SQLite ledger, or the test's PostgreSQL database)
+/// behind the service, as an operator with the database's rights (but not the tracing key)
+/// could.
+async fn behind(w: &World, sql: &str) {
+    match &w.database {
+        Some(url) => common::postgres::reader(url)
+            .await
+            .batch_execute(sql)
+            .await
+            .unwrap(),
+        None => rusqlite::Connection::open(w.dir.path().join("ledger.sqlite"))
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap(),
+    }
+}
+
+/// The audit log's lines as the store holds them.
+async fn stored_lines(w: &World) -> Vec<String> {
+    const SQL: &str = "SELECT line FROM audit ORDER BY entry";
+    match &w.database {
+        Some(url) => common::postgres::reader(url)
+            .await
+            .query(SQL, &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect(),
+        None => {
+            let db = rusqlite::Connection::open(w.dir.path().join("ledger.sqlite")).unwrap();
+            let mut stmt = db.prepare(SQL).unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        }
+    }
 }
 
 /// A holder trace by the person's token.
@@ -136,7 +174,7 @@ async fn the_authority_traces_a_case_and_its_contact_and_every_query_is_logged_f
     let head = w.get("/v1/trace/audit", &[], "", "authority").await.json();
     assert_eq!(head["entries"], 3);
     assert_eq!(head["head"], venue["audit_head"]);
-    let log = std::fs::read_to_string(w.dir.path().join("trace-audit.jsonl")).unwrap();
+    let log = w.audit_log().await;
     let entries: Vec<Value> = log
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -211,11 +249,16 @@ async fn a_broken_audit_log_answers_nothing() {
     a_day(&w).await;
     let body = json!({"id_number": HOLDER, "reason": "case 1"});
     assert_eq!(trace(&w, "holder", &body).await.status, 200);
-    let path = w.dir.path().join("trace-audit.jsonl");
-    let edited = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("case 1", "case 2");
-    std::fs::write(&path, edited).unwrap();
+    assert_eq!(trace(&w, "holder", &body).await.status, 200);
+    // The first entry edited in the store: its download is refused, and from then on the
+    // node appends and answers nothing.
+    behind(
+        &w,
+        "UPDATE audit SET line = replace(line, 'case 1', 'case 2') WHERE entry = 1",
+    )
+    .await;
+    let r = w.get("/v1/trace/audit/log", &[], "", "authority").await;
+    assert_eq!((r.status.as_u16(), r.code().as_str()), (500, "internal"));
     let r = trace(&w, "holder", &body).await;
     assert_eq!(r.status, 500);
     assert_eq!(r.code(), "internal");
@@ -224,10 +267,11 @@ async fn a_broken_audit_log_answers_nothing() {
         w.get("/v1/trace/audit", &[], "", "authority").await.status,
         500
     );
+    assert_eq!(stored_lines(&w).await.len(), 2, "nothing appended");
 }
 
 #[tokio::test]
-async fn an_audit_log_cut_short_deleted_or_rewritten_answers_nothing() {
+async fn an_audit_log_cut_short_emptied_or_rewritten_answers_nothing() {
     // (red team, 2026-12: the service took each of these as intact.)
     let body = json!({"id_number": HOLDER, "reason": "case 1"});
     let refused = async |w: &World| {
@@ -237,28 +281,23 @@ async fn an_audit_log_cut_short_deleted_or_rewritten_answers_nothing() {
         let audit = w.get("/v1/trace/audit", &[], "", "authority").await;
         assert_eq!(audit.status, 500);
     };
-    for damage in ["cut", "deleted", "rewritten"] {
-        let w = World::new().await;
+    for damage in ["cut", "emptied", "rewritten"] {
+        let mut w = World::new().await;
         a_day(&w).await;
         for _ in 0..2 {
             assert_eq!(trace(&w, "holder", &body).await.status, 200);
         }
-        let path = w.dir.path().join("trace-audit.jsonl");
-        let text = std::fs::read_to_string(&path).unwrap();
         match damage {
-            "cut" => {
-                let first = text.lines().next().unwrap().to_owned() + "\n";
-                std::fs::write(&path, first).unwrap();
-            }
-            "deleted" => std::fs::remove_file(&path).unwrap(),
+            "cut" => behind(&w, "DELETE FROM audit WHERE entry = 2").await,
+            "emptied" => behind(&w, "DELETE FROM audit").await,
             _ => {
                 // Every line edited and its hash recomputed as the log was hashed before
                 // (SHA-256 of the old domain and the line without its hash, which ends the
                 // line after `prev`).
                 use sha2::Digest;
                 let mut prev = "0".repeat(64);
-                let mut out = String::new();
-                for line in text.lines() {
+                let mut sql = String::new();
+                for (n, line) in stored_lines(&w).await.iter().enumerate() {
                     let cut = line.find(",\"prev\":").unwrap();
                     let body = format!(
                         "{},\"prev\":\"{prev}\"}}",
@@ -270,27 +309,31 @@ async fn an_audit_log_cut_short_deleted_or_rewritten_answers_nothing() {
                             .chain_update(body.as_bytes())
                             .finalize(),
                     );
-                    out += &format!("{},\"hash\":\"{hash}\"}}\n", &body[..body.len() - 1]);
+                    let line = format!("{},\"hash\":\"{hash}\"}}", &body[..body.len() - 1]);
+                    sql += &format!(
+                        "UPDATE audit SET line = '{}' WHERE entry = {};",
+                        line.replace('\'', "''"),
+                        n + 1
+                    );
                     prev = hash;
                 }
-                std::fs::write(&path, out).unwrap();
+                behind(&w, &sql).await;
             }
         }
         refused(&w).await;
         assert!(
-            damage == "deleted" || std::fs::read_to_string(&path).unwrap().lines().count() <= 2,
+            stored_lines(&w).await.len() <= 2,
             "{damage}: nothing appended"
         );
-        assert!(
-            damage != "deleted" || !path.exists(),
-            "no new log in its place"
-        );
+        // A node started again on the same folder (the head it kept) refuses it too.
+        w.restart().await;
+        refused(&w).await;
     }
 }
 
 #[tokio::test]
 async fn a_node_without_the_tracing_key_traces_nothing() {
-    let w = World::with(|c| c.trace_desk = None).await;
+    let w = World::with(|c| c.trace = None).await;
     a_day(&w).await;
     let r = trace(&w, "holder", &json!({"id_number": HOLDER, "reason": "r"})).await;
     assert_eq!(r.status, 404);

@@ -13,7 +13,7 @@ use crate::Filter;
 use crate::LedgerError;
 use crate::outbox::{Delivery, Queued, Report};
 use crate::sightings::{Entry, Stored};
-use crate::{Destroyed, Purged, Read};
+use crate::{Destroyed, Purged, Read, Untold};
 use std::path::Path;
 use tokio::sync::{mpsc, oneshot};
 use venuecode::Timestamp;
@@ -181,7 +181,7 @@ impl Store {
 impl Store {
     /// Deletes the records of every CST day before `before` (the retention period passed):
     /// whole partitions on PostgreSQL, a day at a time on SQLite; each day and its count is
-    /// noted for the audit log ([`Store::unlogged_purges`]). Gives what was purged.
+    /// noted for the audit log ([`Store::audit_append`]). Gives what was purged.
     pub async fn purge(&self, before: Day, now: Timestamp) -> Result<Vec<Purged>, LedgerError> {
         match self {
             Store::Sqlite(s) => s.read(move |l| l.purge_days_before(before, now)).await,
@@ -199,25 +199,6 @@ impl Store {
         }
     }
 
-    /// The reads the audit log does not yet tell, summed by account, venue and kind, and the
-    /// number of the last one (for [`Store::forget_reads`]).
-    pub async fn unlogged_reads(&self) -> Result<(Vec<Read>, i64), LedgerError> {
-        match self {
-            Store::Sqlite(s) => s.read(|l| l.unlogged_reads()).await,
-            #[cfg(feature = "postgres")]
-            Store::Postgres(p) => p.unlogged_reads().await,
-        }
-    }
-
-    /// Drops the reads up to `last`, which the audit log tells now.
-    pub async fn forget_reads(&self, last: i64) -> Result<(), LedgerError> {
-        match self {
-            Store::Sqlite(s) => s.read(move |l| l.forget_reads(last)).await,
-            #[cfg(feature = "postgres")]
-            Store::Postgres(p) => p.forget_reads(last).await,
-        }
-    }
-
     /// The end of use (personal data serves epidemic control only): every record, report,
     /// delivery, sighting, read and venue key destroyed, the pseudonym root replaced. Gives
     /// what it destroyed.
@@ -229,21 +210,31 @@ impl Store {
         }
     }
 
-    /// The days purged that the audit log does not yet tell.
-    pub async fn unlogged_purges(&self) -> Result<Vec<Purged>, LedgerError> {
+    /// The audit log's lines from entry `from` on, in order ([`crate::journal`]).
+    pub async fn audit_lines(&self, from: u64) -> Result<Vec<String>, LedgerError> {
         match self {
-            Store::Sqlite(s) => s.read(|l| l.unlogged_purges()).await,
+            Store::Sqlite(s) => s.read(move |l| l.audit_lines(from)).await,
             #[cfg(feature = "postgres")]
-            Store::Postgres(p) => p.unlogged_purges().await,
+            Store::Postgres(p) => p.audit_lines(from).await,
         }
     }
 
-    /// Notes that the audit log tells these purges.
-    pub async fn mark_logged(&self, purged: Vec<Purged>) -> Result<(), LedgerError> {
+    /// Appends to the audit log, one writer at a time across every node, in one
+    /// transaction: `write` is given the lines from entry `from` on and, with `tell`, what
+    /// the log does not yet tell ([`Untold`]); the lines it gives follow them, and what it was
+    /// given to tell is marked told. An error from `write` appends nothing.
+    pub async fn audit_append<T: Send + 'static>(
+        &self,
+        from: u64,
+        tell: bool,
+        write: impl FnOnce(&[String], Option<&Untold>) -> Result<(Vec<String>, T), LedgerError>
+        + Send
+        + 'static,
+    ) -> Result<T, LedgerError> {
         match self {
-            Store::Sqlite(s) => s.read(move |l| l.mark_logged(&purged)).await,
+            Store::Sqlite(s) => s.read(move |l| l.audit_append(from, tell, write)).await,
             #[cfg(feature = "postgres")]
-            Store::Postgres(p) => p.mark_logged(&purged).await,
+            Store::Postgres(p) => p.audit_append(from, tell, write).await,
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::Filter;
 use crate::LedgerError;
 use crate::outbox::{Delivery, Queued, Report};
 use crate::sightings::{Entry, Stored};
-use crate::{Destroyed, Purged, Read};
+use crate::{Destroyed, Purged, Read, Untold};
 use deadpool_postgres::Pool;
 use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
@@ -77,6 +77,7 @@ CREATE TABLE IF NOT EXISTS purges (
     purged_at BIGINT NOT NULL,
     logged BOOLEAN NOT NULL DEFAULT FALSE
 );
+CREATE TABLE IF NOT EXISTS audit (entry BIGINT PRIMARY KEY, line TEXT NOT NULL);
 ";
 
 /// A PostgreSQL database of records.
@@ -446,42 +447,6 @@ impl PgStore {
         Ok(())
     }
 
-    /// The reads not yet told, summed by account, venue and kind, and the last one's number.
-    pub(crate) async fn unlogged_reads(&self) -> Result<(Vec<Read>, i64), LedgerError> {
-        let client = self.pool.get().await?;
-        let last: i64 = client
-            .query_one("SELECT COALESCE(MAX(seq), 0) FROM reads", &[])
-            .await?
-            .get(0);
-        let reads = client
-            .query(
-                "SELECT account, venue_id, what, SUM(records)::BIGINT, MAX(at) FROM reads
-                 WHERE seq <= $1 GROUP BY account, venue_id, what
-                 ORDER BY MAX(seq)",
-                &[&last],
-            )
-            .await?
-            .iter()
-            .map(|r| Read {
-                account: r.get(0),
-                venue_id: r.get(1),
-                what: r.get(2),
-                records: r.get::<_, i64>(3).unsigned_abs(),
-                at: r.get(4),
-            })
-            .collect();
-        Ok((reads, last))
-    }
-
-    /// Drops the reads up to `last`.
-    pub(crate) async fn forget_reads(&self, last: i64) -> Result<(), LedgerError> {
-        let client = self.pool.get().await?;
-        client
-            .execute("DELETE FROM reads WHERE seq <= $1", &[&last])
-            .await?;
-        Ok(())
-    }
-
     /// The end of use: every record (the day partitions dropped), report, delivery,
     /// sighting, read and venue key deleted, the pseudonym root replaced, in one transaction
     /// under the feed lock. The server's files are unlinked; its backups, WAL archives and
@@ -537,34 +502,49 @@ impl PgStore {
         })
     }
 
-    /// The days purged that the audit log does not yet tell.
-    pub(crate) async fn unlogged_purges(&self) -> Result<Vec<Purged>, LedgerError> {
+    /// The audit log's lines from entry `from` on, in order.
+    pub(crate) async fn audit_lines(&self, from: u64) -> Result<Vec<String>, LedgerError> {
         let client = self.pool.get().await?;
-        Ok(client
-            .query(
-                "SELECT day, records FROM purges WHERE NOT logged ORDER BY day",
-                &[],
-            )
-            .await?
-            .iter()
-            .map(|r| Purged {
-                day: Day(r.get(0)),
-                records: r.get::<_, i64>(1).unsigned_abs(),
-            })
-            .collect())
+        audit_lines(&client, from).await
     }
 
-    /// Notes that the audit log tells these purges.
-    pub(crate) async fn mark_logged(&self, purged: &[Purged]) -> Result<(), LedgerError> {
-        let client = self.pool.get().await?;
-        let days: Vec<i64> = purged.iter().map(|p| p.day.0).collect();
-        client
-            .execute(
+    /// Appends to the audit log in one transaction under [`AUDIT_LOCK`], as
+    /// `Ledger::audit_append` does.
+    pub(crate) async fn audit_append<T>(
+        &self,
+        from: u64,
+        tell: bool,
+        write: impl FnOnce(&[String], Option<&Untold>) -> Result<(Vec<String>, T), LedgerError>,
+    ) -> Result<T, LedgerError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])
+            .await?;
+        let lines = audit_lines(&tx, from).await?;
+        let untold = if tell { Some(untold(&tx).await?) } else { None };
+        let (new, out) = write(&lines, untold.as_ref())?;
+        let last = from.max(1) - 1 + lines.len() as u64;
+        let entries: Vec<i64> = (last + 1..)
+            .take(new.len())
+            .map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+            .collect();
+        tx.execute(
+            "INSERT INTO audit (entry, line) SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[])",
+            &[&entries, &new],
+        )
+        .await?;
+        if let Some(told) = untold {
+            let days: Vec<i64> = told.purges.iter().map(|p| p.day.0).collect();
+            tx.execute(
                 "UPDATE purges SET logged = TRUE WHERE day = ANY($1)",
                 &[&days],
             )
             .await?;
-        Ok(())
+            tx.execute("DELETE FROM reads WHERE seq <= $1", &[&told.last_read])
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// The venue's pseudonym key: the stored one, else one derived from the store's root;
@@ -630,6 +610,66 @@ impl PgStore {
 /// The outbox's reports after `$1`, at most `$2`, in commit order.
 const OUTBOX_AFTER: &str = "SELECT seq, venue_id, division, record_id, body FROM outbox
     WHERE seq > $1 ORDER BY seq LIMIT $2";
+
+/// The advisory lock under which the audit log is appended to: one chain for every node.
+const AUDIT_LOCK: i64 = 7_310_111;
+
+async fn audit_lines(
+    client: &impl deadpool_postgres::GenericClient,
+    from: u64,
+) -> Result<Vec<String>, LedgerError> {
+    Ok(client
+        .query(
+            "SELECT line FROM audit WHERE entry >= $1 ORDER BY entry",
+            &[&i64::try_from(from).unwrap_or(i64::MAX)],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
+/// What the audit log does not yet tell, as `Ledger`'s `untold` reads it.
+async fn untold(tx: &deadpool_postgres::Transaction<'_>) -> Result<Untold, LedgerError> {
+    let last_read: i64 = tx
+        .query_one("SELECT COALESCE(MAX(seq), 0) FROM reads", &[])
+        .await?
+        .get(0);
+    let reads = tx
+        .query(
+            "SELECT account, venue_id, what, SUM(records)::BIGINT, MAX(at) FROM reads
+             WHERE seq <= $1 GROUP BY account, venue_id, what
+             ORDER BY MAX(seq)",
+            &[&last_read],
+        )
+        .await?
+        .iter()
+        .map(|r| Read {
+            account: r.get(0),
+            venue_id: r.get(1),
+            what: r.get(2),
+            records: r.get::<_, i64>(3).unsigned_abs(),
+            at: r.get(4),
+        })
+        .collect();
+    let purges = tx
+        .query(
+            "SELECT day, records FROM purges WHERE NOT logged ORDER BY day",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| Purged {
+            day: Day(r.get(0)),
+            records: r.get::<_, i64>(1).unsigned_abs(),
+        })
+        .collect();
+    Ok(Untold {
+        purges,
+        reads,
+        last_read,
+    })
+}
 
 /// The advisory lock under which the outbox's reports are made into deliveries.
 const DISPATCH_LOCK: i64 = 7_310_110;

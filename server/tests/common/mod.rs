@@ -223,10 +223,9 @@ pub fn config(
     config.private_webhooks = true;
     config.log = Arc::new(move |line| log.lock().unwrap().push(line.to_owned()));
     // The authority's own node: it traces, by token or ID number.
-    config.trace_desk = Some(venuecode_server::TraceDesk::new(
+    config.trace = Some(venuecode_server::Trace::new(
         TraceKey::derive(&[5; 32]),
         Some(TokenKey::from_bytes([7; 32])),
-        dir.join("trace-audit.jsonl"),
     ));
     config
 }
@@ -273,6 +272,18 @@ impl World {
             log,
             openapi,
         }
+    }
+
+    /// The service started again on the same folder and database (what it kept: the gate's
+    /// state, the audit log's head).
+    pub async fn restart(&mut self) {
+        let config = config(
+            self.dir.path(),
+            self.database.clone(),
+            self.clock.clone(),
+            self.log.clone(),
+        );
+        self.service = Service::open(config).await.unwrap();
     }
 
     /// A second node of this world's service: another service on the same PostgreSQL
@@ -328,6 +339,13 @@ impl World {
             .body(Body::empty())
             .unwrap();
         self.service.router().oneshot(request).await.unwrap()
+    }
+
+    /// The audit log as the authority downloads it (JSON Lines, every entry checked).
+    pub async fn audit_log(&self) -> String {
+        let r = self.get("/v1/trace/audit/log", &[], "", "authority").await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        String::from_utf8(r.body.to_vec()).unwrap()
     }
 
     pub fn token(&self, account: &str) -> &str {

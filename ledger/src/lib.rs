@@ -1231,6 +1231,16 @@ impl Ledger {
         Ok(destroyed)
     }
 
+    /// The first and last CST days the ledger holds records of (the index on days read at
+    /// its two ends).
+    pub fn days_held(&self) -> Result<(Option<i64>, Option<i64>), LedgerError> {
+        Ok(self
+            .conn
+            .query_row("SELECT MIN(day), MAX(day) FROM scans", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?)
+    }
+
     /// The audit log's lines from entry `from` on, in order (the service's one chain for
     /// every node: `journal`).
     pub fn audit_lines(&self, from: u64) -> Result<Vec<String>, LedgerError> {

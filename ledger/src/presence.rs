@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use venuecode::Timestamp;
 use venuecode::policy::Outcome;
-use venuecode::record::{Origin, RecordId};
+use venuecode::record::{Day, Origin, RecordId};
 use venuecode::token::HolderToken;
 use venuecode::trace::{Presence, TraceRef};
 
@@ -76,20 +76,70 @@ pub fn read_presences(path: &Path, f: impl FnMut(&[Presence])) -> Result<u64, Le
 }
 
 impl Ledger {
-    /// Every presence the ledger holds, [`BATCH`] at a time; gives how many records it read.
-    pub fn presences(&self, mut f: impl FnMut(&[Presence])) -> Result<u64, LedgerError> {
-        let mut batch = Vec::with_capacity(BATCH);
-        let n = self.for_each(&Filter::default(), |r| {
-            batch.extend(Presence::of(&r));
-            if batch.len() == BATCH {
-                f(&batch);
-                batch.clear();
-            }
-        })?;
-        if !batch.is_empty() {
-            f(&batch);
+    /// The presences of the CST days `from` to `to` (either open), [`BATCH`] at a time, read a
+    /// day at a time through the index on days (a day's trace reads that day, not the ledger);
+    /// gives how many records it read.
+    pub fn presences_of_days(
+        &self,
+        from: Option<Day>,
+        to: Option<Day>,
+        f: impl FnMut(&[Presence]),
+    ) -> Result<u64, LedgerError> {
+        let (Some(first), Some(last)) = self.days_held()? else {
+            return Ok(0);
+        };
+        let (first, last) = (
+            from.map_or(first, |d| d.0.max(first)),
+            to.map_or(last, |d| d.0.min(last)),
+        );
+        let mut batches = Batches::new(f);
+        let mut n = 0;
+        for day in first..=last {
+            let filter = Filter {
+                day: Some(Day(day)),
+                ..Filter::default()
+            };
+            n += self.for_each(&filter, |r| batches.push(&r))?;
         }
+        batches.finish();
         Ok(n)
+    }
+
+    /// Every presence the ledger holds, [`BATCH`] at a time; gives how many records it read.
+    pub fn presences(&self, f: impl FnMut(&[Presence])) -> Result<u64, LedgerError> {
+        let mut batches = Batches::new(f);
+        let n = self.for_each(&Filter::default(), |r| batches.push(&r))?;
+        batches.finish();
+        Ok(n)
+    }
+}
+
+/// Presences handed on [`BATCH`] at a time.
+struct Batches<F: FnMut(&[Presence])> {
+    batch: Vec<Presence>,
+    f: F,
+}
+
+impl<F: FnMut(&[Presence])> Batches<F> {
+    fn new(f: F) -> Self {
+        Batches {
+            batch: Vec::with_capacity(BATCH),
+            f,
+        }
+    }
+
+    fn push(&mut self, r: &venuecode::record::ScanRecord) {
+        self.batch.extend(Presence::of(r));
+        if self.batch.len() == BATCH {
+            (self.f)(&self.batch);
+            self.batch.clear();
+        }
+    }
+
+    fn finish(mut self) {
+        if !self.batch.is_empty() {
+            (self.f)(&self.batch);
+        }
     }
 }
 

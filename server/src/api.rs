@@ -53,10 +53,6 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/v1/districts/{division}/coverage",
             get(districts::coverage),
         )
-        .route("/v1/trace/holder", post(trace::holder))
-        .route("/v1/trace/venue", post(trace::venue))
-        .route("/v1/trace/audit", get(trace::audit_head))
-        .route("/v1/trace/audit/log", get(trace::audit_log))
         .route("/v1/counters", get(counters::counters))
         .route(
             "/v1/registry",
@@ -64,20 +60,31 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 .layer(DefaultBodyLimit::max(districts::MAX_REGISTRY_BYTES)),
         )
         .merge(page::routes())
+        .layer(timeout(limits.timeout))
+        .merge(
+            // A trace reads every record of its period: a time limit of its own.
+            Router::new()
+                .route("/v1/trace/holder", post(trace::holder))
+                .route("/v1/trace/venue", post(trace::venue))
+                .route("/v1/trace/audit", get(trace::audit_head))
+                .route("/v1/trace/audit/log", get(trace::audit_log))
+                .layer(timeout(limits.trace_timeout)),
+        )
         .layer(
             ServiceBuilder::new()
                 .layer(middleware::from_fn(answer_headers))
                 .layer(middleware::from_fn_with_state(shared.clone(), access_log))
                 .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    limits.timeout,
-                ))
                 .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
                     limits.concurrency,
                 )),
         )
         .with_state(shared)
+}
+
+/// Answers 408 to a request not answered within `limit`.
+fn timeout(limit: std::time::Duration) -> tower_http::timeout::TimeoutLayer {
+    tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limit)
 }
 
 /// Headers on every answer: `nosniff` (a record's text is never read as a page), and

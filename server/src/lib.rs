@@ -95,8 +95,13 @@ pub struct Limits {
     pub per_token_per_sec: f64,
     /// Requests a token may make at once before the average applies.
     pub burst: f64,
-    /// The longest a request may take before it is answered 408.
+    /// The longest a request may take before it is answered 408 (trace queries have their
+    /// own: [`Limits::trace_timeout`]).
     pub timeout: Duration,
+    /// The longest a trace query may take before it is answered 408: it reads every record of
+    /// its period, about 50 µs each (a day of 150,000 records is about 8 s, more than a
+    /// request's limit). Its reading stops there too, and nothing is logged for it.
+    pub trace_timeout: Duration,
     /// The most requests served at once; more wait.
     pub concurrency: usize,
     /// The most connections held at once; more are closed as they come.
@@ -150,6 +155,7 @@ impl Default for Limits {
             per_token_per_sec: 50.0,
             burst: 200.0,
             timeout: Duration::from_secs(10),
+            trace_timeout: Duration::from_secs(120),
             concurrency: 1024,
             connections: 4096,
             connections_per_address: 128,

@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use serde::Deserialize;
 use std::sync::Arc;
+use std::time::Instant;
 use venuecode::trace::DEFAULT_WINDOW_MINUTES;
 use venuecode::trace::audit::AuditChain;
 pub use venuecode_ledger::desk::TraceDesk;
@@ -125,12 +126,18 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-/// The store's presences of those days, batch by batch. Called on the blocking pool
-/// ([`off_runtime`]): the desk opens sealed references, about 52 µs each.
-fn store(s: &Shared) -> Box<desk::Read<'_, ApiError>> {
+/// The store's presences of those days, batch by batch, until the trace's time limit
+/// ([`crate::Limits::trace_timeout`], from `started`): past it the reading stops, so a query
+/// already answered 408 neither goes on taking a core nor is logged. Called on the blocking
+/// pool ([`off_runtime`]): the desk opens sealed references, about 52 µs each.
+fn store(s: &Shared, started: Instant) -> Box<desk::Read<'_, ApiError>> {
+    let limit = s.settings.limits.trace_timeout;
     Box::new(move |from, to, f| {
         let mut batches = s.store.presences(from, to);
         while let Some(batch) = batches.blocking_recv() {
+            if started.elapsed() >= limit {
+                return Err(ApiError::of_status(axum::http::StatusCode::REQUEST_TIMEOUT));
+            }
             f(&batch?);
         }
         Ok(())
@@ -179,7 +186,7 @@ pub(crate) async fn holder(
     let (by, desk) = (account.name, desk(&s)?);
     let b: HolderBody = body(&bytes)?;
     let period = desk::period(b.from.as_deref(), b.to.as_deref())?;
-    let at = s.now();
+    let (at, started) = (s.now(), Instant::now());
     let shared = s.clone();
     let answer = off_runtime(move || {
         let person = match (b.holder.as_deref(), b.id_number.as_deref()) {
@@ -203,7 +210,7 @@ pub(crate) async fn holder(
             period,
             b.window_minutes.unwrap_or(DEFAULT_WINDOW_MINUTES),
             &*SOURCES,
-            &mut *store(&shared),
+            &mut *store(&shared, started),
         )?)
     })
     .await?;
@@ -220,7 +227,7 @@ pub(crate) async fn venue(
     let b: VenueBody = body(&bytes)?;
     crate::labels::check_label_param("venue_id", &b.venue_id)?;
     let period = desk::period(Some(&b.from), Some(&b.to))?;
-    let at = s.now();
+    let (at, started) = (s.now(), Instant::now());
     let shared = s.clone();
     let answer = off_runtime(move || {
         let asker = desk::Asker {
@@ -228,7 +235,13 @@ pub(crate) async fn venue(
             reason: &b.reason,
             at,
         };
-        Ok(desk.venue(&asker, &b.venue_id, period, &*SOURCES, &mut *store(&shared))?)
+        Ok(desk.venue(
+            &asker,
+            &b.venue_id,
+            period,
+            &*SOURCES,
+            &mut *store(&shared, started),
+        )?)
     })
     .await?;
     answered(&answer)

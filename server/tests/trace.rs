@@ -326,7 +326,7 @@ async fn an_audit_log_cut_short_emptied_or_rewritten_answers_nothing() {
             "{damage}: nothing appended"
         );
         // A node started again on the same folder (the head it kept) refuses it too.
-        w.restart().await;
+        w.restart(|_| {}).await;
         refused(&w).await;
     }
 }
@@ -369,16 +369,7 @@ async fn a_trace_reads_every_record_however_many_batches_the_store_gives() {
     // More than one batch of PostgreSQL's reads (4,096 rows) and of the ledger's.
     let records = common::gate_records(&w, 4500);
     for chunk in records.chunks(1000) {
-        let r = w
-            .call(
-                "POST",
-                "/v1/venues/{venue}/records",
-                &[("venue", TEMPLE)],
-                "",
-                Auth::Bearer(w.token("temple-east-gate")),
-                serde_json::to_vec(&json!({ "records": chunk })).unwrap(),
-            )
-            .await;
+        let r = w.upload(TEMPLE, "temple-east-gate", chunk).await;
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     }
     let r = by_token(&w, HOLDER).await;
@@ -418,5 +409,35 @@ async fn a_broken_audit_log_answers_nothing_and_its_cause_is_logged_not_answered
             .iter()
             .any(|l| l.contains(&format!("request {id}: ")) && l.contains("trace-audit")),
         "{logged:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_trace_has_a_time_limit_of_its_own_and_stops_reading_at_it() {
+    // (red team, 2026-12: a holder trace over one day of 150,000 records ended in 408 at the
+    // 10 s limit of every request.)
+    let mut w = World::new().await;
+    a_day(&w).await;
+    let records = common::gate_records(&w, 1000);
+    let r = w.upload(TEMPLE, "temple-east-gate", &records).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // Requests limited to a millisecond; a trace of 1,000 records and more takes longer, and
+    // is answered under its own limit.
+    w.restart(|c| c.limits.timeout = std::time::Duration::from_millis(1))
+        .await;
+    let r = by_token(&w, HOLDER).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let logged = stored_lines(&w).await.len();
+    // Past its own limit (30 ms: a pass over 1,000 sealed references takes longer, and a
+    // holder trace makes two): 408, and the reading stopped there, so nothing was logged.
+    w.restart(|c| c.limits.trace_timeout = std::time::Duration::from_millis(30))
+        .await;
+    let r = by_token(&w, HOLDER).await;
+    assert_eq!((r.status.as_u16(), r.code().as_str()), (408, "timeout"));
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(
+        stored_lines(&w).await.len(),
+        logged,
+        "the query went on after its 408"
     );
 }

@@ -307,8 +307,9 @@ impl Store {
 }
 
 impl Store {
-    /// The presences of the records from `from` to `to` (CST days; a store may give more, a
-    /// trace keeps only its period), in batches as they are read; an error ends them.
+    /// The presences of the records from `from` to `to` (CST days, either open), read a day at
+    /// a time (a day's partition on PostgreSQL, the index on days on SQLite), in batches as
+    /// they are read; an error ends them.
     pub fn presences(
         &self,
         from: Option<Day>,
@@ -316,7 +317,7 @@ impl Store {
     ) -> mpsc::Receiver<Result<Vec<Presence>, LedgerError>> {
         let (batches, out) = mpsc::channel(4);
         match self {
-            Store::Sqlite(s) => s.presences(batches),
+            Store::Sqlite(s) => s.presences(from, to, batches),
             #[cfg(feature = "postgres")]
             Store::Postgres(p) => p.presences(from, to, batches),
         }

@@ -175,50 +175,26 @@ impl PgStore {
         out.map(Some)
     }
 
-    /// The presences of the records of the days from `from` to `to`, [`PRESENCE_BATCH`] rows
-    /// a query, in the order stored.
+    /// The presences of the records of the days from `from` to `to` (either open), a day's
+    /// partition at a time, each day in the order stored.
     pub(crate) fn presences(&self, from: Option<Day>, to: Option<Day>, batches: Batches) {
         let pool = self.pool.clone();
         tokio::spawn(async move {
-            let (from, to) = (from.map(|d| d.0), to.map(|d| d.0));
-            let mut after = 0i64;
-            loop {
-                let rows = match pool.get().await {
-                    Ok(reader) => reader
-                        .query(
-                            "SELECT seq, record::text FROM scans
-                         WHERE seq > $1 AND ($2::BIGINT IS NULL OR day >= $2)
-                           AND ($3::BIGINT IS NULL OR day <= $3)
-                         ORDER BY seq LIMIT $4",
-                            &[&after, &from, &to, &PRESENCE_BATCH],
-                        )
-                        .await
-                        .map_err(LedgerError::from),
-                    Err(e) => Err(e.into()),
-                };
-                let batch = rows.and_then(|rows| {
-                    if let Some(last) = rows.last() {
-                        after = last.get(0);
-                    }
-                    rows.iter()
-                        .map(|row| stored(row.get(1)).map(|r| Presence::of(&r)))
-                        .filter_map(Result::transpose)
-                        .collect::<Result<Vec<Presence>, LedgerError>>()
-                        .map(|b| (b, rows.len()))
-                });
-                match batch {
-                    Ok((batch, read)) => {
-                        if !batch.is_empty() && batches.send(Ok(batch)).await.is_err() {
-                            return;
-                        }
-                        if (read as u64) < PRESENCE_BATCH.unsigned_abs() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = batches.send(Err(e)).await;
-                        return;
-                    }
+            let days = match pool.get().await {
+                Ok(client) => days_held(&client).await,
+                Err(e) => Err(e.into()),
+            };
+            let days = match days {
+                Ok(days) => days,
+                Err(e) => {
+                    let _ = batches.send(Err(e)).await;
+                    return;
+                }
+            };
+            let wanted = |d: &i64| from.is_none_or(|f| *d >= f.0) && to.is_none_or(|t| *d <= t.0);
+            for day in days.into_iter().filter(wanted) {
+                if !presences_of_day(&pool, day, &batches).await {
+                    return;
                 }
             }
         });
@@ -234,15 +210,9 @@ impl PgStore {
         now: Timestamp,
     ) -> Result<Vec<Purged>, LedgerError> {
         let mut client = self.pool.get().await?;
-        let days: Vec<i64> = client
-            .query(
-                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                 WHERE i.inhparent = 'scans'::regclass",
-                &[],
-            )
+        let days: Vec<i64> = days_held(&client)
             .await?
-            .iter()
-            .filter_map(|r| r.get::<_, &str>(0).strip_prefix("scans_d")?.parse().ok())
+            .into_iter()
             .filter(|&day| day < before.0)
             .collect();
         let mut purged = Vec::with_capacity(days.len());
@@ -718,6 +688,66 @@ async fn write_groups(pool: Pool, mut queue: mpsc::Receiver<Job>) {
             days.clear();
         }
         super::answer(group, stored);
+    }
+}
+
+/// The CST days that have a partition, in order.
+async fn days_held(client: &tokio_postgres::Client) -> Result<Vec<i64>, LedgerError> {
+    let mut days: Vec<i64> = client
+        .query(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = 'scans'::regclass",
+            &[],
+        )
+        .await?
+        .iter()
+        .filter_map(|r| r.get::<_, &str>(0).strip_prefix("scans_d")?.parse().ok())
+        .collect();
+    days.sort_unstable();
+    Ok(days)
+}
+
+/// Sends the presences of one day's records, [`PRESENCE_BATCH`] rows a query, each query
+/// reading that day's partition alone in the order stored; false once the trace stopped
+/// listening or a read failed (the error sent).
+async fn presences_of_day(pool: &Pool, day: i64, batches: &Batches) -> bool {
+    let mut after = 0i64;
+    loop {
+        let rows = match pool.get().await {
+            Ok(reader) => reader
+                .query(
+                    "SELECT seq, record::text FROM scans WHERE day = $1 AND seq > $2
+                     ORDER BY seq LIMIT $3",
+                    &[&day, &after, &PRESENCE_BATCH],
+                )
+                .await
+                .map_err(LedgerError::from),
+            Err(e) => Err(e.into()),
+        };
+        let batch = rows.and_then(|rows| {
+            if let Some(last) = rows.last() {
+                after = last.get(0);
+            }
+            rows.iter()
+                .map(|row| stored(row.get(1)).map(|r| Presence::of(&r)))
+                .filter_map(Result::transpose)
+                .collect::<Result<Vec<Presence>, LedgerError>>()
+                .map(|b| (b, rows.len()))
+        });
+        match batch {
+            Ok((batch, read)) => {
+                if !batch.is_empty() && batches.send(Ok(batch)).await.is_err() {
+                    return false;
+                }
+                if (read as u64) < PRESENCE_BATCH.unsigned_abs() {
+                    return true;
+                }
+            }
+            Err(e) => {
+                let _ = batches.send(Err(e)).await;
+                return false;
+            }
+        }
     }
 }
 

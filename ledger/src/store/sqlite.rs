@@ -13,6 +13,7 @@ use crate::LedgerError;
 use crate::sightings::{Entry, Stored};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
+use venuecode::record::Day;
 
 /// The ledger of the service.
 #[derive(Clone)]
@@ -62,13 +63,13 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    /// Every presence the ledger holds, in batches, read through a connection of its own so
-    /// that a long trace holds up no other read.
-    pub(crate) fn presences(&self, batches: Batches) {
+    /// The presences of the CST days `from` to `to` (either open), in batches, read through a
+    /// connection of its own so that a long trace holds up no other read.
+    pub(crate) fn presences(&self, from: Option<Day>, to: Option<Day>, batches: Batches) {
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
             let read = Ledger::open(&path).and_then(|l| {
-                l.presences(|batch| {
+                l.presences_of_days(from, to, |batch| {
                     // A caller gone (its request timed out) stops the sending, not the read.
                     let _ = batches.blocking_send(Ok(batch.to_vec()));
                 })

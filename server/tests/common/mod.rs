@@ -275,14 +275,15 @@ impl World {
     }
 
     /// The service started again on the same folder and database (what it kept: the gate's
-    /// state, the audit log's head).
-    pub async fn restart(&mut self) {
-        let config = config(
+    /// state, the audit log's head), its configuration changed by `change`.
+    pub async fn restart(&mut self, change: impl FnOnce(&mut Config)) {
+        let mut config = config(
             self.dir.path(),
             self.database.clone(),
             self.clock.clone(),
             self.log.clone(),
         );
+        change(&mut config);
         self.service = Service::open(config).await.unwrap();
     }
 

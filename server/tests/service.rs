@@ -1645,3 +1645,22 @@ async fn who_read_or_exported_a_venues_records_is_in_the_audit_log() {
     let again = w.audit_log().await;
     assert_eq!(again.lines().count(), entries.len());
 }
+
+#[tokio::test]
+async fn a_page_of_records_that_cannot_be_noted_for_the_audit_log_is_not_given() {
+    let w = World::new().await;
+    w.check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, "p1"))
+        .await;
+    // The table of reads gone behind the service: the read cannot be noted.
+    w.behind("DROP TABLE reads").await;
+    let page = w
+        .get(
+            "/v1/venues/{venue}/records",
+            &[("venue", TEMPLE)],
+            "",
+            "temple-manager",
+        )
+        .await;
+    assert!(page.status.is_server_error(), "{}", page.status);
+    assert!(page.json().get("records").is_none(), "{}", page.json());
+}

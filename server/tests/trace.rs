@@ -48,23 +48,6 @@ async fn without_token_key(prepare: impl FnOnce(&std::path::Path)) -> World {
     .await
 }
 
-/// Runs `sql` on the world's store (the SQLite ledger, or the test's PostgreSQL database)
-/// behind the service, as an operator with the database's rights (but not the tracing key)
-/// could.
-async fn behind(w: &World, sql: &str) {
-    match &w.database {
-        Some(url) => common::postgres::reader(url)
-            .await
-            .batch_execute(sql)
-            .await
-            .unwrap(),
-        None => rusqlite::Connection::open(w.dir.path().join("ledger.sqlite"))
-            .unwrap()
-            .execute_batch(sql)
-            .unwrap(),
-    }
-}
-
 /// The audit log's lines as the store holds them.
 async fn stored_lines(w: &World) -> Vec<String> {
     const SQL: &str = "SELECT line FROM audit ORDER BY entry";
@@ -252,11 +235,8 @@ async fn a_broken_audit_log_answers_nothing() {
     assert_eq!(trace(&w, "holder", &body).await.status, 200);
     // The first entry edited in the store: its download is refused, and from then on the
     // node appends and answers nothing.
-    behind(
-        &w,
-        "UPDATE audit SET line = replace(line, 'case 1', 'case 2') WHERE entry = 1",
-    )
-    .await;
+    w.behind("UPDATE audit SET line = replace(line, 'case 1', 'case 2') WHERE entry = 1")
+        .await;
     let r = w.get("/v1/trace/audit/log", &[], "", "authority").await;
     assert_eq!((r.status.as_u16(), r.code().as_str()), (500, "internal"));
     let r = trace(&w, "holder", &body).await;
@@ -288,8 +268,8 @@ async fn an_audit_log_cut_short_emptied_or_rewritten_answers_nothing() {
             assert_eq!(trace(&w, "holder", &body).await.status, 200);
         }
         match damage {
-            "cut" => behind(&w, "DELETE FROM audit WHERE entry = 2").await,
-            "emptied" => behind(&w, "DELETE FROM audit").await,
+            "cut" => w.behind("DELETE FROM audit WHERE entry = 2").await,
+            "emptied" => w.behind("DELETE FROM audit").await,
             _ => {
                 // Every line edited and its hash recomputed as the log was hashed before
                 // (SHA-256 of the old domain and the line without its hash, which ends the
@@ -317,7 +297,7 @@ async fn an_audit_log_cut_short_emptied_or_rewritten_answers_nothing() {
                     );
                     prev = hash;
                 }
-                behind(&w, &sql).await;
+                w.behind(&sql).await;
             }
         }
         refused(&w).await;

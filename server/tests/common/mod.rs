@@ -342,6 +342,22 @@ impl World {
         self.service.router().oneshot(request).await.unwrap()
     }
 
+    /// Runs `sql` on the world's store (the SQLite ledger, or the test's PostgreSQL database)
+    /// behind the service, as an operator with the database's rights could.
+    pub async fn behind(&self, sql: &str) {
+        match &self.database {
+            Some(url) => postgres::reader(url)
+                .await
+                .batch_execute(sql)
+                .await
+                .unwrap(),
+            None => rusqlite::Connection::open(self.dir.path().join("ledger.sqlite"))
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+        }
+    }
+
     /// The audit log as the authority downloads it (JSON Lines, every entry checked).
     pub async fn audit_log(&self) -> String {
         let r = self.get("/v1/trace/audit/log", &[], "", "authority").await;

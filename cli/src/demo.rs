@@ -209,6 +209,8 @@ pub(crate) struct Demo {
     pub(crate) root_kid: venuecode::KeyId,
     /// 09:00 on the demo's day.
     pub(crate) now: Timestamp,
+    /// Each door's venue id, door and venue code (its poster's text).
+    pub(crate) posters: Vec<(String, String, String)>,
 }
 
 pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
@@ -647,6 +649,10 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
             venues: VENUES.iter().map(|v| (v.0, v.3, v.2, v.5)).collect(),
             root_kid: root_key.public_key().id(),
             now: day_start.saturating_add(9 * 3600),
+            posters: doors
+                .iter()
+                .map(|(v, text)| (v.id.clone(), v.door.clone(), text.clone()))
+                .collect(),
         })
     } else {
         Err(CliError::Usage(format!("report {got:?} != truth {want:?}")))

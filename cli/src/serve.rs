@@ -186,6 +186,7 @@ fn run(config: Config, listen: SocketAddr, banner: Option<String>) -> Result<u8,
         let address = listener
             .local_addr()
             .map_err(|e| CliError::Usage(e.to_string()))?;
+        let banner = banner.map(|b| b.replace("{base}", &format!("http://{address}")));
         crate::output::report(
             &serde_json::json!({ "listening": format!("http://{address}/"), "banner": banner }),
             || {
@@ -519,9 +520,23 @@ pub(crate) fn demo_serve(
         &out.join("trace.key"),
         Some(&out.join("holder.key")),
     )?);
+    // The first venue's posters, opened through the service (as a phone's scanner opens the
+    // code's URL on the code's own host): `{base}` is the address, once listening.
+    let visitors: String = demo
+        .posters
+        .iter()
+        .filter(|(venue, _, _)| venue == first)
+        .map(|(venue, door, text)| {
+            let path = text
+                .strip_prefix("HTTPS://")
+                .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+                .unwrap_or_default();
+            format!("  visitor at {venue} {door} (扫码): open {{base}}{path}\n")
+        })
+        .collect();
     let banner = format!(
         "the demo's day, served (the clock starts at {} CST)\n  manager of {first}: log in with {manager}\n  \
-         district 310107:  log in with {district}\n  \
+         district 310107:  log in with {district}\n{visitors}  \
          authority (trace queries, POST /v1/trace/venue and /v1/trace/holder): token {authority}\n  \
          Ctrl-C stops it",
         demo.now.cst()

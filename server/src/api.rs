@@ -4,7 +4,9 @@
 use crate::callers::Caller;
 use crate::directory::Account;
 use crate::error::ApiError;
-use crate::{Shared, counters, districts, health, intake, page, publishing, trace, venues};
+use crate::{
+    Shared, counters, districts, health, intake, page, publishing, trace, venues, visitor,
+};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
@@ -60,6 +62,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 .layer(DefaultBodyLimit::max(districts::MAX_REGISTRY_BYTES)),
         )
         .merge(page::routes())
+        .merge(visitor::routes())
+        // Any other path: a venue code's URL (its landing page), else 404.
+        .fallback(visitor::landing)
         .layer(timeout(limits.timeout))
         .merge(
             // A trace reads every record of its period: a time limit of its own.
@@ -132,7 +137,7 @@ async fn access_log(State(s): Shared_, request: Request, next: Next) -> Response
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if (status.is_client_error() || status.is_server_error()) && !json {
         // Errors are JSON with a stable code, whoever answered (SPEC.md §16.3).
-        let is_page = route == "/" || route == "/login" || route == "/logout";
+        let is_page = response.extensions().get::<crate::page::IsPage>().is_some();
         if !is_page {
             response = ApiError::of_status(status).into_response();
         }

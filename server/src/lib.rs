@@ -33,6 +33,7 @@ mod publishing;
 mod reports;
 mod trace;
 mod venues;
+mod visitor;
 mod webhooks;
 
 pub use api::{MAX_BODY_BYTES, OPENAPI};

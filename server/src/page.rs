@@ -65,7 +65,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/app.css", get(|| asset("text/css; charset=utf-8", STYLE)))
 }
 
-async fn asset(content_type: &'static str, body: &'static str) -> Response {
+/// A page's own script or style.
+pub(crate) async fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
@@ -93,9 +94,15 @@ fn same(a: &str, b: &str) -> bool {
     Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
 }
 
+/// Marks a response as one of the pages (HTML, an error page included), which the access log
+/// leaves as it is rather than answering an error in JSON.
+#[derive(Clone, Copy)]
+pub(crate) struct IsPage;
+
 /// Pages are never framed, never cached, and run only their own script.
-fn page(html: String) -> Response {
+pub(crate) fn page(html: String) -> Response {
     let mut r = Html(html).into_response();
+    r.extensions_mut().insert(IsPage);
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,

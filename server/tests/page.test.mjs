@@ -6,66 +6,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { mkdtempSync, mkdirSync } from 'node:fs';
-import { execFileSync, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { demo, personalCode, root, serviceNow, targetDir, venueCode } from './demo.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.join(here, '../..');
 // playwright-core is installed with the WASM package's tools (scripts/wasm).
 const require = createRequire(path.join(root, 'bindings-wasm/package.json'));
 const { chromium } = require('playwright-core');
-const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
-const cli = path.join(targetDir, 'debug/venuecode');
-const PREFIX = 'HTTPS://VC.SH.GOV.CN/1/';
-
-// The demo, served on a free port; gives the address and the two logins it prints.
-async function demo(t) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'venuecode-service-'));
-  const child = spawn(cli, ['demo', '--out', dir, '--serve', '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  t.after(() => child.kill('SIGTERM'));
-  const lines = createInterface({ input: child.stdout });
-  const found = {};
-  const started = Date.now();
-  for await (const line of lines) {
-    const address = line.match(/^listening on (http:\/\/[0-9.:]+)\//);
-    if (address) found.base = address[1];
-    const clock = line.match(/clock starts at (\S+) CST/);
-    if (clock) found.clock = Date.parse(clock[1]);
-    const manager = line.match(/manager of (\S+): log in with (vct_[0-9a-f]+)/);
-    if (manager) [found.venue, found.manager] = [manager[1], manager[2]];
-    const district = line.match(/district (\d+):\s+log in with (vct_[0-9a-f]+)/);
-    if (district) found.district = district[2];
-    const authority = line.match(/authority \(trace.*token (vct_[0-9a-f]+)/);
-    if (authority) {
-      found.authority = authority[1];
-      break;
-    }
-  }
-  found.started = started;
-  found.dir = dir;
-  return found;
-}
 
 // A visitor's check-in now (by the service's clock), with a fresh code of `colour`.
 async function checkIn(d, colour, n) {
-  const run = (args) => execFileSync(cli, args, { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
-  const serviceNow = new Date(d.clock + (Date.now() - d.started));
-  const at = serviceNow.toISOString().replace(/\.\d+Z$/, 'Z');
-  const venue = run(['venue', 'issue', '--prefix', PREFIX, '--key', path.join(d.dir, 'venue.pem'), '--id', d.venue,
-    '--type', 'religious-venue', '--name', '上海玉佛禅寺', '--division', '310107', '--address', '安远路170号',
-    '--door', '东门', '--issued', '2022-04-01T08:00:00+08:00']);
-  const personal = run(['person', 'issue', '--prefix', PREFIX, '--key', path.join(d.dir, 'personal.pem'),
-    '--token-key', path.join(d.dir, 'holder.key'), '--profile', 'dynamic', '--name', `访客${n}`,
-    '--id-number', '11010519491231002X', '--colour', colour, '--issued', at, '--valid-seconds', '240']);
+  const venue = venueCode(d, '东门');
+  const personal = personalCode(d, { name: `访客${n}`, id: '11010519491231002X', colour });
   const r = await fetch(`${d.base}/v1/check-ins`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ venue_code: venue, personal_code: personal, device: `phone-${n}`, at }),
+    body: JSON.stringify({ venue_code: venue, personal_code: personal, device: `phone-${n}`, at: serviceNow(d) }),
   });
   const body = await r.json();
   assert.equal(r.status, 200, JSON.stringify(body));

@@ -1593,14 +1593,7 @@ async fn who_read_or_exported_a_venues_records_is_in_the_audit_log() {
         w.check_in(&w.check_in_request(TEMPLE, "东门", Colour::Green, device))
             .await;
     }
-    let page = w
-        .get(
-            "/v1/venues/{venue}/records",
-            &[("venue", TEMPLE)],
-            "",
-            "temple-manager",
-        )
-        .await;
+    let page = w.records_page(TEMPLE, "temple-manager").await;
     assert_eq!(page.json()["records"].as_array().unwrap().len(), 2);
     let day = format!("day={}", venuecode::record::Day::of(w.now()));
     let export = w
@@ -1653,14 +1646,7 @@ async fn a_page_of_records_that_cannot_be_noted_for_the_audit_log_is_not_given()
         .await;
     // The table of reads gone behind the service: the read cannot be noted.
     w.behind("DROP TABLE reads").await;
-    let page = w
-        .get(
-            "/v1/venues/{venue}/records",
-            &[("venue", TEMPLE)],
-            "",
-            "temple-manager",
-        )
-        .await;
+    let page = w.records_page(TEMPLE, "temple-manager").await;
     assert!(page.status.is_server_error(), "{}", page.status);
     assert!(page.json().get("records").is_none(), "{}", page.json());
 }

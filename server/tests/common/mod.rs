@@ -358,6 +358,17 @@ impl World {
         }
     }
 
+    /// The first page of a venue's records, as `account` reads it.
+    pub async fn records_page(&self, venue_id: &str, account: &str) -> Answer {
+        self.get(
+            "/v1/venues/{venue}/records",
+            &[("venue", venue_id)],
+            "",
+            account,
+        )
+        .await
+    }
+
     /// The audit log as the authority downloads it (JSON Lines, every entry checked).
     pub async fn audit_log(&self) -> String {
         let r = self.get("/v1/trace/audit/log", &[], "", "authority").await;

@@ -1,0 +1,174 @@
+//! The visitor's landing page (扫码即亮码, SPEC.md §16.8): a venue code's own URL, served. A
+//! phone's scanner opens the code's text as a URL (`HTTPS://VC.SH.GOV.CN/1/<payload>`); a
+//! service behind that host answers `GET /1/<payload>` with the page of the door the code
+//! names, verified as a gate verifies it. The page checks in the visitor and the companions
+//! whose codes the device holds (its wallet, `venuecode.wallet` in `localStorage`), each through
+//! `POST /v1/check-ins`. A poster that does not verify gets a refusal page with its stable error
+//! code, and nothing is recorded: the page only shows; check-ins record.
+
+use crate::Shared;
+use crate::error::ApiError;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::sync::Arc;
+use venuecode::door::Door;
+
+const LANDING: &str = include_str!("../assets/visitor.html");
+const REFUSED: &str = include_str!("../assets/refused.html");
+const SCRIPT: &str = include_str!("../assets/visitor.js");
+const STYLE: &str = include_str!("../assets/visitor.css");
+
+/// The page's own script and style.
+pub(crate) fn routes() -> axum::Router<Arc<Shared>> {
+    axum::Router::new()
+        .route(
+            "/visitor.js",
+            get(|| crate::page::asset("text/javascript; charset=utf-8", SCRIPT)),
+        )
+        .route(
+            "/visitor.css",
+            get(|| crate::page::asset("text/css; charset=utf-8", STYLE)),
+        )
+}
+
+/// Every path no route takes: a venue code's URL answered with its landing page, anything else
+/// 404 as before.
+pub(crate) async fn landing(
+    State(s): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return ApiError::of_status(StatusCode::NOT_FOUND).into_response();
+    }
+    let path = percent_decoded(uri.path());
+    let Some(text) = path.and_then(|p| code_text(&s, &p, host(&headers))) else {
+        return ApiError::of_status(StatusCode::NOT_FOUND).into_response();
+    };
+    s.fresh_lists().await;
+    match s.gate.rules().door(&text, s.now()) {
+        Ok(door) => crate::page::page(landing_html(&door, &text, s.now().unix())),
+        Err(e) => {
+            let mut r = crate::page::page(refused_html(e.code()));
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+    }
+}
+
+/// A path with its `%XX` escapes decoded (a scanner may escape base41's `$*+`); `None` for a
+/// bad escape or a path that is not then UTF-8.
+fn percent_decoded(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The request's host, without its port: which of the prefixes sharing a path it asks for.
+fn host(headers: &HeaderMap) -> Option<&str> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    Some(host.rsplit_once(':').map_or(host, |(name, _)| name))
+}
+
+/// The venue code a path is the URL of: the path after a venue key's URL prefix's host, under
+/// one of the prefixes the trust list names for venue keys (preferring the one whose host is
+/// the request's), the payload as it came (base41's characters need no escaping in a path).
+pub(crate) fn code_text(s: &Shared, path: &str, host: Option<&str>) -> Option<String> {
+    let rules = s.gate.rules();
+    let mut found: Option<String> = None;
+    for prefix in rules
+        .checkpoint()
+        .trust()
+        .keys()
+        .iter()
+        .filter(|k| k.usage == venuecode::Usage::Venue)
+        .flat_map(|k| k.prefixes.iter())
+    {
+        let p = prefix.as_str();
+        let route = &p["HTTPS://".len() + prefix.host().len()..];
+        let Some(payload) = path.strip_prefix(route) else {
+            continue;
+        };
+        if payload.is_empty() || payload.len() > 1024 || payload.contains('/') {
+            continue;
+        }
+        let text = format!("{p}{payload}");
+        if host.is_some_and(|h| h.eq_ignore_ascii_case(prefix.host())) {
+            return Some(text);
+        }
+        found.get_or_insert(text);
+    }
+    found
+}
+
+/// Text for HTML: `&<>"'` escaped.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn landing_html(door: &Door, text: &str, now: i64) -> String {
+    let kind = door.venue_type.name_zh().unwrap_or("场所");
+    LANDING
+        .replace("{{venue}}", &escape(&door.venue_name))
+        .replace("{{door}}", &escape(&door.door))
+        .replace("{{type}}", &escape(kind))
+        .replace("{{code}}", &escape(text))
+        .replace("{{now}}", &now.to_string())
+}
+
+fn refused_html(code: &str) -> String {
+    let meaning = venuecode::meaning_zh(code).unwrap_or("无法核验");
+    REFUSED
+        .replace("{{code}}", &escape(code))
+        .replace("{{meaning}}", &escape(meaning))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{escape, percent_decoded};
+
+    #[test]
+    fn a_path_is_percent_decoded_and_a_bad_escape_refused() {
+        assert_eq!(
+            percent_decoded("/1/AB%24%2A%2B-.").as_deref(),
+            Some("/1/AB$*+-.")
+        );
+        assert_eq!(percent_decoded("/1/%E4%B8%9C").as_deref(), Some("/1/东"));
+        for bad in ["/1/%", "/1/%2", "/1/%ZZ", "/1/%FF"] {
+            assert_eq!(percent_decoded(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn text_is_escaped_for_html() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}

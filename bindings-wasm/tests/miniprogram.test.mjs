@@ -4,7 +4,8 @@
 // the package, `.wasm` or `.wasm.br`), no `TextEncoder`/`TextDecoder`, no `fetch`, no `process`,
 // no dynamic `import()`, and a `require` that loads the package's own files and nothing of
 // Node's. In each, the core's vectors, a decision and a scan; in WeChat, the sample page
-// (examples/miniprogram) with `wx.scanCode`.
+// (examples/miniprogram) with `wx.scanCode`, and its visitor's page checking in through
+// `demo --serve` with `wx.request`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import vm from 'node:vm';
@@ -15,6 +16,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { demo, personalCode, records, serviceNow, venueCode } from '../../server/tests/demo.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '../..');
@@ -172,4 +174,69 @@ test('wechat: the sample page sets the door with wx.scanCode and decides each vi
   await page.checkVisitor(); // the visitor cancels the camera
   assert.match(page.data.error, /cancel/);
   page.onUnload();
+});
+
+test('wechat: the visitor scans the poster and checks in with two companions through the service', async (t) => {
+  // The records service of `demo --serve`, which the page reaches with `wx.request`.
+  const d = await demo(t);
+  const dir = project();
+  writeFileSync(path.join(dir, 'config.js'),
+    `module.exports = { trustList: null, builtin: 'sh-2022-public-48h', serviceUrl: ${JSON.stringify(d.base)} };\n`);
+  const storage = new Map();
+  const scans = [];
+  const wx = {
+    scanCode: ({ success, fail }) => { const next = scans.shift(); next ? success({ result: next }) : fail({ errMsg: 'scanCode:fail cancel' }); },
+    getStorageSync: (key) => (storage.has(key) ? storage.get(key) : ''),
+    setStorageSync: (key, value) => storage.set(key, value),
+    // WeChat sends an object body as JSON and gives the parsed answer.
+    request: ({ url, method, header, data, success, fail }) => {
+      fetch(url, { method, headers: header, body: JSON.stringify(data) })
+        .then(async (r) => success({ statusCode: r.status, data: await r.json().catch(() => null) }))
+        .catch((e) => fail({ errMsg: `request:fail ${e.message}` }));
+    },
+  };
+  storage.set('venuecode.wallet', [
+    personalCode(d, { name: '访客甲', id: '11010519491231002X', colour: 'green' }),
+    personalCode(d, { profile: 'offline', name: '老人乙', id: '310101195001010014' }),
+    personalCode(d, { profile: 'offline', name: '孩子丙', id: '440304201501010026' }),
+  ]);
+  const rt = runtime('wechat', dir, wx);
+  // The phone's clock is the service's (the demo's day).
+  rt.run(`{ const real = Date.now; const offset = ${Date.parse(serviceNow(d)) - Date.now()}; Date.now = () => real() + offset; }`);
+  rt.require('/pages/visit/index.js');
+  const page = Object.assign({}, rt.pages[0], {
+    data: { ...rt.pages[0].data },
+    setData(x) { Object.assign(this.data, x); },
+  });
+  await page.onLoad({});
+  const before = (await records(d)).length;
+
+  // WeChat's scan of the poster gives the code's text: each person's pass, recorded.
+  scans.push(venueCode(d, '东门'));
+  await page.scanVenue();
+  const passes = plain(page.data.passes);
+  assert.equal(passes.length, 3, JSON.stringify(passes));
+  assert.ok(passes.every((p) => p.recorded && p.venue === '上海玉佛禅寺' && p.door === '东门'), JSON.stringify(passes));
+  assert.deepEqual([passes[0].colourText, passes[0].decision], ['✓ 绿码', 'admit']);
+  assert.ok(passes[0].who.startsWith('本人') && passes[1].who.startsWith('同行人员 1'));
+  for (const p of passes) {
+    assert.match(p.time, /^\d\d:\d\d:\d\d$/);
+    assert.match(p.date, /^2022年\d+月\d+日$/);
+  }
+  assert.equal((await records(d)).length, before + 3, 'the manager sees the three entries');
+
+  // The mini-program opened from the poster's URL (WeChat's `q`, its host in lower case).
+  const url = venueCode(d, '北门').replace('HTTPS://VC.SH.GOV.CN', 'https://vc.sh.gov.cn');
+  await page.onLoad({ q: encodeURIComponent(url) });
+  assert.ok(plain(page.data.passes).every((p) => p.recorded && p.door === '北门'));
+  assert.equal((await records(d)).length, before + 6);
+
+  // A forged poster: every check-in refused by the service, "未登记", nothing recorded.
+  const forged = venueCode(d, '东门');
+  scans.push(forged.slice(0, -1) + (forged.at(-1) === 'A' ? 'B' : 'A'));
+  await page.scanVenue();
+  const refused = plain(page.data.passes);
+  assert.equal(refused.length, 3);
+  assert.ok(refused.every((p) => !p.recorded && p.notRecorded.startsWith('未登记')), JSON.stringify(refused));
+  assert.equal((await records(d)).length, before + 6);
 });

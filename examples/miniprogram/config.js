@@ -6,4 +6,7 @@ module.exports = {
   trustList: null,
   // The rule set: a built-in one's id.
   builtin: 'sh-2022-public-48h',
+  // The records service the visitor's page checks in through (its domain in the mini-program's
+  // request whitelist, HTTPS).
+  serviceUrl: 'https://vc.sh.gov.cn',
 };

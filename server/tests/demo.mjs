@@ -1,5 +1,6 @@
 // `venuecode demo --serve` for the browser tests: served on a free port, with the logins it
 // prints, and codes made by the CLI against the demo's keys at the service's clock.
+import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -66,4 +67,20 @@ export function personalCode(d, { profile = 'dynamic', colour = 'green', name, i
     '--issued', serviceNow(d)];
   if (profile === 'dynamic') args.push('--colour', colour, '--valid-seconds', String(validSeconds));
   return run(args);
+}
+
+// Every record of the venue as its manager reads them (the data interface, page by page).
+export async function records(d) {
+  const all = [];
+  let after = '';
+  for (;;) {
+    const r = await fetch(`${d.base}/v1/venues/${d.venue}/records?limit=1000${after}`, {
+      headers: { authorization: `Bearer ${d.manager}` },
+    });
+    assert.equal(r.status, 200);
+    const page = await r.json();
+    all.push(...page.records);
+    if (page.records.length < 1000) return all;
+    after = `&after=${page.next}`;
+  }
 }

@@ -9,27 +9,11 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { demo, personalCode, root, targetDir } from './demo.mjs';
+import { demo, personalCode, records, root, targetDir } from './demo.mjs';
 
 // playwright-core is installed with the WASM package's tools (scripts/wasm).
 const require = createRequire(path.join(root, 'bindings-wasm/package.json'));
 const { chromium } = require('playwright-core');
-
-// Every record of the venue as its manager reads them (the data interface, page by page).
-async function records(d) {
-  const all = [];
-  let after = '';
-  for (;;) {
-    const r = await fetch(`${d.base}/v1/venues/${d.venue}/records?limit=1000${after}`, {
-      headers: { authorization: `Bearer ${d.manager}` },
-    });
-    assert.equal(r.status, 200);
-    const page = await r.json();
-    all.push(...page.records);
-    if (page.records.length < 1000) return all;
-    after = `&after=${page.next}`;
-  }
-}
 
 // The manager's report stream: resolves with the first report's data.
 async function firstReport(d) {

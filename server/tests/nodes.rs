@@ -241,6 +241,38 @@ async fn a_list_published_on_one_node_is_in_force_on_the_other() {
     assert_eq!(e.code, "rolled_back", "{e}");
 }
 
+#[tokio::test]
+async fn a_list_published_on_one_node_is_served_by_another_within_its_refresh() {
+    // The claim of `Limits::lists_refresh`: a node asks the directory at most that often, and
+    // serves a list published elsewhere once that long has passed. (Other tests set it to 0.)
+    let a = World::new().await;
+    let refresh = std::time::Duration::from_secs(4);
+    let Some(b) = a.node_with(|c| c.limits.lists_refresh = refresh).await else {
+        return;
+    };
+    let opened = std::time::Instant::now();
+    let before = b.list("trust").await.body;
+    let r = a
+        .call(
+            "PUT",
+            "/v1/lists/{kind}",
+            &[("kind", "trust")],
+            "",
+            Auth::Bearer(a.token("authority")),
+            common::signed_trust_list(3),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    if opened.elapsed() < refresh / 2 {
+        assert_eq!(b.list("trust").await.body, before, "not asked again yet");
+    }
+    tokio::time::sleep(
+        refresh.saturating_sub(opened.elapsed()) + std::time::Duration::from_millis(200),
+    )
+    .await;
+    assert_eq!(b.list("trust").await.body, common::signed_trust_list(3));
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

@@ -291,15 +291,21 @@ impl World {
     /// database (a folder of its own, the same clock, accounts and tokens), as a city runs
     /// several behind a load balancer. None on the SQLite default, which one node holds.
     pub async fn node(&self) -> Option<World> {
+        self.node_with(|_| {}).await
+    }
+
+    /// [`World::node`], its configuration changed by `change`.
+    pub async fn node_with(&self, change: impl FnOnce(&mut Config)) -> Option<World> {
         let database = self.database.clone()?;
         let dir = tempfile::tempdir().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
-        let config = config(
+        let mut config = config(
             dir.path(),
             Some(database.clone()),
             self.clock.clone(),
             log.clone(),
         );
+        change(&mut config);
         let service = Service::open(config).await.unwrap();
         Some(World {
             dir,

@@ -15,6 +15,8 @@
   const LANG = 'venuecode.lang';
   const MAX_CODES = 10;
   let lang = localStorage.getItem(LANG) === 'en' ? 'en' : 'zh';
+  // Whether this page has checked in (see checkInAll).
+  let spent = false;
   const t = (zh, en) => (lang === 'en' ? en : zh);
 
   const COLOUR = {
@@ -77,7 +79,7 @@
       li.append(box, label);
       list.append(li);
     });
-    $('check-in').disabled = codes.length === 0;
+    $('check-in').disabled = spent || codes.length === 0;
   }
 
   function addCode() {
@@ -205,7 +207,12 @@
     if (retryable && attempt < 2) setTimeout(again, 3000 * (attempt + 1));
   }
 
+  // Once a page: a second tap would be a second entry (and a dynamic code shown twice is a
+  // replay). Checking in again is scanning the poster again.
   function checkInAll() {
+    if (spent) return;
+    spent = true;
+    $('check-in').disabled = true;
     const codes = wallet();
     const chosen = [...document.querySelectorAll('#wallet input:checked')].map((b) => Number(b.dataset.index));
     const passes = $('passes');

@@ -84,8 +84,12 @@ test('a visitor opens the poster, checks in with two companions, and sees each r
   assert.equal(await page.textContent('#wallet li:nth-child(2) label'), '同行人员 1');
 
   await page.click('#check-in');
+  // A second tap records nobody twice: the button is spent until the poster is scanned again.
+  assert.ok(await page.isDisabled('#check-in'));
+  await page.click('#check-in', { force: true });
   await page.waitForFunction(() => document.querySelectorAll('.pass[data-state="recorded"]').length === 3,
     null, { timeout: 20000 });
+  assert.equal(await page.locator('.pass').count(), 3);
   const passes = await page.$$eval('.pass', (cards) => cards.map((c) => ({
     who: c.querySelector('.who').textContent,
     colour: c.dataset.colour,
@@ -127,6 +131,7 @@ test('a visitor opens the poster, checks in with two companions, and sees each r
   // English, switched on the page.
   await page.click('#lang');
   assert.equal(await page.textContent('#check-in'), 'Check in');
+  assert.ok(await page.isDisabled('#check-in'), 'still spent in English');
   await page.click('#lang');
 
   // A forged poster (one character of its payload changed): refused, nothing recorded.

@@ -49,8 +49,9 @@ pub(crate) async fn landing(
         return ApiError::of_status(StatusCode::NOT_FOUND).into_response();
     };
     s.fresh_lists().await;
-    match s.gate.rules().door(&text, s.now()) {
-        Ok(door) => crate::page::page(landing_html(&door, &text, s.now().unix())),
+    let now = s.now();
+    match s.gate.rules().door(&text, now) {
+        Ok(door) => crate::page::page(landing_html(&door, &text, now.unix())),
         Err(e) => {
             let mut r = crate::page::page(refused_html(e.code()));
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

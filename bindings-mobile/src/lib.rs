@@ -672,6 +672,7 @@ impl DoorGate {
             personal_code: personal_text.to_owned(),
             device: device.to_owned(),
             at: now,
+            companion_of: None,
         };
         let p = self.gate.check_in(&request, now)?.pass();
         Ok(VisitorPass {

@@ -198,7 +198,6 @@ test('wechat: the visitor scans the poster and checks in with two companions thr
   storage.set('venuecode.wallet', [
     personalCode(d, { name: '访客甲', id: '11010519491231002X', colour: 'green' }),
     personalCode(d, { profile: 'offline', name: '老人乙', id: '310101195001010014' }),
-    personalCode(d, { profile: 'offline', name: '孩子丙', id: '440304201501010026' }),
   ]);
   const rt = runtime('wechat', dir, wx);
   // The phone's clock is the service's (the demo's day).
@@ -210,6 +209,13 @@ test('wechat: the visitor scans the poster and checks in with two companions thr
   });
   await page.onLoad({});
   const before = (await records(d)).length;
+
+  // A companion added by scanning their printed offline code: into the wallet, nothing sent.
+  scans.push(personalCode(d, { profile: 'offline', name: '孩子丙', id: '440304201501010026' }));
+  await page.scanCompanion();
+  assert.equal(page.data.companions, 2);
+  assert.equal(JSON.parse(storage.get('venuecode.wallet')).length, 3);
+  assert.equal((await records(d)).length, before);
 
   // WeChat's scan of the poster gives the code's text: each person's pass, recorded.
   scans.push(venueCode(d, '东门'));
@@ -223,7 +229,11 @@ test('wechat: the visitor scans the poster and checks in with two companions thr
     assert.match(p.time, /^\d\d:\d\d:\d\d$/);
     assert.match(p.date, /^2022年\d+月\d+日$/);
   }
-  assert.equal((await records(d)).length, before + 3, 'the manager sees the three entries');
+  const entered = (await records(d)).slice(before);
+  assert.equal(entered.length, 3, 'the manager sees the three entries');
+  // The companions' records are their own, each naming the holder's.
+  assert.deepEqual(entered.map((r) => r.origin), ['self_scan', 'companion', 'companion']);
+  assert.ok(entered.slice(1).every((r) => r.companion_of === entered[0].id), JSON.stringify(entered));
 
   // The mini-program opened from the poster's URL (WeChat's `q`, its host in lower case).
   const url = venueCode(d, '北门').replace('HTTPS://VC.SH.GOV.CN', 'https://vc.sh.gov.cn');

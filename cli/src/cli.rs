@@ -64,7 +64,7 @@ enum Command {
     /// SIGTERM.
     #[cfg(feature = "serve")]
     Serve(Box<crate::serve::ServeArgs>),
-    /// The service's accounts (authority, district, manager, gate) and their tokens.
+    /// The service's accounts (authority, district, manager, gate, holder) and their tokens.
     #[cfg(feature = "serve")]
     Accounts(Box<crate::serve::AccountsArgs>),
     /// The service's webhooks: reports of a venue or division POSTed, signed, retried.

@@ -33,6 +33,15 @@ use venuecode::{
 };
 use venuecode_ledger::{Filter, Ledger};
 
+/// The holders `demo --serve` gives accounts to (visitor logins), with their colour: the day's
+/// status list lists them, so that the service issues their dynamic codes. Their names and ID
+/// numbers are made up, and the service keeps only their masks and tokens.
+pub(crate) const HOLDERS: [(&str, &str, Colour); 3] = [
+    ("访客甲", "11010519491231002X", Colour::Green),
+    ("访客乙", "44030419900101002X", Colour::Yellow),
+    ("访客丙", "310101198001010018", Colour::Red),
+];
+
 /// id, type, name, division, address, doors.
 type DemoVenue = (
     &'static str,
@@ -211,6 +220,8 @@ pub(crate) struct Demo {
     pub(crate) now: Timestamp,
     /// Each door's venue id, door and venue code (its poster's text).
     pub(crate) posters: Vec<(String, String, String)>,
+    /// The URL prefix of its codes.
+    pub(crate) prefix: Prefix,
 }
 
 pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
@@ -266,6 +277,21 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
         .iter()
         .filter(|v| v.profile == Profile::Offline)
         .map(|v| (tokens.token(&v.id), known(v)))
+        .chain(HOLDERS.iter().map(|&(_, id, colour)| {
+            let id = IdNumber::parse(id).unwrap_or_else(|_| unreachable!("valid"));
+            // A negative test the evening before.
+            let nat = NatTest {
+                result: NatResult::Negative,
+                sampled_at: as_of.saturating_add(-12 * 3600),
+            };
+            (
+                tokens.token(&id),
+                HealthStatus {
+                    colour,
+                    nat: Some(nat),
+                },
+            )
+        }))
         .collect();
     let status_bytes = StatusList::build(listed, today, &status_key)?;
     let revocation_bytes = RevocationList::build(
@@ -332,6 +358,7 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
                     personal_code: text.to_owned(),
                     device: format!("phone-{visitor}"),
                     at,
+                    companion_of: None,
                 };
                 let c = door_gate.check_in(&request, at)?.recorded(&key);
                 let p = &c.pass;
@@ -653,6 +680,7 @@ pub(crate) fn run(out: &Path) -> Result<Demo, CliError> {
                 .iter()
                 .map(|(v, text)| (v.id.clone(), v.door.clone(), text.clone()))
                 .collect(),
+            prefix,
         })
     } else {
         Err(CliError::Usage(format!("report {got:?} != truth {want:?}")))

@@ -61,6 +61,7 @@ pub(crate) fn check_in(a: &CheckInArgs) -> Result<u8, CliError> {
             personal_code: text.clone(),
             device: a.device.clone(),
             at: now,
+            companion_of: None,
         },
         _ => {
             return Err(CliError::Usage(

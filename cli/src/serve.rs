@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use venuecode::record::coverage::RegisteredVenue;
 use venuecode::trace::{TraceKey, TracePublicKey};
-use venuecode::{KeyId, Timestamp};
-use venuecode_server::{Account, ApiError, Config, Directory, ListSet, Role, Service, Trace};
+use venuecode::{KeyId, Prefix, Timestamp};
+use venuecode_server::{
+    Account, ApiError, Config, Directory, Issuer, ListSet, Role, Service, Trace,
+};
 
 impl From<ApiError> for CliError {
     fn from(e: ApiError) -> Self {
@@ -91,14 +93,23 @@ pub(crate) struct ServeArgs {
     /// its accounts' trace queries (`POST /v1/trace/...`).
     #[arg(long)]
     trace_key: Option<PathBuf>,
-    /// The holder-token key, so trace queries may name a person by ID number.
-    #[arg(long, requires = "trace_key")]
+    /// The holder-token key: with --trace-key, trace queries may name a person by ID number;
+    /// with --issue-key, holders may add companions by name and ID number.
+    #[arg(long)]
     token_key: Option<PathBuf>,
     /// The file this node keeps the audit log's head in (default DIR/trace-audit.head). The
     /// log itself is the store's, one for every node; keep its head on other storage than the
     /// database, so that the two cannot be cut back together.
     #[arg(long, requires = "trace_key", env = "VENUECODE_TRACE_AUDIT_HEAD")]
     trace_audit_head: Option<PathBuf>,
+    /// The personal-code signing key (mode 0600), on a node that plays the health-code
+    /// system's part: holder accounts then get their own current dynamic code (`GET
+    /// /v1/holder/code`). Where 随申码 issues the codes, leave it out.
+    #[arg(long, requires_all = ["issue_prefix", "token_key"])]
+    issue_key: Option<PathBuf>,
+    /// The URL prefix of the codes --issue-key signs (one the trust list names for it).
+    #[arg(long, requires = "issue_key")]
+    issue_prefix: Option<String>,
     /// Days of records kept (1 to 366): every minute the records of the days before are
     /// deleted, and a node with --trace-key writes each purge, and who read which venue's
     /// records, to the audit log.
@@ -169,6 +180,13 @@ pub(crate) fn serve(a: &ServeArgs) -> Result<u8, CliError> {
             Ok::<_, CliError>(trace)
         })
         .transpose()?;
+    if let (Some(key), Some(prefix), Some(tokens)) = (&a.issue_key, &a.issue_prefix, &a.token_key) {
+        config.issuer = Some(Issuer::new(
+            crate::files::read_secret_key(key)?,
+            Prefix::new(prefix)?,
+            crate::lists::read_token_key(tokens)?,
+        ));
+    }
     run(config, a.listen, None)
 }
 
@@ -237,6 +255,15 @@ pub(crate) enum AccountsCommand {
         /// A gate's doors (default: every door of its venue).
         #[arg(long, value_delimiter = ',')]
         door: Vec<String>,
+        /// A holder's name (masked at once; the account keeps the mask only).
+        #[arg(long, requires_all = ["id_number", "token_key"])]
+        holder_name: Option<String>,
+        /// A holder's ID number (kept only as its holder token and its mask).
+        #[arg(long, requires = "holder_name")]
+        id_number: Option<String>,
+        /// The holder-token key, to make a holder's token.
+        #[arg(long, requires = "holder_name")]
+        token_key: Option<PathBuf>,
     },
     /// Prints a new token for an account (its other tokens keep working).
     Token {
@@ -393,13 +420,35 @@ pub(crate) fn accounts(a: &AccountsArgs) -> Result<u8, CliError> {
             role,
             scope,
             door,
+            holder_name,
+            id_number,
+            token_key,
         } => {
-            let account = Account {
-                name: name.clone(),
-                role: role.parse::<Role>()?,
-                scope: scope.clone(),
-                doors: door.clone(),
-                revoked: false,
+            let role = role.parse::<Role>()?;
+            let account = match (role, holder_name, id_number, token_key) {
+                (Role::Holder, Some(holder), Some(id), Some(key)) if scope.is_empty() => {
+                    let id = venuecode::id::IdNumber::parse(id)?;
+                    Account::holder(name, holder, &id, &crate::lists::read_token_key(key)?)?
+                }
+                (Role::Holder, ..) => {
+                    return Err(CliError::Usage(
+                        "a holder is named by --holder-name, --id-number and --token-key, \
+                         without --scope"
+                            .into(),
+                    ));
+                }
+                (_, Some(_), ..) => {
+                    return Err(CliError::Usage(
+                        "--holder-name is for --role holder only".into(),
+                    ));
+                }
+                _ => Account {
+                    name: name.clone(),
+                    role,
+                    scope: scope.clone(),
+                    doors: door.clone(),
+                    revoked: false,
+                },
             };
             let token = directory.create(&account, now())?;
             crate::output::report(&serde_json::json!({ "name": name, "token": token }), || {
@@ -497,6 +546,20 @@ pub(crate) fn demo_serve(
         demo.now,
     )?;
     let authority = directory.create(&account("demo-authority", Role::Authority, &[]), demo.now)?;
+    // Visitors who log in to get their own dynamic code from the service (the health-code
+    // system's part, played by this node).
+    let tokens = crate::lists::read_token_key(&out.join("holder.key"))?;
+    let mut holders = String::new();
+    for (i, (name, id, colour)) in crate::demo::HOLDERS.iter().enumerate() {
+        let id = venuecode::id::IdNumber::parse(id)?;
+        let holder = Account::holder(&format!("demo-holder-{}", i + 1), name, &id, &tokens)?;
+        let token = directory.create(&holder, demo.now)?;
+        holders.push_str(&format!(
+            "  holder {} ({}): log in with {token}, then open a poster's URL\n",
+            holder.scope[1],
+            colour.name()
+        ));
+    }
     drop(directory);
     let started = std::time::Instant::now();
     let start = demo.now.unix();
@@ -520,6 +583,11 @@ pub(crate) fn demo_serve(
         &out.join("trace.key"),
         Some(&out.join("holder.key")),
     )?);
+    config.issuer = Some(Issuer::new(
+        crate::files::read_secret_key(&out.join("personal.pem"))?,
+        demo.prefix.clone(),
+        crate::lists::read_token_key(&out.join("holder.key"))?,
+    ));
     // The first venue's posters, opened through the service (as a phone's scanner opens the
     // code's URL on the code's own host): `{base}` is the address, once listening.
     let visitors: String = demo
@@ -536,7 +604,7 @@ pub(crate) fn demo_serve(
         .collect();
     let banner = format!(
         "the demo's day, served (the clock starts at {} CST)\n  manager of {first}: log in with {manager}\n  \
-         district 310107:  log in with {district}\n{visitors}  \
+         district 310107:  log in with {district}\n{holders}{visitors}  \
          authority (trace queries, POST /v1/trace/venue and /v1/trace/holder): token {authority}\n  \
          Ctrl-C stops it",
         demo.now.cst()

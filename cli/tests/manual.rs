@@ -90,7 +90,8 @@ fn venue_types_profiles_formats_and_roles_are_typed_choices_from_the_core_lists(
     assert!(stdout(&["person", "issue", "--help"]).contains("offline, dynamic"));
     assert!(stdout(&["records", "export", "--help"]).contains("jsonl, csv, parquet"));
     assert!(
-        stdout(&["accounts", "create", "--help"]).contains("authority, district, manager, gate")
+        stdout(&["accounts", "create", "--help"])
+            .contains("authority, district, manager, gate, holder")
     );
     // A type this version does not name is still written type-N.
     let s = Setup::new();

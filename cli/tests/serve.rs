@@ -100,6 +100,7 @@ fn request(venue: &str, i: usize) -> String {
         personal_code: personal,
         device: format!("phone-{i}"),
         at: now(),
+        companion_of: None,
     }
     .to_json()
 }
@@ -516,4 +517,74 @@ fn end_of_use(database: Option<&str>) {
     assert!(all_ids(&served.address, &authority).is_empty());
     served.child.kill().unwrap();
     served.child.wait().unwrap();
+}
+
+#[test]
+fn a_holder_account_keeps_only_masks_and_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let key = dir.path().join("holder.key");
+    common::signed()
+        .arg("token-key")
+        .arg("--out")
+        .arg(&key)
+        .assert()
+        .success();
+    let token = accounts(
+        dir.path(),
+        &[
+            "create",
+            "visitor-1",
+            "--role",
+            "holder",
+            "--holder-name",
+            "张三丰",
+            "--id-number",
+            "11010519491231002X",
+            "--token-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(token.starts_with("vct_"), "{token}");
+    let listed = accounts(dir.path(), &["list"]);
+    assert!(listed.starts_with("visitor-1\tholder\t"), "{listed}");
+    assert!(
+        listed.contains("张*丰") && listed.contains("110105********00**"),
+        "{listed}"
+    );
+    assert!(!listed.contains("张三丰") && !listed.contains("11010519491231002X"));
+    let stored = std::fs::read(dir.path().join("data/service.sqlite")).unwrap();
+    for raw in ["张三丰", "11010519491231002X"] {
+        assert!(
+            !stored.windows(raw.len()).any(|w| w == raw.as_bytes()),
+            "{raw} stored"
+        );
+    }
+    // A holder is named by its person, not by a scope; a person is for holders only.
+    for args in [
+        &["create", "h2", "--role", "holder", "--scope", "SH-PT-0018"][..],
+        &[
+            "create",
+            "m2",
+            "--role",
+            "manager",
+            "--scope",
+            "SH-PT-0018",
+            "--holder-name",
+            "李四",
+            "--id-number",
+            "11010519491231002X",
+            "--token-key",
+            key.to_str().unwrap(),
+        ][..],
+    ] {
+        common::signed()
+            .arg("accounts")
+            .arg("--data")
+            .arg(dir.path().join("data"))
+            .args(args)
+            .assert()
+            .code(2);
+    }
 }

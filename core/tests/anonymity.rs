@@ -89,6 +89,7 @@ fn every_exported_record_matches_at_least_100_people() {
             rule: "green".into(),
             staff: None,
             resolves: None,
+            companion_of: None,
             trace: None,
         };
         exported.push(person_part(

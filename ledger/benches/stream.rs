@@ -64,6 +64,7 @@ fn main() {
             rule: "green".into(),
             staff: None,
             resolves: None,
+            companion_of: None,
             trace: None,
         });
         if batch.len() == 100_000 {

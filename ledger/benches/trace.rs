@@ -56,6 +56,7 @@ fn record(i: u64, at: Timestamp, venue: u64, door: u64) -> ScanRecord {
         rule: "green".into(),
         staff: None,
         resolves: None,
+        companion_of: None,
         trace: None,
     }
 }

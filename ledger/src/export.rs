@@ -92,7 +92,7 @@ impl std::str::FromStr for Format {
 }
 
 /// The CSV columns of an export, in order (the JSON Schema's `required`, in its order).
-pub const CSV_COLUMNS: [&str; 18] = [
+pub const CSV_COLUMNS: [&str; 19] = [
     "id",
     "origin",
     "device",
@@ -111,6 +111,7 @@ pub const CSV_COLUMNS: [&str; 18] = [
     "staff",
     "resolves",
     "trace_ref",
+    "companion_of",
 ];
 
 /// A record's CSV cells, from its JSON form, so the two cannot disagree.

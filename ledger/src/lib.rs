@@ -342,7 +342,8 @@ CREATE TABLE IF NOT EXISTS scans (
     rule TEXT NOT NULL,
     staff TEXT,
     resolves TEXT,
-    trace_ref BLOB
+    trace_ref BLOB,
+    companion_of TEXT
 );
 CREATE INDEX IF NOT EXISTS scans_by_day ON scans (day, venue_id, door);
 CREATE TABLE IF NOT EXISTS venue_keys (venue_id TEXT PRIMARY KEY, key TEXT NOT NULL);
@@ -395,13 +396,13 @@ CREATE TABLE IF NOT EXISTS audit (entry INTEGER PRIMARY KEY, line TEXT NOT NULL)
 
 const COLUMNS: &str = "record_id, origin, device, venue_id, door, at, day, pseudonym, name,
     id_number, phone, profile, code_state, colour, test_age_hours, decision, report, rule, staff,
-    resolves, trace_ref";
+    resolves, trace_ref, companion_of";
 
 /// Inserts a record unless one with its id is there (the same event stored again).
 fn insert_sql() -> String {
     format!(
         "INSERT OR IGNORE INTO scans ({COLUMNS}) VALUES
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
     )
 }
 
@@ -429,6 +430,7 @@ fn row(r: &ScanRecord) -> impl rusqlite::Params + '_ {
         r.staff.clone().into(),
         r.resolves.map(|id| id.to_string()).into(),
         r.trace.map(|t| t.0.to_vec()).into(),
+        r.companion_of.map(|id| id.to_string()).into(),
     ])
 }
 
@@ -531,6 +533,7 @@ fn migrate_v1(conn: &mut Connection) -> Result<(), LedgerError> {
                 Option::<String>::None,
                 Option::<String>::None,
                 Option::<Vec<u8>>::None,
+                Option::<String>::None,
             ])?;
         }
     }
@@ -582,6 +585,16 @@ impl Ledger {
             }
         }
         conn.execute_batch(SIGHTINGS)?;
+        // A companion's link (2026-12-08), added to version 3 without a new version: older
+        // programs name their columns and never read it.
+        let linked: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('scans') WHERE name = 'companion_of'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !linked {
+            conn.execute_batch("ALTER TABLE scans ADD COLUMN companion_of TEXT")?;
+        }
         let root = match meta(&conn, "pseudonym_root")? {
             Some(hex_key) => hex_key,
             None => {
@@ -938,6 +951,7 @@ impl Ledger {
             let decision: String = row.get(15)?;
             let resolves: Option<String> = row.get(19)?;
             let trace: Option<Vec<u8>> = row.get(20)?;
+            let companion_of: Option<String> = row.get(21)?;
             f(ScanRecord {
                 id: id.parse().map_err(|_| corrupt("record_id"))?,
                 origin: origin.parse::<Origin>().map_err(|_| corrupt("origin"))?,
@@ -963,6 +977,10 @@ impl Ledger {
                 resolves: resolves
                     .as_deref()
                     .map(|r| r.parse::<RecordId>().map_err(|_| corrupt("resolves")))
+                    .transpose()?,
+                companion_of: companion_of
+                    .as_deref()
+                    .map(|r| r.parse::<RecordId>().map_err(|_| corrupt("companion_of")))
                     .transpose()?,
                 trace: trace
                     .map(|t| TraceRef::from_bytes(&t).map_err(|_| corrupt("trace_ref")))
@@ -1331,6 +1349,7 @@ pub(crate) mod tests {
             rule: "green".into(),
             staff: None,
             resolves: None,
+            companion_of: None,
             trace: None,
         }
     }

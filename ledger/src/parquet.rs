@@ -38,7 +38,7 @@ enum Column {
 
 /// The columns, in order: the JSON Schema's fields (an [`ExportedRecord`]'s), plus the CST `day`
 /// after `at`.
-const COLUMNS: [(&str, Column); 19] = [
+const COLUMNS: [(&str, Column); 20] = [
     ("record_id", Column::Id(|r| r.id)),
     ("origin", Column::Text(|r| r.origin.name().to_owned())),
     ("device", Column::Text(|r| r.device.clone())),
@@ -76,6 +76,7 @@ const COLUMNS: [(&str, Column); 19] = [
         "trace_ref",
         Column::OptionalBytes(|r| r.trace.map(|t| t.0.to_vec())),
     ),
+    ("companion_of", Column::OptionalId(|r| r.companion_of)),
 ];
 
 /// The Parquet schema of [`COLUMNS`].

@@ -47,6 +47,7 @@ fn record(round: &str, i: i64) -> ScanRecord {
         rule: format!("r{round}-{i}"),
         staff: None,
         resolves: None,
+        companion_of: None,
         trace: None,
     }
 }

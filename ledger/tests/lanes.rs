@@ -53,6 +53,7 @@ fn record(lane: usize, i: usize) -> ScanRecord {
         rule: format!("{lane}/{i}"),
         staff: None,
         resolves: None,
+        companion_of: None,
         trace: None,
     }
 }

@@ -36,6 +36,7 @@ fn record(ledger: &Ledger, device: &str, visitor: u8, at: i64) -> ScanRecord {
         rule: "green".into(),
         staff: None,
         resolves: None,
+        companion_of: None,
         trace: None,
     }
 }
@@ -272,4 +273,28 @@ fn a_version_2_ledger_gains_trace_references_and_merges_keep_them() {
         HolderToken([1; 16])
     );
     assert_eq!(ledger.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn a_ledger_from_before_companions_gains_their_link_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite");
+    let mut ledger = Ledger::open(&path).unwrap();
+    let earlier = record(&ledger, "gate-1", 1, T0);
+    ledger.append(&earlier).unwrap();
+    drop(ledger);
+    // A version-3 ledger as the programs before 2026-12-08 made it.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("ALTER TABLE scans DROP COLUMN companion_of")
+        .unwrap();
+    let mut ledger = Ledger::open(&path).unwrap();
+    let companion = ScanRecord {
+        origin: Origin::Companion,
+        companion_of: Some(earlier.id),
+        ..record(&ledger, "gate-1", 2, T0 + 1)
+    };
+    assert!(ledger.append(&companion).unwrap());
+    assert_eq!(ledger.get(earlier.id).unwrap(), Some(earlier));
+    assert_eq!(ledger.get(companion.id).unwrap(), Some(companion));
 }

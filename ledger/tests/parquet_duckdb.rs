@@ -77,6 +77,7 @@ fn duckdb_reads_our_parquet_and_agrees_with_our_statistics() {
                 rule: "r".into(),
                 staff: None,
                 resolves: None,
+                companion_of: None,
                 trace: None,
             })
             .unwrap();

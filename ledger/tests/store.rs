@@ -104,6 +104,7 @@ fn record(venue: &str, door: &str, visitor: u8, at: i64, key: Option<&PseudonymK
         rule: "green".into(),
         staff: None,
         resolves: None,
+        companion_of: None,
         trace: None,
     }
 }
@@ -242,9 +243,14 @@ async fn records_come_back_in_stored_order_by_filter_and_by_page() {
                 .unwrap()
                 .is_some()
         );
-        // Whether a record is here, by id: what a retried check-in asks.
-        assert!(store.contains(stored[0].id).await.unwrap(), "{}", s.name);
-        assert!(!store.contains(unknown).await.unwrap(), "{}", s.name);
+        // A record by id: the visitor's check-in a companion's names.
+        assert_eq!(
+            store.record(stored[0].id).await.unwrap().as_ref(),
+            Some(&stored[0]),
+            "{}",
+            s.name
+        );
+        assert_eq!(store.record(unknown).await.unwrap(), None, "{}", s.name);
     }
 }
 
@@ -1035,5 +1041,43 @@ mod audit {
             assert!(append(&running, 9).await.is_err(), "{}", s.name);
             assert_eq!(s.store.audit_lines(0).await.unwrap().len(), 2, "{}", s.name);
         }
+    }
+}
+
+#[tokio::test]
+async fn a_companion_s_record_keeps_its_link_to_the_visitor_s() {
+    for s in subjects().await {
+        let visitor = ScanRecord {
+            origin: Origin::SelfScan,
+            ..record("V1", "东门", 1, T0, None)
+        };
+        let companion = ScanRecord {
+            origin: Origin::Companion,
+            companion_of: Some(visitor.id),
+            ..record("V1", "东门", 2, T0 + 1, None)
+        };
+        companion.check().unwrap();
+        let store = &s.store;
+        assert_eq!(
+            store
+                .append(vec![visitor.clone(), companion.clone()])
+                .await
+                .unwrap(),
+            [true, true],
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            store.record(companion.id).await.unwrap().as_ref(),
+            Some(&companion),
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            store.records(Filter::default()).await.unwrap(),
+            [visitor, companion],
+            "{}",
+            s.name
+        );
     }
 }

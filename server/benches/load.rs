@@ -110,6 +110,7 @@ fn world(now: Timestamp, n: usize) -> (ListSet, Vec<String>) {
                 personal_code: personal,
                 device: format!("phone-{i}"),
                 at: now,
+                companion_of: None,
             }
             .to_json()
         })

@@ -5,7 +5,7 @@ use crate::callers::Caller;
 use crate::directory::Account;
 use crate::error::ApiError;
 use crate::{
-    Shared, counters, districts, health, intake, page, publishing, trace, venues, visitor,
+    Shared, counters, districts, health, holders, intake, page, publishing, trace, venues, visitor,
 };
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -32,6 +32,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/check-ins", post(intake::check_in))
         .route("/v1/me", get(me))
+        .route("/v1/holder/code", get(holders::code))
+        .route("/v1/holder/companions", post(holders::companion))
         .route(
             "/v1/venues/{venue}/records",
             post(intake::upload).get(venues::records),

@@ -73,7 +73,11 @@ pub(crate) async fn check_in(
         return Err(ApiError::unsigned_code(code));
     }
     s.gate_changes.fetch_add(1, Ordering::AcqRel);
-    match keep(&s, &request, &arrival, claim, now).await {
+    let kept = match companion_link(&s, &request, &arrival).await {
+        Ok(()) => keep(&s, &request, &arrival, claim, now).await,
+        Err(e) => Err(e),
+    };
+    match kept {
         Ok(answer) => Ok(axum::Json(answer)),
         Err(e) => {
             // Not stored: the code is forgotten, so that the visitor's retry is not called a
@@ -82,6 +86,21 @@ pub(crate) async fn check_in(
             Err(e)
         }
     }
+}
+
+/// A companion's check-in (同行人员) names the visitor's, which must be this phone's own at this
+/// door (core decides: [`Arrival::check_companion`]).
+async fn companion_link(
+    s: &Arc<Shared>,
+    request: &CheckInRequest,
+    arrival: &Arrival,
+) -> Result<(), ApiError> {
+    let Some(id) = request.companion_of else {
+        return Ok(());
+    };
+    let keys = s.record_keys(&arrival.door().venue_id).await?;
+    let visitor = s.store.record(id).await?;
+    Ok(arrival.check_companion(visitor.as_ref(), &keys)?)
 }
 
 /// Stores a check-in decided at the gate and gives its answer. A dynamic code this node saw as

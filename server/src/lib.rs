@@ -25,6 +25,7 @@ mod counters;
 mod districts;
 mod error;
 mod health;
+mod holders;
 mod intake;
 mod labels;
 mod lists;
@@ -39,6 +40,7 @@ mod webhooks;
 pub use api::{MAX_BODY_BYTES, OPENAPI};
 pub use districts::MAX_REGISTRY_BYTES;
 pub use error::{ApiError, SERVICE_ERROR_CODES};
+pub use holders::{DEFAULT_CODE_SECS, Issuer};
 pub use intake::MAX_UPLOAD_RECORDS;
 pub use labels::MAX_LABEL_PARAM_CHARS;
 pub use lists::{Kind, ListSet};
@@ -145,7 +147,7 @@ pub struct Rate {
 
 impl Rate {
     /// `per_sec` on average, `burst` at once.
-    pub fn new(per_sec: f64, burst: f64) -> Self {
+    pub const fn new(per_sec: f64, burst: f64) -> Self {
         Rate { per_sec, burst }
     }
 }
@@ -216,6 +218,9 @@ pub struct Config {
     /// The tracing keys, on the authority's nodes only: with them the authority's accounts
     /// may trace over HTTP (SPEC.md §16.7), every query in the store's one audit log.
     pub trace: Option<Trace>,
+    /// The personal-code key, on a node that plays the health-code system's part: with it a
+    /// holder account gets its own current dynamic code (`GET /v1/holder/code`, SPEC.md §16.8).
+    pub issuer: Option<Issuer>,
     /// How many CST days of records are kept: [`DEFAULT_RETAIN_DAYS`]. Every minute (and at
     /// start) the records of the days before are deleted; a node with the trace desk writes
     /// each purge to the audit log.
@@ -251,6 +256,7 @@ impl Config {
             plain_http: false,
             log: Arc::new(|line| eprintln!("{line}")),
             trace: None,
+            issuer: None,
             retain_days: DEFAULT_RETAIN_DAYS,
         }
     }
@@ -337,12 +343,16 @@ pub(crate) struct Shared {
     pub(crate) devices: Limiter,
     /// Page logins by client address.
     pub(crate) logins: Limiter,
+    /// Companions added, by holder account.
+    pub(crate) companions: Limiter,
     pub(crate) reports: reports::Reports,
     pub(crate) replays: reports::Replays,
     pub(crate) webhooks: webhooks::Sender,
     pub(crate) trace_desk: Option<Arc<TraceDesk>>,
     /// The store's audit log, on a node with the trace desk.
     pub(crate) journal: Option<Arc<venuecode_ledger::journal::StoreJournal>>,
+    /// What issues holders' codes, on a node that does.
+    pub(crate) issuer: Option<Issuer>,
 }
 
 impl Shared {
@@ -642,6 +652,7 @@ impl Service {
                 addresses: Limiter::default(),
                 devices: Limiter::default(),
                 logins: Limiter::default(),
+                companions: Limiter::default(),
                 replays: reports::Replays::default(),
                 reports: reports::Reports::new(
                     config.limits.streams,
@@ -651,6 +662,7 @@ impl Service {
                 webhooks,
                 trace_desk,
                 journal,
+                issuer: config.issuer,
             }),
         };
         // Reports, and the webhook deliveries made of them, from the outbox every node writes.

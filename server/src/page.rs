@@ -50,6 +50,7 @@ pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 
 const LOGIN: &str = include_str!("../assets/login.html");
 const DASHBOARD: &str = include_str!("../assets/index.html");
+const HOLDER: &str = include_str!("../assets/holder.html");
 const SCRIPT: &str = include_str!("../assets/app.js");
 const STYLE: &str = include_str!("../assets/app.css");
 
@@ -129,6 +130,16 @@ async fn index(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Result<Respo
         None => None,
     };
     Ok(match session {
+        // A holder's home: what to do with the phone (its masked name, escaped, and the CSRF
+        // token to log out).
+        Some((account, csrf)) if account.role == crate::directory::Role::Holder => {
+            let name = account.holder_of().map_or("", |(_, name, _)| name);
+            page(
+                HOLDER
+                    .replace("{{name}}", &venuecode::text::for_markup(name))
+                    .replace("{{csrf}}", &csrf),
+            )
+        }
         // The CSRF token is hex; nothing else of the account goes into the HTML itself.
         Some((_, csrf)) => page(DASHBOARD.replace("{{csrf}}", &csrf)),
         None => page(LOGIN.replace("{{error}}", "")),

@@ -7,6 +7,7 @@
 //! code, and nothing is recorded: the page only shows; check-ins record.
 
 use crate::Shared;
+use crate::directory::Role;
 use crate::error::ApiError;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
@@ -51,13 +52,29 @@ pub(crate) async fn landing(
     s.fresh_lists().await;
     let now = s.now();
     match s.gate.rules().door(&text, now) {
-        Ok(door) => crate::page::page(landing_html(&door, &text, now.unix())),
+        Ok(door) => {
+            let holder = holder_session(&s, &headers).await;
+            crate::page::page(landing_html(&door, &text, now.unix(), holder.as_deref()))
+        }
         Err(e) => {
             let mut r = crate::page::page(refused_html(e.code()));
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             r
         }
     }
+}
+
+/// The CSRF token of the page's session if it is a holder's, whose own code the page then
+/// takes from the service (`GET /v1/holder/code`) and who may add companions by name
+/// (`POST /v1/holder/companions`); any other visitor's code comes from the wallet.
+async fn holder_session(s: &Arc<Shared>, headers: &HeaderMap) -> Option<String> {
+    let cookie = crate::page::session_cookie(headers, s.settings.plain_http)?.to_owned();
+    s.blocking(move |s| Ok(s.directory.by_session(&cookie, s.now())?))
+        .await
+        .ok()
+        .flatten()
+        .filter(|(account, _)| account.role == Role::Holder)
+        .map(|(_, csrf)| csrf)
 }
 
 /// A path with its `%XX` escapes decoded (a scanner may escape base41's `$*+`); `None` for a
@@ -116,42 +133,36 @@ pub(crate) fn code_text(s: &Shared, path: &str, host: Option<&str>) -> Option<St
     found
 }
 
-/// Text for HTML: `&<>"'` escaped.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn landing_html(door: &Door, text: &str, now: i64) -> String {
+fn landing_html(door: &Door, text: &str, now: i64, holder_csrf: Option<&str>) -> String {
     let kind = door.venue_type.name_zh().unwrap_or("场所");
     LANDING
-        .replace("{{venue}}", &escape(&door.venue_name))
-        .replace("{{door}}", &escape(&door.door))
-        .replace("{{type}}", &escape(kind))
-        .replace("{{code}}", &escape(text))
+        .replace("{{venue}}", &venuecode::text::for_markup(&door.venue_name))
+        .replace("{{door}}", &venuecode::text::for_markup(&door.door))
+        .replace("{{type}}", &venuecode::text::for_markup(kind))
+        .replace("{{code}}", &venuecode::text::for_markup(text))
         .replace("{{now}}", &now.to_string())
+        .replace(
+            "{{holder}}",
+            if holder_csrf.is_some() {
+                "true"
+            } else {
+                "false"
+            },
+        )
+        // Hex, as the manager's page carries it.
+        .replace("{{csrf}}", holder_csrf.unwrap_or_default())
 }
 
 fn refused_html(code: &str) -> String {
     let meaning = venuecode::meaning_zh(code).unwrap_or("无法核验");
     REFUSED
-        .replace("{{code}}", &escape(code))
-        .replace("{{meaning}}", &escape(meaning))
+        .replace("{{code}}", &venuecode::text::for_markup(code))
+        .replace("{{meaning}}", &venuecode::text::for_markup(meaning))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{escape, percent_decoded};
+    use super::percent_decoded;
 
     #[test]
     fn a_path_is_percent_decoded_and_a_bad_escape_refused() {
@@ -163,13 +174,5 @@ mod tests {
         for bad in ["/1/%", "/1/%2", "/1/%ZZ", "/1/%FF"] {
             assert_eq!(percent_decoded(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn text_is_escaped_for_html() {
-        assert_eq!(
-            escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
     }
 }

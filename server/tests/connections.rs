@@ -74,6 +74,7 @@ async fn idle_connections_from_one_client_do_not_keep_another_out() {
         personal_code: personal(Colour::Green, now),
         device: "phone".into(),
         at: now,
+        companion_of: None,
     }
     .to_json();
     let request = format!(

@@ -33,6 +33,8 @@ export async function demo(t) {
     if (manager) [found.venue, found.manager] = [manager[1], manager[2]];
     const district = line.match(/district (\d+):\s+log in with (vct_[0-9a-f]+)/);
     if (district) found.district = district[2];
+    const holder = line.match(/holder (\S+) \((\w+)\): log in with (vct_[0-9a-f]+)/);
+    if (holder) (found.holders ??= {})[holder[2]] = { name: holder[1], token: holder[3] };
     const visitor = line.match(/visitor at (\S+) (\S+) \(扫码\): open (http:\/\/\S+)/);
     if (visitor) (found.posters ??= {})[visitor[2]] = visitor[3];
     const authority = line.match(/authority \(trace.*token (vct_[0-9a-f]+)/);

@@ -50,7 +50,7 @@ fn it_is_openapi_3_1_and_every_operation_has_an_id_and_responses() {
         }
     }
     // The JSON routes of `api::router` (the page's own, `/`, `/login`, `/logout`, are HTML).
-    assert_eq!(ids.len(), 21);
+    assert_eq!(ids.len(), 23);
 }
 
 #[tokio::test]

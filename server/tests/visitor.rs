@@ -10,6 +10,8 @@ mod common;
 
 use common::{Auth, SH, TEMPLE, World};
 use tower::ServiceExt;
+use venuecode::door::CheckInRequest;
+use venuecode::health::Colour;
 
 /// Opens a code's URL: the prefix's path and the payload (percent-encoded, as a scanner may).
 async fn open(w: &World, code: &str) -> common::Answer {
@@ -121,4 +123,48 @@ async fn a_path_under_no_venue_prefix_is_404_and_only_get_opens_a_page() {
         .unwrap();
     let r = w.service.router().oneshot(request).await.unwrap();
     assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn a_companion_checked_in_from_the_visitor_s_phone_is_a_record_naming_the_visitor_s() {
+    let w = World::new().await;
+    let own = w.check_in_request(TEMPLE, "东门", Colour::Green, "phone-1");
+    let answer = w.check_in(&own).await;
+    assert_eq!(answer.status, 200, "{}", text(&answer));
+    let own_id = answer.json()["record_id"].as_str().unwrap().to_owned();
+    let companion = |device: &str, of: &str| {
+        let mut r: CheckInRequest =
+            serde_json::from_str(&w.check_in_request_of("310101195001010014", TEMPLE, "东门"))
+                .unwrap();
+        r.device = device.into();
+        r.companion_of = Some(of.parse().unwrap());
+        r.to_json()
+    };
+    // Refused, and nothing stored: another phone naming the visitor's check-in, and a record
+    // that is not there.
+    for (device, of) in [
+        ("phone-2", own_id.as_str()),
+        ("phone-1", "0180000000000000000000000000000a"),
+    ] {
+        let r = w.check_in(&companion(device, of)).await;
+        assert_eq!(r.status, 400, "{}", text(&r));
+        assert_eq!(r.json()["error"]["code"], "invalid_input");
+        let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("companion_of"), "{message}");
+    }
+    let r = w.check_in(&companion("phone-1", &own_id)).await;
+    assert_eq!(r.status, 200, "{}", text(&r));
+    let records = w.records_page(TEMPLE, "temple-manager").await.json();
+    let records = records["records"].as_array().unwrap();
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(
+        (&records[0]["origin"], &records[0]["companion_of"]),
+        (&"self_scan".into(), &serde_json::Value::Null)
+    );
+    assert_eq!(
+        (&records[1]["origin"], records[1]["companion_of"].as_str()),
+        (&"companion".into(), Some(own_id.as_str()))
+    );
+    assert_eq!(records[1]["device"], records[0]["device"]);
+    assert_ne!(records[1]["pseudonym"], records[0]["pseudonym"]);
 }

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::health::{Colour, NatResult};
 use crate::policy::{Outcome, Reason};
 use crate::privacy::record_keys::RecordKeys;
-use crate::record::{Origin, ScanRecord, check_device_id};
+use crate::record::{Origin, RecordId, ScanRecord, check_device_id};
 use serde::{Deserialize, Serialize};
 
 /// How far a check-in's own time may lie from the receiver's: 5 minutes (a dynamic code lives at
@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 pub const CHECK_IN_SKEW_SECS: i64 = 300;
 
 /// What a visitor's app sends (SPEC.md §12): JSON `{"venue_code", "personal_code", "device",
-/// "at"}`.
+/// "at"}`, and for a companion (同行人员) `"companion_of"`, the record id of the check-in of the
+/// visitor whose phone sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckInRequest {
@@ -33,6 +34,9 @@ pub struct CheckInRequest {
     pub device: String,
     /// When the visitor scanned, by the phone's clock.
     pub at: Timestamp,
+    /// For a companion: the record id the visitor's own check-in was answered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub companion_of: Option<RecordId>,
 }
 
 /// The longest check-in request read, in bytes (two code texts of at most 1,024 characters and
@@ -138,6 +142,7 @@ pub struct CheckIn {
 pub struct Arrival {
     admission: DoorAdmission,
     device: String,
+    companion_of: Option<RecordId>,
 }
 
 impl Arrival {
@@ -156,14 +161,54 @@ impl Arrival {
         Pass::of(&self.admission)
     }
 
-    /// The record to store (origin `self_scan`), with the venue's pseudonyms for the holder and
-    /// the phone: the same request gives the same record id.
+    /// The record to store (origin `self_scan`, or `companion` naming the visitor's record),
+    /// with the venue's pseudonyms for the holder and the phone: the same request gives the
+    /// same record id.
     pub fn record(&self, keys: &RecordKeys) -> ScanRecord {
         // The phone is named per venue, as the holder is: its id must not link venues.
         let device = keys.pseudonyms().phone(&self.device);
-        self.admission
+        let origin = match self.companion_of {
+            Some(_) => Origin::Companion,
+            None => Origin::SelfScan,
+        };
+        let mut record = self
             .admission
-            .record_at(self.door(), Origin::SelfScan, keys, &device)
+            .admission
+            .record_at(self.door(), origin, keys, &device);
+        record.companion_of = self.companion_of;
+        record
+    }
+
+    /// Checks a companion's check-in against the record it names, `visitor` (the store's
+    /// record of that id, if any): the visitor's own check-in (origin `self_scan`) from this
+    /// phone at this door, within [`CHECK_IN_SKEW_SECS`] of this one. A phone can name only
+    /// its own check-ins, and a companion cannot name another companion. Nothing to check when
+    /// the request names none.
+    pub fn check_companion(
+        &self,
+        visitor: Option<&ScanRecord>,
+        keys: &RecordKeys,
+    ) -> Result<(), Error> {
+        let Some(id) = self.companion_of else {
+            return Ok(());
+        };
+        let door = self.door();
+        let ok = visitor.is_some_and(|v| {
+            v.id == id
+                && v.origin == Origin::SelfScan
+                && v.venue_id == door.venue_id
+                && v.door == door.door
+                && v.device == keys.pseudonyms().phone(&self.device)
+                && (v.at.unix() - self.admission.at.unix()).abs() <= CHECK_IN_SKEW_SECS
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::InvalidInput {
+                field: "companion_of",
+                reason: "not this phone's own check-in at this door within 5 minutes".into(),
+            })
+        }
     }
 
     /// The pass and the record.
@@ -204,6 +249,7 @@ impl GateRules {
         Arrival {
             admission,
             device: request.device.clone(),
+            companion_of: request.companion_of,
         }
     }
 }

@@ -225,6 +225,7 @@ impl Admission {
             rule: self.rule.clone(),
             staff: None,
             resolves: None,
+            companion_of: None,
             trace: self.holder_token.as_ref().map(|t| keys.seal(t, &id.0)),
         }
     }
@@ -351,6 +352,11 @@ impl Checkpoint {
     /// The trust list.
     pub fn trust(&self) -> &TrustList {
         &self.trust
+    }
+
+    /// The status list, if one was given.
+    pub fn status(&self) -> Option<&StatusList> {
+        self.status.as_ref()
     }
 
     /// The revocation list, if one was given.

@@ -89,6 +89,7 @@ pub fn register(
         rule: STAFF_RULE.into(),
         staff: Some(r.staff.to_owned()),
         resolves: None,
+        companion_of: None,
         trace: Some(keys.seal(&token, &id.0)),
     })
 }
@@ -135,6 +136,8 @@ pub fn resolve(
         rule: STAFF_RULE.into(),
         staff: Some(staff.to_owned()),
         resolves: Some(manual.id),
+        // A resolution is staff's, of whoever the scan was.
+        companion_of: None,
         // The scan resolved carries the reference; a copy would not open for this id.
         trace: None,
         ..manual.clone()

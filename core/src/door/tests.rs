@@ -321,6 +321,7 @@ fn a_check_in_is_decided_by_the_receiver_and_stored_once() {
         personal_code: dynamic(&w, Colour::Green, now),
         device: "phone-7".into(),
         at: now.saturating_add(5),
+        companion_of: None,
     };
     let c = gate
         .check_in(&request, now.saturating_add(10))
@@ -568,6 +569,7 @@ fn a_check_in_verifies_its_door_once_and_names_it_with_the_admission() {
         personal_code: dynamic(&w, Colour::Green, now),
         device: "phone-7".into(),
         at: now,
+        companion_of: None,
     };
     let arrival = gate.check_in(&request, now).unwrap();
     assert_eq!(arrival.door(), &gate.door(&w.door_text(), now).unwrap());
@@ -610,6 +612,7 @@ fn a_shared_gate_decides_as_a_gate_and_remembers_codes_for_every_thread() {
         personal_code: code.clone(),
         device: "phone-7".into(),
         at: now,
+        companion_of: None,
     };
     // The same decision and record as a gate of one thread.
     let key = keys(PseudonymKey::from_bytes([9; 32]));
@@ -683,6 +686,7 @@ fn a_first_sighting_is_what_a_shared_store_claims_and_its_rule_is_the_gates() {
         personal_code: code.clone(),
         device: device.into(),
         at: now,
+        companion_of: None,
     };
     let (_, first) = node_a.check_in_seen(&request("phone-1"), now).unwrap();
     let claimed = first.expect("a dynamic code's first sighting");
@@ -780,4 +784,75 @@ fn a_shared_gate_replaces_its_rules_only_when_the_lists_verify_and_are_kept() {
         shared.admit(&door, &w.offline(1), now).decision,
         Outcome::Admit
     );
+}
+
+#[test]
+fn a_companion_is_checked_in_from_the_visitor_s_phone_as_a_record_of_their_own() {
+    let w = world();
+    let now = w.t0;
+    let mut gate = Gate::new(
+        Checkpoint::new(w.trust.clone()),
+        Policy::builtin(DEFAULT_POLICY).unwrap(),
+    );
+    let key = keys(PseudonymKey::from_bytes([9; 32]));
+    let visitor = CheckInRequest {
+        venue_code: w.door_text(),
+        personal_code: dynamic(&w, Colour::Green, now),
+        device: "phone-7".into(),
+        at: now,
+        companion_of: None,
+    };
+    let own = gate.check_in(&visitor, now).unwrap().record(&key);
+    let request = CheckInRequest {
+        personal_code: w.offline(2),
+        companion_of: Some(own.id),
+        ..visitor.clone()
+    };
+    let arrival = gate.check_in(&request, now.saturating_add(30)).unwrap();
+    arrival.check_companion(Some(&own), &key).unwrap();
+    let record = arrival.record(&key);
+    assert_eq!(
+        (record.origin, record.companion_of),
+        (Origin::Companion, Some(own.id))
+    );
+    assert_eq!(record.device, own.device);
+    assert_ne!(record.id, own.id);
+    record.check().unwrap();
+    // The same code checked in on its own is another record.
+    let alone = CheckInRequest {
+        companion_of: None,
+        ..request.clone()
+    };
+    let alone = gate.check_in(&alone, now.saturating_add(30)).unwrap();
+    assert_ne!(alone.record(&key).id, record.id);
+    assert!(alone.check_companion(None, &key).is_ok());
+    // Refused: a record that is not there, a companion's record, another phone's check-in,
+    // and one more than 5 minutes before.
+    let refused = |arrival: &Arrival, visitor: Option<&ScanRecord>| {
+        matches!(
+            arrival.check_companion(visitor, &key),
+            Err(Error::InvalidInput {
+                field: "companion_of",
+                ..
+            })
+        )
+    };
+    assert!(refused(&arrival, None));
+    let companion_of_companion = ScanRecord {
+        id: own.id,
+        ..record.clone()
+    };
+    assert!(refused(&arrival, Some(&companion_of_companion)));
+    let other_phone = CheckInRequest {
+        device: "phone-8".into(),
+        ..request.clone()
+    };
+    let other_phone = gate.check_in(&other_phone, now.saturating_add(30)).unwrap();
+    assert!(refused(&other_phone, Some(&own)));
+    let late = CheckInRequest {
+        at: now.saturating_add(301),
+        ..request.clone()
+    };
+    let late = gate.check_in(&late, now.saturating_add(301)).unwrap();
+    assert!(refused(&late, Some(&own)));
 }

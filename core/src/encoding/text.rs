@@ -89,6 +89,22 @@ pub fn for_csv(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A text for HTML or XML, as element content or a quoted attribute: `&<>"'` escaped.
+pub fn for_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Why a text cannot be a field value. The reasons never include the text.
 pub fn check(text: &str, max_bytes: usize) -> Result<(), &'static str> {
     if text.is_empty() {
@@ -217,6 +233,14 @@ pub fn decode(bytes: &[u8], field: &'static str) -> Result<String, FormatError> 
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn text_is_escaped_for_markup() {
+        assert_eq!(
+            for_markup("<a href=\"x\">'&'</a> 东门"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt; 东门"
+        );
+    }
 
     fn enc(s: &str) -> Vec<u8> {
         let mut v = Vec::new();

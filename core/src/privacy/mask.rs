@@ -180,6 +180,18 @@ pub fn is_masked_id_number(text: &str) -> bool {
         })
 }
 
+/// Whether a name is in a mask's own shape: masking leaves it as it is (the surname and last
+/// character, or the surname only), it shows at least one `*`, and it holds no character that
+/// hides or reorders text. `张*丰` is; `张三丰`, `*张三*` and `张*丰丰` are not.
+pub fn is_masked_name(name: &str) -> bool {
+    name.chars().count() <= 64
+        && name.contains('*')
+        && name.chars().all(crate::encoding::text::is_allowed)
+        && [NameMask::SurnameAndLast, NameMask::SurnameOnly]
+            .into_iter()
+            .any(|m| mask_name_with(name, m) == name)
+}
+
 /// Street-level markers: an address is shown up to the last of these.
 const STREET_MARKERS: &[char] = &['路', '街', '道', '巷', '弄', '里', '村', '镇', '乡'];
 /// Division-level markers, for addresses with no street, from the district up.

@@ -159,13 +159,6 @@ fn pixel(v: f32) -> usize {
     v as usize
 }
 
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The poster as SVG (A4, units in millimetres). Text uses the viewer's CJK fonts.
 pub fn poster_svg(venue: &Venue, text: &str, options: &PosterOptions) -> Result<String, Error> {
     let l = layout(venue, text, options)?;
@@ -184,7 +177,7 @@ pub fn poster_svg(venue: &Venue, text: &str, options: &PosterOptions) -> Result<
             w / 2.0,
             line.baseline,
             line.size,
-            xml_escape(&line.text)
+            crate::encoding::text::for_markup(&line.text)
         );
     }
     let modules = (l.qr.width() + 2 * QUIET_ZONE) as f32;

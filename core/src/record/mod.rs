@@ -83,6 +83,9 @@ pub enum Origin {
     SelfScan,
     /// Staff registered a person by hand (另行登记), or decided on a manual scan.
     Staff,
+    /// A companion without a phone (同行人员), checked in from the phone of the visitor they
+    /// came with: a record of their own that names the visitor's (`companion_of`).
+    Companion,
 }
 
 impl Origin {
@@ -92,6 +95,7 @@ impl Origin {
             Origin::Gate => "gate",
             Origin::SelfScan => "self_scan",
             Origin::Staff => "staff",
+            Origin::Companion => "companion",
         }
     }
 
@@ -101,6 +105,7 @@ impl Origin {
             Origin::Gate => "闸机扫码",
             Origin::SelfScan => "扫码打卡",
             Origin::Staff => "人工登记",
+            Origin::Companion => "同行人员",
         }
     }
 }
@@ -108,13 +113,18 @@ impl Origin {
 impl std::str::FromStr for Origin {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        [Origin::Gate, Origin::SelfScan, Origin::Staff]
-            .into_iter()
-            .find(|o| o.name() == s)
-            .ok_or_else(|| Error::InvalidInput {
-                field: "origin",
-                reason: "expected gate, self_scan or staff".into(),
-            })
+        [
+            Origin::Gate,
+            Origin::SelfScan,
+            Origin::Staff,
+            Origin::Companion,
+        ]
+        .into_iter()
+        .find(|o| o.name() == s)
+        .ok_or_else(|| Error::InvalidInput {
+            field: "origin",
+            reason: "expected gate, self_scan, staff or companion".into(),
+        })
     }
 }
 
@@ -174,6 +184,9 @@ pub struct ScanRecord {
     pub staff: Option<String>,
     /// The manual scan this record decides on (staff's resolutions only).
     pub resolves: Option<RecordId>,
+    /// The check-in of the visitor a companion came with (origin `companion` only).
+    #[serde(default)]
+    pub companion_of: Option<RecordId>,
     /// The holder token sealed to the authority's tracing key for this record (SPEC.md §15):
     /// only the authority opens it. None for a code that did not verify and for resolutions
     /// (the scan they resolve carries it).
@@ -223,6 +236,8 @@ pub struct ExportedRecord<'a> {
     pub staff: Option<&'a str>,
     /// The manual scan this record decides on.
     pub resolves: Option<RecordId>,
+    /// The check-in of the visitor a companion came with.
+    pub companion_of: Option<RecordId>,
     /// The sealed holder reference, for the authority's trace-back alone.
     #[serde(rename = "trace_ref")]
     pub trace: Option<TraceRef>,
@@ -249,6 +264,7 @@ impl<'a> ExportedRecord<'a> {
             rule: &r.rule,
             staff: r.staff.as_deref(),
             resolves: r.resolves,
+            companion_of: r.companion_of,
             trace: r.trace,
         }
     }
@@ -292,19 +308,6 @@ pub(crate) fn has_digit_run(text: &str) -> bool {
     false
 }
 
-/// Whether a name is in a mask's own shape: masking leaves it as it is (the surname and last
-/// character, or the surname only), it shows at least one `*`, and it holds no character that
-/// hides or reorders text. `张*丰` is; `张三丰`, `*张三*` and `张*丰丰` are not.
-fn is_masked_name(name: &str) -> bool {
-    use crate::privacy::mask::{NameMask, mask_name_with};
-    name.chars().count() <= 64
-        && name.contains('*')
-        && name.chars().all(crate::encoding::text::is_allowed)
-        && [NameMask::SurnameAndLast, NameMask::SurnameOnly]
-            .into_iter()
-            .any(|m| mask_name_with(name, m) == name)
-}
-
 impl ScanRecord {
     /// Whether it is staff's decision on an earlier manual scan rather than an entry of its own.
     pub fn is_resolution(&self) -> bool {
@@ -320,6 +323,12 @@ impl ScanRecord {
             check_device_id(staff, "staff")?;
         }
         check_label("venue_id", &self.venue_id)?;
+        if self.companion_of.is_some() != (self.origin == Origin::Companion) {
+            return Err(Error::InvalidInput {
+                field: "companion_of",
+                reason: "a companion's record names the visitor's, and no other does".into(),
+            });
+        }
         for (field, value) in [("door", &self.door), ("rule", &self.rule)] {
             check_label(field, value)?;
             // A venue's id is the registry's (and may be a long number); a door's name or a
@@ -336,7 +345,7 @@ impl ScanRecord {
             reason: "not in its masked form".into(),
         };
         if let Some(name) = &self.name
-            && !is_masked_name(name)
+            && !crate::privacy::mask::is_masked_name(name)
         {
             return Err(unmasked("name"));
         }

@@ -36,6 +36,7 @@ fn record(
         rule: "r".into(),
         staff: None,
         resolves: None,
+        companion_of: None,
         trace: None,
     }
 }

@@ -33,11 +33,21 @@ pub enum Role {
     Manager,
     /// A gate or desk device: uploads the records of its venue's doors, reads nothing.
     Gate,
+    /// One holder of a personal code, on a node that plays the health-code system's part: gets
+    /// its own current dynamic code (SPEC.md §16.8), reads nothing else. Its scope is its holder
+    /// token, masked name and masked ID number ([`Account::holder`]), never the raw values.
+    Holder,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 4] = [Role::Authority, Role::District, Role::Manager, Role::Gate];
+    pub const ALL: [Role; 5] = [
+        Role::Authority,
+        Role::District,
+        Role::Manager,
+        Role::Gate,
+        Role::Holder,
+    ];
 
     /// Its name, as the command line and the JSON write it.
     pub fn name(self) -> &'static str {
@@ -46,6 +56,7 @@ impl Role {
             Role::District => "district",
             Role::Manager => "manager",
             Role::Gate => "gate",
+            Role::Holder => "holder",
         }
     }
 }
@@ -56,7 +67,12 @@ impl std::str::FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.name() == s)
-            .ok_or_else(|| invalid("role", "expected authority, district, manager or gate"))
+            .ok_or_else(|| {
+                invalid(
+                    "role",
+                    "expected authority, district, manager, gate or holder",
+                )
+            })
     }
 }
 
@@ -130,6 +146,40 @@ pub struct Account {
 }
 
 impl Account {
+    /// A holder's account: the holder token of `id` (the authority's `tokens` key makes it),
+    /// and the name and ID number masked at once, as a personal code carries them.
+    pub fn holder(
+        account: &str,
+        name: &str,
+        id: &venuecode::id::IdNumber,
+        tokens: &venuecode::token::TokenKey,
+    ) -> Result<Account, LedgerError> {
+        venuecode::text::check(name.trim(), 192).map_err(|reason| invalid("name", reason))?;
+        Ok(Account {
+            name: account.to_owned(),
+            role: Role::Holder,
+            scope: vec![
+                tokens.token(id).to_string(),
+                venuecode::mask::mask_name(name.trim()),
+                venuecode::mask::mask_id_number(id),
+            ],
+            doors: Vec::new(),
+            revoked: false,
+        })
+    }
+
+    /// A holder account's token, masked name and masked ID number; `None` for any other.
+    pub fn holder_of(&self) -> Option<(venuecode::token::HolderToken, &str, &str)> {
+        let [token, name, id] = self.scope.as_slice() else {
+            return None;
+        };
+        let token = venuecode::token::HolderToken::from_hex(token).ok()?;
+        (self.role == Role::Holder
+            && venuecode::mask::is_masked_name(name)
+            && venuecode::mask::is_masked_id_number(id))
+        .then_some((token, name.as_str(), id.as_str()))
+    }
+
     /// Checks that an account's scope fits its role before it is created.
     pub fn check(&self) -> Result<(), LedgerError> {
         let bounded =
@@ -152,6 +202,7 @@ impl Account {
             }
             Role::Manager => !self.scope.is_empty() && self.doors.is_empty(),
             Role::Gate => self.scope.len() == 1,
+            Role::Holder => self.holder_of().is_some() && self.doors.is_empty(),
         };
         if ok {
             Ok(())
@@ -159,7 +210,8 @@ impl Account {
             Err(invalid(
                 "scope",
                 "the authority has none; a district names divisions (2, 4 or 6 digits), a \
-                 manager venues, a gate one venue (and optionally doors)",
+                 manager venues, a gate one venue (and optionally doors), a holder its token, \
+                 masked name and masked ID number",
             ))
         }
     }
@@ -617,6 +669,34 @@ fn account_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_holder_account_is_its_token_and_masks() {
+        let id = venuecode::id::IdNumber::parse("11010519491231002X").unwrap();
+        let key = venuecode::token::TokenKey::from_bytes([7; 32]);
+        let a = Account::holder("h", "张三丰", &id, &key).unwrap();
+        a.check().unwrap();
+        let (token, name, masked) = a.holder_of().unwrap();
+        assert_eq!(token, key.token(&id));
+        assert_eq!((name, masked), ("张*丰", "110105********00**"));
+        // Anything else in a holder's scope is refused: a raw name, a raw ID number, no token.
+        let t = token.to_string();
+        for scope in [
+            vec![t.clone(), "张三丰".into(), masked.into()],
+            vec![t.clone(), name.into(), "11010519491231002X".into()],
+            vec!["x".into(), name.into(), masked.into()],
+            vec![t],
+        ] {
+            let bad = Account { scope, ..a.clone() };
+            assert!(bad.check().is_err(), "{:?}", bad.scope);
+        }
+        // A manager with a holder's scope is no holder.
+        let manager = Account {
+            role: Role::Manager,
+            ..a.clone()
+        };
+        assert!(manager.holder_of().is_none());
+    }
 
     #[test]
     fn a_webhook_url_is_https_or_http_to_a_host() {

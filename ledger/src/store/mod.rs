@@ -148,10 +148,13 @@ impl Store {
         }
     }
 
-    /// Whether the record `id` is stored (a check-in retried after its answer was lost).
-    pub async fn contains(&self, id: RecordId) -> Result<bool, LedgerError> {
-        // A page of none after `id` is `None` exactly when `id` is not here.
-        Ok(self.page(Filter::default(), Some(id), 0).await?.is_some())
+    /// The record `id`, if stored (the visitor's check-in a companion's names).
+    pub async fn record(&self, id: RecordId) -> Result<Option<ScanRecord>, LedgerError> {
+        match self {
+            Store::Sqlite(s) => s.read(move |l| l.get(id)).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(p) => p.record(id).await,
+        }
     }
 
     /// The pseudonym key of a venue: `provisioned` (stored, refused if the venue already has

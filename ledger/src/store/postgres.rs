@@ -133,6 +133,19 @@ impl PgStore {
         super::submit(entries, |job| self.jobs.try_send(job).is_ok()).await
     }
 
+    /// The record `id`, if stored: looked for in its own day's partition (an id names its
+    /// time).
+    pub(crate) async fn record(&self, id: RecordId) -> Result<Option<ScanRecord>, LedgerError> {
+        let reader = self.pool.get().await?;
+        let row = reader
+            .query_opt(
+                "SELECT record::text FROM scans WHERE record_id = $1 AND day = $2",
+                &[&id.to_string(), &Day::of(id.at()).0],
+            )
+            .await?;
+        row.map(|r| stored(r.get(0))).transpose()
+    }
+
     /// Up to `limit` records that pass `filter`, in the order stored, after the record
     /// `after` (`None` if it is not here).
     pub(crate) async fn records(

@@ -399,6 +399,7 @@ impl World {
             personal_code: personal(colour, self.now()),
             device: device.into(),
             at: self.now(),
+            companion_of: None,
         }
         .to_json()
     }
@@ -410,6 +411,7 @@ impl World {
             personal_code: personal_of("李四", id_number, Colour::Green, self.now()),
             device: "phone".into(),
             at: self.now(),
+            companion_of: None,
         }
         .to_json()
     }

@@ -38,7 +38,7 @@ function request(options) {
 }
 
 Page({
-  data: { venueCode: '', passes: [], error: '' },
+  data: { venueCode: '', passes: [], error: '', companions: 0 },
 
   onLoad(query) {
     if (query && query.q) return this.useCode(decodeURIComponent(query.q));
@@ -57,6 +57,30 @@ Page({
     });
   },
 
+  /**
+   * Adds a companion (同行人员) by scanning their printed offline code (离线码): its text goes
+   * into this phone's wallet, nothing else; the service decides it at the next check-in.
+   */
+  scanCompanion() {
+    return new Promise((resolve) => {
+      wx.scanCode({
+        onlyFromCamera: true,
+        scanType: ['qrCode'],
+        success: (r) => {
+          const text = String(r.result || '').trim();
+          const codes = wallet();
+          if (!text || text.length > 1024) return resolve(this.setData({ error: '不是健康码' }));
+          if (codes.includes(text)) return resolve(this.setData({ error: '已在本机' }));
+          if (codes.length >= 10) return resolve(this.setData({ error: '本机最多保存 10 个码' }));
+          codes.push(text);
+          wx.setStorageSync(WALLET, JSON.stringify(codes));
+          resolve(this.setData({ error: '', companions: codes.length - 1 }));
+        },
+        fail: (e) => resolve(this.setData({ error: (e && e.errMsg) || '扫码失败' })),
+      });
+    });
+  },
+
   /** Checks in everyone in the wallet at the door the code names, one after another. */
   useCode(scanned) {
     const code = venueCode(scanned);
@@ -66,8 +90,13 @@ Page({
     this.setData({ venueCode: code, error: '', passes: [] });
     const at = new Date(Date.now()).toISOString().replace(/\.\d+Z$/, 'Z');
     const device = this.device();
-    return codes.reduce((done, personal, i) => done.then(() => this.checkIn(i, code, personal, device, at)),
-      Promise.resolve());
+    // The holder first; each companion (同行人员) then names the holder's record
+    // (companion_of), a record of their own.
+    let companionOf = null;
+    return codes.reduce((done, personal, i) => done.then(() => this.checkIn(i, code, personal, device, at, companionOf)
+      .then((recordId) => {
+        if (i === 0) companionOf = recordId;
+      })), Promise.resolve());
   },
 
   device() {
@@ -79,13 +108,16 @@ Page({
     return d;
   },
 
-  checkIn(i, venue, personal, device, at) {
+  /** One person's check-in; resolves with its record id, or null when it was not recorded. */
+  checkIn(i, venue, personal, device, at, companionOf) {
     const who = i === 0 ? '本人' : `同行人员 ${i}`;
+    const data = { venue_code: venue, personal_code: personal, device, at };
+    if (companionOf) data.companion_of = companionOf;
     return request({
       url: `${config.serviceUrl}/v1/check-ins`,
       method: 'POST',
       header: { 'content-type': 'application/json' },
-      data: { venue_code: venue, personal_code: personal, device, at },
+      data,
     }).then((r) => {
       const passes = this.data.passes.slice();
       if (r.status === 200 && r.data && r.data.pass && r.data.record_id) {
@@ -107,6 +139,7 @@ Page({
         passes.push({ who, recorded: false, why, notRecorded: '未登记：入场时间没有记录，请向工作人员出示' });
       }
       this.setData({ passes });
+      return r.status === 200 && r.data ? r.data.record_id || null : null;
     });
   },
 });

@@ -5,7 +5,7 @@
 //! | 0 | success: the key was made, the code issued, the code is valid |
 //! | 1 | rejected: the code did not verify (its error code says why) |
 //! | 2 | usage or I/O error: bad arguments, unreadable or invalid files |
-//! | 3 | `check` only: a manual check by staff |
+//! | 3 | a manual check by staff (`check`, and a door's `gate` and `check-in`) |
 
 use std::path::{Path, PathBuf};
 

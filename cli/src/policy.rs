@@ -68,6 +68,16 @@ pub(crate) fn load_gate(
 ) -> Result<Gate, CliError> {
     let gate = config.load(now, trust.pin.state()?)?;
     trust.pin.save(gate.state())?;
+    if gate.checkpoint().status_expired() {
+        // The door goes on (不漏一人), and says why every offline code goes to staff.
+        eprintln!(
+            "{}",
+            crate::output::tr(
+                "注意：状态名单已过期，离线码一律交由工作人员核验（manual），请尽快更新名单",
+                "warning: the status list has expired: every offline code goes to staff (manual) until a new list is loaded",
+            )
+        );
+    }
     Ok(gate)
 }
 

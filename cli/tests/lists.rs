@@ -296,3 +296,81 @@ fn an_expired_list_is_told_to_staff_as_expired_not_as_a_screenshot() {
         "{stderr}"
     );
 }
+
+/// Past its window the status list is left out, not the door: a green dynamic code is admitted
+/// and an offline code goes to staff, each recorded, and staff are told why (不漏一人).
+#[test]
+fn an_expired_status_list_sends_offline_codes_to_staff_and_the_door_goes_on() {
+    let (s, venue) = Setup::with_door();
+    s.key("st.pem", "status");
+    std::fs::write(
+        s.path("holders.csv"),
+        format!("id_number,colour\n{HOLDER_ID},green\n"),
+    )
+    .unwrap();
+    venuecode()
+        .args(["status", "build", "--key"])
+        .arg(s.path("st.pem"))
+        .arg("--token-key")
+        .arg(s.path("tk"))
+        .arg("--in")
+        .arg(s.path("holders.csv"))
+        .arg("--out")
+        .arg(s.path("status.bin"))
+        .args(["--as-of", "2022-06-01T06:00:00+08:00"])
+        .assert()
+        .code(0);
+    let gate = |at: &str, code: &str| {
+        venuecode()
+            .args(["gate", "--json", "--trust"])
+            .arg(s.path("trust.json"))
+            .arg("--status")
+            .arg(s.path("status.bin"))
+            .arg("--db")
+            .arg(s.path("gate.sqlite"))
+            .args(["--venue", &venue, "--device", "gate-1", "--at", at, code])
+            .output()
+            .unwrap()
+    };
+    let offline = s.code(
+        HOLDER_ID,
+        "2022-06-01T00:00:00+08:00",
+        &["--profile", "offline"],
+    );
+    // While the list is in its window, the offline code's status comes from it.
+    let fresh = gate("2022-06-01T09:00:00+08:00", &offline);
+    let decided: serde_json::Value = serde_json::from_slice(&fresh.stdout).unwrap();
+    assert_eq!(
+        (&decided["status"]["state"], &decided["status"]["colour"]),
+        (&"fresh".into(), &"green".into()),
+        "{decided}"
+    );
+    assert!(!String::from_utf8_lossy(&fresh.stderr).contains("expired"));
+    // Two days later it has expired: the door goes on.
+    let at = "2022-06-03T09:00:00+08:00";
+    let dynamic = s.dynamic("green", "2022-06-03T08:59:50+08:00");
+    let out = gate(at, &dynamic);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("status list has expired"), "{stderr}");
+    let out = gate(at, &offline);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let decided: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&decided["decision"], &decided["status"]["state"]),
+        (&"manual".into(), &"unknown".into()),
+        "{decided}"
+    );
+    // Every entry recorded: the three scans are in the ledger.
+    let records = venuecode()
+        .args(["records", "export", "--format", "jsonl", "--db"])
+        .arg(s.path("gate.sqlite"))
+        .args(["--out", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&records.stdout).lines().count(),
+        3,
+        "{records:?}"
+    );
+}

@@ -285,6 +285,7 @@ pub struct Checkpoint {
     status: Option<StatusList>,
     revocations: Option<RevocationList>,
     max_status_age_secs: i64,
+    status_expired: bool,
 }
 
 impl Checkpoint {
@@ -295,22 +296,28 @@ impl Checkpoint {
             status: None,
             revocations: None,
             max_status_age_secs: DEFAULT_MAX_STATUS_AGE_SECS,
+            status_expired: false,
         }
     }
 
     /// Verifies the signed lists against `trust` at `now` and their serials against `state`
-    /// (`rolled_back`, `equivocation`; every error is returned, none ignored), and records their
-    /// serials in `state` (all of them, or on an error none).
+    /// (`rolled_back`, `equivocation`; every other error is returned), and records their
+    /// serials in `state` (all of them, or on an error none). A status list past its window is
+    /// left out rather than stopping the door (不漏一人): offline codes are then decided with
+    /// their status unknown, which the rule sets send to staff, and
+    /// [`Checkpoint::status_expired`] says so. An expired revocation list still stops it: a
+    /// revoked code must not pass.
     pub fn load(
         trust: TrustList,
         lists: &SignedLists<'_>,
         now: Timestamp,
         state: &mut GateState,
     ) -> Result<Self, Error> {
-        let status = lists
-            .status_list
-            .map(|b| StatusList::load(b, &trust, now))
-            .transpose()?;
+        let (status, status_expired) =
+            match lists.status_list.map(|b| StatusList::load(b, &trust, now)) {
+                Some(Err(Error::Expired(crate::error::Subject::List))) => (None, true),
+                other => (other.transpose()?, false),
+            };
         let revocations = lists
             .revocations
             .map(|b| RevocationList::load(b, &trust, now))
@@ -327,8 +334,15 @@ impl Checkpoint {
             max_status_age_secs: lists
                 .max_status_age_secs
                 .unwrap_or(DEFAULT_MAX_STATUS_AGE_SECS),
+            status_expired,
             ..Checkpoint::new(trust)
         })
+    }
+
+    /// Whether the status list given had expired and was left out: every offline code is
+    /// then a staff check, until a new list is loaded. Faces say so plainly.
+    pub fn status_expired(&self) -> bool {
+        self.status_expired
     }
 
     /// With a verified status list.

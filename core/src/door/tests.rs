@@ -856,3 +856,55 @@ fn a_companion_is_checked_in_from_the_visitor_s_phone_as_a_record_of_their_own()
     let late = gate.check_in(&late, now.saturating_add(301)).unwrap();
     assert!(refused(&late, Some(&own)));
 }
+
+#[test]
+fn an_expired_status_list_is_left_out_and_said_but_an_expired_revocation_list_stops_the_door() {
+    let w = world();
+    let (status, revocations) = w.lists();
+    let later = w.t0.saturating_add(2 * 86_400);
+    let load = |status: Option<&[u8]>, revocations: Option<&[u8]>| {
+        let lists = SignedLists {
+            status_list: status,
+            revocations,
+            max_status_age_secs: None,
+        };
+        Gate::load(
+            w.trust.clone(),
+            &lists,
+            &PolicyChoice::default(),
+            later,
+            GateState::new(),
+        )
+    };
+    let gate = load(Some(&status), None).unwrap();
+    assert!(gate.checkpoint().status_expired());
+    assert!(gate.checkpoint().status().is_none());
+    // Its serial was not taken: the state holds no serial of a list it did not use.
+    assert_eq!(gate.state(), &GateState::new());
+    // Offline codes are then decided with their status unknown; dynamic codes as ever.
+    let mut gate = gate;
+    let door = gate.door(&w.door_text(), later).unwrap();
+    let offline = gate.admit(&door, &w.offline(1), later);
+    assert_eq!(offline.decision, Outcome::Manual);
+    let green = gate.admit(&door, &dynamic(&w, Colour::Green, later), later);
+    assert_eq!(green.decision, Outcome::Admit);
+    // In its window nothing is said.
+    let fresh = Gate::load(
+        w.trust.clone(),
+        &SignedLists {
+            status_list: Some(&status),
+            revocations: None,
+            max_status_age_secs: None,
+        },
+        &PolicyChoice::default(),
+        w.t0.saturating_add(60),
+        GateState::new(),
+    )
+    .unwrap();
+    assert!(!fresh.checkpoint().status_expired());
+    // A revoked code must not pass: an expired revocation list is still an error.
+    assert!(matches!(
+        load(None, Some(&revocations)),
+        Err(Error::Expired(crate::error::Subject::List))
+    ));
+}

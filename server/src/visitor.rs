@@ -46,7 +46,9 @@ pub(crate) async fn landing(
         return ApiError::of_status(StatusCode::NOT_FOUND).into_response();
     }
     let path = percent_decoded(uri.path());
-    let Some(text) = path.and_then(|p| code_text(&s, &p, host(&headers))) else {
+    let rules = s.gate.rules();
+    let trust = rules.checkpoint().trust();
+    let Some(text) = path.and_then(|p| trust.venue_code_at(&p, host(&headers))) else {
         return ApiError::of_status(StatusCode::NOT_FOUND).into_response();
     };
     s.fresh_lists().await;
@@ -100,37 +102,6 @@ fn percent_decoded(path: &str) -> Option<String> {
 fn host(headers: &HeaderMap) -> Option<&str> {
     let host = headers.get(header::HOST)?.to_str().ok()?;
     Some(host.rsplit_once(':').map_or(host, |(name, _)| name))
-}
-
-/// The venue code a path is the URL of: the path after a venue key's URL prefix's host, under
-/// one of the prefixes the trust list names for venue keys (preferring the one whose host is
-/// the request's), the payload as it came (base41's characters need no escaping in a path).
-pub(crate) fn code_text(s: &Shared, path: &str, host: Option<&str>) -> Option<String> {
-    let rules = s.gate.rules();
-    let mut found: Option<String> = None;
-    for prefix in rules
-        .checkpoint()
-        .trust()
-        .keys()
-        .iter()
-        .filter(|k| k.usage == venuecode::Usage::Venue)
-        .flat_map(|k| k.prefixes.iter())
-    {
-        let p = prefix.as_str();
-        let route = &p["HTTPS://".len() + prefix.host().len()..];
-        let Some(payload) = path.strip_prefix(route) else {
-            continue;
-        };
-        if payload.is_empty() || payload.len() > 1024 || payload.contains('/') {
-            continue;
-        }
-        let text = format!("{p}{payload}");
-        if host.is_some_and(|h| h.eq_ignore_ascii_case(prefix.host())) {
-            return Some(text);
-        }
-        found.get_or_insert(text);
-    }
-    found
 }
 
 fn landing_html(door: &Door, text: &str, now: i64, holder_csrf: Option<&str>) -> String {

@@ -246,6 +246,37 @@ impl TrustList {
         &self.keys
     }
 
+    /// The venue code whose URL a request's path is (a phone's scanner opens
+    /// `HTTPS://VC.SH.GOV.CN/1/<payload>` as `GET /1/<payload>` on that host, SPEC.md §16.8):
+    /// the URL prefix of a venue key whose path the path starts with, preferring the one whose
+    /// host is `host` (compared without case), followed by the payload as it came. `None` when
+    /// no venue key's prefix has that path, or the payload is empty, longer than 1,024 bytes or
+    /// holds a `/`. Nothing is verified here.
+    pub fn venue_code_at(&self, path: &str, host: Option<&str>) -> Option<String> {
+        let mut found: Option<String> = None;
+        for prefix in self
+            .keys
+            .iter()
+            .filter(|k| k.usage == Usage::Venue)
+            .flat_map(|k| k.prefixes.iter())
+        {
+            let p = prefix.as_str();
+            let route = &p["HTTPS://".len() + prefix.host().len()..];
+            let Some(payload) = path.strip_prefix(route) else {
+                continue;
+            };
+            if payload.is_empty() || payload.len() > 1024 || payload.contains('/') {
+                continue;
+            }
+            let text = format!("{p}{payload}");
+            if host.is_some_and(|h| h.eq_ignore_ascii_case(prefix.host())) {
+                return Some(text);
+            }
+            found.get_or_insert(text);
+        }
+        found
+    }
+
     /// Adds an entry. Two entries with one key id are refused: a verifier must never have to
     /// choose between keys.
     pub fn add(&mut self, entry: TrustedKey) -> Result<(), Error> {
@@ -392,6 +423,42 @@ mod tests {
 
     fn key(n: u8) -> PublicKey {
         SecretKey::from_seed(&[n; 32]).public_key()
+    }
+
+    #[test]
+    fn a_path_under_a_venue_key_s_prefix_is_its_code_s_url() {
+        let mut list = TrustList::new();
+        let sh = Prefix::new("HTTPS://VC.SH.GOV.CN/1/").unwrap();
+        let other = Prefix::new("HTTPS://VC.EXAMPLE.CN/1/").unwrap();
+        list.add(TrustedKey::new(key(1), Usage::Venue).with_prefix(&sh))
+            .unwrap();
+        list.add(TrustedKey::new(key(2), Usage::Venue).with_prefix(&other))
+            .unwrap();
+        let personal = Prefix::new("HTTPS://HC.SH.GOV.CN/P/").unwrap();
+        list.add(TrustedKey::new(key(3), Usage::Personal).with_prefix(&personal))
+            .unwrap();
+        // The host asked for picks among prefixes sharing a path, in any case.
+        assert_eq!(
+            list.venue_code_at("/1/ABC", Some("vc.example.cn"))
+                .as_deref(),
+            Some("HTTPS://VC.EXAMPLE.CN/1/ABC")
+        );
+        assert_eq!(
+            list.venue_code_at("/1/ABC", Some("vc.sh.gov.cn"))
+                .as_deref(),
+            Some("HTTPS://VC.SH.GOV.CN/1/ABC")
+        );
+        // Another host (a proxy's): one of the prefixes with that path.
+        assert!(list.venue_code_at("/1/ABC", Some("localhost")).is_some());
+        // Not a venue code's URL: a personal key's path, another path, no payload, a deeper
+        // path, a payload too long.
+        for path in ["/P/ABC", "/2/ABC", "/1/", "/1/A/B"] {
+            assert_eq!(list.venue_code_at(path, None), None, "{path}");
+        }
+        assert_eq!(
+            list.venue_code_at(&format!("/1/{}", "A".repeat(1025)), None),
+            None
+        );
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub(crate) fn error_zh(code: &str) -> &'static str {
     venuecode::meaning_zh(code).unwrap_or(match code {
         "key_mismatch" => "场所假名密钥不一致",
         "division_mismatch" => "场所码所写区划与登记不符",
+        "already_resolved" => "该扫码已有工作人员的最终决定",
         "ledger" => "台账读写失败",
         "io" => "文件读写失败",
         _ => "用法错误",
@@ -87,6 +88,7 @@ mod tests {
         for code in venuecode::ERROR_CODES.iter().chain(&[
             "key_mismatch",
             "division_mismatch",
+            "already_resolved",
             "ledger",
             "io",
         ]) {

@@ -250,6 +250,31 @@ fn staff_resolve_a_scan_sent_to_them() {
         (r["resolves"].as_str(), r["decision"].as_str()),
         (Some(id.as_str()), Some("admit"))
     );
+    // The same decision again is a retry; another decision, or a second one later, is refused:
+    // a scan sent to staff has one final decision.
+    resolve("admit").code(0);
+    for (decision, at) in [
+        ("deny", "2022-06-01T10:05:00+08:00"),
+        ("admit", "2022-06-01T10:06:00+08:00"),
+    ] {
+        let a = venuecode()
+            .args(["resolve", "--db"])
+            .arg(s.path("l.sqlite"))
+            .args([
+                "--record",
+                &id,
+                "--decision",
+                decision,
+                "--staff",
+                "staff-3",
+                "--at",
+                at,
+            ])
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        assert!(stderr.contains("already_resolved"), "{stderr}");
+    }
     let a = venuecode()
         .args(["records", "--json", "--day", "2022-06-01", "--db"])
         .arg(s.path("l.sqlite"))

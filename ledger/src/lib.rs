@@ -112,6 +112,12 @@ pub enum LedgerError {
         "venue {0} belongs to another division than its code says; the registry decides a venue's division"
     )]
     DivisionMismatch(String),
+    /// Staff's decision on a manual scan (its id) that already has another: a scan sent to
+    /// staff has one final decision.
+    #[error(
+        "ledger: the scan {0} was resolved already; a scan sent to staff has one final decision"
+    )]
+    AlreadyResolved(String),
 }
 
 /// An error of the embedded SQLite: its message, and where it came from as the error's
@@ -140,12 +146,14 @@ impl From<rusqlite::Error> for LedgerError {
 }
 
 impl LedgerError {
-    /// A stable code: `ledger`, `key_mismatch`, `division_mismatch`, or the library's code.
+    /// A stable code: `ledger`, `key_mismatch`, `division_mismatch`, `already_resolved`, or
+    /// the library's code.
     pub fn code(&self) -> &'static str {
         match self {
             LedgerError::Core(e) => e.code(),
             LedgerError::KeyMismatch(_) => "key_mismatch",
             LedgerError::DivisionMismatch(_) => "division_mismatch",
+            LedgerError::AlreadyResolved(_) => "already_resolved",
             _ => "ledger",
         }
     }
@@ -392,6 +400,7 @@ CREATE TABLE IF NOT EXISTS purges (
     logged INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS audit (entry INTEGER PRIMARY KEY, line TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS scans_by_resolves ON scans (resolves) WHERE resolves IS NOT NULL;
 ";
 
 const COLUMNS: &str = "record_id, origin, device, venue_id, door, at, day, pseudonym, name,
@@ -679,9 +688,26 @@ impl Ledger {
     }
 
     /// Stores a record in its own transaction; when this returns, the record is on disk. Gives
-    /// `false` when a record with its id was already there (nothing was added).
+    /// `false` when a record with its id was already there (nothing was added). Staff's
+    /// decision on a manual scan that already has another is refused (`already_resolved`): the
+    /// same decision stored again is a retry, a second one a contradiction.
     pub fn append(&mut self, r: &ScanRecord) -> Result<bool, LedgerError> {
         let tx = self.conn.transaction()?;
+        if let Some(manual) = r.resolves {
+            let earlier: Option<(String, String)> = tx
+                .query_row(
+                    "SELECT record_id, decision FROM scans WHERE resolves = ?1 LIMIT 1",
+                    [manual.to_string()],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            // The very same decision again is a retry; anything else contradicts the first.
+            if earlier.is_some_and(|(id, decision)| {
+                id != r.id.to_string() || decision != text(&r.decision)
+            }) {
+                return Err(LedgerError::AlreadyResolved(manual.to_string()));
+            }
+        }
         let added = tx.prepare_cached(&insert_sql())?.execute(row(r))? == 1;
         tx.commit()?;
         Ok(added)

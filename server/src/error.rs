@@ -211,6 +211,7 @@ impl From<LedgerError> for ApiError {
                 "division_mismatch",
                 "the code places its venue in another division than the registry's",
             ),
+            LedgerError::AlreadyResolved(_) => ApiError::conflict(&e.to_string()),
             LedgerError::Busy => ApiError::unavailable("the store is busy; retry"),
             LedgerError::Exists(what) => ApiError::conflict(&format!("{what} exists already")),
             LedgerError::NotFound(what) => ApiError::not_found(what),

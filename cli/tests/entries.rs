@@ -230,7 +230,7 @@ fn staff_resolve_a_scan_sent_to_them() {
         .assert()
         .code(0);
     let id = json(&a)["details"][0]["id"].as_str().unwrap().to_owned();
-    let resolve = |decision: &str| {
+    let resolve_at = |decision: &str, at: &str| {
         venuecode()
             .args(["resolve", "--json", "--db"])
             .arg(s.path("l.sqlite"))
@@ -242,9 +242,10 @@ fn staff_resolve_a_scan_sent_to_them() {
                 "--staff",
                 "staff-3",
             ])
-            .args(["--at", "2022-06-01T10:05:00+08:00"])
+            .args(["--at", at])
             .assert()
     };
+    let resolve = |decision: &str| resolve_at(decision, "2022-06-01T10:05:00+08:00");
     let r = json(&resolve("admit").code(0));
     assert_eq!(
         (r["resolves"].as_str(), r["decision"].as_str()),
@@ -257,21 +258,7 @@ fn staff_resolve_a_scan_sent_to_them() {
         ("deny", "2022-06-01T10:05:00+08:00"),
         ("admit", "2022-06-01T10:06:00+08:00"),
     ] {
-        let a = venuecode()
-            .args(["resolve", "--db"])
-            .arg(s.path("l.sqlite"))
-            .args([
-                "--record",
-                &id,
-                "--decision",
-                decision,
-                "--staff",
-                "staff-3",
-                "--at",
-                at,
-            ])
-            .assert()
-            .code(2);
+        let a = resolve_at(decision, at).code(2);
         let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
         assert!(stderr.contains("already_resolved"), "{stderr}");
     }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
@@ -216,6 +216,17 @@ test('a visitor checks in: the pass for their screen and the request to send', (
   assert.match(pass.local_time, /\+08:00$/);
   assert.deepEqual([request.venue_code, request.personal_code, request.device, request.at],
     [venue.text, dynamic.text, 'phone-7', new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z')]);
+  // The request is core's shape: the command line reads it as a receiver does
+  // (`CheckInRequest::from_json`, unknown fields refused) and stores the check-in.
+  const dir = mkdtempSync(path.join(tmpdir(), 'venuecode-request-'));
+  writeFileSync(path.join(dir, 'trust.json'), JSON.stringify(pv.trust_list));
+  writeFileSync(path.join(dir, 'request.json'), JSON.stringify(request));
+  const cli = path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'debug/venuecode');
+  const received = JSON.parse(execFileSync(cli, ['check-in', '--json', '--trust', path.join(dir, 'trust.json'),
+    '--db', path.join(dir, 'l.sqlite'), '--request', path.join(dir, 'request.json'), '--at', request.at,
+    '--trace-pub', path.join(root, 'cli/tests/data/trace.pub'), '--insecure-unsigned-trust'],
+  { stdio: ['ignore', 'pipe', 'pipe'] }).toString());
+  assert.deepEqual([received.stored, received.record.origin, received.pass.decision], [true, 'self_scan', 'admit']);
   assert.throws(() => gate.checkIn(dynamic.text, dynamic.text, 'phone-7', now), throwsCode('unsupported_version'));
   assert.throws(() => gate.checkIn(venue.text, dynamic.text, '', now), throwsCode('invalid_input'));
   gate.free();

@@ -586,7 +586,7 @@ pub(crate) fn demo_serve(
     config.issuer = Some(Issuer::new(
         crate::files::read_secret_key(&out.join("personal.pem"))?,
         demo.prefix.clone(),
-        crate::lists::read_token_key(&out.join("holder.key"))?,
+        tokens,
     ));
     // The first venue's posters, opened through the service (as a phone's scanner opens the
     // code's URL on the code's own host): `{base}` is the address, once listening.

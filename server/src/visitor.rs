@@ -46,9 +46,11 @@ pub(crate) async fn landing(
         return ApiError::of_status(StatusCode::NOT_FOUND).into_response();
     }
     let path = percent_decoded(uri.path());
-    let rules = s.gate.rules();
-    let trust = rules.checkpoint().trust();
-    let Some(text) = path.and_then(|p| trust.venue_code_at(&p, host(&headers))) else {
+    let text = path.and_then(|p| {
+        let rules = s.gate.rules();
+        rules.checkpoint().trust().venue_code_at(&p, host(&headers))
+    });
+    let Some(text) = text else {
         return ApiError::of_status(StatusCode::NOT_FOUND).into_response();
     };
     s.fresh_lists().await;

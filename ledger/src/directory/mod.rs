@@ -154,7 +154,9 @@ impl Account {
         id: &venuecode::id::IdNumber,
         tokens: &venuecode::token::TokenKey,
     ) -> Result<Account, LedgerError> {
-        venuecode::text::check(name.trim(), 192).map_err(|reason| invalid("name", reason))?;
+        // The bound a personal code's issuer puts on the name before masking it.
+        venuecode::text::check(name.trim(), 3 * venuecode::person::MAX_NAME_LEN)
+            .map_err(|reason| invalid("name", reason))?;
         Ok(Account {
             name: account.to_owned(),
             role: Role::Holder,
